@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from registry.api.errors import json_404
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(("registry.api.urls", "api"), namespace="api")),
+    # Anything else under /api/ answers in the API's error format, not an HTML page.
+    re_path(r"^api/", json_404),
+    path("", include("requests_app.urls")),
+]

@@ -1,0 +1,55 @@
+"""Maintainer API keys: `Authorization: Bearer <key>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+from ..models import ApiKey, Maintainer
+from ..services import api_key_authenticate
+
+
+class MaintainerPrincipal:
+    """Stands in for request.user: the organisation the key belongs to."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, key: ApiKey) -> None:
+        self.key = key
+        self.maintainer: Maintainer = key.maintainer
+
+    def __str__(self) -> str:
+        return str(self.maintainer)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[MaintainerPrincipal, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != self.keyword.lower() or not raw.strip():
+            raise exceptions.AuthenticationFailed()
+        key = api_key_authenticate(raw.strip())
+        if key is None:
+            raise exceptions.AuthenticationFailed()
+        return MaintainerPrincipal(key), key
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class IsMaintainer(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, MaintainerPrincipal)
+
+
+def maintainer_of(request: Request) -> Maintainer:
+    user = request.user
+    assert isinstance(user, MaintainerPrincipal)
+    return user.maintainer

@@ -1,0 +1,115 @@
+"""API.md's error body everywhere: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+
+class ApiError(exceptions.APIException):
+    def __init__(
+        self, code: str, message: str, *, status_code: int = 400, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.details = details or {}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _first_message(value)
+            return inner if key == "non_field_errors" else f"{key}: {inner}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+_SIMPLE = {
+    exceptions.NotAuthenticated: (
+        "unauthorized",
+        "Send your API key as 'Authorization: Bearer <key>'.",
+    ),
+    exceptions.AuthenticationFailed: (
+        "unauthorized",
+        "This API key is not valid or was revoked; create a new one in the admin or ask us.",
+    ),
+    exceptions.NotFound: ("not_found", "Nothing exists at this address for your organisation."),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "This method is not allowed here."),
+    exceptions.UnsupportedMediaType: (
+        "unsupported_media_type",
+        "Send the body as JSON with 'Content-Type: application/json'.",
+    ),
+    exceptions.ParseError: ("malformed_json", "The body is not valid JSON; check its syntax."),
+    exceptions.PermissionDenied: ("forbidden", "This API key may not do that."),
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = ApiError(
+            "payload_too_large",
+            "The body is too large; send fewer entries per call.",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApiError):
+        body = error_body(exc.error_code, exc.message, exc.details)
+    elif isinstance(exc, exceptions.ValidationError):
+        body = error_body(
+            "invalid_request",
+            _first_message(exc.detail),
+            exc.detail if isinstance(exc.detail, dict) else {"errors": exc.detail},
+        )
+    elif isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        headers["Retry-After"] = str(wait)
+        body = error_body(
+            "rate_limited", f"Too many requests; try again in {wait} seconds.", {"retry_after": wait}
+        )
+    else:
+        code, message = next(
+            ((c, m) for cls, (c, m) in _SIMPLE.items() if isinstance(exc, cls)),
+            (exc.default_code if isinstance(exc.default_code, str) else "error", str(exc.detail)),
+        )
+        if isinstance(exc, exceptions.ParseError) and str(exc.detail) != exceptions.ParseError.default_detail:
+            message = f"The body is not valid JSON: {exc.detail}"
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            message = str(exc.detail)
+        body = error_body(code, message)
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def json_404(request: Any, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(
+        error_body("not_found", "There is no API endpoint at this address; see /api/v1/docs/."),
+        status=404,
+    )
+
+
+def json_500(request: Any) -> JsonResponse:
+    return JsonResponse(
+        error_body("server_error", "Something failed on our side; it was logged. Try again later."),
+        status=500,
+    )

@@ -1,0 +1,121 @@
+"""Request and response shapes of the maintainer API (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ..models import Dataset, WebhookEndpoint, WebhookEventType
+from ..serialize import iso
+from ..services import MAX_ITEMS_PER_BATCH
+
+
+class DatasetSerializer(serializers.ModelSerializer[Dataset]):
+    slug = serializers.SlugField(max_length=100)
+    homepage = serializers.URLField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Dataset
+        fields = ["slug", "name", "homepage", "description", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class ItemSerializer(serializers.Serializer[Any]):
+    """One index row (documentation only: rows are validated one by one by the service)."""
+
+    external_id = serializers.CharField(max_length=200)
+    url = serializers.URLField()
+    phash = serializers.RegexField(r"^[0-9a-f]{16}$", required=False, allow_null=True)
+    dhash = serializers.RegexField(r"^[0-9a-f]{16}$", required=False, allow_null=True)
+    pdq = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, allow_null=True)
+
+
+class ItemsUpsertSerializer(serializers.Serializer[Any]):
+    items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+
+
+class RejectedRowSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    error = serializers.CharField()
+
+
+class ItemsUpsertResultSerializer(serializers.Serializer[Any]):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    rejected = RejectedRowSerializer(many=True)
+
+
+class RemovalSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    dataset = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+    phash = serializers.CharField(allow_null=True)
+    pdq = serializers.CharField(allow_null=True)
+    reason = serializers.ChoiceField(choices=["copyright", "likeness", "privacy"])
+    request = serializers.CharField()
+    approved_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=["pending", "delivered", "acknowledged", "revoked"])
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+class RemovalPageSerializer(serializers.Serializer[Any]):
+    results = RemovalSerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
+class AckSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.CharField(max_length=100), allow_empty=False, max_length=MAX_ITEMS_PER_BATCH
+    )
+
+
+class AckResultSerializer(serializers.Serializer[Any]):
+    acknowledged = serializers.IntegerField()
+    unknown = serializers.ListField(child=serializers.CharField())
+
+
+class WebhookCreateSerializer(serializers.Serializer[Any]):
+    url = serializers.URLField(max_length=2000)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEventType.values), allow_empty=False
+    )
+    datasets = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
+
+
+class WebhookSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    url = serializers.CharField()
+    events = serializers.ListField(child=serializers.CharField())
+    datasets = serializers.ListField(child=serializers.CharField())
+    enabled = serializers.BooleanField()
+    disabled_reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(help_text="The signing secret (whsec_...). Shown only in this answer.")
+
+
+def webhook_to_dict(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.public_id,
+        "url": endpoint.url,
+        "events": list(endpoint.event_types),
+        "datasets": sorted(d.slug for d in endpoint.datasets.all()),
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": iso(endpoint.created_at),
+    }
+
+
+class ErrorDetailSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    error = ErrorDetailSerializer()

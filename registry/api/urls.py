@@ -1,0 +1,32 @@
+"""/api/v1/: every path answers with or without its trailing slash, never by redirect."""
+
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from . import views
+
+SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
+
+urlpatterns = [
+    re_path(r"^datasets/?$", views.DatasetListView.as_view(), name="datasets"),
+    re_path(rf"^datasets/{SLUG}/?$", views.DatasetDetailView.as_view(), name="dataset"),
+    re_path(rf"^datasets/{SLUG}/items/?$", views.ItemsUpsertView.as_view(), name="dataset-items"),
+    re_path(rf"^datasets/{SLUG}/removals/?$", views.RemovalFeedView.as_view(), name="dataset-removals"),
+    re_path(
+        rf"^datasets/{SLUG}/removals/ack/?$", views.RemovalAckView.as_view(), name="dataset-removals-ack"
+    ),
+    re_path(r"^webhooks/?$", views.WebhookListView.as_view(), name="webhooks"),
+    re_path(
+        r"^webhooks/(?P<webhook_id>we_[A-Za-z0-9]+)/?$", views.WebhookDetailView.as_view(), name="webhook"
+    ),
+    re_path(
+        r"^schema/?$",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="schema",
+    ),
+    re_path(
+        r"^docs/?$",
+        SpectacularRedocView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
+    ),
+]

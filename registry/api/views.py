@@ -1,0 +1,185 @@
+"""The maintainer API (../API.md). Each view is a few lines around a service or selector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import selectors, services
+from ..models import Dataset, Removal
+from ..serialize import removal_to_dict
+from . import serializers as s
+from .auth import maintainer_of
+from .errors import ApiError
+from .pagination import paginate
+
+ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 404: s.ErrorSerializer}
+PAGE_PARAMS = [
+    OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
+    OpenApiParameter("limit", int, description="Rows per page: 1 to 1000, default 100."),
+]
+
+
+def _dataset(request: Request, slug: str) -> Dataset:
+    return get_object_or_404(selectors.datasets_of(maintainer_of(request)), slug=slug)
+
+
+class DatasetListView(APIView):
+    @extend_schema(
+        operation_id="datasets_list",
+        parameters=PAGE_PARAMS,
+        responses={200: s.DatasetSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        rows, next_cursor = paginate(selectors.datasets_of(maintainer_of(request)), request)
+        return Response({"results": s.DatasetSerializer(rows, many=True).data, "next": next_cursor})
+
+    @extend_schema(
+        operation_id="datasets_create",
+        request=s.DatasetSerializer,
+        responses={201: s.DatasetSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.DatasetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        maintainer = maintainer_of(request)
+        try:
+            with transaction.atomic():
+                dataset = services.dataset_create(maintainer=maintainer, **serializer.validated_data)
+        except IntegrityError:
+            raise ApiError(
+                "slug_taken",
+                f"You already have a data set with the slug {serializer.validated_data['slug']!r}; "
+                "choose another slug or use that one.",
+                status_code=status.HTTP_409_CONFLICT,
+            ) from None
+        return Response(s.DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetDetailView(APIView):
+    @extend_schema(operation_id="datasets_retrieve", responses={200: s.DatasetSerializer, **ERRORS})
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(s.DatasetSerializer(_dataset(request, slug)).data)
+
+
+class ItemsUpsertView(APIView):
+    @extend_schema(
+        operation_id="dataset_items_upsert",
+        request=s.ItemsUpsertSerializer,
+        responses={200: s.ItemsUpsertResultSerializer, 413: s.ErrorSerializer, **ERRORS},
+        description=(
+            "Insert or update up to 10,000 index rows by external_id. Each row is "
+            "`{external_id, url, phash?, dhash?, pdq?}` with hashes in lowercase hex. A bad row is "
+            "listed under `rejected` with its index; the other rows are stored."
+        ),
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        dataset = _dataset(request, slug)
+        serializer = s.ItemsUpsertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rows = serializer.validated_data["items"]
+        if len(rows) > services.MAX_ITEMS_PER_BATCH:
+            raise ApiError(
+                "too_many_items",
+                f"{len(rows):,} items in one call; send at most {services.MAX_ITEMS_PER_BATCH:,}, or "
+                "upload a file to the imports endpoint.",
+                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                details={"max": services.MAX_ITEMS_PER_BATCH, "received": len(rows)},
+            )
+        result = services.items_upsert(dataset=dataset, rows=rows)
+        return Response({"created": result.created, "updated": result.updated, "rejected": result.rejected})
+
+
+class RemovalFeedView(APIView):
+    @extend_schema(
+        operation_id="dataset_removals_list",
+        parameters=PAGE_PARAMS,
+        responses={200: s.RemovalPageSerializer, **ERRORS},
+        description=(
+            "Every removal for this data set in the order recorded. `next` is given whenever the "
+            "page has rows, the last page included: keep the last `next` you saw and poll with it "
+            "to receive only what was recorded since. An empty page answers `next: null`."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        dataset = _dataset(request, slug)
+        rows, next_cursor = paginate(Removal.objects.filter(dataset=dataset), request)
+        return Response(
+            {"results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in rows], "next": next_cursor}
+        )
+
+
+class RemovalAckView(APIView):
+    @extend_schema(
+        operation_id="dataset_removals_ack",
+        request=s.AckSerializer,
+        responses={200: s.AckResultSerializer, **ERRORS},
+        description=(
+            "Acknowledge removals you have acted on. Idempotent; unknown ids are listed, not an error."
+        ),
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        dataset = _dataset(request, slug)
+        serializer = s.AckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.removals_acknowledge(dataset=dataset, ids=serializer.validated_data["ids"])
+        return Response({"acknowledged": result.acknowledged, "unknown": result.unknown})
+
+
+class WebhookListView(APIView):
+    @extend_schema(
+        operation_id="webhooks_list",
+        parameters=PAGE_PARAMS,
+        responses={200: s.WebhookSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        endpoints = selectors.endpoints_of(maintainer_of(request)).prefetch_related("datasets")
+        rows, next_cursor = paginate(endpoints, request)
+        return Response({"results": [s.webhook_to_dict(e) for e in rows], "next": next_cursor})
+
+    @extend_schema(
+        operation_id="webhooks_create",
+        request=s.WebhookCreateSerializer,
+        responses={201: s.WebhookCreatedSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.WebhookCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        maintainer = maintainer_of(request)
+        slugs = list(dict.fromkeys(serializer.validated_data["datasets"]))
+        datasets = list(selectors.datasets_of(maintainer).filter(slug__in=slugs))
+        missing = sorted(set(slugs) - {d.slug for d in datasets})
+        if missing:
+            raise ApiError(
+                "unknown_dataset",
+                f"You have no data set {missing[0]!r}; create it first.",
+                details={"datasets": missing},
+            )
+        endpoint, secret = services.webhook_endpoint_create(
+            maintainer=maintainer,
+            url=serializer.validated_data["url"],
+            event_types=serializer.validated_data["events"],
+            datasets=datasets,
+        )
+        return Response({**s.webhook_to_dict(endpoint), "secret": secret}, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(APIView):
+    def _endpoint(self, request: Request, webhook_id: str) -> Any:
+        return get_object_or_404(selectors.endpoints_of(maintainer_of(request)), public_id=webhook_id)
+
+    @extend_schema(operation_id="webhooks_retrieve", responses={200: s.WebhookSerializer, **ERRORS})
+    def get(self, request: Request, webhook_id: str) -> Response:
+        return Response(s.webhook_to_dict(self._endpoint(request, webhook_id)))
+
+    @extend_schema(operation_id="webhooks_delete", responses={204: None, **ERRORS})
+    def delete(self, request: Request, webhook_id: str) -> Response:
+        services.webhook_endpoint_delete(endpoint=self._endpoint(request, webhook_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

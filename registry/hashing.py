@@ -1,0 +1,170 @@
+"""From image bytes to perceptual hashes, safely.
+
+One module for uploads, index imports and the CLI, so every side of a
+match hashes the same way. Hashes are 64-bit codes (imagehash pHash and
+dHash, exactly the values `str(imagehash.phash(img))` prints) stored as
+signed integers, and PDQ (256 bits, with its quality score).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+import imagehash
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# JPEG draft decoding scales by 1/2, 1/4 or 1/8 while staying at least this
+# large: pHash and dHash look at 32x32 and 9x8 thumbnails, so a 12 MP photo
+# need not be decoded at full size.
+DRAFT_SIZE = (512, 512)
+_HEX64 = re.compile(r"^[0-9a-f]{16}$")
+_HEX256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image we accept; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class ImageHashes:
+    phash: int
+    dhash: int
+    pdq: bytes | None
+    pdq_quality: int | None
+
+
+@dataclass(frozen=True)
+class SanitizedImage:
+    content: bytes
+    format: str
+    extension: str
+    width: int
+    height: int
+
+
+def _to_signed(value: int) -> int:
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def hex_to_code(text: str) -> int:
+    """'b15fe6465121175e' -> signed 64-bit integer. Raises ValueError with a readable message."""
+    value = text.strip().lower() if isinstance(text, str) else ""
+    if not _HEX64.match(value):
+        raise ValueError("must be 16 lowercase hexadecimal characters")
+    return _to_signed(int(value, 16))
+
+
+def code_to_hex(code: int | None) -> str | None:
+    if code is None:
+        return None
+    return f"{code & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+def hex_to_pdq(text: str) -> bytes:
+    value = text.strip().lower() if isinstance(text, str) else ""
+    if not _HEX256.match(value):
+        raise ValueError("must be 64 lowercase hexadecimal characters")
+    return bytes.fromhex(value)
+
+
+def pdq_to_hex(value: bytes | memoryview | None) -> str | None:
+    return None if value is None else bytes(value).hex()
+
+
+def _imagehash_to_code(h: imagehash.ImageHash) -> int:
+    return hex_to_code(str(h))
+
+
+def open_image(data: bytes, *, max_pixels: int, draft: bool = False) -> Image.Image:
+    """Decode `data` or raise ImageRejected. EXIF orientation is applied.
+
+    The pixel limit is checked on the header, before any pixel is decoded,
+    so a decompression bomb costs nothing.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ALLOWED_FORMATS:
+                raise ImageRejected(
+                    f"{image.format or 'This'} files are not accepted; upload a JPEG, PNG or WebP image."
+                )
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    f"The image is {width} x {height} pixels, more than the {max_pixels:,} allowed; "
+                    "upload a smaller version."
+                )
+            if draft and image.format == "JPEG":
+                image.draft("RGB", DRAFT_SIZE)
+            image.load()
+            return ImageOps.exif_transpose(image) or image
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(
+            f"The image has more pixels than the {max_pixels:,} allowed; upload a smaller version."
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageRejected(
+            "This file is not an image we can read; upload a JPEG, PNG or WebP image."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(f"The image is damaged or incomplete ({exc}); export it again.") from None
+
+
+def sanitize(data: bytes, *, max_pixels: int) -> SanitizedImage:
+    """Re-encode without metadata (EXIF, GPS, ICC, text chunks), in the same format."""
+    image = open_image(data, max_pixels=max_pixels)
+    fmt = Image.open(io.BytesIO(data)).format or "PNG"
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    clean_mode = "RGBA" if has_alpha and fmt != "JPEG" else ("L" if image.mode in ("L", "1") else "RGB")
+    clean = Image.new(clean_mode, image.size)
+    clean.paste(image.convert(clean_mode))
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        clean.save(out, "JPEG", quality=95, optimize=True)
+    elif fmt == "WEBP":
+        clean.save(out, "WEBP", quality=95)
+    else:
+        clean.save(out, "PNG", optimize=False)
+    return SanitizedImage(
+        content=out.getvalue(),
+        format=fmt,
+        extension=ALLOWED_FORMATS[fmt],
+        width=image.width,
+        height=image.height,
+    )
+
+
+def hashes_of_image(image: Image.Image) -> ImageHashes:
+    rgb = image.convert("RGB")
+    pdq, quality = _pdq(rgb)
+    return ImageHashes(
+        phash=_imagehash_to_code(imagehash.phash(rgb)),
+        dhash=_imagehash_to_code(imagehash.dhash(rgb)),
+        pdq=pdq,
+        pdq_quality=quality,
+    )
+
+
+def compute_hashes(data: bytes, *, max_pixels: int) -> ImageHashes:
+    return hashes_of_image(open_image(data, max_pixels=max_pixels, draft=True))
+
+
+def _pdq(rgb: Image.Image) -> tuple[bytes | None, int | None]:
+    try:
+        import pdqhash
+    except ImportError:  # PDQ is optional: pHash/dHash still match.
+        return None, None
+    bits, quality = pdqhash.compute(np.asarray(rgb))
+    return np.packbits(bits.astype(np.uint8)).tobytes(), int(quality)
+
+
+def hamming64(a: int, b: int) -> int:
+    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()

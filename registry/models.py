@@ -1,0 +1,255 @@
+"""The downstream side: data sets, their indexed items, and the removal registry.
+
+Nothing here knows about tickets. A Removal carries an opaque
+`source_ref` (the public reference of whatever asked for it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from . import ids
+
+
+def url_key(url: str) -> str:
+    """A fixed-size key for exact URL look-ups: URLs can be longer than an index allows."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+class Maintainer(models.Model):
+    """An organisation that maintains one or more data sets."""
+
+    name = models.CharField(max_length=200, unique=True)
+    email = models.EmailField(help_text="Where operational notices (disabled endpoints) go.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="maintainers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A maintainer's API key. Only its SHA-256 is stored; the key is shown once."""
+
+    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, default="default")
+    prefix = models.CharField(max_length=16, db_index=True, help_text="Visible start of the key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.maintainer})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Dataset(models.Model):
+    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="datasets")
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    homepage = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["maintainer", "slug"], name="dataset_slug_per_maintainer")
+        ]
+        ordering = ["maintainer_id", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class DatasetItem(models.Model):
+    """One image of a data set's index. Hashes are 64-bit codes stored signed."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=200)
+    url = models.TextField()
+    url_key = models.CharField(max_length=64, db_index=True)
+    phash = models.BigIntegerField(null=True, blank=True)
+    dhash = models.BigIntegerField(null=True, blank=True)
+    pdq = models.BinaryField(max_length=32, null=True, blank=True)
+    pdq_quality = models.SmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "external_id"], name="item_external_id_per_dataset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug}/{self.external_id}"
+
+
+class RemovalReason(models.TextChoices):
+    COPYRIGHT = "copyright", "Copyright"
+    LIKENESS = "likeness", "Likeness"
+    PRIVACY = "privacy", "Privacy"
+
+
+class RemovalState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    REVOKED = "revoked", "Revoked"
+
+
+class Removal(models.Model):
+    """One approved removal of one item (or a bare URL/hash) from one data set.
+
+    The primary key orders the maintainer's feed: rows are only appended,
+    so a cursor on it never skips one.
+    """
+
+    public_id = models.CharField(max_length=40, unique=True, default=ids.new_removal_id)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="removals")
+    item = models.ForeignKey(
+        DatasetItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="removals"
+    )
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    url = models.TextField(null=True, blank=True)
+    url_key = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    phash = models.BigIntegerField(null=True, blank=True)
+    dhash = models.BigIntegerField(null=True, blank=True)
+    pdq = models.BinaryField(max_length=32, null=True, blank=True)
+    reason = models.CharField(max_length=20, choices=RemovalReason.choices)
+    source_ref = models.CharField(max_length=40, db_index=True)
+    approved_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=20, choices=RemovalState.choices, default=RemovalState.PENDING, db_index=True
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_ref", "item"],
+                condition=Q(item__isnull=False),
+                name="one_removal_per_item_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class WebhookEventType(models.TextChoices):
+    REMOVAL_APPROVED = "removal.approved", "removal.approved"
+    REMOVAL_REVOKED = "removal.revoked", "removal.revoked"
+
+
+class WebhookEndpoint(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=ids.new_endpoint_id)
+    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    event_types = models.JSONField(default=list)
+    datasets = models.ManyToManyField(
+        Dataset,
+        blank=True,
+        related_name="webhook_endpoints",
+        help_text="Only events for these data sets; none means all of the maintainer's.",
+    )
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.public_id} → {self.url}"
+
+
+class WebhookSecret(models.Model):
+    """A signing secret, encrypted at rest (HMAC needs it back).
+
+    Rotation adds a new row and gives the old one an expiry; every live
+    secret signs each attempt.
+    """
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="secrets")
+    secret_encrypted = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"secret of {self.endpoint_id} from {self.created_at:%Y-%m-%d}"
+
+
+class WebhookEvent(models.Model):
+    """One message (`msg_...`): the same id on every attempt, so receivers can dedupe."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=ids.new_event_id)
+    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="webhook_events")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="webhook_events")
+    event_type = models.CharField(max_length=40, choices=WebhookEventType.choices)
+    payload = models.JSONField()
+    removals = models.ManyToManyField(Removal, related_name="webhook_events")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.event_type}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint: the outbox row, written in the approving transaction."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=ids.new_delivery_id)
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_event_endpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.public_id} → {self.endpoint.url}"
+
+
+class DeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True, help_text="First 2 KB of the answer.")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error[:40]}"

@@ -1,0 +1,121 @@
+"""Outbound HTTP that cannot be pointed at our own network (SSRF guard).
+
+The host name is resolved once, every address is vetted, and the
+connection goes to the vetted address itself (the Host header and TLS
+name stay the original), so a DNS answer that changes between the check
+and the connection cannot smuggle in a private address. Redirects are
+never followed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import urllib3
+from django.conf import settings
+
+USER_AGENT = "RemovalDesk/1.0 (+https://removal-desk.example/docs/webhooks)"
+
+
+class OutboundRefused(Exception):
+    """The URL may not be called; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    duration_ms: int
+
+
+def _address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return _address_allowed(ip.ipv4_mapped)
+    if ip.is_loopback:
+        return bool(settings.OUTBOUND_ALLOW_LOOPBACK)
+    return ip.is_global and not ip.is_multicast
+
+
+def vet_url(url: str) -> tuple[str, str, int, str]:
+    """Return (scheme, host, port, address to connect to) or raise OutboundRefused."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise OutboundRefused("Only http and https URLs can be called.")
+    if parts.username or parts.password:
+        raise OutboundRefused("URLs with a user name or password are not accepted.")
+    host = parts.hostname
+    if not host:
+        raise OutboundRefused("The URL has no host name.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise OutboundRefused("The URL's port is not a number between 1 and 65535.") from None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise OutboundRefused(f"The host name {host!r} does not resolve.") from None
+    addresses = {info[4][0] for info in infos}
+    for address in addresses:
+        if not _address_allowed(ipaddress.ip_address(address.split("%")[0])):
+            raise OutboundRefused(
+                f"{host} resolves to {address}, which is not a public address; only public "
+                "addresses can be called."
+            )
+    return parts.scheme, host, port, sorted(addresses)[0]
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> OutboundResponse:
+    """POST to a vetted address. Raises OutboundRefused, or urllib3's errors for network failures."""
+    scheme, host, port, address = vet_url(url)
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    host_header = host if port in (80, 443) else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
+    pool: urllib3.HTTPConnectionPool
+    pool_kwargs = dict(
+        port=port,
+        timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+        retries=False,
+        maxsize=1,
+    )
+    if scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            server_hostname=host,
+            assert_hostname=host,
+            **pool_kwargs,  # type: ignore[arg-type]
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **pool_kwargs)  # type: ignore[arg-type]
+    started = time.monotonic()
+    try:
+        response = pool.urlopen(
+            "POST",
+            path,
+            body=body,
+            redirect=False,
+            preload_content=False,
+            headers={**headers, "Host": host_header, "User-Agent": USER_AGENT},
+            assert_same_host=False,
+        )
+        try:
+            # Keep at most 64 KB of the answer: a receiver may send anything.
+            content = response.read(64 * 1024)
+        finally:
+            response.release_conn()
+    finally:
+        pool.close()
+    return OutboundResponse(
+        status=response.status,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        body=content,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )

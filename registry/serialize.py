@@ -1,0 +1,31 @@
+"""The wire form of registry objects, shared by the API and webhook payloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .hashing import code_to_hex, pdq_to_hex
+from .models import Removal
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def removal_to_dict(removal: Removal, *, dataset_slug: str | None = None) -> dict[str, Any]:
+    return {
+        "id": removal.public_id,
+        "dataset": dataset_slug or removal.dataset.slug,
+        "external_id": removal.external_id,
+        "url": removal.url,
+        "phash": code_to_hex(removal.phash),
+        "pdq": pdq_to_hex(removal.pdq),
+        "reason": removal.reason,
+        "request": removal.source_ref,
+        "approved_at": iso(removal.approved_at),
+        "state": removal.state,
+        "acknowledged_at": iso(removal.acknowledged_at),
+    }

@@ -1,0 +1,206 @@
+"""The upstream side: artists, their proofs and works, and removal requests (tickets)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from registry.models import DatasetItem, RemovalReason
+
+from .storage import select_private_storage
+from .workflow import Status
+
+
+class VerificationLevel(models.IntegerChoices):
+    NONE = 0, "Unverified"
+    EMAIL = 1, "Email verified"
+    DOMAIN = 2, "Domain or profile verified"
+    DOCUMENT = 3, "Document reviewed"
+
+
+class ArtistProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artist")
+    display_name = models.CharField(max_length=150)
+    # Derived from proofs by services.profile_recompute_level; stored so the
+    # moderators' queue can filter on it.
+    verification_level = models.PositiveSmallIntegerField(
+        choices=VerificationLevel.choices, default=VerificationLevel.NONE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.user.email}>"
+
+
+class ProofMethod(models.TextChoices):
+    EMAIL = "email", "Email address"
+    DNS_TXT = "dns_txt", "DNS TXT record"
+    WELL_KNOWN = "well_known", "File under /.well-known/"
+    META_TAG = "meta_tag", "HTML meta tag"
+    PROFILE_LINK = "profile_link", "Profile link-back"
+    DOCUMENT = "document", "Document reviewed by a moderator"
+
+
+class ProofStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    VERIFIED = "verified", "Verified"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+class IdentityProof(models.Model):
+    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="proofs")
+    method = models.CharField(max_length=20, choices=ProofMethod.choices)
+    target = models.CharField(max_length=500, help_text="The email, domain or URL being proven.")
+    token = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=ProofStatus.choices, default=ProofStatus.PENDING)
+    evidence = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()}: {self.target} ({self.status})"
+
+
+class Priority(models.IntegerChoices):
+    LOW = 0, "Low"
+    NORMAL = 1, "Normal"
+    HIGH = 2, "High"
+
+
+class RemovalRequest(models.Model):
+    """The ticket. `reference` is its public name (RR-2026-000123)."""
+
+    reference = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="requests")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    basis = models.CharField(max_length=20, choices=RemovalReason.choices, default=RemovalReason.COPYRIGHT)
+    description = models.TextField(blank=True)
+    statement = models.TextField(blank=True, help_text="The statement the artist signed on submission.")
+    signed_name = models.CharField(max_length=150, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("moderate_removalrequest", "Can approve, reject and reply to removal requests")]
+
+    def __str__(self) -> str:
+        return self.reference or f"draft #{self.pk}"
+
+
+class HashState(models.TextChoices):
+    PENDING = "pending", "Waiting to be hashed"
+    DONE = "done", "Hashed and matched"
+    FAILED = "failed", "Failed"
+
+
+class Work(models.Model):
+    """A submitted image: re-encoded without metadata, stored privately, never served publicly."""
+
+    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="works")
+    request = models.ForeignKey(
+        RemovalRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="works"
+    )
+    file = models.FileField(storage=select_private_storage, upload_to="works/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    phash = models.BigIntegerField(null=True, blank=True)
+    dhash = models.BigIntegerField(null=True, blank=True)
+    pdq = models.BinaryField(max_length=32, null=True, blank=True)
+    pdq_quality = models.SmallIntegerField(null=True, blank=True)
+    hash_state = models.CharField(max_length=20, choices=HashState.choices, default=HashState.PENDING)
+    hash_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class MatchState(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested"
+    CONFIRMED = "confirmed", "Confirmed by the artist"
+    EXCLUDED = "excluded", "Excluded by the artist"
+    APPROVED = "approved", "Approved for removal"
+
+
+class Match(models.Model):
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="matches")
+    item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="+")
+    algorithm = models.CharField(max_length=20, default="phash")
+    distance = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=20, choices=MatchState.choices, default=MatchState.SUGGESTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["distance", "id"]
+        verbose_name_plural = "matches"
+        constraints = [models.UniqueConstraint(fields=["work", "item"], name="one_match_per_work_item")]
+
+    def __str__(self) -> str:
+        return f"{self.work} ~ {self.item} ({self.distance})"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status change"
+    PUBLIC_REPLY = "public_reply", "Public reply"
+    INTERNAL_NOTE = "internal_note", "Internal note"
+    ASSIGNMENT = "assignment", "Assignment"
+    VERIFICATION = "verification", "Verification result"
+    WORKS = "works", "Works changed"
+    MATCHES = "matches", "Matches changed"
+    REMOVALS = "removals", "Removals recorded or confirmed"
+
+
+# Kinds an artist sees on their request's timeline; the rest are for moderators.
+PUBLIC_EVENT_KINDS = frozenset(
+    {EventKind.CREATED, EventKind.STATUS, EventKind.PUBLIC_REPLY, EventKind.WORKS, EventKind.REMOVALS}
+)
+
+
+class TicketEvent(models.Model):
+    """The timeline of a request; one row per change, so history is free."""
+
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    old_value = models.CharField(max_length=100, blank=True)
+    new_value = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.old_value}→{self.new_value}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in PUBLIC_EVENT_KINDS

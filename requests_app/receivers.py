@@ -1,0 +1,17 @@
+"""Listens to registry's signals: the one place the arrow registry -> requests_app is reversed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from registry import signals
+
+from . import services
+
+
+@receiver(signals.removals_acknowledged)
+def complete_acknowledged_requests(sender: Any, source_refs: set[str], **kwargs: Any) -> None:
+    for reference in sorted(source_refs):
+        services.request_complete_if_acknowledged(reference=reference)

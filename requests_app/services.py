@@ -1,0 +1,489 @@
+"""Every state change on the upstream side: artists, works, matches, tickets.
+
+Each function is keyword-only, runs in one transaction, and writes the
+TicketEvent row that records it. Views, admin actions and tasks call
+these; they never change state themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from registry import matching
+from registry import services as registry_services
+from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sanitize
+from registry.models import RemovalState
+from registry.selectors import removals_for_source
+
+from . import notify
+from .models import (
+    ArtistProfile,
+    EventKind,
+    HashState,
+    IdentityProof,
+    Match,
+    MatchState,
+    ProofMethod,
+    ProofStatus,
+    RemovalRequest,
+    TicketEvent,
+    VerificationLevel,
+    Work,
+)
+from .workflow import DECIDABLE, EDITABLE, Status, check_transition
+
+log = logging.getLogger(__name__)
+
+STATEMENT_TEXT = (
+    "I state in good faith that I am the author of the works listed in this request, or the "
+    "holder of the rights in them, or authorised to act for that person; that the data set copies "
+    "I confirmed are copies of those works; and that the information I have given is accurate."
+)
+EMAIL_TOKEN_SALT = "removal-desk.email-verification"  # noqa: S105  (a salt, not a secret)
+EMAIL_TOKEN_MAX_AGE = 3 * 24 * 3600
+
+
+class ActionRefused(Exception):
+    """A request to change something that cannot be done now; the message says why, for a person."""
+
+
+# --- artists ----------------------------------------------------------------
+
+
+@transaction.atomic
+def artist_signup(*, email: str, password: str, display_name: str) -> ArtistProfile:
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email).lower()
+    if user_model.objects.filter(username=email).exists():
+        raise ActionRefused("An account with this email address exists already; log in instead.")
+    user = user_model.objects.create_user(username=email, email=email, password=password)
+    profile = ArtistProfile.objects.create(user=user, display_name=display_name)
+    email_verification_send(profile=profile)
+    return profile
+
+
+def email_verification_link(profile: ArtistProfile) -> str:
+    token = signing.dumps({"u": profile.user_id, "e": profile.user.email}, salt=EMAIL_TOKEN_SALT)
+    return settings.SITE_URL + reverse("verify_email", args=[token])
+
+
+def email_verification_send(*, profile: ArtistProfile) -> None:
+    notify.email_verification(
+        to=profile.user.email, name=profile.display_name, link=email_verification_link(profile)
+    )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> ArtistProfile:
+    try:
+        data = signing.loads(token, salt=EMAIL_TOKEN_SALT, max_age=EMAIL_TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ActionRefused("This link has expired; log in and ask for a new one.") from None
+    except signing.BadSignature:
+        raise ActionRefused("This link is not valid; check that you copied all of it.") from None
+    profile = ArtistProfile.objects.select_related("user").filter(user_id=data.get("u")).first()
+    if profile is None or profile.user.email != data.get("e"):
+        raise ActionRefused("This link is for an account or address that no longer exists.")
+    now = timezone.now()
+    IdentityProof.objects.update_or_create(
+        artist=profile,
+        method=ProofMethod.EMAIL,
+        target=profile.user.email,
+        defaults={"status": ProofStatus.VERIFIED, "verified_at": now, "checked_at": now},
+    )
+    profile_recompute_level(profile=profile)
+    return profile
+
+
+_LEVEL_OF_METHOD = {
+    ProofMethod.EMAIL: VerificationLevel.EMAIL,
+    ProofMethod.DNS_TXT: VerificationLevel.DOMAIN,
+    ProofMethod.WELL_KNOWN: VerificationLevel.DOMAIN,
+    ProofMethod.META_TAG: VerificationLevel.DOMAIN,
+    ProofMethod.PROFILE_LINK: VerificationLevel.DOMAIN,
+    ProofMethod.DOCUMENT: VerificationLevel.DOCUMENT,
+}
+
+
+def profile_recompute_level(*, profile: ArtistProfile) -> int:
+    methods = profile.proofs.filter(status=ProofStatus.VERIFIED).values_list("method", flat=True)
+    level = max((_LEVEL_OF_METHOD[m] for m in methods), default=VerificationLevel.NONE)
+    if profile.verification_level != level:
+        profile.verification_level = level
+        profile.save(update_fields=["verification_level"])
+    return level
+
+
+def email_is_verified(profile: ArtistProfile) -> bool:
+    return profile.proofs.filter(method=ProofMethod.EMAIL, status=ProofStatus.VERIFIED).exists()
+
+
+# --- the ticket -------------------------------------------------------------
+
+
+def _event(
+    request: RemovalRequest,
+    *,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    old: str = "",
+    new: str = "",
+    message: str = "",
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        request=request, kind=kind, actor=actor, old_value=old, new_value=new, message=message
+    )
+
+
+def _locked(request: RemovalRequest) -> RemovalRequest:
+    # Two moderators (or a moderator and the artist) acting on one request at
+    # once: the second waits for the first and then sees its result.
+    return RemovalRequest.objects.select_for_update().select_related("artist__user").get(pk=request.pk)
+
+
+def _transition(
+    request: RemovalRequest, new: str, *, actor: AbstractBaseUser | None, message: str = ""
+) -> None:
+    old = request.status
+    check_transition(old, new)
+    request.status = new
+    now = timezone.now()
+    stamps = {
+        Status.SUBMITTED: "submitted_at",
+        Status.APPROVED: "decided_at",
+        Status.REJECTED: "decided_at",
+        Status.COMPLETED: "completed_at",
+    }
+    fields = ["status", "updated_at"]
+    if new in stamps:
+        setattr(request, stamps[new], now)
+        fields.append(stamps[new])
+    request.save(update_fields=fields)
+    _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message)
+
+
+def _owned(request: RemovalRequest, actor: AbstractBaseUser) -> None:
+    if request.artist.user_id != actor.pk:
+        raise ActionRefused("This request belongs to another account.")
+
+
+@transaction.atomic
+def request_create(*, artist: ArtistProfile, basis: str, description: str = "") -> RemovalRequest:
+    request = RemovalRequest.objects.create(artist=artist, basis=basis, description=description)
+    request.reference = f"RR-{request.created_at.year}-{request.pk:06d}"
+    request.save(update_fields=["reference"])
+    _event(request, kind=EventKind.CREATED, actor=artist.user, new=Status.DRAFT)
+    return request
+
+
+@dataclass(frozen=True)
+class FileError:
+    name: str
+    message: str
+
+
+@dataclass
+class WorksAdded:
+    works: list[Work]
+    errors: list[FileError]
+
+
+def works_add(
+    *, request: RemovalRequest, actor: AbstractBaseUser, files: Sequence[UploadedFile]
+) -> WorksAdded:
+    """Check, clean and store each file; a bad file is reported and skipped, never the batch.
+
+    Each work is stored in its own transaction, so a failure later in the
+    batch leaves the earlier works saved and queued for hashing.
+    """
+    _owned(request, actor)
+    if request.status not in EDITABLE:
+        raise ActionRefused("Works can be added only while the request is a draft or needs information.")
+    existing = request.works.count()
+    if existing + len(files) > settings.UPLOAD_MAX_FILES:
+        raise ActionRefused(
+            f"A request holds at most {settings.UPLOAD_MAX_FILES} works; it has {existing}. "
+            "Split the rest into another request."
+        )
+    result = WorksAdded(works=[], errors=[])
+    for upload in files:
+        name = (upload.name or "upload")[:255]
+        if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+            result.errors.append(FileError(name, _too_large_message(upload.size)))
+            continue
+        data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+        if len(data) > settings.UPLOAD_MAX_BYTES:
+            result.errors.append(FileError(name, _too_large_message(len(data))))
+            continue
+        if not data:
+            result.errors.append(FileError(name, "The file is empty."))
+            continue
+        try:
+            clean = sanitize(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        except ImageRejected as exc:
+            result.errors.append(FileError(name, str(exc)))
+            continue
+        result.works.append(_work_store(request=request, name=name, clean_content=clean))
+    if result.works:
+        with transaction.atomic():
+            _event(
+                request,
+                kind=EventKind.WORKS,
+                actor=actor,
+                message=f"{len(result.works)} work(s) added: "
+                + ", ".join(w.original_name for w in result.works[:10])
+                + ("…" if len(result.works) > 10 else ""),
+            )
+    return result
+
+
+def _too_large_message(size: int) -> str:
+    return (
+        f"The file is {size / 1024 / 1024:.1f} MB, more than the "
+        f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:.0f} MB allowed; upload a smaller version."
+    )
+
+
+def _work_store(*, request: RemovalRequest, name: str, clean_content: SanitizedImage) -> Work:
+    digest = hashlib.sha256(clean_content.content).hexdigest()
+    with transaction.atomic():
+        work = Work(
+            artist=request.artist,
+            request=request,
+            original_name=name,
+            sha256=digest,
+            size_bytes=len(clean_content.content),
+            format=clean_content.format,
+            width=clean_content.width,
+            height=clean_content.height,
+        )
+        work.file.save(
+            f"{digest[:32]}.{clean_content.extension}", ContentFile(clean_content.content), save=False
+        )
+        work.save()
+        work_id = work.pk
+        transaction.on_commit(lambda: _enqueue_hash(work_id))
+    return work
+
+
+def _enqueue_hash(work_id: int) -> None:
+    from .tasks import work_hash
+
+    try:
+        work_hash.delay(work_id)
+    except Exception:
+        log.warning("could not enqueue hashing of work %s; the sweep will", work_id)
+
+
+def work_hash_and_match(*, work_id: int) -> str:
+    """Hash a stored work and record its matches. Safe to run twice."""
+    work = Work.objects.filter(pk=work_id).first()
+    if work is None:
+        return "missing"
+    if work.hash_state == HashState.DONE:
+        return "already-done"
+    try:
+        with work.file.open("rb") as handle:
+            data = handle.read()
+        hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+    except (ImageRejected, OSError) as exc:
+        Work.objects.filter(pk=work_id).update(hash_state=HashState.FAILED, hash_error=str(exc)[:1000])
+        return "failed"
+    hits = matching.search_phash(hashes.phash, max_distance=settings.MATCH_PHASH_MAX_DISTANCE)
+    with transaction.atomic():
+        work = Work.objects.select_for_update().get(pk=work_id)
+        if work.hash_state == HashState.DONE:
+            return "already-done"
+        work.phash, work.dhash = hashes.phash, hashes.dhash
+        work.pdq, work.pdq_quality = hashes.pdq, hashes.pdq_quality
+        work.hash_state, work.hash_error = HashState.DONE, ""
+        work.save(update_fields=["phash", "dhash", "pdq", "pdq_quality", "hash_state", "hash_error"])
+        Match.objects.bulk_create(
+            [Match(work=work, item_id=h.item_id, algorithm="phash", distance=h.distance) for h in hits],
+            ignore_conflicts=True,
+        )
+    return "done"
+
+
+@transaction.atomic
+def matches_decide(
+    *,
+    request: RemovalRequest,
+    actor: AbstractBaseUser,
+    confirm: Iterable[int] = (),
+    exclude: Iterable[int] = (),
+) -> int:
+    """The artist confirms matches as copies of their works, or excludes them."""
+    request = _locked(request)
+    _owned(request, actor)
+    if request.status not in EDITABLE:
+        raise ActionRefused("Matches can be changed only while the request is a draft or needs information.")
+    confirm, exclude = set(confirm), set(exclude)
+    if confirm & exclude:
+        raise ActionRefused("A match cannot be both confirmed and excluded.")
+    mine = Match.objects.filter(work__request=request)
+    changed = (
+        mine.filter(pk__in=confirm).exclude(state=MatchState.CONFIRMED).update(state=MatchState.CONFIRMED)
+    )
+    changed += (
+        mine.filter(pk__in=exclude).exclude(state=MatchState.EXCLUDED).update(state=MatchState.EXCLUDED)
+    )
+    if changed:
+        _event(
+            request,
+            kind=EventKind.MATCHES,
+            actor=actor,
+            message=f"{len(confirm)} confirmed, {len(exclude)} excluded",
+        )
+    return changed
+
+
+@transaction.atomic
+def request_submit(*, request: RemovalRequest, actor: AbstractBaseUser, signed_name: str) -> RemovalRequest:
+    request = _locked(request)
+    _owned(request, actor)
+    if not email_is_verified(request.artist):
+        raise ActionRefused("Confirm your email address first: follow the link we sent you.")
+    if not signed_name.strip():
+        raise ActionRefused("Type your full name to sign the statement.")
+    works = request.works.all()
+    if not works.exists():
+        raise ActionRefused("Add at least one work before submitting.")
+    if works.filter(hash_state=HashState.PENDING).exists():
+        raise ActionRefused("Some works are still being checked; wait a moment and submit again.")
+    if not Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).exists():
+        raise ActionRefused(
+            "Confirm at least one data set copy of your works; without one there is nothing to remove."
+        )
+    request.statement = STATEMENT_TEXT
+    request.signed_name = signed_name.strip()[:150]
+    request.signed_at = timezone.now()
+    request.save(update_fields=["statement", "signed_name", "signed_at"])
+    _transition(request, Status.SUBMITTED, actor=actor)
+    return request
+
+
+@transaction.atomic
+def request_withdraw(*, request: RemovalRequest, actor: AbstractBaseUser) -> RemovalRequest:
+    request = _locked(request)
+    _owned(request, actor)
+    _transition(request, Status.WITHDRAWN, actor=actor)
+    return request
+
+
+@transaction.atomic
+def request_start_review(*, request: RemovalRequest, moderator: AbstractBaseUser) -> RemovalRequest:
+    request = _locked(request)
+    _transition(request, Status.IN_REVIEW, actor=moderator)
+    if request.assignee_id is None:
+        request.assignee = moderator  # type: ignore[assignment]
+        request.save(update_fields=["assignee"])
+        _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
+    return request
+
+
+@transaction.atomic
+def request_approve(
+    *, request: RemovalRequest, moderator: AbstractBaseUser, reason: str = ""
+) -> RemovalRequest:
+    """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
+    request = _locked(request)
+    if request.status not in DECIDABLE:
+        raise ActionRefused(
+            f"{request.reference} is {request.get_status_display().lower()}; only submitted or "
+            "in-review requests can be decided."
+        )
+    matches = list(
+        Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).select_related(
+            "item__dataset"
+        )
+    )
+    if not matches:
+        raise ActionRefused(f"{request.reference} has no confirmed matches to remove.")
+    _transition(request, Status.APPROVED, actor=moderator, message=reason)
+    request.decision_reason = reason
+    request.save(update_fields=["decision_reason"])
+    removals = registry_services.removals_record(
+        source_ref=request.reference or "",
+        reason=request.basis,
+        entries=[registry_services.RemovalEntry(dataset=m.item.dataset, item=m.item) for m in matches],
+        approved_at=request.decided_at,
+    )
+    Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
+    datasets = sorted({m.item.dataset.name for m in matches})
+    _event(
+        request,
+        kind=EventKind.REMOVALS,
+        actor=moderator,
+        message=f"{len(removals)} removal(s) sent to the maintainers of {', '.join(datasets)}.",
+    )
+    notify.request_changed(
+        request=request,
+        headline="Your removal request was approved",
+        message=reason or "We have sent the removals to the data set maintainers.",
+    )
+    return request
+
+
+@transaction.atomic
+def request_reject(*, request: RemovalRequest, moderator: AbstractBaseUser, reason: str) -> RemovalRequest:
+    if not reason.strip():
+        raise ActionRefused("Give the artist a reason for the rejection.")
+    request = _locked(request)
+    if request.status not in DECIDABLE:
+        raise ActionRefused(
+            f"{request.reference} is {request.get_status_display().lower()}; only submitted or "
+            "in-review requests can be decided."
+        )
+    _transition(request, Status.REJECTED, actor=moderator, message=reason)
+    request.decision_reason = reason
+    request.save(update_fields=["decision_reason"])
+    notify.request_changed(request=request, headline="Your removal request was rejected", message=reason)
+    return request
+
+
+@transaction.atomic
+def request_complete_if_acknowledged(*, reference: str) -> bool:
+    """Complete an approved request once every one of its removals is acknowledged."""
+    request = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
+    if request is None or request.status != Status.APPROVED:
+        return False
+    states = set(removals_for_source(reference).values_list("state", flat=True))
+    if not states or not states <= {RemovalState.ACKNOWLEDGED, RemovalState.REVOKED}:
+        return False
+    _event(
+        request,
+        kind=EventKind.REMOVALS,
+        actor=None,
+        message="Every data set maintainer confirmed the removal.",
+    )
+    _transition(request, Status.COMPLETED, actor=None)
+    notify.request_changed(
+        request=request,
+        headline="Your works were removed",
+        message="Every data set maintainer has confirmed the removal.",
+    )
+    return True
+
+
+def hashing_due() -> list[int]:
+    """Works still waiting to be hashed (a lost task message, a worker that died)."""
+    cutoff = timezone.now() - timezone.timedelta(minutes=2)
+    return list(
+        Work.objects.filter(hash_state=HashState.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[
+            :500
+        ]
+    )

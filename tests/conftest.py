@@ -1,0 +1,258 @@
+"""Shared fixtures: people (an artist, another artist, a moderator), maintainers with keys,
+images from the sample photographs, a real Celery worker process, and a webhook receiver."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from PIL import Image
+from rest_framework.test import APIClient
+
+from registry import services as registry_services
+from registry.models import Maintainer
+from requests_app import services as request_services
+from requests_app.models import ArtistProfile
+from requests_app.roles import MODERATOR_GROUP
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"
+
+
+# --- images -----------------------------------------------------------------
+
+
+def photo(name: str) -> Image.Image:
+    return Image.open(PHOTOS / name)
+
+
+def image_bytes(image: Image.Image, fmt: str = "PNG", **save_args: Any) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    image.save(out, fmt, **save_args)
+    return out.getvalue()
+
+
+def photo_bytes(name: str, fmt: str = "PNG", **save_args: Any) -> bytes:
+    return image_bytes(photo(name), fmt, **save_args)
+
+
+# --- people -----------------------------------------------------------------
+
+
+def make_artist(email: str, *, verified: bool = True, name: str = "") -> ArtistProfile:
+    profile = request_services.artist_signup(
+        email=email, password="correct horse battery staple", display_name=name or email.split("@")[0]
+    )
+    if verified:
+        token = request_services.email_verification_link(profile).rstrip("/").rsplit("/", 1)[-1]
+        request_services.email_verify(token=token)
+        profile.refresh_from_db()
+    return profile
+
+
+@pytest.fixture
+def artist(db: Any) -> ArtistProfile:
+    return make_artist("ada@example.com", name="Ada Lovelace")
+
+
+@pytest.fixture
+def other_artist(db: Any) -> ArtistProfile:
+    return make_artist("grace@example.com", name="Grace Hopper")
+
+
+@pytest.fixture
+def moderator(db: Any) -> User:
+    user = User.objects.create_user(
+        "mod@example.com", "mod@example.com", "correct horse battery staple", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=MODERATOR_GROUP))
+    return User.objects.get(pk=user.pk)  # fresh: permission cache
+
+
+# --- maintainers ------------------------------------------------------------
+
+
+@dataclass
+class MaintainerWithKey:
+    maintainer: Maintainer
+    key: str
+
+    def client(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.key}")
+        return client
+
+
+@pytest.fixture
+def maintainer(db: Any) -> MaintainerWithKey:
+    org, key = registry_services.maintainer_create(name="LAION-ish", email="ops@laion.example")
+    return MaintainerWithKey(org, key)
+
+
+@pytest.fixture
+def other_maintainer(db: Any) -> MaintainerWithKey:
+    org, key = registry_services.maintainer_create(name="Other Org", email="ops@other.example")
+    return MaintainerWithKey(org, key)
+
+
+@pytest.fixture
+def api(maintainer: MaintainerWithKey) -> APIClient:
+    return maintainer.client()
+
+
+# --- a webhook receiver on loopback -----------------------------------------
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    url: str
+    received: list[Received] = field(default_factory=list)
+    # What to answer: a status code, or a callable(Received) -> (status, headers, body)
+    answer: Any = 204
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} webhook(s) within {timeout}s, got {len(self.received)}")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            item = Received(
+                headers={k.lower(): v for k, v in self.headers.items()}, body=self.rfile.read(length)
+            )
+            recv = state["r"]
+            with recv.lock:
+                recv.received.append(item)
+            answer = recv.answer(item) if callable(recv.answer) else (recv.answer, {}, b"")
+            status, headers, body = answer
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["r"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state["r"]
+    server.shutdown()
+    server.server_close()
+
+
+# --- a real Celery worker process -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A `celery worker` subprocess on the test database and the real Redis broker.
+
+    Tests that use it must be `transaction=True`, so what they write is
+    committed and visible to the worker.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    from config.celery import app
+
+    app.control.purge()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
+        "VAR_DIR": str(settings.VAR_DIR),
+    }
+    log_path = Path(settings.VAR_DIR) / "worker.log"
+    log = open(log_path, "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "default,hashing,deliveries",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"test-worker-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited: {log_path.read_text()[-3000:]}")
+        if b"ready." in log_path.read_bytes():
+            break
+        time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"celery worker did not start: {log_path.read_text()[-3000:]}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def _database_url(settings_dict: dict[str, Any]) -> str:
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    user = settings_dict.get("USER") or "postgres"
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
