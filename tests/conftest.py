@@ -130,7 +130,7 @@ class Received:
 class Receiver:
     url: str
     received: list[Received] = field(default_factory=list)
-    # What to answer: a status code, or a callable(Received) -> (status, headers, body)
+    # What to answer: a status, a (status, headers, body) tuple, or a callable returning either
     answer: Any = 204
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -157,8 +157,8 @@ def receiver() -> Iterator[Receiver]:
             recv = state["r"]
             with recv.lock:
                 recv.received.append(item)
-            answer = recv.answer(item) if callable(recv.answer) else (recv.answer, {}, b"")
-            status, headers, body = answer
+            answer = recv.answer(item) if callable(recv.answer) else recv.answer
+            status, headers, body = answer if isinstance(answer, tuple) else (answer, {}, b"")
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

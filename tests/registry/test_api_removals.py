@@ -1,0 +1,106 @@
+"""The removals feed (cursor, nothing missed when polling) and acknowledgements."""
+
+from __future__ import annotations
+
+from registry import services
+from registry.models import Removal, RemovalState
+from tests.registry.test_api_auth_and_errors import assert_error
+
+
+def record(dataset, n: int, ref: str = "RR-2026-000001") -> list[Removal]:
+    rows = [{"external_id": f"{ref}-{i}", "url": f"https://i.example/{ref}/{i}.jpg"} for i in range(n)]
+    services.items_upsert(dataset=dataset, rows=rows)
+    items = dataset.items.filter(external_id__startswith=ref).order_by("pk")
+    return services.removals_record(
+        source_ref=ref,
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
+    )
+
+
+def test_it_pages_the_feed_and_a_poller_misses_nothing(api, maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    record(dataset, 5)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        url = "/api/v1/datasets/d/removals/?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(url).json()
+        seen += [r["id"] for r in page["results"]]
+        if page["next"] is None:
+            break
+        cursor = page["next"]
+    assert len(seen) == 5 == len(set(seen))
+    assert seen == list(Removal.objects.order_by("pk").values_list("public_id", flat=True))
+
+    # Removals recorded later appear after the last cursor the poller kept.
+    record(dataset, 2, ref="RR-2026-000002")
+    later = api.get(f"/api/v1/datasets/d/removals/?cursor={cursor}").json()
+    assert [r["request"] for r in later["results"]] == ["RR-2026-000002"] * 2
+
+
+def test_it_shows_the_removal_object_of_the_contract(api, maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    [removal] = record(dataset, 1)
+    [row] = api.get("/api/v1/datasets/d/removals").json()["results"]
+    assert set(row) == {
+        "id",
+        "dataset",
+        "external_id",
+        "url",
+        "phash",
+        "pdq",
+        "reason",
+        "request",
+        "approved_at",
+        "state",
+        "acknowledged_at",
+    }
+    assert row["id"].startswith("rm_") and row["id"] == removal.public_id
+    assert row["dataset"] == "d" and row["state"] == "pending" and row["acknowledged_at"] is None
+    assert row["approved_at"].endswith("Z")
+
+
+def test_it_explains_a_bad_cursor_and_limit(api, maintainer):
+    services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    assert_error(api.get("/api/v1/datasets/d/removals/?cursor=garbage!"), 400, "invalid_cursor")
+    assert_error(api.get("/api/v1/datasets/d/removals/?limit=0"), 400, "invalid_limit")
+    assert_error(api.get("/api/v1/datasets/d/removals/?limit=1001"), 400, "invalid_limit")
+    assert_error(api.get("/api/v1/datasets/d/removals/?limit=ten"), 400, "invalid_limit")
+
+
+def test_it_acknowledges_idempotently_and_lists_unknown_ids(api, maintainer, other_maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    removals = record(dataset, 2)
+    theirs = services.dataset_create(maintainer=other_maintainer.maintainer, slug="t", name="T")
+    [their_removal] = record(theirs, 1, ref="RR-2026-000009")
+    ids = [r.public_id for r in removals]
+
+    body = api.post(
+        "/api/v1/datasets/d/removals/ack/",
+        {"ids": [*ids, "rm_unknown", their_removal.public_id]},
+        format="json",
+    ).json()
+    assert body["acknowledged"] == 2
+    assert body["unknown"] == ["rm_unknown", their_removal.public_id]
+    assert set(Removal.objects.filter(dataset=dataset).values_list("state", flat=True)) == {
+        RemovalState.ACKNOWLEDGED
+    }
+    their_removal.refresh_from_db()
+    assert their_removal.state == RemovalState.PENDING
+
+    first_time = Removal.objects.get(public_id=ids[0]).acknowledged_at
+    again = api.post("/api/v1/datasets/d/removals/ack", {"ids": ids}, format="json").json()
+    assert again == {"acknowledged": 2, "unknown": []}
+    assert Removal.objects.get(public_id=ids[0]).acknowledged_at == first_time
+
+
+def test_it_explains_a_bad_ack_body(api, maintainer):
+    services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    assert_error(
+        api.post("/api/v1/datasets/d/removals/ack/", {"ids": []}, format="json"), 400, "invalid_request"
+    )
+    assert_error(
+        api.post("/api/v1/datasets/d/removals/ack/", {"ids": "rm_x"}, format="json"), 400, "invalid_request"
+    )
+    assert_error(api.post("/api/v1/datasets/d/removals/ack/", [1, 2], format="json"), 400, "invalid_request")

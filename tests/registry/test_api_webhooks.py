@@ -1,0 +1,71 @@
+"""Webhook endpoints: the secret is shown once and stored encrypted; organisations stay apart."""
+
+from __future__ import annotations
+
+from registry import services
+from registry.models import WebhookEndpoint, WebhookSecret
+from tests.registry.test_api_auth_and_errors import assert_error
+
+
+def test_it_creates_an_endpoint_and_shows_the_secret_once(api, maintainer):
+    services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example/removals", "events": ["removal.approved"], "datasets": ["d"]},
+        format="json",
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["secret"].startswith("whsec_")
+    assert created["id"].startswith("we_") and created["datasets"] == ["d"]
+    stored = WebhookSecret.objects.get()
+    assert created["secret"] not in stored.secret_encrypted
+    listed = api.get("/api/v1/webhooks").json()["results"]
+    assert [w["id"] for w in listed] == [created["id"]]
+    assert "secret" not in listed[0]
+    assert "secret" not in api.get(f"/api/v1/webhooks/{created['id']}/").json()
+
+
+def test_it_explains_bad_endpoint_input(api):
+    assert_error(
+        api.post("/api/v1/webhooks/", {"url": "not a url", "events": ["removal.approved"]}, format="json"),
+        400,
+        "invalid_request",
+    )
+    assert_error(
+        api.post("/api/v1/webhooks/", {"url": "https://h.example/", "events": ["nope"]}, format="json"),
+        400,
+        "invalid_request",
+    )
+    assert_error(
+        api.post("/api/v1/webhooks/", {"url": "https://h.example/", "events": []}, format="json"),
+        400,
+        "invalid_request",
+    )
+    error = assert_error(
+        api.post(
+            "/api/v1/webhooks/",
+            {"url": "https://h.example/", "events": ["removal.approved"], "datasets": ["ghost"]},
+            format="json",
+        ),
+        400,
+        "unknown_dataset",
+    )
+    assert error["details"] == {"datasets": ["ghost"]}
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_it_deletes_only_its_own_endpoints(api, maintainer, other_maintainer):
+    theirs, _ = services.webhook_endpoint_create(
+        maintainer=other_maintainer.maintainer, url="https://o.example/", event_types=["removal.approved"]
+    )
+    assert_error(api.delete(f"/api/v1/webhooks/{theirs.public_id}/"), 404, "not_found")
+    assert_error(api.get(f"/api/v1/webhooks/{theirs.public_id}"), 404, "not_found")
+    mine = api.post(
+        "/api/v1/webhooks/", {"url": "https://m.example/", "events": ["removal.approved"]}, format="json"
+    ).json()
+    assert api.delete(f"/api/v1/webhooks/{mine['id']}").status_code == 204
+    assert api.get("/api/v1/webhooks/").json()["results"] == []
+    assert_error(api.delete(f"/api/v1/webhooks/{mine['id']}/"), 404, "not_found")
+    theirs.refresh_from_db()
+    assert theirs.enabled
