@@ -59,7 +59,7 @@ def vet_url(url: str) -> tuple[str, str, int, str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise OutboundRefused(f"The host name {host!r} does not resolve.") from None
-    addresses = {info[4][0] for info in infos}
+    addresses = {str(info[4][0]) for info in infos}
     for address in addresses:
         if not _address_allowed(ipaddress.ip_address(address.split("%")[0])):
             raise OutboundRefused(

@@ -11,10 +11,11 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -108,7 +109,7 @@ def email_verify(*, token: str) -> ArtistProfile:
     return profile
 
 
-_LEVEL_OF_METHOD = {
+_LEVEL_OF_METHOD: dict[str, int] = {
     ProofMethod.EMAIL: VerificationLevel.EMAIL,
     ProofMethod.DNS_TXT: VerificationLevel.DOMAIN,
     ProofMethod.WELL_KNOWN: VerificationLevel.DOMAIN,
@@ -138,7 +139,7 @@ def _event(
     request: RemovalRequest,
     *,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     old: str = "",
     new: str = "",
     message: str = "",
@@ -155,13 +156,13 @@ def _locked(request: RemovalRequest) -> RemovalRequest:
 
 
 def _transition(
-    request: RemovalRequest, new: str, *, actor: AbstractBaseUser | None, message: str = ""
+    request: RemovalRequest, new: str, *, actor: User | None, message: str = ""
 ) -> None:
     old = request.status
     check_transition(old, new)
     request.status = new
     now = timezone.now()
-    stamps = {
+    stamps: dict[str, str] = {
         Status.SUBMITTED: "submitted_at",
         Status.APPROVED: "decided_at",
         Status.REJECTED: "decided_at",
@@ -175,7 +176,7 @@ def _transition(
     _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message)
 
 
-def _owned(request: RemovalRequest, actor: AbstractBaseUser) -> None:
+def _owned(request: RemovalRequest, actor: User) -> None:
     if request.artist.user_id != actor.pk:
         raise ActionRefused("This request belongs to another account.")
 
@@ -202,7 +203,7 @@ class WorksAdded:
 
 
 def works_add(
-    *, request: RemovalRequest, actor: AbstractBaseUser, files: Sequence[UploadedFile]
+    *, request: RemovalRequest, actor: User, files: Sequence[UploadedFile]
 ) -> WorksAdded:
     """Check, clean and store each file; a bad file is reported and skipped, never the batch.
 
@@ -322,7 +323,7 @@ def work_hash_and_match(*, work_id: int) -> str:
 def matches_decide(
     *,
     request: RemovalRequest,
-    actor: AbstractBaseUser,
+    actor: User,
     confirm: Iterable[int] = (),
     exclude: Iterable[int] = (),
 ) -> int:
@@ -352,7 +353,7 @@ def matches_decide(
 
 
 @transaction.atomic
-def request_submit(*, request: RemovalRequest, actor: AbstractBaseUser, signed_name: str) -> RemovalRequest:
+def request_submit(*, request: RemovalRequest, actor: User, signed_name: str) -> RemovalRequest:
     request = _locked(request)
     _owned(request, actor)
     if not email_is_verified(request.artist):
@@ -377,7 +378,7 @@ def request_submit(*, request: RemovalRequest, actor: AbstractBaseUser, signed_n
 
 
 @transaction.atomic
-def request_withdraw(*, request: RemovalRequest, actor: AbstractBaseUser) -> RemovalRequest:
+def request_withdraw(*, request: RemovalRequest, actor: User) -> RemovalRequest:
     request = _locked(request)
     _owned(request, actor)
     _transition(request, Status.WITHDRAWN, actor=actor)
@@ -385,11 +386,11 @@ def request_withdraw(*, request: RemovalRequest, actor: AbstractBaseUser) -> Rem
 
 
 @transaction.atomic
-def request_start_review(*, request: RemovalRequest, moderator: AbstractBaseUser) -> RemovalRequest:
+def request_start_review(*, request: RemovalRequest, moderator: User) -> RemovalRequest:
     request = _locked(request)
     _transition(request, Status.IN_REVIEW, actor=moderator)
     if request.assignee_id is None:
-        request.assignee = moderator  # type: ignore[assignment]
+        request.assignee = moderator
         request.save(update_fields=["assignee"])
         _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
     return request
@@ -397,7 +398,7 @@ def request_start_review(*, request: RemovalRequest, moderator: AbstractBaseUser
 
 @transaction.atomic
 def request_approve(
-    *, request: RemovalRequest, moderator: AbstractBaseUser, reason: str = ""
+    *, request: RemovalRequest, moderator: User, reason: str = ""
 ) -> RemovalRequest:
     """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
     request = _locked(request)
@@ -439,7 +440,7 @@ def request_approve(
 
 
 @transaction.atomic
-def request_reject(*, request: RemovalRequest, moderator: AbstractBaseUser, reason: str) -> RemovalRequest:
+def request_reject(*, request: RemovalRequest, moderator: User, reason: str) -> RemovalRequest:
     if not reason.strip():
         raise ActionRefused("Give the artist a reason for the rejection.")
     request = _locked(request)
@@ -481,9 +482,40 @@ def request_complete_if_acknowledged(*, reference: str) -> bool:
 
 def hashing_due() -> list[int]:
     """Works still waiting to be hashed (a lost task message, a worker that died)."""
-    cutoff = timezone.now() - timezone.timedelta(minutes=2)
+    cutoff = timezone.now() - timedelta(minutes=2)
     return list(
         Work.objects.filter(hash_state=HashState.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[
             :500
         ]
     )
+
+
+# --- moderator notes and replies ---------------------------------------------
+
+
+@transaction.atomic
+def request_note_add(
+    *, request: RemovalRequest, moderator: User, message: str, public: bool
+) -> TicketEvent:
+    """A moderator writes on the timeline: an internal note (moderators only) or a public reply.
+
+    A public reply is also emailed to the artist. Neither changes the
+    request's status, so no lock is needed: two notes at once are two rows.
+    """
+    message = message.strip()
+    if not message:
+        raise ActionRefused("Write something first: the note is empty.")
+    if len(message) > 10_000:
+        raise ActionRefused("Keep a note or reply under 10,000 characters.")
+    request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
+    event = _event(
+        request,
+        kind=EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE,
+        actor=moderator,
+        message=message,
+    )
+    if public:
+        notify.request_changed(
+            request=request, headline="A moderator replied to your removal request", message=message
+        )
+    return event

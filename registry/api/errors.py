@@ -80,7 +80,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             exc.detail if isinstance(exc.detail, dict) else {"errors": exc.detail},
         )
     elif isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
+        wait = int(getattr(exc, "wait", None) or 1)
         headers["Retry-After"] = str(wait)
         body = error_body(
             "rate_limited", f"Too many requests; try again in {wait} seconds.", {"retry_after": wait}

@@ -1,0 +1,59 @@
+"""The Celery tasks in a real worker process on Redis: hashing after upload, delivery after approval."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from registry import services as registry_services
+from registry.hashing import code_to_hex, compute_hashes
+from registry.models import DeliveryState, WebhookDelivery
+from requests_app import services
+from requests_app.models import HashState, Work
+from tests.conftest import image_bytes, photo, photo_bytes
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def wait_until(predicate, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_the_worker_hashes_uploads_and_delivers_approvals(
+    celery_worker_process, artist, moderator, maintainer, receiver
+):
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    copy = photo("coffee.png").convert("RGB").resize((300, 200))
+    h = compute_hashes(image_bytes(copy, "JPEG", quality=70), max_pixels=10**8)
+    registry_services.items_upsert(
+        dataset=dataset,
+        rows=[{"external_id": "c1", "url": "https://i.example/coffee.jpg", "phash": code_to_hex(h.phash)}],
+    )
+    registry_services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
+    )
+    request = services.request_create(artist=artist, basis="copyright")
+    added = services.works_add(
+        request=request, actor=artist.user, files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))]
+    )
+    work_id = added.works[0].pk
+    wait_until(
+        lambda: Work.objects.get(pk=work_id).hash_state == HashState.DONE, what="the worker to hash the work"
+    )
+    match = Work.objects.get(pk=work_id).matches.get()
+    services.matches_decide(request=request, actor=artist.user, confirm=[match.pk])
+    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=request, moderator=moderator)
+    [got] = receiver.wait_for(1)
+    assert got.json()["data"]["removals"][0]["request"] == request.reference
+    wait_until(
+        lambda: WebhookDelivery.objects.get().state == DeliveryState.SUCCEEDED, what="the delivery row"
+    )
