@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from registry.api.compat import QueryUrlsView
 from registry.api.errors import json_404
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("registry.api.urls", "api"), namespace="api")),
+    re_path(r"^api/v2/query/urls/?$", QueryUrlsView.as_view(), name="compat-query-urls"),
     # Anything else under /api/ answers in the API's error format, not an HTML page.
     re_path(r"^api/", json_404),
     path("", include("requests_app.urls")),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from django.db.models import QuerySet
 
-from .models import ApiKey, Dataset, Maintainer, Removal, WebhookEndpoint
+from .models import ApiKey, Dataset, Maintainer, Removal, RemovalState, WebhookEndpoint, url_key
 
 
 def datasets_of(maintainer: Maintainer) -> QuerySet[Dataset]:
@@ -22,3 +23,45 @@ def removals_for_source(source_ref: str) -> QuerySet[Removal]:
 
 def active_keys_of(maintainer: Maintainer) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(maintainer=maintainer, revoked_at__isnull=True)
+
+
+def removed_urls(urls: list[str]) -> set[str]:
+    """Which of `urls` are removed (not revoked) in any data set of the registry."""
+    keys = {url_key(u): u for u in urls}
+    found: set[str] = set()
+    key_list = list(keys)
+    for start in range(0, len(key_list), 2000):
+        chunk = key_list[start : start + 2000]
+        found.update(
+            keys[str(k)]
+            for k in Removal.objects.filter(url_key__in=chunk)
+            .exclude(state=RemovalState.REVOKED)
+            .values_list("url_key", flat=True)
+            .distinct()
+        )
+    return found
+
+
+def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]]:
+    """For each pHash code, the public ids of the (not revoked) removals within `radius` bits."""
+    rows = list(
+        Removal.objects.filter(phash__isnull=False)
+        .exclude(state=RemovalState.REVOKED)
+        .order_by("pk")
+        .values_list("public_id", "phash")
+    )
+    result: dict[int, list[str]] = {code: [] for code in codes}
+    if not rows:
+        return result
+    ids = [r[0] for r in rows]
+    table = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
+    for code in result:
+        query = np.array([code], dtype=np.int64).view(np.uint64)[0]
+        hits = np.flatnonzero(np.bitwise_count(table ^ query) <= radius)
+        result[code] = [ids[i] for i in hits]
+    return result
+
+
+def removals_for_export(maintainer: Maintainer, *, dataset: Dataset | None = None) -> QuerySet[Removal]:
+    qs = Removal.objects.filter(dataset__maintainer=maintainer).select_related("dataset").order_by("pk")
+    return qs.filter(dataset=dataset) if dataset is not None else qs

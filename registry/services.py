@@ -363,6 +363,19 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     )
 
 
+@transaction.atomic
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> str:
+    """A new signing secret; the current ones keep signing alongside it for 24 hours."""
+    now = clock.now()
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.secrets.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now + SECRET_ROTATION_OVERLAP)
+    ).update(expires_at=now + SECRET_ROTATION_OVERLAP)
+    secret = _new_signing_secret()
+    WebhookSecret.objects.create(endpoint=endpoint, secret_encrypted=crypto.encrypt(secret))
+    return secret
+
+
 def webhook_live_secrets(endpoint: WebhookEndpoint) -> list[str]:
     now = clock.now()
     return [
@@ -389,4 +402,35 @@ __all__ = [
     "webhook_endpoint_create",
     "webhook_endpoint_delete",
     "webhook_live_secrets",
+    "webhook_secret_rotate",
 ]
+
+
+# --- delivery outside the webhook engine ---------------------------------------
+
+
+@transaction.atomic
+def removals_mark_delivered(*, removals: Iterable[Removal]) -> int:
+    """Mark pending removals delivered that reached the maintainer another way (a hand-over, demo data).
+
+    The webhook engine marks its own deliveries; this is for everything
+    else, and sends the same signal so the upstream side hears of it.
+    """
+    ids = [r.pk for r in removals]
+    # Lock first: a delivery attempt may be marking the same rows right now.
+    rows = list(
+        Removal.objects.select_for_update()
+        .filter(pk__in=ids, state=RemovalState.PENDING)
+        .values_list("pk", "source_ref")
+    )
+    if not rows:
+        return 0
+    Removal.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+        state=RemovalState.DELIVERED, delivered_at=clock.now()
+    )
+    refs = {ref for _, ref in rows}
+    transaction.on_commit(lambda: signals.removals_delivered.send(sender=Removal, source_refs=refs))
+    return len(rows)
+
+
+__all__ += ["removals_mark_delivered"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import Dataset, WebhookEndpoint, WebhookEventType
+from ..models import Dataset, WebhookDelivery, WebhookEndpoint, WebhookEventType
 from ..serialize import iso
 from ..services import MAX_ITEMS_PER_BATCH
 
@@ -119,3 +119,50 @@ class ErrorDetailSerializer(serializers.Serializer[Any]):
 
 class ErrorSerializer(serializers.Serializer[Any]):
     error = ErrorDetailSerializer()
+
+
+class SecretSerializer(serializers.Serializer[Any]):
+    secret = serializers.CharField()
+
+
+class DeliverySerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    event_id = serializers.CharField(help_text="The webhook-id header: the same on every attempt.")
+    event_type = serializers.CharField()
+    state = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_status = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    succeeded_at = serializers.DateTimeField(allow_null=True)
+
+
+class DeliveryPageSerializer(serializers.Serializer[Any]):
+    results = DeliverySerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
+def delivery_to_dict(delivery: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": delivery.public_id,
+        "event_id": delivery.event.public_id,
+        "event_type": delivery.event.event_type,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "next_attempt_at": iso(delivery.next_attempt_at),
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "created_at": iso(delivery.created_at),
+        "succeeded_at": iso(delivery.succeeded_at),
+    }
+
+
+class LookupSerializer(serializers.Serializer[Any]):
+    urls = serializers.ListField(child=serializers.CharField(max_length=4096), required=False, default=list)
+    phashes = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+
+
+class LookupResultSerializer(serializers.Serializer[Any]):
+    urls = serializers.DictField(child=serializers.BooleanField())
+    phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from . import views
 
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
+WEBHOOK = r"webhooks/(?P<webhook_id>we_[A-Za-z0-9]+)"
+DELIVERY = r"(?P<delivery_id>dl_[A-Za-z0-9]+)"
+PUBLIC = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
 
 urlpatterns = [
     re_path(r"^datasets/?$", views.DatasetListView.as_view(), name="datasets"),
@@ -16,17 +19,16 @@ urlpatterns = [
         rf"^datasets/{SLUG}/removals/ack/?$", views.RemovalAckView.as_view(), name="dataset-removals-ack"
     ),
     re_path(r"^webhooks/?$", views.WebhookListView.as_view(), name="webhooks"),
+    re_path(rf"^{WEBHOOK}/?$", views.WebhookDetailView.as_view(), name="webhook"),
+    re_path(rf"^{WEBHOOK}/rotate-secret/?$", views.WebhookRotateSecretView.as_view(), name="webhook-rotate"),
+    re_path(rf"^{WEBHOOK}/deliveries/?$", views.WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
     re_path(
-        r"^webhooks/(?P<webhook_id>we_[A-Za-z0-9]+)/?$", views.WebhookDetailView.as_view(), name="webhook"
+        rf"^{WEBHOOK}/deliveries/{DELIVERY}/redeliver/?$",
+        views.WebhookRedeliverView.as_view(),
+        name="webhook-redeliver",
     ),
-    re_path(
-        r"^schema/?$",
-        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
-        name="schema",
-    ),
-    re_path(
-        r"^docs/?$",
-        SpectacularRedocView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
-        name="docs",
-    ),
+    re_path(r"^lookup/?$", views.LookupView.as_view(), name="lookup"),
+    re_path(r"^removals/export/?$", views.ExportView.as_view(), name="removals-export"),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
+    re_path(r"^docs/?$", SpectacularRedocView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
 ]

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, services
+from .. import delivery, selectors, services
+from ..hashing import hex_to_code
 from ..models import Dataset, Removal
 from ..serialize import removal_to_dict
+from . import export
 from . import serializers as s
 from .auth import maintainer_of
 from .errors import ApiError
@@ -183,3 +188,115 @@ class WebhookDetailView(APIView):
     def delete(self, request: Request, webhook_id: str) -> Response:
         services.webhook_endpoint_delete(endpoint=self._endpoint(request, webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretView(APIView):
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        request=None,
+        responses={200: s.SecretSerializer, **ERRORS},
+        description="A new signing secret. The previous one keeps signing alongside it for 24 hours.",
+    )
+    def post(self, request: Request, webhook_id: str) -> Response:
+        endpoint = get_object_or_404(selectors.endpoints_of(maintainer_of(request)), public_id=webhook_id)
+        return Response({"secret": services.webhook_secret_rotate(endpoint=endpoint)})
+
+
+class WebhookDeliveriesView(APIView):
+    @extend_schema(
+        operation_id="webhooks_deliveries_list",
+        parameters=PAGE_PARAMS,
+        responses={200: s.DeliveryPageSerializer, **ERRORS},
+    )
+    def get(self, request: Request, webhook_id: str) -> Response:
+        endpoint = get_object_or_404(selectors.endpoints_of(maintainer_of(request)), public_id=webhook_id)
+        rows, next_cursor = paginate(endpoint.deliveries.select_related("event"), request)
+        return Response({"results": [s.delivery_to_dict(d) for d in rows], "next": next_cursor})
+
+
+class WebhookRedeliverView(APIView):
+    @extend_schema(
+        operation_id="webhooks_deliveries_redeliver",
+        request=None,
+        responses={202: s.DeliverySerializer, 409: s.ErrorSerializer, **ERRORS},
+        description="Send a delivery again now, with the same webhook-id.",
+    )
+    def post(self, request: Request, webhook_id: str, delivery_id: str) -> Response:
+        endpoint = get_object_or_404(selectors.endpoints_of(maintainer_of(request)), public_id=webhook_id)
+        row = get_object_or_404(endpoint.deliveries.select_related("event"), public_id=delivery_id)
+        if not endpoint.enabled:
+            raise ApiError(
+                "endpoint_disabled",
+                f"This endpoint is disabled ({endpoint.disabled_reason}); fix it and enable it first.",
+                status_code=status.HTTP_409_CONFLICT,
+            )
+        delivery.delivery_redeliver(delivery=row)
+        return Response(s.delivery_to_dict(row), status=status.HTTP_202_ACCEPTED)
+
+
+class LookupView(APIView):
+    @extend_schema(
+        operation_id="lookup",
+        request=s.LookupSerializer,
+        responses={200: s.LookupResultSerializer, 413: s.ErrorSerializer, **ERRORS},
+        description=(
+            "Whether each URL is removed anywhere in the registry, and which removals each pHash "
+            "falls within the match radius of. At most 10,000 entries together."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.LookupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        urls = serializer.validated_data["urls"]
+        phashes = serializer.validated_data["phashes"]
+        if len(urls) + len(phashes) > services.MAX_ITEMS_PER_BATCH:
+            raise ApiError(
+                "too_many_entries",
+                f"{len(urls) + len(phashes):,} entries in one call; send at most "
+                f"{services.MAX_ITEMS_PER_BATCH:,} URLs and hashes together.",
+                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        codes: dict[str, int] = {}
+        for index, text in enumerate(phashes):
+            try:
+                codes[text] = hex_to_code(text)
+            except ValueError as exc:
+                raise ApiError(
+                    "invalid_hash", f"phashes[{index}] {exc}.", details={"index": index, "value": text}
+                ) from None
+        removed = selectors.removed_urls(urls)
+        near = selectors.removals_near_codes(
+            list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
+        )
+        return Response(
+            {
+                "urls": {url: url in removed for url in urls},
+                "phashes": {text: near[code] for text, code in codes.items()},
+            }
+        )
+
+
+class ExportView(APIView):
+    @extend_schema(
+        operation_id="removals_export",
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=list(export.WRITERS), description="jsonl (default), csv or parquet"
+            ),
+            OpenApiParameter("dataset", str, description="Only this data set's removals."),
+        ],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, **ERRORS},
+        description="Every removal of your data sets as one streamed file, for filtering before training.",
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        fmt = request.query_params.get("format", "jsonl")
+        if fmt not in export.WRITERS:
+            raise ApiError("invalid_format", "format must be jsonl, csv or parquet.")
+        maintainer = maintainer_of(request)
+        slug = request.query_params.get("dataset")
+        dataset = get_object_or_404(selectors.datasets_of(maintainer), slug=slug) if slug else None
+        rows = selectors.removals_for_export(maintainer, dataset=dataset)
+        response = StreamingHttpResponse(export.WRITERS[fmt](rows), content_type=export.CONTENT_TYPES[fmt])
+        name = f"removals-{slug or 'all'}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -1,0 +1,102 @@
+"""Streamed exports of the removal list: JSON Lines, CSV and Parquet.
+
+Rows are read with a server-side cursor in chunks and written as they
+come, so a list of 100 million removals never sits in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from ..models import Removal
+from ..serialize import removal_to_dict
+
+CHUNK = 5000
+COLUMNS = [
+    "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
+    "approved_at", "state", "acknowledged_at",
+]  # fmt: skip
+CONTENT_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def _rows(queryset: QuerySet[Removal]) -> Iterator[dict[str, object]]:
+    for removal in queryset.iterator(chunk_size=CHUNK):
+        yield removal_to_dict(removal)
+
+
+def jsonl(queryset: QuerySet[Removal]) -> Iterator[bytes]:
+    buffer: list[str] = []
+    for row in _rows(queryset):
+        buffer.append(json.dumps(row, separators=(",", ":"), ensure_ascii=False))
+        if len(buffer) >= CHUNK:
+            yield ("\n".join(buffer) + "\n").encode()
+            buffer.clear()
+    if buffer:
+        yield ("\n".join(buffer) + "\n").encode()
+
+
+def csv_stream(queryset: QuerySet[Removal]) -> Iterator[bytes]:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for count, row in enumerate(_rows(queryset), start=1):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        if count % CHUNK == 0:
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode()
+
+
+def parquet(queryset: QuerySet[Removal]) -> Iterator[bytes]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [(name, pa.timestamp("us", tz="UTC") if name.endswith("_at") else pa.string()) for name in COLUMNS]
+    )
+    sink = io.BytesIO()
+    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    batch: list[dict[str, object]] = []
+
+    def flush() -> bytes:
+        table = pa.Table.from_pylist(
+            [
+                {**r, "approved_at": _ts(r["approved_at"]), "acknowledged_at": _ts(r["acknowledged_at"])}
+                for r in batch
+            ],
+            schema=schema,
+        )
+        writer.write_table(table)
+        batch.clear()
+        data = sink.getvalue()
+        sink.seek(0)
+        sink.truncate()
+        return data
+
+    for row in _rows(queryset):
+        batch.append(row)
+        if len(batch) >= CHUNK * 10:
+            yield flush()
+    if batch:
+        yield flush()
+    writer.close()
+    yield sink.getvalue()
+
+
+def _ts(value: object) -> object:
+    from datetime import datetime
+
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+WRITERS = {"jsonl": jsonl, "csv": csv_stream, "parquet": parquet}
