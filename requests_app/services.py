@@ -494,9 +494,7 @@ def hashing_due() -> list[int]:
 
 
 @transaction.atomic
-def request_note_add(
-    *, request: RemovalRequest, moderator: User, message: str, public: bool
-) -> TicketEvent:
+def request_note_add(*, request: RemovalRequest, moderator: User, message: str, public: bool) -> TicketEvent:
     """A moderator writes on the timeline: an internal note (moderators only) or a public reply.
 
     A public reply is also emailed to the artist. Neither changes the

@@ -1,0 +1,318 @@
+"""The registry in the admin: maintainers and their keys, data sets, removals, webhooks.
+
+Rows whose state belongs to a service (keys, removals, deliveries) are
+read-only here; the few changes an operator makes (a new key, revoking
+one) are actions that call registry.services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.text import Truncator
+
+from . import services
+from .hashing import code_to_hex, pdq_to_hex
+from .models import (
+    ApiKey,
+    Dataset,
+    DatasetItem,
+    DeliveryAttempt,
+    Maintainer,
+    Removal,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Listed and viewed, never added, edited or deleted here: services own these rows."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- maintainers and keys ---------------------------------------------------
+
+
+class ApiKeyInline(ReadOnlyInline):
+    model = ApiKey
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+@admin.register(Maintainer)
+class MaintainerAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "dataset_count", "active_key_count", "created_at")
+    search_fields = ("name", "email")
+    fields = ("name", "email", "members")
+    filter_horizontal = ("members",)
+    inlines = [ApiKeyInline]
+    actions = ["create_key"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Maintainer]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                dataset_count=Count("datasets", distinct=True),
+                active_key_count=Count(
+                    "api_keys", filter=Q(api_keys__revoked_at__isnull=True), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="data sets", ordering="dataset_count")
+    def dataset_count(self, obj: Any) -> int:
+        return obj.dataset_count
+
+    @admin.display(description="active keys", ordering="active_key_count")
+    def active_key_count(self, obj: Any) -> int:
+        return obj.active_key_count
+
+    def has_create_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registry.add_apikey")
+
+    def save_model(self, request: HttpRequest, obj: Maintainer, form: ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new maintainer comes with its first key, as from `create_maintainer`.
+        created, raw = services.maintainer_create(name=obj.name, email=obj.email)
+        obj.pk, obj.created_at = created.pk, created.created_at
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        self._show_key_once(request, created, raw)
+
+    @admin.action(description="Create a new API key (shown once)", permissions=["create_key"])
+    def create_key(self, request: HttpRequest, queryset: QuerySet[Maintainer]) -> None:
+        for maintainer in queryset:
+            _, raw = services.api_key_create(maintainer=maintainer, name="admin")
+            self._show_key_once(request, maintainer, raw)
+
+    def _show_key_once(self, request: HttpRequest, maintainer: Maintainer, raw: str) -> None:
+        messages.warning(
+            request,
+            f"New API key for {maintainer.name}: {raw} . Copy it now: it is stored hashed and "
+            "will not be shown again.",
+        )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ("prefix", "name", "maintainer", "created_at", "last_used_at", "revoked_at", "is_active")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "maintainer")
+    list_select_related = ("maintainer",)
+    search_fields = ("prefix", "maintainer__name")
+    fields = ("maintainer", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj: ApiKey) -> bool:
+        return obj.is_active
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registry.change_apikey")
+
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(key=key)
+            revoked += 1
+        messages.success(request, f"Revoked {revoked} key(s); requests with them now get 401.")
+
+
+# --- data sets and items ----------------------------------------------------
+
+
+@admin.register(Dataset)
+class DatasetAdmin(ReadOnlyAdmin):
+    list_display = ("slug", "name", "maintainer", "item_count", "removal_count", "created_at")
+    list_filter = ("maintainer",)
+    list_select_related = ("maintainer",)
+    search_fields = ("slug", "name", "maintainer__name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Dataset]:
+        # Subqueries, not two joined Counts: items times removals would multiply rows.
+        def count_of(model: Any) -> Any:
+            rows = (
+                model.objects.filter(dataset=OuterRef("pk"))
+                .order_by()
+                .values("dataset")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(rows), 0)
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(item_count=count_of(DatasetItem), removal_count=count_of(Removal))
+        )
+
+    @admin.display(description="items", ordering="item_count")
+    def item_count(self, obj: Any) -> int:
+        return obj.item_count
+
+    @admin.display(description="removals", ordering="removal_count")
+    def removal_count(self, obj: Any) -> int:
+        return obj.removal_count
+
+
+@admin.register(DatasetItem)
+class DatasetItemAdmin(ReadOnlyAdmin):
+    list_display = ("external_id", "dataset", "short_url", "phash_hex", "dhash_hex", "pdq_quality")
+    list_filter = ("dataset",)
+    list_select_related = ("dataset",)
+    search_fields = ("external_id", "url")
+    # Indexes run to millions of rows: no full count on every page.
+    show_full_result_count = False
+    fields = (
+        "dataset",
+        "external_id",
+        "url",
+        "phash_hex",
+        "dhash_hex",
+        "pdq_hex",
+        "pdq_quality",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="URL")
+    def short_url(self, obj: DatasetItem) -> str:
+        return Truncator(obj.url).chars(80)
+
+    @admin.display(description="pHash")
+    def phash_hex(self, obj: DatasetItem) -> str | None:
+        return code_to_hex(obj.phash)
+
+    @admin.display(description="dHash")
+    def dhash_hex(self, obj: DatasetItem) -> str | None:
+        return code_to_hex(obj.dhash)
+
+    @admin.display(description="PDQ")
+    def pdq_hex(self, obj: DatasetItem) -> str | None:
+        return pdq_to_hex(obj.pdq)
+
+
+@admin.register(Removal)
+class RemovalAdmin(ReadOnlyAdmin):
+    list_display = (
+        "public_id",
+        "dataset",
+        "source_ref",
+        "short_url",
+        "reason",
+        "state",
+        "approved_at",
+        "delivered_at",
+        "acknowledged_at",
+    )
+    list_filter = ("state", "dataset", "reason")
+    list_select_related = ("dataset",)
+    search_fields = ("public_id", "source_ref", "url")
+    date_hierarchy = "approved_at"
+    exclude = ("pdq", "url_key")
+    readonly_fields = ("phash_hex", "dhash_hex")
+
+    @admin.display(description="URL")
+    def short_url(self, obj: Removal) -> str:
+        return Truncator(obj.url or "").chars(80)
+
+    @admin.display(description="pHash")
+    def phash_hex(self, obj: Removal) -> str | None:
+        return code_to_hex(obj.phash)
+
+    @admin.display(description="dHash")
+    def dhash_hex(self, obj: Removal) -> str | None:
+        return code_to_hex(obj.dhash)
+
+
+# --- webhooks ---------------------------------------------------------------
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = (
+        "public_id",
+        "maintainer",
+        "url",
+        "enabled",
+        "disabled_reason",
+        "failing_since",
+        "created_at",
+    )
+    list_filter = ("enabled", "maintainer")
+    list_select_related = ("maintainer",)
+    search_fields = ("public_id", "url", "maintainer__name")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "event_type", "maintainer", "dataset", "created_at")
+    list_filter = ("event_type",)
+    list_select_related = ("maintainer", "dataset")
+    search_fields = ("public_id",)
+    exclude = ("removals",)
+
+
+class DeliveryAttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ("attempted_at", "status_code", "error", "duration_ms", "response_excerpt")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "public_id",
+        "event",
+        "endpoint",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_status",
+        "short_error",
+        "succeeded_at",
+    )
+    list_filter = ("state",)
+    list_select_related = ("event", "endpoint")
+    search_fields = ("public_id", "event__public_id", "endpoint__url")
+    inlines = [DeliveryAttemptInline]
+
+    @admin.display(description="last error")
+    def short_error(self, obj: WebhookDelivery) -> str:
+        return Truncator(obj.last_error).chars(80)
