@@ -109,6 +109,7 @@ PRIVATE_MEDIA_ROOT = env_path("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000, minimum=1)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 200, minimum=1)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024**3, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
@@ -163,12 +164,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ROUTES = {
     "registry.tasks.delivery_*": {"queue": "deliveries"},
     "registry.tasks.deliveries_*": {"queue": "deliveries"},
+    "registry.tasks.import_*": {"queue": "imports"},
     "requests_app.tasks.work_hash": {"queue": "hashing"},
 }
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {
         "task": "registry.tasks.deliveries_sweep",
         "schedule": timedelta(seconds=env_int("DELIVERY_SWEEP_SECONDS", 30, minimum=1)),
+    },
+    "imports-resume": {
+        "task": "registry.tasks.imports_resume",
+        "schedule": timedelta(minutes=5),
     },
     "hashing-sweep": {
         "task": "requests_app.tasks.hashing_sweep",

@@ -21,3 +21,7 @@ def new_endpoint_id() -> str:
 
 def new_delivery_id() -> str:
     return public_id("dl")
+
+
+def new_import_id() -> str:
+    return public_id("imp")

@@ -9,10 +9,16 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 
 from . import ids
+
+
+def private_storage_for_imports() -> FileSystemStorage:
+    """Uploaded index files: private (maintainers' data), never under a URL."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
 
 
 def url_key(url: str) -> str:
@@ -253,3 +259,44 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error[:40]}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """A bulk index upload (CSV, NDJSON or Parquet), processed in committed batches.
+
+    `processed` counts the data rows whose batch is committed, so a re-run
+    after a crash skips them, and the upsert by external_id makes any
+    overlap harmless.
+    """
+
+    public_id = models.CharField(max_length=40, unique=True, default=ids.new_import_id)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/", storage=private_storage_for_imports)
+    format = models.CharField(max_length=10)
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    total = models.BigIntegerField(null=True, blank=True)
+    processed = models.BigIntegerField(default=0)
+    created_count = models.BigIntegerField(default=0)
+    updated_count = models.BigIntegerField(default=0)
+    error_count = models.BigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first 1,000 bad rows.")
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Touched with every committed batch; a stale one means the worker died.",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.status})"

@@ -103,7 +103,7 @@ class UpsertResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _clean_item_row(row: Any) -> dict[str, Any]:
+def clean_item_row(row: Any) -> dict[str, Any]:
     """Validate one index row; raise ValueError with a message naming the field."""
     if not isinstance(row, dict):
         raise ValueError("each item must be an object")
@@ -149,7 +149,7 @@ def items_upsert(*, dataset: Dataset, rows: Sequence[Any]) -> UpsertResult:
     valid: dict[str, dict[str, Any]] = {}
     for index, row in enumerate(rows):
         try:
-            cleaned = _clean_item_row(row)
+            cleaned = clean_item_row(row)
         except ValueError as exc:
             result.rejected.append({"index": index, "error": str(exc)})
             continue

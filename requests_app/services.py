@@ -44,7 +44,7 @@ from .models import (
     VerificationLevel,
     Work,
 )
-from .workflow import DECIDABLE, EDITABLE, Status, check_transition
+from .workflow import DECIDABLE, EDITABLE, Status, TransitionNotAllowed, check_transition
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +155,12 @@ def _locked(request: RemovalRequest) -> RemovalRequest:
     return RemovalRequest.objects.select_for_update().select_related("artist__user").get(pk=request.pk)
 
 
-def _transition(
-    request: RemovalRequest, new: str, *, actor: User | None, message: str = ""
-) -> None:
+def _transition(request: RemovalRequest, new: str, *, actor: User | None, message: str = "") -> None:
     old = request.status
-    check_transition(old, new)
+    try:
+        check_transition(old, new)
+    except TransitionNotAllowed as exc:
+        raise ActionRefused(f"{request.reference}: {exc}") from None
     request.status = new
     now = timezone.now()
     stamps: dict[str, str] = {
@@ -202,9 +203,7 @@ class WorksAdded:
     errors: list[FileError]
 
 
-def works_add(
-    *, request: RemovalRequest, actor: User, files: Sequence[UploadedFile]
-) -> WorksAdded:
+def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedFile]) -> WorksAdded:
     """Check, clean and store each file; a bad file is reported and skipped, never the batch.
 
     Each work is stored in its own transaction, so a failure later in the
@@ -397,9 +396,7 @@ def request_start_review(*, request: RemovalRequest, moderator: User) -> Removal
 
 
 @transaction.atomic
-def request_approve(
-    *, request: RemovalRequest, moderator: User, reason: str = ""
-) -> RemovalRequest:
+def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "") -> RemovalRequest:
     """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
     request = _locked(request)
     if request.status not in DECIDABLE:

@@ -213,7 +213,7 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
             "config",
             "worker",
             "-Q",
-            "default,hashing,deliveries",
+            "default,hashing,deliveries,imports",
             "--concurrency",
             "2",
             "--pool",

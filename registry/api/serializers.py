@@ -166,3 +166,28 @@ class LookupSerializer(serializers.Serializer[Any]):
 class LookupResultSerializer(serializers.Serializer[Any]):
     urls = serializers.DictField(child=serializers.BooleanField())
     phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ImportUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text="CSV (with a header row), NDJSON or Parquet.")
+
+
+class ImportErrorSerializer(serializers.Serializer[Any]):
+    line = serializers.IntegerField(help_text="Line number (CSV, NDJSON) or row number (Parquet).")
+    error = serializers.CharField()
+
+
+class ImportSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    dataset = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    # A field named like Serializer.errors: fine at run time (the metaclass collects fields).
+    errors = ImportErrorSerializer(many=True, help_text="The first 1,000 bad rows.")  # type: ignore[assignment]
+    message = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)

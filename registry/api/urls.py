@@ -8,7 +8,11 @@ from . import views
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
 WEBHOOK = r"webhooks/(?P<webhook_id>we_[A-Za-z0-9]+)"
 DELIVERY = r"(?P<delivery_id>dl_[A-Za-z0-9]+)"
-PUBLIC = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
+PUBLIC: dict[str, list[type]] = {
+    "authentication_classes": [],
+    "permission_classes": [],
+    "throttle_classes": [],
+}
 
 urlpatterns = [
     re_path(r"^datasets/?$", views.DatasetListView.as_view(), name="datasets"),
@@ -27,6 +31,8 @@ urlpatterns = [
         views.WebhookRedeliverView.as_view(),
         name="webhook-redeliver",
     ),
+    re_path(rf"^datasets/{SLUG}/imports/?$", views.ImportCreateView.as_view(), name="dataset-imports"),
+    re_path(r"^imports/(?P<import_id>imp_[A-Za-z0-9]+)/?$", views.ImportDetailView.as_view(), name="import"),
     re_path(r"^lookup/?$", views.LookupView.as_view(), name="lookup"),
     re_path(r"^removals/export/?$", views.ExportView.as_view(), name="removals-export"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(**PUBLIC), name="schema"),

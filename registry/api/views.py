@@ -10,15 +10,15 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import parsers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import delivery, selectors, services
+from .. import delivery, imports, selectors, services
 from ..hashing import hex_to_code
-from ..models import Dataset, Removal
-from ..serialize import removal_to_dict
+from ..models import Dataset, ImportJob, Removal
+from ..serialize import iso, removal_to_dict
 from . import export
 from . import serializers as s
 from .auth import maintainer_of
@@ -300,3 +300,61 @@ class ExportView(APIView):
         name = f"removals-{slug or 'all'}.{fmt}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+def import_to_dict(job: ImportJob) -> dict[str, Any]:
+    return {
+        "id": job.public_id,
+        "dataset": job.dataset.slug,
+        "status": job.status,
+        "processed": job.processed,
+        "total": job.total,
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "error_count": job.error_count,
+        "errors": job.errors,
+        "message": job.message,
+        "created_at": iso(job.created_at),
+        "finished_at": iso(job.finished_at),
+    }
+
+
+class ImportCreateView(APIView):
+    parser_classes = [parsers.MultiPartParser]
+
+    @extend_schema(
+        operation_id="dataset_imports_create",
+        request={"multipart/form-data": s.ImportUploadSerializer},
+        responses={202: s.ImportSerializer, 413: s.ErrorSerializer, 415: s.ErrorSerializer, **ERRORS},
+        description=(
+            "Upload an index file of any size (multipart field `file`): CSV with a header row, NDJSON, "
+            "or Parquet, with the columns external_id, url, phash?, dhash?, pdq?. Rows are upserted by "
+            "external_id; bad rows are reported with their line numbers and skipped."
+        ),
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        dataset = _dataset(request, slug)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApiError("file_missing", "Send the index file in the multipart field `file`.")
+        if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
+            raise ApiError(
+                "file_too_large",
+                f"The file is larger than the {settings.IMPORT_MAX_BYTES:,} bytes accepted; split it.",
+                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        try:
+            job = imports.import_create(dataset=dataset, upload=upload, name=upload.name or "upload")
+        except imports.ImportFileError as exc:
+            raise ApiError("unreadable_file", str(exc)) from None
+        return Response(import_to_dict(job), status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailView(APIView):
+    @extend_schema(operation_id="imports_retrieve", responses={200: s.ImportSerializer, **ERRORS})
+    def get(self, request: Request, import_id: str) -> Response:
+        job = get_object_or_404(
+            ImportJob.objects.select_related("dataset").filter(dataset__maintainer=maintainer_of(request)),
+            public_id=import_id,
+        )
+        return Response(import_to_dict(job))

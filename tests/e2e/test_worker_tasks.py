@@ -42,7 +42,9 @@ def test_the_worker_hashes_uploads_and_delivers_approvals(
     )
     request = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=request, actor=artist.user, files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))]
+        request=request,
+        actor=artist.user,
+        files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     )
     work_id = added.works[0].pk
     wait_until(

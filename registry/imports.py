@@ -1,0 +1,343 @@
+"""Bulk index imports: CSV (header row), NDJSON or Parquet, of any size.
+
+Rows are streamed from the file and written in committed batches, so
+memory does not grow with the file and a crash loses at most one batch.
+On PostgreSQL a batch goes through COPY into a temporary table and one
+INSERT ... ON CONFLICT; elsewhere through bulk_create(update_conflicts).
+A bad row is recorded with its line number and skipped; the import goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, Any
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import Q
+
+from . import clock
+from .models import Dataset, DatasetItem, ImportJob, ImportStatus, url_key
+from .services import clean_item_row
+
+BATCH = 10_000
+MAX_ERRORS_KEPT = 1000
+FORMATS = ("csv", "ndjson", "parquet")
+COLUMNS = ("external_id", "url", "phash", "dhash", "pdq")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (wrong format, no header); the message says why."""
+
+
+def detect_format(name: str, head: bytes) -> str:
+    lowered = name.lower()
+    if head.startswith(b"PAR1") or lowered.endswith(".parquet"):
+        return "parquet"
+    if lowered.endswith((".ndjson", ".jsonl")) or head.lstrip().startswith(b"{"):
+        return "ndjson"
+    if lowered.endswith(".csv") or b"," in head.split(b"\n", 1)[0]:
+        return "csv"
+    raise ImportFileError("The file is not CSV (with a header row), NDJSON or Parquet.")
+
+
+# --- readers: (line number, raw row or parse error) -------------------------
+
+
+Row = tuple[int, dict[str, Any] | None, str | None]
+
+
+def read_csv(handle: IO[bytes]) -> Iterator[Row]:
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("The CSV file is empty; it needs a header row.") from None
+    header = [h.strip().lower().lstrip("\ufeff") for h in header]
+    if "external_id" not in header or "url" not in header:
+        raise ImportFileError(
+            "The CSV header must name external_id and url (and optionally phash, dhash, pdq); "
+            f"it has {header}."
+        )
+    positions = {name: header.index(name) for name in COLUMNS if name in header}
+    width = len(header)
+    for values in reader:
+        line = reader.line_num
+        if not values or values == [""]:
+            continue
+        if len(values) != width:
+            yield line, None, f"has {len(values)} fields, the header has {width}"
+            continue
+        yield line, {name: values[pos] for name, pos in positions.items()}, None
+
+
+def read_ndjson(handle: IO[bytes]) -> Iterator[Row]:
+    for line_number, raw in enumerate(handle, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield line_number, None, f"is not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc})"
+            continue
+        if not isinstance(value, dict):
+            yield line_number, None, "is not a JSON object"
+            continue
+        yield line_number, value, None
+
+
+def read_parquet(handle: IO[bytes]) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(handle)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise ImportFileError(f"The Parquet file cannot be read: {exc}") from None
+    names = [n for n in COLUMNS if n in parquet.schema_arrow.names]
+    if "external_id" not in names or "url" not in names:
+        raise ImportFileError("The Parquet file must have columns external_id and url.")
+    row_number = 0
+    for batch in parquet.iter_batches(batch_size=BATCH, columns=names):
+        for record in batch.to_pylist():
+            row_number += 1
+            if record.get("external_id") is not None:
+                record["external_id"] = str(record["external_id"])
+            yield row_number, record, None
+
+
+READERS: dict[str, Callable[[IO[bytes]], Iterator[Row]]] = {
+    "csv": read_csv,
+    "ndjson": read_ndjson,
+    "parquet": read_parquet,
+}
+
+
+def count_rows(handle: IO[bytes], fmt: str) -> int | None:
+    """A quick total for progress: data lines (CSV less its header) or Parquet's row count."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(handle).metadata.num_rows)
+        except Exception:
+            return None
+    count = 0
+    last = b"\n"
+    while chunk := handle.read(1 << 20):
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+    if last != b"\n":
+        count += 1
+    return max(0, count - 1) if fmt == "csv" else count
+
+
+# --- writing ----------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    created: int
+    updated: int
+
+
+def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
+    now = clock.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS registry_import_stage ("
+            " ord integer, external_id text, url text, url_key text, phash bigint, dhash bigint, pdq bytea"
+            ") ON COMMIT DELETE ROWS"
+        )
+        raw = cursor.cursor  # psycopg 3 cursor: COPY support
+        with raw.copy(
+            "COPY registry_import_stage (ord, external_id, url, url_key, phash, dhash, pdq) FROM STDIN"
+        ) as copy:
+            for position, row in enumerate(rows):
+                copy.write_row(
+                    (position, row["external_id"], row["url"], url_key(row["url"]), row["phash"],
+                     row["dhash"], row["pdq"])
+                )  # fmt: skip
+        # DISTINCT ON keeps the last row of a repeated external_id: one INSERT may
+        # not touch the same row twice.
+        cursor.execute(
+            """
+            WITH up AS (
+                INSERT INTO registry_datasetitem
+                    (dataset_id, external_id, url, url_key, phash, dhash, pdq, created_at, updated_at)
+                SELECT DISTINCT ON (external_id) %s, external_id, url, url_key, phash, dhash, pdq, %s, %s
+                FROM registry_import_stage ORDER BY external_id, ord DESC
+                ON CONFLICT (dataset_id, external_id) DO UPDATE SET
+                    url = EXCLUDED.url, url_key = EXCLUDED.url_key, phash = EXCLUDED.phash,
+                    dhash = EXCLUDED.dhash, pdq = EXCLUDED.pdq, updated_at = EXCLUDED.updated_at
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+            """,
+            [dataset_id, now, now],
+        )
+        created, updated = cursor.fetchone()
+        cursor.execute("TRUNCATE registry_import_stage")
+    return BatchResult(int(created), int(updated))
+
+
+def _write_portable(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
+    last = {row["external_id"]: row for row in rows}
+    existing = set(
+        DatasetItem.objects.filter(dataset_id=dataset_id, external_id__in=list(last)).values_list(
+            "external_id", flat=True
+        )
+    )
+    now = clock.now()
+    DatasetItem.objects.bulk_create(
+        [
+            DatasetItem(dataset_id=dataset_id, url_key=url_key(r["url"]), created_at=now, updated_at=now, **r)
+            for r in last.values()
+        ],
+        update_conflicts=True,
+        unique_fields=["dataset", "external_id"],
+        update_fields=["url", "url_key", "phash", "dhash", "pdq", "updated_at"],
+        batch_size=1000,
+    )
+    return BatchResult(created=len(last) - len(existing), updated=len(existing))
+
+
+def write_batch(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
+    if connection.vendor == "postgresql":
+        return _write_postgres(dataset_id, rows)
+    return _write_portable(dataset_id, rows)
+
+
+# --- running a job ----------------------------------------------------------
+
+
+@transaction.atomic
+def import_create(*, dataset: Dataset, upload: IO[bytes], name: str) -> ImportJob:
+    """Store an uploaded index file privately and queue it.
+
+    Raises ImportFileError for a file that is empty or of no format we read.
+    """
+    head = upload.read(4096)
+    upload.seek(0)
+    if not head:
+        raise ImportFileError("The file is empty.")
+    fmt = detect_format(name, head)
+    job = ImportJob(dataset=dataset, format=fmt, original_name=name[:255])
+    job.file.save(f"{job.public_id}.{fmt}", File(upload), save=False)
+    job.save()
+    job_id = job.pk
+    transaction.on_commit(lambda: _enqueue(job_id))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from .tasks import import_process
+
+    import_process.delay(job_id)
+
+
+STALE_AFTER = timedelta(minutes=10)
+
+
+def import_claim(job_id: int) -> ImportJob | None:
+    """Take a queued job, or a running one whose worker stopped beating. None if someone else has it."""
+    now = clock.now()
+    claimed = ImportJob.objects.filter(
+        Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER),
+        pk=job_id,
+    ).update(status=ImportStatus.RUNNING, heartbeat_at=now, message="")
+    if not claimed:
+        return None
+    job = ImportJob.objects.get(pk=job_id)
+    if job.started_at is None:
+        job.started_at = now
+        job.save(update_fields=["started_at"])
+    return job
+
+
+def imports_stale() -> list[int]:
+    now = clock.now()
+    return list(
+        ImportJob.objects.filter(
+            Q(status=ImportStatus.QUEUED, created_at__lt=now - STALE_AFTER)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        ).values_list("pk", flat=True)[:50]
+    )
+
+
+def import_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
+    """Process a claimed `job` from where it stopped. Each batch commits with the job's counters."""
+    try:
+        with job.file.open("rb") as django_file:
+            handle = getattr(django_file, "file", django_file)
+            if job.total is None:
+                job.total = count_rows(handle, job.format)
+                ImportJob.objects.filter(pk=job.pk).update(total=job.total)
+                handle.seek(0)
+            skip = job.processed
+            seen = 0
+            batch: list[dict[str, Any]] = []
+            errors: list[dict[str, Any]] = []
+            for line, raw, problem in READERS[job.format](handle):
+                seen += 1
+                if seen <= skip:
+                    continue
+                if problem is None:
+                    try:
+                        batch.append(clean_item_row(raw))
+                    except ValueError as exc:
+                        problem = str(exc)
+                if problem is not None:
+                    errors.append({"line": line, "error": problem})
+                if len(batch) + len(errors) >= BATCH:
+                    _commit(job, batch, errors)
+                    batch, errors = [], []
+                    if progress:
+                        progress(job)
+            _commit(job, batch, errors)
+    except ImportFileError as exc:
+        _finish(job, ImportStatus.FAILED, str(exc))
+        return job
+    _finish(
+        job,
+        ImportStatus.SUCCEEDED,
+        f"{job.created_count:,} created, {job.updated_count:,} updated, {job.error_count:,} rejected.",
+    )
+    if progress:
+        progress(job)
+    return job
+
+
+def _commit(job: ImportJob, batch: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
+    with transaction.atomic():
+        result = write_batch(job.dataset_id, batch) if batch else BatchResult(0, 0)
+        job.processed += len(batch) + len(errors)
+        job.created_count += result.created
+        job.updated_count += result.updated
+        job.error_count += len(errors)
+        job.heartbeat_at = clock.now()
+        room = MAX_ERRORS_KEPT - len(job.errors)
+        if room > 0 and errors:
+            job.errors = [*job.errors, *errors[:room]]
+        job.save(
+            update_fields=[
+                "processed",
+                "created_count",
+                "updated_count",
+                "error_count",
+                "errors",
+                "heartbeat_at",
+            ]
+        )
+
+
+def _finish(job: ImportJob, status: str, message: str) -> None:
+    job.status = status
+    job.message = message
+    job.finished_at = clock.now()
+    job.save(update_fields=["status", "message", "finished_at"])

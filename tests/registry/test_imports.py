@@ -1,0 +1,178 @@
+"""Bulk index imports: CSV, NDJSON and Parquet; bad rows with line numbers; re-runs without duplicates."""
+
+from __future__ import annotations
+
+import io
+import json
+from io import StringIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from registry import imports, services
+from registry.hashing import code_to_hex
+from registry.models import DatasetItem, ImportJob, ImportStatus
+from tests.registry.test_api_auth_and_errors import assert_error
+
+PHASH = "b15fe6465121175e"
+
+
+@pytest.fixture
+def dataset(maintainer):
+    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+
+
+def run(job: ImportJob) -> ImportJob:
+    claimed = imports.import_claim(job.pk)
+    assert claimed is not None
+    return imports.import_run(claimed)
+
+
+def csv_bytes(n: int, *, bad_every: int = 0) -> bytes:
+    lines = ["external_id,url,phash"]
+    for i in range(n):
+        phash = "nothex" if bad_every and i % bad_every == 0 else f"{i:016x}"
+        lines.append(f"e{i},https://img.example/{i}.jpg,{phash}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_it_imports_csv_and_reports_bad_rows_with_line_numbers(dataset):
+    data = (
+        b"external_id,url,phash,dhash\n1,https://i.example/1.jpg,%s,\n2,notaurl,,\n3,https://i.example/3.jpg\n4,https://i.example/4.jpg,,\n"
+        % PHASH.encode()
+    )
+    job = run(imports.import_create(dataset=dataset, upload=io.BytesIO(data), name="index.csv"))
+    assert job.status == ImportStatus.SUCCEEDED
+    assert (job.total, job.processed, job.created_count, job.error_count) == (4, 4, 2, 2)
+    assert job.errors == [
+        {"line": 3, "error": "url 'notaurl' is not a valid http(s) URL"},
+        {"line": 4, "error": "has 2 fields, the header has 4"},
+    ]
+    assert code_to_hex(DatasetItem.objects.get(external_id="1").phash) == PHASH
+
+
+def test_it_imports_ndjson_and_parquet(dataset):
+    ndjson = b"\n".join(
+        [
+            b'{"external_id": "a", "url": "https://i.example/a"}',
+            b"{broken",
+            b"[1]",
+            b'{"external_id": "b", "url": "https://i.example/b", "pdq": "%s"}' % (b"0f" * 32),
+        ]
+    )
+    job = run(imports.import_create(dataset=dataset, upload=io.BytesIO(ndjson), name="index.ndjson"))
+    assert (job.created_count, job.error_count) == (2, 2)
+    assert [e["line"] for e in job.errors] == [2, 3]
+
+    table = pa.table(
+        {
+            "external_id": ["a", "c"],
+            "url": ["https://i.example/a2", "https://i.example/c"],
+            "phash": [PHASH, None],
+        }
+    )
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    out.seek(0)
+    job = run(imports.import_create(dataset=dataset, upload=out, name="index.parquet"))
+    assert (job.status, job.total, job.created_count, job.updated_count) == ("succeeded", 2, 1, 1)
+    assert DatasetItem.objects.get(external_id="a").url == "https://i.example/a2"
+
+
+def test_a_repeated_external_id_in_one_file_keeps_the_last_row(dataset):
+    data = b"external_id,url\nx,https://i.example/1\nx,https://i.example/2\n"
+    job = run(imports.import_create(dataset=dataset, upload=io.BytesIO(data), name="i.csv"))
+    assert job.status == "succeeded"
+    assert list(DatasetItem.objects.values_list("url", flat=True)) == ["https://i.example/2"]
+
+
+def test_it_refuses_files_it_cannot_read(dataset):
+    for data, name, words in [
+        (b"", "x.csv", "empty"),
+        (b"\x00\x01binary", "x.bin", "not CSV"),
+        (b"id,link\n1,https://i.example/\n", "x.csv", "must name external_id and url"),
+        (b"PAR1garbage", "x.parquet", "cannot be read"),
+    ]:
+        try:
+            job = imports.import_create(dataset=dataset, upload=io.BytesIO(data), name=name)
+        except imports.ImportFileError as exc:
+            assert words in str(exc)
+            continue
+        job = run(job)
+        assert job.status == ImportStatus.FAILED and words in job.message
+    assert DatasetItem.objects.count() == 0
+
+
+def test_an_interrupted_import_resumes_without_duplicates(dataset, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 100)
+    job = imports.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(450)), name="i.csv")
+    claimed = imports.import_claim(job.pk)
+
+    calls = {"n": 0}
+    real_write = imports.write_batch
+
+    def dying_write(dataset_id, rows):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("the worker was killed")
+        return real_write(dataset_id, rows)
+
+    monkeypatch.setattr(imports, "write_batch", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        imports.import_run(claimed)
+    job.refresh_from_db()
+    assert job.processed == 200 and job.status == ImportStatus.RUNNING
+    assert DatasetItem.objects.count() == 200
+
+    monkeypatch.setattr(imports, "write_batch", real_write)
+    # A running job is only taken over once its heartbeat is stale.
+    assert imports.import_claim(job.pk) is None
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=job.heartbeat_at - imports.STALE_AFTER * 2)
+    job = imports.import_run(imports.import_claim(job.pk))
+    assert (job.status, job.processed, job.created_count, job.updated_count) == ("succeeded", 450, 450, 0)
+    assert DatasetItem.objects.count() == 450
+
+
+def test_the_api_takes_a_file_and_reports_progress(api, dataset, django_capture_on_commit_callbacks):
+    upload = SimpleUploadedFile("index.csv", csv_bytes(30, bad_every=10), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api.post("/api/v1/datasets/d/imports/", {"file": upload}, format="multipart")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued" and body["id"].startswith("imp_") and len(callbacks) == 1
+    run(ImportJob.objects.get(public_id=body["id"]))
+    done = api.get(f"/api/v1/imports/{body['id']}").json()
+    assert (done["status"], done["processed"], done["total"], done["error_count"]) == ("succeeded", 30, 30, 3)
+    assert [e["line"] for e in done["errors"]] == [2, 12, 22]
+
+
+def test_the_api_explains_bad_uploads_and_hides_other_organisations_imports(api, dataset, other_maintainer):
+    assert_error(api.post("/api/v1/datasets/d/imports/", {}, format="multipart"), 400, "file_missing")
+    empty = SimpleUploadedFile("x.csv", b"", content_type="text/csv")
+    assert_error(
+        api.post("/api/v1/datasets/d/imports/", {"file": empty}, format="multipart"), 400, "unreadable_file"
+    )
+    assert_error(
+        api.post("/api/v1/datasets/d/imports/", {"items": []}, format="json"), 415, "unsupported_media_type"
+    )
+    theirs = services.dataset_create(maintainer=other_maintainer.maintainer, slug="t", name="T")
+    job = imports.import_create(dataset=theirs, upload=io.BytesIO(csv_bytes(1)), name="x.csv")
+    assert_error(api.get(f"/api/v1/imports/{job.public_id}/"), 404, "not_found")
+
+
+def test_the_command_imports_with_progress_and_explains_errors(dataset, tmp_path):
+    path = tmp_path / "index.ndjson"
+    path.write_text(
+        "\n".join(json.dumps({"external_id": str(i), "url": f"https://i.example/{i}"}) for i in range(5))
+    )
+    out, err = StringIO(), StringIO()
+    call_command("import_dataset", "d", str(path), stdout=out, stderr=err)
+    assert "5 created, 0 updated, 0 rejected" in out.getvalue()
+    assert "Importing into d" in err.getvalue()
+    with pytest.raises(CommandError, match="No data set"):
+        call_command("import_dataset", "nope", str(path))
+    with pytest.raises(CommandError, match="not a readable file"):
+        call_command("import_dataset", "d", str(tmp_path / "missing.csv"))
