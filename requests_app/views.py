@@ -1,12 +1,473 @@
-"""Artist-facing pages. (Being written: placeholders so URL names resolve.)"""
+"""Artist-facing pages.
 
-from django.http import HttpRequest, HttpResponse
+Views are a few lines each: they read through selectors (which 404 on
+another artist's request), change state only through services, and show
+a refused action's message to the person who asked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry.models import Dataset, Removal, RemovalState
+from registry.selectors import removals_for_source
+
+from . import selectors, services
+from .forms import RequestNewForm, SignupForm, SubmitForm, WorksAddForm
+from .models import (
+    PUBLIC_EVENT_KINDS,
+    ArtistProfile,
+    EventKind,
+    HashState,
+    Match,
+    MatchState,
+    RemovalRequest,
+    Work,
+)
+from .services import ActionRefused
+from .workflow import EDITABLE, TRANSITIONS, Status, TransitionNotAllowed
+
+View = Callable[..., HttpResponse]
+
+# The refusals a person can act on: shown to them, never a server error.
+REFUSED = (ActionRefused, TransitionNotAllowed)
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+RESEND_INTERVAL_SECONDS = 60
+STATUS_REFRESH_SECONDS = 3
 
 
-def _todo(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+# --- guards -----------------------------------------------------------------
 
 
-home = signup = verify_email = verify_email_resend = request_list = request_new = _todo
-request_detail = request_upload = request_matches = request_submit = _todo
-request_withdraw = request_status = work_image = _todo
+def artist_required(view: View) -> View:
+    """Logged in, with an artist profile: staff accounts without one get a page that says so."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            request.artist = request.user.artist  # type: ignore[attr-defined,union-attr]
+        except ObjectDoesNotExist:
+            return render(request, "requests_app/not_an_artist.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _artist(request: HttpRequest) -> ArtistProfile:
+    return request.artist  # type: ignore[attr-defined,no-any-return]
+
+
+# --- public pages -----------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    datasets = (
+        Dataset.objects.select_related("maintainer").annotate(item_count=Count("items")).order_by("name")
+    )
+    totals = Removal.objects.exclude(state=RemovalState.REVOKED).aggregate(
+        recorded=Count("id"), acknowledged=Count("id", filter=Q(state=RemovalState.ACKNOWLEDGED))
+    )
+    return render(request, "home.html", {"datasets": datasets, "totals": totals})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("request_list")
+    form = SignupForm(request.POST) if request.method == "POST" else SignupForm()
+    if form.is_bound and form.is_valid():
+        try:
+            profile = services.artist_signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except ActionRefused as exc:
+            form.add_error("email", str(exc))
+        else:
+            login(request, profile.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _(
+                    "Welcome, %(name)s. We sent a confirmation link to %(email)s: open it to confirm "
+                    "your address. You can prepare a request meanwhile."
+                )
+                % {"name": profile.display_name, "email": profile.user.email},
+            )
+            return redirect("request_list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_GET
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    # A GET that changes state: it is the link in an email, and verifying twice changes nothing.
+    try:
+        profile = services.email_verify(token=token)
+    except ActionRefused as exc:
+        return render(request, "registration/verify_email_failed.html", {"reason": str(exc)}, status=400)
+    if request.user.is_authenticated and request.user.pk == profile.user_id:
+        messages.success(request, _("Thank you: your email address is confirmed."))
+        return redirect("request_list")
+    return render(request, "registration/verify_email_done.html", {"profile": profile})
+
+
+@require_POST
+@artist_required
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    profile = _artist(request)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = reverse("request_list")
+    if services.email_is_verified(profile):
+        messages.info(request, _("Your email address is confirmed already."))
+        return redirect(next_url)
+    # One email a minute: the button is easy to press twice, and each press sends mail.
+    last = request.session.get("verify_email_sent_at", 0)
+    if time.time() - last < RESEND_INTERVAL_SECONDS:
+        messages.info(request, _("We sent a link less than a minute ago; check your inbox and spam folder."))
+        return redirect(next_url)
+    services.email_verification_send(profile=profile)
+    request.session["verify_email_sent_at"] = time.time()
+    messages.success(
+        request, _("We sent a new confirmation link to %(email)s.") % {"email": profile.user.email}
+    )
+    return redirect(next_url)
+
+
+# --- the artist's requests --------------------------------------------------
+
+
+@require_GET
+@artist_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    removal_requests = selectors.requests_of(request.user).annotate(work_count=Count("works"))  # type: ignore[arg-type]
+    return render(
+        request,
+        "requests_app/request_list.html",
+        {
+            "removal_requests": removal_requests,
+            "email_verified": services.email_is_verified(_artist(request)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@artist_required
+def request_new(request: HttpRequest) -> HttpResponse:
+    form = RequestNewForm(request.POST, request.FILES) if request.method == "POST" else RequestNewForm()
+    if form.is_bound and form.is_valid():
+        removal_request = services.request_create(
+            artist=_artist(request),
+            basis=form.cleaned_data["basis"],
+            description=form.cleaned_data["description"],
+        )
+        return _works_add(request, removal_request, form.cleaned_data["works"])
+    return render(request, "requests_app/request_new.html", {"form": form})
+
+
+@require_POST
+@artist_required
+def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    form = WorksAddForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("works", []):
+            messages.error(request, str(error))
+        return redirect(_detail_url(removal_request, "works"))
+    return _works_add(request, removal_request, form.cleaned_data["works"])
+
+
+def _works_add(request: HttpRequest, removal_request: RemovalRequest, files: list[Any]) -> HttpResponse:
+    try:
+        added = services.works_add(request=removal_request, actor=request.user, files=files)  # type: ignore[arg-type]
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(_detail_url(removal_request, "works"))
+    if added.works:
+        count = len(added.works)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d work added; we are checking it now.",
+                "%(count)d works added; we are checking them now.",
+                count,
+            )
+            % {"count": count},
+        )
+    # Kept in the session (not a flash message) so the errors stay next to the
+    # file names while the page refreshes itself during hashing.
+    request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
+    return redirect(_detail_url(removal_request, "works"))
+
+
+def _upload_errors_key(removal_request: RemovalRequest) -> str:
+    return f"upload_errors:{removal_request.reference}"
+
+
+def _detail_url(removal_request: RemovalRequest, anchor: str = "") -> str:
+    url = reverse("request_detail", args=[removal_request.reference])
+    return f"{url}#{anchor}" if anchor else url
+
+
+@dataclass
+class DatasetProgress:
+    """What the maintainers of one data set did with this request's removals."""
+
+    name: str
+    maintainer: str
+    total: int = 0
+    delivered: int = 0
+    acknowledged: int = 0
+    revoked: int = 0
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        if self.total and self.acknowledged == self.total:
+            return RemovalState.ACKNOWLEDGED
+        if self.total and self.delivered == self.total:
+            return RemovalState.DELIVERED
+        if not self.total and self.revoked:
+            return RemovalState.REVOKED
+        return RemovalState.PENDING
+
+
+def _progress_by_dataset(reference: str) -> list[DatasetProgress]:
+    by_dataset: dict[int, DatasetProgress] = {}
+    for removal in removals_for_source(reference):
+        row = by_dataset.setdefault(
+            removal.dataset_id, DatasetProgress(removal.dataset.name, removal.dataset.maintainer.name)
+        )
+        if removal.state == RemovalState.REVOKED:
+            row.revoked += 1
+            continue
+        row.total += 1
+        # A maintainer pulling the feed may acknowledge what no webhook delivered: both count as received.
+        if removal.state in (RemovalState.DELIVERED, RemovalState.ACKNOWLEDGED):
+            row.delivered += 1
+            if removal.delivered_at and (row.delivered_at is None or removal.delivered_at > row.delivered_at):
+                row.delivered_at = removal.delivered_at
+        if removal.state == RemovalState.ACKNOWLEDGED:
+            row.acknowledged += 1
+            ack = removal.acknowledged_at
+            if ack and (row.acknowledged_at is None or ack > row.acknowledged_at):
+                row.acknowledged_at = ack
+    return sorted(by_dataset.values(), key=lambda r: r.name)
+
+
+def _safe_href(url: str) -> str:
+    """Item URLs come from maintainers: link only http(s), never javascript: or data:."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+@require_GET
+@never_cache
+@artist_required
+def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    works = list(
+        removal_request.works.prefetch_related(
+            Prefetch("matches", queryset=Match.objects.select_related("item__dataset"))
+        )
+    )
+    for work in works:
+        for match in work.matches.all():
+            match.href = _safe_href(match.item.url)  # type: ignore[attr-defined]
+    any_pending = any(w.hash_state == HashState.PENDING for w in works)
+    match_count = sum(len(w.matches.all()) for w in works)
+    confirmed = sum(1 for w in works for m in w.matches.all() if m.state == MatchState.CONFIRMED)
+    key = _upload_errors_key(removal_request)
+    upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
+    status = removal_request.status
+    editable = status in EDITABLE
+    approved = status in (Status.APPROVED, Status.COMPLETED)
+    context = {
+        "req": removal_request,
+        "works": works,
+        "any_pending": any_pending,
+        "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
+        "refresh_seconds": STATUS_REFRESH_SECONDS,
+        "match_count": match_count,
+        "confirmed_count": confirmed,
+        "upload_errors": upload_errors,
+        "editable": editable,
+        "can_submit": Status.SUBMITTED in TRANSITIONS[status] and editable,
+        "can_withdraw": Status.WITHDRAWN in TRANSITIONS[status],
+        "email_verified": services.email_is_verified(_artist(request)),
+        "upload_form": WorksAddForm() if editable else None,
+        "submit_form": SubmitForm(),
+        "statement": services.STATEMENT_TEXT,
+        "timeline": _timeline(removal_request),
+        "progress": _progress_by_dataset(reference) if approved else [],
+        "max_files": settings.UPLOAD_MAX_FILES,
+    }
+    return render(request, "requests_app/request_detail.html", context)
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    title: str
+    message: str
+    by_artist: bool
+
+
+def _status_label(value: str) -> str:
+    return str(Status(value).label) if value in Status.values else value
+
+
+def _timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
+    """The public part of the request's history; internal notes and assignments never leave the admin."""
+    titles: dict[str, str] = {
+        EventKind.CREATED: _("Request created"),
+        EventKind.PUBLIC_REPLY: _("Message from Removal Desk"),
+        EventKind.WORKS: _("Works added"),
+        EventKind.REMOVALS: _("Data set maintainers"),
+    }
+    entries = []
+    for event in removal_request.events.filter(kind__in=PUBLIC_EVENT_KINDS):
+        if event.kind == EventKind.STATUS:
+            title = _("%(old)s → %(new)s") % {
+                "old": _status_label(event.old_value),
+                "new": _status_label(event.new_value),
+            }
+        else:
+            title = str(titles.get(event.kind, event.get_kind_display()))
+        entries.append(
+            TimelineEntry(
+                at=event.created_at,
+                title=title,
+                message=event.message,
+                by_artist=event.actor_id is not None and event.actor_id == removal_request.artist.user_id,
+            )
+        )
+    return entries
+
+
+def _ids(request: HttpRequest, name: str) -> list[int]:
+    return [int(value) for value in request.POST.getlist(name) if value.isdigit()]
+
+
+@require_POST
+@artist_required
+def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    confirm, exclude = _ids(request, "confirm"), _ids(request, "exclude")
+    if request.POST.get("confirm_all"):
+        # "Confirm all" confirms what the artist has not decided yet; their exclusions stand.
+        confirm = list(
+            Match.objects.filter(work__request=removal_request, state=MatchState.SUGGESTED).values_list(
+                "pk", flat=True
+            )
+        )
+        exclude = []
+    try:
+        changed = services.matches_decide(
+            request=removal_request,
+            actor=request.user,  # type: ignore[arg-type]
+            confirm=confirm,
+            exclude=exclude,
+        )
+    except REFUSED as exc:
+        messages.error(request, str(exc))
+    else:
+        if changed:
+            messages.success(request, _("Your choices are saved."))
+        else:
+            messages.info(request, _("Nothing changed."))
+    return redirect(_detail_url(removal_request, "matches"))
+
+
+@require_POST
+@artist_required
+def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    form = SubmitForm(request.POST)
+    signed_name = form.cleaned_data["signed_name"] if form.is_valid() else ""
+    try:
+        services.request_submit(request=removal_request, actor=request.user, signed_name=signed_name)  # type: ignore[arg-type]
+    except REFUSED as exc:
+        messages.error(request, str(exc))
+        return redirect(_detail_url(removal_request, "submit"))
+    messages.success(
+        request,
+        _("Request %(reference)s is submitted. A moderator will review it; we email you when it changes.")
+        % {"reference": removal_request.reference},
+    )
+    return redirect(_detail_url(removal_request))
+
+
+@require_POST
+@artist_required
+def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    try:
+        services.request_withdraw(request=removal_request, actor=request.user)  # type: ignore[arg-type]
+    except REFUSED as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Request %(reference)s is withdrawn.") % {"reference": removal_request.reference}
+        )
+    return redirect(_detail_url(removal_request))
+
+
+@require_GET
+@never_cache
+@artist_required
+def request_status(request: HttpRequest, reference: str) -> JsonResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    works = removal_request.works.values("id", "hash_state", "hash_error")
+    return JsonResponse(
+        {
+            "status": removal_request.status,
+            "works": [
+                {"id": w["id"], "hash_state": w["hash_state"], "error": w["hash_error"]} for w in works
+            ],
+            "matches": Match.objects.filter(work__request=removal_request).count(),
+        }
+    )
+
+
+# --- the private image ------------------------------------------------------
+
+
+@require_GET
+@login_required
+def work_image(request: HttpRequest, work_id: int) -> FileResponse:
+    work: Work = selectors.work_for_viewer(request.user, work_id)
+    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}.get(work.format, "bin")
+    response = FileResponse(
+        work.file.open("rb"),
+        content_type=CONTENT_TYPES.get(work.format, "application/octet-stream"),
+        as_attachment=False,
+        filename=f"work-{work.pk}.{extension}",
+    )
+    # A private file: no shared cache may keep it, and no browser may read it as anything but an image.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
