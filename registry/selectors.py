@@ -27,17 +27,17 @@ def active_keys_of(maintainer: Maintainer) -> QuerySet[ApiKey]:
 
 def removed_urls(urls: list[str]) -> set[str]:
     """Which of `urls` are removed (not revoked) in any data set of the registry."""
-    keys = {url_key(u): u for u in urls}
+    wanted = set(urls)
+    keys = list({url_key(u) for u in wanted})
     found: set[str] = set()
-    key_list = list(keys)
-    for start in range(0, len(key_list), 2000):
-        chunk = key_list[start : start + 2000]
+    for start in range(0, len(keys), 2000):
         found.update(
-            keys[str(k)]
-            for k in Removal.objects.filter(url_key__in=chunk)
+            url
+            for url in Removal.objects.filter(url_key__in=keys[start : start + 2000])
             .exclude(state=RemovalState.REVOKED)
-            .values_list("url_key", flat=True)
+            .values_list("url", flat=True)
             .distinct()
+            if url in wanted
         )
     return found
 

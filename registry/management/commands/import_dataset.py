@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{path} is not a readable file.")
             with path.open("rb") as handle:
                 try:
-                    job = imports.import_create(dataset=dataset, upload=handle, name=path.name)
+                    job = imports.import_create(dataset=dataset, upload=handle, name=path.name, enqueue=False)
                 except imports.ImportFileError as exc:
                     raise CommandError(str(exc)) from None
         claimed = imports.import_claim(job.pk)
