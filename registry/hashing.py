@@ -19,8 +19,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 # JPEG draft decoding scales by 1/2, 1/4 or 1/8 while staying at least this
-# large: pHash and dHash look at 32x32 and 9x8 thumbnails, so a 12 MP photo
-# need not be decoded at full size.
+# large: pHash and dHash look at 32x32 and 9x8 thumbnails and PDQ at 64x64,
+# so a 12 MP photo need not be decoded at full size. Pillow picks the largest
+# power-of-two reduction that keeps both sides at least this large, so a
+# 4000x3000 photo decodes at 1000x750 (anything up to 750 high) or 2000x1500.
+# Measured on the sample photos upscaled to 12 MP (tests/registry/
+# test_hashing_drift.py, bench/RESULTS.md): at 1000x750 pHash moves by at most
+# 2 bits and PDQ by at most 12, except the brick texture (16 bits; the same
+# 16 with a Lanczos resize of the full decode, so it is the resolution, not
+# the draft decoder); 2000x1500 keeps PDQ within 6 bits but costs 4x (PDQ's
+# own float conversion dominates) and loses the 5x speed-up entirely.
 DRAFT_SIZE = (512, 512)
 _HEX64 = re.compile(r"^[0-9a-f]{16}$")
 _HEX256 = re.compile(r"^[0-9a-f]{64}$")
@@ -164,6 +172,27 @@ def _pdq(rgb: Image.Image) -> tuple[bytes | None, int | None]:
         return None, None
     bits, quality = pdqhash.compute(np.asarray(rgb))
     return np.packbits(bits.astype(np.uint8)).tobytes(), int(quality)
+
+
+def pdq_dihedral(image: Image.Image) -> list[bytes]:
+    """PDQ of the image in its 8 dihedral orientations (32 bytes each), in pdqhash's order:
+    original, rotated 90, 180 and 270 degrees, flipped about X, about Y, and about both diagonals.
+
+    A submitted work's variants matched against a data set's PDQ find copies
+    that were mirrored or turned by right angles.
+    """
+    import pdqhash
+
+    hashes, _quality = pdqhash.compute_dihedral(np.asarray(image.convert("RGB")))
+    return [np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes() for bits in hashes]
+
+
+def pdq_distance(a: bytes | memoryview, b: bytes | memoryview) -> int:
+    """Hamming distance between two 256-bit PDQ hashes."""
+    left, right = bytes(a), bytes(b)
+    if len(left) != 32 or len(right) != 32:
+        raise ValueError("PDQ hashes are 32 bytes")
+    return (int.from_bytes(left, "big") ^ int.from_bytes(right, "big")).bit_count()
 
 
 def hamming64(a: int, b: int) -> int:
