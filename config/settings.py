@@ -117,6 +117,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 # Matching: pHash Hamming distance at or below which a data set item is
 # suggested to the artist as a copy of their work.
 MATCH_PHASH_MAX_DISTANCE = env_int("MATCH_PHASH_MAX_DISTANCE", 10, minimum=0)
+MATCH_DHASH_MAX_DISTANCE = env_int("MATCH_DHASH_MAX_DISTANCE", 8, minimum=0)
+# Items that arrive after a removal was approved become new removals of the same
+# request when they are this close to a removed item (pHash), and, where both
+# sides have PDQ, within MATCH_PDQ_MAX_DISTANCE: no person confirms these.
+REMATCH_PHASH_MAX_DISTANCE = env_int("REMATCH_PHASH_MAX_DISTANCE", 6, minimum=0)
+MATCH_PDQ_MAX_DISTANCE = env_int("MATCH_PDQ_MAX_DISTANCE", 31, minimum=0)
+# How often a process's in-memory Hamming index re-reads items whose hashes changed.
+MATCH_INDEX_CHECK_SECONDS = env_int("MATCH_INDEX_CHECK_SECONDS", 60, minimum=0)
 
 # Outbound HTTP (webhooks, verification fetches). Only public addresses are
 # called; tests turn this on to reach receivers on loopback.

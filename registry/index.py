@@ -324,7 +324,8 @@ Progress = Callable[[int], None]
 
 
 class DatasetIndexes:
-    """A process-local cache of one HammingIndex per data set, over DatasetItem.phash.
+    """A process-local cache of one HammingIndex per data set, over one hash field of DatasetItem
+    (`phash` or `dhash`).
 
     `get()` loads the saved file (or builds from the database), then adds the
     items whose pk is above the highest it holds. Every `check_interval`
@@ -335,7 +336,16 @@ class DatasetIndexes:
     data set's rows, hence the interval.
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, *, check_interval: float = 60.0):
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        check_interval: float = 60.0,
+        field: str = "phash",
+    ):
+        if field not in ("phash", "dhash"):
+            raise ValueError(f"no 64-bit hash field {field!r}")
+        self.field = field
         if directory is None:
             from django.conf import settings
 
@@ -348,7 +358,8 @@ class DatasetIndexes:
         self._lock = threading.Lock()
 
     def path(self, dataset_id: int) -> Path:
-        return self.directory / f"dataset-{dataset_id}.faissbin"
+        suffix = "" if self.field == "phash" else f"-{self.field}"
+        return self.directory / f"dataset-{dataset_id}{suffix}.faissbin"
 
     def get(self, dataset_id: int) -> HammingIndex:
         with self._lock:
@@ -436,7 +447,7 @@ class DatasetIndexes:
             rows = list(
                 DatasetItem.objects.filter(dataset_id=dataset_id, pk__gt=last)
                 .order_by("pk")
-                .values_list("pk", "phash")[:CHUNK]
+                .values_list("pk", self.field)[:CHUNK]
             )
             if not rows:
                 break
@@ -471,7 +482,7 @@ class DatasetIndexes:
         rows = list(
             DatasetItem.objects.filter(dataset_id=dataset_id, pk__lte=max_pk, updated_at__gte=since)
             .order_by("pk")
-            .values_list("pk", "phash")
+            .values_list("pk", self.field)
         )
         changed = 0
         if rows:
@@ -486,7 +497,9 @@ class DatasetIndexes:
                         np.array([code for _, code in fresh], dtype=np.int64),
                     )
                 changed = len(stale)
-        count = DatasetItem.objects.filter(dataset_id=dataset_id, pk__lte=max_pk, phash__isnull=False).count()
+        count = DatasetItem.objects.filter(
+            dataset_id=dataset_id, pk__lte=max_pk, **{f"{self.field}__isnull": False}
+        ).count()
         if count != len(index):  # items were deleted: start again
             return self._build(dataset_id), 0
         index.meta["checked_through"] = started.isoformat()

@@ -1,44 +1,48 @@
-"""Exact Hamming search of a code against every registered data set's items.
+"""Exact Hamming search of a work's codes against every registered data set's items.
 
-A plain numpy scan over the 64-bit pHash codes: exact, and fine for the
-sizes of the demo and early deployments. The per-data-set FAISS index
-replaces it (issue 3) behind the same function.
+Both 64-bit codes are searched, each through its per-data-set index
+(registry.index): pHash survives re-encoding, resizing and colour changes
+best; dHash survives banners and overlays that move pHash (see the
+robustness table in README). An item found by either, within that hash's
+threshold, is a candidate that the artist confirms or excludes.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
-import numpy as np
+from django.conf import settings
 
-from .models import DatasetItem
+from .index import DatasetIndexes
 
-_CHUNK = 200_000
+_lock = threading.Lock()
+_indexes: dict[str, DatasetIndexes] = {}
 
 
 @dataclass(frozen=True)
 class Hit:
     item_id: int
     distance: int
+    algorithm: str = "phash"
+
+
+def indexes(field: str) -> DatasetIndexes:
+    """This process's index cache for one hash field (built or loaded on first use)."""
+    with _lock:
+        if field not in _indexes:
+            _indexes[field] = DatasetIndexes(field=field, check_interval=settings.MATCH_INDEX_CHECK_SECONDS)
+        return _indexes[field]
 
 
 def search_phash(code: int, *, max_distance: int) -> list[Hit]:
-    query = np.array([code], dtype=np.int64).view(np.uint64)[0]
-    hits: list[Hit] = []
-    last_id = 0
-    while True:
-        rows = list(
-            DatasetItem.objects.filter(pk__gt=last_id, phash__isnull=False)
-            .order_by("pk")
-            .values_list("pk", "phash")[:_CHUNK]
-        )
-        if not rows:
-            break
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        codes = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
-        distances = np.bitwise_count(codes ^ query)
-        for index in np.flatnonzero(distances <= max_distance):
-            hits.append(Hit(item_id=int(ids[index]), distance=int(distances[index])))
-        last_id = int(ids[-1])
-    hits.sort(key=lambda h: (h.distance, h.item_id))
-    return hits
+    return [Hit(item_id, d) for item_id, d in indexes("phash").search_all(code, max_distance)]
+
+
+def search_work(*, phash: int, dhash: int | None) -> list[Hit]:
+    """Items within the pHash or the dHash threshold; pHash's distance is reported when both hit."""
+    hits = {h.item_id: h for h in search_phash(phash, max_distance=settings.MATCH_PHASH_MAX_DISTANCE)}
+    if dhash is not None:
+        for item_id, d in indexes("dhash").search_all(dhash, settings.MATCH_DHASH_MAX_DISTANCE):
+            hits.setdefault(item_id, Hit(item_id, d, "dhash"))
+    return sorted(hits.values(), key=lambda h: (h.distance, h.item_id))

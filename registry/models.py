@@ -103,7 +103,11 @@ class DatasetItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dataset", "external_id"], name="item_external_id_per_dataset")
         ]
-        indexes = [models.Index(fields=["url_key"], name="item_url_key")]
+        indexes = [
+            models.Index(fields=["url_key"], name="item_url_key"),
+            # The Hamming indexes re-read what changed since their last check.
+            models.Index(fields=["dataset", "updated_at"], name="item_updated_per_dataset"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dataset.slug}/{self.external_id}"

@@ -302,7 +302,7 @@ def work_hash_and_match(*, work_id: int) -> str:
     except (ImageRejected, OSError) as exc:
         Work.objects.filter(pk=work_id).update(hash_state=HashState.FAILED, hash_error=str(exc)[:1000])
         return "failed"
-    hits = matching.search_phash(hashes.phash, max_distance=settings.MATCH_PHASH_MAX_DISTANCE)
+    hits = matching.search_work(phash=hashes.phash, dhash=hashes.dhash)
     with transaction.atomic():
         work = Work.objects.select_for_update().get(pk=work_id)
         if work.hash_state == HashState.DONE:
@@ -312,7 +312,7 @@ def work_hash_and_match(*, work_id: int) -> str:
         work.hash_state, work.hash_error = HashState.DONE, ""
         work.save(update_fields=["phash", "dhash", "pdq", "pdq_quality", "hash_state", "hash_error"])
         Match.objects.bulk_create(
-            [Match(work=work, item_id=h.item_id, algorithm="phash", distance=h.distance) for h in hits],
+            [Match(work=work, item_id=h.item_id, algorithm=h.algorithm, distance=h.distance) for h in hits],
             ignore_conflicts=True,
         )
     return "done"

@@ -16,6 +16,8 @@ from config.settings import *  # noqa: F403
 
 # Webhook receivers and verification targets in tests listen on loopback.
 OUTBOUND_ALLOW_LOOPBACK = True
+# Indexes re-read changed items on every search, so a test sees its own writes at once.
+MATCH_INDEX_CHECK_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SITE_URL = "http://testserver"
