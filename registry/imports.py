@@ -312,9 +312,24 @@ def import_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None =
         ImportStatus.SUCCEEDED,
         f"{job.created_count:,} created, {job.updated_count:,} updated, {job.error_count:,} rejected.",
     )
+    _enqueue_rematch(job)
     if progress:
         progress(job)
     return job
+
+
+def _enqueue_rematch(job: ImportJob) -> None:
+    """Copies of removed pictures may have arrived with this import: search them."""
+    if job.created_count or job.updated_count:
+        since = (job.started_at or job.created_at).isoformat()
+        try:
+            from .tasks import dataset_rematch
+
+            dataset_rematch.delay(job.dataset_id, since)
+        except Exception:  # broker down: logged; `manage.py rematch` can run it by hand
+            import logging
+
+            logging.getLogger(__name__).warning("could not enqueue re-matching for %s", job.public_id)
 
 
 def _commit(job: ImportJob, batch: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:

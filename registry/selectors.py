@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from django.db.models import QuerySet
 
 from .models import ApiKey, Dataset, Maintainer, Removal, RemovalState, WebhookEndpoint, url_key
@@ -43,23 +42,14 @@ def removed_urls(urls: list[str]) -> set[str]:
 
 
 def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]]:
-    """For each pHash code, the public ids of the (not revoked) removals within `radius` bits."""
-    rows = list(
-        Removal.objects.filter(phash__isnull=False)
-        .exclude(state=RemovalState.REVOKED)
-        .order_by("pk")
-        .values_list("public_id", "phash")
-    )
-    result: dict[int, list[str]] = {code: [] for code in codes}
-    if not rows:
-        return result
-    ids = [r[0] for r in rows]
-    table = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
-    for code in result:
-        query = np.array([code], dtype=np.int64).view(np.uint64)[0]
-        hits = np.flatnonzero(np.bitwise_count(table ^ query) <= radius)
-        result[code] = [ids[i] for i in hits]
-    return result
+    """For each pHash code, the public ids of the live removals within `radius` bits (the removal index)."""
+    from .rematch import removal_index
+
+    unique = list(dict.fromkeys(codes))
+    results = removal_index().search_many(unique, radius) if unique else []
+    pks = {pk for hits in results for pk, _ in hits}
+    public = dict(Removal.objects.filter(pk__in=pks).values_list("pk", "public_id"))
+    return {code: [public[pk] for pk, _ in hits] for code, hits in zip(unique, results, strict=True)}
 
 
 def removals_for_export(maintainer: Maintainer, *, dataset: Dataset | None = None) -> QuerySet[Removal]:

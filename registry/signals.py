@@ -7,3 +7,5 @@ from django.dispatch import Signal
 
 removals_delivered = Signal()
 removals_acknowledged = Signal()
+# Sent with the source references that got new removals by re-matching.
+removals_rematched = Signal()

@@ -1,0 +1,180 @@
+"""Keeping removals working over time.
+
+A removal names one item, but the same picture keeps arriving: a new version
+of a data set, a repost at another URL, another data set. Two sweeps close
+the gap, both with the strict thresholds no person confirms
+(REMATCH_PHASH_MAX_DISTANCE on pHash, and MATCH_PDQ_MAX_DISTANCE on PDQ
+where both sides have one):
+
+- `items_rematch`: items that arrived or changed are searched against the
+  hashes of every live removal; a hit becomes a new Removal of the same
+  source in the item's data set, delivered like any other.
+- `source_rematch`: a newly approved source's removals are searched against
+  the items of every data set (items the upstream side says to skip, e.g.
+  ones its artist excluded, are left alone).
+
+`removal_index()` is also what the lookup endpoint searches.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from . import signals
+from .hashing import pdq_distance
+from .index import HammingIndex
+from .matching import indexes
+from .models import DatasetItem, Removal, RemovalState
+from .services import RemovalEntry, removals_record
+
+_CHUNK = 5000
+
+
+class RemovalIndex:
+    """A process-local Hamming index over the pHash of every live (not revoked) removal.
+
+    Removals are only appended, so new rows are added by primary key on each
+    use; a revocation changes the live count, which triggers a rebuild.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._index = HammingIndex()
+        self._max_pk = 0
+        self._live = 0
+
+    def get(self) -> HammingIndex:
+        with self._lock:
+            rows = list(
+                Removal.objects.filter(pk__gt=self._max_pk, phash__isnull=False)
+                .exclude(state=RemovalState.REVOKED)
+                .order_by("pk")
+                .values_list("pk", "phash")
+            )
+            if rows:
+                self._index.add(
+                    np.array([r[0] for r in rows], dtype=np.int64),
+                    np.array([r[1] for r in rows], dtype=np.int64),
+                )
+                self._max_pk = rows[-1][0]
+                self._live += len(rows)
+            live = (
+                Removal.objects.filter(pk__lte=self._max_pk, phash__isnull=False)
+                .exclude(state=RemovalState.REVOKED)
+                .count()
+            )
+            if live != self._live:
+                self._rebuild()
+            return self._index
+
+    def _rebuild(self) -> None:
+        rows = list(
+            Removal.objects.filter(phash__isnull=False)
+            .exclude(state=RemovalState.REVOKED)
+            .order_by("pk")
+            .values_list("pk", "phash")
+        )
+        self._index = HammingIndex.build(
+            np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
+        )
+        self._max_pk = rows[-1][0] if rows else 0
+        self._live = len(rows)
+
+
+_removal_index = RemovalIndex()
+
+
+def removal_index() -> HammingIndex:
+    return _removal_index.get()
+
+
+def _pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:
+    if a is None or b is None:
+        return True
+    return pdq_distance(bytes(a), bytes(b)) <= settings.MATCH_PDQ_MAX_DISTANCE
+
+
+def _record(pairs: Iterable[tuple[Removal, DatasetItem]]) -> list[Removal]:
+    """New removals for (existing removal's source, item) pairs not recorded yet."""
+    by_source: dict[tuple[str, str], dict[int, DatasetItem]] = defaultdict(dict)
+    for removal, item in pairs:
+        by_source[(removal.source_ref, removal.reason)][item.pk] = item
+    created: list[Removal] = []
+    for (source_ref, reason), items in by_source.items():
+        created += removals_record(
+            source_ref=source_ref,
+            reason=reason,
+            entries=[RemovalEntry(dataset=item.dataset, item=item) for item in items.values()],
+        )
+    if created:
+        refs = {r.source_ref for r in created}
+        transaction.on_commit(lambda: signals.removals_rematched.send(sender=Removal, source_refs=refs))
+    return created
+
+
+@transaction.atomic
+def items_rematch(*, item_ids: Sequence[int]) -> list[Removal]:
+    """Search new or changed items against every live removal; record the copies found."""
+    index = removal_index()
+    if not len(index):
+        return []
+    radius = settings.REMATCH_PHASH_MAX_DISTANCE
+    pairs: list[tuple[Removal, DatasetItem]] = []
+    for start in range(0, len(item_ids), _CHUNK):
+        items = list(
+            DatasetItem.objects.filter(pk__in=item_ids[start : start + _CHUNK], phash__isnull=False)
+            .select_related("dataset")
+            .order_by("pk")
+        )
+        if not items:
+            continue
+        results = index.search_many([i.phash for i in items if i.phash is not None], radius)
+        removal_ids = {rid for hits in results for rid, _ in hits}
+        removals = Removal.objects.in_bulk(removal_ids)
+        for item, hits in zip(items, results, strict=True):
+            for removal_id, _distance in hits:
+                removal = removals[removal_id]
+                if removal.item_id != item.pk and _pdq_agrees(removal.pdq, item.pdq):
+                    pairs.append((removal, item))
+    return _record(pairs)
+
+
+@transaction.atomic
+def source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ()) -> list[Removal]:
+    """Search a source's removals against the items of every data set; record the copies found."""
+    skip = set(skip_item_ids)
+    removals = list(
+        Removal.objects.filter(source_ref=source_ref, phash__isnull=False).exclude(state=RemovalState.REVOKED)
+    )
+    radius = settings.REMATCH_PHASH_MAX_DISTANCE
+    pairs: list[tuple[Removal, DatasetItem]] = []
+    for removal in removals:
+        hits = indexes("phash").search_all(removal.phash, radius)  # type: ignore[arg-type]
+        candidates = DatasetItem.objects.in_bulk([item_id for item_id, _ in hits if item_id not in skip])
+        for item in candidates.values():
+            if _pdq_agrees(removal.pdq, item.pdq):
+                pairs.append((removal, item))
+    items = DatasetItem.objects.select_related("dataset").in_bulk([item.pk for _, item in pairs])
+    return _record((removal, items[item.pk]) for removal, item in pairs)
+
+
+def dataset_rematch(*, dataset_id: int, since: object) -> int:
+    """After a bulk import: re-match the data set's items changed since `since`, in chunks."""
+    last = 0
+    found = 0
+    while True:
+        ids = list(
+            DatasetItem.objects.filter(dataset_id=dataset_id, updated_at__gte=since, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:_CHUNK]
+        )
+        if not ids:
+            return found
+        found += len(items_rematch(item_ids=ids))
+        last = ids[-1]
