@@ -1,0 +1,92 @@
+"""The OpenAPI document describes the contract of API.md: its paths, methods and fields."""
+
+from __future__ import annotations
+
+import pytest
+
+# (path, method) pairs API.md promises.
+CONTRACT = [
+    ("/api/v1/datasets/", "get"),
+    ("/api/v1/datasets/", "post"),
+    ("/api/v1/datasets/{slug}/items/", "post"),
+    ("/api/v1/datasets/{slug}/imports/", "post"),
+    ("/api/v1/imports/{import_id}/", "get"),
+    ("/api/v1/datasets/{slug}/removals/", "get"),
+    ("/api/v1/datasets/{slug}/removals/ack/", "post"),
+    ("/api/v1/removals/export/", "get"),
+    ("/api/v1/lookup/", "post"),
+    ("/api/v2/query/urls/", "post"),
+    ("/api/v1/webhooks/", "get"),
+    ("/api/v1/webhooks/", "post"),
+    ("/api/v1/webhooks/{webhook_id}/", "delete"),
+    ("/api/v1/webhooks/{webhook_id}/rotate-secret/", "post"),
+    ("/api/v1/webhooks/{webhook_id}/deliveries/", "get"),
+    ("/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/", "post"),
+]
+REMOVAL_FIELDS = {
+    "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
+    "approved_at", "state", "acknowledged_at",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def component(schema, ref: str) -> dict:
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def body_schema(schema, path: str, method: str, status: str = "200") -> dict:
+    content = schema["paths"][path][method]["responses"][status]["content"]
+    return component(schema, next(iter(content.values()))["schema"]["$ref"])
+
+
+@pytest.mark.parametrize(("path", "method"), CONTRACT)
+def test_every_path_of_the_contract_is_described(schema, path, method):
+    assert method in schema["paths"].get(path, {}), f"{method.upper()} {path} missing from the schema"
+
+
+def test_the_removal_object_has_exactly_the_contract_fields(schema):
+    page = body_schema(schema, "/api/v1/datasets/{slug}/removals/", "get")
+    assert set(page["properties"]) == {"results", "next"}
+    removal = component(schema, page["properties"]["results"]["items"]["$ref"])
+    assert set(removal["properties"]) == REMOVAL_FIELDS
+    state = removal["properties"]["state"]
+    state = component(schema, state["$ref"]) if "$ref" in state else state
+    assert set(state["enum"]) == {"pending", "delivered", "acknowledged", "revoked"}
+
+
+def test_the_write_bodies_take_the_contract_fields(schema):
+    items = schema["paths"]["/api/v1/datasets/{slug}/items/"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
+    assert "items" in component(schema, items["schema"]["$ref"])["properties"]
+    result = body_schema(schema, "/api/v1/datasets/{slug}/items/", "post")
+    assert set(result["properties"]) == {"created", "updated", "rejected"}
+    ack = body_schema(schema, "/api/v1/datasets/{slug}/removals/ack/", "post")
+    assert {"acknowledged", "unknown"} <= set(ack["properties"])
+    hook = body_schema(schema, "/api/v1/webhooks/", "post", "201")
+    assert {"id", "url", "events", "datasets", "secret"} <= set(hook["properties"])
+    imp = body_schema(schema, "/api/v1/datasets/{slug}/imports/", "post", "202")
+    assert {"id", "status", "processed", "total", "errors"} <= set(imp["properties"])
+    lookup = body_schema(schema, "/api/v1/lookup/", "post")
+    assert set(lookup["properties"]) == {"urls", "phashes"}
+
+
+def test_errors_are_described_with_the_contract_body(schema):
+    error = body_schema(schema, "/api/v1/datasets/", "get", "401")
+    assert set(error["properties"]) == {"error"}
+    detail = component(schema, error["properties"]["error"]["$ref"])
+    assert set(detail["properties"]) == {"code", "message", "details"}
+
+
+def test_the_key_scheme_is_bearer(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert any(s.get("scheme") == "bearer" for s in schemes.values())
