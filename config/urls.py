@@ -6,6 +6,7 @@ from registry.api.errors import json_404
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("registry.api.urls", "api"), namespace="api")),
     re_path(r"^api/v2/query/urls/?$", QueryUrlsView.as_view(), name="compat-query-urls"),
     # Anything else under /api/ answers in the API's error format, not an HTML page.

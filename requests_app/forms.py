@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -104,7 +105,51 @@ def _works_field(*, required: bool) -> MultipleFileField:
     )
 
 
-class RequestNewForm(forms.Form):
+PAGES_SEPARATOR = "\n\n--- Pages where I published these works ---\n"
+MAX_PAGE_URLS = 200
+
+
+def description_with_pages(description: str, urls: list[str]) -> str:
+    """The request's description, then the artist's own pages, one URL a line, after a fixed separator."""
+    description = description.strip()
+    return f"{description}{PAGES_SEPARATOR}" + "\n".join(urls) if urls else description
+
+
+def split_description(text: str) -> tuple[str, list[str]]:
+    """The inverse of description_with_pages: (description, page URLs)."""
+    description, _sep, pages = text.partition(PAGES_SEPARATOR)
+    return description, [line for line in pages.splitlines() if line.strip()]
+
+
+def _zip_field() -> forms.FileField:
+    return forms.FileField(
+        label=_("Or a zip of your images"),
+        required=False,
+        help_text=_(
+            "One .zip file with JPEG, PNG or WebP images; folders inside it are fine. "
+            "Each image is checked on its own."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+
+
+class _WorksOrZip(forms.Form):
+    """At least one image or a zip, unless the page's script sends the images one by one."""
+
+    js_upload = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        nothing = not data.get("works") and not data.get("zip") and not data.get("js_upload")
+        if nothing and "works" not in self.errors:
+            self.add_error("works", forms.Field.default_error_messages["required"])
+        zip_file = data.get("zip")
+        if zip_file is not None and not (zip_file.name or "").lower().endswith(".zip"):
+            self.add_error("zip", _("Choose a file whose name ends in .zip."))
+        return data
+
+
+class RequestNewForm(_WorksOrZip):
     basis = forms.ChoiceField(
         label=_("Why should these images be removed?"),
         choices=RemovalReason.choices,
@@ -122,11 +167,76 @@ class RequestNewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("For example where you first published the works, or a link to your portfolio."),
     )
-    works = _works_field(required=True)
+    page_urls = forms.CharField(
+        label=_("Your own pages where these works are published (optional)"),
+        required=False,
+        max_length=40_000,
+        widget=forms.Textarea(attrs={"rows": 3, "autocapitalize": "none", "spellcheck": "false"}),
+        help_text=_("One address a line, for example your portfolio or shop. Moderators use them to check."),
+    )
+    works = _works_field(required=False)
+    zip = _zip_field()
+
+    field_order = ["basis", "description", "page_urls", "works", "zip", "js_upload"]
+
+    def clean_page_urls(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data.get("page_urls", "").splitlines()]
+        urls = [line for line in lines if line]
+        if len(urls) > MAX_PAGE_URLS:
+            raise ValidationError(_("Give at most %(limit)d addresses.") % {"limit": MAX_PAGE_URLS})
+        validate = URLValidator(schemes=["http", "https"])
+        bad = []
+        for url in urls:
+            try:
+                validate(url)
+            except ValidationError:
+                bad.append(url)
+        if bad:
+            raise ValidationError(
+                _("These are not web addresses (they start with https://): %(urls)s")
+                % {"urls": ", ".join(bad[:5])}
+            )
+        return list(dict.fromkeys(urls))
 
 
-class WorksAddForm(forms.Form):
-    works = _works_field(required=True)
+class WorksAddForm(_WorksOrZip):
+    works = _works_field(required=False)
+    zip = _zip_field()
+
+
+class ArtistReplyForm(forms.Form):
+    message = forms.CharField(
+        label=_("Write to the moderators"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For example an answer to their question, or a link that shows the works are yours."),
+    )
+
+
+class PublicSearchForm(forms.Form):
+    image = forms.FileField(
+        label=_("An image of your work"),
+        help_text=_("JPEG, PNG or WebP, at most 10 MB. We do not keep it: it is checked and forgotten."),
+        widget=forms.FileInput(attrs={"accept": ACCEPTED_TYPES}),
+    )
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password, to confirm"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("This is not your password."))
+        return password
 
 
 class SubmitForm(forms.Form):

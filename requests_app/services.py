@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+import secrets
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from registry import matching
 from registry import services as registry_services
@@ -31,6 +35,7 @@ from registry.selectors import removals_for_source
 
 from . import notify
 from .models import (
+    PUBLIC_EVENT_KINDS,
     ArtistProfile,
     EventKind,
     HashState,
@@ -514,3 +519,289 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
             request=request, headline="A moderator replied to your removal request", message=message
         )
     return event
+
+
+# --- zip archives of works, artist replies (artist-facing pages) -------------
+
+ZIP_IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+# Against zip bombs: members and declared uncompressed bytes are counted from the
+# central directory before anything is decompressed; a member is then read no
+# further than its declared size (zipfile stops there and checks the CRC).
+ZIP_MAX_TOTAL_UNCOMPRESSED = 2 * 1024**3
+
+
+@dataclass
+class _ZipMembers(Sequence[UploadedFile]):
+    """Accepted members of an archive, decompressed one at a time as works_add reads them."""
+
+    archive: zipfile.ZipFile
+    members: list[tuple[str, zipfile.ZipInfo]]
+    errors: list[FileError]
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getitem__(self, index: int) -> UploadedFile:  # type: ignore[override]
+        name, info = self.members[index]
+        try:
+            with self.archive.open(info) as handle:
+                data = handle.read(settings.UPLOAD_MAX_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+            self.errors.append(
+                FileError(name, _("This file in the zip is damaged (%(error)s).") % {"error": exc})
+            )
+            data = b""
+        return SimpleUploadedFile(name, data)
+
+    def __iter__(self) -> Iterator[UploadedFile]:
+        for index in range(len(self)):
+            errors_before = len(self.errors)
+            upload = self[index]
+            if len(self.errors) == errors_before:  # a damaged member is reported once, by __getitem__
+                yield upload
+
+
+def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile.ZipInfo]], list[FileError]]:
+    """Which members of an archive to read as works, and an error for each one skipped.
+
+    Folders inside the archive are ignored (a member is named by its file name
+    alone); hidden files and macOS resource forks are skipped silently.
+    """
+    accepted: list[tuple[str, zipfile.ZipInfo]] = []
+    errors: list[FileError] = []
+    files = [info for info in archive.infolist() if not info.is_dir()]
+    if len(files) > settings.UPLOAD_MAX_FILES:
+        raise ActionRefused(
+            _("The zip holds %(count)d files; a request holds at most %(limit)d works. Split it.")
+            % {"count": len(files), "limit": settings.UPLOAD_MAX_FILES}
+        )
+    total = sum(info.file_size for info in files)
+    if total > ZIP_MAX_TOTAL_UNCOMPRESSED:
+        raise ActionRefused(
+            _("The zip would unpack to %(size)d MB, more than the %(limit)d MB allowed; split it.")
+            % {"size": total // 1024**2, "limit": ZIP_MAX_TOTAL_UNCOMPRESSED // 1024**2}
+        )
+    for info in files:
+        name = PurePosixPath(info.filename.replace("\\", "/")).name[:255]
+        if not name or name.startswith(".") or info.filename.startswith("__MACOSX/"):
+            continue
+        if PurePosixPath(name).suffix.lower() not in ZIP_IMAGE_EXTENSIONS:
+            errors.append(FileError(name, _("Not a JPEG, PNG or WebP image; skipped.")))
+        elif info.file_size > settings.UPLOAD_MAX_BYTES:
+            errors.append(FileError(name, _too_large_message(info.file_size)))
+        elif info.flag_bits & 0x1:
+            errors.append(FileError(name, _("This file is encrypted; zip it again without a password.")))
+        else:
+            accepted.append((name, info))
+    return accepted, errors
+
+
+def works_add_zip(*, request: RemovalRequest, actor: User, upload: UploadedFile) -> WorksAdded:
+    """Add every image of a zip archive, each checked like an upload; errors are reported per member."""
+    _owned(request, actor)
+    if upload.size is not None and upload.size > ZIP_MAX_TOTAL_UNCOMPRESSED:
+        raise ActionRefused(_("The zip is too large; split it into several smaller ones."))
+    try:
+        archive = zipfile.ZipFile(upload.file or upload)  # type: ignore[arg-type]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ActionRefused(_("%(name)s is not a zip file we can open.") % {"name": upload.name}) from None
+    with archive:
+        accepted, errors = zip_members_check(archive)
+        if not accepted:
+            return WorksAdded(works=[], errors=errors)
+        members = _ZipMembers(archive, accepted, errors)
+        added = works_add(request=request, actor=actor, files=members)
+    return WorksAdded(works=added.works, errors=errors + added.errors)
+
+
+ARTIST_REPLY_MAX = 10_000
+
+
+@transaction.atomic
+def request_artist_reply(*, request: RemovalRequest, artist_user: User, message: str) -> TicketEvent:
+    """The artist writes to the moderators on the request's timeline (a public reply by the artist)."""
+    request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
+    _owned(request, artist_user)
+    message = message.strip()
+    if not message:
+        raise ActionRefused(_("Write something first: the message is empty."))
+    if len(message) > ARTIST_REPLY_MAX:
+        raise ActionRefused(_("Keep a message under 10,000 characters."))
+    if request.status == Status.WITHDRAWN:
+        raise ActionRefused(_("This request is withdrawn; start a new one to write to the moderators."))
+    return _event(request, kind=EventKind.PUBLIC_REPLY, actor=artist_user, message=message)
+
+
+# --- account export and deletion ----------------------------------------------
+
+
+def _hex(code: int | None) -> str | None:
+    return None if code is None else f"{code & (2**64 - 1):016x}"
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def account_export(*, user: User) -> dict[str, object]:
+    """Everything Removal Desk holds about an artist, as JSON-ready data (the artist's own copy)."""
+    profile = ArtistProfile.objects.select_related("user").get(user=user)
+    requests_out = []
+    for req in RemovalRequest.objects.filter(artist=profile).order_by("created_at"):
+        works = req.works.prefetch_related("matches__item__dataset")
+        requests_out.append(
+            {
+                "reference": req.reference,
+                "status": req.status,
+                "basis": req.basis,
+                "description": req.description,
+                "signed_name": req.signed_name,
+                "signed_at": _when(req.signed_at),
+                "statement": req.statement,
+                "created_at": _when(req.created_at),
+                "submitted_at": _when(req.submitted_at),
+                "decided_at": _when(req.decided_at),
+                "completed_at": _when(req.completed_at),
+                "decision_reason": req.decision_reason,
+                "works": [_work_export(w) for w in works],
+                "timeline": [
+                    {
+                        "at": _when(e.created_at),
+                        "kind": e.kind,
+                        "old": e.old_value,
+                        "new": e.new_value,
+                        "message": e.message,
+                        "by_you": e.actor_id == user.pk,
+                    }
+                    for e in req.events.filter(kind__in=PUBLIC_EVENT_KINDS)
+                ],
+                "removals": [
+                    {
+                        "id": r.public_id,
+                        "dataset": r.dataset.name,
+                        "url": r.url,
+                        "state": r.state,
+                        "approved_at": _when(r.approved_at),
+                        "delivered_at": _when(r.delivered_at),
+                        "acknowledged_at": _when(r.acknowledged_at),
+                    }
+                    for r in (removals_for_source(req.reference) if req.reference else [])
+                ],
+            }
+        )
+    return {
+        "format": "removal-desk-export/1",
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "email": profile.user.email,
+            "display_name": profile.display_name,
+            "verification_level": profile.verification_level,
+            "created_at": _when(profile.created_at),
+            "proofs": [
+                {
+                    "method": p.method,
+                    "target": p.target,
+                    "status": p.status,
+                    "verified_at": _when(p.verified_at),
+                }
+                for p in profile.proofs.all()
+            ],
+        },
+        "requests": requests_out,
+        "works_without_request": [_work_export(w) for w in profile.works.filter(request__isnull=True)],
+    }
+
+
+def _work_export(work: Work) -> dict[str, object]:
+    return {
+        "id": work.pk,
+        "original_name": work.original_name,
+        "sha256": work.sha256,
+        "size_bytes": work.size_bytes,
+        "format": work.format,
+        "width": work.width,
+        "height": work.height,
+        "phash": _hex(work.phash),
+        "dhash": _hex(work.dhash),
+        "hash_state": work.hash_state,
+        "created_at": _when(work.created_at),
+        "matches": [
+            {
+                "dataset": m.item.dataset.name,
+                "item_url": m.item.url,
+                "algorithm": m.algorithm,
+                "distance": m.distance,
+                "state": m.state,
+            }
+            for m in work.matches.all()
+        ],
+    }
+
+
+ANONYMISED_NAME = "(deleted account)"
+
+
+@dataclass
+class AccountDeleted:
+    requests_deleted: int
+    requests_anonymised: int
+    works_deleted: int
+
+
+@transaction.atomic
+def account_delete(*, user: User) -> AccountDeleted:
+    """Delete an artist's account: works (files and rows), proofs, and requests.
+
+    A request whose removals reach the registry (approved or completed) is
+    the maintainers' record and stays, anonymised: no description, signature,
+    works, file names or messages by the artist. Its registry Removals are
+    untouched. Everything else is deleted, and the user with it; if an
+    anonymised request remains, the user row stays as a locked, nameless
+    placeholder that owns it.
+    """
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    profile = ArtistProfile.objects.get(user=user)
+    works = list(Work.objects.filter(artist=profile))
+    files = [(w.file.storage, w.file.name) for w in works if w.file.name]
+    Work.objects.filter(pk__in=[w.pk for w in works]).delete()
+
+    keep_refs = {
+        r.reference
+        for r in RemovalRequest.objects.filter(artist=profile, reference__isnull=False)
+        if removals_for_source(r.reference or "").exists()
+    }
+    kept = RemovalRequest.objects.filter(artist=profile, reference__in=keep_refs)
+    deleted_requests = RemovalRequest.objects.filter(artist=profile).exclude(reference__in=keep_refs).count()
+    RemovalRequest.objects.filter(artist=profile).exclude(reference__in=keep_refs).delete()
+    kept.update(description="", signed_name="", assignee=None)
+    TicketEvent.objects.filter(request__in=kept, actor=user).update(actor=None, message="")
+    TicketEvent.objects.filter(request__in=kept, kind=EventKind.WORKS).update(message="")
+    for req in kept:
+        _event(req, kind=EventKind.INTERNAL_NOTE, actor=None, message="The artist deleted their account.")
+    anonymised = len(keep_refs)
+
+    if anonymised:
+        IdentityProof.objects.filter(artist=profile).delete()
+        profile.display_name = ANONYMISED_NAME
+        profile.verification_level = VerificationLevel.NONE
+        profile.save(update_fields=["display_name", "verification_level"])
+        user.username = f"deleted-{user.pk}-{secrets.token_hex(6)}"
+        user.email = ""
+        user.first_name = user.last_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    else:
+        user.delete()
+
+    def remove_files() -> None:
+        for storage, name in files:
+            try:
+                storage.delete(name or "")
+            except OSError:
+                log.warning("could not delete the file of a deleted work: %s", name)
+
+    transaction.on_commit(remove_files)
+    return AccountDeleted(
+        requests_deleted=deleted_requests, requests_anonymised=anonymised, works_deleted=len(works)
+    )

@@ -19,4 +19,37 @@ urlpatterns = [
     path("requests/<str:reference>/withdraw/", views.request_withdraw, name="request_withdraw"),
     path("requests/<str:reference>/status.json", views.request_status, name="request_status"),
     path("works/<int:work_id>/image/", views.work_image, name="work_image"),
+    # Artist pages: password reset, one-file uploads, replies, the public search, the account.
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="registration/password_reset_form.html",
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="registration/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("requests/<str:reference>/works/one/", views.work_upload_one, name="work_upload_one"),
+    path("requests/<str:reference>/reply/", views.request_reply, name="request_reply"),
+    path("search/", views.public_search, name="public_search"),
+    path("account/", views.account, name="account"),
+    path("account/export.json", views.account_export, name="account_export"),
+    path("account/delete/", views.account_delete, name="account_delete"),
 ]

@@ -7,6 +7,7 @@ a refused action's message to the person who asked.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -27,13 +30,26 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from registry.models import Dataset, Removal, RemovalState
+from registry import matching
+from registry.hashing import ImageRejected, compute_hashes
+from registry.models import Dataset, DatasetItem, Removal, RemovalState
 from registry.selectors import removals_for_source
 
 from . import selectors, services
-from .forms import RequestNewForm, SignupForm, SubmitForm, WorksAddForm
+from .forms import (
+    AccountDeleteForm,
+    ArtistReplyForm,
+    PublicSearchForm,
+    RequestNewForm,
+    SignupForm,
+    SubmitForm,
+    WorksAddForm,
+    description_with_pages,
+    split_description,
+)
 from .models import (
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
@@ -173,18 +189,42 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
 @require_http_methods(["GET", "POST"])
 @artist_required
 def request_new(request: HttpRequest) -> HttpResponse:
     form = RequestNewForm(request.POST, request.FILES) if request.method == "POST" else RequestNewForm()
+    if form.is_bound and not form.is_valid() and _wants_json(request):
+        errors = {
+            str(form.fields[name].label if name in form.fields else name): [str(e) for e in errs]
+            for name, errs in form.errors.items()
+        }
+        return JsonResponse({"ok": False, "errors": errors})
     if form.is_bound and form.is_valid():
         removal_request = services.request_create(
             artist=_artist(request),
             basis=form.cleaned_data["basis"],
-            description=form.cleaned_data["description"],
+            description=description_with_pages(
+                form.cleaned_data["description"], form.cleaned_data["page_urls"]
+            ),
         )
-        return _works_add(request, removal_request, form.cleaned_data["works"])
-    return render(request, "requests_app/request_new.html", {"form": form})
+        if form.cleaned_data["js_upload"] and _wants_json(request):
+            # The page's script uploads the images one by one, with a progress bar each.
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "reference": removal_request.reference,
+                    "upload_url": reverse("work_upload_one", args=[removal_request.reference]),
+                    "detail_url": _detail_url(removal_request),
+                }
+            )
+        return _works_add(request, removal_request, form.cleaned_data["works"], form.cleaned_data["zip"])
+    return render(
+        request, "requests_app/request_new.html", {"form": form, "max_files": settings.UPLOAD_MAX_FILES}
+    )
 
 
 @require_POST
@@ -193,17 +233,27 @@ def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
     form = WorksAddForm(request.POST, request.FILES)
     if not form.is_valid():
-        for error in form.errors.get("works", []):
-            messages.error(request, str(error))
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
         return redirect(_detail_url(removal_request, "works"))
-    return _works_add(request, removal_request, form.cleaned_data["works"])
+    return _works_add(request, removal_request, form.cleaned_data["works"], form.cleaned_data["zip"])
 
 
-def _works_add(request: HttpRequest, removal_request: RemovalRequest, files: list[Any]) -> HttpResponse:
+def _works_add(
+    request: HttpRequest, removal_request: RemovalRequest, files: list[Any], zip_file: Any = None
+) -> HttpResponse:
+    added = services.WorksAdded(works=[], errors=[])
     try:
-        added = services.works_add(request=removal_request, actor=request.user, files=files)  # type: ignore[arg-type]
+        if files:
+            added = services.works_add(request=removal_request, actor=request.user, files=files)  # type: ignore[arg-type]
+        if zip_file is not None:
+            from_zip = services.works_add_zip(request=removal_request, actor=request.user, upload=zip_file)  # type: ignore[arg-type]
+            added.works += from_zip.works
+            added.errors += from_zip.errors
     except ActionRefused as exc:
         messages.error(request, str(exc))
+        request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
         return redirect(_detail_url(removal_request, "works"))
     if added.works:
         count = len(added.works)
@@ -220,6 +270,40 @@ def _works_add(request: HttpRequest, removal_request: RemovalRequest, files: lis
     # file names while the page refreshes itself during hashing.
     request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
     return redirect(_detail_url(removal_request, "works"))
+
+
+@require_POST
+@artist_required
+def work_upload_one(request: HttpRequest, reference: str) -> JsonResponse:
+    """One file from the page's uploader: one work (or a zip's works), answered as JSON.
+
+    A refused file is a normal answer ({"ok": false, "error": ...}, status 200) that the
+    page shows next to the file; only a malformed call is a 400.
+    """
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    upload = request.FILES.get("work")
+    if upload is None:
+        return JsonResponse({"ok": False, "name": "", "error": _("No file was sent.")}, status=400)
+    name = upload.name or "upload"
+    try:
+        if name.lower().endswith(".zip"):
+            added = services.works_add_zip(request=removal_request, actor=request.user, upload=upload)  # type: ignore[arg-type]
+        else:
+            added = services.works_add(request=removal_request, actor=request.user, files=[upload])  # type: ignore[arg-type]
+    except ActionRefused as exc:
+        return JsonResponse({"ok": False, "name": name, "error": str(exc)})
+    if not name.lower().endswith(".zip"):
+        error = added.errors[0].message if added.errors else ""
+        return JsonResponse({"ok": not added.errors, "name": name, "error": error})
+    return JsonResponse(
+        {
+            "ok": bool(added.works),
+            "name": name,
+            "error": "" if added.works else _("No image of this zip could be added."),
+            "added": len(added.works),
+            "errors": [{"name": e.name, "error": e.message} for e in added.errors],
+        }
+    )
 
 
 def _upload_errors_key(removal_request: RemovalRequest) -> str:
@@ -304,8 +388,12 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     status = removal_request.status
     editable = status in EDITABLE
     approved = status in (Status.APPROVED, Status.COMPLETED)
+    description, page_urls = split_description(removal_request.description)
     context = {
         "req": removal_request,
+        "description": description,
+        "page_urls": [(url, _safe_href(url)) for url in page_urls],
+        "reply_form": ArtistReplyForm() if status != Status.WITHDRAWN else None,
         "works": works,
         "any_pending": any_pending,
         "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
@@ -354,6 +442,8 @@ def _timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
                 "old": _status_label(event.old_value),
                 "new": _status_label(event.new_value),
             }
+        elif event.kind == EventKind.PUBLIC_REPLY and event.actor_id == removal_request.artist.user_id:
+            title = _("Your message to the moderators")
         else:
             title = str(titles.get(event.kind, event.get_kind_display()))
         entries.append(
@@ -384,6 +474,14 @@ def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
             )
         )
         exclude = []
+    elif request.POST.get("exclude_all"):
+        # "Exclude all" excludes what the artist has not decided yet; their confirmations stand.
+        exclude = list(
+            Match.objects.filter(work__request=removal_request, state=MatchState.SUGGESTED).values_list(
+                "pk", flat=True
+            )
+        )
+        confirm = []
     try:
         changed = services.matches_decide(
             request=removal_request,
@@ -435,6 +533,29 @@ def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect(_detail_url(removal_request))
 
 
+@require_POST
+@artist_required
+def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    form = ArtistReplyForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(_detail_url(removal_request, "reply"))
+    try:
+        services.request_artist_reply(
+            request=removal_request,
+            artist_user=request.user,  # type: ignore[arg-type]
+            message=form.cleaned_data["message"],
+        )
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(_detail_url(removal_request, "reply"))
+    messages.success(request, _("Your message is sent; the moderators see it on this request."))
+    return redirect(_detail_url(removal_request, "history"))
+
+
 @require_GET
 @never_cache
 @artist_required
@@ -471,3 +592,139 @@ def work_image(request: HttpRequest, work_id: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# --- "have my works been used?" ---------------------------------------------
+
+SEARCH_MAX_BYTES = 10 * 1024 * 1024
+SEARCH_LIMIT_PER_HOUR = 20
+
+
+class _InMemoryOnly(MemoryFileUploadHandler):
+    """Keep an uploaded file in memory up to SEARCH_MAX_BYTES; never write it to a temporary file."""
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, *args: Any, **kwargs: Any
+    ) -> None:
+        self.activated = content_length <= SEARCH_MAX_BYTES + 64 * 1024
+
+
+@dataclass
+class SearchHit:
+    dataset: str
+    maintainer: str
+    url: str
+    href: str
+    distance: int
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def _search_allowed(request: HttpRequest) -> bool:
+    """At most SEARCH_LIMIT_PER_HOUR searches an hour from one address (a fixed window in the cache)."""
+    key = f"public-search:{_client_ip(request)}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= SEARCH_LIMIT_PER_HOUR
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def public_search(request: HttpRequest) -> HttpResponse:
+    # The upload handlers must be set before anything reads request.POST (the CSRF check
+    # does), hence csrf_exempt here and csrf_protect on the view that does the work.
+    request.upload_handlers = [_InMemoryOnly(request)]
+    return _public_search(request)
+
+
+@csrf_protect
+def _public_search(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {"searched": False, "hits": []}
+    if request.method != "POST":
+        context["form"] = PublicSearchForm()
+        return render(request, "requests_app/search.html", context)
+    if not _search_allowed(request):
+        context["form"] = PublicSearchForm()
+        context["limited"] = True
+        return render(request, "requests_app/search.html", context, status=429)
+    form = PublicSearchForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        if not request.FILES and int(request.META.get("CONTENT_LENGTH") or 0) > SEARCH_MAX_BYTES:
+            form.errors.pop("image", None)
+            form.add_error("image", _("The file is larger than 10 MB; choose a smaller version."))
+        return render(request, "requests_app/search.html", context, status=400)
+    upload = form.cleaned_data["image"]
+    data = upload.read(SEARCH_MAX_BYTES + 1)
+    try:
+        if len(data) > SEARCH_MAX_BYTES:
+            raise ImageRejected(_("The file is larger than 10 MB; choose a smaller version."))
+        hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+    except ImageRejected as exc:
+        form.add_error("image", str(exc))
+        return render(request, "requests_app/search.html", context, status=400)
+    found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash)
+    items = DatasetItem.objects.select_related("dataset__maintainer").in_bulk([h.item_id for h in found])
+    context["hits"] = [
+        SearchHit(
+            dataset=item.dataset.name,
+            maintainer=item.dataset.maintainer.name,
+            url=item.url or "",
+            href=_safe_href(item.url or ""),
+            distance=hit.distance,
+        )
+        for hit in found
+        if (item := items.get(hit.item_id)) is not None
+    ]
+    context["searched"] = True
+    context["form"] = PublicSearchForm()
+    return render(request, "requests_app/search.html", context)
+
+
+# --- the artist's account ---------------------------------------------------
+
+
+@require_GET
+@artist_required
+def account(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "requests_app/account.html",
+        {"profile": _artist(request), "delete_form": AccountDeleteForm(user=request.user)},
+    )
+
+
+@require_GET
+@never_cache
+@artist_required
+def account_export(request: HttpRequest) -> HttpResponse:
+    data = services.account_export(user=request.user)  # type: ignore[arg-type]
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="removal-desk-my-data.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@artist_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    form = AccountDeleteForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(
+            request,
+            "requests_app/account.html",
+            {"profile": _artist(request), "delete_form": form},
+            status=400,
+        )
+    services.account_delete(user=request.user)  # type: ignore[arg-type]
+    logout(request)
+    messages.success(request, _("Your account is deleted, with your works and your personal data."))
+    return redirect("home")
