@@ -199,7 +199,75 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.hashing_sweep",
         "schedule": timedelta(minutes=2),
     },
+    "proofs-recheck": {
+        "task": "requests_app.tasks.proofs_recheck",
+        "schedule": timedelta(hours=1),
+    },
+    "proof-documents-purge": {
+        "task": "requests_app.tasks.proof_documents_purge",
+        "schedule": timedelta(hours=6),
+    },
+    "sla-escalate": {
+        "task": "requests_app.tasks.sla_escalate",
+        "schedule": timedelta(minutes=15),
+    },
 }
+
+# Identity proofs. DNS TXT checks ask PROOF_DNS_NAMESERVER ("host:port") when set, else the
+# system resolver. Fetches (well-known file, meta tag, profile page) go through the SSRF-guarded
+# client over PROOF_FETCH_SCHEME (https; the tests serve plain http on loopback).
+PROOF_DNS_NAMESERVER = env_str("PROOF_DNS_NAMESERVER", "")
+PROOF_FETCH_SCHEME = env_str("PROOF_FETCH_SCHEME", "https")
+if PROOF_FETCH_SCHEME not in ("https", "http"):
+    raise ImproperEnv("PROOF_FETCH_SCHEME must be https or http.")
+PROOF_CHECK_TIMEOUT_SECONDS = env_int("PROOF_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
+PROOF_FETCH_MAX_BYTES = env_int("PROOF_FETCH_MAX_BYTES", 512 * 1024, minimum=1024)
+# "Check now" at most this often per proof: each press is an outbound request to the artist's host.
+PROOF_CHECK_MIN_SECONDS = env_int("PROOF_CHECK_MIN_SECONDS", 10, minimum=0)
+PROOF_PENDING_DAYS = env_int("PROOF_PENDING_DAYS", 7, minimum=1)
+PROOF_VALID_DAYS = env_int("PROOF_VALID_DAYS", 90, minimum=1)
+PROOF_DOCUMENT_VALID_DAYS = env_int("PROOF_DOCUMENT_VALID_DAYS", 365, minimum=1)
+PROOF_RECHECK_HOURS = env_int("PROOF_RECHECK_HOURS", 24, minimum=1)
+PROOF_RECHECK_FAILURES_TO_LAPSE = env_int("PROOF_RECHECK_FAILURES_TO_LAPSE", 2, minimum=1)
+PROOF_DOCUMENT_MAX_BYTES = env_int("PROOF_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+PROOF_DOCUMENT_RETENTION_DAYS = env_int("PROOF_DOCUMENT_RETENTION_DAYS", 30, minimum=0)
+
+# Ownership evidence and conflicts.
+CONFLICT_PHASH_MAX_DISTANCE = env_int("CONFLICT_PHASH_MAX_DISTANCE", 4, minimum=0)
+EVIDENCE_LARGE_WORK_PIXELS = env_int("EVIDENCE_LARGE_WORK_PIXELS", 4_000_000, minimum=1)
+EVIDENCE_PDQ_QUALITY_MIN = env_int("EVIDENCE_PDQ_QUALITY_MIN", 80, minimum=0)
+
+# Moderation SLA: hours a request may stay in a status before it is overdue (statuses not
+# listed have no clock: the artist's turn, or decided), and how early "due soon" starts.
+SLA_HOURS = {
+    "submitted": env_int("SLA_SUBMITTED_HOURS", 48, minimum=1),
+    "in_review": env_int("SLA_IN_REVIEW_HOURS", 120, minimum=1),
+}
+SLA_DUE_SOON_HOURS = env_int("SLA_DUE_SOON_HOURS", 12, minimum=1)
+
+# Canned "ask for more information" texts: (key, title, text). Kept in code, not a model,
+# so they are reviewed and translated with the rest of the product's wording.
+MODERATION_CANNED_RESPONSES = [
+    (
+        "originals",
+        "Ask for originals",
+        "Please add the original files of these works (full resolution, as exported from your "
+        "camera or drawing program), so we can compare them with the data set copies.",
+    ),
+    (
+        "domain",
+        "Ask to verify a domain",
+        "The copies we found are on a web site. If it is yours, please prove it on your identity "
+        "page (a DNS TXT record, a file under /.well-known/ or a meta tag), then resubmit.",
+    ),
+    (
+        "conflict",
+        "Another artist claims the works",
+        "Another account has asked for the removal of the same images. Please send us anything "
+        "that shows they are yours: originals, work-in-progress files, a contract or a link to the "
+        "first publication.",
+    ),
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["registry.api.auth.ApiKeyAuthentication"],

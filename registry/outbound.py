@@ -119,3 +119,70 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> O
         body=content,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
+
+
+def get(url: str, *, timeout: float, max_bytes: int) -> OutboundResponse:
+    """GET from a vetted address, reading at most max_bytes. Redirects are never followed.
+
+    A 3xx comes back as it is (its Location header included) and the caller
+    decides what to tell the person: following a redirect would need each
+    hop vetted again, and no proof we check needs it. `timeout` bounds the
+    whole exchange, not each socket read, so a server that drips one byte a
+    second cannot hold a worker.
+    """
+    scheme, host, port, address = vet_url(url)
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    host_header = host if port in (80, 443) else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
+    deadline = time.monotonic() + timeout
+    pool_kwargs = dict(
+        port=port,
+        timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+        retries=False,
+        maxsize=1,
+    )
+    pool: urllib3.HTTPConnectionPool
+    if scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            server_hostname=host,
+            assert_hostname=host,
+            **pool_kwargs,  # type: ignore[arg-type]
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **pool_kwargs)  # type: ignore[arg-type]
+    started = time.monotonic()
+    chunks: list[bytes] = []
+    try:
+        response = pool.urlopen(
+            "GET",
+            path,
+            redirect=False,
+            preload_content=False,
+            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": "text/html, text/plain, */*"},
+            assert_same_host=False,
+        )
+        try:
+            received = 0
+            while received < max_bytes:
+                if time.monotonic() > deadline:
+                    raise urllib3.exceptions.ReadTimeoutError(pool, url, "the whole answer took too long")
+                chunk = response.read(min(64 * 1024, max_bytes - received))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                received += len(chunk)
+        finally:
+            response.release_conn()
+    finally:
+        pool.close()
+    return OutboundResponse(
+        status=response.status,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        body=b"".join(chunks),
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -31,24 +31,26 @@ from registry.admin import ReadOnlyAdmin, ReadOnlyInline
 from registry.hashing import code_to_hex
 from registry.selectors import removals_for_source
 
-from . import services
+from . import evidence, selectors, services
 from .models import (
+    PUBLIC_EVENT_KINDS,
     ArtistProfile,
+    ConflictResolution,
     IdentityProof,
     Match,
     MatchState,
-    ProofMethod,
-    ProofStatus,
+    Priority,
     RemovalRequest,
+    RequestConflict,
     TicketEvent,
     Work,
 )
+from .roles import MODERATOR_GROUP
 from .workflow import DECIDABLE, Status, TransitionNotAllowed
 
 MODERATE_PERMISSION = "requests_app.moderate_removalrequest"
 # Refusals a moderator can act on: shown as messages, never as a 500.
 REFUSALS = (services.ActionRefused, TransitionNotAllowed)
-DOMAIN_METHODS = {ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG, ProofMethod.PROFILE_LINK}
 
 
 # --- decisions ----------------------------------------------------------------
@@ -110,12 +112,115 @@ def _age(since: Any) -> str:
     return f"{minutes}m"
 
 
-def _host_is_under(host: str, domains: set[str]) -> bool:
-    return any(host == d or host.endswith("." + d) for d in domains)
+def _moderators() -> QuerySet[User]:
+    """Who a request can be assigned to: active staff in the Moderators group, and superusers."""
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__name=MODERATOR_GROUP) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
 
 
-def _proof_domain(target: str) -> str:
-    return (urlsplit(target if "//" in target else "//" + target).hostname or "").removeprefix("www.")
+def _canned() -> dict[str, tuple[str, str]]:
+    return {key: (title, text) for key, title, text in settings.MODERATION_CANNED_RESPONSES}
+
+
+# --- queue filters --------------------------------------------------------------
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "age since submission"
+    parameter_name = "age"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1d", "under a day"), ("7d", "1 to 7 days"), ("old", "over 7 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        day, week = now - timedelta(days=1), now - timedelta(days=7)
+        if self.value() == "1d":
+            return queryset.filter(submitted_at__gt=day)
+        if self.value() == "7d":
+            return queryset.filter(submitted_at__lte=day, submitted_at__gt=week)
+        if self.value() == "old":
+            return queryset.filter(submitted_at__lte=week)
+        return queryset
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "overdue"), ("due_soon", "due soon"), ("on_track", "on track")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        soon = now + timedelta(hours=settings.SLA_DUE_SOON_HOURS)
+        running = queryset.filter(status__in=list(settings.SLA_HOURS), sla_due_at__isnull=False)
+        if self.value() == "overdue":
+            return running.filter(sla_due_at__lte=now)
+        if self.value() == "due_soon":
+            return running.filter(sla_due_at__gt=now, sla_due_at__lte=soon)
+        if self.value() == "on_track":
+            return running.filter(sla_due_at__gt=soon)
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        people = [(str(u.pk), u.get_username()) for u in _moderators()]
+        return [("mine", "mine"), ("unassigned", "unassigned"), *people]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(assignee=request.user)
+        if value == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class EvidenceFilter(admin.SimpleListFilter):
+    title = "evidence"
+    parameter_name = "evidence"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("domain", "copies on a verified domain"), ("none", "none on a verified domain")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("domain", "none"):
+            ids = evidence.request_ids_with_domain_evidence()
+            if self.value() == "domain":
+                return queryset.filter(pk__in=ids)
+            return queryset.exclude(pk__in=ids)
+        return queryset
+
+
+class ConflictFilter(admin.SimpleListFilter):
+    title = "conflicts"
+    parameter_name = "conflict"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "unresolved conflict"), ("any", "any conflict"), ("none", "no conflict")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        any_conflict = Exists(
+            RequestConflict.objects.filter(Q(first=OuterRef("pk")) | Q(second=OuterRef("pk")))
+        )
+        if self.value() == "open":
+            return queryset.filter(selectors.open_conflict_exists())
+        if self.value() == "any":
+            return queryset.filter(any_conflict)
+        if self.value() == "none":
+            return queryset.exclude(any_conflict)
+        return queryset
 
 
 # --- the queue and the desk ---------------------------------------------------
@@ -129,19 +234,27 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         "reference",
         "artist_label",
         "status",
+        "priority_label",
+        "sla",
         "basis",
         "verification_level",
         "work_count",
         "confirmed_match_count",
+        "conflict_flag",
         "assignee",
         "submitted_at",
         "age",
     )
     list_filter = (
         "status",
-        "basis",
-        ("assignee", admin.RelatedOnlyFieldListFilter),
+        SlaFilter,
+        AgeFilter,
+        AssigneeFilter,
         "artist__verification_level",
+        EvidenceFilter,
+        ConflictFilter,
+        "priority",
+        "basis",
     )
     search_fields = (
         "reference",
@@ -149,6 +262,8 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         "artist__display_name",
         "works__matches__item__url",
     )
+    search_help_text = "Reference, artist email or name, or a matched item URL."
+    ordering = ("-priority", "sla_due_at", "-created_at")
     list_select_related = ("artist__user", "assignee")
     list_per_page = 50
     actions = ["start_review_selected", "approve_selected", "reject_selected"]
@@ -183,6 +298,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
                     filter=Q(works__matches__state__in=[MatchState.CONFIRMED, MatchState.APPROVED]),
                     distinct=True,
                 ),
+                has_open_conflict=selectors.open_conflict_exists(),
             )
         )
 
@@ -204,6 +320,26 @@ class RemovalRequestAdmin(admin.ModelAdmin):
     def confirmed_match_count(self, obj: Any) -> int:
         return obj.confirmed_match_count
 
+    @admin.display(description="priority", ordering="priority")
+    def priority_label(self, obj: RemovalRequest) -> str:
+        if obj.priority == Priority.HIGH:
+            return format_html('<strong style="color:#ba2121">{}</strong>', obj.get_priority_display())
+        return obj.get_priority_display()
+
+    @admin.display(description="SLA", ordering="sla_due_at")
+    def sla(self, obj: RemovalRequest) -> str:
+        state = services.sla_state(obj)
+        if not state:
+            return "—"
+        label = {"overdue": "overdue", "due_soon": "due soon", "on_track": "on track"}[state]
+        colour = {"overdue": "#ba2121", "due_soon": "#b36b00", "on_track": "inherit"}[state]
+        due = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M") if obj.sla_due_at else ""
+        return format_html('<span style="color:{}" title="due {}">{}</span>', colour, due, label)
+
+    @admin.display(description="conflict", boolean=True, ordering="has_open_conflict")
+    def conflict_flag(self, obj: Any) -> bool | None:
+        return True if obj.has_open_conflict else None
+
     @admin.display(description="age", ordering="submitted_at")
     def age(self, obj: RemovalRequest) -> str:
         return _age(obj.submitted_at or obj.created_at)
@@ -224,44 +360,42 @@ class RemovalRequestAdmin(admin.ModelAdmin):
 
     def _desk_context(self, request: HttpRequest, ticket: RemovalRequest) -> dict[str, Any]:
         artist = ticket.artist
-        proofs = list(artist.proofs.order_by("-status", "method", "target"))
-        verified_domains = {
-            _proof_domain(p.target)
-            for p in proofs
-            if p.status == ProofStatus.VERIFIED and p.method in DOMAIN_METHODS
-        } - {""}
-        works = list(
-            ticket.works.prefetch_related(
-                Prefetch("matches", queryset=Match.objects.select_related("item__dataset"))
-            )
-        )
-        for work in works:
+        proofs = list(artist.proofs.select_related("decided_by").order_by("-status", "method", "target"))
+        found = evidence.for_request(ticket)
+        for work_evidence in found.works:
+            work = work_evidence.work
             work.image_url = reverse("work_image", args=[work.pk])  # type: ignore[attr-defined]
             work.phash_hex = code_to_hex(work.phash)  # type: ignore[attr-defined]
-            for match in work.matches.all():
-                host = (urlsplit(match.item.url).hostname or "").removeprefix("www.")
-                match.on_verified_domain = _host_is_under(host, verified_domains)  # type: ignore[attr-defined]
-        # Another artist who uploaded the very same image: a conflict to look at before deciding.
-        conflicts = list(
-            Work.objects.filter(sha256__in=[w.sha256 for w in works])
-            .exclude(artist_id=artist.pk)
-            .select_related("artist__user", "request")
-        )
+        events = list(ticket.events.select_related("actor"))
         can_moderate = self.has_moderate_permission(request)
+        open_statuses = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED, Status.DRAFT)
         return {
             "desk": {
                 "ticket": ticket,
                 "artist": artist,
                 "proofs": proofs,
-                "works": works,
-                "conflicts": conflicts,
-                "events": list(ticket.events.select_related("actor")),
+                "evidence": found,
+                "conflicts": found.conflicts,
+                "public_events": [e for e in events if e.kind in PUBLIC_EVENT_KINDS],
+                "internal_events": [e for e in events if e.kind not in PUBLIC_EVENT_KINDS],
                 "removals": list(removals_for_source(ticket.reference)) if ticket.reference else [],
                 "can_moderate": can_moderate,
                 "can_start_review": can_moderate and ticket.status == Status.SUBMITTED,
                 "can_decide": can_moderate and ticket.status in DECIDABLE,
+                "can_ask_info": can_moderate and ticket.status in DECIDABLE,
+                "can_assign": can_moderate and ticket.status in open_statuses,
+                "sla_state": services.sla_state(ticket),
+                "moderators": list(_moderators()) if can_moderate else [],
+                "canned": settings.MODERATION_CANNED_RESPONSES,
+                "resolutions": [
+                    (ConflictResolution.FIRST, "first"),
+                    (ConflictResolution.SECOND, "second"),
+                    (ConflictResolution.BOTH, "both"),
+                ],
                 "decide_url": reverse("admin:requests_app_removalrequest_decide", args=[ticket.pk]),
                 "note_url": reverse("admin:requests_app_removalrequest_note", args=[ticket.pk]),
+                "assign_url": reverse("admin:requests_app_removalrequest_assign", args=[ticket.pk]),
+                "ask_info_url": reverse("admin:requests_app_removalrequest_ask_info", args=[ticket.pk]),
                 "age": _age(ticket.submitted_at or ticket.created_at),
             }
         }
@@ -278,6 +412,26 @@ class RemovalRequestAdmin(admin.ModelAdmin):
                 "<path:object_id>/note/",
                 view(require_POST(self.note_view)),
                 name="requests_app_removalrequest_note",
+            ),
+            path(
+                "<path:object_id>/assign/",
+                view(require_POST(self.assign_view)),
+                name="requests_app_removalrequest_assign",
+            ),
+            path(
+                "<path:object_id>/ask-info/",
+                view(require_POST(self.ask_info_view)),
+                name="requests_app_removalrequest_ask_info",
+            ),
+            path(
+                "<path:object_id>/conflicts/<int:conflict_id>/resolve/",
+                view(require_POST(self.conflict_resolve_view)),
+                name="requests_app_removalrequest_conflict_resolve",
+            ),
+            path(
+                "<path:object_id>/proofs/<int:proof_id>/review/",
+                view(require_POST(self.proof_review_view)),
+                name="requests_app_removalrequest_proof_review",
             ),
             *super().get_urls(),
         ]
@@ -329,6 +483,82 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             )
         return HttpResponseRedirect(self._change_url(ticket) + "#timeline")
 
+    def assign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        ticket = self._ticket_for_moderation(request, object_id)
+        choice = request.POST.get("assignee", "")
+        assignee: User | None
+        if choice == "me":
+            assignee = request.user  # type: ignore[assignment]
+        elif choice == "":
+            assignee = None
+        else:
+            assignee = _moderators().filter(pk=int(choice) if choice.isdigit() else 0).first()
+            if assignee is None:
+                messages.error(request, "Choose a moderator.")
+                return HttpResponseRedirect(self._change_url(ticket))
+        try:
+            services.request_assign(request=ticket, moderator=request.user, assignee=assignee)  # type: ignore[arg-type]
+        except REFUSALS as exc:
+            messages.error(request, _refusal_text(ticket, exc))
+        else:
+            who = assignee.get_username() if assignee else "nobody"
+            messages.success(request, f"{ticket} is assigned to {who}.")
+        return HttpResponseRedirect(self._change_url(ticket))
+
+    def ask_info_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        ticket = self._ticket_for_moderation(request, object_id)
+        canned = _canned().get(request.POST.get("canned", ""))
+        parts = [canned[1] if canned else "", request.POST.get("message", "").strip()]
+        try:
+            services.request_ask_info(
+                request=ticket,
+                moderator=request.user,  # type: ignore[arg-type]
+                message="\n\n".join(p for p in parts if p),
+            )
+        except REFUSALS as exc:
+            messages.error(request, _refusal_text(ticket, exc))
+        else:
+            messages.success(request, f"Asked the artist for more information; {ticket} needs information.")
+        return HttpResponseRedirect(self._change_url(ticket))
+
+    def conflict_resolve_view(self, request: HttpRequest, object_id: str, conflict_id: int) -> HttpResponse:
+        ticket = self._ticket_for_moderation(request, object_id)
+        conflict = (
+            RequestConflict.objects.filter(pk=conflict_id).filter(Q(first=ticket) | Q(second=ticket)).first()
+        )
+        if conflict is None:
+            raise PermissionDenied
+        try:
+            services.conflict_resolve(
+                conflict=conflict,
+                moderator=request.user,  # type: ignore[arg-type]
+                resolution=request.POST.get("resolution", ""),
+                note=request.POST.get("note", ""),
+            )
+        except REFUSALS as exc:
+            messages.error(request, _refusal_text(ticket, exc))
+        else:
+            messages.success(request, "Conflict resolved; both requests' timelines record it.")
+        return HttpResponseRedirect(self._change_url(ticket) + "#evidence")
+
+    def proof_review_view(self, request: HttpRequest, object_id: str, proof_id: int) -> HttpResponse:
+        ticket = self._ticket_for_moderation(request, object_id)
+        proof = IdentityProof.objects.filter(pk=proof_id, artist_id=ticket.artist_id).first()
+        if proof is None:
+            raise PermissionDenied
+        try:
+            services.proof_document_review(
+                proof=proof,
+                moderator=request.user,  # type: ignore[arg-type]
+                accept=request.POST.get("verdict") == "accept",
+                note=request.POST.get("note", ""),
+            )
+        except REFUSALS as exc:
+            messages.error(request, _refusal_text(ticket, exc))
+        else:
+            messages.success(request, "Document review recorded; the artist was told by email.")
+        return HttpResponseRedirect(self._change_url(ticket) + "#proofs")
+
     # --- bulk decisions
 
     @admin.action(description="Start review of the selected requests", permissions=["moderate"])
@@ -371,6 +601,11 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             "action": action,
             "tickets": tickets,
             "undecidable": [t for t in tickets if t.status not in DECIDABLE],
+            "weak": (
+                [(t, evidence.for_request(t).weaknesses) for t in tickets if t.status in DECIDABLE]
+                if decision.name == "approve"
+                else []
+            ),
             "reason": reason,
             "error": error,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -383,6 +618,16 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         """Each request in its own transaction: a refused one is reported and the rest go on."""
         done: list[str] = []
         for ticket in queryset.select_related("artist__user").order_by("pk"):
+            if decision.name == "approve" and ticket.status in DECIDABLE:
+                # In bulk only what needs no second look; the rest is opened and decided one by one.
+                weaknesses = evidence.for_request(ticket).weaknesses
+                if weaknesses:
+                    messages.error(
+                        request,
+                        f"{ticket} was not approved in bulk: {'; '.join(weaknesses)}. Open it and decide it "
+                        "on its own.",
+                    )
+                    continue
             try:
                 decision.call(ticket, request.user, reason)  # type: ignore[arg-type]
             except REFUSALS as exc:
@@ -433,10 +678,31 @@ class ArtistProfileAdmin(ReadOnlyAdmin):
 
 @admin.register(IdentityProof)
 class IdentityProofAdmin(ReadOnlyAdmin):
-    list_display = ("artist", "method", "target", "status", "checked_at", "verified_at")
+    list_display = (
+        "artist",
+        "method",
+        "target",
+        "status",
+        "checked_at",
+        "verified_at",
+        "expires_at",
+        "document_link",
+    )
     list_filter = ("method", "status")
     list_select_related = ("artist__user",)
     search_fields = ("target", "artist__user__email", "artist__display_name")
+    exclude = ("document", "token")
+
+    @admin.display(description="document")
+    def document_link(self, obj: IdentityProof) -> str:
+        if obj.document_deleted_at:
+            return f"deleted {obj.document_deleted_at:%Y-%m-%d}"
+        if not obj.document:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">open</a>',
+            reverse("identity_document", args=[obj.pk]),
+        )
 
 
 @admin.register(Work)

@@ -57,11 +57,41 @@ class IdentityProof(models.Model):
     evidence = models.JSONField(default=dict, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # Pending: the artist must finish by then. Verified: valid until then, moved on by each
+    # successful re-check (automatic methods) or fixed at review (documents).
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the last check found, in words for the artist ("no TXT record at ...").
+    last_error = models.TextField(blank=True)
+    # Re-checks that failed in a row: one network hiccup does not lapse a proof.
+    failures = models.PositiveSmallIntegerField(default=0)
+    # Documents: Fernet-encrypted bytes in private storage, deleted after the retention period.
+    document = models.FileField(storage=select_private_storage, upload_to="proofs/%Y/%m/", blank=True)
+    document_name = models.CharField(max_length=255, blank=True)
+    document_content_type = models.CharField(max_length=100, blank=True)
+    document_deleted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "checked_at"], name="proof_status_checked")]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()}: {self.target} ({self.status})"
+
+    @property
+    def is_automatic(self) -> bool:
+        """Checked by fetching or resolving something, so it can be re-checked by beat."""
+        return self.method in AUTOMATIC_METHODS
+
+
+AUTOMATIC_METHODS = frozenset(
+    {ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG, ProofMethod.PROFILE_LINK}
+)
 
 
 class Priority(models.IntegerChoices):
@@ -90,6 +120,8 @@ class RemovalRequest(models.Model):
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # When the SLA escalation last fired; a later sla_due_at arms it again.
+    escalated_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -99,6 +131,7 @@ class RemovalRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "sla_due_at"], name="request_status_sla")]
         permissions = [("moderate_removalrequest", "Can approve, reject and reply to removal requests")]
 
     def __str__(self) -> str:
@@ -174,6 +207,8 @@ class EventKind(models.TextChoices):
     WORKS = "works", "Works changed"
     MATCHES = "matches", "Matches changed"
     REMOVALS = "removals", "Removals recorded or confirmed"
+    ESCALATION = "escalation", "SLA escalation"
+    CONFLICT = "conflict", "Ownership conflict"
 
 
 # Kinds an artist sees on their request's timeline; the rest are for moderators.
@@ -204,3 +239,54 @@ class TicketEvent(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind in PUBLIC_EVENT_KINDS
+
+
+class ConflictResolution(models.TextChoices):
+    OPEN = "", "Unresolved"
+    FIRST = "first", "The first request's artist owns the works"
+    SECOND = "second", "The second request's artist owns the works"
+    BOTH = "both", "Not a conflict (both may ask)"
+
+
+class RequestConflict(models.Model):
+    """Two artists' requests that claim the same image (same sha256, or pHash within a few bits).
+
+    Stored, not computed, because it carries a moderator's resolution and holds both
+    requests from approval until then. One row per pair; `first` has the lower id.
+    """
+
+    first = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="+")
+    # [{"work": id, "other_work": id, "kind": "sha256"|"phash", "distance": n}, ...] (first -> second)
+    pairs = models.JSONField(default=list)
+    resolution = models.CharField(max_length=10, choices=ConflictResolution.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="one_conflict_per_request_pair"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="conflict_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first} ~ {self.second} ({self.get_resolution_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolution == ConflictResolution.OPEN
+
+    def other(self, request: RemovalRequest) -> RemovalRequest:
+        return self.second if request.pk == self.first_id else self.first
+
+    def owner_request_id(self) -> int | None:
+        if self.resolution == ConflictResolution.FIRST:
+            return self.first_id
+        if self.resolution == ConflictResolution.SECOND:
+            return self.second_id
+        return None

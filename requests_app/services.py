@@ -33,18 +33,22 @@ from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sani
 from registry.models import RemovalState
 from registry.selectors import removals_for_source
 
-from . import notify
+from . import notify, selectors
 from .models import (
+    AUTOMATIC_METHODS,
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
+    ConflictResolution,
     EventKind,
     HashState,
     IdentityProof,
     Match,
     MatchState,
+    Priority,
     ProofMethod,
     ProofStatus,
     RemovalRequest,
+    RequestConflict,
     TicketEvent,
     VerificationLevel,
     Work,
@@ -174,10 +178,13 @@ def _transition(request: RemovalRequest, new: str, *, actor: User | None, messag
         Status.REJECTED: "decided_at",
         Status.COMPLETED: "completed_at",
     }
-    fields = ["status", "updated_at"]
+    fields = ["status", "updated_at", "sla_due_at"]
     if new in stamps:
         setattr(request, stamps[new], now)
         fields.append(stamps[new])
+    # Each status has its own clock (settings.SLA_HOURS); the artist's turn and decided ones have none.
+    hours = settings.SLA_HOURS.get(new)
+    request.sla_due_at = now + timedelta(hours=hours) if hours else None
     request.save(update_fields=fields)
     _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message)
 
@@ -378,6 +385,7 @@ def request_submit(*, request: RemovalRequest, actor: User, signed_name: str) ->
     request.signed_at = timezone.now()
     request.save(update_fields=["statement", "signed_name", "signed_at"])
     _transition(request, Status.SUBMITTED, actor=actor)
+    conflicts_detect(request=request)
     return request
 
 
@@ -397,6 +405,7 @@ def request_start_review(*, request: RemovalRequest, moderator: User) -> Removal
         request.assignee = moderator
         request.save(update_fields=["assignee"])
         _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
+    notify.request_changed(request=request, headline="A moderator is reviewing your removal request")
     return request
 
 
@@ -416,6 +425,7 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
     )
     if not matches:
         raise ActionRefused(f"{request.reference} has no confirmed matches to remove.")
+    _approval_hold(request)
     _transition(request, Status.APPROVED, actor=moderator, message=reason)
     request.decision_reason = reason
     request.save(update_fields=["decision_reason"])
@@ -519,6 +529,563 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
             request=request, headline="A moderator replied to your removal request", message=message
         )
     return event
+
+
+# --- identity proofs ----------------------------------------------------------
+#
+# The checks themselves (DNS, fetches) live in proofs.py and run outside any
+# transaction: a slow DNS server must not hold a row lock. Only their result
+# is applied here, under the proof's lock.
+
+
+def proof_start(*, artist: ArtistProfile, method: str, target: str) -> IdentityProof:
+    """Begin a DNS TXT, well-known file, meta tag or profile link-back proof: a target and a token.
+
+    Asking again for the same target returns the proof already under way, so
+    a token the artist has put in place stays valid.
+    """
+    from . import proofs
+
+    if method not in AUTOMATIC_METHODS:
+        raise ActionRefused("Choose a DNS record, a file, a meta tag or a profile link.")
+    try:
+        target = proofs.normalize_target(method, target)
+    except ValueError as exc:
+        raise ActionRefused(str(exc)) from None
+    now = timezone.now()
+    with transaction.atomic():
+        ArtistProfile.objects.select_for_update().get(pk=artist.pk)  # one start at a time per artist
+        same = IdentityProof.objects.filter(artist=artist, method=method, target=target)
+        if same.filter(status=ProofStatus.VERIFIED).exists():
+            raise ActionRefused("This is proven already.")
+        open_proof = same.filter(
+            status__in=[ProofStatus.PENDING, ProofStatus.FAILED], expires_at__gt=now
+        ).first()
+        if open_proof is not None:
+            return open_proof
+        return IdentityProof.objects.create(
+            artist=artist,
+            method=method,
+            target=target,
+            token=proofs.new_token(),
+            status=ProofStatus.PENDING,
+            expires_at=now + timedelta(days=settings.PROOF_PENDING_DAYS),
+        )
+
+
+DOCUMENT_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+
+
+def proof_document_upload(*, artist: ArtistProfile, upload: UploadedFile, description: str) -> IdentityProof:
+    """Store an identity document or contract, encrypted, for a moderator to review."""
+    from registry import crypto
+
+    if upload.size is not None and upload.size > settings.PROOF_DOCUMENT_MAX_BYTES:
+        raise ActionRefused(
+            f"The document is larger than {settings.PROOF_DOCUMENT_MAX_BYTES // 1024 // 1024} MB; "
+            "scan it at a lower resolution."
+        )
+    data = upload.read(settings.PROOF_DOCUMENT_MAX_BYTES + 1)
+    if len(data) > settings.PROOF_DOCUMENT_MAX_BYTES:
+        raise ActionRefused("The document is too large; scan it at a lower resolution.")
+    content_type = next((kind for magic, kind in DOCUMENT_SIGNATURES if data.startswith(magic)), None)
+    if content_type is None:
+        raise ActionRefused("Upload a PDF, PNG or JPEG file.")
+    description = description.strip()[:400] or (upload.name or "document")[:255]
+    with transaction.atomic():
+        proof = IdentityProof(
+            artist=artist,
+            method=ProofMethod.DOCUMENT,
+            target=description,
+            status=ProofStatus.PENDING,
+            document_name=(upload.name or "document")[:255],
+            document_content_type=content_type,
+            expires_at=None,  # waits for a moderator, however long that takes
+        )
+        # Encrypted before it touches the disk; the name says nothing about the person.
+        proof.document.save(
+            f"{secrets.token_hex(16)}.bin", ContentFile(crypto.encrypt_bytes(data)), save=False
+        )
+        proof.save()
+        _proof_note_on_open_requests(
+            proof, actor=artist.user, message=f"Document uploaded for review: {description}"
+        )
+    return proof
+
+
+def proof_document_read(*, proof: IdentityProof) -> bytes:
+    from registry import crypto
+
+    if proof.method != ProofMethod.DOCUMENT or not proof.document:
+        raise ActionRefused("This proof has no document (it was deleted after the retention period).")
+    with proof.document.open("rb") as handle:
+        return crypto.decrypt_bytes(handle.read())
+
+
+def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityProof:
+    """Run an automatic proof's check now and record the result ("check now", and beat's re-check)."""
+    from . import proofs
+
+    if not proof.is_automatic:
+        raise ActionRefused("Only DNS, file, meta tag and profile proofs are checked automatically.")
+    now = timezone.now()
+    if proof.status == ProofStatus.EXPIRED or (
+        proof.status != ProofStatus.VERIFIED and proof.expires_at and proof.expires_at <= now
+    ):
+        raise ActionRefused("This proof has expired; start a new one to get a new token.")
+    if (
+        actor is not None
+        and proof.checked_at
+        and (now - proof.checked_at).total_seconds() < settings.PROOF_CHECK_MIN_SECONDS
+    ):
+        raise ActionRefused("Checked a moment ago; wait a few seconds and check again.")
+    result = proofs.check(proof)
+    with transaction.atomic():
+        proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof.pk)
+        was_verified = proof.status == ProofStatus.VERIFIED
+        now = timezone.now()
+        proof.checked_at = now
+        proof.evidence = {**result.evidence, "checked_at": now.isoformat()}
+        if result.ok:
+            proof.status, proof.last_error, proof.failures = ProofStatus.VERIFIED, "", 0
+            proof.verified_at = proof.verified_at if was_verified else now
+            proof.expires_at = now + timedelta(days=settings.PROOF_VALID_DAYS)
+        else:
+            proof.last_error = result.detail
+            proof.failures += 1
+            if not was_verified:
+                proof.status = ProofStatus.FAILED
+            elif proof.failures >= settings.PROOF_RECHECK_FAILURES_TO_LAPSE:
+                proof.status = ProofStatus.EXPIRED
+        proof.save()
+        profile_recompute_level(profile=proof.artist)
+        if result.ok and not was_verified:
+            _proof_note_on_open_requests(proof, actor=actor, message=f"Proof verified: {proof}")
+        elif was_verified and proof.status == ProofStatus.EXPIRED:
+            _proof_lapsed(proof, reason=result.detail)
+    return proof
+
+
+def _proof_note_on_open_requests(proof: IdentityProof, *, actor: User | None, message: str) -> int:
+    count = 0
+    for request in proof.artist.requests.filter(status__in=selectors.OPEN_STATUSES):
+        _event(
+            request,
+            kind=EventKind.VERIFICATION,
+            actor=actor,
+            old=proof.method,
+            new=proof.status,
+            message=message,
+        )
+        count += 1
+    return count
+
+
+def _proof_lapsed(proof: IdentityProof, *, reason: str) -> None:
+    """A verified proof no longer holds: flag it on every open request, and tell the artist."""
+    _proof_note_on_open_requests(
+        proof,
+        actor=None,
+        message=f"Proof lapsed: {proof.get_method_display()} for {proof.target}. {reason}".strip(),
+    )
+    notify.proof_lapsed(proof=proof, reason=reason)
+
+
+def proofs_expire(*, now: datetime | None = None) -> int:
+    """Expire proofs past their date: pending ones never finished, verified ones not renewed."""
+    now = now or timezone.now()
+    count = 0
+    due = IdentityProof.objects.filter(
+        status__in=[ProofStatus.PENDING, ProofStatus.FAILED, ProofStatus.VERIFIED], expires_at__lte=now
+    )
+    for proof_id in list(due.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof_id)
+            if proof.expires_at is None or proof.expires_at > now or proof.status == ProofStatus.EXPIRED:
+                continue
+            was_verified = proof.status == ProofStatus.VERIFIED
+            proof.status = ProofStatus.EXPIRED
+            proof.save(update_fields=["status"])
+            profile_recompute_level(profile=proof.artist)
+            if was_verified:
+                _proof_lapsed(proof, reason="It was not renewed before its expiry date.")
+            count += 1
+    return count
+
+
+def proofs_recheck_due(*, now: datetime | None = None) -> list[int]:
+    """Verified automatic proofs not checked for PROOF_RECHECK_HOURS: their token may be gone."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.PROOF_RECHECK_HOURS)
+    return list(
+        IdentityProof.objects.filter(
+            status=ProofStatus.VERIFIED, method__in=AUTOMATIC_METHODS, checked_at__lt=cutoff
+        )
+        .order_by("checked_at")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+@transaction.atomic
+def proof_document_review(
+    *, proof: IdentityProof, moderator: User, accept: bool, note: str = ""
+) -> IdentityProof:
+    """A moderator's verdict on a document; the file is deleted PROOF_DOCUMENT_RETENTION_DAYS later."""
+    proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof.pk)
+    if proof.method != ProofMethod.DOCUMENT:
+        raise ActionRefused("Only documents are reviewed by a moderator.")
+    if proof.decided_at is not None:
+        raise ActionRefused(
+            f"This document was reviewed already ({proof.get_status_display().lower()}) by "
+            f"{proof.decided_by or 'a moderator'}."
+        )
+    note = note.strip()
+    if not accept and not note:
+        raise ActionRefused("Say why the document is not accepted; the artist sees it.")
+    now = timezone.now()
+    proof.decided_at, proof.decided_by, proof.decision_note = now, moderator, note
+    proof.checked_at = now
+    if accept:
+        proof.status, proof.verified_at = ProofStatus.VERIFIED, now
+        proof.expires_at = now + timedelta(days=settings.PROOF_DOCUMENT_VALID_DAYS)
+    else:
+        proof.status, proof.last_error = ProofStatus.FAILED, note
+    proof.save()
+    profile_recompute_level(profile=proof.artist)
+    verdict = "accepted" if accept else "not accepted"
+    _proof_note_on_open_requests(
+        proof, actor=moderator, message=f"Document {verdict}: {proof.target}. {note}".strip()
+    )
+    notify.proof_reviewed(proof=proof, accepted=accept, note=note)
+    return proof
+
+
+def proof_documents_purge(*, now: datetime | None = None) -> int:
+    """Delete reviewed documents' files once the retention period is over. Safe to run twice."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PROOF_DOCUMENT_RETENTION_DAYS)
+    due = IdentityProof.objects.filter(
+        method=ProofMethod.DOCUMENT, decided_at__lte=cutoff, document_deleted_at__isnull=True
+    ).exclude(document="")
+    count = 0
+    for proof_id in list(due.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            proof = IdentityProof.objects.select_for_update().get(pk=proof_id)
+            if not proof.document or proof.document_deleted_at is not None:
+                continue
+            name = str(proof.document.name)
+            proof.document = ""  # type: ignore[assignment]
+            proof.document_deleted_at = now
+            proof.save(update_fields=["document", "document_deleted_at"])
+
+            def remove(name: str = name) -> None:
+                try:
+                    IdentityProof._meta.get_field("document").storage.delete(name)  # type: ignore[attr-defined]
+                except OSError:
+                    log.warning("could not delete identity document %s", name)
+
+            transaction.on_commit(remove)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def proof_record_demo(*, artist: ArtistProfile, method: str, target: str) -> IdentityProof:
+    """Demo data only: a verified proof whose check never ran, marked as such in its evidence."""
+    now = timezone.now()
+    proof, _created = IdentityProof.objects.update_or_create(
+        artist=artist,
+        method=method,
+        target=target,
+        defaults={
+            "status": ProofStatus.VERIFIED,
+            "token": "demo",
+            "evidence": {"demo": True, "note": "Recorded by seed_demo; never checked."},
+            "verified_at": now,
+            "checked_at": now,
+            "expires_at": now + timedelta(days=settings.PROOF_VALID_DAYS),
+        },
+    )
+    profile_recompute_level(profile=artist)
+    return proof
+
+
+# --- ownership conflicts --------------------------------------------------------
+
+
+def _hamming(a: int, b: int) -> int:
+    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
+
+
+def conflicts_detect(*, request: RemovalRequest) -> list[RequestConflict]:
+    """Record which other artists' claiming requests hold the same image as this one.
+
+    Same sha256, or pHash within CONFLICT_PHASH_MAX_DISTANCE bits. Runs on
+    submission (so the later of two claims finds the earlier, whichever it
+    is). The pHash comparison scans the other claiming works in Python: fine
+    for thousands of open works, not for millions (then: the Hamming index).
+    """
+    mine = list(request.works.values_list("pk", "sha256", "phash"))
+    if not mine:
+        return []
+    others = list(
+        Work.objects.filter(request__status__in=selectors.CLAIMING_STATUSES)
+        .exclude(artist_id=request.artist_id)
+        .exclude(request_id=request.pk)
+        .values_list("pk", "request_id", "sha256", "phash")
+    )
+    limit = settings.CONFLICT_PHASH_MAX_DISTANCE
+    found: dict[int, list[dict[str, object]]] = {}
+    for work_id, sha, phash in mine:
+        for other_id, other_request_id, other_sha, other_phash in others:
+            if sha == other_sha:
+                pair = {"work": work_id, "other_work": other_id, "kind": "sha256", "distance": 0}
+            elif phash is not None and other_phash is not None and _hamming(phash, other_phash) <= limit:
+                pair = {
+                    "work": work_id,
+                    "other_work": other_id,
+                    "kind": "phash",
+                    "distance": _hamming(phash, other_phash),
+                }
+            else:
+                continue
+            found.setdefault(other_request_id, []).append(pair)
+    conflicts = []
+    for other_request_id, pairs in sorted(found.items()):
+        conflicts.append(_conflict_record(request, other_request_id, pairs))
+    return conflicts
+
+
+def _conflict_record(
+    request: RemovalRequest, other_id: int, pairs: list[dict[str, object]]
+) -> RequestConflict:
+    swap = other_id < request.pk
+    first_id, second_id = (other_id, request.pk) if swap else (request.pk, other_id)
+    oriented = [
+        {**p, "work": p["other_work"], "other_work": p["work"]} if swap else p  # always first -> second
+        for p in pairs
+    ]
+    with transaction.atomic():
+        conflict, created = RequestConflict.objects.select_for_update().get_or_create(
+            first_id=first_id, second_id=second_id, defaults={"pairs": oriented}
+        )
+        if not created:
+            known = {(p["work"], p["other_work"]) for p in conflict.pairs}
+            new = [p for p in oriented if (p["work"], p["other_work"]) not in known]
+            if not new:
+                return conflict
+            # New shared images after a resolution: the old verdict did not cover them.
+            conflict.pairs = conflict.pairs + new
+            conflict.resolution, conflict.resolved_by, conflict.resolved_at = (
+                ConflictResolution.OPEN,
+                None,
+                None,
+            )
+            conflict.save()
+        both = RemovalRequest.objects.select_related("artist").filter(pk__in=[first_id, second_id])
+        by_id = {r.pk: r for r in both}
+        for this, that in ((first_id, second_id), (second_id, first_id)):
+            _event(
+                by_id[this],
+                kind=EventKind.CONFLICT,
+                actor=None,
+                new="open",
+                message=(
+                    f"{len(oriented)} image(s) also claimed by {by_id[that].artist.display_name} in "
+                    f"{by_id[that].reference}: held from approval until a moderator resolves it."
+                ),
+            )
+    return conflict
+
+
+def conflict_resolve(
+    *, conflict: RequestConflict, moderator: User, resolution: str, note: str
+) -> RequestConflict:
+    """A moderator decides who owns the shared images; both requests' timelines record it."""
+    if resolution not in (ConflictResolution.FIRST, ConflictResolution.SECOND, ConflictResolution.BOTH):
+        raise ActionRefused("Choose who owns the works, or that it is not a conflict.")
+    note = note.strip()
+    if not note:
+        raise ActionRefused("Write down why: the next moderator will read it.")
+    with transaction.atomic():
+        # Both requests, in id order, so two moderators resolving from either side cannot deadlock.
+        locked = list(
+            RemovalRequest.objects.select_for_update()
+            .select_related("artist")
+            .filter(pk__in=[conflict.first_id, conflict.second_id])
+            .order_by("pk")
+        )
+        conflict = RequestConflict.objects.select_for_update().get(pk=conflict.pk)
+        if not conflict.is_open:
+            raise ActionRefused(
+                f"This conflict was resolved already by {conflict.resolved_by or 'a moderator'}: "
+                f"{conflict.get_resolution_display().lower()}."
+            )
+        conflict.resolution, conflict.note = resolution, note
+        conflict.resolved_by, conflict.resolved_at = moderator, timezone.now()
+        conflict.save()
+        by_id = {r.pk: r for r in locked}
+        owner_id = conflict.owner_request_id()
+        for request in locked:
+            other = by_id[conflict.second_id if request.pk == conflict.first_id else conflict.first_id]
+            if owner_id is None:
+                verdict = f"not a conflict with {other.reference}"
+            elif owner_id == request.pk:
+                verdict = f"this artist owns the works also claimed in {other.reference}"
+            else:
+                verdict = f"the works belong to the artist of {other.reference}"
+            _event(
+                request,
+                kind=EventKind.CONFLICT,
+                actor=moderator,
+                old="open",
+                new=resolution,
+                message=f"Conflict resolved: {verdict}. {note}",
+            )
+    return conflict
+
+
+def _approval_hold(request: RemovalRequest) -> None:
+    for conflict in selectors.conflicts_of(request):
+        other = conflict.other(request)
+        if conflict.is_open:
+            raise ActionRefused(
+                f"{request.reference} is held: {other.reference} ({other.artist.display_name}) claims "
+                "the same image(s). Resolve the conflict first."
+            )
+        owner = conflict.owner_request_id()
+        if owner is not None and owner != request.pk:
+            raise ActionRefused(
+                f"{request.reference}: the conflict with {other.reference} was resolved in favour of "
+                "the other artist; reject this request instead."
+            )
+
+
+# --- the moderators' desk: assignment, questions, SLA ---------------------------
+
+
+@transaction.atomic
+def request_assign(*, request: RemovalRequest, moderator: User, assignee: User | None) -> RemovalRequest:
+    """Claim (assignee is the moderator), hand over to another moderator, or unassign (None)."""
+    request = _locked(request)
+    if request.status in (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED):
+        raise ActionRefused(
+            f"{request.reference} is {request.get_status_display().lower()}; nothing to work on."
+        )
+    if assignee is not None and not selectors.is_moderator(assignee):
+        raise ActionRefused(f"{assignee.get_username()} is not a moderator.")
+    if request.assignee_id == (assignee.pk if assignee else None):
+        return request
+    old = request.assignee.get_username() if request.assignee else ""
+    request.assignee = assignee
+    request.save(update_fields=["assignee", "updated_at"])
+    _event(
+        request,
+        kind=EventKind.ASSIGNMENT,
+        actor=moderator,
+        old=old,
+        new=assignee.get_username() if assignee else "",
+    )
+    return request
+
+
+@transaction.atomic
+def request_ask_info(*, request: RemovalRequest, moderator: User, message: str) -> RemovalRequest:
+    """Send the request back to the artist with a question; their resubmission puts it back in the queue."""
+    message = message.strip()
+    if not message:
+        raise ActionRefused("Write what you need from the artist.")
+    if len(message) > 10_000:
+        raise ActionRefused("Keep the question under 10,000 characters.")
+    request = _locked(request)
+    if request.status == Status.SUBMITTED:
+        # Asking is reviewing: the request passes through in_review, so the table holds.
+        _transition(request, Status.IN_REVIEW, actor=moderator)
+        if request.assignee_id is None:
+            request.assignee = moderator
+            request.save(update_fields=["assignee"])
+            _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
+    _transition(request, Status.NEEDS_INFO, actor=moderator, message=message)
+    notify.request_needs_info(request=request, message=message)
+    return request
+
+
+def sla_state(request: RemovalRequest, now: datetime | None = None) -> str:
+    """ "overdue", "due_soon", "on_track", or "" (no clock runs in this status)."""
+    if request.sla_due_at is None or request.status not in settings.SLA_HOURS:
+        return ""
+    now = now or timezone.now()
+    if request.sla_due_at <= now:
+        return "overdue"
+    if request.sla_due_at <= now + timedelta(hours=settings.SLA_DUE_SOON_HOURS):
+        return "due_soon"
+    return "on_track"
+
+
+def sla_escalate(*, now: datetime | None = None) -> int:
+    """Raise the priority of overdue requests, note it, and tell the assignee (or every moderator).
+
+    Once per due time: escalated_at is compared with sla_due_at, and every
+    transition sets a new due time. Safe to run twice.
+    """
+    from django.db.models import F, Q
+
+    now = now or timezone.now()
+    due = RemovalRequest.objects.filter(status__in=list(settings.SLA_HOURS), sla_due_at__lte=now).filter(
+        Q(escalated_at__isnull=True) | Q(escalated_at__lt=F("sla_due_at"))
+    )
+    count = 0
+    for request_id in list(due.values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            request = RemovalRequest.objects.select_for_update().select_related("assignee").get(pk=request_id)
+            if sla_state(request, now) != "overdue" or (
+                request.escalated_at is not None
+                and request.sla_due_at is not None
+                and request.escalated_at >= request.sla_due_at
+            ):
+                continue
+            old_priority = request.priority
+            request.priority = Priority.HIGH
+            request.escalated_at = now
+            request.save(update_fields=["priority", "escalated_at"])
+            late = now - request.sla_due_at if request.sla_due_at else timedelta(0)
+            _event(
+                request,
+                kind=EventKind.ESCALATION,
+                actor=None,
+                old=str(old_priority),
+                new=str(Priority.HIGH),
+                message=(
+                    f"Overdue by {int(late.total_seconds() // 3600)} h in "
+                    f"{request.get_status_display().lower()}; priority raised to high."
+                ),
+            )
+            notify.sla_overdue(request=request, recipients=_escalation_recipients(request))
+            count += 1
+    return count
+
+
+def _escalation_recipients(request: RemovalRequest) -> list[str]:
+    from django.contrib.auth.models import Group
+
+    from .roles import MODERATOR_GROUP
+
+    if request.assignee is not None and request.assignee.is_active and request.assignee.email:
+        return [request.assignee.email]
+    group = Group.objects.filter(name=MODERATOR_GROUP).first()
+    if group is None:
+        return []
+    return sorted(
+        set(
+            group.user_set.filter(is_active=True, is_staff=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
 
 
 # --- zip archives of works, artist replies (artist-facing pages) -------------

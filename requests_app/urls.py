@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_identity
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -52,4 +52,17 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/export.json", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),
+    path("identity/", views_identity.identity, name="identity"),
+    path("identity/proofs/new/", views_identity.identity_proof_new, name="identity_proof_new"),
+    path("identity/proofs/<int:proof_id>/", views_identity.identity_proof, name="identity_proof"),
+    path(
+        "identity/proofs/<int:proof_id>/check/",
+        views_identity.identity_proof_check,
+        name="identity_proof_check",
+    ),
+    path(
+        "identity/proofs/<int:proof_id>/document/",
+        views_identity.identity_document,
+        name="identity_document",
+    ),
 ]

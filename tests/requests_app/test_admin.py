@@ -21,7 +21,10 @@ from requests_app.models import (
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
     EventKind,
+    IdentityProof,
     MatchState,
+    ProofMethod,
+    ProofStatus,
     RemovalRequest,
     TicketEvent,
 )
@@ -290,6 +293,10 @@ def test_it_requires_a_csrf_token(moderator, submitted):
 
 
 def test_bulk_approve_asks_for_confirmation_then_reports_the_refused(moderator, artist, dataset):
+    # Bulk approval takes only strong evidence: the copies sit on a domain the artist verified.
+    IdentityProof.objects.create(
+        artist=artist, method=ProofMethod.DNS_TXT, target="img.example", status=ProofStatus.VERIFIED
+    )
     first = make_request(artist, "chelsea.png")
     second = make_request(artist, "astronaut.png")
     draft = make_request(artist, "coffee.png", submit=False)

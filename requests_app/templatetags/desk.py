@@ -1,0 +1,54 @@
+"""The moderators' counts on the admin index page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from requests_app import selectors
+from requests_app.models import RemovalRequest
+from requests_app.workflow import Status
+
+register = template.Library()
+
+QUEUE_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED)
+
+
+@register.simple_tag(takes_context=True)
+def desk_counts(context: Any) -> dict[str, Any] | None:
+    """Counts per status and per SLA state, each with a link to the filtered queue; one query."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.has_perm("requests_app.view_removalrequest"):
+        return None
+    now = timezone.now()
+    soon = now + timedelta(hours=settings.SLA_DUE_SOON_HOURS)
+    running = Q(status__in=list(settings.SLA_HOURS), sla_due_at__isnull=False)
+    counts = RemovalRequest.objects.aggregate(
+        **{status.value: Count("pk", filter=Q(status=status)) for status in QUEUE_STATUSES},
+        overdue=Count("pk", filter=running & Q(sla_due_at__lte=now)),
+        due_soon=Count("pk", filter=running & Q(sla_due_at__gt=now, sla_due_at__lte=soon)),
+        unassigned=Count("pk", filter=Q(status__in=list(selectors.OPEN_STATUSES), assignee__isnull=True)),
+        mine=Count("pk", filter=Q(status__in=list(selectors.OPEN_STATUSES), assignee=user)),
+        conflicts=Count("pk", filter=selectors.open_conflict_exists()),
+    )
+    base = reverse("admin:requests_app_removalrequest_changelist")
+    rows = [
+        (status.label, counts[status.value], f"{base}?status__exact={status.value}")
+        for status in QUEUE_STATUSES
+    ]
+    open_only = "&status__in=" + ",".join(selectors.OPEN_STATUSES)
+    attention = [
+        ("Overdue", counts["overdue"], f"{base}?sla=overdue"),
+        ("Due soon", counts["due_soon"], f"{base}?sla=due_soon"),
+        ("Unassigned (open)", counts["unassigned"], f"{base}?assignee=unassigned{open_only}"),
+        ("Mine (open)", counts["mine"], f"{base}?assignee=mine{open_only}"),
+        ("Unresolved conflicts", counts["conflicts"], f"{base}?conflict=open"),
+    ]
+    return {"statuses": rows, "attention": attention}
