@@ -14,6 +14,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import services
@@ -23,6 +25,7 @@ from .models import (
     Dataset,
     DatasetItem,
     DeliveryAttempt,
+    DeliveryState,
     Maintainer,
     Removal,
     WebhookDelivery,
@@ -263,6 +266,11 @@ class RemovalAdmin(ReadOnlyAdmin):
 # --- webhooks ---------------------------------------------------------------
 
 
+def _may_manage_webhooks(request: HttpRequest) -> bool:
+    """Disabling, enabling and redelivering: superusers, or whoever may change endpoints."""
+    return bool(request.user.is_active and request.user.has_perm("registry.change_webhookendpoint"))
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = (
@@ -272,11 +280,79 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         "enabled",
         "disabled_reason",
         "failing_since",
+        "delivery_log",
         "created_at",
     )
     list_filter = ("enabled", "maintainer")
     list_select_related = ("maintainer",)
     search_fields = ("public_id", "url", "maintainer__name")
+    fields = (
+        "public_id",
+        "maintainer",
+        "url",
+        "event_types",
+        "enabled",
+        "disabled_reason",
+        "disabled_at",
+        "failing_since",
+        "delivery_log",
+        "created_at",
+        "deleted_at",
+    )
+    readonly_fields = fields
+    actions = ["disable", "enable"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEndpoint]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                delivery_count=Count("deliveries"),
+                failed_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+            )
+        )
+
+    @admin.display(description="deliveries")
+    def delivery_log(self, obj: Any) -> str:
+        url = reverse("admin:registry_webhookdelivery_changelist")
+        return format_html(
+            '<a href="{}?endpoint__id__exact={}">{} deliveries</a>, '
+            '<a href="{}?endpoint__id__exact={}&amp;problem=failed">{} failed</a>',
+            url,
+            obj.pk,
+            obj.delivery_count,
+            url,
+            obj.pk,
+            obj.failed_count,
+        )
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_webhooks(request)
+
+    @admin.action(
+        description="Disable the selected endpoints (their organisations are emailed)", permissions=["manage"]
+    )
+    def disable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        done = 0
+        for endpoint in queryset.filter(enabled=True):
+            services.webhook_endpoint_disable(
+                endpoint=endpoint, reason=f"disabled by an operator ({request.user.get_username()})"
+            )
+            done += 1
+        messages.success(request, f"Disabled {done} endpoint(s); their pending deliveries failed.")
+
+    @admin.action(description="Enable the selected endpoints", permissions=["manage"])
+    def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        done = 0
+        for endpoint in queryset.filter(enabled=False):
+            if endpoint.deleted_at is not None:
+                messages.warning(request, f"{endpoint.public_id} is deleted and stays disabled.")
+                continue
+            services.webhook_endpoint_enable(endpoint=endpoint)
+            done += 1
+        messages.success(
+            request, f"Enabled {done} endpoint(s). Failed deliveries are sent again only when redelivered."
+        )
 
 
 @admin.register(WebhookEvent)
@@ -295,6 +371,21 @@ class DeliveryAttemptInline(ReadOnlyInline):
     show_change_link = False
 
 
+class DeliveryProblemFilter(admin.SimpleListFilter):
+    title = "problems"
+    parameter_name = "problem"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("failed", "Failed (no more attempts)"), ("retrying", "Retrying (failed at least once)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "failed":
+            return queryset.filter(state=DeliveryState.FAILED)
+        if self.value() == "retrying":
+            return queryset.filter(state=DeliveryState.PENDING, attempts__gt=0)
+        return queryset
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = (
@@ -308,11 +399,33 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "short_error",
         "succeeded_at",
     )
-    list_filter = ("state",)
+    list_filter = (DeliveryProblemFilter, "state", ("endpoint", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("event", "endpoint")
     search_fields = ("public_id", "event__public_id", "endpoint__url")
     inlines = [DeliveryAttemptInline]
+    actions = ["redeliver"]
 
     @admin.display(description="last error")
     def short_error(self, obj: WebhookDelivery) -> str:
         return Truncator(obj.last_error).chars(80)
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_webhooks(request)
+
+    @admin.action(description="Redeliver the selected deliveries", permissions=["manage"])
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        from .delivery import delivery_redeliver
+
+        done = 0
+        skipped = 0
+        for row in queryset.select_related("endpoint"):
+            if not row.endpoint.enabled:
+                skipped += 1
+                continue
+            delivery_redeliver(delivery=row)
+            done += 1
+        messages.success(request, f"Queued {done} delivery(ies) again.")
+        if skipped:
+            messages.warning(
+                request, f"Skipped {skipped} whose endpoint is disabled: enable the endpoint first."
+            )

@@ -15,12 +15,11 @@ from email.utils import parsedate_to_datetime
 
 import urllib3
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from standardwebhooks.webhooks import Webhook
 
-from . import clock, outbound, signals
+from . import clock, outbound, services, signals
 from .models import (
     DeliveryAttempt,
     DeliveryState,
@@ -49,17 +48,69 @@ MAX_RETRY_AFTER = timedelta(hours=10)
 EXCERPT_BYTES = 2048
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
-    """Take the row for one attempt. A conditional UPDATE, so two workers never both send it."""
-    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
-    return bool(
-        WebhookDelivery.objects.filter(
-            Q(locked_until__isnull=True) | Q(locked_until__lt=now),
-            pk=delivery_id,
-            state=DeliveryState.PENDING,
-            next_attempt_at__lte=now,
-        ).update(locked_until=lease)
+def _lease(now: datetime) -> datetime:
+    """How long a claim holds: longer than any attempt can take, short enough to recover a dead worker."""
+    return now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
+
+
+def _claimable(now: datetime) -> Q:
+    """Rows an attempt may take: pending, due, and not held by a live claim."""
+    return Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     )
+
+
+def _claim(delivery_id: int, now: datetime, claimed_until: datetime | None = None) -> bool:
+    """Take the row for one attempt. A conditional UPDATE, so two workers never both send it.
+
+    `claimed_until` is the lease the sweeper wrote when it claimed the row and
+    queued this attempt: it works as a token, so the task may take over that
+    claim (and only that one; a later sweep that re-claimed the row after the
+    lease ran out wrote another value, and then this copy of the message skips).
+    """
+    condition = _claimable(now)
+    if claimed_until is not None:
+        condition |= Q(state=DeliveryState.PENDING, next_attempt_at__lte=now, locked_until=claimed_until)
+    return bool(WebhookDelivery.objects.filter(condition, pk=delivery_id).update(locked_until=_lease(now)))
+
+
+def deliveries_claim_due(*, limit: int = 500) -> tuple[list[int], datetime]:
+    """Claim up to `limit` due deliveries at once: `SELECT ... FOR UPDATE SKIP LOCKED`, then set the lease.
+
+    Commits before returning, so the caller sends or queues rows that no
+    other sweeper or worker will take until the lease runs out. A row whose
+    sender dies stays claimed until then and is found again by a later sweep.
+    Returns the ids and the lease (the token `delivery_attempt` takes over).
+    """
+    now = clock.now()
+    lease = _lease(now)
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(now))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            WebhookDelivery.objects.filter(pk__in=ids).update(locked_until=lease)
+    return ids, lease
+
+
+def deliveries_release(delivery_ids: list[int], *, claimed_until: datetime) -> int:
+    """Give back claims that were never handed to a sender (the broker was down)."""
+    return WebhookDelivery.objects.filter(pk__in=delivery_ids, locked_until=claimed_until).update(
+        locked_until=None
+    )
+
+
+def deliveries_send_due(*, limit: int = 500) -> dict[str, int]:
+    """Claim the due deliveries and make each attempt here, in this process. Returns outcome counts."""
+    ids, lease = deliveries_claim_due(limit=limit)
+    outcomes: dict[str, int] = {}
+    for delivery_id in ids:
+        outcome = delivery_attempt(delivery_id, claimed_until=lease)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def _signed_request(delivery: WebhookDelivery, now: datetime) -> tuple[bytes, dict[str, str]]:
@@ -91,10 +142,13 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
         return None
 
 
-def delivery_attempt(delivery_id: int) -> str:
-    """Make one attempt at a due delivery. Returns what happened, for logs and tests."""
+def delivery_attempt(delivery_id: int, *, claimed_until: datetime | None = None) -> str:
+    """Make one attempt at a due delivery. Returns what happened, for logs and tests.
+
+    `claimed_until`: the lease of a sweeper's claim this attempt takes over.
+    """
     now = clock.now()
-    if not _claim(delivery_id, now):
+    if not _claim(delivery_id, now, claimed_until):
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
@@ -183,7 +237,7 @@ def _record_outcome(
         delivery.state = DeliveryState.FAILED
         delivery.next_attempt_at = None
         delivery.save(update_fields=fields)
-        _endpoint_disable(endpoint, now, "the endpoint answered 410 Gone")
+        services.webhook_endpoint_disable(endpoint=endpoint, reason="the endpoint answered 410 Gone")
         return "gone"
 
     if endpoint.failing_since is None:
@@ -203,7 +257,8 @@ def _record_outcome(
         outcome = "retry"
     delivery.save(update_fields=fields)
     if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
-        _endpoint_disable(endpoint, now, "failing for 5 days")
+        services.webhook_endpoint_disable(endpoint=endpoint, reason="failing for 5 days")
+        return "endpoint-disabled"
     return outcome
 
 
@@ -215,40 +270,12 @@ def _mark_delivered(delivery: WebhookDelivery, now: datetime) -> None:
         transaction.on_commit(lambda: signals.removals_delivered.send(sender=Removal, source_refs=refs))
 
 
-def _endpoint_disable(endpoint: WebhookEndpoint, now: datetime, reason: str) -> None:
-    endpoint.enabled = False
-    endpoint.disabled_reason = reason
-    endpoint.disabled_at = now
-    endpoint.save(update_fields=["enabled", "disabled_reason", "disabled_at"])
-    WebhookDelivery.objects.filter(endpoint=endpoint, state=DeliveryState.PENDING).update(
-        state=DeliveryState.FAILED, next_attempt_at=None, last_error=f"endpoint disabled: {reason}"
-    )
-    maintainer = endpoint.maintainer
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"Removal Desk: webhook endpoint {endpoint.url} disabled",
-            message=(
-                f"Your webhook endpoint {endpoint.url} ({endpoint.public_id}) was disabled: "
-                f"{reason}.\n\nRemovals are still listed in the pull feed "
-                "(GET /api/v1/datasets/{slug}/removals/). Fix the endpoint, enable it again, "
-                "and redeliver failed deliveries from the API or ask us to."
-            ),
-            from_email=None,
-            recipient_list=[maintainer.email],
-            fail_silently=True,
-        )
-    )
-
-
 def deliveries_due(*, limit: int = 500) -> list[int]:
+    """The due, unclaimed deliveries (a read: nothing is claimed)."""
     now = clock.now()
     return list(
-        WebhookDelivery.objects.filter(
-            Q(locked_until__isnull=True) | Q(locked_until__lt=now),
-            state=DeliveryState.PENDING,
-            next_attempt_at__lte=now,
-        )
-        .order_by("next_attempt_at")
+        WebhookDelivery.objects.filter(_claimable(now))
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
 

@@ -182,7 +182,21 @@ def items_upsert(*, dataset: Dataset, rows: Sequence[Any]) -> UpsertResult:
             to_update, ["url", "url_key", "phash", "dhash", "pdq", "updated_at"], batch_size=1000
         )
     result.created, result.updated = len(to_create), len(to_update)
+    changed = [item.pk for item in (*to_create, *to_update) if item.phash is not None]
+    if changed:
+        transaction.on_commit(lambda: _enqueue_rematch(changed))
     return result
+
+
+def _enqueue_rematch(item_ids: list[int]) -> None:
+    from .tasks import items_rematch
+
+    try:
+        items_rematch.delay(item_ids)
+    except Exception:  # the broker may be down; a later import or sweep re-matches
+        import logging
+
+        logging.getLogger(__name__).warning("could not enqueue re-matching of %d items", len(item_ids))
 
 
 # --- removals ---------------------------------------------------------------
@@ -434,3 +448,64 @@ def removals_mark_delivered(*, removals: Iterable[Removal]) -> int:
 
 
 __all__ += ["removals_mark_delivered"]
+
+
+# --- enabling and disabling webhook endpoints -----------------------------------
+
+
+@transaction.atomic
+def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> WebhookEndpoint:
+    """Stop calling an endpoint; its pending deliveries fail (redeliverable) and its organisation is told.
+
+    Called by the delivery engine (410, or failing for 5 days) and by operators.
+    Disabling a disabled endpoint changes nothing and sends no second email.
+    """
+    from django.core.mail import send_mail
+
+    endpoint = WebhookEndpoint.objects.select_for_update().select_related("maintainer").get(pk=endpoint.pk)
+    if not endpoint.enabled:
+        return endpoint
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason[:200]
+    endpoint.disabled_at = clock.now()
+    endpoint.save(update_fields=["enabled", "disabled_reason", "disabled_at"])
+    endpoint.deliveries.filter(state=DeliveryState.PENDING).update(
+        state=DeliveryState.FAILED, next_attempt_at=None, last_error=f"endpoint disabled: {reason}"
+    )
+    url, public_id, email = endpoint.url, endpoint.public_id, endpoint.maintainer.email
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"Removal Desk: webhook endpoint {url} disabled",
+            message=(
+                f"Your webhook endpoint {url} ({public_id}) was disabled: {reason}.\n\n"
+                "Removals are still listed in the pull feed (GET /api/v1/datasets/{slug}/removals/). "
+                "Fix the endpoint, enable it again, and redeliver failed deliveries from the API "
+                "or ask us to."
+            ),
+            from_email=None,
+            recipient_list=[email],
+            fail_silently=True,
+        )
+    )
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Call an endpoint again, with a clean slate: the 5-day failure count starts over.
+
+    Deliveries that failed while it was disabled stay failed until redelivered.
+    A deleted endpoint cannot be enabled.
+    """
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if endpoint.deleted_at is not None:
+        raise ValueError("A deleted endpoint cannot be enabled.")
+    endpoint.enabled = True
+    endpoint.disabled_reason = ""
+    endpoint.disabled_at = None
+    endpoint.failing_since = None
+    endpoint.save(update_fields=["enabled", "disabled_reason", "disabled_at", "failing_since"])
+    return endpoint
+
+
+__all__ += ["webhook_endpoint_disable", "webhook_endpoint_enable"]

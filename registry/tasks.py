@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from celery import shared_task
 
 from . import delivery, imports
 
+log = logging.getLogger(__name__)
+
 
 @shared_task(name="registry.tasks.delivery_send", acks_late=True, ignore_result=True)
-def delivery_send(delivery_id: int) -> str:
-    return delivery.delivery_attempt(delivery_id)
+def delivery_send(delivery_id: int, claimed_until: str | None = None) -> str:
+    """One attempt. Safe twice: the attempt claims the row first, and a second copy finds it taken or done.
+
+    `claimed_until` (ISO) is the lease a sweep wrote when it claimed the row
+    and queued this message; the attempt takes that claim over.
+    """
+    lease = datetime.fromisoformat(claimed_until) if claimed_until else None
+    return delivery.delivery_attempt(delivery_id, claimed_until=lease)
+
+
+SWEEP_BATCH = 500
+SWEEP_MAX_BATCHES = 20
 
 
 @shared_task(name="registry.tasks.deliveries_sweep", ignore_result=True)
 def deliveries_sweep() -> int:
-    """Re-send deliveries that are due or whose claim expired (a worker died mid-send)."""
-    due = delivery.deliveries_due()
-    for delivery_id in due:
-        delivery_send.delay(delivery_id)
-    return len(due)
+    """Claim what is due (or whose claim expired: a worker died mid-send) in batches and queue it (beat).
+
+    If the broker refuses a message the rest of the batch is released, and
+    the next sweep tries again; nothing is lost either way, because the row
+    stays pending until an attempt succeeds.
+    """
+    queued = 0
+    for _ in range(SWEEP_MAX_BATCHES):
+        ids, lease = delivery.deliveries_claim_due(limit=SWEEP_BATCH)
+        for position, delivery_id in enumerate(ids):
+            try:
+                delivery_send.delay(delivery_id, lease.isoformat())
+            except Exception:
+                left = len(ids) - position
+                log.warning("broker refused delivery %s; releasing %d claim(s)", delivery_id, left)
+                delivery.deliveries_release(ids[position:], claimed_until=lease)
+                return queued
+            queued += 1
+        if len(ids) < SWEEP_BATCH:
+            break
+    return queued
 
 
 @shared_task(name="registry.tasks.import_process", acks_late=True, ignore_result=True)
