@@ -1041,7 +1041,11 @@ def sla_escalate(*, now: datetime | None = None) -> int:
     count = 0
     for request_id in list(due.values_list("pk", flat=True)[:500]):
         with transaction.atomic():
-            request = RemovalRequest.objects.select_for_update().select_related("assignee").get(pk=request_id)
+            request = (
+                RemovalRequest.objects.select_for_update(of=("self",))
+                .select_related("assignee")
+                .get(pk=request_id)
+            )
             if sla_state(request, now) != "overdue" or (
                 request.escalated_at is not None
                 and request.sla_due_at is not None

@@ -11,7 +11,15 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from registry.models import ApiKey, Dataset, DatasetItem, Maintainer, Removal, RemovalState
-from requests_app.models import Match, MatchState, RemovalRequest, TicketEvent, Work
+from requests_app.models import (
+    Match,
+    MatchState,
+    RemovalRequest,
+    RequestConflict,
+    TicketEvent,
+    VerificationLevel,
+    Work,
+)
 from requests_app.roles import MODERATOR_GROUP
 from requests_app.workflow import Status
 
@@ -74,8 +82,23 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db, settings, tmp_pa
 
     statuses = sorted(RemovalRequest.objects.values_list("status", flat=True))
     assert statuses == sorted(
-        [Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED, Status.COMPLETED]
+        [
+            Status.DRAFT,
+            Status.SUBMITTED,
+            Status.IN_REVIEW,
+            Status.NEEDS_INFO,
+            Status.NEEDS_INFO,
+            Status.APPROVED,
+            Status.COMPLETED,
+        ]
     )
+    # The rival's claim on the submitted camera photograph: one open conflict, both held.
+    submitted = RemovalRequest.objects.get(status=Status.SUBMITTED)
+    [conflict] = RequestConflict.objects.all()
+    assert conflict.is_open and conflict.first == submitted
+    assert conflict.second.artist.user.username == "rival@demo.example"
+    assert artist.artist.verification_level == VerificationLevel.DOMAIN
+    assert artist.artist.proofs.get(method="dns_txt").evidence["demo"] is True
     draft = RemovalRequest.objects.get(status=Status.DRAFT)
     assert draft.works.filter(hash_state="done").count() == draft.works.count() == 2
     assert set(Match.objects.filter(work__request=draft).values_list("state", flat=True)) == {
@@ -106,4 +129,4 @@ def test_it_makes_a_new_key_when_the_saved_one_is_lost(db, settings, tmp_path: P
     second = api_key_in(seed())
     assert second != first
     assert (tmp_path / "demo_api_key.txt").read_text().strip() == second
-    assert RemovalRequest.objects.count() == 5
+    assert RemovalRequest.objects.count() == 7

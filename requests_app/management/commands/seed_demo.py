@@ -24,7 +24,7 @@ from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes
 from registry.models import ApiKey, Dataset, Maintainer, Removal
 from requests_app import services
-from requests_app.models import ArtistProfile, Match, MatchState, RemovalRequest
+from requests_app.models import ArtistProfile, Match, MatchState, ProofMethod, RemovalRequest
 from requests_app.roles import MODERATOR_GROUP, ensure_moderator_group
 
 PHOTOS = Path(settings.BASE_DIR) / "tests" / "fixtures" / "photos"
@@ -32,6 +32,10 @@ PHOTOS = Path(settings.BASE_DIR) / "tests" / "fixtures" / "photos"
 ADMIN = ("admin@demo.example", "demo-admin-pass")
 MODERATOR = ("moderator@demo.example", "demo-moderator-pass")
 ARTIST = ("artist@demo.example", "demo-artist-pass", "Demo Artist")
+# A second artist who claims one of the demo artist's images: the desk shows the conflict.
+RIVAL = ("rival@demo.example", "demo-rival-pass", "Rival Artist")
+# The demo artist's verified domain: the photos data set's copies sit on it (evidence on the desk).
+DEMO_DOMAIN = "images.demo.example"
 MAINTAINER = ("Demo Maintainer", "ops@maintainer.demo.example")
 ART_MAINTAINER = ("Demo Art Archive", "ops@art-archive.demo.example")
 RANDOM_ITEMS = 40
@@ -43,7 +47,7 @@ class DemoRequest:
 
     description: str
     photos: tuple[str, ...]
-    final: str  # draft, submitted, in_review, approved, completed
+    final: str  # draft, submitted, in_review, needs_info, approved, completed
 
 
 DEMO_REQUESTS = (
@@ -54,6 +58,11 @@ DEMO_REQUESTS = (
     DemoRequest("Demo: my coins still life.", ("coins.png",), "in_review"),
     DemoRequest("Demo: my microscopy and retina images.", ("cell.png", "retina.jpg"), "approved"),
     DemoRequest("Demo: my clock in motion.", ("clock_motion.png",), "completed"),
+    DemoRequest("Demo: my coffee cup photograph (needs information).", ("coffee.png",), "needs_info"),
+)
+# The rival claims the demo artist's camera photograph (submitted above): a conflict.
+RIVAL_REQUEST = DemoRequest(
+    "Demo: the camera photograph is mine (rival claim).", ("camera.png",), "needs_info"
 )
 
 
@@ -88,7 +97,8 @@ class Command(BaseCommand):
         ensure_moderator_group()
         self._staff_user(ADMIN, superuser=True)
         moderator = self._staff_user(MODERATOR, superuser=False)
-        artist = self._artist()
+        artist = self._artist(ARTIST)
+        self._domain_proof(artist)
         maintainer, api_key = self._maintainer_with_known_key()
         art_maintainer = self._maintainer(*ART_MAINTAINER)
         photos = self._dataset(
@@ -110,6 +120,8 @@ class Command(BaseCommand):
         )
         for demo in DEMO_REQUESTS:
             self._request(demo, artist=artist, moderator=moderator, datasets=[photos, art])
+        rival = self._artist(RIVAL)
+        self._request(RIVAL_REQUEST, artist=rival, moderator=moderator, datasets=[photos, art])
         self._summary(api_key)
 
     # --- people
@@ -132,8 +144,8 @@ class Command(BaseCommand):
         self._say(f"  user {email}: created ({'superuser' if superuser else 'moderator'})")
         return user
 
-    def _artist(self) -> ArtistProfile:
-        email, password, name = ARTIST
+    def _artist(self, who: tuple[str, str, str]) -> ArtistProfile:
+        email, password, name = who
         profile = ArtistProfile.objects.select_related("user").filter(user__username=email).first()
         if profile is None:
             profile = services.artist_signup(email=email, password=password, display_name=name)
@@ -145,6 +157,14 @@ class Command(BaseCommand):
             profile = services.email_verify(token=token)
             self._say(f"  artist {email}: email verified")
         return profile
+
+    def _domain_proof(self, artist: ArtistProfile) -> None:
+        if artist.proofs.filter(method=ProofMethod.DNS_TXT, target=DEMO_DOMAIN).exists():
+            self._say(f"  proof {DEMO_DOMAIN}: exists")
+            return
+        # No DNS server answers for a demo domain: recorded as verified, its evidence marked "demo".
+        services.proof_record_demo(artist=artist, method=ProofMethod.DNS_TXT, target=DEMO_DOMAIN)
+        self._say(f"  proof {DEMO_DOMAIN}: recorded (demo, never checked)")
 
     # --- maintainers, data sets and items
 
@@ -262,6 +282,13 @@ class Command(BaseCommand):
             services.request_submit(request=request, actor=user, signed_name=artist.display_name)
         if demo.final in ("in_review", "approved", "completed"):
             services.request_start_review(request=request, moderator=moderator)
+        if demo.final == "needs_info":
+            canned = {key: text for key, _title, text in settings.MODERATION_CANNED_RESPONSES}
+            services.request_ask_info(
+                request=request,
+                moderator=moderator,
+                message=canned["conflict" if "rival" in demo.description else "originals"],
+            )
         if demo.final in ("approved", "completed"):
             services.request_approve(
                 request=request, moderator=moderator, reason="Domain and originals check out."

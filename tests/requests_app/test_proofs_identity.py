@@ -1,0 +1,155 @@
+"""The identity page, documents (encrypted at rest, moderators only, deleted after retention)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from requests_app import services
+from requests_app.models import IdentityProof, ProofMethod, ProofStatus, VerificationLevel
+from requests_app.tasks import proof_documents_purge
+
+PDF = b"%PDF-1.4\n% passport scan of Ada Lovelace\n%%EOF\n"
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
+
+
+@pytest.fixture
+def staff_without_group(db):
+    return User.objects.create_user("staff@example.com", "staff@example.com", "pw", is_staff=True)
+
+
+@pytest.fixture
+def document(artist) -> IdentityProof:
+    return services.proof_document_upload(
+        artist=artist, upload=SimpleUploadedFile("passport.pdf", PDF), description="Passport"
+    )
+
+
+def test_the_identity_page_shows_proofs_and_labelled_forms(artist):
+    services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    response = logged_in(artist.user).get(reverse("identity"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "art.example" in html and "Email address" in html
+    for field in ("id_method_0", "id_target", "id_description", "id_document"):
+        assert f'for="{field}"' in html
+
+
+def test_starting_a_proof_leads_to_its_step_by_step_page(artist):
+    client = logged_in(artist.user)
+    response = client.post(reverse("identity_proof_new"), {"method": "well_known", "target": "Art.Example"})
+    proof = IdentityProof.objects.get(artist=artist, method=ProofMethod.WELL_KNOWN)
+    assert response.status_code == 302 and response["Location"] == reverse("identity_proof", args=[proof.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert proof.token in page and "https://art.example/.well-known/removal-desk.txt" in page
+    assert reverse("identity_proof_check", args=[proof.pk]) in page
+
+
+def test_a_bad_target_is_shown_on_the_form(artist):
+    response = logged_in(artist.user).post(
+        reverse("identity_proof_new"), {"method": "dns_txt", "target": "10.0.0.1"}
+    )
+    assert response.status_code == 400
+    assert "not an IP address" in response.content.decode()
+
+
+def test_another_artist_cannot_see_or_check_a_proof(artist, other_artist):
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    client = logged_in(other_artist.user)
+    assert client.get(reverse("identity_proof", args=[proof.pk])).status_code == 404
+    assert client.post(reverse("identity_proof_check", args=[proof.pk])).status_code == 404
+    proof.refresh_from_db()
+    assert proof.checked_at is None
+
+
+def test_a_document_is_encrypted_at_rest(document):
+    with document.document.open("rb") as handle:
+        stored = handle.read()
+    assert PDF not in stored and b"passport" not in stored and stored.startswith(b"gAAAA")
+    assert services.proof_document_read(proof=document) == PDF
+    assert document.document_content_type == "application/pdf" and document.status == ProofStatus.PENDING
+
+
+def test_a_document_must_be_a_pdf_or_an_image(artist):
+    with pytest.raises(services.ActionRefused, match="PDF, PNG or JPEG"):
+        services.proof_document_upload(
+            artist=artist, upload=SimpleUploadedFile("x.html", b"<html>"), description="x"
+        )
+
+
+def test_the_document_view_permission_matrix(
+    document, artist, other_artist, moderator, staff_without_group, superuser
+):
+    url = reverse("identity_document", args=[document.pk])
+    assert Client().get(url).status_code == 404
+    assert logged_in(artist.user).get(url).status_code == 404  # not even its artist
+    assert logged_in(other_artist.user).get(url).status_code == 404
+    assert logged_in(staff_without_group).get(url).status_code == 404
+    for user in (moderator, superuser):
+        response = logged_in(user).get(url)
+        assert response.status_code == 200
+        assert response.content == PDF and response["Content-Type"] == "application/pdf"
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_a_moderator_accepts_a_document_and_the_file_goes_after_retention(
+    document, artist, moderator, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.PROOF_DOCUMENT_RETENTION_DAYS = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        services.proof_document_review(proof=document, moderator=moderator, accept=True)
+    document.refresh_from_db()
+    assert document.status == ProofStatus.VERIFIED and document.decided_by == moderator
+    artist.refresh_from_db()
+    assert artist.verification_level == VerificationLevel.DOCUMENT
+    assert mailoutbox[-1].subject == "Your document was reviewed"
+    with pytest.raises(services.ActionRefused, match="reviewed already"):
+        services.proof_document_review(proof=document, moderator=moderator, accept=False, note="no")
+
+    name = document.document.name
+    storage = document.document.storage
+    assert proof_documents_purge() == 0  # within the retention period
+    assert storage.exists(name)
+    IdentityProof.objects.filter(pk=document.pk).update(decided_at=timezone.now() - timedelta(days=31))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert proof_documents_purge() == 1
+    assert not storage.exists(name)
+    document.refresh_from_db()
+    assert not document.document and document.document_deleted_at is not None
+    assert document.status == ProofStatus.VERIFIED  # the decision stays
+    assert proof_documents_purge() == 0
+    assert logged_in(moderator).get(reverse("identity_document", args=[document.pk])).status_code == 404
+
+
+def test_refusing_a_document_needs_a_note(document, moderator):
+    with pytest.raises(services.ActionRefused, match="Say why"):
+        services.proof_document_review(proof=document, moderator=moderator, accept=False)
+    services.proof_document_review(proof=document, moderator=moderator, accept=False, note="Blurry scan.")
+    document.refresh_from_db()
+    assert document.status == ProofStatus.FAILED and document.last_error == "Blurry scan."
+
+
+def test_uploading_through_the_page(artist):
+    client = logged_in(artist.user)
+    response = client.post(
+        reverse("identity_proof_new"),
+        {"kind": "document", "description": "Contract", "document": SimpleUploadedFile("c.pdf", PDF)},
+    )
+    assert response.status_code == 302
+    assert IdentityProof.objects.get(artist=artist, method=ProofMethod.DOCUMENT).target == "Contract"
