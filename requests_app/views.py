@@ -659,7 +659,7 @@ def _public_search(request: HttpRequest) -> HttpResponse:
         if not request.FILES and int(request.META.get("CONTENT_LENGTH") or 0) > SEARCH_MAX_BYTES:
             form.errors.pop("image", None)
             form.add_error("image", _("The file is larger than 10 MB; choose a smaller version."))
-        return render(request, "requests_app/search.html", context, status=400)
+        return render(request, "requests_app/search.html", context)
     upload = form.cleaned_data["image"]
     data = upload.read(SEARCH_MAX_BYTES + 1)
     try:
@@ -668,7 +668,7 @@ def _public_search(request: HttpRequest) -> HttpResponse:
         hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
     except ImageRejected as exc:
         form.add_error("image", str(exc))
-        return render(request, "requests_app/search.html", context, status=400)
+        return render(request, "requests_app/search.html", context)
     found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash)
     items = DatasetItem.objects.select_related("dataset__maintainer").in_bulk([h.item_id for h in found])
     context["hits"] = [
@@ -722,7 +722,6 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             request,
             "requests_app/account.html",
             {"profile": _artist(request), "delete_form": form},
-            status=400,
         )
     services.account_delete(user=request.user)  # type: ignore[arg-type]
     logout(request)

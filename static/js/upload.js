@@ -146,13 +146,18 @@
           if (detailUrl) { window.location.assign(detailUrl); } else { window.location.reload(); }
           return;
         }
-        var link = document.createElement("a");
-        link.className = "button";
-        link.href = detailUrl || window.location.pathname + "#works";
-        link.textContent = detailUrl ? text.continue : text.reload;
-        if (!detailUrl) {
-          link.addEventListener("click", function (event) { event.preventDefault(); window.location.reload(); });
+        var link;
+        if (detailUrl) {
+          link = document.createElement("a");
+          link.href = detailUrl;
+          link.textContent = text.continue;
+        } else {
+          link = document.createElement("button");
+          link.type = "button";
+          link.textContent = text.reload;
+          link.addEventListener("click", function () { window.location.reload(); });
         }
+        link.className = "button";
         next.textContent = text.tooMany + " ";
         next.appendChild(link);
         next.hidden = false;

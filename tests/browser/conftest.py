@@ -1,0 +1,148 @@
+"""Browser tests: Playwright driving Debian's chromium against pytest-django's live server.
+
+Every page a test visits goes through `Pages.check`: axe-core (from
+node_modules, installed by `npm ci --prefix tests/browser`) must find no
+serious or critical violation, the page must not scroll sideways at 375 px,
+and a screenshot is written at desktop (1280) and phone (375) width to
+tests/browser/screenshots/. Any console error or uncaught page error fails
+the test. If chromium cannot start, the tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between page actions are ordinary synchronous calls, so Django's async guard is lifted.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = HERE / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 800}
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/browser` first")
+    return AXE.read_text()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        except Exception as exc:  # a browser that cannot start is a failure, not a skip
+            pytest.fail(f"chromium could not start from {CHROMIUM}: {exc}")
+        yield launched
+        launched.close()
+
+
+class Pages:
+    """One browser context (one visitor) with the checks every page goes through."""
+
+    def __init__(self, context: BrowserContext, base_url: str, problems: list[str]) -> None:
+        self.context = context
+        self.page: Page = context.new_page()
+        self.base = base_url
+        self.problems = problems
+        self.watch(self.page)
+
+    def watch(self, page: Page) -> None:
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                self.problems.append(f"console error on {page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error on {page.url}: {error}"))
+
+    def goto(self, path: str) -> Page:
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.ok, (path, response and response.status)
+        return self.page
+
+    def check(self, name: str) -> None:
+        """axe-core, no sideways scrolling on a phone, and screenshots at both widths."""
+        page = self.page
+        page.wait_for_load_state("load")
+        violations = page.evaluate(
+            """async () => {
+                const result = await axe.run(document, {resultTypes: ["violations"]});
+                return result.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))
+                }));
+            }"""
+        )
+        blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+        assert not blocking, f"axe-core on {name} ({page.url}): {blocking}"
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        try:
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 1:
+                wide = page.evaluate(
+                    """() => [...document.querySelectorAll("body *")]
+                        .filter(e => !e.closest(".table-wrap"))
+                        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                        .slice(0, 8).map(e => e.tagName + "." + e.className)"""
+                )
+                raise AssertionError(f"{name} scrolls sideways by {overflow}px at 375px: {wide}")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+        finally:
+            page.set_viewport_size(DESKTOP)
+
+    def text(self, selector: str = "main") -> str:
+        return self.page.inner_text(selector)
+
+
+@pytest.fixture
+def visitor(browser: Browser, live_server: Any, axe_source: str) -> Iterator[Any]:
+    """Opens visitors (browser contexts); at the end, fails on any console or page error."""
+    problems: list[str] = []
+    contexts: list[BrowserContext] = []
+
+    def open_visitor(*, javascript: bool = True, locale: str = "en-GB") -> Pages:
+        context = browser.new_context(
+            viewport=DESKTOP, java_script_enabled=javascript, locale=locale, accept_downloads=True
+        )
+        context.set_default_timeout(15_000)
+        context.add_init_script(axe_source)
+        contexts.append(context)
+        return Pages(context, live_server.url, problems)
+
+    yield open_visitor
+    for context in contexts:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def mail_link(outbox: list[Any], pattern: str) -> str:
+    """The path of the first link matching `pattern` in the mails sent so far."""
+    for message in outbox:
+        found = re.search(rf"https?://[^/\s]+({pattern}\S*)", message.body)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no mail with a link matching {pattern}: {[m.subject for m in outbox]}")
