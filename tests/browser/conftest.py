@@ -72,7 +72,8 @@ class Pages:
     def watch(self, page: Page) -> None:
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
-                self.problems.append(f"console error on {page.url}: {message.text}")
+                source = (message.location or {}).get("url", "")
+                self.problems.append(f"console error on {page.url} ({source}): {message.text}")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: self.problems.append(f"page error on {page.url}: {error}"))
