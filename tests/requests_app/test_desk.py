@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -15,16 +17,19 @@ from registry.models import Removal
 from requests_app import services
 from requests_app.models import (
     EventKind,
+    HashState,
     IdentityProof,
     Priority,
     ProofMethod,
     ProofStatus,
     RemovalRequest,
     TicketEvent,
+    Work,
 )
 from requests_app.roles import MODERATOR_GROUP
 from requests_app.tasks import sla_escalate
 from requests_app.workflow import Status
+from tests.conftest import photo_bytes
 
 from .test_admin import CHANGELIST, change_url, logged_in, make_request, messages_of
 
@@ -283,10 +288,27 @@ def test_bulk_approve_refuses_a_request_without_domain_evidence(artist, moderato
 # --- two moderators at once ------------------------------------------------------------
 
 
+def submitted_committed(artist, name: str) -> RemovalRequest:
+    """make_request for a transactional test: on-commit hooks run here, so a Celery worker left
+    running by another test may hash the work first; either way, wait until it is hashed."""
+    ticket = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=ticket, actor=artist.user, files=[SimpleUploadedFile(name, photo_bytes(name))]
+    ).works
+    services.work_hash_and_match(work_id=work.pk)
+    deadline = time.monotonic() + 30
+    while Work.objects.get(pk=work.pk).hash_state != HashState.DONE and time.monotonic() < deadline:
+        time.sleep(0.1)
+    services.matches_decide(
+        request=ticket, actor=artist.user, confirm=list(work.matches.values_list("pk", flat=True))
+    )
+    return services.request_submit(request=ticket, actor=artist.user, signed_name="Ada")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_moderators_deciding_at_once_one_wins(artist, moderator, second_moderator, dataset):
     assert connection.vendor == "postgresql"
-    ticket = make_request(artist, "chelsea.png")
+    ticket = submitted_committed(artist, "chelsea.png")
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
