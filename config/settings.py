@@ -164,12 +164,14 @@ CACHES = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("out", "processed"):
+    for _folder in ("out", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "data_folder_processed": str(_broker_dir / "processed"),
+        # Broadcast messages (worker control): without this kombu writes ./control.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -184,6 +186,10 @@ CELERY_TASK_ROUTES = {
     "registry.tasks.delivery_*": {"queue": "deliveries"},
     "registry.tasks.deliveries_*": {"queue": "deliveries"},
     "registry.tasks.import_*": {"queue": "imports"},
+    "registry.tasks.items_rematch": {"queue": "matching"},
+    "registry.tasks.dataset_rematch": {"queue": "matching"},
+    "requests_app.tasks.work_match": {"queue": "matching"},
+    "requests_app.tasks.request_rematch": {"queue": "matching"},
     "requests_app.tasks.work_hash": {"queue": "hashing"},
 }
 CELERY_BEAT_SCHEDULE = {

@@ -68,3 +68,20 @@ def imports_resume() -> int:
     for job_id in stale:
         import_process.delay(job_id)
     return len(stale)
+
+
+@shared_task(name="registry.tasks.items_rematch", acks_late=True, ignore_result=True)
+def items_rematch(item_ids: list[int]) -> int:
+    """New or changed items against every live removal. Idempotent: one removal per source and item."""
+    from . import rematch
+
+    return len(rematch.items_rematch(item_ids=item_ids))
+
+
+@shared_task(name="registry.tasks.dataset_rematch", acks_late=True, ignore_result=True)
+def dataset_rematch(dataset_id: int, since: str) -> int:
+    from datetime import datetime
+
+    from . import rematch
+
+    return rematch.dataset_rematch(dataset_id=dataset_id, since=datetime.fromisoformat(since))

@@ -15,3 +15,9 @@ from . import services
 def complete_acknowledged_requests(sender: Any, source_refs: set[str], **kwargs: Any) -> None:
     for reference in sorted(source_refs):
         services.request_complete_if_acknowledged(reference=reference)
+
+
+@receiver(signals.removals_rematched)
+def record_rematched_copies(sender: Any, source_refs: set[str], **kwargs: Any) -> None:
+    for reference in sorted(source_refs):
+        services.request_copies_found(reference=reference)

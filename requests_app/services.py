@@ -300,34 +300,67 @@ def _enqueue_hash(work_id: int) -> None:
         log.warning("could not enqueue hashing of work %s; the sweep will", work_id)
 
 
-def work_hash_and_match(*, work_id: int) -> str:
-    """Hash a stored work and record its matches. Safe to run twice."""
+def work_hash(*, work_id: int) -> str:
+    """Hash a stored work (hashing queue). Matching follows on the matching queue,
+    whose workers hold the data set indexes. Safe to run twice."""
     work = Work.objects.filter(pk=work_id).first()
     if work is None:
         return "missing"
-    if work.hash_state == HashState.DONE:
+    if work.hash_state != HashState.PENDING:
         return "already-done"
+    if work.phash is None:
+        try:
+            with work.file.open("rb") as handle:
+                data = handle.read()
+            hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        except (ImageRejected, OSError) as exc:
+            Work.objects.filter(pk=work_id).update(hash_state=HashState.FAILED, hash_error=str(exc)[:1000])
+            return "failed"
+        # Still pending: a pending work with hashes is one waiting for matching.
+        Work.objects.filter(pk=work_id).update(
+            phash=hashes.phash, dhash=hashes.dhash, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality
+        )
+    transaction.on_commit(lambda: _enqueue_match(work_id))
+    return "hashed"
+
+
+def _enqueue_match(work_id: int) -> None:
+    from .tasks import work_match
+
     try:
-        with work.file.open("rb") as handle:
-            data = handle.read()
-        hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
-    except (ImageRejected, OSError) as exc:
-        Work.objects.filter(pk=work_id).update(hash_state=HashState.FAILED, hash_error=str(exc)[:1000])
-        return "failed"
-    hits = matching.search_work(phash=hashes.phash, dhash=hashes.dhash)
+        work_match.delay(work_id)
+    except Exception:  # the broker may be down; hashing_sweep re-queues it
+        log.warning("could not enqueue matching of work %s; the sweep will", work_id)
+
+
+def work_match(*, work_id: int) -> str:
+    """Search a hashed work in every data set's index and record its matches. Safe to run twice."""
+    work = Work.objects.filter(pk=work_id).first()
+    if work is None:
+        return "missing"
+    if work.hash_state != HashState.PENDING or work.phash is None:
+        return "not-ready" if work.phash is None else "already-done"
+    hits = matching.search_work(phash=work.phash, dhash=work.dhash)
     with transaction.atomic():
         work = Work.objects.select_for_update().get(pk=work_id)
         if work.hash_state == HashState.DONE:
             return "already-done"
-        work.phash, work.dhash = hashes.phash, hashes.dhash
-        work.pdq, work.pdq_quality = hashes.pdq, hashes.pdq_quality
-        work.hash_state, work.hash_error = HashState.DONE, ""
-        work.save(update_fields=["phash", "dhash", "pdq", "pdq_quality", "hash_state", "hash_error"])
         Match.objects.bulk_create(
             [Match(work=work, item_id=h.item_id, algorithm=h.algorithm, distance=h.distance) for h in hits],
             ignore_conflicts=True,
         )
+        work.hash_state, work.hash_error = HashState.DONE, ""
+        work.save(update_fields=["hash_state", "hash_error"])
     return "done"
+
+
+def work_hash_and_match(*, work_id: int) -> str:
+    """Both steps in this process (demo data, tests, a maintenance shell)."""
+    with transaction.atomic():
+        outcome = work_hash(work_id=work_id)
+    if outcome in ("failed", "missing", "already-done"):
+        return outcome
+    return work_match(work_id=work_id)
 
 
 @transaction.atomic
@@ -436,6 +469,8 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
         approved_at=request.decided_at,
     )
     Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
+    reference = request.reference or ""
+    transaction.on_commit(lambda: _enqueue_rematch(reference))
     datasets = sorted({m.item.dataset.name for m in matches})
     _event(
         request,
@@ -490,6 +525,50 @@ def request_complete_if_acknowledged(*, reference: str) -> bool:
         message="Every data set maintainer has confirmed the removal.",
     )
     return True
+
+
+def request_rematch(*, reference: str) -> int:
+    """Search every data set for copies of an approved request's removed items (not the excluded ones)."""
+    from registry import rematch
+
+    excluded = Match.objects.filter(
+        work__request__reference=reference, state=MatchState.EXCLUDED
+    ).values_list("item_id", flat=True)
+    return len(rematch.source_rematch(source_ref=reference, skip_item_ids=list(excluded)))
+
+
+@transaction.atomic
+def request_copies_found(*, reference: str) -> int:
+    """Tell the artist that re-matching found more copies and sent them to the maintainers."""
+    request = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
+    if request is None:
+        return 0
+    last = (
+        TicketEvent.objects.filter(request=request, kind=EventKind.REMOVALS).order_by("-created_at").first()
+    )
+    since = last.created_at if last else request.created_at
+    new = removals_for_source(reference).filter(approved_at__gt=since)
+    count = new.count()
+    if count:
+        datasets = sorted(set(new.values_list("dataset__name", flat=True)))
+        message = (
+            f"{count} more copy(ies) of your works found in {', '.join(datasets)} "
+            "and sent to the maintainers."
+        )
+        _event(request, kind=EventKind.REMOVALS, actor=None, message=message)
+        notify.request_changed(
+            request=request, headline="More copies of your works were found", message=message
+        )
+    return count
+
+
+def _enqueue_rematch(reference: str) -> None:
+    from .tasks import request_rematch as task
+
+    try:
+        task.delay(reference)
+    except Exception:  # broker down: the copies are found when items are next imported
+        log.warning("could not enqueue re-matching of %s", reference)
 
 
 def hashing_due() -> list[int]:

@@ -9,11 +9,25 @@ from . import services
 
 @shared_task(name="requests_app.tasks.work_hash", acks_late=True, ignore_result=True)
 def work_hash(work_id: int) -> str:
-    return services.work_hash_and_match(work_id=work_id)
+    """Hashing queue: hash the work, then hand it to the matching queue."""
+    return services.work_hash(work_id=work_id)
+
+
+@shared_task(name="requests_app.tasks.work_match", acks_late=True, ignore_result=True)
+def work_match(work_id: int) -> str:
+    """Matching queue (workers that hold the data set indexes)."""
+    return services.work_match(work_id=work_id)
+
+
+@shared_task(name="requests_app.tasks.request_rematch", acks_late=True, ignore_result=True)
+def request_rematch(reference: str) -> int:
+    """After approval: copies of the removed items in every data set become removals too."""
+    return services.request_rematch(reference=reference)
 
 
 @shared_task(name="requests_app.tasks.hashing_sweep", ignore_result=True)
 def hashing_sweep() -> int:
+    """Works still pending (a lost message, a worker that died): work_hash re-queues matching too."""
     due = services.hashing_due()
     for work_id in due:
         work_hash.delay(work_id)

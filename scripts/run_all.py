@@ -41,7 +41,7 @@ def main() -> int:
                 "config",
                 "worker",
                 "-Q",
-                "default,hashing,deliveries,imports",
+                "default,hashing,matching,deliveries,imports",
                 "--concurrency",
                 "2",
                 "--loglevel",

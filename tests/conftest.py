@@ -213,7 +213,7 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
             "config",
             "worker",
             "-Q",
-            "default,hashing,deliveries,imports",
+            "default,hashing,matching,deliveries,imports",
             "--concurrency",
             "2",
             "--pool",
@@ -256,3 +256,14 @@ def _database_url(settings_dict: dict[str, Any]) -> str:
     password = settings_dict.get("PASSWORD") or ""
     auth = f"{user}:{password}@" if password else f"{user}@"
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Run the tests that start the shared Celery worker last.
+
+    Once started, the worker consumes every task the test process enqueues;
+    tests that exercise claims and sweeps by hand must not race it.
+    """
+    items.sort(key=lambda item: "celery_worker_process" in getattr(item, "fixturenames", ()))

@@ -1,0 +1,94 @@
+"""Hashing then matching as two steps, and re-matching seen from the artist's request."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from registry import rematch
+from registry import services as registry_services
+from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+from registry.models import Removal
+from requests_app import services
+from requests_app.models import EventKind, HashState, MatchState, Work
+from tests.conftest import image_bytes, photo, photo_bytes
+
+
+def item_row(external_id, image_data):
+    h = compute_hashes(image_data, max_pixels=10**8)
+    return {
+        "external_id": external_id,
+        "url": f"https://i.example/{external_id}.jpg",
+        "phash": code_to_hex(h.phash),
+        "dhash": code_to_hex(h.dhash),
+        "pdq": pdq_to_hex(h.pdq),
+    }
+
+
+def test_hashing_leaves_the_work_pending_until_matching_runs(artist, maintainer):
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    registry_services.items_upsert(dataset=dataset, rows=[item_row("cat", photo_bytes("chelsea.png"))])
+    request = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=request, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+    ).works
+    assert services.work_hash(work_id=work.pk) == "hashed"
+    work.refresh_from_db()
+    assert work.hash_state == HashState.PENDING and work.phash is not None and not work.matches.exists()
+    assert services.work_hash(work_id=work.pk) == "hashed"  # a repeated message only re-queues matching
+    assert services.work_match(work_id=work.pk) == "done"
+    assert services.work_match(work_id=work.pk) == "already-done"
+    work.refresh_from_db()
+    assert work.hash_state == HashState.DONE and work.matches.count() == 1
+
+
+def test_a_broken_stored_file_fails_hashing_with_its_reason(artist):
+    request = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=request, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+    ).works
+    with work.file.open("wb") as handle:
+        handle.write(b"garbage")
+    assert services.work_hash(work_id=work.pk) == "failed"
+    work = Work.objects.get(pk=work.pk)
+    assert work.hash_state == HashState.FAILED and "not an image" in work.hash_error
+
+
+def test_approval_finds_other_copies_but_never_the_excluded_ones_and_tells_the_artist(
+    artist, moderator, maintainer, mailoutbox
+):
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    small = image_bytes(photo("coffee.png").convert("RGB").resize((300, 200)), "JPEG", quality=70)
+    registry_services.items_upsert(
+        dataset=dataset,
+        rows=[item_row("confirmed", small), item_row("excluded", small)],
+    )
+    request = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=request,
+        actor=artist.user,
+        files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
+    ).works
+    services.work_hash_and_match(work_id=work.pk)
+    matches = {m.item.external_id: m for m in work.matches.select_related("item")}
+    services.matches_decide(
+        request=request,
+        actor=artist.user,
+        confirm=[matches["confirmed"].pk],
+        exclude=[matches["excluded"].pk],
+    )
+    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=request, moderator=moderator)
+    assert matches["excluded"].item_id not in Removal.objects.values_list("item_id", flat=True)
+
+    # A copy that arrives after approval, in the same data set.
+    registry_services.items_upsert(dataset=dataset, rows=[item_row("repost", small)])
+    repost = dataset.items.get(external_id="repost")
+    assert services.request_rematch(reference=request.reference) == 1
+    assert Removal.objects.filter(source_ref=request.reference, item=repost).exists()
+    assert not Removal.objects.filter(item=matches["excluded"].item).exists()
+    assert services.request_copies_found(reference=request.reference) == 1
+    event = request.events.filter(kind=EventKind.REMOVALS).last()
+    assert "1 more copy(ies)" in event.message and "D" in event.message
+    assert work.matches.get(pk=matches["excluded"].pk).state == MatchState.EXCLUDED
+    # The registry-side sweep finds nothing new for the same items.
+    assert rematch.items_rematch(item_ids=[repost.pk]) == []
