@@ -1,4 +1,4 @@
-"""python -m bench [hashing|search|robustness ...] [--quick]: Markdown tables; progress on stderr."""
+"""python -m bench [NAME ...] [--quick]: Markdown tables; progress on stderr. Names: see NAMES."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime
 
 from . import common
 
-NAMES = ("hashing", "search", "robustness")
+NAMES = ("hashing", "search", "robustness", "delivery", "lookup", "export")
 
 
 def main() -> None:
@@ -30,10 +30,22 @@ def main() -> None:
             from . import search
 
             search.run(quick=args.quick)
-        else:
+        elif name == "robustness":
             from . import robustness
 
             robustness.run(quick=args.quick)
+        elif name == "delivery":
+            from . import delivery
+
+            delivery.run(quick=args.quick)
+        elif name == "lookup":
+            from . import lookup
+
+            lookup.run(quick=args.quick)
+        else:
+            from . import export
+
+            export.run(quick=args.quick)
         print()
 
 
