@@ -7,7 +7,7 @@ import datetime
 
 from . import common
 
-NAMES = ("hashing", "search", "robustness", "delivery", "lookup", "export")
+NAMES = ("hashing", "search", "robustness", "imports", "delivery", "lookup", "export")
 
 
 def main() -> None:
@@ -34,6 +34,10 @@ def main() -> None:
             from . import robustness
 
             robustness.run(quick=args.quick)
+        elif name == "imports":
+            from . import imports
+
+            imports.run(quick=args.quick)
         elif name == "delivery":
             from . import delivery
 

@@ -282,11 +282,21 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
 
 @transaction.atomic
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Queue a delivery again (after a failure, or to resend a success on request)."""
+    """Queue a delivery again (after a failure, or to resend a success on request).
+
+    A claim that is still live (an attempt in flight) is left alone: the
+    attempt's outcome is recorded, and this one follows once the claim is
+    released or expires, so a redeliver never makes two sends at once.
+    """
+    now = clock.now()
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
     delivery.state = DeliveryState.PENDING
-    delivery.next_attempt_at = clock.now()
-    delivery.locked_until = None
-    delivery.save(update_fields=["state", "next_attempt_at", "locked_until"])
+    delivery.next_attempt_at = now
+    fields = ["state", "next_attempt_at"]
+    if delivery.locked_until is not None and delivery.locked_until <= now:
+        delivery.locked_until = None
+        fields.append("locked_until")
+    delivery.save(update_fields=fields)
     pk = delivery.pk
     transaction.on_commit(lambda: _enqueue(pk))
     return delivery

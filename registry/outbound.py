@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -69,101 +70,42 @@ def vet_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, host, port, sorted(addresses)[0]
 
 
-def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> OutboundResponse:
-    """POST to a vetted address. Raises OutboundRefused, or urllib3's errors for network failures."""
+def _request(
+    method: str, url: str, *, body: bytes | None, headers: dict[str, str], timeout: float, max_bytes: int
+) -> OutboundResponse:
+    """One request to the vetted address of `url`.
+
+    `timeout` bounds the whole exchange, not each socket read, so a server
+    that drips one byte a second cannot hold a worker (or outlive a
+    delivery's claim). At most `max_bytes` of the answer are read.
+    """
     scheme, host, port, address = vet_url(url)
     parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    host_header = host if port in (80, 443) else f"{host}:{port}"
-    if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    shown_host = f"[{host}]" if ":" in host else host
+    host_header = shown_host if port in (80, 443) else f"{shown_host}:{port}"
+    deadline = time.monotonic() + timeout
+    pool_kwargs: dict[str, Any] = {
+        "port": port,
+        "timeout": urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
     pool: urllib3.HTTPConnectionPool
-    pool_kwargs = dict(
-        port=port,
-        timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
-        retries=False,
-        maxsize=1,
-    )
     if scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            server_hostname=host,
-            assert_hostname=host,
-            **pool_kwargs,  # type: ignore[arg-type]
-        )
+        pool = urllib3.HTTPSConnectionPool(address, server_hostname=host, assert_hostname=host, **pool_kwargs)
     else:
-        pool = urllib3.HTTPConnectionPool(address, **pool_kwargs)  # type: ignore[arg-type]
+        pool = urllib3.HTTPConnectionPool(address, **pool_kwargs)
     started = time.monotonic()
+    chunks: list[bytes] = []
     try:
         response = pool.urlopen(
-            "POST",
+            method,
             path,
             body=body,
             redirect=False,
             preload_content=False,
             headers={**headers, "Host": host_header, "User-Agent": USER_AGENT},
-            assert_same_host=False,
-        )
-        try:
-            # Keep at most 64 KB of the answer: a receiver may send anything.
-            content = response.read(64 * 1024)
-        finally:
-            response.release_conn()
-    finally:
-        pool.close()
-    return OutboundResponse(
-        status=response.status,
-        headers={k.lower(): v for k, v in response.headers.items()},
-        body=content,
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
-
-
-def get(url: str, *, timeout: float, max_bytes: int) -> OutboundResponse:
-    """GET from a vetted address, reading at most max_bytes. Redirects are never followed.
-
-    A 3xx comes back as it is (its Location header included) and the caller
-    decides what to tell the person: following a redirect would need each
-    hop vetted again, and no proof we check needs it. `timeout` bounds the
-    whole exchange, not each socket read, so a server that drips one byte a
-    second cannot hold a worker.
-    """
-    scheme, host, port, address = vet_url(url)
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    host_header = host if port in (80, 443) else f"{host}:{port}"
-    if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
-    deadline = time.monotonic() + timeout
-    pool_kwargs = dict(
-        port=port,
-        timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
-        retries=False,
-        maxsize=1,
-    )
-    pool: urllib3.HTTPConnectionPool
-    if scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            server_hostname=host,
-            assert_hostname=host,
-            **pool_kwargs,  # type: ignore[arg-type]
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, **pool_kwargs)  # type: ignore[arg-type]
-    started = time.monotonic()
-    chunks: list[bytes] = []
-    try:
-        response = pool.urlopen(
-            "GET",
-            path,
-            redirect=False,
-            preload_content=False,
-            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": "text/html, text/plain, */*"},
             assert_same_host=False,
         )
         try:
@@ -185,4 +127,29 @@ def get(url: str, *, timeout: float, max_bytes: int) -> OutboundResponse:
         headers={k.lower(): v for k, v in response.headers.items()},
         body=b"".join(chunks),
         duration_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> OutboundResponse:
+    """POST to a vetted address, keeping at most 64 KB of the answer (a receiver may send anything).
+
+    Raises OutboundRefused, or urllib3's errors for network failures and timeouts.
+    """
+    return _request("POST", url, body=body, headers=headers, timeout=timeout, max_bytes=64 * 1024)
+
+
+def get(url: str, *, timeout: float, max_bytes: int) -> OutboundResponse:
+    """GET from a vetted address, reading at most max_bytes. Redirects are never followed.
+
+    A 3xx comes back as it is (its Location header included) and the caller
+    decides what to tell the person: following a redirect would need each
+    hop vetted again, and no proof we check needs it.
+    """
+    return _request(
+        "GET",
+        url,
+        body=None,
+        headers={"Accept": "text/html, text/plain, */*"},
+        timeout=timeout,
+        max_bytes=max_bytes,
     )

@@ -230,7 +230,7 @@ class WebhookRedeliverView(APIView):
                 f"This endpoint is disabled ({endpoint.disabled_reason}); fix it and enable it first.",
                 status_code=status.HTTP_409_CONFLICT,
             )
-        delivery.delivery_redeliver(delivery=row)
+        row = delivery.delivery_redeliver(delivery=row)
         return Response(s.delivery_to_dict(row), status=status.HTTP_202_ACCEPTED)
 
 
