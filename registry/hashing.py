@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import imagehash
@@ -44,6 +45,9 @@ class ImageHashes:
     dhash: int
     pdq: bytes | None
     pdq_quality: int | None
+    # pHash of the image mirrored and turned by right angles: a repost that was
+    # flipped or rotated has (within a few bits) one of these as its pHash.
+    phash_variants: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,12 +157,38 @@ def sanitize(data: bytes, *, max_pixels: int) -> SanitizedImage:
 def hashes_of_image(image: Image.Image) -> ImageHashes:
     rgb = image.convert("RGB")
     pdq, quality = _pdq(rgb)
+    # imagehash.phash's own first step, done once: every dihedral variant is
+    # this 32x32 thumbnail turned or mirrored (resampling commutes with both).
+    thumbnail = np.asarray(rgb.convert("L").resize((32, 32), Image.Resampling.LANCZOS))
     return ImageHashes(
-        phash=_imagehash_to_code(imagehash.phash(rgb)),
+        phash=_phash_of_thumbnail(thumbnail),
         dhash=_imagehash_to_code(imagehash.dhash(rgb)),
         pdq=pdq,
         pdq_quality=quality,
+        phash_variants=tuple(_phash_of_thumbnail(turn(thumbnail)) for turn in _DIHEDRAL),
     )
+
+
+# The 7 non-identity orientations: mirrored left-right and top-bottom, turned 90, 180
+# and 270 degrees, and mirrored about either diagonal.
+_DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
+    np.fliplr,
+    np.flipud,
+    lambda a: np.rot90(a, 1),
+    lambda a: np.rot90(a, 2),
+    lambda a: np.rot90(a, 3),
+    np.transpose,
+    lambda a: np.rot90(a, 2).T,
+)
+
+
+def _phash_of_thumbnail(pixels: np.ndarray) -> int:
+    """imagehash.phash from its 32x32 grayscale thumbnail: the same bits, without resizing again."""
+    import scipy.fftpack
+
+    dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
+    low = dct[:8, :8]
+    return _imagehash_to_code(imagehash.ImageHash(low > np.median(low)))
 
 
 def compute_hashes(data: bytes, *, max_pixels: int) -> ImageHashes:

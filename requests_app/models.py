@@ -162,6 +162,9 @@ class Work(models.Model):
     dhash = models.BigIntegerField(null=True, blank=True)
     pdq = models.BinaryField(max_length=32, null=True, blank=True)
     pdq_quality = models.SmallIntegerField(null=True, blank=True)
+    phash_variants = models.JSONField(
+        default=list, blank=True, help_text="pHash of the work mirrored and turned by right angles (7 codes)."
+    )
     hash_state = models.CharField(max_length=20, choices=HashState.choices, default=HashState.PENDING)
     hash_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -318,7 +318,11 @@ def work_hash(*, work_id: int) -> str:
             return "failed"
         # Still pending: a pending work with hashes is one waiting for matching.
         Work.objects.filter(pk=work_id).update(
-            phash=hashes.phash, dhash=hashes.dhash, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality
+            phash=hashes.phash,
+            dhash=hashes.dhash,
+            pdq=hashes.pdq,
+            pdq_quality=hashes.pdq_quality,
+            phash_variants=list(hashes.phash_variants),
         )
     transaction.on_commit(lambda: _enqueue_match(work_id))
     return "hashed"
@@ -340,7 +344,7 @@ def work_match(*, work_id: int) -> str:
         return "missing"
     if work.hash_state != HashState.PENDING or work.phash is None:
         return "not-ready" if work.phash is None else "already-done"
-    hits = matching.search_work(phash=work.phash, dhash=work.dhash)
+    hits = matching.search_work(phash=work.phash, dhash=work.dhash, phash_variants=work.phash_variants or ())
     with transaction.atomic():
         work = Work.objects.select_for_update().get(pk=work_id)
         if work.hash_state == HashState.DONE:

@@ -669,7 +669,7 @@ def _public_search(request: HttpRequest) -> HttpResponse:
     except ImageRejected as exc:
         form.add_error("image", str(exc))
         return render(request, "requests_app/search.html", context)
-    found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash)
+    found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash, phash_variants=hashes.phash_variants)
     items = DatasetItem.objects.select_related("dataset__maintainer").in_bulk([h.item_id for h in found])
     context["hits"] = [
         SearchHit(

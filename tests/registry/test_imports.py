@@ -176,3 +176,25 @@ def test_the_command_imports_with_progress_and_explains_errors(dataset, tmp_path
         call_command("import_dataset", "nope", str(path))
     with pytest.raises(CommandError, match="not a readable file"):
         call_command("import_dataset", "d", str(tmp_path / "missing.csv"))
+
+
+def test_memory_stays_flat_as_the_file_grows(dataset, monkeypatch):
+    """Peak Python memory of an import does not grow with the number of rows (streamed, batched)."""
+    import tracemalloc
+
+    monkeypatch.setattr(imports, "BATCH", 2000)
+
+    def peak_for(rows: int) -> int:
+        job = imports.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(rows)), name=f"{rows}.csv")
+        claimed = imports.import_claim(job.pk)
+        tracemalloc.start()
+        try:
+            done = imports.import_run(claimed)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert done.status == ImportStatus.SUCCEEDED and done.processed == rows
+        return peak
+
+    small, large = peak_for(10_000), peak_for(100_000)
+    assert large < small * 1.5, (small, large)

@@ -57,3 +57,32 @@ def test_the_index_sees_items_added_and_hashes_replaced_after_it_was_built(maint
     )
     hits = matching.search_work(phash=original.phash, dhash=None)
     assert [(dataset.items.get(pk=h.item_id).external_id, h.distance) for h in hits] == [("1", 0), ("2", 2)]
+
+
+def test_a_mirrored_or_turned_repost_is_found_through_the_variants(maintainer):
+    from PIL import Image, ImageOps
+
+    from registry.hashing import hamming64
+
+    original = compute_hashes(photo_bytes("camera.png"), max_pixels=10**8)
+    assert len(original.phash_variants) == 7
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    copies = {
+        "mirrored": ImageOps.mirror(photo("camera.png").convert("RGB")),
+        "turned": photo("camera.png").convert("RGB").rotate(90, expand=True),
+        "upside-down": photo("camera.png").convert("RGB").transpose(Image.Transpose.ROTATE_180),
+    }
+    rows = []
+    for name, image in copies.items():
+        h = hashes_of(image, quality=80)
+        assert hamming64(h.phash, original.phash) > 12  # the plain pHash does not find it
+        rows.append(
+            {"external_id": name, "url": f"https://i.example/{name}.jpg", "phash": code_to_hex(h.phash)}
+        )
+    services.items_upsert(dataset=dataset, rows=rows)
+
+    assert matching.search_work(phash=original.phash, dhash=None) == []
+    hits = matching.search_work(phash=original.phash, dhash=None, phash_variants=original.phash_variants)
+    found = {dataset.items.get(pk=h.item_id).external_id: h for h in hits}
+    assert set(found) == set(copies)
+    assert all(h.algorithm == "phash-turned" and h.distance <= 4 for h in found.values())
