@@ -50,12 +50,14 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 _MEASURED = (
-    "import resource, runpy, sys\n"
+    "import runpy, sys\n"
     "sys.argv = ['manage.py', *sys.argv[1:]]\n"
     "try:\n"
     "    runpy.run_path('manage.py', run_name='__main__')\n"
     "finally:\n"
-    "    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss keeps the parent's peak.
+    "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "    print('PEAK_KB', hwm, file=sys.stderr)\n"
 )
 
 

@@ -274,6 +274,31 @@ def imports_stale() -> list[int]:
     )
 
 
+Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _batches(handle: IO[bytes], fmt: str, *, skip: int) -> Iterator[Batch]:
+    """(clean rows, bad rows with their line numbers), BATCH rows at a time, after the first `skip`."""
+    seen = 0
+    batch: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for line, raw, problem in READERS[fmt](handle):
+        seen += 1
+        if seen <= skip:
+            continue
+        if problem is None:
+            try:
+                batch.append(clean_item_row(raw))
+            except ValueError as exc:
+                problem = str(exc)
+        if problem is not None:
+            errors.append({"line": line, "error": problem})
+        if len(batch) + len(errors) >= BATCH:
+            yield batch, errors
+            batch, errors = [], []
+    yield batch, errors  # the last, possibly empty: the job's counters commit once more
+
+
 def import_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Process a claimed `job` from where it stopped. Each batch commits with the job's counters."""
     try:
@@ -283,27 +308,10 @@ def import_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None =
                 job.total = count_rows(handle, job.format)
                 ImportJob.objects.filter(pk=job.pk).update(total=job.total)
                 handle.seek(0)
-            skip = job.processed
-            seen = 0
-            batch: list[dict[str, Any]] = []
-            errors: list[dict[str, Any]] = []
-            for line, raw, problem in READERS[job.format](handle):
-                seen += 1
-                if seen <= skip:
-                    continue
-                if problem is None:
-                    try:
-                        batch.append(clean_item_row(raw))
-                    except ValueError as exc:
-                        problem = str(exc)
-                if problem is not None:
-                    errors.append({"line": line, "error": problem})
-                if len(batch) + len(errors) >= BATCH:
-                    _commit(job, batch, errors)
-                    batch, errors = [], []
-                    if progress:
-                        progress(job)
-            _commit(job, batch, errors)
+            for batch, errors in _batches(handle, job.format, skip=job.processed):
+                _commit(job, batch, errors)
+                if progress:
+                    progress(job)
     except ImportFileError as exc:
         _finish(job, ImportStatus.FAILED, str(exc))
         return job
