@@ -18,7 +18,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -263,7 +263,9 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         "works__matches__item__url",
     )
     search_help_text = "Reference, artist email or name, or a matched item URL."
-    ordering = ("-priority", "sla_due_at", "-created_at")
+    # Most urgent first: priority, then the nearest SLA; requests with no clock (the
+    # artist's turn, or decided) after them on every database (SQLite sorts NULLs first).
+    ordering = ("-priority", F("sla_due_at").asc(nulls_last=True), "-created_at")
     list_select_related = ("artist__user", "assignee")
     list_per_page = 50
     actions = ["start_review_selected", "approve_selected", "reject_selected"]

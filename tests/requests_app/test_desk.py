@@ -357,3 +357,27 @@ def test_two_moderators_deciding_at_once_one_wins(artist, moderator, second_mode
     )
     assert decisions.count() == 1
     assert Removal.objects.filter(source_ref=ticket.reference).count() == (1 if winner == "approve" else 0)
+
+
+def test_the_queue_puts_requests_with_a_clock_before_those_without(client, moderator, artist):
+    """The nearest SLA first; requests waiting on the artist or decided (no clock) last, on every database."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests_app import services as request_services
+    from requests_app.models import RemovalRequest
+
+    waiting = request_services.request_create(artist=artist, basis="copyright")
+    due_late = request_services.request_create(artist=artist, basis="copyright")
+    due_soon = request_services.request_create(artist=artist, basis="copyright")
+    now = timezone.now()
+    RemovalRequest.objects.filter(pk=due_late.pk).update(sla_due_at=now + timedelta(days=2))
+    RemovalRequest.objects.filter(pk=due_soon.pk).update(sla_due_at=now + timedelta(hours=3))
+    RemovalRequest.objects.filter(pk=waiting.pk).update(sla_due_at=None)
+    client.force_login(moderator)
+    response = client.get("/admin/requests_app/removalrequest/")
+    order = [r.pk for r in response.context["cl"].result_list]
+    assert order.index(due_soon.pk) < order.index(due_late.pk) < order.index(waiting.pk)
+    # PostgreSQL sorts NULLs last anyway; SQLite (make run) needs it said.
+    assert "NULLS LAST" in str(response.context["cl"].result_list.query)
