@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc's files served by us: the docs work offline and under CSP
     "registry",
     "requests_app",
 ]
@@ -290,13 +291,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Removal Desk maintainer API",
-    "DESCRIPTION": (
-        "Register data sets and their index, receive approved removals, "
-        "acknowledge them, and look URLs and hashes up before training."
-    ),
+    "DESCRIPTION": (BASE_DIR / "registry" / "api" / "guide.md").read_text(),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

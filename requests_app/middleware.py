@@ -3,8 +3,8 @@
 The artist pages load only their own static files: no inline script or
 style, no third-party origin, and no page may frame them. The Django
 admin gets a looser policy (it and its overrides use inline styles and
-scripts); /api/ is left alone (its Redoc page loads from a CDN, and JSON
-answers need none).
+scripts); /api/ is left alone (its Redoc page, served from our static
+files, needs inline styles and workers, and JSON answers need none).
 """
 
 from __future__ import annotations
