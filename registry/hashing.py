@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import imagehash
 import numpy as np
+from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -92,6 +95,19 @@ def _imagehash_to_code(h: imagehash.ImageHash) -> int:
     return hex_to_code(str(h))
 
 
+def _(message: str) -> str:
+    """ImageRejected messages are shown to artists next to their uploads, in the active language.
+
+    Outside Django (the benchmarks import this module alone) they stay in English.
+    """
+    return gettext(message) if settings.configured else message
+
+
+def _pixels(count: int) -> str:
+    """A pixel count with the active language's thousands separator (40,000,000 / 40 000 000)."""
+    return formats.number_format(count, force_grouping=True) if settings.configured else f"{count:,}"
+
+
 def open_image(data: bytes, *, max_pixels: int, draft: bool = False) -> Image.Image:
     """Decode `data` or raise ImageRejected. EXIF orientation is applied.
 
@@ -104,13 +120,19 @@ def open_image(data: bytes, *, max_pixels: int, draft: bool = False) -> Image.Im
             image = Image.open(io.BytesIO(data))
             if image.format not in ALLOWED_FORMATS:
                 raise ImageRejected(
-                    f"{image.format or 'This'} files are not accepted; upload a JPEG, PNG or WebP image."
+                    _("%(format)s files are not accepted; upload a JPEG, PNG or WebP image.")
+                    % {"format": image.format}
+                    if image.format
+                    else _("This file type is not accepted; upload a JPEG, PNG or WebP image.")
                 )
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageRejected(
-                    f"The image is {width} x {height} pixels, more than the {max_pixels:,} allowed; "
-                    "upload a smaller version."
+                    _(
+                        "The image is %(width)d x %(height)d pixels, more than the %(limit)s allowed; "
+                        "upload a smaller version."
+                    )
+                    % {"width": width, "height": height, "limit": _pixels(max_pixels)}
                 )
             if draft and image.format == "JPEG":
                 image.draft("RGB", DRAFT_SIZE)
@@ -120,14 +142,17 @@ def open_image(data: bytes, *, max_pixels: int, draft: bool = False) -> Image.Im
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(
-            f"The image has more pixels than the {max_pixels:,} allowed; upload a smaller version."
+            _("The image has more pixels than the %(limit)s allowed; upload a smaller version.")
+            % {"limit": _pixels(max_pixels)}
         ) from None
     except UnidentifiedImageError:
         raise ImageRejected(
-            "This file is not an image we can read; upload a JPEG, PNG or WebP image."
+            _("This file is not an image we can read; upload a JPEG, PNG or WebP image.")
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected(f"The image is damaged or incomplete ({exc}); export it again.") from None
+        raise ImageRejected(
+            _("The image is damaged or incomplete (%(error)s); export it again.") % {"error": exc}
+        ) from None
 
 
 def sanitize(data: bytes, *, max_pixels: int) -> SanitizedImage:

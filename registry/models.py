@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from . import ids
 
@@ -114,9 +115,10 @@ class DatasetItem(models.Model):
 
 
 class RemovalReason(models.TextChoices):
-    COPYRIGHT = "copyright", "Copyright"
-    LIKENESS = "likeness", "Likeness"
-    PRIVACY = "privacy", "Privacy"
+    # Artist-facing labels (the request form, the request page); the API sends the values, never these.
+    COPYRIGHT = "copyright", gettext_lazy("Copyright")
+    LIKENESS = "likeness", gettext_lazy("Likeness")
+    PRIVACY = "privacy", gettext_lazy("Privacy")
 
 
 class RemovalState(models.TextChoices):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registry.models import DatasetItem, RemovalReason
 
@@ -12,10 +13,10 @@ from .workflow import Status
 
 
 class VerificationLevel(models.IntegerChoices):
-    NONE = 0, "Unverified"
-    EMAIL = 1, "Email verified"
-    DOMAIN = 2, "Domain or profile verified"
-    DOCUMENT = 3, "Document reviewed"
+    NONE = 0, _("Unverified")
+    EMAIL = 1, _("Email verified")
+    DOMAIN = 2, _("Domain or profile verified")
+    DOCUMENT = 3, _("Document reviewed")
 
 
 class ArtistProfile(models.Model):
@@ -26,6 +27,8 @@ class ArtistProfile(models.Model):
     verification_level = models.PositiveSmallIntegerField(
         choices=VerificationLevel.choices, default=VerificationLevel.NONE
     )
+    # The language the artist last used on the site (a code from settings.LANGUAGES): their emails use it.
+    language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -33,19 +36,19 @@ class ArtistProfile(models.Model):
 
 
 class ProofMethod(models.TextChoices):
-    EMAIL = "email", "Email address"
-    DNS_TXT = "dns_txt", "DNS TXT record"
-    WELL_KNOWN = "well_known", "File under /.well-known/"
-    META_TAG = "meta_tag", "HTML meta tag"
-    PROFILE_LINK = "profile_link", "Profile link-back"
-    DOCUMENT = "document", "Document reviewed by a moderator"
+    EMAIL = "email", _("Email address")
+    DNS_TXT = "dns_txt", _("DNS TXT record")
+    WELL_KNOWN = "well_known", _("File under /.well-known/")
+    META_TAG = "meta_tag", _("HTML meta tag")
+    PROFILE_LINK = "profile_link", _("Profile link-back")
+    DOCUMENT = "document", _("Document reviewed by a moderator")
 
 
 class ProofStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    VERIFIED = "verified", "Verified"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Pending")
+    VERIFIED = "verified", _("Verified")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
 
 
 class IdentityProof(models.Model):
@@ -95,9 +98,9 @@ AUTOMATIC_METHODS = frozenset(
 
 
 class Priority(models.IntegerChoices):
-    LOW = 0, "Low"
-    NORMAL = 1, "Normal"
-    HIGH = 2, "High"
+    LOW = 0, _("Low")
+    NORMAL = 1, _("Normal")
+    HIGH = 2, _("High")
 
 
 class RemovalRequest(models.Model):
@@ -139,9 +142,9 @@ class RemovalRequest(models.Model):
 
 
 class HashState(models.TextChoices):
-    PENDING = "pending", "Waiting to be hashed"
-    DONE = "done", "Hashed and matched"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Waiting to be hashed")
+    DONE = "done", _("Hashed and matched")
+    FAILED = "failed", _("Failed")
 
 
 class Work(models.Model):
@@ -177,10 +180,10 @@ class Work(models.Model):
 
 
 class MatchState(models.TextChoices):
-    SUGGESTED = "suggested", "Suggested"
-    CONFIRMED = "confirmed", "Confirmed by the artist"
-    EXCLUDED = "excluded", "Excluded by the artist"
-    APPROVED = "approved", "Approved for removal"
+    SUGGESTED = "suggested", _("Suggested")
+    CONFIRMED = "confirmed", _("Confirmed by the artist")
+    EXCLUDED = "excluded", _("Excluded by the artist")
+    APPROVED = "approved", _("Approved for removal")
 
 
 class Match(models.Model):
@@ -201,17 +204,17 @@ class Match(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS = "status", "Status change"
-    PUBLIC_REPLY = "public_reply", "Public reply"
-    INTERNAL_NOTE = "internal_note", "Internal note"
-    ASSIGNMENT = "assignment", "Assignment"
-    VERIFICATION = "verification", "Verification result"
-    WORKS = "works", "Works changed"
-    MATCHES = "matches", "Matches changed"
-    REMOVALS = "removals", "Removals recorded or confirmed"
-    ESCALATION = "escalation", "SLA escalation"
-    CONFLICT = "conflict", "Ownership conflict"
+    CREATED = "created", _("Created")
+    STATUS = "status", _("Status change")
+    PUBLIC_REPLY = "public_reply", _("Public reply")
+    INTERNAL_NOTE = "internal_note", _("Internal note")
+    ASSIGNMENT = "assignment", _("Assignment")
+    VERIFICATION = "verification", _("Verification result")
+    WORKS = "works", _("Works changed")
+    MATCHES = "matches", _("Matches changed")
+    REMOVALS = "removals", _("Removals recorded or confirmed")
+    ESCALATION = "escalation", _("SLA escalation")
+    CONFLICT = "conflict", _("Ownership conflict")
 
 
 # Kinds an artist sees on their request's timeline; the rest are for moderators.
@@ -245,10 +248,10 @@ class TicketEvent(models.Model):
 
 
 class ConflictResolution(models.TextChoices):
-    OPEN = "", "Unresolved"
-    FIRST = "first", "The first request's artist owns the works"
-    SECOND = "second", "The second request's artist owns the works"
-    BOTH = "both", "Not a conflict (both may ask)"
+    OPEN = "", _("Unresolved")
+    FIRST = "first", _("The first request's artist owns the works")
+    SECOND = "second", _("The second request's artist owns the works")
+    BOTH = "both", _("Not a conflict (both may ask)")
 
 
 class RequestConflict(models.Model):

@@ -1,33 +1,72 @@
-"""Email to artists. Django's mail backend is the interface: console in development, SMTP in production."""
+"""Email to artists. Django's mail backend is the interface: console in development, SMTP in production.
+
+Every email to an artist is written in their language (ArtistProfile.language): its
+subject and body are rendered under translation.override, whatever language the
+caller runs in (a French artist's email sent from an English moderator's action or
+a Celery task is French). Callers therefore pass headlines and messages as lazy
+strings (gettext_lazy, or later() for one with placeholders), which are translated
+only here. Free text a person wrote (a moderator's reason, a note) is sent as written.
+Emails to moderators stay in English.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext as _
 
-from .models import IdentityProof, RemovalRequest
+from .models import ArtistProfile, IdentityProof, RemovalRequest
+
+# A headline or message: a plain string, or a lazy one translated when the email is rendered.
+Text = str | Promise
 
 
-def _send(*, to: str, subject: str, template: str, context: dict[str, object]) -> None:
-    body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
-    transaction.on_commit(lambda: send_mail(subject, body, None, [to], fail_silently=False))
+def later(build: Callable[[], str]) -> str:
+    """A text built (and translated) only when the email is rendered, in the artist's language.
+
+    For messages with placeholders: `later(lambda: _("%(count)d copies") % {"count": n})`.
+    """
+    return lazy(build, str)()
 
 
-def email_verification(*, to: str, name: str, link: str) -> None:
+def _language(profile: ArtistProfile) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    return profile.language if profile.language in codes else settings.LANGUAGE_CODE
+
+
+def _send(
+    *,
+    profile: ArtistProfile,
+    subject: Callable[[], str],
+    template: str,
+    context: dict[str, object],
+) -> None:
+    with translation.override(_language(profile)):
+        body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
+        subject_text = str(subject())
+    to = profile.user.email
+    transaction.on_commit(lambda: send_mail(subject_text, body, None, [to], fail_silently=False))
+
+
+def email_verification(*, profile: ArtistProfile, link: str) -> None:
     _send(
-        to=to,
-        subject="Confirm your email address for Removal Desk",
+        profile=profile,
+        subject=lambda: _("Confirm your email address for Removal Desk"),
         template="emails/verify_email.txt",
-        context={"name": name, "link": link},
+        context={"name": profile.display_name, "link": link},
     )
 
 
-def request_changed(*, request: RemovalRequest, headline: str, message: str = "") -> None:
+def request_changed(*, request: RemovalRequest, headline: Text, message: Text = "") -> None:
     _send(
-        to=request.artist.user.email,
-        subject=f"[{request.reference}] {headline}",
+        profile=request.artist,
+        subject=lambda: f"[{request.reference}] {headline}",
         template="emails/request_changed.txt",
         context={"request": request, "headline": headline, "message": message},
     )
@@ -35,26 +74,27 @@ def request_changed(*, request: RemovalRequest, headline: str, message: str = ""
 
 def request_needs_info(*, request: RemovalRequest, message: str) -> None:
     _send(
-        to=request.artist.user.email,
-        subject=f"[{request.reference}] We need more information",
+        profile=request.artist,
+        subject=lambda: _("[%(reference)s] We need more information") % {"reference": request.reference},
         template="emails/request_needs_info.txt",
         context={"request": request, "message": message},
     )
 
 
 def sla_overdue(*, request: RemovalRequest, recipients: list[str]) -> None:
-    """To the assignee, or every moderator when nobody has claimed the request."""
+    """To the assignee, or every moderator when nobody has claimed the request (in English, like the desk)."""
     if not recipients:
         return
-    body = render_to_string("emails/sla_overdue.txt", {"request": request, "site_url": settings.SITE_URL})
-    subject = f"[{request.reference}] Overdue: {request.get_status_display().lower()}"
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string("emails/sla_overdue.txt", {"request": request, "site_url": settings.SITE_URL})
+        subject = f"[{request.reference}] Overdue: {str(request.get_status_display()).lower()}"
     transaction.on_commit(lambda: send_mail(subject, body, None, recipients, fail_silently=False))
 
 
-def proof_lapsed(*, proof: IdentityProof, reason: str) -> None:
+def proof_lapsed(*, proof: IdentityProof, reason: Text) -> None:
     _send(
-        to=proof.artist.user.email,
-        subject="One of your identity proofs no longer holds",
+        profile=proof.artist,
+        subject=lambda: _("One of your identity proofs no longer holds"),
         template="emails/proof_lapsed.txt",
         context={"proof": proof, "reason": reason, "name": proof.artist.display_name},
     )
@@ -62,8 +102,8 @@ def proof_lapsed(*, proof: IdentityProof, reason: str) -> None:
 
 def proof_reviewed(*, proof: IdentityProof, accepted: bool, note: str) -> None:
     _send(
-        to=proof.artist.user.email,
-        subject="Your document was reviewed" if accepted else "Your document was not accepted",
+        profile=proof.artist,
+        subject=lambda: _("Your document was reviewed") if accepted else _("Your document was not accepted"),
         template="emails/proof_reviewed.txt",
         context={"proof": proof, "accepted": accepted, "note": note, "name": proof.artist.display_name},
     )

@@ -21,6 +21,7 @@ import dns.exception
 import dns.resolver
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from registry import outbound
 
@@ -56,27 +57,31 @@ def normalize_domain(text: str) -> str:
     """
     raw = text.strip().lower()
     if not raw:
-        raise ValueError("Enter a domain name, such as example.com.")
+        raise ValueError(_("Enter a domain name, such as example.com."))
     parts = urlsplit(raw if "//" in raw else "//" + raw)
     host = (parts.hostname or "").rstrip(".")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError("The port in this address is not valid.") from None
+        raise ValueError(_("The port in this address is not valid.")) from None
     try:
         ipaddress.ip_address(host)
     except ValueError:
         pass
     else:
-        raise ValueError("Enter a domain name, not an IP address.")
+        raise ValueError(_("Enter a domain name, not an IP address."))
     try:
         host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        raise ValueError(f"{text.strip()!r} is not a valid domain name.") from None
+        raise ValueError(_not_a_domain(text)) from None
     labels = host.split(".")
     if not host or len(host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise ValueError(f"{text.strip()!r} is not a valid domain name.")
+        raise ValueError(_not_a_domain(text))
     return f"{host}:{port}" if port else host
+
+
+def _not_a_domain(text: str) -> str:
+    return _("%(text)s is not a valid domain name.") % {"text": repr(text.strip())}
 
 
 def normalize_profile_url(text: str) -> str:
@@ -84,9 +89,9 @@ def normalize_profile_url(text: str) -> str:
     parts = urlsplit(url)
     allowed = ("https",) if settings.PROOF_FETCH_SCHEME == "https" else ("https", "http")
     if parts.scheme not in allowed or not parts.hostname:
-        raise ValueError("Enter the full address of your profile page, starting with https://.")
+        raise ValueError(_("Enter the full address of your profile page, starting with https://."))
     if len(url) > 500:
-        raise ValueError("This address is too long.")
+        raise ValueError(_("This address is too long."))
     return url
 
 
@@ -123,7 +128,7 @@ def check(proof: IdentityProof) -> CheckResult:
     }
     checker = checkers.get(proof.method)  # type: ignore[call-overload]
     if checker is None:
-        return CheckResult(False, "This kind of proof is not checked automatically.")
+        return CheckResult(False, _("This kind of proof is not checked automatically."))
     return checker(proof)  # type: ignore[no-any-return]
 
 
@@ -131,7 +136,7 @@ def _resolver() -> dns.resolver.Resolver:
     nameserver = settings.PROOF_DNS_NAMESERVER
     resolver = dns.resolver.Resolver(configure=not nameserver)
     if nameserver:
-        host, _, port = nameserver.rpartition(":") if nameserver.count(":") == 1 else (nameserver, "", "")
+        host, _sep, port = nameserver.rpartition(":") if nameserver.count(":") == 1 else (nameserver, "", "")
         resolver.nameservers = [host or nameserver]
         resolver.port = int(port) if port else 53
     resolver.timeout = resolver.lifetime = float(settings.PROOF_CHECK_TIMEOUT_SECONDS)
@@ -144,21 +149,36 @@ def check_dns_txt(proof: IdentityProof) -> CheckResult:
     try:
         answer = _resolver().resolve(name, "TXT", raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN:
-        return CheckResult(False, f"The domain {name} does not exist in DNS.", {"name": name})
+        return CheckResult(
+            False, _("The domain %(name)s does not exist in DNS.") % {"name": name}, {"name": name}
+        )
     except dns.exception.Timeout:
-        return CheckResult(False, f"No DNS server answered for {name} in time; try again later.")
+        return CheckResult(
+            False, _("No DNS server answered for %(name)s in time; try again later.") % {"name": name}
+        )
     except (dns.resolver.NoNameservers, dns.exception.DNSException) as exc:
-        return CheckResult(False, f"DNS lookup of {name} failed ({exc.__class__.__name__}); try again later.")
+        return CheckResult(
+            False,
+            _("DNS lookup of %(name)s failed (%(error)s); try again later.")
+            % {"name": name, "error": exc.__class__.__name__},
+        )
     records = []
     for rdata in answer.rrset or []:
         records.append(b"".join(rdata.strings).decode("utf-8", "replace"))
     evidence = {"name": name, "records": records[:20]}
     if expected in records:
-        return CheckResult(True, f"Found the TXT record on {name}.", evidence)
+        return CheckResult(True, _("Found the TXT record on %(name)s.") % {"name": name}, evidence)
     if not records:
-        return CheckResult(False, f"{name} has no TXT records yet. DNS changes can take an hour.", evidence)
+        return CheckResult(
+            False,
+            _("%(name)s has no TXT records yet. DNS changes can take an hour.") % {"name": name},
+            evidence,
+        )
     return CheckResult(
-        False, f"{name} has TXT records, but none is {expected}. Check for a typo or old token.", evidence
+        False,
+        _("%(name)s has TXT records, but none is %(expected)s. Check for a typo or old token.")
+        % {"name": name, "expected": expected},
+        evidence,
     )
 
 
@@ -168,16 +188,30 @@ def _fetch(url: str) -> tuple[outbound.OutboundResponse | None, str]:
             url, timeout=settings.PROOF_CHECK_TIMEOUT_SECONDS, max_bytes=settings.PROOF_FETCH_MAX_BYTES
         )
     except outbound.OutboundRefused as exc:
-        return None, f"We cannot fetch {url}: {exc}"
+        return None, _("We cannot fetch %(url)s: %(error)s") % {"url": url, "error": exc}
     except (urllib3.exceptions.TimeoutError, TimeoutError):
-        return None, f"{url} did not answer within {settings.PROOF_CHECK_TIMEOUT_SECONDS} seconds."
+        return None, _("%(url)s did not answer within %(seconds)s seconds.") % {
+            "url": url,
+            "seconds": settings.PROOF_CHECK_TIMEOUT_SECONDS,
+        }
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        return None, f"We could not connect to {url} ({exc.__class__.__name__})."
+        return None, _("We could not connect to %(url)s (%(error)s).") % {
+            "url": url,
+            "error": exc.__class__.__name__,
+        }
     if 300 <= response.status < 400:
-        where = response.headers.get("location", "another address")
-        return None, f"{url} redirects to {where}; we do not follow redirects. Put it at {url} itself."
+        where = response.headers.get("location") or _("another address")
+        return None, _(
+            "%(url)s redirects to %(where)s; we do not follow redirects. Put it at %(url)s itself."
+        ) % {
+            "url": url,
+            "where": where,
+        }
     if response.status != 200:
-        return None, f"{url} answered with HTTP {response.status}, not 200."
+        return None, _("%(url)s answered with HTTP %(status)s, not 200.") % {
+            "url": url,
+            "status": response.status,
+        }
     return response, ""
 
 
@@ -201,8 +235,10 @@ def check_well_known(proof: IdentityProof) -> CheckResult:
     lines = [line.strip() for line in _text(response).splitlines()]
     evidence = {"url": url, "status": response.status, "bytes": len(response.body)}
     if proof.token in lines:
-        return CheckResult(True, f"Found the token in {url}.", evidence)
-    return CheckResult(False, f"{url} does not contain the token on a line of its own.", evidence)
+        return CheckResult(True, _("Found the token in %(url)s.") % {"url": url}, evidence)
+    return CheckResult(
+        False, _("%(url)s does not contain the token on a line of its own.") % {"url": url}, evidence
+    )
 
 
 class _PageReader(HTMLParser):
@@ -247,10 +283,18 @@ def check_meta_tag(proof: IdentityProof) -> CheckResult:
     contents = [content.strip() for name, content in page.meta if name == META_NAME]
     evidence = {"url": url, "status": response.status, "meta_found": len(contents)}
     if proof.token in contents:
-        return CheckResult(True, f"Found the meta tag on {url}.", evidence)
+        return CheckResult(True, _("Found the meta tag on %(url)s.") % {"url": url}, evidence)
     if contents:
-        return CheckResult(False, f"{url} has a {META_NAME} meta tag, but with another token.", evidence)
-    return CheckResult(False, f"{url} has no {META_NAME} meta tag in the page we received.", evidence)
+        return CheckResult(
+            False,
+            _("%(url)s has a %(meta)s meta tag, but with another token.") % {"url": url, "meta": META_NAME},
+            evidence,
+        )
+    return CheckResult(
+        False,
+        _("%(url)s has no %(meta)s meta tag in the page we received.") % {"url": url, "meta": META_NAME},
+        evidence,
+    )
 
 
 def check_profile_link(proof: IdentityProof) -> CheckResult:
@@ -266,9 +310,10 @@ def check_profile_link(proof: IdentityProof) -> CheckResult:
     in_meta = any(proof.token in content for name, content in page.meta if "description" in name)
     evidence = {"url": url, "status": response.status, "where": "text" if in_text else "meta description"}
     if in_text or in_meta:
-        return CheckResult(True, f"Found the token on {url}.", evidence)
+        return CheckResult(True, _("Found the token on %(url)s.") % {"url": url}, evidence)
     return CheckResult(
         False,
-        f"The token is not in the text of {url}. Save your bio, and check that the page is public.",
+        _("The token is not in the text of %(url)s. Save your bio, and check that the page is public.")
+        % {"url": url},
         {"url": url, "status": response.status},
     )

@@ -24,8 +24,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from registry import matching
 from registry import services as registry_services
@@ -62,6 +63,8 @@ STATEMENT_TEXT = (
     "holder of the rights in them, or authorised to act for that person; that the data set copies "
     "I confirmed are copies of those works; and that the information I have given is accurate."
 )
+# The one fixed message an artist sees on their timeline; stored in English, translated when shown.
+REMOVAL_CONFIRMED_MESSAGE = gettext_noop("Every data set maintainer confirmed the removal.")
 EMAIL_TOKEN_SALT = "removal-desk.email-verification"  # noqa: S105  (a salt, not a secret)
 EMAIL_TOKEN_MAX_AGE = 3 * 24 * 3600
 
@@ -74,13 +77,16 @@ class ActionRefused(Exception):
 
 
 @transaction.atomic
-def artist_signup(*, email: str, password: str, display_name: str) -> ArtistProfile:
+def artist_signup(
+    *, email: str, password: str, display_name: str, language: str = settings.LANGUAGE_CODE
+) -> ArtistProfile:
+    """Create the account; `language` (the page's, at sign-up) is the one its emails are written in."""
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email).lower()
     if user_model.objects.filter(username=email).exists():
-        raise ActionRefused("An account with this email address exists already; log in instead.")
+        raise ActionRefused(_("An account with this email address exists already; log in instead."))
     user = user_model.objects.create_user(username=email, email=email, password=password)
-    profile = ArtistProfile.objects.create(user=user, display_name=display_name)
+    profile = ArtistProfile.objects.create(user=user, display_name=display_name, language=language)
     email_verification_send(profile=profile)
     return profile
 
@@ -91,9 +97,7 @@ def email_verification_link(profile: ArtistProfile) -> str:
 
 
 def email_verification_send(*, profile: ArtistProfile) -> None:
-    notify.email_verification(
-        to=profile.user.email, name=profile.display_name, link=email_verification_link(profile)
-    )
+    notify.email_verification(profile=profile, link=email_verification_link(profile))
 
 
 @transaction.atomic
@@ -101,12 +105,12 @@ def email_verify(*, token: str) -> ArtistProfile:
     try:
         data = signing.loads(token, salt=EMAIL_TOKEN_SALT, max_age=EMAIL_TOKEN_MAX_AGE)
     except signing.SignatureExpired:
-        raise ActionRefused("This link has expired; log in and ask for a new one.") from None
+        raise ActionRefused(_("This link has expired; log in and ask for a new one.")) from None
     except signing.BadSignature:
-        raise ActionRefused("This link is not valid; check that you copied all of it.") from None
+        raise ActionRefused(_("This link is not valid; check that you copied all of it.")) from None
     profile = ArtistProfile.objects.select_related("user").filter(user_id=data.get("u")).first()
     if profile is None or profile.user.email != data.get("e"):
-        raise ActionRefused("This link is for an account or address that no longer exists.")
+        raise ActionRefused(_("This link is for an account or address that no longer exists."))
     now = timezone.now()
     IdentityProof.objects.update_or_create(
         artist=profile,
@@ -142,6 +146,16 @@ def email_is_verified(profile: ArtistProfile) -> bool:
 
 
 # --- the ticket -------------------------------------------------------------
+
+
+def _en(value: object) -> str:
+    """In English whatever the active language: for what is stored on the timeline.
+
+    `value` is a lazy string, an object whose str() uses choice labels, or a getter such as
+    `proof.get_method_display` (which translates when called, so it is called in here).
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(value() if callable(value) else value)
 
 
 def _event(
@@ -189,9 +203,16 @@ def _transition(request: RemovalRequest, new: str, *, actor: User | None, messag
     _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message)
 
 
+def _not_decidable(request: RemovalRequest) -> str:
+    return _("%(reference)s is %(status)s; only submitted or in-review requests can be decided.") % {
+        "reference": request.reference,
+        "status": str(request.get_status_display()).lower(),
+    }
+
+
 def _owned(request: RemovalRequest, actor: User) -> None:
     if request.artist.user_id != actor.pk:
-        raise ActionRefused("This request belongs to another account.")
+        raise ActionRefused(_("This request belongs to another account."))
 
 
 @transaction.atomic
@@ -223,12 +244,15 @@ def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedF
     """
     _owned(request, actor)
     if request.status not in EDITABLE:
-        raise ActionRefused("Works can be added only while the request is a draft or needs information.")
+        raise ActionRefused(_("Works can be added only while the request is a draft or needs information."))
     existing = request.works.count()
     if existing + len(files) > settings.UPLOAD_MAX_FILES:
         raise ActionRefused(
-            f"A request holds at most {settings.UPLOAD_MAX_FILES} works; it has {existing}. "
-            "Split the rest into another request."
+            _(
+                "A request holds at most %(limit)d works; it has %(count)d. "
+                "Split the rest into another request."
+            )
+            % {"limit": settings.UPLOAD_MAX_FILES, "count": existing}
         )
     result = WorksAdded(works=[], errors=[])
     for upload in files:
@@ -241,7 +265,7 @@ def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedF
             result.errors.append(FileError(name, _too_large_message(len(data))))
             continue
         if not data:
-            result.errors.append(FileError(name, "The file is empty."))
+            result.errors.append(FileError(name, _("The file is empty.")))
             continue
         try:
             clean = sanitize(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
@@ -263,10 +287,10 @@ def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedF
 
 
 def _too_large_message(size: int) -> str:
-    return (
-        f"The file is {size / 1024 / 1024:.1f} MB, more than the "
-        f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:.0f} MB allowed; upload a smaller version."
-    )
+    return _("The file is %(size)s MB, more than the %(limit)s MB allowed; upload a smaller version.") % {
+        "size": formats.number_format(size / 1024 / 1024, 1),
+        "limit": formats.number_format(settings.UPLOAD_MAX_BYTES / 1024 / 1024, 0),
+    }
 
 
 def _work_store(*, request: RemovalRequest, name: str, clean_content: SanitizedImage) -> Work:
@@ -379,10 +403,12 @@ def matches_decide(
     request = _locked(request)
     _owned(request, actor)
     if request.status not in EDITABLE:
-        raise ActionRefused("Matches can be changed only while the request is a draft or needs information.")
+        raise ActionRefused(
+            _("Matches can be changed only while the request is a draft or needs information.")
+        )
     confirm, exclude = set(confirm), set(exclude)
     if confirm & exclude:
-        raise ActionRefused("A match cannot be both confirmed and excluded.")
+        raise ActionRefused(_("A match cannot be both confirmed and excluded."))
     mine = Match.objects.filter(work__request=request)
     changed = (
         mine.filter(pk__in=confirm).exclude(state=MatchState.CONFIRMED).update(state=MatchState.CONFIRMED)
@@ -405,17 +431,17 @@ def request_submit(*, request: RemovalRequest, actor: User, signed_name: str) ->
     request = _locked(request)
     _owned(request, actor)
     if not email_is_verified(request.artist):
-        raise ActionRefused("Confirm your email address first: follow the link we sent you.")
+        raise ActionRefused(_("Confirm your email address first: follow the link we sent you."))
     if not signed_name.strip():
-        raise ActionRefused("Type your full name to sign the statement.")
+        raise ActionRefused(_("Type your full name to sign the statement."))
     works = request.works.all()
     if not works.exists():
-        raise ActionRefused("Add at least one work before submitting.")
+        raise ActionRefused(_("Add at least one work before submitting."))
     if works.filter(hash_state=HashState.PENDING).exists():
-        raise ActionRefused("Some works are still being checked; wait a moment and submit again.")
+        raise ActionRefused(_("Some works are still being checked; wait a moment and submit again."))
     if not Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).exists():
         raise ActionRefused(
-            "Confirm at least one data set copy of your works; without one there is nothing to remove."
+            _("Confirm at least one data set copy of your works; without one there is nothing to remove.")
         )
     request.statement = STATEMENT_TEXT
     request.signed_name = signed_name.strip()[:150]
@@ -442,7 +468,9 @@ def request_start_review(*, request: RemovalRequest, moderator: User) -> Removal
         request.assignee = moderator
         request.save(update_fields=["assignee"])
         _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
-    notify.request_changed(request=request, headline="A moderator is reviewing your removal request")
+    notify.request_changed(
+        request=request, headline=gettext_lazy("A moderator is reviewing your removal request")
+    )
     return request
 
 
@@ -451,17 +479,16 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
     """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
     request = _locked(request)
     if request.status not in DECIDABLE:
-        raise ActionRefused(
-            f"{request.reference} is {request.get_status_display().lower()}; only submitted or "
-            "in-review requests can be decided."
-        )
+        raise ActionRefused(_not_decidable(request))
     matches = list(
         Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).select_related(
             "item__dataset"
         )
     )
     if not matches:
-        raise ActionRefused(f"{request.reference} has no confirmed matches to remove.")
+        raise ActionRefused(
+            _("%(reference)s has no confirmed matches to remove.") % {"reference": request.reference}
+        )
     _approval_hold(request)
     _transition(request, Status.APPROVED, actor=moderator, message=reason)
     request.decision_reason = reason
@@ -484,8 +511,8 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
     )
     notify.request_changed(
         request=request,
-        headline="Your removal request was approved",
-        message=reason or "We have sent the removals to the data set maintainers.",
+        headline=gettext_lazy("Your removal request was approved"),
+        message=reason or gettext_lazy("We have sent the removals to the data set maintainers."),
     )
     return request
 
@@ -493,17 +520,16 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
 @transaction.atomic
 def request_reject(*, request: RemovalRequest, moderator: User, reason: str) -> RemovalRequest:
     if not reason.strip():
-        raise ActionRefused("Give the artist a reason for the rejection.")
+        raise ActionRefused(_("Give the artist a reason for the rejection."))
     request = _locked(request)
     if request.status not in DECIDABLE:
-        raise ActionRefused(
-            f"{request.reference} is {request.get_status_display().lower()}; only submitted or "
-            "in-review requests can be decided."
-        )
+        raise ActionRefused(_not_decidable(request))
     _transition(request, Status.REJECTED, actor=moderator, message=reason)
     request.decision_reason = reason
     request.save(update_fields=["decision_reason"])
-    notify.request_changed(request=request, headline="Your removal request was rejected", message=reason)
+    notify.request_changed(
+        request=request, headline=gettext_lazy("Your removal request was rejected"), message=reason
+    )
     return request
 
 
@@ -520,13 +546,14 @@ def request_complete_if_acknowledged(*, reference: str) -> bool:
         request,
         kind=EventKind.REMOVALS,
         actor=None,
-        message="Every data set maintainer confirmed the removal.",
+        # Stored in English like every timeline message; the artist's page translates this fixed one.
+        message=REMOVAL_CONFIRMED_MESSAGE,
     )
     _transition(request, Status.COMPLETED, actor=None)
     notify.request_changed(
         request=request,
-        headline="Your works were removed",
-        message="Every data set maintainer has confirmed the removal.",
+        headline=gettext_lazy("Your works were removed"),
+        message=gettext_lazy("Every data set maintainer has confirmed the removal."),
     )
     return True
 
@@ -560,8 +587,22 @@ def request_copies_found(*, reference: str) -> int:
             "and sent to the maintainers."
         )
         _event(request, kind=EventKind.REMOVALS, actor=None, message=message)
+        names = ", ".join(datasets)
         notify.request_changed(
-            request=request, headline="More copies of your works were found", message=message
+            request=request,
+            headline=gettext_lazy("More copies of your works were found"),
+            message=notify.later(
+                lambda: (
+                    ngettext(
+                        "%(count)d more copy of your works found in %(datasets)s "
+                        "and sent to the maintainers.",
+                        "%(count)d more copies of your works found in %(datasets)s "
+                        "and sent to the maintainers.",
+                        count,
+                    )
+                    % {"count": count, "datasets": names}
+                )
+            ),
         )
     return count
 
@@ -597,9 +638,9 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
     """
     message = message.strip()
     if not message:
-        raise ActionRefused("Write something first: the note is empty.")
+        raise ActionRefused(_("Write something first: the note is empty."))
     if len(message) > 10_000:
-        raise ActionRefused("Keep a note or reply under 10,000 characters.")
+        raise ActionRefused(_("Keep a note or reply under 10,000 characters."))
     request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
     event = _event(
         request,
@@ -609,7 +650,9 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
     )
     if public:
         notify.request_changed(
-            request=request, headline="A moderator replied to your removal request", message=message
+            request=request,
+            headline=gettext_lazy("A moderator replied to your removal request"),
+            message=message,
         )
     return event
 
@@ -630,7 +673,7 @@ def proof_start(*, artist: ArtistProfile, method: str, target: str) -> IdentityP
     from . import proofs
 
     if method not in AUTOMATIC_METHODS:
-        raise ActionRefused("Choose a DNS record, a file, a meta tag or a profile link.")
+        raise ActionRefused(_("Choose a DNS record, a file, a meta tag or a profile link."))
     try:
         target = proofs.normalize_target(method, target)
     except ValueError as exc:
@@ -640,7 +683,7 @@ def proof_start(*, artist: ArtistProfile, method: str, target: str) -> IdentityP
         ArtistProfile.objects.select_for_update().get(pk=artist.pk)  # one start at a time per artist
         same = IdentityProof.objects.filter(artist=artist, method=method, target=target)
         if same.filter(status=ProofStatus.VERIFIED).exists():
-            raise ActionRefused("This is proven already.")
+            raise ActionRefused(_("This is proven already."))
         open_proof = same.filter(
             status__in=[ProofStatus.PENDING, ProofStatus.FAILED], expires_at__gt=now
         ).first()
@@ -669,15 +712,15 @@ def proof_document_upload(*, artist: ArtistProfile, upload: UploadedFile, descri
 
     if upload.size is not None and upload.size > settings.PROOF_DOCUMENT_MAX_BYTES:
         raise ActionRefused(
-            f"The document is larger than {settings.PROOF_DOCUMENT_MAX_BYTES // 1024 // 1024} MB; "
-            "scan it at a lower resolution."
+            _("The document is larger than %(limit)d MB; scan it at a lower resolution.")
+            % {"limit": settings.PROOF_DOCUMENT_MAX_BYTES // 1024 // 1024}
         )
     data = upload.read(settings.PROOF_DOCUMENT_MAX_BYTES + 1)
     if len(data) > settings.PROOF_DOCUMENT_MAX_BYTES:
-        raise ActionRefused("The document is too large; scan it at a lower resolution.")
+        raise ActionRefused(_("The document is too large; scan it at a lower resolution."))
     content_type = next((kind for magic, kind in DOCUMENT_SIGNATURES if data.startswith(magic)), None)
     if content_type is None:
-        raise ActionRefused("Upload a PDF, PNG or JPEG file.")
+        raise ActionRefused(_("Upload a PDF, PNG or JPEG file."))
     description = description.strip()[:400] or (upload.name or "document")[:255]
     with transaction.atomic():
         proof = IdentityProof(
@@ -704,7 +747,7 @@ def proof_document_read(*, proof: IdentityProof) -> bytes:
     from registry import crypto
 
     if proof.method != ProofMethod.DOCUMENT or not proof.document:
-        raise ActionRefused("This proof has no document (it was deleted after the retention period).")
+        raise ActionRefused(_("This proof has no document (it was deleted after the retention period)."))
     with proof.document.open("rb") as handle:
         return crypto.decrypt_bytes(handle.read())
 
@@ -714,18 +757,18 @@ def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityP
     from . import proofs
 
     if not proof.is_automatic:
-        raise ActionRefused("Only DNS, file, meta tag and profile proofs are checked automatically.")
+        raise ActionRefused(_("Only DNS, file, meta tag and profile proofs are checked automatically."))
     now = timezone.now()
     if proof.status == ProofStatus.EXPIRED or (
         proof.status != ProofStatus.VERIFIED and proof.expires_at and proof.expires_at <= now
     ):
-        raise ActionRefused("This proof has expired; start a new one to get a new token.")
+        raise ActionRefused(_("This proof has expired; start a new one to get a new token."))
     if (
         actor is not None
         and proof.checked_at
         and (now - proof.checked_at).total_seconds() < settings.PROOF_CHECK_MIN_SECONDS
     ):
-        raise ActionRefused("Checked a moment ago; wait a few seconds and check again.")
+        raise ActionRefused(_("Checked a moment ago; wait a few seconds and check again."))
     result = proofs.check(proof)
     with transaction.atomic():
         proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof.pk)
@@ -747,7 +790,7 @@ def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityP
         proof.save()
         profile_recompute_level(profile=proof.artist)
         if result.ok and not was_verified:
-            _proof_note_on_open_requests(proof, actor=actor, message=f"Proof verified: {proof}")
+            _proof_note_on_open_requests(proof, actor=actor, message=f"Proof verified: {_en(proof)}")
         elif was_verified and proof.status == ProofStatus.EXPIRED:
             _proof_lapsed(proof, reason=result.detail)
     return proof
@@ -768,12 +811,12 @@ def _proof_note_on_open_requests(proof: IdentityProof, *, actor: User | None, me
     return count
 
 
-def _proof_lapsed(proof: IdentityProof, *, reason: str) -> None:
+def _proof_lapsed(proof: IdentityProof, *, reason: notify.Text) -> None:
     """A verified proof no longer holds: flag it on every open request, and tell the artist."""
     _proof_note_on_open_requests(
         proof,
         actor=None,
-        message=f"Proof lapsed: {proof.get_method_display()} for {proof.target}. {reason}".strip(),
+        message=f"Proof lapsed: {_en(proof.get_method_display)} for {proof.target}. {_en(reason)}".strip(),
     )
     notify.proof_lapsed(proof=proof, reason=reason)
 
@@ -795,7 +838,7 @@ def proofs_expire(*, now: datetime | None = None) -> int:
             proof.save(update_fields=["status"])
             profile_recompute_level(profile=proof.artist)
             if was_verified:
-                _proof_lapsed(proof, reason="It was not renewed before its expiry date.")
+                _proof_lapsed(proof, reason=gettext_lazy("It was not renewed before its expiry date."))
             count += 1
     return count
 
@@ -820,15 +863,18 @@ def proof_document_review(
     """A moderator's verdict on a document; the file is deleted PROOF_DOCUMENT_RETENTION_DAYS later."""
     proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof.pk)
     if proof.method != ProofMethod.DOCUMENT:
-        raise ActionRefused("Only documents are reviewed by a moderator.")
+        raise ActionRefused(_("Only documents are reviewed by a moderator."))
     if proof.decided_at is not None:
         raise ActionRefused(
-            f"This document was reviewed already ({proof.get_status_display().lower()}) by "
-            f"{proof.decided_by or 'a moderator'}."
+            _("This document was reviewed already (%(status)s) by %(moderator)s.")
+            % {
+                "status": str(proof.get_status_display()).lower(),
+                "moderator": proof.decided_by or _("a moderator"),
+            }
         )
     note = note.strip()
     if not accept and not note:
-        raise ActionRefused("Say why the document is not accepted; the artist sees it.")
+        raise ActionRefused(_("Say why the document is not accepted; the artist sees it."))
     now = timezone.now()
     proof.decided_at, proof.decided_by, proof.decision_note = now, moderator, note
     proof.checked_at = now
@@ -990,10 +1036,10 @@ def conflict_resolve(
 ) -> RequestConflict:
     """A moderator decides who owns the shared images; both requests' timelines record it."""
     if resolution not in (ConflictResolution.FIRST, ConflictResolution.SECOND, ConflictResolution.BOTH):
-        raise ActionRefused("Choose who owns the works, or that it is not a conflict.")
+        raise ActionRefused(_("Choose who owns the works, or that it is not a conflict."))
     note = note.strip()
     if not note:
-        raise ActionRefused("Write down why: the next moderator will read it.")
+        raise ActionRefused(_("Write down why: the next moderator will read it."))
     with transaction.atomic():
         # Both requests, in id order, so two moderators resolving from either side cannot deadlock.
         locked = list(
@@ -1005,8 +1051,11 @@ def conflict_resolve(
         conflict = RequestConflict.objects.select_for_update().get(pk=conflict.pk)
         if not conflict.is_open:
             raise ActionRefused(
-                f"This conflict was resolved already by {conflict.resolved_by or 'a moderator'}: "
-                f"{conflict.get_resolution_display().lower()}."
+                _("This conflict was resolved already by %(moderator)s: %(resolution)s.")
+                % {
+                    "moderator": conflict.resolved_by or _("a moderator"),
+                    "resolution": str(conflict.get_resolution_display()).lower(),
+                }
             )
         conflict.resolution, conflict.note = resolution, note
         conflict.resolved_by, conflict.resolved_at = moderator, timezone.now()
@@ -1037,14 +1086,24 @@ def _approval_hold(request: RemovalRequest) -> None:
         other = conflict.other(request)
         if conflict.is_open:
             raise ActionRefused(
-                f"{request.reference} is held: {other.reference} ({other.artist.display_name}) claims "
-                "the same image(s). Resolve the conflict first."
+                _(
+                    "%(reference)s is held: %(other)s (%(artist)s) claims the same image(s). "
+                    "Resolve the conflict first."
+                )
+                % {
+                    "reference": request.reference,
+                    "other": other.reference,
+                    "artist": other.artist.display_name,
+                }
             )
         owner = conflict.owner_request_id()
         if owner is not None and owner != request.pk:
             raise ActionRefused(
-                f"{request.reference}: the conflict with {other.reference} was resolved in favour of "
-                "the other artist; reject this request instead."
+                _(
+                    "%(reference)s: the conflict with %(other)s was resolved in favour of the other artist; "
+                    "reject this request instead."
+                )
+                % {"reference": request.reference, "other": other.reference}
             )
 
 
@@ -1057,10 +1116,11 @@ def request_assign(*, request: RemovalRequest, moderator: User, assignee: User |
     request = _locked(request)
     if request.status in (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED):
         raise ActionRefused(
-            f"{request.reference} is {request.get_status_display().lower()}; nothing to work on."
+            _("%(reference)s is %(status)s; nothing to work on.")
+            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
         )
     if assignee is not None and not selectors.is_moderator(assignee):
-        raise ActionRefused(f"{assignee.get_username()} is not a moderator.")
+        raise ActionRefused(_("%(user)s is not a moderator.") % {"user": assignee.get_username()})
     if request.assignee_id == (assignee.pk if assignee else None):
         return request
     old = request.assignee.get_username() if request.assignee else ""
@@ -1081,9 +1141,9 @@ def request_ask_info(*, request: RemovalRequest, moderator: User, message: str) 
     """Send the request back to the artist with a question; their resubmission puts it back in the queue."""
     message = message.strip()
     if not message:
-        raise ActionRefused("Write what you need from the artist.")
+        raise ActionRefused(_("Write what you need from the artist."))
     if len(message) > 10_000:
-        raise ActionRefused("Keep the question under 10,000 characters.")
+        raise ActionRefused(_("Keep the question under 10,000 characters."))
     request = _locked(request)
     if request.status == Status.SUBMITTED:
         # Asking is reviewing: the request passes through in_review, so the table holds.
@@ -1148,7 +1208,7 @@ def sla_escalate(*, now: datetime | None = None) -> int:
                 new=str(Priority.HIGH),
                 message=(
                     f"Overdue by {int(late.total_seconds() // 3600)} h in "
-                    f"{request.get_status_display().lower()}; priority raised to high."
+                    f"{_en(request.get_status_display).lower()}; priority raised to high."
                 ),
             )
             notify.sla_overdue(request=request, recipients=_escalation_recipients(request))

@@ -26,6 +26,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -58,6 +59,7 @@ from .models import (
     Match,
     MatchState,
     RemovalRequest,
+    TicketEvent,
     Work,
 )
 from .services import ActionRefused
@@ -85,9 +87,24 @@ def artist_required(view: View) -> View:
             request.artist = request.user.artist  # type: ignore[attr-defined,union-attr]
         except ObjectDoesNotExist:
             return render(request, "requests_app/not_an_artist.html", status=403)
+        _remember_language(request.artist, request)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _remember_language(profile: ArtistProfile, request: HttpRequest) -> None:
+    """Emails follow the language the artist last used on their pages.
+
+    Checked here, on every artist page, rather than in the set_language view: it costs a
+    comparison (one UPDATE when it changed), covers every way the language is chosen (the
+    switcher's cookie, the browser's Accept-Language), and set_language returns the artist
+    to the page they were on, which passes through here.
+    """
+    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language()
+    if language and language != profile.language:
+        ArtistProfile.objects.filter(pk=profile.pk).update(language=language)
+        profile.language = language
 
 
 def _artist(request: HttpRequest) -> ArtistProfile:
@@ -119,6 +136,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
+                language=translation.get_language(),
             )
         except ActionRefused as exc:
             form.add_error("email", str(exc))
@@ -380,6 +398,10 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     for work in works:
         for match in work.matches.all():
             match.href = _safe_href(match.item.url)  # type: ignore[attr-defined]
+        if work.hash_state == HashState.FAILED and work.hash_error:
+            # Stored in English by the hashing worker; the fixed messages (no file-specific
+            # detail in them) are in the catalogue and shown in the page's language. Never saved.
+            work.hash_error = _(work.hash_error)
     any_pending = any(w.hash_state == HashState.PENDING for w in works)
     match_count = sum(len(w.matches.all()) for w in works)
     confirmed = sum(1 for w in works for m in w.matches.all() if m.state == MatchState.CONFIRMED)
@@ -427,6 +449,15 @@ def _status_label(value: str) -> str:
     return str(Status(value).label) if value in Status.values else value
 
 
+def _timeline_message(event: TicketEvent) -> str:
+    """Timeline messages are stored in English (moderators read the same rows); the fixed ones
+    Removal Desk writes itself are shown in the page's language. What a person wrote, and the
+    messages with names or numbers in them, are shown as stored."""
+    if event.actor_id is None and event.message == services.REMOVAL_CONFIRMED_MESSAGE:
+        return _(services.REMOVAL_CONFIRMED_MESSAGE)
+    return event.message
+
+
 def _timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
     """The public part of the request's history; internal notes and assignments never leave the admin."""
     titles: dict[str, str] = {
@@ -450,7 +481,7 @@ def _timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
             TimelineEntry(
                 at=event.created_at,
                 title=title,
-                message=event.message,
+                message=_timeline_message(event),
                 by_artist=event.actor_id is not None and event.actor_id == removal_request.artist.user_id,
             )
         )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    IN_REVIEW = "in_review", "In review"
-    NEEDS_INFO = "needs_info", "Needs information"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    COMPLETED = "completed", "Completed"
+    # With a context: "Submitted" is also the request page's date label ("Envoyée le").
+    DRAFT = "draft", pgettext_lazy("request status", "Draft")
+    SUBMITTED = "submitted", pgettext_lazy("request status", "Submitted")
+    IN_REVIEW = "in_review", pgettext_lazy("request status", "In review")
+    NEEDS_INFO = "needs_info", pgettext_lazy("request status", "Needs information")
+    APPROVED = "approved", pgettext_lazy("request status", "Approved")
+    REJECTED = "rejected", pgettext_lazy("request status", "Rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("request status", "Withdrawn")
+    COMPLETED = "completed", pgettext_lazy("request status", "Completed")
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -37,7 +40,8 @@ class TransitionNotAllowed(Exception):
     def __init__(self, old: str, new: str) -> None:
         self.old, self.new = old, new
         super().__init__(
-            f"A request that is {Status(old).label.lower()} cannot become {Status(new).label.lower()}."
+            _("A request that is %(old)s cannot become %(new)s.")
+            % {"old": str(Status(old).label).lower(), "new": str(Status(new).label).lower()}
         )
 
 
