@@ -263,10 +263,20 @@ def _record_outcome(
 
 
 def _mark_delivered(delivery: WebhookDelivery, now: datetime) -> None:
-    removals = Removal.objects.filter(webhook_events=delivery.event_id, state=RemovalState.PENDING)
-    refs = set(removals.values_list("source_ref", flat=True))
-    removals.update(state=RemovalState.DELIVERED, delivered_at=now)
-    if refs:
+    rows = list(
+        Removal.objects.filter(webhook_events=delivery.event_id, state=RemovalState.PENDING).values_list(
+            "pk", "source_ref"
+        )
+    )
+    # The ids as literals and the state on the row itself: if the maintainer's
+    # acknowledgement commits while this waits for the row lock, PostgreSQL
+    # re-checks `state = pending` on the new version and leaves it acknowledged.
+    # (Through the join, the re-check would keep the stale match and overwrite it.)
+    changed = Removal.objects.filter(pk__in=[pk for pk, _ in rows], state=RemovalState.PENDING).update(
+        state=RemovalState.DELIVERED, delivered_at=now
+    )
+    refs = {ref for _, ref in rows}
+    if changed and refs:
         transaction.on_commit(lambda: signals.removals_delivered.send(sender=Removal, source_refs=refs))
 
 

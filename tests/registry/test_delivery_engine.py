@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -259,3 +260,37 @@ def test_a_success_resets_the_failure_count(dataset, endpoint, receiver):
     approve(dataset, 1, "RR-1")
     assert delivery.deliveries_send_due() == {"retry": 1}
     assert WebhookEndpoint.objects.get().enabled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_success_recorded_while_the_maintainer_acknowledges_never_undoes_the_acknowledgement(
+    dataset, endpoint
+):
+    """The acknowledgement commits while the delivery's outcome waits for the row lock."""
+    from registry.models import Removal, RemovalState
+
+    approve(dataset, 1, "RR-race")
+    row = WebhookDelivery.objects.get()
+    removal = Removal.objects.get()
+    locked, done = threading.Event(), threading.Event()
+
+    def maintainer_acknowledges() -> None:
+        try:
+            with transaction.atomic():
+                Removal.objects.select_for_update().filter(pk=removal.pk).update(
+                    state=RemovalState.ACKNOWLEDGED, acknowledged_at=clock.now()
+                )
+                locked.set()
+                time.sleep(0.5)  # the delivery's update is now waiting for this row
+        finally:
+            done.set()
+            connection.close()
+
+    thread = threading.Thread(target=maintainer_acknowledges)
+    thread.start()
+    assert locked.wait(10)
+    with transaction.atomic():
+        delivery._mark_delivered(row, clock.now())
+    thread.join()
+    removal.refresh_from_db()
+    assert removal.state == RemovalState.ACKNOWLEDGED
