@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 
 from . import common
 
@@ -22,34 +23,9 @@ def main() -> None:
     print(f"# Benchmarks, {datetime.date.today().isoformat()}\n")
     print(f"Machine: {common.machine()}\n")
     for name in names:
-        if name == "hashing":
-            from . import hashing
-
-            hashing.run(quick=args.quick)
-        elif name == "search":
-            from . import search
-
-            search.run(quick=args.quick)
-        elif name == "robustness":
-            from . import robustness
-
-            robustness.run(quick=args.quick)
-        elif name == "imports":
-            from . import imports
-
-            imports.run(quick=args.quick)
-        elif name == "delivery":
-            from . import delivery
-
-            delivery.run(quick=args.quick)
-        elif name == "lookup":
-            from . import lookup
-
-            lookup.run(quick=args.quick)
-        else:
-            from . import export
-
-            export.run(quick=args.quick)
+        # Each benchmark is a module of this package with run(quick=...); imported on
+        # demand, so one benchmark's heavy imports do not slow the others.
+        importlib.import_module(f"{__package__}.{name}").run(quick=args.quick)
         print()
 
 

@@ -47,6 +47,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class HashColumns:
+    """The hashes of an item, a removal or a work, shown as the API writes them (lowercase hex)."""
+
+    @admin.display(description="pHash")
+    def phash_hex(self, obj: Any) -> str | None:
+        return code_to_hex(obj.phash)
+
+    @admin.display(description="dHash")
+    def dhash_hex(self, obj: Any) -> str | None:
+        return code_to_hex(obj.dhash)
+
+    @admin.display(description="PDQ")
+    def pdq_hex(self, obj: Any) -> str | None:
+        return pdq_to_hex(obj.pdq)
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -193,7 +209,7 @@ class DatasetAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DatasetItem)
-class DatasetItemAdmin(ReadOnlyAdmin):
+class DatasetItemAdmin(HashColumns, ReadOnlyAdmin):
     list_display = ("external_id", "dataset", "short_url", "phash_hex", "dhash_hex", "pdq_quality")
     list_filter = ("dataset",)
     list_select_related = ("dataset",)
@@ -217,21 +233,9 @@ class DatasetItemAdmin(ReadOnlyAdmin):
     def short_url(self, obj: DatasetItem) -> str:
         return Truncator(obj.url).chars(80)
 
-    @admin.display(description="pHash")
-    def phash_hex(self, obj: DatasetItem) -> str | None:
-        return code_to_hex(obj.phash)
-
-    @admin.display(description="dHash")
-    def dhash_hex(self, obj: DatasetItem) -> str | None:
-        return code_to_hex(obj.dhash)
-
-    @admin.display(description="PDQ")
-    def pdq_hex(self, obj: DatasetItem) -> str | None:
-        return pdq_to_hex(obj.pdq)
-
 
 @admin.register(Removal)
-class RemovalAdmin(ReadOnlyAdmin):
+class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     list_display = (
         "public_id",
         "dataset",
@@ -253,14 +257,6 @@ class RemovalAdmin(ReadOnlyAdmin):
     @admin.display(description="URL")
     def short_url(self, obj: Removal) -> str:
         return Truncator(obj.url or "").chars(80)
-
-    @admin.display(description="pHash")
-    def phash_hex(self, obj: Removal) -> str | None:
-        return code_to_hex(obj.phash)
-
-    @admin.display(description="dHash")
-    def dhash_hex(self, obj: Removal) -> str | None:
-        return code_to_hex(obj.dhash)
 
 
 # --- webhooks ---------------------------------------------------------------

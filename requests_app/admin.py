@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from registry.admin import ReadOnlyAdmin, ReadOnlyInline
+from registry.admin import HashColumns, ReadOnlyAdmin, ReadOnlyInline
 from registry.hashing import code_to_hex
 from registry.selectors import removals_for_source
 
@@ -708,7 +708,7 @@ class IdentityProofAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Work)
-class WorkAdmin(ReadOnlyAdmin):
+class WorkAdmin(HashColumns, ReadOnlyAdmin):
     list_display = ("original_name", "artist", "request", "hash_state", "format", "size", "created_at")
     list_filter = ("hash_state", "format")
     list_select_related = ("artist__user", "request")
@@ -741,14 +741,6 @@ class WorkAdmin(ReadOnlyAdmin):
     @admin.display(description="size")
     def size(self, obj: Work) -> str:
         return f"{obj.width} x {obj.height}"
-
-    @admin.display(description="pHash")
-    def phash_hex(self, obj: Work) -> str | None:
-        return code_to_hex(obj.phash)
-
-    @admin.display(description="dHash")
-    def dhash_hex(self, obj: Work) -> str | None:
-        return code_to_hex(obj.dhash)
 
 
 @admin.register(Match)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +29,17 @@ from requests_app.roles import MODERATOR_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy (returned), or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 # --- images -----------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import zipfile
 from typing import Any
 
@@ -24,22 +23,12 @@ from requests_app import services as request_services
 from requests_app.models import RemovalRequest, TicketEvent, Work
 from requests_app.workflow import Status
 from tests.browser.conftest import mail_link
-from tests.conftest import image_bytes, make_artist, photo, photo_bytes
+from tests.conftest import image_bytes, make_artist, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 PASSWORD = "a long enough pass phrase 42"
 ARTIST_PASSWORD = "correct horse battery staple"  # tests.conftest.make_artist's
-
-
-def wait_until(predicate: Any, *, timeout: float = 60, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def register_dataset(base: str, *names: str) -> tuple[requests.Session, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,21 +25,11 @@ from registry.models import Removal, RemovalState
 from requests_app.models import RemovalRequest
 from requests_app.roles import MODERATOR_GROUP
 from requests_app.workflow import Status
-from tests.conftest import image_bytes, photo, photo_bytes
+from tests.conftest import image_bytes, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 PASSWORD = "a long enough pass phrase 42"
-
-
-def wait_until(predicate, *, timeout: float = 60, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Browser(requests.Session):

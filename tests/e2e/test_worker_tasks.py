@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -12,19 +10,9 @@ from registry.hashing import code_to_hex, compute_hashes
 from registry.models import DeliveryState, WebhookDelivery
 from requests_app import services
 from requests_app.models import HashState, Work
-from tests.conftest import image_bytes, photo, photo_bytes
+from tests.conftest import image_bytes, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_the_worker_hashes_uploads_and_delivers_approvals(

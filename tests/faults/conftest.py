@@ -27,6 +27,7 @@ from django.db import connection
 from registry import clock, services, tasks
 from registry.models import DeliveryState, Removal, WebhookDelivery
 from tests.conftest import ROOT, _database_url
+from tests.conftest import wait_until as wait_until  # re-exported for the fault tests
 
 WORKER_TIMEOUT_SECONDS = 1  # WEBHOOK_TIMEOUT_SECONDS for workers and this process
 
@@ -39,16 +40,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 # --- Redis ------------------------------------------------------------------
