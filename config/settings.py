@@ -20,8 +20,13 @@ VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
-if SECRET_KEY == _DEV_SECRET and not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-    raise ImproperEnv("SECRET_KEY must be set in production (REQUIRE_SECRET_KEY=1).")
+if SECRET_KEY == _DEV_SECRET and not DEBUG:
+    # Sessions, signed email links and the encryption of webhook secrets all hang on
+    # this key: a deployment that forgot it must not start with a public one.
+    raise ImproperEnv(
+        "SECRET_KEY is not set. Export a long random SECRET_KEY for a deployment, or DEBUG=1 for "
+        "development (make run sets it)."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

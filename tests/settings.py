@@ -7,6 +7,7 @@ CELERY_BROKER_URL); unreachable services fail the run, never skip it.
 import os
 import tempfile
 
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-deployments")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="removal-desk-private-"))
