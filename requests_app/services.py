@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -946,43 +947,52 @@ def proof_record_demo(*, artist: ArtistProfile, method: str, target: str) -> Ide
 # --- ownership conflicts --------------------------------------------------------
 
 
-def _hamming(a: int, b: int) -> int:
-    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
-
-
 def conflicts_detect(*, request: RemovalRequest) -> list[RequestConflict]:
     """Record which other artists' claiming requests hold the same image as this one.
 
-    Same sha256, or pHash within CONFLICT_PHASH_MAX_DISTANCE bits. Runs on
-    submission (so the later of two claims finds the earlier, whichever it
-    is). The pHash comparison scans the other claiming works in Python: fine
-    for thousands of open works, not for millions (then: the Hamming index).
+    Same sha256 (an indexed query), or pHash within CONFLICT_PHASH_MAX_DISTANCE
+    bits (one numpy popcount pass over the other claiming works' codes per
+    work: about 1 ms per million). Runs on submission, so the later of two
+    claims finds the earlier, whichever it is.
     """
     mine = list(request.works.values_list("pk", "sha256", "phash"))
     if not mine:
         return []
-    others = list(
+    others = (
         Work.objects.filter(request__status__in=selectors.CLAIMING_STATUSES)
         .exclude(artist_id=request.artist_id)
         .exclude(request_id=request.pk)
-        .values_list("pk", "request_id", "sha256", "phash")
     )
-    limit = settings.CONFLICT_PHASH_MAX_DISTANCE
     found: dict[int, list[dict[str, object]]] = {}
-    for work_id, sha, phash in mine:
-        for other_id, other_request_id, other_sha, other_phash in others:
-            if sha == other_sha:
-                pair = {"work": work_id, "other_work": other_id, "kind": "sha256", "distance": 0}
-            elif phash is not None and other_phash is not None and _hamming(phash, other_phash) <= limit:
-                pair = {
-                    "work": work_id,
-                    "other_work": other_id,
-                    "kind": "phash",
-                    "distance": _hamming(phash, other_phash),
-                }
-            else:
+    same_file: set[tuple[int, int]] = set()
+    by_sha: dict[str, list[int]] = {}
+    for work_id, sha, _phash in mine:
+        by_sha.setdefault(sha, []).append(work_id)
+    for other_id, other_request_id, other_sha in others.filter(sha256__in=list(by_sha)).values_list(
+        "pk", "request_id", "sha256"
+    ):
+        for work_id in by_sha[other_sha]:
+            same_file.add((work_id, other_id))
+            found.setdefault(other_request_id, []).append(
+                {"work": work_id, "other_work": other_id, "kind": "sha256", "distance": 0}
+            )
+    rows = list(others.filter(phash__isnull=False).values_list("pk", "request_id", "phash"))
+    if rows:
+        other_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        other_requests = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        codes = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
+        limit = settings.CONFLICT_PHASH_MAX_DISTANCE
+        for work_id, _sha, phash in mine:
+            if phash is None:
                 continue
-            found.setdefault(other_request_id, []).append(pair)
+            distances = np.bitwise_count(codes ^ np.array([phash], dtype=np.int64).view(np.uint64)[0])
+            for k in np.flatnonzero(distances <= limit):
+                other_id = int(other_ids[k])
+                if (work_id, other_id) in same_file:
+                    continue
+                found.setdefault(int(other_requests[k]), []).append(
+                    {"work": work_id, "other_work": other_id, "kind": "phash", "distance": int(distances[k])}
+                )
     conflicts = []
     for other_request_id, pairs in sorted(found.items()):
         conflicts.append(_conflict_record(request, other_request_id, pairs))
