@@ -227,7 +227,7 @@ class ConflictFilter(admin.SimpleListFilter):
 
 
 @admin.register(RemovalRequest)
-class RemovalRequestAdmin(admin.ModelAdmin):
+class RemovalRequestAdmin(ReadOnlyAdmin):
     change_form_template = "admin/requests_app/removalrequest/change_form.html"
     confirmation_template = "admin/requests_app/removalrequest/decision_confirmation.html"
     list_display = (
@@ -276,16 +276,8 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         ("Times", {"fields": ("created_at", "submitted_at", "updated_at"), "classes": ("collapse",)}),
     )
 
-    # Nobody edits the row: decisions go through the services (see get_urls and the actions).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+    # Nobody edits the row (ReadOnlyAdmin): decisions go through the services (see get_urls and
+    # the actions).
     def has_moderate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(MODERATE_PERMISSION)
 
