@@ -55,3 +55,31 @@ def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]
 def removals_for_export(maintainer: Maintainer, *, dataset: Dataset | None = None) -> QuerySet[Removal]:
     qs = Removal.objects.filter(dataset__maintainer=maintainer).select_related("dataset").order_by("pk")
     return qs.filter(dataset=dataset) if dataset is not None else qs
+
+
+FIGURES_CACHE_SECONDS = 300
+
+
+def public_figures() -> dict[str, object]:
+    """What the landing page shows: data sets with their item counts, and removal totals.
+
+    Counting the items of data sets with millions of rows on every visit would
+    scan them each time; the figures are cached for a few minutes instead.
+    """
+    from django.core.cache import cache
+    from django.db.models import Count, Q
+
+    def compute() -> dict[str, object]:
+        datasets = [
+            {"name": d.name, "maintainer": d.maintainer.name, "item_count": d.item_count}
+            for d in Dataset.objects.select_related("maintainer")
+            .annotate(item_count=Count("items"))
+            .order_by("name")
+        ]
+        totals = Removal.objects.exclude(state=RemovalState.REVOKED).aggregate(
+            recorded=Count("id"), acknowledged=Count("id", filter=Q(state=RemovalState.ACKNOWLEDGED))
+        )
+        return {"datasets": datasets, "totals": totals}
+
+    figures = cache.get_or_set("registry:public-figures", compute, FIGURES_CACHE_SECONDS)
+    return figures if figures is not None else compute()

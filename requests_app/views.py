@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,8 +35,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import matching
+from registry import selectors as registry_selectors
 from registry.hashing import ImageRejected, compute_hashes
-from registry.models import Dataset, DatasetItem, Removal, RemovalState
+from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
 
 from . import selectors, services
@@ -116,13 +117,7 @@ def _artist(request: HttpRequest) -> ArtistProfile:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    datasets = (
-        Dataset.objects.select_related("maintainer").annotate(item_count=Count("items")).order_by("name")
-    )
-    totals = Removal.objects.exclude(state=RemovalState.REVOKED).aggregate(
-        recorded=Count("id"), acknowledged=Count("id", filter=Q(state=RemovalState.ACKNOWLEDGED))
-    )
-    return render(request, "home.html", {"datasets": datasets, "totals": totals})
+    return render(request, "home.html", registry_selectors.public_figures())
 
 
 @require_http_methods(["GET", "POST"])

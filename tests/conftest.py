@@ -278,3 +278,12 @@ def pytest_collection_modifyitems(
     tests that exercise claims and sweeps by hand must not race it.
     """
     items.sort(key=lambda item: "celery_worker_process" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: cached figures and rate-limit counters are per test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

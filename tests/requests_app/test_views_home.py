@@ -49,3 +49,14 @@ def test_it_offers_the_artist_their_requests_when_logged_in(client, artist):
     content = client.get(reverse("home")).content.decode()
     assert f'href="{reverse("request_new")}"' in content
     assert "Log out" in content
+
+
+def test_it_caches_the_figures_so_a_visit_does_not_count_millions_of_items(
+    client, maintainer, django_assert_num_queries
+):
+    from registry import services as registry_services
+
+    registry_services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="Counted once")
+    assert "Counted once" in client.get("/").content.decode()
+    with django_assert_num_queries(0):
+        assert "Counted once" in client.get("/").content.decode()
