@@ -28,6 +28,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .queueing import enqueue
 from .services import webhook_live_secrets
 
 log = logging.getLogger(__name__)
@@ -313,6 +314,4 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def _enqueue(delivery_id: int) -> None:
-    from .tasks import delivery_send
-
-    delivery_send.delay(delivery_id)
+    enqueue("registry.tasks.delivery_send", delivery_id, fallback="the delivery sweep sends it")

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from . import clock
 from .models import Dataset, DatasetItem, ImportJob, ImportStatus, url_key
+from .queueing import enqueue
 from .services import clean_item_row
 
 BATCH = 10_000
@@ -240,9 +241,7 @@ def import_create(*, dataset: Dataset, upload: IO[bytes], name: str, enqueue: bo
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import import_process
-
-    import_process.delay(job_id)
+    enqueue("registry.tasks.import_process", job_id, fallback="imports_resume re-queues it")
 
 
 STALE_AFTER = timedelta(minutes=10)
@@ -330,14 +329,12 @@ def _enqueue_rematch(job: ImportJob) -> None:
     """Copies of removed pictures may have arrived with this import: search them."""
     if job.created_count or job.updated_count:
         since = (job.started_at or job.created_at).isoformat()
-        try:
-            from .tasks import dataset_rematch
-
-            dataset_rematch.delay(job.dataset_id, since)
-        except Exception:  # broker down: logged; `manage.py rematch` can run it by hand
-            import logging
-
-            logging.getLogger(__name__).warning("could not enqueue re-matching for %s", job.public_id)
+        enqueue(
+            "registry.tasks.dataset_rematch",
+            job.dataset_id,
+            since,
+            fallback="these items are re-matched when they are next imported or changed",
+        )
 
 
 def _commit(job: ImportJob, batch: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:

@@ -31,6 +31,7 @@ from .models import (
     WebhookSecret,
     url_key,
 )
+from .queueing import enqueue
 from .serialize import iso, removal_to_dict
 
 API_KEY_PREFIX = "rdk_"
@@ -189,14 +190,11 @@ def items_upsert(*, dataset: Dataset, rows: Sequence[Any]) -> UpsertResult:
 
 
 def _enqueue_rematch(item_ids: list[int]) -> None:
-    from .tasks import items_rematch
-
-    try:
-        items_rematch.delay(item_ids)
-    except Exception:  # the broker may be down; a later import or sweep re-matches
-        import logging
-
-        logging.getLogger(__name__).warning("could not enqueue re-matching of %d items", len(item_ids))
+    enqueue(
+        "registry.tasks.items_rematch",
+        item_ids,
+        fallback="these items are re-matched when they are next imported or changed",
+    )
 
 
 # --- removals ---------------------------------------------------------------
@@ -301,17 +299,8 @@ def _events_create(*, event_type: str, removals: Sequence[Removal]) -> list[Webh
 
 
 def _enqueue_deliveries(delivery_ids: list[int]) -> None:
-    from .tasks import delivery_send
-
     for delivery_id in delivery_ids:
-        try:
-            delivery_send.delay(delivery_id)
-        except Exception:
-            import logging
-
-            logging.getLogger(__name__).warning(
-                "could not enqueue delivery %s; the sweeper will send it", delivery_id
-            )
+        enqueue("registry.tasks.delivery_send", delivery_id, fallback="the delivery sweep sends it")
 
 
 @dataclass

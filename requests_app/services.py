@@ -33,6 +33,7 @@ from registry import matching
 from registry import services as registry_services
 from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sanitize
 from registry.models import RemovalState
+from registry.queueing import enqueue
 from registry.selectors import removals_for_source
 
 from . import notify, selectors
@@ -317,12 +318,7 @@ def _work_store(*, request: RemovalRequest, name: str, clean_content: SanitizedI
 
 
 def _enqueue_hash(work_id: int) -> None:
-    from .tasks import work_hash
-
-    try:
-        work_hash.delay(work_id)
-    except Exception:
-        log.warning("could not enqueue hashing of work %s; the sweep will", work_id)
+    enqueue("requests_app.tasks.work_hash", work_id, fallback="the hashing sweep re-queues it")
 
 
 def work_hash(*, work_id: int) -> str:
@@ -354,12 +350,7 @@ def work_hash(*, work_id: int) -> str:
 
 
 def _enqueue_match(work_id: int) -> None:
-    from .tasks import work_match
-
-    try:
-        work_match.delay(work_id)
-    except Exception:  # the broker may be down; hashing_sweep re-queues it
-        log.warning("could not enqueue matching of work %s; the sweep will", work_id)
+    enqueue("requests_app.tasks.work_match", work_id, fallback="the hashing sweep re-queues it")
 
 
 def work_match(*, work_id: int) -> str:
@@ -609,12 +600,11 @@ def request_copies_found(*, reference: str) -> int:
 
 
 def _enqueue_rematch(reference: str) -> None:
-    from .tasks import request_rematch as task
-
-    try:
-        task.delay(reference)
-    except Exception:  # broker down: the copies are found when items are next imported
-        log.warning("could not enqueue re-matching of %s", reference)
+    enqueue(
+        "requests_app.tasks.request_rematch",
+        reference,
+        fallback="copies are found when their items are next imported or changed",
+    )
 
 
 def hashing_due() -> list[int]:
