@@ -18,7 +18,9 @@ where both sides have one):
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -40,7 +42,8 @@ class RemovalIndex:
     """A process-local Hamming index over the pHash of every live (not revoked) removal.
 
     Removals are only appended, so new rows are added by primary key on each
-    use; a revocation changes the live count, which triggers a rebuild.
+    use; a revocation (or a row committed late, below the highest key held)
+    changes the live count, which the periodic check turns into a rebuild.
     """
 
     def __init__(self) -> None:
@@ -48,6 +51,7 @@ class RemovalIndex:
         self._index = HammingIndex()
         self._max_pk = 0
         self._live = 0
+        self._checked_at = -math.inf
 
     def get(self) -> HammingIndex:
         with self._lock:
@@ -64,13 +68,18 @@ class RemovalIndex:
                 )
                 self._max_pk = rows[-1][0]
                 self._live += len(rows)
-            live = (
-                Removal.objects.filter(pk__lte=self._max_pk, phash__isnull=False)
-                .exclude(state=RemovalState.REVOKED)
-                .count()
-            )
-            if live != self._live:
-                self._rebuild()
+            # Counting every live removal is a scan: on the lookup endpoint's path it
+            # runs at most every MATCH_INDEX_CHECK_SECONDS, like the item indexes' check.
+            now = time.monotonic()
+            if now - self._checked_at >= settings.MATCH_INDEX_CHECK_SECONDS:
+                self._checked_at = now
+                live = (
+                    Removal.objects.filter(pk__lte=self._max_pk, phash__isnull=False)
+                    .exclude(state=RemovalState.REVOKED)
+                    .count()
+                )
+                if live != self._live:
+                    self._rebuild()
             return self._index
 
     def _rebuild(self) -> None:

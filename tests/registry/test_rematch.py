@@ -103,3 +103,14 @@ def test_lookup_uses_the_removal_index_and_forgets_revoked_removals(api, maintai
     Removal.objects.filter(pk=removal.pk).update(state="revoked")
     body = api.post("/api/v1/lookup/", {"phashes": [hex_code]}, format="json").json()
     assert body["phashes"] == {hex_code: []}
+
+
+def test_the_removal_index_counts_live_removals_only_at_its_check_interval(
+    maintainer, settings, django_assert_num_queries
+):
+    approved_removal(maintainer)
+    settings.MATCH_INDEX_CHECK_SECONDS = 3600
+    index = rematch.RemovalIndex()
+    assert len(index.get()) == 1  # first use: new rows and the live count
+    with django_assert_num_queries(1):  # then only the query for rows appended since
+        assert len(index.get()) == 1
