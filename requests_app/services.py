@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from registry import matching
 from registry import services as registry_services
 from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sanitize
-from registry.models import RemovalState
+from registry.models import Dataset, RemovalState
 from registry.queueing import enqueue
 from registry.selectors import removals_for_source
 
@@ -431,10 +431,10 @@ def request_submit(*, request: RemovalRequest, actor: User, signed_name: str) ->
         raise ActionRefused(_("Add at least one work before submitting."))
     if works.filter(hash_state=HashState.PENDING).exists():
         raise ActionRefused(_("Some works are still being checked; wait a moment and submit again."))
-    if not Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).exists():
-        raise ActionRefused(
-            _("Confirm at least one data set copy of your works; without one there is nothing to remove.")
-        )
+    # A work with no copy found today is still worth submitting: its hash is removed from every
+    # data set, and copies that arrive later are found (see _work_hash_entries).
+    if not works.exclude(hash_state=HashState.FAILED).exists():
+        raise ActionRefused(_("None of these works could be read; add a work we can check."))
     request.statement = STATEMENT_TEXT
     request.signed_name = signed_name.strip()[:150]
     request.signed_at = timezone.now()
@@ -477,18 +477,22 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
             "item__dataset"
         )
     )
-    if not matches:
+    works = list(request.works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED))
+    if not matches and not works:
         raise ActionRefused(
-            _("%(reference)s has no confirmed matches to remove.") % {"reference": request.reference}
+            _("%(reference)s has no checked works and no confirmed matches to remove.")
+            % {"reference": request.reference}
         )
     _approval_hold(request)
     _transition(request, Status.APPROVED, actor=moderator, message=reason)
     request.decision_reason = reason
     request.save(update_fields=["decision_reason"])
+    entries = [registry_services.RemovalEntry(dataset=m.item.dataset, item=m.item) for m in matches]
+    entries += _work_hash_entries(works, matches)
     removals = registry_services.removals_record(
         source_ref=request.reference or "",
         reason=request.basis,
-        entries=[registry_services.RemovalEntry(dataset=m.item.dataset, item=m.item) for m in matches],
+        entries=entries,
         approved_at=request.decided_at,
     )
     Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
@@ -507,6 +511,30 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
         message=reason or gettext_lazy("We have sent the removals to the data set maintainers."),
     )
     return request
+
+
+def _work_hash_entries(
+    works: Sequence[Work], matches: Sequence[Match]
+) -> list[registry_services.RemovalEntry]:
+    """A bare hash removal of each approved work in every data set where no copy of it was approved.
+
+    A work with no copy today must still be removed tomorrow: the hash removal puts it in every
+    maintainer's feed, the lookup's hash search and re-matching, so a copy that arrives later (a
+    new version of a data set, a repost at another URL) becomes a removal of the same request.
+    """
+    covered = {(m.work_id, m.item.dataset_id) for m in matches}
+    datasets = list(Dataset.objects.order_by("pk"))
+    return [
+        registry_services.RemovalEntry(
+            dataset=dataset,
+            phash=work.phash,
+            dhash=work.dhash,
+            pdq=bytes(work.pdq) if work.pdq is not None else None,
+        )
+        for work in works
+        for dataset in datasets
+        if (work.pk, dataset.pk) not in covered
+    ]
 
 
 @transaction.atomic

@@ -110,17 +110,24 @@ def test_the_one_by_one_uploader_gets_the_french_error_too(artist):
     assert response.json() == {"ok": False, "name": "empty.png", "error": "Le fichier est vide."}
 
 
-def test_submitting_without_a_confirmed_match_is_refused_in_french(artist, maintainer):
-    dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a.jpg")
-    removal_request = hashed_draft(artist, "chelsea.png")
+def test_submitting_unreadable_works_is_refused_in_french(artist):
+    removal_request = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=removal_request,
+        actor=artist.user,
+        files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
+    ).works
+    with work.file.open("wb") as handle:
+        handle.write(b"garbage")
+    services.work_hash(work_id=work.pk)
 
     response = french_client(artist).post(
         reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada"}, follow=True
     )
 
     content = response.content.decode()
-    assert "Confirmez au moins une copie de vos œuvres dans un jeu de données" in content
-    assert "Confirm at least one data set copy" not in content
+    assert "Aucune de ces œuvres n’a pu être lue ; ajoutez une œuvre que nous pouvons vérifier." in content
+    assert "None of these works could be read" not in content
 
 
 def test_status_labels_and_timeline_titles_are_french(artist):

@@ -92,3 +92,52 @@ def test_approval_finds_other_copies_but_never_the_excluded_ones_and_tells_the_a
     assert work.matches.get(pk=matches["excluded"].pk).state == MatchState.EXCLUDED
     # The registry-side sweep finds nothing new for the same items.
     assert rematch.items_rematch(item_ids=[repost.pk]) == []
+
+
+def test_approval_records_the_hash_of_every_work_in_each_data_set_without_its_copy(
+    artist, moderator, maintainer
+):
+    with_copy = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="a", name="A")
+    registry_services.dataset_create(maintainer=maintainer.maintainer, slug="b", name="B")
+    registry_services.items_upsert(dataset=with_copy, rows=[item_row("cat", photo_bytes("chelsea.png"))])
+    request = services.request_create(artist=artist, basis="copyright")
+    cat, coffee = services.works_add(
+        request=request,
+        actor=artist.user,
+        files=[
+            SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
+            SimpleUploadedFile("coffee.png", photo_bytes("coffee.png")),
+        ],
+    ).works
+    for work in (cat, coffee):
+        services.work_hash_and_match(work_id=work.pk)
+    services.matches_decide(request=request, actor=artist.user, confirm=[cat.matches.get().pk])
+    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=request, moderator=moderator)
+
+    cat.refresh_from_db()
+    coffee.refresh_from_db()
+    removals = Removal.objects.filter(source_ref=request.reference)
+    by_place = {(r.dataset.slug, r.external_id, r.phash) for r in removals}
+    assert by_place == {
+        ("a", "cat", cat.matches.get().item.phash),  # the copy, by its item
+        ("b", None, cat.phash),  # the cat's hash where no copy of it was approved
+        ("a", None, coffee.phash),  # the coffee had no copy anywhere: its hash, in every data set
+        ("b", None, coffee.phash),
+    }
+    bare = removals.filter(item__isnull=True)
+    assert all(r.url is None and r.pdq is not None and r.dhash is not None for r in bare)
+
+
+def test_a_request_whose_works_have_no_copy_can_be_submitted_and_approved(artist, moderator, maintainer):
+    registry_services.dataset_create(maintainer=maintainer.maintainer, slug="a", name="A")
+    request = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=request, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+    ).works
+    services.work_hash_and_match(work_id=work.pk)
+    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=request, moderator=moderator)
+    work.refresh_from_db()
+    [removal] = Removal.objects.filter(source_ref=request.reference)
+    assert removal.item is None and removal.phash == work.phash

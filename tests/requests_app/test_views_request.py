@@ -321,12 +321,31 @@ def test_it_refuses_to_submit_before_the_email_is_confirmed(db, maintainer):
     assert removal_request.status == Status.DRAFT
 
 
-def test_it_refuses_to_submit_without_a_confirmed_match(artist, two_copies):
+def test_it_submits_works_with_no_confirmed_copy_since_their_hashes_are_removed_too(artist, two_copies):
     removal_request = hashed_draft(artist, "chelsea.png")
-    response = logged_in(artist).post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada"}, follow=True
+    logged_in(artist).post(
+        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada Lovelace"}
     )
-    assert "Confirm at least one data set copy of your works" in response.content.decode()
+    removal_request.refresh_from_db()
+    assert removal_request.status == Status.SUBMITTED
+
+
+def test_it_refuses_to_submit_when_no_work_could_be_read(artist):
+    removal_request = services.request_create(artist=artist, basis="copyright")
+    [work] = services.works_add(
+        request=removal_request,
+        actor=artist.user,
+        files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
+    ).works
+    with work.file.open("wb") as handle:
+        handle.write(b"garbage")
+    assert services.work_hash(work_id=work.pk) == "failed"
+    response = logged_in(artist).post(
+        reverse("request_submit", args=[removal_request.reference]),
+        {"signed_name": "Ada Lovelace"},
+        follow=True,
+    )
+    assert "None of these works could be read; add a work we can check." in response.content.decode()
     removal_request.refresh_from_db()
     assert removal_request.status == Status.DRAFT
 
