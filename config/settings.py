@@ -188,6 +188,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "default")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Every queue a deployment must run workers for (the routes below, and the default queue).
+WORKER_QUEUES = ("default", "hashing", "matching", "deliveries", "imports")
 CELERY_TASK_ROUTES = {
     "registry.tasks.delivery_*": {"queue": "deliveries"},
     "registry.tasks.deliveries_*": {"queue": "deliveries"},
@@ -223,7 +225,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.sla_escalate",
         "schedule": timedelta(minutes=15),
     },
+    # One heartbeat message per queue: /health/ reports a queue whose workers stop taking them.
+    **{
+        f"heartbeat-{queue}": {
+            "task": "registry.tasks.worker_heartbeat",
+            "schedule": timedelta(minutes=1),
+            "args": (queue,),
+            "options": {"queue": queue, "expires": 55},
+        }
+        for queue in WORKER_QUEUES
+    },
 }
+# /health/: how long the broker may take to answer, and how old a queue's last heartbeat may be.
+HEALTH_BROKER_TIMEOUT_SECONDS = env_int("HEALTH_BROKER_TIMEOUT_SECONDS", 2, minimum=1)
+HEALTH_WORKER_STALE_SECONDS = env_int("HEALTH_WORKER_STALE_SECONDS", 180, minimum=10)
 
 # Identity proofs. DNS TXT checks ask PROOF_DNS_NAMESERVER ("host:port") when set, else the
 # system resolver. Fetches (well-known file, meta tag, profile page) go through the SSRF-guarded

@@ -3,9 +3,11 @@ from django.urls import include, path, re_path
 
 from registry.api.compat import QueryUrlsView
 from registry.api.errors import json_404
+from registry.views import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("registry.api.urls", "api"), namespace="api")),
     re_path(r"^api/v2/query/urls/?$", QueryUrlsView.as_view(), name="compat-query-urls"),

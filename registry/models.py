@@ -315,3 +315,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a worker last took a message from each queue (beat sends one a minute): the health check."""
+
+    queue = models.CharField(max_length=50, primary_key=True)
+    hostname = models.CharField(max_length=200, blank=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.queue} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

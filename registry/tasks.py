@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from celery import shared_task
+from celery import Task, shared_task
 
-from . import delivery, imports
+from . import delivery, health, imports
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +85,9 @@ def dataset_rematch(dataset_id: int, since: str) -> int:
     from . import rematch
 
     return rematch.dataset_rematch(dataset_id=dataset_id, since=datetime.fromisoformat(since))
+
+
+@shared_task(name="registry.tasks.worker_heartbeat", ignore_result=True, bind=True)
+def worker_heartbeat(self: Task, queue: str) -> None:
+    """Beat sends one to each queue every minute; the worker that takes it says so (/health/)."""
+    health.heartbeat_record(queue=queue, hostname=self.request.hostname or "")
