@@ -258,7 +258,7 @@ def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedF
         )
     result = WorksAdded(works=[], errors=[])
     for upload in files:
-        name = (upload.name or "upload")[:255]
+        name = _name_shortened(upload.name or "upload")
         if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
             result.errors.append(FileError(name, _too_large_message(upload.size)))
             continue
@@ -1303,6 +1303,14 @@ class _ZipMembers(Sequence[UploadedFile]):
                 yield upload
 
 
+def _name_shortened(name: str, limit: int = 255) -> str:
+    """A file name cut to `limit` characters with its extension kept (the format is judged by it)."""
+    if len(name) <= limit:
+        return name
+    suffix = PurePosixPath(name).suffix[:16]
+    return name[: limit - len(suffix)] + suffix
+
+
 def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile.ZipInfo]], list[FileError]]:
     """Which members of an archive to read as works, and an error for each one skipped.
 
@@ -1324,7 +1332,7 @@ def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile
             % {"size": total // 1024**2, "limit": ZIP_MAX_TOTAL_UNCOMPRESSED // 1024**2}
         )
     for info in files:
-        name = PurePosixPath(info.filename.replace("\\", "/")).name[:255]
+        name = _name_shortened(PurePosixPath(info.filename.replace("\\", "/")).name)
         if not name or name.startswith(".") or info.filename.startswith("__MACOSX/"):
             continue
         if PurePosixPath(name).suffix.lower() not in ZIP_IMAGE_EXTENSIONS:
