@@ -10,7 +10,7 @@ PORT ?= 8000
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-deps lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	PORT=$(PORT) $(BIN)/python scripts/run_all.py
 
-test: $(VENV)/.installed
+# chromium, gettext and axe-core, installed when missing (quick and silent when present).
+test-deps:
+	bash scripts/test_deps.sh
+
+test: $(VENV)/.installed test-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
