@@ -1,6 +1,7 @@
 # Removal Desk. Two commands do all set-up on a fresh machine:
 #   make run    the whole system (site, worker, beat, demo data) on SQLite + filesystem broker
-#   make test   the whole test suite on PostgreSQL and Redis (127.0.0.1 defaults)
+#   make test   the whole test suite on PostgreSQL and Redis (127.0.0.1 defaults); installs
+#               chromium, gettext and axe-core first when they are missing
 
 PYTHON ?= python3
 VENV ?= .venv

@@ -19,17 +19,6 @@ fail() {  # what failed; its output is in $log
   exit 1
 }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "make test: '$*' needs root and sudo is not installed; run 'make test' as root once." >&2
-    exit 1
-  fi
-}
-
 packages=()
 need() {  # command, Debian package, why
   if ! command -v "$1" >/dev/null 2>&1; then
@@ -49,10 +38,18 @@ else
 fi
 
 if [ ${#packages[@]} -gt 0 ]; then
+  as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "make test: apt-get needs root and sudo is not installed; run 'make test' as root once." >&2
+      exit 1
+    fi
+    as_root=(sudo)
+  fi
   # A fresh machine may have no package lists yet: update first, once.
-  as_root apt-get update >"$log" 2>&1 || fail "apt-get update"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}" >>"$log" 2>&1 ||
-    fail "apt-get install -y ${packages[*]}"
+  ${as_root[@]+"${as_root[@]}"} apt-get update >"$log" 2>&1 || fail "apt-get update"
+  ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}" \
+    >>"$log" 2>&1 || fail "apt-get install -y ${packages[*]}"
   for pair in chromium:chromium msgfmt:gettext npm:npm; do
     command=${pair%%:*} package=${pair##*:}
     case " ${packages[*]} " in

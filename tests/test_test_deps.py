@@ -128,3 +128,26 @@ def test_make_test_runs_it_first():
     ).stdout.splitlines()
     steps = [line for line in plan if "test_deps.sh" in line or "pytest" in line]
     assert "test_deps.sh" in steps[0] and "pytest" in steps[-1]
+
+
+def test_without_root_it_uses_sudo_or_says_what_to_do(fresh):
+    fake_id = fresh["bin"] / "id"
+    fake_id.unlink()
+    fake_id.write_text("#!/bin/bash\necho 1000\n")
+    fake_id.chmod(0o755)
+    refused = run_script(fresh)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        "make test: apt-get needs root and sudo is not installed; run 'make test' as root once."
+    ]
+    assert not fresh["calls"].exists()
+
+    sudo = fresh["bin"] / "sudo"
+    sudo.write_text(f'#!/bin/bash\necho "sudo $*" >> {fresh["calls"]}\nexec "$@"\n')
+    sudo.chmod(0o755)
+    through_sudo = run_script(fresh)
+    assert through_sudo.returncode == 0, through_sudo.stderr
+    calls = fresh["calls"].read_text().splitlines()
+    assert calls[0] == "sudo apt-get update" and calls[2].startswith(
+        "sudo env DEBIAN_FRONTEND=noninteractive"
+    )
