@@ -1,6 +1,7 @@
 # Removal Desk. Two commands do all set-up on a fresh machine:
 #   make run    the whole system (site, worker, beat, demo data) on SQLite + filesystem broker
-#   make test   the whole test suite on PostgreSQL and Redis (127.0.0.1 defaults)
+#   make test   the whole test suite on PostgreSQL and Redis (127.0.0.1 defaults); installs
+#               chromium, gettext and axe-core first when they are missing
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ PORT ?= 8000
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-deps lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	PORT=$(PORT) $(BIN)/python scripts/run_all.py
 
-test: $(VENV)/.installed
+# chromium, gettext and axe-core, installed when missing (quick and silent when present).
+test-deps:
+	bash scripts/test_deps.sh
+
+test: $(VENV)/.installed test-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

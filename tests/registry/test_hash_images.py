@@ -39,40 +39,73 @@ def _jpeg(image) -> bytes:
 
 
 def run(*args: str) -> tuple[list[dict], str]:
+    """call_command; the lines on stdout and stderr's text (a CommandError carries both away)."""
     out, err = io.StringIO(), io.StringIO()
-    call_command("hash_images", *args, stdout=out, stderr=err)
+    try:
+        call_command("hash_images", *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        exc.lines = [json.loads(line) for line in out.getvalue().splitlines()]  # type: ignore[attr-defined]
+        exc.err = err.getvalue()  # type: ignore[attr-defined]
+        raise
     return [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_it_hashes_a_folder_in_sorted_order_with_errors_per_file(folder, workers):
-    lines, err = run(str(folder), "--workers", workers)
-    names = [str(folder / n) for n in ("a.png", "b/deep/big.jpg", "b/deep/coffee.webp", "b/rocket.JPG")]
-    bad = [str(folder / "b/truncated.png"), str(folder / "x.jpg")]
-    assert [line["path"] for line in lines] == sorted(names + bad)
+def test_it_hashes_a_folder_in_sorted_order_and_lists_unreadable_files_on_stderr(folder, workers):
+    with pytest.raises(CommandError) as raised:
+        run(str(folder), "--workers", workers, "--url-prefix", "https://img.example/set/")
+    assert raised.value.returncode == 1
+    lines, err = raised.value.lines, raised.value.err
+    names = ["a.png", "b/deep/big.jpg", "b/deep/coffee.webp", "b/rocket.JPG"]
+    assert [line["path"] for line in lines] == [str(folder / n) for n in names]
+    assert [line["external_id"] for line in lines] == names
+    assert [line["url"] for line in lines] == [f"https://img.example/set/{n}" for n in names]
     for line in lines:
-        if line["path"] in bad:
-            assert set(line) == {"path", "error"}
-            continue
-        assert set(line) == {"path", "phash", "dhash", "pdq", "pdq_quality"}
+        assert set(line) == {"external_id", "url", "path", "phash", "dhash", "pdq", "pdq_quality"}
         expected = compute_hashes(Path(line["path"]).read_bytes(), max_pixels=MAX)
         assert line["phash"] == code_to_hex(expected.phash) and len(line["phash"]) == 16
         assert line["dhash"] == code_to_hex(expected.dhash) and len(line["dhash"]) == 16
         assert line["pdq"] == pdq_to_hex(expected.pdq) and len(line["pdq"]) == 64
         assert line["pdq"] == line["pdq"].lower()
         assert line["pdq_quality"] == expected.pdq_quality
-    errors = {line["path"]: line["error"] for line in lines if "error" in line}
-    assert "not an image we can read" in errors[str(folder / "x.jpg")]
-    assert "damaged or incomplete" in errors[str(folder / "b/truncated.png")]
+    assert f"{folder / 'x.jpg'}: " in err and "not an image we can read" in err
+    assert f"{folder / 'b/truncated.png'}: " in err and "damaged or incomplete" in err
     assert "4 hashed, 2 not readable" in err
     assert "6/6 files" in err
 
 
 def test_named_files_are_hashed_whatever_their_name(folder):
     (folder / "picture.bin").write_bytes(photo_bytes("chelsea.png"))
-    lines, _ = run(str(folder / "picture.bin"), str(folder / "a.png"))
+    lines, err = run(str(folder / "picture.bin"), str(folder / "a.png"))
     assert [line["path"] for line in lines] == [str(folder / "a.png"), str(folder / "picture.bin")]
+    assert [line["external_id"] for line in lines] == ["a.png", "picture.bin"]
     assert lines[0]["phash"] == lines[1]["phash"]
+    assert "url" not in lines[0] and "no --url-prefix" in err
+
+
+def test_external_ids_are_relative_paths_and_urls_are_quoted(tmp_path):
+    (tmp_path / "2024 summer").mkdir()
+    (tmp_path / "2024 summer" / "cat #1?.png").write_bytes(photo_bytes("chelsea.png"))
+    (tmp_path / "2024 summer" / "café.png").write_bytes(photo_bytes("coffee.png"))
+    lines, _ = run(str(tmp_path), "--url-prefix", "https://img.example/p/")
+    assert [(line["external_id"], line["url"]) for line in lines] == [
+        ("2024 summer/café.png", "https://img.example/p/2024%20summer/caf%C3%A9.png"),
+        ("2024 summer/cat #1?.png", "https://img.example/p/2024%20summer/cat%20%231%3F.png"),
+    ]
+
+
+def test_two_files_with_the_same_external_id_are_refused(tmp_path):
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.png").write_bytes(photo_bytes("chelsea.png"))
+    with pytest.raises(CommandError, match=r"would both get the external_id 'a\.png'") as raised:
+        run(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert raised.value.returncode == 2
+
+
+def test_a_url_prefix_must_be_an_http_url(folder):
+    with pytest.raises(CommandError, match="is not an http"):
+        run(str(folder), "--url-prefix", "img.example/photos/")
 
 
 def test_a_missing_path_is_an_error(tmp_path):

@@ -16,7 +16,8 @@ from registry.models import Dataset, ImportJob
 class Command(BaseCommand):
     help = (
         "Import (upsert by external_id) a data set's index from a CSV (header row), NDJSON or Parquet "
-        "file, with a progress bar. Bad rows are reported with their line numbers; the import goes on. "
+        "file, with a progress bar. Bad rows are reported with their line numbers; the import goes on "
+        "and the exit status is 1. "
         "Re-running after an interruption resumes (--resume) or re-imports without duplicates."
     )
 
@@ -63,6 +64,13 @@ class Command(BaseCommand):
             raise CommandError(job.message)
         rate = job.processed / max(time.monotonic() - started, 1e-9)
         self.stdout.write(f"{job.public_id}: {job.message} ({rate:,.0f} rows/s)")
+        if job.error_count:
+            # The good rows are in; the exit status still says that the file was not all taken.
+            rows = "row was" if job.error_count == 1 else "rows were"
+            raise CommandError(
+                f"{job.error_count:,} {rows} rejected (the first are listed above); "
+                "fix them and import the file again: rows already in are updated, not duplicated."
+            )
 
     def _progress(self, job: ImportJob, started: float) -> None:
         elapsed = max(time.monotonic() - started, 1e-9)
