@@ -46,7 +46,7 @@ from .models import (
     Work,
 )
 from .roles import MODERATOR_GROUP
-from .workflow import DECIDABLE, Status, TransitionNotAllowed
+from .workflow import DECIDABLE, REJECTABLE, Status, TransitionNotAllowed
 
 MODERATE_PERMISSION = "requests_app.moderate_removalrequest"
 # Refusals a moderator can act on: shown as messages, never as a 500.
@@ -60,10 +60,11 @@ REFUSALS = (services.ActionRefused, TransitionNotAllowed)
 class Decision:
     name: str
     label: str
-    done: str  # "Approved", for "Approved 3 request(s)"
+    done: str  # "Approved", for "Approved 3 requests"
     reason_required: bool
     takes_reason: bool
     call: Callable[[RemovalRequest, User, str], object]
+    statuses: frozenset[str]  # where it can be taken
 
 
 DECISIONS = {
@@ -74,6 +75,7 @@ DECISIONS = {
         reason_required=False,
         takes_reason=False,
         call=lambda req, mod, reason: services.request_start_review(request=req, moderator=mod),
+        statuses=frozenset({Status.SUBMITTED}),
     ),
     "approve": Decision(
         name="approve",
@@ -82,6 +84,7 @@ DECISIONS = {
         reason_required=False,
         takes_reason=True,
         call=lambda req, mod, reason: services.request_approve(request=req, moderator=mod, reason=reason),
+        statuses=DECIDABLE,
     ),
     "reject": Decision(
         name="reject",
@@ -90,6 +93,7 @@ DECISIONS = {
         reason_required=True,
         takes_reason=True,
         call=lambda req, mod, reason: services.request_reject(request=req, moderator=mod, reason=reason),
+        statuses=REJECTABLE,
     ),
 }
 
@@ -110,6 +114,22 @@ def _age(since: Any) -> str:
     if hours:
         return f"{hours}h {minutes % 60}m"
     return f"{minutes}m"
+
+
+def _waiting_on(status: str) -> str:
+    """What the request waits for when no moderator decision moves it: said on the desk."""
+    said: dict[str, str] = {
+        Status.DRAFT: "The artist has not submitted it yet: nothing to decide.",
+        Status.NEEDS_INFO: "Waiting for the artist's answer. Reject it if it cannot go further.",
+        Status.APPROVED: (
+            "Approved: waiting for the maintainers to acknowledge the removals. It completes by itself "
+            "when every data set has."
+        ),
+        Status.REJECTED: "Closed: rejected.",
+        Status.WITHDRAWN: "Closed: withdrawn by the artist.",
+        Status.COMPLETED: "Closed: every data set acknowledged the removals.",
+    }
+    return said.get(status, "")
 
 
 def _moderators() -> QuerySet[User]:
@@ -330,9 +350,16 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         due = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M") if obj.sla_due_at else ""
         return format_html('<span style="color:{}" title="due {}">{}</span>', colour, due, label)
 
-    @admin.display(description="conflict", boolean=True, ordering="has_open_conflict")
-    def conflict_flag(self, obj: Any) -> bool | None:
-        return True if obj.has_open_conflict else None
+    @admin.display(description="conflict", ordering="has_open_conflict")
+    def conflict_flag(self, obj: Any) -> str:
+        # Words, not the admin's boolean icons: a green tick read as "all good" for a held request.
+        if obj.has_open_conflict:
+            return format_html(
+                '<strong class="desk-conflict" title="{}">'
+                '<span aria-hidden="true">⚠</span> Conflict</strong>',
+                "Another artist claims the same image; approval is held until a moderator resolves it.",
+            )
+        return format_html('<span class="muted" title="No unresolved conflict">None</span>')
 
     @admin.display(description="age", ordering="submitted_at")
     def age(self, obj: RemovalRequest) -> str:
@@ -363,6 +390,14 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         events = list(ticket.events.select_related("actor"))
         can_moderate = self.has_moderate_permission(request)
         open_statuses = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED, Status.DRAFT)
+        lost = found.lost_conflicts
+        suggested_reason = winners = ""
+        if lost:
+            winners = ", ".join(f"{c.other(ticket)} ({c.other(ticket).artist.display_name})" for c in lost)
+            suggested_reason = (
+                f"Another artist's claim to the same image(s) was upheld ({winners}), so we cannot "
+                "send removals for this request."
+            )
         return {
             "desk": {
                 "ticket": ticket,
@@ -375,8 +410,12 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
                 "removals": list(removals_for_source(ticket.reference)) if ticket.reference else [],
                 "can_moderate": can_moderate,
                 "can_start_review": can_moderate and ticket.status == Status.SUBMITTED,
-                "can_decide": can_moderate and ticket.status in DECIDABLE,
+                "can_approve": can_moderate and ticket.status in DECIDABLE and not lost,
+                "can_reject": can_moderate and ticket.status in REJECTABLE,
                 "can_ask_info": can_moderate and ticket.status in DECIDABLE,
+                "lost_to": winners,
+                "suggested_reason": suggested_reason,
+                "waiting_on": _waiting_on(ticket.status),
                 "can_assign": can_moderate and ticket.status in open_statuses,
                 "sla_state": services.sla_state(ticket),
                 "moderators": list(_moderators()) if can_moderate else [],
@@ -586,20 +625,27 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
             else:
                 self._decide_all(request, queryset, decision, reason=reason)
                 return None  # back to the list, with the messages
-        tickets = list(queryset.select_related("artist__user"))
+        tickets = list(queryset.select_related("artist__user").order_by("pk"))
+        skipped = _bulk_skips(tickets, decision)
+        going = len(tickets) - len(skipped)
+        verb = decision.label
+        plan = f"{verb} {_requests(going)}"
+        if skipped:
+            why = "; ".join(f"{t} {reason}" for t, reason in skipped)
+            plan += f"; {len(skipped)} will be skipped because {why}."
+        else:
+            plan += "."
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{decision.label} {len(tickets)} request(s)?",
+            "title": f"{verb} {_requests(going)}?" if going else f"Nothing to {verb.lower()}",
             "opts": self.model._meta,
             "decision": decision,
             "action": action,
             "tickets": tickets,
-            "undecidable": [t for t in tickets if t.status not in DECIDABLE],
-            "weak": (
-                [(t, evidence.for_request(t).weaknesses) for t in tickets if t.status in DECIDABLE]
-                if decision.name == "approve"
-                else []
-            ),
+            "skipped": skipped,
+            "going": going,
+            "plan": plan,
+            "submit_label": f"{verb} {_requests(going)}",
             "reason": reason,
             "error": error,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -629,7 +675,25 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
             else:
                 done.append(str(ticket))
         if done:
-            messages.success(request, f"{decision.done} {len(done)} request(s): {', '.join(done)}.")
+            messages.success(request, f"{decision.done} {_requests(len(done))}: {', '.join(done)}.")
+
+
+def _requests(count: int) -> str:
+    return f"{count} request" if count == 1 else f"{count} requests"
+
+
+def _bulk_skips(tickets: list[RemovalRequest], decision: Decision) -> list[tuple[RemovalRequest, str]]:
+    """Which of the selected requests a bulk decision will leave alone, and why (as _decide_all does)."""
+    skipped = []
+    for ticket in tickets:
+        if ticket.status not in decision.statuses:
+            status = str(ticket.get_status_display()).lower()
+            skipped.append((ticket, f"is {status} and cannot be {decision.done.lower()}"))
+        elif decision.name == "approve":
+            weaknesses = evidence.for_request(ticket).weaknesses
+            if weaknesses:
+                skipped.append((ticket, f"needs a look on its own: {'; '.join(weaknesses)}"))
+    return skipped
 
 
 # --- read-only views of the rest ----------------------------------------------

@@ -56,7 +56,7 @@ from .models import (
     VerificationLevel,
     Work,
 )
-from .workflow import DECIDABLE, EDITABLE, Status, TransitionNotAllowed, check_transition
+from .workflow import DECIDABLE, EDITABLE, REJECTABLE, Status, TransitionNotAllowed, check_transition
 
 log = logging.getLogger(__name__)
 
@@ -514,8 +514,14 @@ def request_reject(*, request: RemovalRequest, moderator: User, reason: str) -> 
     if not reason.strip():
         raise ActionRefused(_("Give the artist a reason for the rejection."))
     request = _locked(request)
-    if request.status not in DECIDABLE:
-        raise ActionRefused(_not_decidable(request))
+    if request.status not in REJECTABLE:
+        raise ActionRefused(
+            _(
+                "%(reference)s is %(status)s; only submitted, in-review or needs-information requests "
+                "can be rejected."
+            )
+            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
+        )
     _transition(request, Status.REJECTED, actor=moderator, message=reason)
     request.decision_reason = reason
     request.save(update_fields=["decision_reason"])
