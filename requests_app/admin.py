@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
@@ -130,6 +131,12 @@ def _waiting_on(status: str) -> str:
         Status.COMPLETED: "Closed: every data set acknowledged the removals.",
     }
     return said.get(status, "")
+
+
+def _breakable_email(address: str) -> str:
+    """An address that may wrap before its "@" in a narrow column."""
+    local, at, domain = address.partition("@")
+    return format_html("{}<wbr>{}{}", local, at, domain) if at else address
 
 
 def _moderators() -> QuerySet[User]:
@@ -249,20 +256,17 @@ class ConflictFilter(admin.SimpleListFilter):
 @admin.register(RemovalRequest)
 class RemovalRequestAdmin(ReadOnlyAdmin):
     change_form_template = "admin/requests_app/removalrequest/change_form.html"
+    change_list_template = "admin/requests_app/removalrequest/change_list.html"
     confirmation_template = "admin/requests_app/removalrequest/decision_confirmation.html"
     list_display = (
-        "reference",
+        "reference_label",
         "artist_label",
         "status",
-        "priority_label",
-        "sla",
-        "basis",
+        "urgency",
         "verification_level",
         "work_count",
-        "confirmed_match_count",
         "conflict_flag",
-        "assignee",
-        "submitted_at",
+        "assignee_label",
         "age",
     )
     list_filter = (
@@ -320,35 +324,47 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
 
     @admin.display(description="artist", ordering="artist__display_name")
     def artist_label(self, obj: RemovalRequest) -> str:
-        return format_html("{}<br><small>{}</small>", obj.artist.display_name, obj.artist.user.email)
+        return format_html(
+            "{}<small>{}</small>", obj.artist.display_name, _breakable_email(obj.artist.user.email)
+        )
 
     @admin.display(description="verification", ordering="artist__verification_level")
     def verification_level(self, obj: RemovalRequest) -> str:
         return obj.artist.get_verification_level_display()
 
     @admin.display(description="works", ordering="work_count")
-    def work_count(self, obj: Any) -> int:
-        return obj.work_count
+    def work_count(self, obj: Any) -> str:
+        confirmed = obj.confirmed_match_count
+        return format_html(
+            "{}<small>{} cop{} confirmed</small>", obj.work_count, confirmed, "y" if confirmed == 1 else "ies"
+        )
 
-    @admin.display(description="confirmed matches", ordering="confirmed_match_count")
-    def confirmed_match_count(self, obj: Any) -> int:
-        return obj.confirmed_match_count
+    @admin.display(description="assignee", ordering="assignee__username")
+    def assignee_label(self, obj: RemovalRequest) -> str:
+        if obj.assignee is None:
+            return mark_safe('<span class="muted">nobody</span>')
+        return _breakable_email(obj.assignee.get_username())
 
-    @admin.display(description="priority", ordering="priority")
-    def priority_label(self, obj: RemovalRequest) -> str:
+    # Paired columns (reference and basis, priority and SLA, works and copies): the queue must fit
+    # a 1280 px screen beside its filters without breaking words.
+    @admin.display(description="reference", ordering="reference")
+    def reference_label(self, obj: RemovalRequest) -> str:
+        return format_html("{}<small>{}</small>", obj.reference, obj.get_basis_display())
+
+    @admin.display(description="priority, SLA", ordering="priority")
+    def urgency(self, obj: RemovalRequest) -> str:
         if obj.priority == Priority.HIGH:
-            return format_html('<strong style="color:#ba2121">{}</strong>', obj.get_priority_display())
-        return obj.get_priority_display()
-
-    @admin.display(description="SLA", ordering="sla_due_at")
-    def sla(self, obj: RemovalRequest) -> str:
+            priority = format_html('<strong class="desk-high">{}</strong>', obj.get_priority_display())
+        else:
+            priority = format_html("{}", obj.get_priority_display())
         state = services.sla_state(obj)
         if not state:
-            return "—"
+            return format_html('{}<small class="muted">no SLA</small>', priority)
         label = {"overdue": "overdue", "due_soon": "due soon", "on_track": "on track"}[state]
-        colour = {"overdue": "#ba2121", "due_soon": "#b36b00", "on_track": "inherit"}[state]
         due = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M") if obj.sla_due_at else ""
-        return format_html('<span style="color:{}" title="due {}">{}</span>', colour, due, label)
+        return format_html(
+            '{}<small class="sla-{}" title="due {}">SLA {}</small>', priority, state, due, label
+        )
 
     @admin.display(description="conflict", ordering="has_open_conflict")
     def conflict_flag(self, obj: Any) -> str:
@@ -359,11 +375,23 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
                 '<span aria-hidden="true">⚠</span> Conflict</strong>',
                 "Another artist claims the same image; approval is held until a moderator resolves it.",
             )
-        return format_html('<span class="muted" title="No unresolved conflict">None</span>')
+        return mark_safe('<span class="muted" title="No unresolved conflict">None</span>')
 
     @admin.display(description="age", ordering="submitted_at")
     def age(self, obj: RemovalRequest) -> str:
-        return _age(obj.submitted_at or obj.created_at)
+        since = obj.submitted_at or obj.created_at
+        what = "submitted" if obj.submitted_at else "created"
+        return format_html(
+            '<span title="{} {}">{}</span>',
+            what,
+            timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+            _age(since),
+        )
+
+    # The queue and the request page take the whole width: no navigation sidebar (the breadcrumbs
+    # lead back to the index).
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     # --- the change page: everything needed to judge, side by side
 
@@ -377,6 +405,7 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         ticket = self.get_object(request, unquote(object_id))
         if ticket is not None and self.has_view_permission(request, ticket):
             extra_context = {**(extra_context or {}), **self._desk_context(request, ticket)}
+        extra_context = {**(extra_context or {}), "is_nav_sidebar_enabled": False}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _desk_context(self, request: HttpRequest, ticket: RemovalRequest) -> dict[str, Any]:

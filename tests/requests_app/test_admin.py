@@ -154,7 +154,7 @@ def test_it_lets_a_viewer_without_the_moderate_permission_look_but_not_decide(su
 def test_it_shows_the_queue_to_a_moderator(moderator, submitted, artist):
     response = logged_in(moderator).get(CHANGELIST)
     assert response.status_code == 200
-    html = response.content.decode()
+    html = response.content.decode().replace("<wbr>", "")  # addresses may wrap before their "@"
     assert submitted.reference in html
     assert artist.user.email in html and "Ada Lovelace" in html
     for action in ("start_review_selected", "approve_selected", "reject_selected"):
