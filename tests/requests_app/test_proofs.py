@@ -330,3 +330,13 @@ def test_domain_of_drops_the_port():
     assert (
         proofs.domain_of(IdentityProof(method=ProofMethod.PROFILE_LINK, target="https://x.example/@a")) == ""
     )
+
+
+def test_the_new_proof_messages_are_in_french(artist):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(services.ActionRefused) as refused:
+        services.proof_start(
+            artist=artist, method=ProofMethod.DNS_TXT, target="https://www.instagram.com/nora"
+        )
+    assert "ressemble à une page de profil" in str(refused.value)
