@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
@@ -46,7 +47,7 @@ from .models import (
     Work,
 )
 from .roles import MODERATOR_GROUP
-from .workflow import DECIDABLE, Status, TransitionNotAllowed
+from .workflow import DECIDABLE, REJECTABLE, Status, TransitionNotAllowed
 
 MODERATE_PERMISSION = "requests_app.moderate_removalrequest"
 # Refusals a moderator can act on: shown as messages, never as a 500.
@@ -60,10 +61,11 @@ REFUSALS = (services.ActionRefused, TransitionNotAllowed)
 class Decision:
     name: str
     label: str
-    done: str  # "Approved", for "Approved 3 request(s)"
+    done: str  # "Approved", for "Approved 3 requests"
     reason_required: bool
     takes_reason: bool
     call: Callable[[RemovalRequest, User, str], object]
+    statuses: frozenset[str]  # where it can be taken
 
 
 DECISIONS = {
@@ -74,6 +76,7 @@ DECISIONS = {
         reason_required=False,
         takes_reason=False,
         call=lambda req, mod, reason: services.request_start_review(request=req, moderator=mod),
+        statuses=frozenset({Status.SUBMITTED}),
     ),
     "approve": Decision(
         name="approve",
@@ -82,6 +85,7 @@ DECISIONS = {
         reason_required=False,
         takes_reason=True,
         call=lambda req, mod, reason: services.request_approve(request=req, moderator=mod, reason=reason),
+        statuses=DECIDABLE,
     ),
     "reject": Decision(
         name="reject",
@@ -90,6 +94,7 @@ DECISIONS = {
         reason_required=True,
         takes_reason=True,
         call=lambda req, mod, reason: services.request_reject(request=req, moderator=mod, reason=reason),
+        statuses=REJECTABLE,
     ),
 }
 
@@ -110,6 +115,28 @@ def _age(since: Any) -> str:
     if hours:
         return f"{hours}h {minutes % 60}m"
     return f"{minutes}m"
+
+
+def _waiting_on(status: str) -> str:
+    """What the request waits for when no moderator decision moves it: said on the desk."""
+    said: dict[str, str] = {
+        Status.DRAFT: "The artist has not submitted it yet: nothing to decide.",
+        Status.NEEDS_INFO: "Waiting for the artist's answer. Reject it if it cannot go further.",
+        Status.APPROVED: (
+            "Approved: waiting for the maintainers to acknowledge the removals. It completes by itself "
+            "when every data set has."
+        ),
+        Status.REJECTED: "Closed: rejected.",
+        Status.WITHDRAWN: "Closed: withdrawn by the artist.",
+        Status.COMPLETED: "Closed: every data set acknowledged the removals.",
+    }
+    return said.get(status, "")
+
+
+def _breakable_email(address: str) -> str:
+    """An address that may wrap before its "@" in a narrow column."""
+    local, at, domain = address.partition("@")
+    return format_html("{}<wbr>{}{}", local, at, domain) if at else address
 
 
 def _moderators() -> QuerySet[User]:
@@ -229,20 +256,17 @@ class ConflictFilter(admin.SimpleListFilter):
 @admin.register(RemovalRequest)
 class RemovalRequestAdmin(ReadOnlyAdmin):
     change_form_template = "admin/requests_app/removalrequest/change_form.html"
+    change_list_template = "admin/requests_app/removalrequest/change_list.html"
     confirmation_template = "admin/requests_app/removalrequest/decision_confirmation.html"
     list_display = (
-        "reference",
+        "reference_label",
         "artist_label",
         "status",
-        "priority_label",
-        "sla",
-        "basis",
+        "urgency",
         "verification_level",
         "work_count",
-        "confirmed_match_count",
         "conflict_flag",
-        "assignee",
-        "submitted_at",
+        "assignee_label",
         "age",
     )
     list_filter = (
@@ -300,43 +324,74 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
 
     @admin.display(description="artist", ordering="artist__display_name")
     def artist_label(self, obj: RemovalRequest) -> str:
-        return format_html("{}<br><small>{}</small>", obj.artist.display_name, obj.artist.user.email)
+        return format_html(
+            "{}<small>{}</small>", obj.artist.display_name, _breakable_email(obj.artist.user.email)
+        )
 
     @admin.display(description="verification", ordering="artist__verification_level")
     def verification_level(self, obj: RemovalRequest) -> str:
         return obj.artist.get_verification_level_display()
 
     @admin.display(description="works", ordering="work_count")
-    def work_count(self, obj: Any) -> int:
-        return obj.work_count
+    def work_count(self, obj: Any) -> str:
+        confirmed = obj.confirmed_match_count
+        return format_html(
+            "{}<small>{} cop{} confirmed</small>", obj.work_count, confirmed, "y" if confirmed == 1 else "ies"
+        )
 
-    @admin.display(description="confirmed matches", ordering="confirmed_match_count")
-    def confirmed_match_count(self, obj: Any) -> int:
-        return obj.confirmed_match_count
+    @admin.display(description="assignee", ordering="assignee__username")
+    def assignee_label(self, obj: RemovalRequest) -> str:
+        if obj.assignee is None:
+            return mark_safe('<span class="muted">nobody</span>')
+        return _breakable_email(obj.assignee.get_username())
 
-    @admin.display(description="priority", ordering="priority")
-    def priority_label(self, obj: RemovalRequest) -> str:
+    # Paired columns (reference and basis, priority and SLA, works and copies): the queue must fit
+    # a 1280 px screen beside its filters without breaking words.
+    @admin.display(description="reference", ordering="reference")
+    def reference_label(self, obj: RemovalRequest) -> str:
+        return format_html("{}<small>{}</small>", obj.reference, obj.get_basis_display())
+
+    @admin.display(description="priority, SLA", ordering="priority")
+    def urgency(self, obj: RemovalRequest) -> str:
         if obj.priority == Priority.HIGH:
-            return format_html('<strong style="color:#ba2121">{}</strong>', obj.get_priority_display())
-        return obj.get_priority_display()
-
-    @admin.display(description="SLA", ordering="sla_due_at")
-    def sla(self, obj: RemovalRequest) -> str:
+            priority = format_html('<strong class="desk-high">{}</strong>', obj.get_priority_display())
+        else:
+            priority = format_html("{}", obj.get_priority_display())
         state = services.sla_state(obj)
         if not state:
-            return "—"
+            return format_html('{}<small class="muted">no SLA</small>', priority)
         label = {"overdue": "overdue", "due_soon": "due soon", "on_track": "on track"}[state]
-        colour = {"overdue": "#ba2121", "due_soon": "#b36b00", "on_track": "inherit"}[state]
         due = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M") if obj.sla_due_at else ""
-        return format_html('<span style="color:{}" title="due {}">{}</span>', colour, due, label)
+        return format_html(
+            '{}<small class="sla-{}" title="due {}">SLA {}</small>', priority, state, due, label
+        )
 
-    @admin.display(description="conflict", boolean=True, ordering="has_open_conflict")
-    def conflict_flag(self, obj: Any) -> bool | None:
-        return True if obj.has_open_conflict else None
+    @admin.display(description="conflict", ordering="has_open_conflict")
+    def conflict_flag(self, obj: Any) -> str:
+        # Words, not the admin's boolean icons: a green tick read as "all good" for a held request.
+        if obj.has_open_conflict:
+            return format_html(
+                '<strong class="desk-conflict" title="{}">'
+                '<span aria-hidden="true">⚠</span> Conflict</strong>',
+                "Another artist claims the same image; approval is held until a moderator resolves it.",
+            )
+        return mark_safe('<span class="muted" title="No unresolved conflict">None</span>')
 
     @admin.display(description="age", ordering="submitted_at")
     def age(self, obj: RemovalRequest) -> str:
-        return _age(obj.submitted_at or obj.created_at)
+        since = obj.submitted_at or obj.created_at
+        what = "submitted" if obj.submitted_at else "created"
+        return format_html(
+            '<span title="{} {}">{}</span>',
+            what,
+            timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+            _age(since),
+        )
+
+    # The queue and the request page take the whole width: no navigation sidebar (the breadcrumbs
+    # lead back to the index).
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     # --- the change page: everything needed to judge, side by side
 
@@ -350,6 +405,7 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         ticket = self.get_object(request, unquote(object_id))
         if ticket is not None and self.has_view_permission(request, ticket):
             extra_context = {**(extra_context or {}), **self._desk_context(request, ticket)}
+        extra_context = {**(extra_context or {}), "is_nav_sidebar_enabled": False}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _desk_context(self, request: HttpRequest, ticket: RemovalRequest) -> dict[str, Any]:
@@ -363,6 +419,14 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         events = list(ticket.events.select_related("actor"))
         can_moderate = self.has_moderate_permission(request)
         open_statuses = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED, Status.DRAFT)
+        lost = found.lost_conflicts
+        suggested_reason = winners = ""
+        if lost:
+            winners = ", ".join(f"{c.other(ticket)} ({c.other(ticket).artist.display_name})" for c in lost)
+            suggested_reason = (
+                f"Another artist's claim to the same image(s) was upheld ({winners}), so we cannot "
+                "send removals for this request."
+            )
         return {
             "desk": {
                 "ticket": ticket,
@@ -375,8 +439,12 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
                 "removals": list(removals_for_source(ticket.reference)) if ticket.reference else [],
                 "can_moderate": can_moderate,
                 "can_start_review": can_moderate and ticket.status == Status.SUBMITTED,
-                "can_decide": can_moderate and ticket.status in DECIDABLE,
+                "can_approve": can_moderate and ticket.status in DECIDABLE and not lost,
+                "can_reject": can_moderate and ticket.status in REJECTABLE,
                 "can_ask_info": can_moderate and ticket.status in DECIDABLE,
+                "lost_to": winners,
+                "suggested_reason": suggested_reason,
+                "waiting_on": _waiting_on(ticket.status),
                 "can_assign": can_moderate and ticket.status in open_statuses,
                 "sla_state": services.sla_state(ticket),
                 "moderators": list(_moderators()) if can_moderate else [],
@@ -586,20 +654,27 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
             else:
                 self._decide_all(request, queryset, decision, reason=reason)
                 return None  # back to the list, with the messages
-        tickets = list(queryset.select_related("artist__user"))
+        tickets = list(queryset.select_related("artist__user").order_by("pk"))
+        skipped = _bulk_skips(tickets, decision)
+        going = len(tickets) - len(skipped)
+        verb = decision.label
+        plan = f"{verb} {_requests(going)}"
+        if skipped:
+            why = "; ".join(f"{t} {reason}" for t, reason in skipped)
+            plan += f"; {len(skipped)} will be skipped because {why}."
+        else:
+            plan += "."
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{decision.label} {len(tickets)} request(s)?",
+            "title": f"{verb} {_requests(going)}?" if going else f"Nothing to {verb.lower()}",
             "opts": self.model._meta,
             "decision": decision,
             "action": action,
             "tickets": tickets,
-            "undecidable": [t for t in tickets if t.status not in DECIDABLE],
-            "weak": (
-                [(t, evidence.for_request(t).weaknesses) for t in tickets if t.status in DECIDABLE]
-                if decision.name == "approve"
-                else []
-            ),
+            "skipped": skipped,
+            "going": going,
+            "plan": plan,
+            "submit_label": f"{verb} {_requests(going)}",
             "reason": reason,
             "error": error,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -629,7 +704,25 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
             else:
                 done.append(str(ticket))
         if done:
-            messages.success(request, f"{decision.done} {len(done)} request(s): {', '.join(done)}.")
+            messages.success(request, f"{decision.done} {_requests(len(done))}: {', '.join(done)}.")
+
+
+def _requests(count: int) -> str:
+    return f"{count} request" if count == 1 else f"{count} requests"
+
+
+def _bulk_skips(tickets: list[RemovalRequest], decision: Decision) -> list[tuple[RemovalRequest, str]]:
+    """Which of the selected requests a bulk decision will leave alone, and why (as _decide_all does)."""
+    skipped = []
+    for ticket in tickets:
+        if ticket.status not in decision.statuses:
+            status = str(ticket.get_status_display()).lower()
+            skipped.append((ticket, f"is {status} and cannot be {decision.done.lower()}"))
+        elif decision.name == "approve":
+            weaknesses = evidence.for_request(ticket).weaknesses
+            if weaknesses:
+                skipped.append((ticket, f"needs a look on its own: {'; '.join(weaknesses)}"))
+    return skipped
 
 
 # --- read-only views of the rest ----------------------------------------------

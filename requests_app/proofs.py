@@ -39,6 +39,9 @@ class CheckResult:
     ok: bool
     detail: str  # for the artist: what was found, or what to fix
     evidence: dict[str, Any] = field(default_factory=dict)
+    # The check could not be made (the DNS resolver was unreachable or failed): it says nothing
+    # about the proof, so the proof's status and failure count stay as they were.
+    inconclusive: bool = False
 
 
 def new_token() -> str:
@@ -95,10 +98,29 @@ def normalize_profile_url(text: str) -> str:
     return url
 
 
+def normalize_site(text: str) -> str:
+    """The target of a DNS, file or meta tag proof: a domain, or a URL with nothing after the host.
+
+    A URL with a path ("https://www.instagram.com/nora") names one page, not a domain the artist
+    controls: taking its host would start a proof for the whole of instagram.com.
+    """
+    raw = text.strip()
+    parts = urlsplit(raw if "//" in raw else "//" + raw)
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError(
+            _(
+                "%(text)s looks like a profile page, not a domain: use the profile link-back method "
+                "for it, or enter just a domain you control, such as example.com."
+            )
+            % {"text": repr(raw)}
+        )
+    return normalize_domain(raw)
+
+
 def normalize_target(method: str, text: str) -> str:
     if method == ProofMethod.PROFILE_LINK:
         return normalize_profile_url(text)
-    return normalize_domain(text)
+    return normalize_site(text)
 
 
 def domain_of(proof: IdentityProof) -> str:
@@ -143,25 +165,57 @@ def _resolver() -> dns.resolver.Resolver:
     return resolver
 
 
+def _unreachable(name: str, why: str) -> CheckResult:
+    return CheckResult(
+        False,
+        _(
+            "We could not reach the DNS resolver to look up %(name)s (%(why)s). This says nothing about "
+            "your record; try again later."
+        )
+        % {"name": name, "why": why},
+        {"name": name, "resolver_error": why},
+        inconclusive=True,
+    )
+
+
+def _resolver_sees_public_dns(resolver: dns.resolver.Resolver, name: str) -> bool:
+    """After an NXDOMAIN: does the resolver know the name's top-level domain, or at least the root?
+
+    A resolver cut off from the internet (a captive or offline network, a sandbox) may answer
+    NXDOMAIN for every name; a name does not exist only if its parent zones do.
+    """
+    tld = name.rstrip(".").rsplit(".", 1)[-1] + "."
+    for zone, kind in ((tld, "SOA"), (".", "NS")):
+        try:
+            resolver.resolve(zone, kind, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            continue
+        except dns.exception.DNSException:
+            return False
+        return True
+    return False
+
+
 def check_dns_txt(proof: IdentityProof) -> CheckResult:
     name = domain_of(proof)
     expected = TXT_PREFIX + proof.token
+    resolver = _resolver()
     try:
-        answer = _resolver().resolve(name, "TXT", raise_on_no_answer=False)
+        answer = resolver.resolve(name, "TXT", raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN:
-        return CheckResult(
-            False, _("The domain %(name)s does not exist in DNS.") % {"name": name}, {"name": name}
-        )
-    except dns.exception.Timeout:
-        return CheckResult(
-            False, _("No DNS server answered for %(name)s in time; try again later.") % {"name": name}
-        )
-    except (dns.resolver.NoNameservers, dns.exception.DNSException) as exc:
+        if not _resolver_sees_public_dns(resolver, name):
+            return _unreachable(name, _("it says that not even the top-level domain exists"))
         return CheckResult(
             False,
-            _("DNS lookup of %(name)s failed (%(error)s); try again later.")
-            % {"name": name, "error": exc.__class__.__name__},
+            _("The domain %(name)s does not exist in DNS. Check its spelling.") % {"name": name},
+            {"name": name},
         )
+    except dns.exception.Timeout:
+        return _unreachable(name, _("no answer in time"))
+    except dns.resolver.NoNameservers:
+        return _unreachable(name, _("it failed to answer: SERVFAIL or refused"))
+    except dns.exception.DNSException as exc:
+        return _unreachable(name, exc.__class__.__name__)
     records = []
     for rdata in answer.rrset or []:
         records.append(b"".join(rdata.strings).decode("utf-8", "replace"))

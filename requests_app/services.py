@@ -56,7 +56,7 @@ from .models import (
     VerificationLevel,
     Work,
 )
-from .workflow import DECIDABLE, EDITABLE, Status, TransitionNotAllowed, check_transition
+from .workflow import DECIDABLE, EDITABLE, REJECTABLE, Status, TransitionNotAllowed, check_transition
 
 log = logging.getLogger(__name__)
 
@@ -542,8 +542,14 @@ def request_reject(*, request: RemovalRequest, moderator: User, reason: str) -> 
     if not reason.strip():
         raise ActionRefused(_("Give the artist a reason for the rejection."))
     request = _locked(request)
-    if request.status not in DECIDABLE:
-        raise ActionRefused(_not_decidable(request))
+    if request.status not in REJECTABLE:
+        raise ActionRefused(
+            _(
+                "%(reference)s is %(status)s; only submitted, in-review or needs-information requests "
+                "can be rejected."
+            )
+            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
+        )
     _transition(request, Status.REJECTED, actor=moderator, message=reason)
     request.decision_reason = reason
     request.save(update_fields=["decision_reason"])
@@ -794,12 +800,17 @@ def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityP
         was_verified = proof.status == ProofStatus.VERIFIED
         now = timezone.now()
         proof.checked_at = now
-        proof.evidence = {**result.evidence, "checked_at": now.isoformat()}
-        if result.ok:
+        if result.inconclusive:
+            # The resolver could not be asked: nothing was learnt about the proof, so it neither
+            # fails nor counts towards a lapse, and its evidence stays; the artist is told to retry.
+            proof.last_error = result.detail
+        elif result.ok:
+            proof.evidence = {**result.evidence, "checked_at": now.isoformat()}
             proof.status, proof.last_error, proof.failures = ProofStatus.VERIFIED, "", 0
             proof.verified_at = proof.verified_at if was_verified else now
             proof.expires_at = now + timedelta(days=settings.PROOF_VALID_DAYS)
         else:
+            proof.evidence = {**result.evidence, "checked_at": now.isoformat()}
             proof.last_error = result.detail
             proof.failures += 1
             if not was_verified:
@@ -813,6 +824,28 @@ def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityP
         elif was_verified and proof.status == ProofStatus.EXPIRED:
             _proof_lapsed(proof, reason=result.detail)
     return proof
+
+
+def proof_delete(*, proof: IdentityProof, actor: User) -> None:
+    """The artist deletes one of their proofs that failed or expired (a verified one still counts).
+
+    A document's encrypted file goes with it; open requests' timelines note the deletion.
+    """
+    with transaction.atomic():
+        proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof.pk)
+        if proof.artist.user_id != actor.pk:
+            raise ActionRefused(_("This proof belongs to another account."))
+        if proof.status not in (ProofStatus.FAILED, ProofStatus.EXPIRED):
+            raise ActionRefused(
+                _("Only a failed or expired proof can be deleted; this one is %(status)s.")
+                % {"status": str(proof.get_status_display()).lower()}
+            )
+        _proof_note_on_open_requests(proof, actor=actor, message=f"Proof deleted by the artist: {_en(proof)}")
+        document = proof.document.name if proof.document else ""
+        proof.delete()
+        if document:
+            storage = proof.document.storage
+            transaction.on_commit(lambda: storage.delete(document))
 
 
 def _proof_note_on_open_requests(proof: IdentityProof, *, actor: User | None, message: str) -> int:

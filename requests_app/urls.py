@@ -61,6 +61,11 @@ urlpatterns = [
         name="identity_proof_check",
     ),
     path(
+        "identity/proofs/<int:proof_id>/delete/",
+        views_identity.identity_proof_delete,
+        name="identity_proof_delete",
+    ),
+    path(
         "identity/proofs/<int:proof_id>/document/",
         views_identity.identity_document,
         name="identity_document",

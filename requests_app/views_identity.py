@@ -125,6 +125,7 @@ def identity_proof(request: HttpRequest, proof_id: int) -> HttpResponse:
             "well_known_url": proofs.well_known_url(proof) if proofs.domain_of(proof) else "",
             "home_url": proofs.home_url(proof) if proofs.domain_of(proof) else "",
             "checkable": proof.is_automatic and proof.status != ProofStatus.EXPIRED,
+            "deletable": proof.status in (ProofStatus.FAILED, ProofStatus.EXPIRED),
         },
     )
 
@@ -140,9 +141,22 @@ def identity_proof_check(request: HttpRequest, proof_id: int) -> HttpResponse:
     else:
         if proof.status == ProofStatus.VERIFIED:
             messages.success(request, _("Verified. Keep the token in place: we check it again regularly."))
-        else:
-            messages.error(request, _("Not verified yet: %(why)s") % {"why": proof.last_error})
+        # Otherwise the proof's page shows what the check found, once, with when it ran.
     return HttpResponseRedirect(reverse("identity_proof", args=[proof.pk]))
+
+
+@require_POST
+@artist_required
+def identity_proof_delete(request: HttpRequest, proof_id: int) -> HttpResponse:
+    proof = selectors.proof_for_artist(request.user, proof_id)  # type: ignore[arg-type]  # 404 if not theirs
+    what = f"{proof.get_method_display()}: {proof.target}"
+    try:
+        services.proof_delete(proof=proof, actor=request.user)  # type: ignore[arg-type]
+    except services.ActionRefused as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("identity_proof", args=[proof.pk]))
+    messages.success(request, _("Proof deleted (%(what)s).") % {"what": what})
+    return redirect("identity")
 
 
 @never_cache

@@ -23,15 +23,48 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.DRAFT: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
     Status.SUBMITTED: frozenset({Status.IN_REVIEW, Status.APPROVED, Status.REJECTED, Status.WITHDRAWN}),
     Status.IN_REVIEW: frozenset({Status.NEEDS_INFO, Status.APPROVED, Status.REJECTED}),
-    Status.NEEDS_INFO: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
+    # A moderator may also reject while waiting: the artist never answers, or a conflict was
+    # resolved in the other artist's favour. Without it a request waiting for information had no
+    # way forward but the artist's.
+    Status.NEEDS_INFO: frozenset({Status.SUBMITTED, Status.WITHDRAWN, Status.REJECTED}),
     Status.APPROVED: frozenset({Status.COMPLETED}),
     Status.REJECTED: frozenset(),
     Status.WITHDRAWN: frozenset(),
     Status.COMPLETED: frozenset(),
 }
 
+
+class Actor(models.TextChoices):
+    ARTIST = "artist", "artist"
+    MODERATOR = "moderator", "moderator"
+    # Approved -> completed happens when the last data set's maintainers acknowledge the removals.
+    MAINTAINERS = "maintainers", "maintainers"
+
+
+# Who takes each transition: every non-terminal status has at least one (tests/requests_app/
+# test_workflow_walk.py walks every one through the services and the desk).
+TRANSITION_ACTORS: dict[tuple[str, str], Actor] = {
+    (Status.DRAFT, Status.SUBMITTED): Actor.ARTIST,
+    (Status.DRAFT, Status.WITHDRAWN): Actor.ARTIST,
+    (Status.SUBMITTED, Status.IN_REVIEW): Actor.MODERATOR,
+    (Status.SUBMITTED, Status.APPROVED): Actor.MODERATOR,
+    (Status.SUBMITTED, Status.REJECTED): Actor.MODERATOR,
+    (Status.SUBMITTED, Status.WITHDRAWN): Actor.ARTIST,
+    (Status.IN_REVIEW, Status.NEEDS_INFO): Actor.MODERATOR,
+    (Status.IN_REVIEW, Status.APPROVED): Actor.MODERATOR,
+    (Status.IN_REVIEW, Status.REJECTED): Actor.MODERATOR,
+    (Status.NEEDS_INFO, Status.SUBMITTED): Actor.ARTIST,
+    (Status.NEEDS_INFO, Status.WITHDRAWN): Actor.ARTIST,
+    (Status.NEEDS_INFO, Status.REJECTED): Actor.MODERATOR,
+    (Status.APPROVED, Status.COMPLETED): Actor.MAINTAINERS,
+}
+
+TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
 # Statuses in which a moderator can decide (approve or reject).
 DECIDABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+# Statuses in which a moderator can reject: also while waiting for the artist's answer.
+REJECTABLE = DECIDABLE | {Status.NEEDS_INFO}
 # Statuses in which the artist can still change works and matches.
 EDITABLE = frozenset({Status.DRAFT, Status.NEEDS_INFO})
 

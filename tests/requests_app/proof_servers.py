@@ -20,12 +20,15 @@ class Zone(BaseResolver):
 
     txt: dict[str, list[str]] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
+    servfail: bool = False  # a resolver whose upstream is gone answers SERVFAIL to everything
 
     def resolve(self, request: Any, handler: Any) -> Any:
         reply = request.reply()
         name = str(request.q.qname)
         self.queries.append(name)
-        if name not in self.txt:
+        if self.servfail:
+            reply.header.rcode = RCODE.SERVFAIL
+        elif name not in self.txt:
             reply.header.rcode = RCODE.NXDOMAIN
         elif request.q.qtype == QTYPE.TXT:
             for value in self.txt[name]:
@@ -104,3 +107,12 @@ def silent_server() -> Iterator[int]:
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+def closed_udp_port() -> int:
+    """A loopback UDP port nobody listens on: a DNS resolver that cannot be reached."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)

@@ -133,6 +133,28 @@ def test_the_queue_filters(artist, other_artist, moderator, second_moderator, da
     assert ids(client.get(CHANGELIST, {"q": "grace@example.com"})) == sorted([weak.pk, clash.pk])
 
 
+def test_the_conflict_column_says_conflict_or_none_in_words(artist, other_artist, moderator, dataset):
+    import re
+
+    strong = make_request(artist, "chelsea.png")
+    weak = make_request(other_artist, "coffee.png")
+    clash = make_request(other_artist, "chelsea.png")  # conflicts with `strong`
+    html = logged_in(moderator).get(CHANGELIST).content.decode()
+    cells = {}
+    for row in re.findall(r"<tr>.*?</tr>", html, flags=re.S):
+        ref = re.search(r"RR-\d{4}-\d{6}", row)
+        cell = re.search(r'<td class="field-conflict_flag">(.*?)</td>', row, flags=re.S)
+        if ref and cell:
+            cells[ref.group(0)] = cell.group(1)
+    assert set(cells) == {strong.reference, weak.reference, clash.reference}
+    for held in (strong, clash):
+        assert "⚠" in cells[held.reference] and "Conflict" in cells[held.reference]
+        assert 'aria-hidden="true"' in cells[held.reference]  # the sign is decoration; the word is read
+    assert ">None<" in cells[weak.reference] and "⚠" not in cells[weak.reference]
+    # Not the admin's boolean icons (a green tick for "has a conflict", a grey "?" for none).
+    assert not any("icon-" in cell for cell in cells.values())
+
+
 # --- assignment, questions -----------------------------------------------------------
 
 
@@ -254,7 +276,13 @@ def test_bulk_approve_takes_only_strong_requests_without_conflict(
     page = client.post(
         CHANGELIST, {"action": "approve_selected", "_selected_action": selected}
     ).content.decode()
-    assert f"{clash.reference} will not be approved in bulk" in page
+    # The page says what the button will do: one approved, two skipped, and why.
+    assert (
+        f"Approve 1 request; 2 will be skipped because {strong.reference} needs a look on its own: "
+        f"an unresolved conflict with {clash.reference}; {clash.reference} needs a look on its own: "
+        f"an unresolved conflict with {strong.reference}."
+    ) in page
+    assert 'value="Approve 1 request"' in page and "request(s)" not in page
     response = client.post(
         CHANGELIST,
         {"action": "approve_selected", "_selected_action": selected, "post": "yes", "reason": "ok"},
@@ -348,7 +376,7 @@ def test_two_moderators_deciding_at_once_one_wins(artist, moderator, second_mode
         thread.join(timeout=30)
     assert sorted(str(type(v).__name__) for v in outcomes.values()) == ["ActionRefused", "str"]
     loser = next(v for v in outcomes.values() if isinstance(v, services.ActionRefused))
-    assert "only submitted or in-review requests can be decided" in str(loser)
+    assert "only submitted" in str(loser) and "requests can be" in str(loser)
     ticket.refresh_from_db()
     winner = "approve" if outcomes["approve"] == "done" else "reject"
     assert ticket.status == (Status.APPROVED if winner == "approve" else Status.REJECTED)

@@ -19,7 +19,7 @@ from requests_app.models import (
 from requests_app.tasks import proofs_recheck
 from requests_app.workflow import Status
 
-from .proof_servers import dns_server, silent_server, web_server
+from .proof_servers import closed_udp_port, dns_server, silent_server, web_server
 
 
 @pytest.fixture(autouse=True)
@@ -47,9 +47,7 @@ def site():
 
 
 def test_it_verifies_a_dns_txt_record(artist, zone):
-    proof = services.proof_start(
-        artist=artist, method=ProofMethod.DNS_TXT, target="https://Art.Example/about"
-    )
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="https://Art.Example/")
     assert proof.target == "art.example" and proof.token.startswith("rdv-")
     assert proof.status == ProofStatus.PENDING and proof.expires_at > timezone.now()
     zone.txt["art.example."] = ["v=spf1 -all", f"removal-desk-verification={proof.token}"]
@@ -72,9 +70,27 @@ def test_it_refuses_a_dns_txt_record_with_the_wrong_token(artist, zone):
 
 
 def test_it_says_when_the_domain_does_not_exist(artist, zone):
+    zone.txt["example."] = []  # the top-level domain exists; the name under it does not
     proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="nowhere.example")
     proof = services.proof_check(proof=proof, actor=artist.user)
-    assert proof.status == ProofStatus.FAILED and "does not exist" in proof.last_error
+    assert proof.status == ProofStatus.FAILED and proof.failures == 1
+    assert proof.last_error == "The domain nowhere.example does not exist in DNS. Check its spelling."
+
+
+def assert_inconclusive(proof, status=ProofStatus.PENDING):
+    assert proof.status == status and proof.failures == 0, (proof.status, proof.failures)
+    assert "could not reach the DNS resolver" in proof.last_error and "try again later" in proof.last_error
+    assert "does not exist" not in proof.last_error
+
+
+def test_an_unreachable_resolver_is_not_a_missing_domain(artist, proof_settings):
+    """Offline: the resolver (a closed port on loopback) cannot be asked; the proof has not failed."""
+    proof_settings.PROOF_CHECK_TIMEOUT_SECONDS = 1
+    proof_settings.PROOF_DNS_NAMESERVER = f"127.0.0.1:{closed_udp_port()}"
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="example.com")
+    proof = services.proof_check(proof=proof, actor=artist.user)
+    assert_inconclusive(proof)
+    assert "example.com" in proof.last_error
 
 
 def test_it_times_out_on_a_dns_server_that_never_answers(artist, proof_settings):
@@ -83,8 +99,66 @@ def test_it_times_out_on_a_dns_server_that_never_answers(artist, proof_settings)
         proof_settings.PROOF_DNS_NAMESERVER = f"127.0.0.1:{port}"
         proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
         proof = services.proof_check(proof=proof, actor=artist.user)
-    assert proof.status == ProofStatus.FAILED
-    assert "in time" in proof.last_error or "failed" in proof.last_error
+    assert_inconclusive(proof)
+    assert "no answer in time" in proof.last_error
+
+
+def test_a_resolver_answering_servfail_is_not_a_failed_proof(artist, zone):
+    zone.servfail = True
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    assert_inconclusive(services.proof_check(proof=proof, actor=artist.user))
+
+
+def test_a_resolver_that_knows_no_name_at_all_is_not_believed(artist, zone):
+    """A resolver cut off from the internet may answer NXDOMAIN to everything, the root included."""
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="example.com")
+    proof = services.proof_check(proof=proof, actor=artist.user)
+    assert_inconclusive(proof)
+    assert {"example.com.", "com.", "."} <= set(zone.queries)
+
+
+def test_an_unreachable_resolver_never_lapses_a_verified_proof(artist, zone, proof_settings):
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    zone.txt["art.example."] = [f"removal-desk-verification={proof.token}"]
+    proof = services.proof_check(proof=proof, actor=artist.user)
+    assert proof.status == ProofStatus.VERIFIED
+    proof_settings.PROOF_CHECK_TIMEOUT_SECONDS = 1
+    proof_settings.PROOF_DNS_NAMESERVER = f"127.0.0.1:{closed_udp_port()}"
+    for _ in range(proof_settings.PROOF_RECHECK_FAILURES_TO_LAPSE + 1):
+        proof = services.proof_check(proof=proof)  # beat's re-check
+    assert_inconclusive(proof, status=ProofStatus.VERIFIED)
+    assert proof.evidence["records"] == [f"removal-desk-verification={proof.token}"]  # kept
+    artist.refresh_from_db()
+    assert artist.verification_level == VerificationLevel.DOMAIN
+
+
+# --- targets, per method ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", [ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG])
+@pytest.mark.parametrize(
+    "target", ["https://www.instagram.com/nora.newbie", "instagram.com/nora", "https://art.example/?page=2"]
+)
+def test_a_domain_proof_refuses_a_profile_url(artist, method, target):
+    with pytest.raises(services.ActionRefused) as refused:
+        services.proof_start(artist=artist, method=method, target=target)
+    assert "looks like a profile page" in str(refused.value)
+    assert "use the profile link-back method" in str(refused.value)
+    assert not IdentityProof.objects.filter(artist=artist, method=method).exists()
+
+
+@pytest.mark.parametrize(
+    "target", ["https://Art.Example", "https://art.example/", "art.example", "ART.example."]
+)
+def test_a_domain_proof_takes_a_domain_or_a_url_with_no_path(artist, target):
+    proof = services.proof_start(artist=artist, method=ProofMethod.META_TAG, target=target)
+    assert proof.target == "art.example"
+
+
+def test_a_profile_proof_keeps_the_profile_url(artist):
+    url = "https://www.instagram.com/nora.newbie"
+    proof = services.proof_start(artist=artist, method=ProofMethod.PROFILE_LINK, target=url)
+    assert proof.target == url
 
 
 # --- well-known file and meta tag ------------------------------------------------
@@ -256,3 +330,13 @@ def test_domain_of_drops_the_port():
     assert (
         proofs.domain_of(IdentityProof(method=ProofMethod.PROFILE_LINK, target="https://x.example/@a")) == ""
     )
+
+
+def test_the_new_proof_messages_are_in_french(artist):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(services.ActionRefused) as refused:
+        services.proof_start(
+            artist=artist, method=ProofMethod.DNS_TXT, target="https://www.instagram.com/nora"
+        )
+    assert "ressemble à une page de profil" in str(refused.value)

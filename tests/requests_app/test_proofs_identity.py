@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -153,3 +154,81 @@ def test_uploading_through_the_page(artist):
     )
     assert response.status_code == 302
     assert IdentityProof.objects.get(artist=artist, method=ProofMethod.DOCUMENT).target == "Contract"
+
+
+# --- failed proofs: shown once, deleted by their artist -------------------------------
+
+
+def failed_proof(artist) -> IdentityProof:
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    IdentityProof.objects.filter(pk=proof.pk).update(
+        status=ProofStatus.FAILED, failures=1, last_error="art.example has no TXT records yet."
+    )
+    return IdentityProof.objects.get(pk=proof.pk)
+
+
+def test_a_failed_check_shows_what_was_found_once(artist, settings):
+    from .proof_servers import dns_server
+
+    settings.PROOF_CHECK_MIN_SECONDS = 0
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    with dns_server() as (zone, nameserver):
+        settings.PROOF_DNS_NAMESERVER = nameserver
+        zone.txt["art.example."] = ["v=spf1 -all"]
+        page = logged_in(artist.user).post(reverse("identity_proof_check", args=[proof.pk]), follow=True)
+    html = page.content.decode()
+    proof.refresh_from_db()
+    assert proof.status == ProofStatus.FAILED and "none is removal-desk-verification=" in proof.last_error
+    assert html.count("none is removal-desk-verification=") == 1
+    assert "What we found (" in html  # with the time of the check
+
+
+def test_an_artist_deletes_a_failed_proof(artist):
+    proof = failed_proof(artist)
+    client = logged_in(artist.user)
+    assert (
+        reverse("identity_proof_delete", args=[proof.pk]) in client.get(reverse("identity")).content.decode()
+    )
+    assert (
+        reverse("identity_proof_delete", args=[proof.pk])
+        in client.get(reverse("identity_proof", args=[proof.pk])).content.decode()
+    )
+    assert client.get(reverse("identity_proof_delete", args=[proof.pk])).status_code == 405
+    response = client.post(reverse("identity_proof_delete", args=[proof.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("identity"), 302)]
+    assert "Proof deleted (DNS TXT record: art.example)." in response.content.decode()
+    assert not IdentityProof.objects.filter(pk=proof.pk).exists()
+
+
+def test_an_expired_document_goes_with_its_file(document, django_capture_on_commit_callbacks):
+    IdentityProof.objects.filter(pk=document.pk).update(status=ProofStatus.EXPIRED)
+    path = Path(document.document.path)
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.proof_delete(proof=document, actor=document.artist.user)
+    assert not IdentityProof.objects.filter(pk=document.pk).exists()
+    assert not path.exists()
+
+
+def test_another_artists_proof_is_a_404_and_stays(artist, other_artist):
+    proof = failed_proof(artist)
+    response = logged_in(other_artist.user).post(reverse("identity_proof_delete", args=[proof.pk]))
+    assert response.status_code == 404
+    assert IdentityProof.objects.filter(pk=proof.pk).exists()
+    with pytest.raises(services.ActionRefused, match="another account"):
+        services.proof_delete(proof=proof, actor=other_artist.user)
+
+
+@pytest.mark.parametrize("status", [ProofStatus.PENDING, ProofStatus.VERIFIED])
+def test_a_pending_or_verified_proof_is_not_deleted(artist, status):
+    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
+    IdentityProof.objects.filter(pk=proof.pk).update(status=status)
+    client = logged_in(artist.user)
+    assert (
+        reverse("identity_proof_delete", args=[proof.pk])
+        not in client.get(reverse("identity")).content.decode()
+    )
+    response = client.post(reverse("identity_proof_delete", args=[proof.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("identity_proof", args=[proof.pk]), 302)]
+    assert "Only a failed or expired proof can be deleted" in response.content.decode()
+    assert IdentityProof.objects.filter(pk=proof.pk).exists()

@@ -1,0 +1,99 @@
+"""The moderators' desk in chromium at 1280 px, on the demo data (`seed_demo`): no table runs past
+its box and every column header is on screen, on the queue and on a request's page, measured from
+the elements' bounding boxes. Each page is photographed (tests/browser/screenshots/desk-*)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from requests_app.models import RemovalRequest
+from requests_app.workflow import Status
+from tests.browser.conftest import DESKTOP
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+# Each table against the nearest box that holds it, and each header against the window.
+MEASURE = """() => {
+  const problems = [];
+  for (const table of document.querySelectorAll("#content table")) {
+    const t = table.getBoundingClientRect();
+    if (!t.width) continue;
+    const box = table.parentElement.closest("div, td, section, fieldset, form");
+    const b = box.getBoundingClientRect();
+    if (t.right > b.right + 1 || t.left < b.left - 1) {
+      const name = table.id || table.className || box.id || box.className;
+      problems.push(`table ${name} spans ${Math.round(t.left)}-${Math.round(t.right)} px ` +
+                    `in a box of ${Math.round(b.left)}-${Math.round(b.right)} px`);
+    }
+  }
+  for (const th of document.querySelectorAll("#content thead th")) {
+    const r = th.getBoundingClientRect();
+    if (!r.width) continue;
+    if (r.right > window.innerWidth + 1 || r.left < -1) {
+      problems.push(`header "${th.innerText.trim()}" at ${Math.round(r.left)}-${Math.round(r.right)} px ` +
+                    `of a ${window.innerWidth} px window`);
+    }
+  }
+  const sideways = document.documentElement.scrollWidth - window.innerWidth;
+  if (sideways > 1) problems.push(`the page scrolls sideways by ${sideways} px`);
+  return problems;
+}"""
+
+
+def fits(page: Page) -> list[str]:
+    return page.evaluate(MEASURE)  # type: ignore[no-any-return]
+
+
+def headers(page: Page, selector: str) -> list[str]:
+    return [h.strip().lower() for h in page.locator(selector).all_inner_texts() if h.strip()]
+
+
+def test_the_queue_and_request_pages_fit_1280_px(
+    live_server: Any, visitor: Any, settings: Any, tmp_path: Any
+):
+    settings.VAR_DIR = tmp_path  # seed_demo keeps its demo API key there
+    call_command("seed_demo", stdout=io.StringIO())
+    desk = visitor()
+    page = desk.page
+    # Django's admin pages link no icon, so chromium asks for /favicon.ico, which is a 404 here.
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    page.set_viewport_size(DESKTOP)
+    desk.goto("/admin/login/")
+    page.get_by_label("Username").fill("moderator@demo.example")
+    page.get_by_label("Password").fill("demo-moderator-pass")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#site-name")).to_be_visible()
+
+    desk.goto("/admin/requests_app/removalrequest/")
+    expect(page.locator("#result_list")).to_be_visible()
+    columns = headers(page, "#result_list thead th")
+    for wanted in ("verification", "works", "conflict", "assignee", "age"):
+        assert wanted in columns, columns
+    assert fits(page) == []
+    # A held request says so in words.
+    assert page.locator("#result_list .desk-conflict").first.inner_text().strip() == "⚠ Conflict"
+    desk.check("desk-queue")
+
+    # One request of each kind the demo has: held by a conflict, approved (removals), needs info.
+    held = RemovalRequest.objects.filter(status=Status.SUBMITTED).order_by("pk").first()
+    approved = RemovalRequest.objects.filter(status=Status.APPROVED).order_by("pk").first()
+    rival = RemovalRequest.objects.filter(artist__user__email="rival@demo.example").get()
+    for ticket in (held, approved, rival):
+        assert ticket is not None
+        desk.goto(f"/admin/requests_app/removalrequest/{ticket.pk}/change/")
+        proofs = page.locator("#proofs table")
+        expect(proofs).to_be_visible()
+        assert headers(page, "#proofs thead th") == ["proof", "status", "checked / expires"]
+        assert fits(page) == [], ticket.reference
+        # The proofs' last column ends inside the artist's card, left of the works.
+        card = page.locator("#proofs").bounding_box()
+        last = page.locator("#proofs thead th").last.bounding_box()
+        works = page.locator("#works").bounding_box()
+        assert card and last and works
+        assert last["x"] + last["width"] <= card["x"] + card["width"] + 1 <= works["x"]
+        desk.check(f"desk-request-{ticket.status}")
