@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 from registry.api.compat import QueryUrlsView
 from registry.api.errors import json_404
 
+# JSON under /api/ (the contract's error body), Django's HTML page for the site.
+handler500 = "registry.api.errors.handler500"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
