@@ -300,7 +300,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["registry.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["registry.api.auth.IsMaintainer"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Deep nesting, huge numbers and bad encodings are one 400 (malformed_json), never a 500.
+    "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -5,6 +5,9 @@ from registry.api.compat import QueryUrlsView
 from registry.api.errors import json_404
 from registry.views import health
 
+# JSON under /api/ (the contract's error body), Django's HTML page for the site.
+handler500 = "registry.api.errors.handler500"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),

@@ -84,7 +84,10 @@ def read_ndjson(handle: IO[bytes]) -> Iterator[Row]:
             continue
         try:
             value = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except RecursionError:
+            yield line_number, None, "is not valid JSON (it nests too deep)"
+            continue
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, numbers over 4,300 digits
             yield line_number, None, f"is not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc})"
             continue
         if not isinstance(value, dict):

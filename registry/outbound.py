@@ -42,8 +42,8 @@ def _address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def vet_url(url: str) -> tuple[str, str, int, str]:
-    """Return (scheme, host, port, address to connect to) or raise OutboundRefused."""
+def _split(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL we may call, or OutboundRefused saying what is wrong."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise OutboundRefused("Only http and https URLs can be called.")
@@ -56,18 +56,44 @@ def vet_url(url: str) -> tuple[str, str, int, str]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise OutboundRefused("The URL's port is not a number between 1 and 65535.") from None
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise OutboundRefused(f"The host name {host!r} does not resolve.") from None
-    addresses = {str(info[4][0]) for info in infos}
-    for address in addresses:
+    return parts.scheme, host, port
+
+
+def _refuse_unless_public(host: str, addresses: set[str]) -> None:
+    for address in sorted(addresses):
         if not _address_allowed(ipaddress.ip_address(address.split("%")[0])):
             raise OutboundRefused(
                 f"{host} resolves to {address}, which is not a public address; only public "
                 "addresses can be called."
             )
-    return parts.scheme, host, port, sorted(addresses)[0]
+
+
+def vet_url(url: str) -> tuple[str, str, int, str]:
+    """Return (scheme, host, port, address to connect to) or raise OutboundRefused."""
+    scheme, host, port = _split(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise OutboundRefused(f"The host name {host!r} does not resolve.") from None
+    addresses = {str(info[4][0]) for info in infos}
+    _refuse_unless_public(host, addresses)
+    return scheme, host, port, sorted(addresses)[0]
+
+
+def vet_destination(url: str) -> None:
+    """Check a URL we will call later (a webhook endpoint) when it is registered.
+
+    Refuses what `vet_url` would refuse at call time: a scheme other than
+    http(s), credentials, an address that is not public (loopback only when
+    OUTBOUND_ALLOW_LOOPBACK is on). A name that does not resolve now is
+    accepted: DNS may not be set up yet, and every call vets it again.
+    """
+    _, host, port = _split(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return
+    _refuse_unless_public(host, {str(info[4][0]) for info in infos})
 
 
 def _request(

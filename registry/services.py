@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from . import clock, crypto, signals
+from . import clock, crypto, outbound, signals
 from .hashing import code_to_hex, hex_to_code, hex_to_pdq
 from .models import (
     ApiKey,
@@ -33,6 +33,7 @@ from .models import (
 )
 from .queueing import enqueue
 from .serialize import iso, removal_to_dict
+from .text import text_problem
 
 API_KEY_PREFIX = "rdk_"
 MAX_ITEMS_PER_BATCH = 10_000
@@ -115,9 +116,13 @@ def clean_item_row(row: Any) -> dict[str, Any]:
         raise ValueError("external_id is required and must be a non-empty string")
     if len(external_id) > 200:
         raise ValueError("external_id is longer than 200 characters")
+    if problem := text_problem(external_id):
+        raise ValueError(f"external_id {problem}")
     url = row.get("url")
     if not isinstance(url, str) or not url:
         raise ValueError("url is required and must be a string")
+    if problem := text_problem(url):
+        raise ValueError(f"url {problem}")
     if len(url) > MAX_URL_LENGTH or not _ITEM_URL.match(url):
         raise ValueError(f"url {url[:100]!r} is not a valid http(s) URL")
     cleaned: dict[str, Any] = {"external_id": external_id, "url": url}
@@ -342,6 +347,8 @@ def _new_signing_secret() -> str:
 def webhook_endpoint_create(
     *, maintainer: Maintainer, url: str, event_types: Sequence[str], datasets: Sequence[Dataset] = ()
 ) -> tuple[WebhookEndpoint, str]:
+    """Raises outbound.OutboundRefused when `url` could never be delivered to (not a public address)."""
+    outbound.vet_destination(url)
     endpoint = WebhookEndpoint.objects.create(
         maintainer=maintainer, url=url, event_types=sorted(set(event_types))
     )

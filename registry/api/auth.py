@@ -1,4 +1,4 @@
-"""Maintainer API keys: `Authorization: Bearer <key>`."""
+"""Maintainer API keys: `Authorization: Bearer <key>` (the v2 compatibility endpoint: `API <key>`)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         scheme, _, raw = header.partition(" ")
-        if scheme.lower() != self.keyword.lower() or not raw.strip():
-            raise exceptions.AuthenticationFailed()
+        if scheme.lower() != self.keyword.lower():
+            shown = (
+                f"'{scheme}'" if scheme.isascii() and scheme.isprintable() and len(scheme) < 20 else "another"
+            )
+            raise exceptions.AuthenticationFailed(
+                f"This endpoint takes the key as 'Authorization: {self.keyword} <key>'; "
+                f"the header used the {shown} scheme."
+            )
+        if not raw.strip():
+            raise exceptions.AuthenticationFailed(
+                f"The Authorization header has no key after '{self.keyword}'; "
+                f"send 'Authorization: {self.keyword} <key>'."
+            )
         key = api_key_authenticate(raw.strip())
         if key is None:
             raise exceptions.AuthenticationFailed()

@@ -1,7 +1,8 @@
 """`POST /api/v2/query/urls/`: the opt-out query protocol existing tools already speak.
 
-Body: URLs, one per line, `Content-Type: text/plain`; header `Authorization: API <key>`.
-Answer: `{"urls": [{"url", "optIn": false, "optOut": bool}, ...]}` in request order.
+Body: URLs, one per line, `Content-Type: text/plain` (or none); header `Authorization: API <key>`.
+Answer: `{"urls": [{"url", "optIn": false, "optOut": bool}, ...]}`: one entry per input
+line, in order, empty lines included (as `"url": ""`), because clients read answers by position.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..services import MAX_ITEMS_PER_BATCH
+from ..text import text_problem
 from .auth import ApiKeyAuthentication
 from .errors import ApiError
 
@@ -31,11 +33,24 @@ class PlainTextParser(parsers.BaseParser):
     def parse(  # type: ignore[override]
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
     ) -> str:
-        raw = stream.read() if stream is not None else b""
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ApiError("invalid_encoding", "Send the URLs as UTF-8 text, one per line.") from None
+        return decode_lines(stream.read() if stream is not None else b"")
+
+
+def decode_lines(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError("invalid_encoding", "Send the URLs as UTF-8 text, one per line.") from None
+
+
+def split_lines(text: str) -> list[str]:
+    """One entry per line ("\n" or "\r\n"), empty lines kept; a final newline ends the last line."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.strip() for line in lines]
 
 
 class CompatUrlSerializer(serializers.Serializer[Any]):
@@ -49,7 +64,8 @@ class CompatAnswerSerializer(serializers.Serializer[Any]):
 
 
 class QueryUrlsView(APIView):
-    authentication_classes = [CompatKeyAuthentication, ApiKeyAuthentication]
+    # Only `API <key>`: a `Bearer` header gets a 401 that names the scheme to use.
+    authentication_classes = [CompatKeyAuthentication]
     parser_classes = [PlainTextParser]
 
     @extend_schema(
@@ -58,17 +74,28 @@ class QueryUrlsView(APIView):
         responses={200: CompatAnswerSerializer},
         description=(
             "Compatibility with the opt-out query protocol: URLs one per line (at most 10,000), "
-            "`Authorization: API <key>`. Answers in request order."
+            "`Content-Type: text/plain` (or none), `Authorization: API <key>`. The answer has one "
+            'entry per input line, in request order; an empty line answers `{"url": "", "optIn": '
+            'false, "optOut": false}`.'
         ),
     )
     def post(self, request: Request) -> Response:
-        text = request.data if isinstance(request.data, str) else ""
-        urls = [line.strip() for line in text.splitlines() if line.strip()]
+        # DRF ignores a body that has no Content-Type; this protocol's clients often send none.
+        text = request.data if request.content_type else decode_lines(request.body)
+        urls = split_lines(text if isinstance(text, str) else "")
         if len(urls) > MAX_ITEMS_PER_BATCH:
             raise ApiError(
                 "too_many_urls",
                 f"{len(urls):,} URLs in one call; send at most {MAX_ITEMS_PER_BATCH:,}.",
                 status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        removed = selectors.removed_urls(urls)
+        for number, url in enumerate(urls, start=1):
+            problem = text_problem(url)
+            if problem:
+                raise ApiError(
+                    "invalid_text",
+                    f"Line {number} {problem}; send one URL per line.",
+                    details={"line": number},
+                )
+        removed = selectors.removed_urls([u for u in urls if u])
         return Response({"urls": [{"url": u, "optIn": False, "optOut": u in removed} for u in urls]})

@@ -9,17 +9,24 @@ from rest_framework import serializers
 from ..models import Dataset, WebhookDelivery, WebhookEndpoint, WebhookEventType
 from ..serialize import iso
 from ..services import MAX_ITEMS_PER_BATCH
+from .fields import OutsideChoiceField, OutsideTextField, OutsideURLField
 
 
 class DatasetSerializer(serializers.ModelSerializer[Dataset]):
     slug = serializers.SlugField(max_length=100)
-    homepage = serializers.URLField(required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = OutsideTextField(max_length=200)
+    homepage = OutsideURLField(required=False, allow_blank=True, default="", max_length=200)
+    description = OutsideTextField(required=False, allow_blank=True, default="")
 
     class Meta:
         model = Dataset
         fields = ["slug", "name", "homepage", "description", "created_at"]
         read_only_fields = ["created_at"]
+
+
+class DatasetPageSerializer(serializers.Serializer[Any]):
+    results = DatasetSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
 
 
 class ItemSerializer(serializers.Serializer[Any]):
@@ -63,12 +70,15 @@ class RemovalSerializer(serializers.Serializer[Any]):
 
 class RemovalPageSerializer(serializers.Serializer[Any]):
     results = RemovalSerializer(many=True)
-    next = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
+    poll = serializers.CharField(
+        help_text="The cursor just after this page: keep the last one and poll with it later."
+    )
 
 
 class AckSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(
-        child=serializers.CharField(max_length=100), allow_empty=False, max_length=MAX_ITEMS_PER_BATCH
+        child=OutsideTextField(max_length=100), allow_empty=False, max_length=MAX_ITEMS_PER_BATCH
     )
 
 
@@ -78,9 +88,15 @@ class AckResultSerializer(serializers.Serializer[Any]):
 
 
 class WebhookCreateSerializer(serializers.Serializer[Any]):
-    url = serializers.URLField(max_length=2000)
+    url = OutsideURLField(
+        max_length=2000,
+        help_text=(
+            "http(s) URL of a public address: names that resolve to loopback, private or link-local "
+            "addresses are refused (400 webhook_url_refused) unless the server allows loopback."
+        ),
+    )
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEventType.values), allow_empty=False
+        child=OutsideChoiceField(choices=WebhookEventType.values), allow_empty=False
     )
     datasets = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
 
@@ -93,6 +109,11 @@ class WebhookSerializer(serializers.Serializer[Any]):
     enabled = serializers.BooleanField()
     disabled_reason = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
+
+
+class WebhookPageSerializer(serializers.Serializer[Any]):
+    results = WebhookSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
 
 
 class WebhookCreatedSerializer(WebhookSerializer):
@@ -140,7 +161,7 @@ class DeliverySerializer(serializers.Serializer[Any]):
 
 class DeliveryPageSerializer(serializers.Serializer[Any]):
     results = DeliverySerializer(many=True)
-    next = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
 
 
 def delivery_to_dict(delivery: WebhookDelivery) -> dict[str, Any]:
@@ -159,8 +180,8 @@ def delivery_to_dict(delivery: WebhookDelivery) -> dict[str, Any]:
 
 
 class LookupSerializer(serializers.Serializer[Any]):
-    urls = serializers.ListField(child=serializers.CharField(max_length=4096), required=False, default=list)
-    phashes = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+    urls = serializers.ListField(child=OutsideTextField(max_length=4096), required=False, default=list)
+    phashes = serializers.ListField(child=OutsideTextField(max_length=64), required=False, default=list)
 
 
 class LookupResultSerializer(serializers.Serializer[Any]):

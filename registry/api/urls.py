@@ -1,9 +1,10 @@
 """/api/v1/: every path answers with or without its trailing slash, never by redirect."""
 
 from django.urls import re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import views
+from .docs import ApiDocsView
 
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
 WEBHOOK = r"webhooks/(?P<webhook_id>we_[A-Za-z0-9]+)"
@@ -36,5 +37,5 @@ urlpatterns = [
     re_path(r"^lookup/?$", views.LookupView.as_view(), name="lookup"),
     re_path(r"^removals/export/?$", views.ExportView.as_view(), name="removals-export"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
-    re_path(r"^docs/?$", SpectacularRedocView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
+    re_path(r"^docs/?$", ApiDocsView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from .. import delivery, imports, selectors, services
 from ..hashing import hex_to_code
 from ..models import Dataset, ImportJob, Removal
+from ..outbound import OutboundRefused
 from ..serialize import iso, removal_to_dict
 from . import export
 from . import serializers as s
@@ -32,6 +34,9 @@ PAGE_PARAMS = [
 ]
 
 
+SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
 def _dataset(request: Request, slug: str) -> Dataset:
     return get_object_or_404(selectors.datasets_of(maintainer_of(request)), slug=slug)
 
@@ -40,11 +45,11 @@ class DatasetListView(APIView):
     @extend_schema(
         operation_id="datasets_list",
         parameters=PAGE_PARAMS,
-        responses={200: s.DatasetSerializer(many=True), **ERRORS},
+        responses={200: s.DatasetPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        rows, next_cursor = paginate(selectors.datasets_of(maintainer_of(request)), request)
-        return Response({"results": s.DatasetSerializer(rows, many=True).data, "next": next_cursor})
+        page = paginate(selectors.datasets_of(maintainer_of(request)), request)
+        return Response({"results": s.DatasetSerializer(page.rows, many=True).data, "next": page.next})
 
     @extend_schema(
         operation_id="datasets_create",
@@ -108,16 +113,22 @@ class RemovalFeedView(APIView):
         parameters=PAGE_PARAMS,
         responses={200: s.RemovalPageSerializer, **ERRORS},
         description=(
-            "Every removal for this data set in the order recorded. `next` is given whenever the "
-            "page has rows, the last page included: keep the last `next` you saw and poll with it "
-            "to receive only what was recorded since. An empty page answers `next: null`."
+            "Every removal for this data set in the order recorded. `next` is the cursor of the "
+            "following page and null on the last page. `poll` is the cursor just after this page: "
+            "keep the last `poll` you received and call with it later to receive exactly what was "
+            "recorded since (keeping the last non-null `next` also misses nothing, but repeats the "
+            "last page)."
         ),
     )
     def get(self, request: Request, slug: str) -> Response:
         dataset = _dataset(request, slug)
-        rows, next_cursor = paginate(Removal.objects.filter(dataset=dataset), request)
+        page = paginate(Removal.objects.filter(dataset=dataset), request)
         return Response(
-            {"results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in rows], "next": next_cursor}
+            {
+                "results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in page.rows],
+                "next": page.next,
+                "poll": page.poll,
+            }
         )
 
 
@@ -142,12 +153,12 @@ class WebhookListView(APIView):
     @extend_schema(
         operation_id="webhooks_list",
         parameters=PAGE_PARAMS,
-        responses={200: s.WebhookSerializer(many=True), **ERRORS},
+        responses={200: s.WebhookPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         endpoints = selectors.endpoints_of(maintainer_of(request)).prefetch_related("datasets")
-        rows, next_cursor = paginate(endpoints, request)
-        return Response({"results": [s.webhook_to_dict(e) for e in rows], "next": next_cursor})
+        page = paginate(endpoints, request)
+        return Response({"results": [s.webhook_to_dict(e) for e in page.rows], "next": page.next})
 
     @extend_schema(
         operation_id="webhooks_create",
@@ -167,12 +178,17 @@ class WebhookListView(APIView):
                 f"You have no data set {missing[0]!r}; create it first.",
                 details={"datasets": missing},
             )
-        endpoint, secret = services.webhook_endpoint_create(
-            maintainer=maintainer,
-            url=serializer.validated_data["url"],
-            event_types=serializer.validated_data["events"],
-            datasets=datasets,
-        )
+        try:
+            endpoint, secret = services.webhook_endpoint_create(
+                maintainer=maintainer,
+                url=serializer.validated_data["url"],
+                event_types=serializer.validated_data["events"],
+                datasets=datasets,
+            )
+        except OutboundRefused as exc:
+            raise ApiError(
+                "webhook_url_refused", str(exc), details={"url": serializer.validated_data["url"]}
+            ) from None
         return Response({**s.webhook_to_dict(endpoint), "secret": secret}, status=status.HTTP_201_CREATED)
 
 
@@ -210,8 +226,8 @@ class WebhookDeliveriesView(APIView):
     )
     def get(self, request: Request, webhook_id: str) -> Response:
         endpoint = get_object_or_404(selectors.endpoints_of(maintainer_of(request)), public_id=webhook_id)
-        rows, next_cursor = paginate(endpoint.deliveries.select_related("event"), request)
-        return Response({"results": [s.delivery_to_dict(d) for d in rows], "next": next_cursor})
+        page = paginate(endpoint.deliveries.select_related("event"), request)
+        return Response({"results": [s.delivery_to_dict(d) for d in page.rows], "next": page.next})
 
 
 class WebhookRedeliverView(APIView):
@@ -285,8 +301,17 @@ class ExportView(APIView):
             ),
             OpenApiParameter("dataset", str, description="Only this data set's removals."),
         ],
-        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, **ERRORS},
-        description="Every removal of your data sets as one streamed file, for filtering before training.",
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
+            **ERRORS,
+        },
+        description=(
+            "Every removal of your data sets as one streamed file, for filtering before training: "
+            "`application/x-ndjson` (jsonl), `text/csv` (csv, with a header row) or "
+            "`application/vnd.apache.parquet` (parquet)."
+        ),
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         fmt = request.query_params.get("format", "jsonl")
@@ -294,6 +319,11 @@ class ExportView(APIView):
             raise ApiError("invalid_format", "format must be jsonl, csv or parquet.")
         maintainer = maintainer_of(request)
         slug = request.query_params.get("dataset")
+        if slug is not None and not SLUG_PATTERN.fullmatch(slug):
+            raise ApiError(
+                "invalid_dataset",
+                "dataset must be the slug of one of your data sets (letters, digits, - and _).",
+            )
         dataset = get_object_or_404(selectors.datasets_of(maintainer), slug=slug) if slug else None
         rows = selectors.removals_for_export(maintainer, dataset=dataset)
         response = StreamingHttpResponse(export.WRITERS[fmt](rows), content_type=export.CONTENT_TYPES[fmt])

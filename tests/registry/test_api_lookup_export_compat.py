@@ -83,13 +83,15 @@ def test_the_compat_protocol_answers_in_request_order(maintainer):
     client.credentials(HTTP_AUTHORIZATION=f"API {maintainer.key}")
     response = client.post(
         "/api/v2/query/urls/",
-        data="https://img.example/dog.jpg\nhttps://img.example/cat.jpg\n\n",
+        data="https://img.example/dog.jpg\n\nhttps://img.example/cat.jpg\n",
         content_type="text/plain",
     )
     assert response.status_code == 200
+    # One answer per line, the empty one included: clients read the answers by position.
     assert response.json() == {
         "urls": [
             {"url": "https://img.example/dog.jpg", "optIn": False, "optOut": False},
+            {"url": "", "optIn": False, "optOut": False},
             {"url": "https://img.example/cat.jpg", "optIn": False, "optOut": True},
         ]
     }
@@ -139,3 +141,56 @@ def test_rate_limits_answer_429_with_retry_after(api, monkeypatch):
     response = api.get("/api/v1/datasets/")
     error = assert_error(response, 429, "rate_limited")
     assert int(response["Retry-After"]) >= 1 and error["details"]["retry_after"] >= 1
+
+
+def query(client):
+    return client.post("/api/v2/query/urls/", data="x", content_type="text/plain")
+
+
+def test_the_compat_protocol_names_its_own_scheme_to_a_bearer_key(maintainer):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {maintainer.key}")
+    error = assert_error(
+        client.post("/api/v2/query/urls/", data="x", content_type="text/plain"), 401, "unauthorized"
+    )
+    assert "Authorization: API <key>" in error["message"] and "not valid" not in error["message"]
+    error = assert_error(
+        APIClient().post("/api/v2/query/urls/", data="x", content_type="text/plain"), 401, "unauthorized"
+    )
+    assert "Authorization: API <key>" in error["message"]
+    client.credentials(HTTP_AUTHORIZATION="API rdk_nope")
+    error = assert_error(
+        client.post("/api/v2/query/urls/", data="x", content_type="text/plain"), 401, "unauthorized"
+    )
+    assert "not valid or was revoked" in error["message"]
+
+
+def test_the_compat_protocol_asks_for_text_plain_when_sent_json(maintainer):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"API {maintainer.key}")
+    response = client.post("/api/v2/query/urls/", {"urls": ["https://a.example/"]}, format="json")
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "text/plain" in error["message"] and "application/json" not in error["message"]
+
+
+def test_the_compat_protocol_without_content_type_answers_every_line_in_order(maintainer):
+    removal_with_hash(maintainer)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"API {maintainer.key}")
+    body = b"https://img.example/cat.jpg\n\n  \nhttps://img.example/dog.jpg\r\nhttps://img.example/cat.jpg"
+    response = client.generic("POST", "/api/v2/query/urls/", body, content_type="")
+    assert response.status_code == 200, response.content
+    assert [(u["url"], u["optOut"]) for u in response.json()["urls"]] == [
+        ("https://img.example/cat.jpg", True),
+        ("", False),
+        ("", False),
+        ("https://img.example/dog.jpg", False),
+        ("https://img.example/cat.jpg", True),
+    ]
+
+
+def test_the_v1_api_says_json_when_sent_something_else(api):
+    error = assert_error(
+        api.post("/api/v1/lookup/", data="urls=x", content_type="text/plain"), 415, "unsupported_media_type"
+    )
+    assert "application/json" in error["message"]

@@ -22,21 +22,45 @@ def test_it_pages_the_feed_and_a_poller_misses_nothing(api, maintainer):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
     record(dataset, 5)
     seen: list[str] = []
+    pages = []
     cursor = None
     while True:
         url = "/api/v1/datasets/d/removals/?limit=2" + (f"&cursor={cursor}" if cursor else "")
         page = api.get(url).json()
+        pages.append(page)
         seen += [r["id"] for r in page["results"]]
         if page["next"] is None:
             break
         cursor = page["next"]
     assert len(seen) == 5 == len(set(seen))
     assert seen == list(Removal.objects.order_by("pk").values_list("public_id", flat=True))
+    # Three pages (2, 2, 1): the last one says so with next=null; no empty page is needed.
+    assert [len(p["results"]) for p in pages] == [2, 2, 1]
+    assert pages[-1]["next"] is None
 
-    # Removals recorded later appear after the last cursor the poller kept.
+    # Removals recorded later appear after the last `poll` cursor the poller kept, and only they.
     record(dataset, 2, ref="RR-2026-000002")
-    later = api.get(f"/api/v1/datasets/d/removals/?cursor={cursor}").json()
+    later = api.get(f"/api/v1/datasets/d/removals/?cursor={pages[-1]['poll']}").json()
     assert [r["request"] for r in later["results"]] == ["RR-2026-000002"] * 2
+    assert later["next"] is None
+    # Nothing new: an empty page that keeps the poller's place.
+    again = api.get(f"/api/v1/datasets/d/removals/?cursor={later['poll']}").json()
+    assert again["results"] == [] and again["next"] is None
+    assert api.get(f"/api/v1/datasets/d/removals/?cursor={again['poll']}").json()["results"] == []
+    # A poller that kept the last non-null `next` instead misses nothing either (it sees the last page again).
+    from_next = api.get(f"/api/v1/datasets/d/removals/?cursor={cursor}").json()
+    assert [r["request"] for r in from_next["results"]][-2:] == ["RR-2026-000002"] * 2
+
+
+def test_it_ends_every_list_with_next_null_at_an_exact_page_boundary(api, maintainer):
+    for n in range(4):
+        services.dataset_create(maintainer=maintainer.maintainer, slug=f"d{n}", name=f"D{n}")
+    first = api.get("/api/v1/datasets/?limit=2").json()
+    assert len(first["results"]) == 2 and first["next"]
+    second = api.get(f"/api/v1/datasets/?limit=2&cursor={first['next']}").json()
+    assert [d["slug"] for d in second["results"]] == ["d2", "d3"]
+    assert second["next"] is None
+    assert api.get("/api/v1/datasets/?limit=4").json()["next"] is None
 
 
 def test_it_shows_the_removal_object_of_the_contract(api, maintainer):

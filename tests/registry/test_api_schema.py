@@ -55,7 +55,7 @@ def test_every_path_of_the_contract_is_described(schema, path, method):
 
 def test_the_removal_object_has_exactly_the_contract_fields(schema):
     page = body_schema(schema, "/api/v1/datasets/{slug}/removals/", "get")
-    assert set(page["properties"]) == {"results", "next"}
+    assert set(page["properties"]) == {"results", "next", "poll"}
     removal = component(schema, page["properties"]["results"]["items"]["$ref"])
     assert set(removal["properties"]) == REMOVAL_FIELDS
     state = removal["properties"]["state"]
@@ -99,3 +99,23 @@ def test_the_docs_page_is_served_with_its_own_files(client, db):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     guide = schema["info"]["description"]
     assert "Getting started" in guide and "webhook-signature" in guide and "Webhook(SECRET).verify" in guide
+
+
+def test_the_docs_page_names_no_other_origin_and_forbids_them(client, db):
+    """Redoc loads no web fonts or CDN files: the HTML names only our origin, and the page's
+    CSP lets the browser fetch nothing from anywhere else (its bundle's Redocly logo included)."""
+    import re
+
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert re.findall(r"(?:src|href)=[\"'](?:https?:)?//", page) == []
+    assert "googleapis" not in page and "gstatic" not in page and "redoc.ly" not in page
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";") if part.strip()
+    )
+    assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'"
+    for directive in ("style-src", "img-src", "font-src", "connect-src", "worker-src"):
+        assert "http" not in policy[directive] and "*" not in policy[directive], directive
+    bundle = re.search(r'src="([^"]+redoc\.standalone\.js)"', page)
+    assert bundle and client.get(bundle.group(1)).status_code == 200

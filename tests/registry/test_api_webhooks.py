@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from registry import services
 from registry.models import WebhookEndpoint, WebhookSecret
+from registry.outbound import OutboundRefused
 from tests.registry.test_api_auth_and_errors import assert_error
 
 
@@ -69,3 +72,53 @@ def test_it_deletes_only_its_own_endpoints(api, maintainer, other_maintainer):
     assert_error(api.delete(f"/api/v1/webhooks/{mine['id']}/"), 404, "not_found")
     theirs.refresh_from_db()
     assert theirs.enabled
+
+
+NOT_PUBLIC = [
+    "http://127.0.0.1/hook",
+    "https://localhost/hook",
+    "http://10.0.0.5/hook",
+    "http://192.168.1.20:8080/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/hook",
+    "http://[::ffff:10.0.0.5]/hook",
+    "http://0.0.0.0/hook",
+]
+
+
+@pytest.mark.parametrize("url", NOT_PUBLIC)
+def test_it_refuses_an_endpoint_that_is_not_a_public_address_at_creation(api, settings, url):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    response = api.post("/api/v1/webhooks/", {"url": url, "events": ["removal.approved"]}, format="json")
+    error = assert_error(response, 400, "webhook_url_refused")
+    assert "not a public address" in error["message"]
+    assert error["details"] == {"url": url}
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_loopback_is_accepted_only_when_the_setting_allows_it(api, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    for url in ("http://127.0.0.1:8001/hook", "https://localhost/hook"):
+        response = api.post("/api/v1/webhooks/", {"url": url, "events": ["removal.approved"]}, format="json")
+        assert response.status_code == 201, response.content
+    # Private networks stay refused: the setting is for a receiver on this machine.
+    response = api.post(
+        "/api/v1/webhooks/", {"url": "http://10.0.0.5/hook", "events": ["removal.approved"]}, format="json"
+    )
+    assert_error(response, 400, "webhook_url_refused")
+
+
+def test_the_service_refuses_it_too(maintainer, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    with pytest.raises(OutboundRefused):
+        services.webhook_endpoint_create(
+            maintainer=maintainer.maintainer, url="http://10.0.0.5/", event_types=["removal.approved"]
+        )
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted_and_vetted_at_delivery(api, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    response = api.post(
+        "/api/v1/webhooks/", {"url": "https://hooks.invalid/x", "events": ["removal.approved"]}, format="json"
+    )
+    assert response.status_code == 201
