@@ -8,7 +8,7 @@ import importlib
 
 from . import common
 
-NAMES = ("hashing", "search", "robustness", "imports", "delivery", "lookup", "export")
+NAMES = ("hashing", "search", "robustness", "imports", "delivery", "lookup", "export", "upload_sqlite")
 
 
 def main() -> None:
