@@ -12,7 +12,12 @@ MESSAGES = 3000
 
 
 def test_a_consumer_polling_beside_a_producer_reads_every_message_whole(tmp_path):
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "store_processed": False}
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),
+        "store_processed": False,
+    }
     received: list[int] = []
     errors: list[BaseException] = []
     done = threading.Event()
