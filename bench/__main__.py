@@ -8,7 +8,17 @@ import importlib
 
 from . import common
 
-NAMES = ("hashing", "search", "robustness", "imports", "delivery", "lookup", "export", "load")
+NAMES = (
+    "hashing",
+    "search",
+    "robustness",
+    "imports",
+    "delivery",
+    "lookup",
+    "export",
+    "upload_sqlite",
+    "load",
+)
 
 
 def main() -> None:

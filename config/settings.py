@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from .databases import sqlite_options
 from .env import ImproperEnv, env_bool, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -84,9 +85,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # The embedded default runs the site, a worker and beat on one file:
-    # wait for the writer instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # The embedded default runs the site, a worker and beat on one file: WAL, and
+    # writers that queue for the lock instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        sqlite_options(timeout_seconds=env_int("SQLITE_TIMEOUT_SECONDS", 30, minimum=1))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -169,6 +172,8 @@ CACHES = {
 # Celery
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
+    # kombu's filesystem transport, with messages written whole (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("out", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
@@ -179,6 +184,10 @@ if CELERY_BROKER_URL == "filesystem://":
         # Broadcast messages (worker control): without this kombu writes ./control.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # How long an idle consumer sleeps before looking in the folder again (kombu's default
+        # is 1 s). With acks_late each worker slot waits for a poll after every task: at 1 s two
+        # slots ran two tasks a second, so 200 uploads (hash + match each) took over 3 minutes.
+        "polling_interval": 0.05,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -211,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "hashing-sweep": {
         "task": "requests_app.tasks.hashing_sweep",
+        "schedule": timedelta(minutes=2),
+    },
+    "rematch-sweep": {
+        "task": "requests_app.tasks.rematch_sweep",
         "schedule": timedelta(minutes=2),
     },
     "proofs-recheck": {

@@ -8,11 +8,12 @@ from datetime import datetime
 from celery import Task, shared_task
 
 from . import delivery, health, imports
+from .retrying import DatabaseRetryTask
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="registry.tasks.delivery_send", acks_late=True, ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.delivery_send", acks_late=True, ignore_result=True)
 def delivery_send(delivery_id: int, claimed_until: str | None = None) -> str:
     """One attempt. Safe twice: the attempt claims the row first, and a second copy finds it taken or done.
 
@@ -27,7 +28,7 @@ SWEEP_BATCH = 500
 SWEEP_MAX_BATCHES = 20
 
 
-@shared_task(name="registry.tasks.deliveries_sweep", ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.deliveries_sweep", ignore_result=True)
 def deliveries_sweep() -> int:
     """Claim what is due (or whose claim expired: a worker died mid-send) in batches and queue it (beat).
 
@@ -52,7 +53,7 @@ def deliveries_sweep() -> int:
     return queued
 
 
-@shared_task(name="registry.tasks.import_process", acks_late=True, ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.import_process", acks_late=True, ignore_result=True)
 def import_process(job_id: int) -> str:
     """Run (or resume) an index import. A second copy of the message finds the job claimed and stops."""
     job = imports.import_claim(job_id)
@@ -61,7 +62,7 @@ def import_process(job_id: int) -> str:
     return imports.import_run(job).status
 
 
-@shared_task(name="registry.tasks.imports_resume", ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.imports_resume", ignore_result=True)
 def imports_resume() -> int:
     """Re-queue imports whose message was lost or whose worker died (beat)."""
     stale = imports.imports_stale()
@@ -70,7 +71,7 @@ def imports_resume() -> int:
     return len(stale)
 
 
-@shared_task(name="registry.tasks.items_rematch", acks_late=True, ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.items_rematch", acks_late=True, ignore_result=True)
 def items_rematch(item_ids: list[int]) -> int:
     """New or changed items against every live removal. Idempotent: one removal per source and item."""
     from . import rematch
@@ -78,7 +79,9 @@ def items_rematch(item_ids: list[int]) -> int:
     return len(rematch.items_rematch(item_ids=item_ids))
 
 
-@shared_task(name="registry.tasks.dataset_rematch", acks_late=True, ignore_result=True)
+@shared_task(
+    base=DatabaseRetryTask, name="registry.tasks.dataset_rematch", acks_late=True, ignore_result=True
+)
 def dataset_rematch(dataset_id: int, since: str) -> int:
     from datetime import datetime
 
@@ -87,7 +90,7 @@ def dataset_rematch(dataset_id: int, since: str) -> int:
     return rematch.dataset_rematch(dataset_id=dataset_id, since=datetime.fromisoformat(since))
 
 
-@shared_task(name="registry.tasks.worker_heartbeat", ignore_result=True, bind=True)
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.worker_heartbeat", ignore_result=True, bind=True)
 def worker_heartbeat(self: Task, queue: str) -> None:
     """Beat sends one to each queue every minute; the worker that takes it says so (/health/)."""
     health.heartbeat_record(queue=queue, hostname=self.request.hostname or "")

@@ -585,13 +585,22 @@ def request_complete_if_acknowledged(*, reference: str) -> bool:
 
 
 def request_rematch(*, reference: str) -> int:
-    """Search every data set for copies of an approved request's removed items (not the excluded ones)."""
+    """Search every data set for copies of an approved request's removed items (not the excluded ones).
+
+    Marks the request re-matched in the same transaction as the removals it records, so
+    a run that dies leaves it due for the sweep (rematch_due) and nothing half-written.
+    """
     from registry import rematch
 
     excluded = Match.objects.filter(
         work__request__reference=reference, state=MatchState.EXCLUDED
     ).values_list("item_id", flat=True)
-    return len(rematch.source_rematch(source_ref=reference, skip_item_ids=list(excluded)))
+    with transaction.atomic():
+        # One run at a time per request (a sweep's copy may meet a retry's): the row lock serializes them.
+        RemovalRequest.objects.select_for_update().filter(reference=reference).first()
+        found = rematch.source_rematch(source_ref=reference, skip_item_ids=list(excluded))
+        RemovalRequest.objects.filter(reference=reference).update(rematched_at=timezone.now())
+    return len(found)
 
 
 @transaction.atomic
@@ -639,6 +648,23 @@ def _enqueue_rematch(reference: str) -> None:
         reference,
         fallback="copies are found when their items are next imported or changed",
     )
+
+
+def rematch_due() -> list[str]:
+    """Approved requests whose re-matching has not finished two minutes after approval."""
+    cutoff = timezone.now() - timedelta(minutes=2)
+    return [
+        reference
+        for reference in RemovalRequest.objects.filter(
+            status__in=[Status.APPROVED, Status.COMPLETED],
+            rematched_at__isnull=True,
+            decided_at__lt=cutoff,
+            reference__isnull=False,
+        )
+        .order_by("decided_at")
+        .values_list("reference", flat=True)[:100]
+        if reference
+    ]
 
 
 def hashing_due() -> list[int]:

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from registry.retrying import DatabaseRetryTask
+
 from . import services
 
 
-@shared_task(name="requests_app.tasks.work_hash", acks_late=True, ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.work_hash", acks_late=True, ignore_result=True)
 def work_hash(work_id: int) -> str:
     """Hashing queue: hash the work, then hand it to the matching queue."""
     return services.work_hash(work_id=work_id)
 
 
-@shared_task(name="requests_app.tasks.work_match", acks_late=True, ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.work_match", acks_late=True, ignore_result=True)
 def work_match(work_id: int) -> str:
     """Matching queue (workers that hold the data set indexes)."""
     return services.work_match(work_id=work_id)
 
 
-@shared_task(name="requests_app.tasks.request_rematch", acks_late=True, ignore_result=True)
+@shared_task(
+    base=DatabaseRetryTask, name="requests_app.tasks.request_rematch", acks_late=True, ignore_result=True
+)
 def request_rematch(reference: str) -> int:
     """After approval: copies of the removed items in every data set become removals too."""
     return services.request_rematch(reference=reference)
 
 
-@shared_task(name="requests_app.tasks.hashing_sweep", ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.hashing_sweep", ignore_result=True)
 def hashing_sweep() -> int:
     """Works still pending (a lost message, a worker that died): work_hash re-queues matching too."""
     due = services.hashing_due()
@@ -34,7 +38,16 @@ def hashing_sweep() -> int:
     return len(due)
 
 
-@shared_task(name="requests_app.tasks.proofs_recheck", ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.rematch_sweep", ignore_result=True)
+def rematch_sweep() -> int:
+    """Approved requests whose re-matching never finished (a lost message, retries used up) (beat)."""
+    due = services.rematch_due()
+    for reference in due:
+        request_rematch.delay(reference)
+    return len(due)
+
+
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.proofs_recheck", ignore_result=True)
 def proofs_recheck() -> int:
     """Expire what is past its date, then re-check verified automatic proofs that are due."""
     services.proofs_expire()
@@ -47,11 +60,11 @@ def proofs_recheck() -> int:
     return checked
 
 
-@shared_task(name="requests_app.tasks.proof_documents_purge", ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.proof_documents_purge", ignore_result=True)
 def proof_documents_purge() -> int:
     return services.proof_documents_purge()
 
 
-@shared_task(name="requests_app.tasks.sla_escalate", ignore_result=True)
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.sla_escalate", ignore_result=True)
 def sla_escalate() -> int:
     return services.sla_escalate()

@@ -1,0 +1,85 @@
+"""A task that meets "database is locked" is retried and finishes: a real worker on the embedded
+default (SQLite file + filesystem broker, as under make run), and a real lock held by another
+connection for longer than the busy timeout."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import PHOTOS, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SETUP = f"""
+from django.core.files.uploadedfile import SimpleUploadedFile
+from requests_app import services
+profile = services.artist_signup(email="a@example.org", password="x" * 12, display_name="A")
+request = services.request_create(artist=profile, basis="copyright")
+data = open({str(PHOTOS / "coffee.png")!r}, "rb").read()
+services.works_add(request=request, actor=profile.user, files=[SimpleUploadedFile("coffee.png", data)])
+"""
+
+
+def test_a_task_blocked_by_a_writer_retries_then_finishes(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+            "VAR_DIR": str(tmp_path),
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
+            "SQLITE_TIMEOUT_SECONDS": "1",
+        }
+    )
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    # The upload's work_hash message waits in the broker folder: no worker runs yet.
+    subprocess.run([*manage, "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
+    database = tmp_path / "removal_desk.sqlite3"
+
+    def state() -> str:
+        with sqlite3.connect(database) as reader:
+            return reader.execute("SELECT hash_state FROM requests_app_work").fetchone()[0]
+
+    assert state() == "pending"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's long write transaction
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "config", "worker"),
+                *("-Q", "default,hashing,matching", "--concurrency", "1", "--loglevel", "INFO"),
+                *("--without-gossip", "--without-mingle", "--hostname", f"embedded-{os.getpid()}@%h"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(
+            lambda: b"database is locked" in log_path.read_bytes(),
+            timeout=60,
+            what="the worker to meet the lock",
+        )
+        assert state() == "pending"
+        holder.execute("ROLLBACK")
+        wait_until(lambda: state() == "done", timeout=30, what="the retried task to hash and match the work")
+        time.sleep(0.5)
+        text = log_path.read_text()
+        assert "transient database error" in text
+        assert "raised unexpected" not in text
+        assert "Retry in" in text
+    finally:
+        holder.close()
+        worker.terminate()
+        worker.wait(timeout=20)
