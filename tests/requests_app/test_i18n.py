@@ -115,7 +115,7 @@ def test_submitting_without_a_confirmed_match_is_refused_in_french(artist, maint
     removal_request = hashed_draft(artist, "chelsea.png")
 
     response = french_client(artist).post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada"}, follow=True
+        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada Lovelace"}
     )
 
     content = response.content.decode()
@@ -141,7 +141,7 @@ def test_a_transition_refused_by_the_workflow_is_explained_in_french(artist):
     services.request_withdraw(request=removal_request, actor=artist.user)
 
     response = french_client(artist).post(
-        reverse("request_withdraw", args=[removal_request.reference]), follow=True
+        reverse("request_withdraw", args=[removal_request.reference]), {"confirm": "on"}, follow=True
     )
 
     assert "Une demande à l’état « retirée » ne peut pas passer à l’état « retirée »." in (
