@@ -251,6 +251,15 @@ class SubmitForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES, required=False, widget=forms.HiddenInput)
 
 
+class AccountNameForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        help_text=_("The name you publish your work under; you sign your requests with it."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
 class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that a withdrawn request cannot be reopened"),

@@ -152,6 +152,17 @@ def profile_recompute_level(*, profile: ArtistProfile) -> int:
     return level
 
 
+@transaction.atomic
+def profile_rename(*, profile: ArtistProfile, display_name: str) -> ArtistProfile:
+    """The artist's name: the one their signatures must match (see signature_check)."""
+    name = " ".join(display_name.split())[:150]
+    if not name:
+        raise ActionRefused(_("Type your name."), field="display_name")
+    profile.display_name = name
+    profile.save(update_fields=["display_name"])
+    return profile
+
+
 def email_is_verified(profile: ArtistProfile) -> bool:
     return profile.proofs.filter(method=ProofMethod.EMAIL, status=ProofStatus.VERIFIED).exists()
 

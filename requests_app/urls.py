@@ -52,6 +52,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/export.json", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),
+    path("account/name/", views.account_name, name="account_name"),
     path("identity/", views_identity.identity, name="identity"),
     path("identity/proofs/new/", views_identity.identity_proof_new, name="identity_proof_new"),
     path("identity/proofs/<int:proof_id>/", views_identity.identity_proof, name="identity_proof"),

@@ -46,6 +46,7 @@ from . import selectors, services, timeline
 from .forms import (
     MATCH_CHOICES,
     AccountDeleteForm,
+    AccountNameForm,
     ArtistReplyForm,
     EmailAuthenticationForm,
     PublicSearchForm,
@@ -798,14 +799,36 @@ def _public_search(request: HttpRequest) -> HttpResponse:
 # --- the artist's account ---------------------------------------------------
 
 
+def _account_page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
+    profile = _artist(request)
+    context = {
+        "profile": profile,
+        "delete_form": forms.get("delete_form") or AccountDeleteForm(user=request.user),
+        "name_form": forms.get("name_form")
+        or AccountNameForm(initial={"display_name": profile.display_name}),
+    }
+    return render(request, "requests_app/account.html", context, status=status)
+
+
 @require_GET
 @artist_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "requests_app/account.html",
-        {"profile": _artist(request), "delete_form": AccountDeleteForm(user=request.user)},
-    )
+    return _account_page(request)
+
+
+@require_POST
+@artist_required
+def account_name(request: HttpRequest) -> HttpResponse:
+    form = AccountNameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.profile_rename(profile=_artist(request), display_name=form.cleaned_data["display_name"])
+        except ActionRefused as exc:
+            form.add_error("display_name", str(exc))
+        else:
+            messages.success(request, _("Your name is saved."))
+            return redirect("account")
+    return _account_page(request, status=400, name_form=form)
 
 
 @require_GET
@@ -826,11 +849,7 @@ def account_export(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
-        return render(
-            request,
-            "requests_app/account.html",
-            {"profile": _artist(request), "delete_form": form},
-        )
+        return _account_page(request, status=400, delete_form=form)
     services.account_delete(user=request.user)  # type: ignore[arg-type]
     logout(request)
     messages.success(request, _("Your account is deleted, with your works and your personal data."))
