@@ -601,12 +601,15 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
     Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
     reference = request.reference or ""
     transaction.on_commit(lambda: _enqueue_rematch(reference))
-    datasets = sorted({m.item.dataset.name for m in matches})
     _event(
         request,
         kind=EventKind.REMOVALS,
         actor=moderator,
-        params={"text": "removals_sent", "count": len(removals), "datasets": datasets},
+        params={
+            "text": "removals_sent",
+            "count": len(removals),
+            "datasets": _dataset_labels({m.item.dataset_id for m in matches}),
+        },
     )
     notify.request_changed(
         request=request,
@@ -679,7 +682,7 @@ def request_copies_found(*, reference: str) -> int:
     new = removals_for_source(reference).filter(approved_at__gt=since)
     count = new.count()
     if count:
-        datasets = sorted(set(new.values_list("dataset__name", flat=True)))
+        datasets = _dataset_labels(set(new.values_list("dataset_id", flat=True)))
         _event(
             request,
             kind=EventKind.REMOVALS,
@@ -704,6 +707,15 @@ def request_copies_found(*, reference: str) -> int:
             ),
         )
     return count
+
+
+def _dataset_labels(dataset_ids: Iterable[int]) -> list[str]:
+    """Data sets as the timeline names them: "Photos v1 (Open Images Lab)", since two
+    organisations may each have a data set of the same name."""
+    from registry.models import Dataset
+
+    rows = Dataset.objects.filter(pk__in=list(dataset_ids)).select_related("maintainer")
+    return sorted(f"{d.name} ({d.maintainer.name})" for d in rows)
 
 
 def _enqueue_rematch(reference: str) -> None:

@@ -420,7 +420,6 @@ def _render_detail(
     request: HttpRequest,
     removal_request: RemovalRequest,
     *,
-    status: int = 200,
     choices: dict[int, str] | None = None,
     choice_errors: dict[int, str] | None = None,
     matches_error: str = "",
@@ -482,7 +481,7 @@ def _render_detail(
         "progress": _progress_by_dataset(removal_request.reference or "") if approved else [],
         "max_files": settings.UPLOAD_MAX_FILES,
     }
-    return render(request, "requests_app/request_detail.html", context, status=status)
+    return render(request, "requests_app/request_detail.html", context)
 
 
 @dataclass
@@ -557,7 +556,7 @@ def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
         if value not in MATCH_CHOICES:
             errors[match.pk] = _("Choose mine, not mine or undecided for this copy.")
     if errors:
-        return _render_detail(request, removal_request, status=400, choices=choices, choice_errors=errors)
+        return _render_detail(request, removal_request, choices=choices, choice_errors=errors)
     bulk = ""
     if request.POST.get("confirm_all"):
         bulk = "mine"
@@ -577,7 +576,7 @@ def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
             undecide=[pk for pk, value in choices.items() if value == "undecided"],
         )
     except REFUSED as exc:
-        return _render_detail(request, removal_request, status=400, choices=choices, matches_error=str(exc))
+        return _render_detail(request, removal_request, choices=choices, matches_error=str(exc))
     if changed:
         messages.success(request, _("Your choices are saved."))
     else:
@@ -591,7 +590,7 @@ def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
     form = SubmitForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, removal_request, status=400, submit_form=form)
+        return _render_detail(request, removal_request, submit_form=form)
     try:
         services.request_submit(
             request=removal_request,
@@ -603,9 +602,9 @@ def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
         field = getattr(exc, "field", "")
         if field in form.fields:
             form.add_error(field, str(exc))
-            return _render_detail(request, removal_request, status=400, submit_form=form)
+            return _render_detail(request, removal_request, submit_form=form)
         removal_request.refresh_from_db()
-        return _render_detail(request, removal_request, status=400, submit_form=form, submit_error=str(exc))
+        return _render_detail(request, removal_request, submit_form=form, submit_error=str(exc))
     messages.success(
         request,
         _("Request %(reference)s is submitted. A moderator will review it; we email you when it changes.")
@@ -621,7 +620,7 @@ def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, removal_request, status=400, withdraw_form=form)
+        return _render_detail(request, removal_request, withdraw_form=form)
     try:
         services.request_withdraw(request=removal_request, actor=request.user)  # type: ignore[arg-type]
     except REFUSED as exc:
@@ -799,7 +798,7 @@ def _public_search(request: HttpRequest) -> HttpResponse:
 # --- the artist's account ---------------------------------------------------
 
 
-def _account_page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
+def _account_page(request: HttpRequest, **forms: Any) -> HttpResponse:
     profile = _artist(request)
     context = {
         "profile": profile,
@@ -807,7 +806,7 @@ def _account_page(request: HttpRequest, *, status: int = 200, **forms: Any) -> H
         "name_form": forms.get("name_form")
         or AccountNameForm(initial={"display_name": profile.display_name}),
     }
-    return render(request, "requests_app/account.html", context, status=status)
+    return render(request, "requests_app/account.html", context)
 
 
 @require_GET
@@ -828,7 +827,7 @@ def account_name(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your name is saved."))
             return redirect("account")
-    return _account_page(request, status=400, name_form=form)
+    return _account_page(request, name_form=form)
 
 
 @require_GET
@@ -849,7 +848,7 @@ def account_export(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
-        return _account_page(request, status=400, delete_form=form)
+        return _account_page(request, delete_form=form)
     services.account_delete(user=request.user)  # type: ignore[arg-type]
     logout(request)
     messages.success(request, _("Your account is deleted, with your works and your personal data."))
