@@ -453,11 +453,19 @@ def _render_detail(
     description, page_urls = split_description(removal_request.description)
     language = translation.get_language() or settings.LANGUAGE_CODE
     submit_form = forms.get("submit_form") or SubmitForm(initial={"language": language})
+    for form in forms.values():
+        # A form that comes back with errors: focus (and so scroll to) its first field in error.
+        for name in getattr(form, "errors", {}):
+            if name in getattr(form, "fields", {}):
+                form.fields[name].widget.attrs["autofocus"] = True
+                break
     context = {
         "req": removal_request,
         "description": description,
         "page_urls": [(url, _safe_href(url)) for url in page_urls],
-        "reply_form": ArtistReplyForm() if req_status != Status.WITHDRAWN else None,
+        "reply_form": (forms.get("reply_form") or ArtistReplyForm())
+        if req_status != Status.WITHDRAWN
+        else None,
         "works": works,
         "any_pending": any_pending,
         "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
@@ -638,10 +646,7 @@ def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
     form = ArtistReplyForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect(_detail_url(removal_request, "reply"))
+        return _render_detail(request, removal_request, reply_form=form)
     try:
         services.request_artist_reply(
             request=removal_request,
@@ -649,8 +654,8 @@ def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
             message=form.cleaned_data["message"],
         )
     except ActionRefused as exc:
-        messages.error(request, str(exc))
-        return redirect(_detail_url(removal_request, "reply"))
+        form.add_error("message", str(exc))
+        return _render_detail(request, removal_request, reply_form=form)
     messages.success(request, _("Your message is sent; the moderators see it on this request."))
     return redirect(_detail_url(removal_request, "history"))
 

@@ -408,3 +408,15 @@ def test_a_removal_recorded_by_hash_alone_counts_and_a_revoked_one_does_not(clie
 
     Removal.objects.filter(pk=removal.pk).update(state=RemovalState.REVOKED)
     assert "Not removed" in _search(client)
+
+
+def test_an_empty_reply_is_refused_beside_the_field_in_view(nora):
+    removal_request = services.request_create(artist=nora, basis="copyright")
+    response = logged_in(nora).post(
+        reverse("request_reply", args=[removal_request.reference]), {"message": "  "}
+    )
+    content = response.content.decode()
+    field = re.search(r'<div class="field field--error">(.*?</textarea>)', content, re.S)
+    assert field and "This field is required." in field.group(1)
+    assert "autofocus" in field.group(1) and 'aria-invalid="true"' in field.group(1)
+    assert not TicketEvent.objects.filter(request=removal_request, kind=EventKind.PUBLIC_REPLY).exists()
