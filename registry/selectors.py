@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import ApiKey, Dataset, Maintainer, Removal, RemovalState, WebhookEndpoint, url_key
+from .models import (
+    ApiKey,
+    Dataset,
+    DatasetItem,
+    Maintainer,
+    Removal,
+    RemovalState,
+    WebhookEndpoint,
+    url_key,
+)
 
 
 def datasets_of(maintainer: Maintainer) -> QuerySet[Dataset]:
@@ -38,6 +47,31 @@ def removed_urls(urls: list[str]) -> set[str]:
             .distinct()
             if url in wanted
         )
+    return found
+
+
+def live_removals_of_items(items: list[DatasetItem]) -> dict[int, Removal]:
+    """For each item, its earliest live (not revoked) removal: of the item itself, or of its
+    pHash in the item's data set (a removal recorded by hash, with no item)."""
+    if not items:
+        return {}
+    by_hash = [(i.dataset_id, i.phash) for i in items if i.phash is not None]
+    condition = Q(item_id__in=[i.pk for i in items])
+    for dataset_id, phash in by_hash:
+        condition |= Q(item__isnull=True, dataset_id=dataset_id, phash=phash)
+    found: dict[int, Removal] = {}
+    rows = Removal.objects.filter(condition).exclude(state=RemovalState.REVOKED).order_by("approved_at", "pk")
+    for removal in rows.select_related("dataset"):
+        for item in items:
+            same_item = removal.item_id == item.pk
+            same_hash = (
+                removal.item_id is None
+                and removal.dataset_id == item.dataset_id
+                and removal.phash is not None
+                and removal.phash == item.phash
+            )
+            if (same_item or same_hash) and item.pk not in found:
+                found[item.pk] = removal
     return found
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -243,5 +244,40 @@ class SubmitForm(forms.Form):
     signed_name = forms.CharField(
         label=_("Type your full name to sign"),
         max_length=150,
+        error_messages={"required": _("Type your full name to sign the statement.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    # The language the statement was shown in: the one stored as signed.
+    language = forms.ChoiceField(choices=settings.LANGUAGES, required=False, widget=forms.HiddenInput)
+
+
+class AccountNameForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        help_text=_("The name you publish your work under; you sign your requests with it."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that a withdrawn request cannot be reopened"),
+        error_messages={"required": _("Tick the box to confirm: withdrawing cannot be undone.")},
+    )
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """The log-in form: accounts log in with their email address, so the error says so."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "This email address and password do not match an account. Check both; "
+            "the password is case-sensitive."
+        ),
+    }
+
+
+# One answer per copy found: the radio buttons of the request's matches form.
+MATCH_CHOICES = ("mine", "not_mine", "undecided")

@@ -112,6 +112,8 @@ class RemovalRequest(models.Model):
     basis = models.CharField(max_length=20, choices=RemovalReason.choices, default=RemovalReason.COPYRIGHT)
     description = models.TextField(blank=True)
     statement = models.TextField(blank=True, help_text="The statement the artist signed on submission.")
+    # The language `statement` was shown and signed in (a code from settings.LANGUAGES).
+    statement_language = models.CharField(max_length=10, blank=True)
     signed_name = models.CharField(max_length=150, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
@@ -135,7 +137,7 @@ class RemovalRequest(models.Model):
     rematched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "sla_due_at"], name="request_status_sla")]
         permissions = [("moderate_removalrequest", "Can approve, reject and reply to removal requests")]
 
@@ -235,7 +237,11 @@ class TicketEvent(models.Model):
     )
     old_value = models.CharField(max_length=100, blank=True)
     new_value = models.CharField(max_length=100, blank=True)
+    # What Removal Desk wrote, in English; for a person's words, what they wrote.
     message = models.TextField(blank=True)
+    # What happened, as data ({"text": "works_added", "count": 12, ...}): timeline.event_text
+    # renders it in the reader's language. Rows without it show `message`.
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,7 +31,13 @@ def is_moderator(user: User | AnonymousUser) -> bool:
 
 
 def requests_of(user: User) -> QuerySet[RemovalRequest]:
-    return RemovalRequest.objects.filter(artist__user=user).select_related("artist")
+    """The artist's requests, newest first. Explicit: Meta.ordering is dropped from any query
+    that groups (the list counts works per request), which listed them oldest first."""
+    return (
+        RemovalRequest.objects.filter(artist__user=user)
+        .select_related("artist")
+        .order_by("-created_at", "-id")
+    )
 
 
 def request_for_artist(user: User, reference: str) -> RemovalRequest:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from registry.models import Dataset, RemovalState
 from registry.queueing import enqueue
 from registry.selectors import removals_for_source
 
-from . import notify, selectors
+from . import notify, selectors, timeline
 from .models import (
     AUTOMATIC_METHODS,
     PUBLIC_EVENT_KINDS,
@@ -60,19 +61,27 @@ from .workflow import DECIDABLE, EDITABLE, REJECTABLE, Status, TransitionNotAllo
 
 log = logging.getLogger(__name__)
 
-STATEMENT_TEXT = (
+# The statement an artist signs; shown in the page's language and stored, as signed, with that language.
+STATEMENT_TEXT = gettext_noop(
     "I state in good faith that I am the author of the works listed in this request, or the "
     "holder of the rights in them, or authorised to act for that person; that the data set copies "
     "I confirmed are copies of those works; and that the information I have given is accurate."
 )
-# The one fixed message an artist sees on their timeline; stored in English, translated when shown.
-REMOVAL_CONFIRMED_MESSAGE = gettext_noop("Every data set maintainer confirmed the removal.")
+REMOVAL_CONFIRMED_MESSAGE = timeline.REMOVAL_CONFIRMED_MESSAGE
 EMAIL_TOKEN_SALT = "removal-desk.email-verification"  # noqa: S105  (a salt, not a secret)
 EMAIL_TOKEN_MAX_AGE = 3 * 24 * 3600
 
 
 class ActionRefused(Exception):
-    """A request to change something that cannot be done now; the message says why, for a person."""
+    """A request to change something that cannot be done now; the message says why, for a person.
+
+    `field` names the form field the refusal is about ("signed_name"), so a page can show
+    the message next to it; "" when it is about the request as a whole.
+    """
+
+    def __init__(self, message: object = "", *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- artists ----------------------------------------------------------------
@@ -143,6 +152,17 @@ def profile_recompute_level(*, profile: ArtistProfile) -> int:
     return level
 
 
+@transaction.atomic
+def profile_rename(*, profile: ArtistProfile, display_name: str) -> ArtistProfile:
+    """The artist's name: the one their signatures must match (see signature_check)."""
+    name = " ".join(display_name.split())[:150]
+    if not name:
+        raise ActionRefused(_("Type your name."), field="display_name")
+    profile.display_name = name
+    profile.save(update_fields=["display_name"])
+    return profile
+
+
 def email_is_verified(profile: ArtistProfile) -> bool:
     return profile.proofs.filter(method=ProofMethod.EMAIL, status=ProofStatus.VERIFIED).exists()
 
@@ -168,9 +188,20 @@ def _event(
     old: str = "",
     new: str = "",
     message: str = "",
+    params: dict[str, object] | None = None,
 ) -> TicketEvent:
+    """One timeline row. With `params` (see timeline.py), `message` defaults to their English rendering."""
+    params = params or {}
+    if params and not message:
+        message = timeline.render_english(params)
     return TicketEvent.objects.create(
-        request=request, kind=kind, actor=actor, old_value=old, new_value=new, message=message
+        request=request,
+        kind=kind,
+        actor=actor,
+        old_value=old,
+        new_value=new,
+        message=message,
+        params=params,
     )
 
 
@@ -238,11 +269,14 @@ class WorksAdded:
     errors: list[FileError]
 
 
-def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedFile]) -> WorksAdded:
+def works_add(
+    *, request: RemovalRequest, actor: User, files: Sequence[UploadedFile], batch: str = ""
+) -> WorksAdded:
     """Check, clean and store each file; a bad file is reported and skipped, never the batch.
 
     Each work is stored in its own transaction, so a failure later in the
-    batch leaves the earlier works saved and queued for hashing.
+    batch leaves the earlier works saved and queued for hashing. Calls with the
+    same `batch` (one upload action sent file by file) share one timeline row.
     """
     _owned(request, actor)
     if request.status not in EDITABLE:
@@ -276,16 +310,38 @@ def works_add(*, request: RemovalRequest, actor: User, files: Sequence[UploadedF
             continue
         result.works.append(_work_store(request=request, name=name, clean_content=clean))
     if result.works:
-        with transaction.atomic():
-            _event(
-                request,
-                kind=EventKind.WORKS,
-                actor=actor,
-                message=f"{len(result.works)} work(s) added: "
-                + ", ".join(w.original_name for w in result.works[:10])
-                + ("…" if len(result.works) > 10 else ""),
-            )
+        _works_added_event(request, actor=actor, names=[w.original_name for w in result.works], batch=batch)
     return result
+
+
+@transaction.atomic
+def _works_added_event(request: RemovalRequest, *, actor: User, names: list[str], batch: str) -> None:
+    """One "N works added" row per upload action: a later file of the same batch updates the row."""
+    _locked(request)  # the uploader sends files in parallel: one row, not two
+    batch = batch[:64]
+    event = (
+        TicketEvent.objects.select_for_update()
+        .filter(request=request, kind=EventKind.WORKS, params__batch=batch)
+        .first()
+        if batch
+        else None
+    )
+    previous = event.params if event is not None else {}
+    shown = list(previous.get("names", []))
+    shown += names[: max(0, timeline.NAMES_SHOWN - len(shown))]
+    params: dict[str, object] = {
+        "text": "works_added",
+        "count": int(previous.get("count", 0)) + len(names),
+        "names": shown,
+    }
+    if batch:
+        params["batch"] = batch
+    if event is None:
+        _event(request, kind=EventKind.WORKS, actor=actor, params=params)
+        return
+    event.params = params
+    event.message = timeline.render_english(params)
+    event.save(update_fields=["params", "message"])
 
 
 def _too_large_message(size: int) -> str:
@@ -390,17 +446,18 @@ def matches_decide(
     actor: User,
     confirm: Iterable[int] = (),
     exclude: Iterable[int] = (),
+    undecide: Iterable[int] = (),
 ) -> int:
-    """The artist confirms matches as copies of their works, or excludes them."""
+    """The artist confirms matches as copies of their works, excludes them, or takes a choice back."""
     request = _locked(request)
     _owned(request, actor)
     if request.status not in EDITABLE:
         raise ActionRefused(
             _("Matches can be changed only while the request is a draft or needs information.")
         )
-    confirm, exclude = set(confirm), set(exclude)
-    if confirm & exclude:
-        raise ActionRefused(_("A match cannot be both confirmed and excluded."))
+    confirm, exclude, undecide = set(confirm), set(exclude), set(undecide)
+    if confirm & exclude or (confirm | exclude) & undecide:
+        raise ActionRefused(_("Choose one answer for each copy: mine, not mine or undecided."))
     mine = Match.objects.filter(work__request=request)
     changed = (
         mine.filter(pk__in=confirm).exclude(state=MatchState.CONFIRMED).update(state=MatchState.CONFIRMED)
@@ -408,24 +465,71 @@ def matches_decide(
     changed += (
         mine.filter(pk__in=exclude).exclude(state=MatchState.EXCLUDED).update(state=MatchState.EXCLUDED)
     )
+    changed += (
+        mine.filter(pk__in=undecide).exclude(state=MatchState.SUGGESTED).update(state=MatchState.SUGGESTED)
+    )
     if changed:
         _event(
             request,
             kind=EventKind.MATCHES,
             actor=actor,
-            message=f"{len(confirm)} confirmed, {len(exclude)} excluded",
+            params={
+                "text": "matches_decided",
+                "confirmed": len(confirm),
+                "excluded": len(exclude),
+                "undecided": len(undecide),
+            },
         )
     return changed
 
 
+def signature_key(name: str) -> str:
+    """A name as signatures are compared: NFKC, case-folded, runs of white space made one space."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def account_names(profile: ArtistProfile) -> list[str]:
+    """The names a signature may match: the profile's display name and the account's full name."""
+    names = [profile.display_name, profile.user.get_full_name()]
+    return [name.strip() for name in names if signature_key(name)]
+
+
+def signature_check(*, profile: ArtistProfile, signed_name: str) -> None:
+    """Refuse a signature that is empty or is not the account's name (see signature_key)."""
+    if not signature_key(signed_name):
+        raise ActionRefused(_("Type your full name to sign the statement."), field="signed_name")
+    names = account_names(profile)
+    if not names:
+        raise ActionRefused(
+            _("Your account has no name yet: add your name on your account page, then sign with it."),
+            field="signed_name",
+        )
+    if signature_key(signed_name) not in {signature_key(name) for name in names}:
+        raise ActionRefused(
+            _("Sign with the name of your account, %(name)s: the signature must be yours.")
+            % {"name": names[0]},
+            field="signed_name",
+        )
+
+
+def statement_text(language: str) -> str:
+    """The statement an artist signs, in `language` (English when it is not one of the site's)."""
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _(STATEMENT_TEXT)
+
+
 @transaction.atomic
-def request_submit(*, request: RemovalRequest, actor: User, signed_name: str) -> RemovalRequest:
+def request_submit(
+    *, request: RemovalRequest, actor: User, signed_name: str, language: str = settings.LANGUAGE_CODE
+) -> RemovalRequest:
+    """Sign and submit. `language` is the one the statement was shown in: it is stored as signed."""
     request = _locked(request)
     _owned(request, actor)
     if not email_is_verified(request.artist):
         raise ActionRefused(_("Confirm your email address first: follow the link we sent you."))
-    if not signed_name.strip():
-        raise ActionRefused(_("Type your full name to sign the statement."))
+    signature_check(profile=request.artist, signed_name=signed_name)
     works = request.works.all()
     if not works.exists():
         raise ActionRefused(_("Add at least one work before submitting."))
@@ -435,10 +539,13 @@ def request_submit(*, request: RemovalRequest, actor: User, signed_name: str) ->
     # data set, and copies that arrive later are found (see _work_hash_entries).
     if not works.exclude(hash_state=HashState.FAILED).exists():
         raise ActionRefused(_("None of these works could be read; add a work we can check."))
-    request.statement = STATEMENT_TEXT
-    request.signed_name = signed_name.strip()[:150]
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    request.statement = statement_text(language)
+    request.statement_language = language
+    request.signed_name = " ".join(signed_name.split())[:150]
     request.signed_at = timezone.now()
-    request.save(update_fields=["statement", "signed_name", "signed_at"])
+    request.save(update_fields=["statement", "statement_language", "signed_name", "signed_at"])
     _transition(request, Status.SUBMITTED, actor=actor)
     conflicts_detect(request=request)
     return request
@@ -498,12 +605,15 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
     Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
     reference = request.reference or ""
     transaction.on_commit(lambda: _enqueue_rematch(reference))
-    datasets = sorted({m.item.dataset.name for m in matches})
     _event(
         request,
         kind=EventKind.REMOVALS,
         actor=moderator,
-        message=f"{len(removals)} removal(s) sent to the maintainers of {', '.join(datasets)}.",
+        params={
+            "text": "removals_sent",
+            "count": len(removals),
+            "datasets": _dataset_labels({m.item.dataset_id for m in matches}),
+        },
     )
     notify.request_changed(
         request=request,
@@ -572,8 +682,7 @@ def request_complete_if_acknowledged(*, reference: str) -> bool:
         request,
         kind=EventKind.REMOVALS,
         actor=None,
-        # Stored in English like every timeline message; the artist's page translates this fixed one.
-        message=REMOVAL_CONFIRMED_MESSAGE,
+        params={"text": "removals_confirmed"},
     )
     _transition(request, Status.COMPLETED, actor=None)
     notify.request_changed(
@@ -616,12 +725,13 @@ def request_copies_found(*, reference: str) -> int:
     new = removals_for_source(reference).filter(approved_at__gt=since)
     count = new.count()
     if count:
-        datasets = sorted(set(new.values_list("dataset__name", flat=True)))
-        message = (
-            f"{count} more copy(ies) of your works found in {', '.join(datasets)} "
-            "and sent to the maintainers."
+        datasets = _dataset_labels(set(new.values_list("dataset_id", flat=True)))
+        _event(
+            request,
+            kind=EventKind.REMOVALS,
+            actor=None,
+            params={"text": "copies_found", "count": count, "datasets": datasets},
         )
-        _event(request, kind=EventKind.REMOVALS, actor=None, message=message)
         names = ", ".join(datasets)
         notify.request_changed(
             request=request,
@@ -640,6 +750,15 @@ def request_copies_found(*, reference: str) -> int:
             ),
         )
     return count
+
+
+def _dataset_labels(dataset_ids: Iterable[int]) -> list[str]:
+    """Data sets as the timeline names them: "Photos v1 (Open Images Lab)", since two
+    organisations may each have a data set of the same name."""
+    from registry.models import Dataset
+
+    rows = Dataset.objects.filter(pk__in=list(dataset_ids)).select_related("maintainer")
+    return sorted(f"{d.name} ({d.maintainer.name})" for d in rows)
 
 
 def _enqueue_rematch(reference: str) -> None:
@@ -1405,7 +1524,9 @@ def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile
     return accepted, errors
 
 
-def works_add_zip(*, request: RemovalRequest, actor: User, upload: UploadedFile) -> WorksAdded:
+def works_add_zip(
+    *, request: RemovalRequest, actor: User, upload: UploadedFile, batch: str = ""
+) -> WorksAdded:
     """Add every image of a zip archive, each checked like an upload; errors are reported per member."""
     _owned(request, actor)
     if upload.size is not None and upload.size > ZIP_MAX_TOTAL_UNCOMPRESSED:
@@ -1419,7 +1540,7 @@ def works_add_zip(*, request: RemovalRequest, actor: User, upload: UploadedFile)
         if not accepted:
             return WorksAdded(works=[], errors=errors)
         members = _ZipMembers(archive, accepted, errors)
-        added = works_add(request=request, actor=actor, files=members)
+        added = works_add(request=request, actor=actor, files=members, batch=batch)
     return WorksAdded(works=added.works, errors=errors + added.errors)
 
 

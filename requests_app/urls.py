@@ -6,7 +6,7 @@ from . import views, views_identity
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", views.login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("verify-email/resend/", views.verify_email_resend, name="verify_email_resend"),
     path("verify-email/<str:token>/", views.verify_email, name="verify_email"),
@@ -52,6 +52,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/export.json", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),
+    path("account/name/", views.account_name, name="account_name"),
     path("identity/", views_identity.identity, name="identity"),
     path("identity/proofs/new/", views_identity.identity_proof_new, name="identity_proof_new"),
     path("identity/proofs/<int:proof_id>/", views_identity.identity_proof, name="identity_proof"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
@@ -40,14 +42,18 @@ from registry.hashing import ImageRejected, compute_hashes
 from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
 
-from . import selectors, services
+from . import selectors, services, timeline
 from .forms import (
+    MATCH_CHOICES,
     AccountDeleteForm,
+    AccountNameForm,
     ArtistReplyForm,
+    EmailAuthenticationForm,
     PublicSearchForm,
     RequestNewForm,
     SignupForm,
     SubmitForm,
+    WithdrawForm,
     WorksAddForm,
     description_with_pages,
     split_description,
@@ -60,7 +66,6 @@ from .models import (
     Match,
     MatchState,
     RemovalRequest,
-    TicketEvent,
     Work,
 )
 from .services import ActionRefused
@@ -118,6 +123,11 @@ def _artist(request: HttpRequest) -> ArtistProfile:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", registry_selectors.public_figures())
+
+
+login_view = auth_views.LoginView.as_view(
+    template_name="registration/login.html", authentication_form=EmailAuthenticationForm
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -257,11 +267,17 @@ def _works_add(
     request: HttpRequest, removal_request: RemovalRequest, files: list[Any], zip_file: Any = None
 ) -> HttpResponse:
     added = services.WorksAdded(works=[], errors=[])
+    batch = uuid.uuid4().hex  # the images and the zip of one form: one timeline row
     try:
         if files:
-            added = services.works_add(request=removal_request, actor=request.user, files=files)  # type: ignore[arg-type]
+            added = services.works_add(request=removal_request, actor=request.user, files=files, batch=batch)  # type: ignore[arg-type]
         if zip_file is not None:
-            from_zip = services.works_add_zip(request=removal_request, actor=request.user, upload=zip_file)  # type: ignore[arg-type]
+            from_zip = services.works_add_zip(
+                request=removal_request,
+                actor=request.user,  # type: ignore[arg-type]
+                upload=zip_file,
+                batch=batch,
+            )
             added.works += from_zip.works
             added.errors += from_zip.errors
     except ActionRefused as exc:
@@ -298,11 +314,23 @@ def work_upload_one(request: HttpRequest, reference: str) -> JsonResponse:
     if upload is None:
         return JsonResponse({"ok": False, "name": "", "error": _("No file was sent.")}, status=400)
     name = upload.name or "upload"
+    # The page's uploader sends one upload action file by file, each with the action's id.
+    batch = request.POST.get("batch", "")[:64]
     try:
         if name.lower().endswith(".zip"):
-            added = services.works_add_zip(request=removal_request, actor=request.user, upload=upload)  # type: ignore[arg-type]
+            added = services.works_add_zip(
+                request=removal_request,
+                actor=request.user,  # type: ignore[arg-type]
+                upload=upload,
+                batch=batch,
+            )
         else:
-            added = services.works_add(request=removal_request, actor=request.user, files=[upload])  # type: ignore[arg-type]
+            added = services.works_add(
+                request=removal_request,
+                actor=request.user,  # type: ignore[arg-type]
+                files=[upload],
+                batch=batch,
+            )
     except ActionRefused as exc:
         return JsonResponse({"ok": False, "name": name, "error": str(exc)})
     if not name.lower().endswith(".zip"):
@@ -385,14 +413,31 @@ def _safe_href(url: str) -> str:
 @artist_required
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    return _render_detail(request, removal_request)
+
+
+def _render_detail(
+    request: HttpRequest,
+    removal_request: RemovalRequest,
+    *,
+    choices: dict[int, str] | None = None,
+    choice_errors: dict[int, str] | None = None,
+    matches_error: str = "",
+    **forms: Any,
+) -> HttpResponse:
+    """The request's page; a refused form comes back here with what the artist entered and the
+    error beside its control (`choices`, `choice_errors`, `matches_error`, or a bound form)."""
     works = list(
         removal_request.works.prefetch_related(
-            Prefetch("matches", queryset=Match.objects.select_related("item__dataset"))
+            Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
         )
     )
+    choices, choice_errors = choices or {}, choice_errors or {}
     for work in works:
         for match in work.matches.all():
             match.href = _safe_href(match.item.url)  # type: ignore[attr-defined]
+            match.choice = choices.get(match.pk) or _CHOICE_OF_STATE.get(match.state, "undecided")  # type: ignore[attr-defined]
+            match.error = choice_errors.get(match.pk, "")  # type: ignore[attr-defined]
         if work.hash_state == HashState.FAILED and work.hash_error:
             # Stored in English by the hashing worker; the fixed messages (no file-specific
             # detail in them) are in the catalogue and shown in the page's language. Never saved.
@@ -402,15 +447,25 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     confirmed = sum(1 for w in works for m in w.matches.all() if m.state == MatchState.CONFIRMED)
     key = _upload_errors_key(removal_request)
     upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
-    status = removal_request.status
-    editable = status in EDITABLE
-    approved = status in (Status.APPROVED, Status.COMPLETED)
+    req_status = removal_request.status
+    editable = req_status in EDITABLE
+    approved = req_status in (Status.APPROVED, Status.COMPLETED)
     description, page_urls = split_description(removal_request.description)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    submit_form = forms.get("submit_form") or SubmitForm(initial={"language": language})
+    for form in forms.values():
+        # A form that comes back with errors: focus (and so scroll to) its first field in error.
+        for name in getattr(form, "errors", {}):
+            if name in getattr(form, "fields", {}):
+                form.fields[name].widget.attrs["autofocus"] = True
+                break
     context = {
         "req": removal_request,
         "description": description,
         "page_urls": [(url, _safe_href(url)) for url in page_urls],
-        "reply_form": ArtistReplyForm() if status != Status.WITHDRAWN else None,
+        "reply_form": (forms.get("reply_form") or ArtistReplyForm())
+        if req_status != Status.WITHDRAWN
+        else None,
         "works": works,
         "any_pending": any_pending,
         "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
@@ -419,14 +474,19 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "confirmed_count": confirmed,
         "upload_errors": upload_errors,
         "editable": editable,
-        "can_submit": Status.SUBMITTED in TRANSITIONS[status] and editable,
-        "can_withdraw": Status.WITHDRAWN in TRANSITIONS[status],
+        "can_submit": Status.SUBMITTED in TRANSITIONS[req_status] and editable,
+        "can_withdraw": Status.WITHDRAWN in TRANSITIONS[req_status],
         "email_verified": services.email_is_verified(_artist(request)),
         "upload_form": WorksAddForm() if editable else None,
-        "submit_form": SubmitForm(),
-        "statement": services.STATEMENT_TEXT,
+        "submit_form": submit_form,
+        "submit_error": forms.get("submit_error", ""),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "matches_error": matches_error,
+        "first_choice_error": next((pk for pk in choices if pk in choice_errors), None),
+        "statement": services.statement_text(submit_form["language"].value() or language),
+        "statement_language": submit_form["language"].value() or language,
         "timeline": _timeline(removal_request),
-        "progress": _progress_by_dataset(reference) if approved else [],
+        "progress": _progress_by_dataset(removal_request.reference or "") if approved else [],
         "max_files": settings.UPLOAD_MAX_FILES,
     }
     return render(request, "requests_app/request_detail.html", context)
@@ -437,20 +497,12 @@ class TimelineEntry:
     at: datetime
     title: str
     message: str
-    by_artist: bool
+    # "you" (the artist), "desk" (Removal Desk's own rows), or "" (the title says who wrote it)
+    by: str
 
 
 def _status_label(value: str) -> str:
     return str(Status(value).label) if value in Status.values else value
-
-
-def _timeline_message(event: TicketEvent) -> str:
-    """Timeline messages are stored in English (moderators read the same rows); the fixed ones
-    Removal Desk writes itself are shown in the page's language. What a person wrote, and the
-    messages with names or numbers in them, are shown as stored."""
-    if event.actor_id is None and event.message == services.REMOVAL_CONFIRMED_MESSAGE:
-        return _(services.REMOVAL_CONFIRMED_MESSAGE)
-    return event.message
 
 
 def _timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
@@ -461,67 +513,82 @@ def _timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
         EventKind.WORKS: _("Works added"),
         EventKind.REMOVALS: _("Data set maintainers"),
     }
+    artist_user_id = removal_request.artist.user_id
     entries = []
     for event in removal_request.events.filter(kind__in=PUBLIC_EVENT_KINDS):
+        by_artist = event.actor_id is not None and event.actor_id == artist_user_id
         if event.kind == EventKind.STATUS:
             title = _("%(old)s → %(new)s") % {
                 "old": _status_label(event.old_value),
                 "new": _status_label(event.new_value),
             }
-        elif event.kind == EventKind.PUBLIC_REPLY and event.actor_id == removal_request.artist.user_id:
+        elif event.kind == EventKind.PUBLIC_REPLY and by_artist:
             title = _("Your message to the moderators")
         else:
             title = str(titles.get(event.kind, event.get_kind_display()))
+        if by_artist:
+            by = "you"
+        elif event.kind == EventKind.PUBLIC_REPLY:
+            by = ""  # "Message from Removal Desk" says who wrote it already
+        else:
+            by = "desk"
         entries.append(
-            TimelineEntry(
-                at=event.created_at,
-                title=title,
-                message=_timeline_message(event),
-                by_artist=event.actor_id is not None and event.actor_id == removal_request.artist.user_id,
-            )
+            TimelineEntry(at=event.created_at, title=title, message=timeline.event_text(event), by=by)
         )
     return entries
 
 
-def _ids(request: HttpRequest, name: str) -> list[int]:
-    return [int(value) for value in request.POST.getlist(name) if value.isdigit()]
+# The radio button that shows a match's state, and the state each button asks for.
+_CHOICE_OF_STATE: dict[str, str] = {
+    MatchState.CONFIRMED: "mine",
+    MatchState.APPROVED: "mine",
+    MatchState.EXCLUDED: "not_mine",
+    MatchState.SUGGESTED: "undecided",
+}
 
 
 @require_POST
 @artist_required
 def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
+    """One answer per copy (mine, not mine, undecided). A bad answer is shown on its row, and the
+    page keeps every other answer the artist gave; nothing is saved until all are valid."""
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
-    confirm, exclude = _ids(request, "confirm"), _ids(request, "exclude")
+    matches = list(Match.objects.filter(work__request=removal_request).order_by("work_id", "distance", "id"))
+    choices: dict[int, str] = {}
+    errors: dict[int, str] = {}
+    for match in matches:
+        value = request.POST.get(f"match-{match.pk}")
+        if value is None:
+            continue  # not on the page the artist saw: unchanged
+        choices[match.pk] = value
+        if value not in MATCH_CHOICES:
+            errors[match.pk] = _("Choose mine, not mine or undecided for this copy.")
+    if errors:
+        return _render_detail(request, removal_request, choices=choices, choice_errors=errors)
+    bulk = ""
     if request.POST.get("confirm_all"):
-        # "Confirm all" confirms what the artist has not decided yet; their exclusions stand.
-        confirm = list(
-            Match.objects.filter(work__request=removal_request, state=MatchState.SUGGESTED).values_list(
-                "pk", flat=True
-            )
-        )
-        exclude = []
+        bulk = "mine"
     elif request.POST.get("exclude_all"):
-        # "Exclude all" excludes what the artist has not decided yet; their confirmations stand.
-        exclude = list(
-            Match.objects.filter(work__request=removal_request, state=MatchState.SUGGESTED).values_list(
-                "pk", flat=True
-            )
-        )
-        confirm = []
+        bulk = "not_mine"
+    if bulk:
+        # "All undecided" means the ones the artist left undecided on this page (or has not answered).
+        for match in matches:
+            if choices.get(match.pk, _CHOICE_OF_STATE.get(match.state)) == "undecided":
+                choices[match.pk] = bulk
     try:
         changed = services.matches_decide(
             request=removal_request,
             actor=request.user,  # type: ignore[arg-type]
-            confirm=confirm,
-            exclude=exclude,
+            confirm=[pk for pk, value in choices.items() if value == "mine"],
+            exclude=[pk for pk, value in choices.items() if value == "not_mine"],
+            undecide=[pk for pk, value in choices.items() if value == "undecided"],
         )
     except REFUSED as exc:
-        messages.error(request, str(exc))
+        return _render_detail(request, removal_request, choices=choices, matches_error=str(exc))
+    if changed:
+        messages.success(request, _("Your choices are saved."))
     else:
-        if changed:
-            messages.success(request, _("Your choices are saved."))
-        else:
-            messages.info(request, _("Nothing changed."))
+        messages.info(request, _("Nothing changed."))
     return redirect(_detail_url(removal_request, "matches"))
 
 
@@ -530,12 +597,22 @@ def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
 def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
     form = SubmitForm(request.POST)
-    signed_name = form.cleaned_data["signed_name"] if form.is_valid() else ""
+    if not form.is_valid():
+        return _render_detail(request, removal_request, submit_form=form)
     try:
-        services.request_submit(request=removal_request, actor=request.user, signed_name=signed_name)  # type: ignore[arg-type]
+        services.request_submit(
+            request=removal_request,
+            actor=request.user,  # type: ignore[arg-type]
+            signed_name=form.cleaned_data["signed_name"],
+            language=form.cleaned_data["language"] or translation.get_language() or settings.LANGUAGE_CODE,
+        )
     except REFUSED as exc:
-        messages.error(request, str(exc))
-        return redirect(_detail_url(removal_request, "submit"))
+        field = getattr(exc, "field", "")
+        if field in form.fields:
+            form.add_error(field, str(exc))
+            return _render_detail(request, removal_request, submit_form=form)
+        removal_request.refresh_from_db()
+        return _render_detail(request, removal_request, submit_form=form, submit_error=str(exc))
     messages.success(
         request,
         _("Request %(reference)s is submitted. A moderator will review it; we email you when it changes.")
@@ -547,7 +624,11 @@ def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @artist_required
 def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    """Withdrawing cannot be undone: the form's box must be ticked (no script needed)."""
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, removal_request, withdraw_form=form)
     try:
         services.request_withdraw(request=removal_request, actor=request.user)  # type: ignore[arg-type]
     except REFUSED as exc:
@@ -565,10 +646,7 @@ def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
     removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
     form = ArtistReplyForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect(_detail_url(removal_request, "reply"))
+        return _render_detail(request, removal_request, reply_form=form)
     try:
         services.request_artist_reply(
             request=removal_request,
@@ -576,8 +654,8 @@ def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
             message=form.cleaned_data["message"],
         )
     except ActionRefused as exc:
-        messages.error(request, str(exc))
-        return redirect(_detail_url(removal_request, "reply"))
+        form.add_error("message", str(exc))
+        return _render_detail(request, removal_request, reply_form=form)
     messages.success(request, _("Your message is sent; the moderators see it on this request."))
     return redirect(_detail_url(removal_request, "history"))
 
@@ -642,6 +720,10 @@ class SearchHit:
     url: str
     href: str
     distance: int
+    # A live removal of this copy (of the item, or of its hash in its data set): when it was
+    # approved, and whether the maintainer confirmed it.
+    removed_at: datetime | None = None
+    removal_confirmed_at: datetime | None = None
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -697,6 +779,7 @@ def _public_search(request: HttpRequest) -> HttpResponse:
         return render(request, "requests_app/search.html", context)
     found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash, phash_variants=hashes.phash_variants)
     items = DatasetItem.objects.select_related("dataset__maintainer").in_bulk([h.item_id for h in found])
+    removed = registry_selectors.live_removals_of_items(list(items.values()))
     context["hits"] = [
         SearchHit(
             dataset=item.dataset.name,
@@ -704,6 +787,10 @@ def _public_search(request: HttpRequest) -> HttpResponse:
             url=item.url or "",
             href=_safe_href(item.url or ""),
             distance=hit.distance,
+            removed_at=removal.approved_at if (removal := removed.get(item.pk)) else None,
+            removal_confirmed_at=removal.acknowledged_at
+            if removal and removal.state == RemovalState.ACKNOWLEDGED
+            else None,
         )
         for hit in found
         if (item := items.get(hit.item_id)) is not None
@@ -716,14 +803,36 @@ def _public_search(request: HttpRequest) -> HttpResponse:
 # --- the artist's account ---------------------------------------------------
 
 
+def _account_page(request: HttpRequest, **forms: Any) -> HttpResponse:
+    profile = _artist(request)
+    context = {
+        "profile": profile,
+        "delete_form": forms.get("delete_form") or AccountDeleteForm(user=request.user),
+        "name_form": forms.get("name_form")
+        or AccountNameForm(initial={"display_name": profile.display_name}),
+    }
+    return render(request, "requests_app/account.html", context)
+
+
 @require_GET
 @artist_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "requests_app/account.html",
-        {"profile": _artist(request), "delete_form": AccountDeleteForm(user=request.user)},
-    )
+    return _account_page(request)
+
+
+@require_POST
+@artist_required
+def account_name(request: HttpRequest) -> HttpResponse:
+    form = AccountNameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.profile_rename(profile=_artist(request), display_name=form.cleaned_data["display_name"])
+        except ActionRefused as exc:
+            form.add_error("display_name", str(exc))
+        else:
+            messages.success(request, _("Your name is saved."))
+            return redirect("account")
+    return _account_page(request, name_form=form)
 
 
 @require_GET
@@ -744,11 +853,7 @@ def account_export(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
-        return render(
-            request,
-            "requests_app/account.html",
-            {"profile": _artist(request), "delete_form": form},
-        )
+        return _account_page(request, delete_form=form)
     services.account_delete(user=request.user)  # type: ignore[arg-type]
     logout(request)
     messages.success(request, _("Your account is deleted, with your works and your personal data."))

@@ -136,6 +136,8 @@
     function uploadAll(url, detailUrl) {
       window.removalDeskUploading = true;
       var total = queue.length, done = 0, failed = 0, started = 0, memberErrors = 0;
+      // One id for this upload action: the server records it as one "N works added" row.
+      var batch = Date.now().toString(36) + Math.random().toString(36).slice(2);
       function report() {
         summary.textContent = format(text.summary, {done: done, total: total, failed: failed});
       }
@@ -169,6 +171,7 @@
         var xhr = new XMLHttpRequest();
         var body = new FormData();
         body.append("work", job.file, job.file.name);
+        body.append("batch", batch);
         xhr.open("POST", url);
         xhr.setRequestHeader("X-CSRFToken", csrfToken());
         xhr.setRequestHeader("Accept", "application/json");

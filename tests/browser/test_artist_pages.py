@@ -78,7 +78,7 @@ def test_the_whole_journey_from_sign_up_to_the_maintainers_confirmation(
     page.get_by_role("navigation").get_by_role("link", name="Sign up").click()
     artist.check("signup")
     page.get_by_label("Email address").fill("maria@artist.example")
-    page.get_by_label("Your name").fill("Maria Sibylla")
+    page.get_by_label("Your name").fill("Maria Sibylla Merian")
     page.locator("#id_password1").fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()

@@ -117,7 +117,7 @@ def test_an_artist_gets_a_removal_confirmed_by_the_maintainer(celery_worker_proc
         "/signup/",
         {
             "email": "maria@artist.example",
-            "display_name": "Maria Sibylla",
+            "display_name": "Maria Sibylla Merian",
             "password1": PASSWORD,
             "password2": PASSWORD,
         },

@@ -197,7 +197,7 @@ def test_ask_for_more_information_with_a_canned_text(
     assert event.message.endswith("The RAW, please.")
     assert mailoutbox[-1].subject == f"[{ticket.reference}] We need more information"
     # The artist answers by resubmitting: the request is back in the queue with a new clock.
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada")
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
     ticket.refresh_from_db()
     assert ticket.status == Status.SUBMITTED and ticket.sla_due_at is not None
 
@@ -330,7 +330,7 @@ def submitted_committed(artist, name: str) -> RemovalRequest:
     services.matches_decide(
         request=ticket, actor=artist.user, confirm=list(work.matches.values_list("pk", flat=True))
     )
-    return services.request_submit(request=ticket, actor=artist.user, signed_name="Ada")
+    return services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -122,7 +122,7 @@ def test_submitting_unreadable_works_is_refused_in_french(artist):
     services.work_hash(work_id=work.pk)
 
     response = french_client(artist).post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada"}, follow=True
+        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada Lovelace"}
     )
 
     content = response.content.decode()
@@ -148,7 +148,7 @@ def test_a_transition_refused_by_the_workflow_is_explained_in_french(artist):
     services.request_withdraw(request=removal_request, actor=artist.user)
 
     response = french_client(artist).post(
-        reverse("request_withdraw", args=[removal_request.reference]), follow=True
+        reverse("request_withdraw", args=[removal_request.reference]), {"confirm": "on"}, follow=True
     )
 
     assert "Une demande à l’état « retirée » ne peut pas passer à l’état « retirée »." in (

@@ -88,7 +88,8 @@ def test_approval_finds_other_copies_but_never_the_excluded_ones_and_tells_the_a
     assert not Removal.objects.filter(item=matches["excluded"].item).exists()
     assert services.request_copies_found(reference=request.reference) == 1
     event = request.events.filter(kind=EventKind.REMOVALS).last()
-    assert "1 more copy(ies)" in event.message and "D" in event.message
+    assert event.message == "1 more copy of your works found in D (LAION-ish) and sent to the maintainers."
+    assert event.params == {"text": "copies_found", "count": 1, "datasets": ["D (LAION-ish)"]}
     assert work.matches.get(pk=matches["excluded"].pk).state == MatchState.EXCLUDED
     # The registry-side sweep finds nothing new for the same items.
     assert rematch.items_rematch(item_ids=[repost.pk]) == []

@@ -288,7 +288,7 @@ def test_the_public_search_shows_matches_and_stores_nothing(client, maintainer, 
     content = response.content.decode()
     assert response.status_code == 200
     assert "Alpha Set" in content and "https://img.example/a/cat.jpg" in content
-    assert re.search(r'<td class="num">\d+</td>', content)
+    assert re.search(r'<td class="num" data-label="Distance">\d+</td>', content)
     assert not Work.objects.exists()
     assert _private_files() == files_before
     miss = client.post(

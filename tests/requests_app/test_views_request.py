@@ -182,9 +182,10 @@ def test_it_shows_each_match_with_its_data_set_address_and_distance(artist, two_
         assert match.item.dataset.name in cells
         link = f'<a href="{match.item.url}" rel="noopener nofollow noreferrer" target="_blank">'
         assert f"{link}{match.item.url}</a>" in cells
-        assert f'<td class="num">{match.distance}</td>' in cells
-        assert f'name="confirm" value="{match.pk}"' in cells
-        assert f'name="exclude" value="{match.pk}"' in cells
+        assert f'<td class="num" data-label="Distance">{match.distance}</td>' in cells
+        for value in ("mine", "not_mine", "undecided"):
+            assert f'type="radio" name="match-{match.pk}" value="{value}"' in cells
+        assert f'name="match-{match.pk}" value="undecided" checked' in cells
 
 
 def test_it_never_links_an_item_address_that_is_not_http(artist, maintainer):
@@ -206,7 +207,7 @@ def test_it_confirms_and_excludes_matches(artist, two_copies):
 
     response = logged_in(artist).post(
         reverse("request_matches", args=[removal_request.reference]),
-        {"confirm": [alpha.pk], "exclude": [beta.pk, "junk"]},
+        {f"match-{alpha.pk}": "mine", f"match-{beta.pk}": "not_mine"},
         follow=True,
     )
 
@@ -216,8 +217,8 @@ def test_it_confirms_and_excludes_matches(artist, two_copies):
     assert response.redirect_chain[0][0] == f"{detail(removal_request)}#matches"
     content = response.content.decode()
     assert "Your choices are saved." in content
-    assert f'name="confirm" value="{alpha.pk}" checked' in content
-    assert f'name="exclude" value="{beta.pk}" checked' in content
+    assert f'name="match-{alpha.pk}" value="mine" checked' in content
+    assert f'name="match-{beta.pk}" value="not_mine" checked' in content
 
 
 def test_it_confirms_all_undecided_matches_and_keeps_exclusions(artist, maintainer, two_copies):
@@ -233,17 +234,21 @@ def test_it_confirms_all_undecided_matches_and_keeps_exclusions(artist, maintain
     assert all(states[m.pk] == MatchState.CONFIRMED for m in rest) and len(rest) == 2
 
 
-def test_it_shows_why_a_choice_is_refused(artist, two_copies):
+def test_it_shows_why_a_choice_is_refused_on_its_row_and_keeps_the_other_answers(artist, two_copies):
     removal_request = hashed_draft(artist, "chelsea.png")
-    match = Match.objects.first()
+    first, second = Match.objects.order_by("pk")
     response = logged_in(artist).post(
         reverse("request_matches", args=[removal_request.reference]),
-        {"confirm": [match.pk], "exclude": [match.pk]},
-        follow=True,
+        {f"match-{first.pk}": "both", f"match-{second.pk}": "not_mine"},
     )
-    assert "A match cannot be both confirmed and excluded." in response.content.decode()
-    match.refresh_from_db()
-    assert match.state == MatchState.SUGGESTED
+    assert response.status_code == 200  # the page again, with the error beside its control
+    content = response.content.decode()
+    row = re.search(rf'<tr class="match match--suggested" id="match-{first.pk}">(.*?)</tr>', content, re.S)
+    assert row and "Choose mine, not mine or undecided for this copy." in row.group(1)
+    assert f'name="match-{first.pk}" value="mine" autofocus' in row.group(1)
+    # The other answer is kept as entered, though nothing was saved.
+    assert f'name="match-{second.pk}" value="not_mine" checked' in content
+    assert set(Match.objects.values_list("state", flat=True)) == {MatchState.SUGGESTED}
 
 
 def test_it_never_changes_another_artists_matches(artist, other_artist, two_copies):
@@ -259,7 +264,9 @@ def test_it_never_changes_another_artists_matches(artist, other_artist, two_copi
         ).status_code
         == 404
     )
-    client.post(reverse("request_matches", args=[mine.reference]), {"confirm": their_matches})
+    client.post(
+        reverse("request_matches", args=[mine.reference]), {f"match-{pk}": "mine" for pk in their_matches}
+    )
     client.post(reverse("request_matches", args=[mine.reference]), {"confirm_all": "1"})
 
     assert set(Match.objects.filter(work__request=theirs).values_list("state", flat=True)) == {
@@ -296,11 +303,12 @@ def test_it_submits_a_signed_request(artist, two_copies):
     assert removal_request.status == Status.SUBMITTED
     assert removal_request.signed_name == "Ada Lovelace"
     assert removal_request.statement == services.STATEMENT_TEXT
+    assert removal_request.statement_language == "en"
     content = response.content.decode()
     assert f"Request {removal_request.reference} is submitted." in content
     assert "Sign and submit" not in content
     assert "Add more works" not in content
-    assert 'name="confirm"' not in content
+    assert 'type="radio"' not in content
 
 
 def test_it_refuses_to_submit_before_the_email_is_confirmed(db, maintainer):
@@ -312,11 +320,13 @@ def test_it_refuses_to_submit_before_the_email_is_confirmed(db, maintainer):
     assert "Send the link again" in client.get(detail(removal_request)).content.decode()
 
     response = client.post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "New"}, follow=True
+        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "new"}
     )
 
-    assert response.redirect_chain[0][0] == f"{detail(removal_request)}#submit"
-    assert "Confirm your email address first: follow the link we sent you." in response.content.decode()
+    assert response.status_code == 200  # the page again, with the error beside its control
+    content = response.content.decode()
+    assert "Confirm your email address first: follow the link we sent you." in content
+    assert 'value="new"' in content  # what was typed is kept
     removal_request.refresh_from_db()
     assert removal_request.status == Status.DRAFT
 
@@ -366,7 +376,9 @@ def test_it_withdraws_and_then_offers_no_more_actions(artist):
     client = logged_in(artist)
     assert "Withdraw this request" in client.get(detail(removal_request)).content.decode()
 
-    response = client.post(reverse("request_withdraw", args=[removal_request.reference]), follow=True)
+    response = client.post(
+        reverse("request_withdraw", args=[removal_request.reference]), {"confirm": "on"}, follow=True
+    )
 
     removal_request.refresh_from_db()
     assert removal_request.status == Status.WITHDRAWN
@@ -375,7 +387,9 @@ def test_it_withdraws_and_then_offers_no_more_actions(artist):
     assert "Withdraw this request" not in content
     assert "Sign and submit" not in content
 
-    again = client.post(reverse("request_withdraw", args=[removal_request.reference]), follow=True)
+    again = client.post(
+        reverse("request_withdraw", args=[removal_request.reference]), {"confirm": "on"}, follow=True
+    )
     assert "A request that is withdrawn cannot become withdrawn." in again.content.decode()
 
 
@@ -433,7 +447,7 @@ def test_it_shows_the_public_timeline_but_never_internal_notes(artist, moderator
     assert "Request created" in content
     assert "Draft → Submitted" in content
     assert "Submitted → In review" in content
-    assert "1 work(s) added: chelsea.png" in content
+    assert "1 work added: chelsea.png" in content
 
 
 def _removal_row(content: str, dataset_name: str) -> str:

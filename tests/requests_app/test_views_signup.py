@@ -155,4 +155,6 @@ def test_it_says_when_the_password_is_wrong(client, artist):
     response = client.post(reverse("login"), {"username": "ada@example.com", "password": "wrong"})
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
-    assert "Please enter a correct username and password" in response.content.decode()
+    content = response.content.decode()
+    assert "This email address and password do not match an account." in content
+    assert "username and password" not in content
