@@ -53,3 +53,26 @@ def validate_outside_text(value: str) -> None:
     problem = text_problem(value)
     if problem:
         raise ValidationError(f"This text {problem}.", code="invalid_text")
+
+
+# --- ids from outside -------------------------------------------------------
+
+# Every id PostgreSQL's bigint holds has at most 19 digits; 18 of them always fit.
+ID_MAX_DIGITS = 18
+# The same rule as a regular expression, for URL converters.
+ID_PATTERN = f"[0-9]{{1,{ID_MAX_DIGITS}}}"
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id sent from outside (URL, form field, query string), or None when it is not one.
+
+    Only ASCII digits, at most ID_MAX_DIGITS of them: `str.isdigit` accepts "²" (which
+    `int()` then refuses), `int()` itself accepts "٣", " 3" and "1_0", and a number of
+    thousands of digits either raises or overflows the column. The one parser for ids: a
+    caller answers None with a form error, a 400 or a 404, never a server error.
+    """
+    if not isinstance(value, str) or not 1 <= len(value) <= ID_MAX_DIGITS:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)

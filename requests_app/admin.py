@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -31,8 +32,14 @@ from django.views.decorators.http import require_POST
 from registry.admin import HashColumns, ReadOnlyAdmin, ReadOnlyInline
 from registry.hashing import code_to_hex
 from registry.selectors import removals_for_source
+from registry.text import parse_id, printable, text_problem
 
-from . import evidence, selectors, services
+from . import (
+    converters,  # noqa: F401  (registers <id:...>, used by get_urls)
+    evidence,
+    selectors,
+    services,
+)
 from .models import (
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
@@ -153,6 +160,70 @@ def _canned() -> dict[str, tuple[str, str]]:
     return {key: (title, text) for key, title, text in settings.MODERATION_CANNED_RESPONSES}
 
 
+# --- input from outside: the desk's forms and the queue's query string ----------
+
+# A note, reply, question or reason longer than this is refused as a whole (services refuse
+# notes and questions over 10,000 characters already; reasons and rulings had no limit).
+DESK_TEXT_MAX = 10_000
+_FIELD_NAMES = {
+    "message": "message",
+    "reason": "reason",
+    "note": "note",
+    "q": "search",
+    "assignee": "assignee",
+}
+
+
+def _field_label(name: str) -> str:
+    return _FIELD_NAMES.get(name) or f"field “{printable(name, 40)}”"
+
+
+def _outside_text_problem(values: Any, *, max_length: int = DESK_TEXT_MAX) -> str | None:
+    """What is wrong with the first bad field of a QueryDict (registry.text's check, and the
+    length), as a sentence for the moderator, or None when every field can be stored."""
+    for name, items in values.lists():
+        for value in (name, *items):
+            problem = text_problem(value)
+            if problem:
+                return f"The {_field_label(name)} {problem}; remove it and send again."
+            if len(value) > max_length:
+                return (
+                    f"The {_field_label(name)} is {len(value):,} characters long; keep it under "
+                    f"{max_length:,}."
+                )
+    return None
+
+
+class CheckedInputAdmin(ReadOnlyAdmin):
+    """The desk's pages check what comes from outside before Django's admin reads it.
+
+    A NUL in a filter or search (`?status__exact=%00`) reached PostgreSQL, which refuses it, and
+    an id such as "²" or 5,000 digits in the bulk actions' selection reached `int()`: both were
+    server errors. Now a bad value is a message on the page and nothing runs; ids go through
+    registry.text.parse_id, so "٣" is no longer read as request 3.
+    """
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        problem = _outside_text_problem(request.GET)
+        if problem:
+            messages.error(request, f"{problem} The list is shown without filters.")
+            return HttpResponseRedirect(request.path)
+        if request.method == "POST":
+            problem = _outside_text_problem(request.POST)
+            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            if not problem and any(parse_id(value) is None for value in selected):
+                problem = "The selection holds something that is not a request id; select the requests again."
+            if problem:
+                messages.error(request, f"{problem} Nothing was changed.")
+                return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        if from_field is None and parse_id(object_id) is None:
+            return None  # the admin's "doesn't exist" message, never another row's page
+        return super().get_object(request, object_id, from_field)
+
+
 # --- queue filters --------------------------------------------------------------
 
 
@@ -209,9 +280,17 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request.user)
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset
+        if not value:
+            return queryset
+        assignee_id = parse_id(value)
+        if assignee_id is None:
+            messages.error(
+                request,
+                f"The assignee filter takes mine, unassigned or a moderator from its list, not "
+                f"“{printable(value, 40)}”; no request matches it.",
+            )
+            return queryset.none()
+        return queryset.filter(assignee_id=assignee_id)
 
 
 class EvidenceFilter(admin.SimpleListFilter):
@@ -254,7 +333,7 @@ class ConflictFilter(admin.SimpleListFilter):
 
 
 @admin.register(RemovalRequest)
-class RemovalRequestAdmin(ReadOnlyAdmin):
+class RemovalRequestAdmin(CheckedInputAdmin):
     change_form_template = "admin/requests_app/removalrequest/change_form.html"
     change_list_template = "admin/requests_app/removalrequest/change_list.html"
     confirmation_template = "admin/requests_app/removalrequest/decision_confirmation.html"
@@ -467,38 +546,55 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         return [
             path(
                 "<path:object_id>/decide/",
-                view(require_POST(self.decide_view)),
+                view(require_POST(self._checked_post(self.decide_view))),
                 name="requests_app_removalrequest_decide",
             ),
             path(
                 "<path:object_id>/note/",
-                view(require_POST(self.note_view)),
+                view(require_POST(self._checked_post(self.note_view))),
                 name="requests_app_removalrequest_note",
             ),
             path(
                 "<path:object_id>/assign/",
-                view(require_POST(self.assign_view)),
+                view(require_POST(self._checked_post(self.assign_view))),
                 name="requests_app_removalrequest_assign",
             ),
             path(
                 "<path:object_id>/ask-info/",
-                view(require_POST(self.ask_info_view)),
+                view(require_POST(self._checked_post(self.ask_info_view))),
                 name="requests_app_removalrequest_ask_info",
             ),
             path(
-                "<path:object_id>/conflicts/<int:conflict_id>/resolve/",
-                view(require_POST(self.conflict_resolve_view)),
+                "<path:object_id>/conflicts/<id:conflict_id>/resolve/",
+                view(require_POST(self._checked_post(self.conflict_resolve_view))),
                 name="requests_app_removalrequest_conflict_resolve",
             ),
             path(
-                "<path:object_id>/proofs/<int:proof_id>/review/",
-                view(require_POST(self.proof_review_view)),
+                "<path:object_id>/proofs/<id:proof_id>/review/",
+                view(require_POST(self._checked_post(self.proof_review_view))),
                 name="requests_app_removalrequest_proof_review",
             ),
             *super().get_urls(),
         ]
 
+    def _checked_post(self, handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        """Every desk form's fields pass registry.text's check before its handler runs: a refused
+        value is a message on the request's page, and nothing is written."""
+
+        @wraps(handler)
+        def checked(request: HttpRequest, object_id: str, **kwargs: Any) -> HttpResponse:
+            problem = _outside_text_problem(request.POST)
+            if problem is None:
+                return handler(request, object_id, **kwargs)
+            ticket = self._ticket_for_moderation(request, object_id)  # who may post, first
+            messages.error(request, f"{problem} Nothing was saved.")
+            return HttpResponseRedirect(self._change_url(ticket))
+
+        return checked
+
     def _ticket_for_moderation(self, request: HttpRequest, object_id: str) -> RemovalRequest:
+        if parse_id(unquote(object_id)) is None:
+            raise Http404("No such request.")
         ticket = self.get_object(request, unquote(object_id))
         if ticket is None or not self.has_view_permission(request, ticket):
             raise PermissionDenied
@@ -554,7 +650,8 @@ class RemovalRequestAdmin(ReadOnlyAdmin):
         elif choice == "":
             assignee = None
         else:
-            assignee = _moderators().filter(pk=int(choice) if choice.isdigit() else 0).first()
+            assignee_id = parse_id(choice)
+            assignee = _moderators().filter(pk=assignee_id).first() if assignee_id is not None else None
             if assignee is None:
                 messages.error(request, "Choose a moderator.")
                 return HttpResponseRedirect(self._change_url(ticket))
@@ -743,7 +840,7 @@ class ArtistRequestInline(ReadOnlyInline):
 
 
 @admin.register(ArtistProfile)
-class ArtistProfileAdmin(ReadOnlyAdmin):
+class ArtistProfileAdmin(CheckedInputAdmin):
     list_display = ("display_name", "email", "verification_level", "request_count", "created_at")
     list_filter = ("verification_level",)
     list_select_related = ("user",)
@@ -764,7 +861,7 @@ class ArtistProfileAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IdentityProof)
-class IdentityProofAdmin(ReadOnlyAdmin):
+class IdentityProofAdmin(CheckedInputAdmin):
     list_display = (
         "artist",
         "method",
@@ -793,7 +890,7 @@ class IdentityProofAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Work)
-class WorkAdmin(HashColumns, ReadOnlyAdmin):
+class WorkAdmin(HashColumns, CheckedInputAdmin):
     list_display = ("original_name", "artist", "request", "hash_state", "format", "size", "created_at")
     list_filter = ("hash_state", "format")
     list_select_related = ("artist__user", "request")
@@ -829,7 +926,7 @@ class WorkAdmin(HashColumns, ReadOnlyAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(ReadOnlyAdmin):
+class MatchAdmin(CheckedInputAdmin):
     list_display = ("work", "request_ref", "dataset", "item_url", "algorithm", "distance", "state")
     list_filter = ("state", "item__dataset")
     list_select_related = ("work__request", "item__dataset")
@@ -849,7 +946,7 @@ class MatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnlyAdmin):
+class TicketEventAdmin(CheckedInputAdmin):
     list_display = (
         "created_at",
         "request",

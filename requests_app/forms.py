@@ -7,22 +7,58 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import URLValidator
+from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from registry.models import RemovalReason
+from registry.text import text_problem
 
 ACCEPTED_TYPES = "image/jpeg,image/png,image/webp"
+# The address is the account's username too (services.artist_signup), which holds 150 characters.
+EMAIL_MAX_LENGTH = 150
 
 
-class SignupForm(forms.Form):
+def validate_typed_text(value: str) -> None:
+    """registry.text's check for outside text (NUL, lone surrogates), said in the page's language."""
+    if text_problem(value):
+        raise ValidationError(
+            _(
+                "This text holds a character that cannot be stored (a NUL character or broken "
+                "Unicode); remove it and try again."
+            ),
+            code="invalid_text",
+        )
+
+
+class OutsideTextForm(forms.Form):
+    """A form whose every text field refuses what cannot be stored, with an error beside the field.
+
+    Django's CharField refuses NUL already but lets lone surrogates through; this check replaces
+    its NUL check so a field in error says one thing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        checked_text_fields(self)
+
+
+def checked_text_fields(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField) and validate_typed_text not in field.validators:
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ] + [validate_typed_text]
+
+
+class SignupForm(OutsideTextForm):
     email = forms.EmailField(
         label=_("Email address"),
+        max_length=EMAIL_MAX_LENGTH,
         help_text=_("We send a link to this address to confirm that it is yours."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
     )
@@ -134,7 +170,7 @@ def _zip_field() -> forms.FileField:
     )
 
 
-class _WorksOrZip(forms.Form):
+class _WorksOrZip(OutsideTextForm):
     """At least one image or a zip, unless the page's script sends the images one by one."""
 
     js_upload = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -205,7 +241,7 @@ class WorksAddForm(_WorksOrZip):
     zip = _zip_field()
 
 
-class ArtistReplyForm(forms.Form):
+class ArtistReplyForm(OutsideTextForm):
     message = forms.CharField(
         label=_("Write to the moderators"),
         max_length=10_000,
@@ -214,7 +250,7 @@ class ArtistReplyForm(forms.Form):
     )
 
 
-class PublicSearchForm(forms.Form):
+class PublicSearchForm(OutsideTextForm):
     image = forms.FileField(
         label=_("An image of your work"),
         help_text=_("JPEG, PNG or WebP, at most 10 MB. We do not keep it: it is checked and forgotten."),
@@ -222,7 +258,7 @@ class PublicSearchForm(forms.Form):
     )
 
 
-class AccountDeleteForm(forms.Form):
+class AccountDeleteForm(OutsideTextForm):
     password = forms.CharField(
         label=_("Your password, to confirm"),
         strip=False,
@@ -240,7 +276,7 @@ class AccountDeleteForm(forms.Form):
         return password
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(OutsideTextForm):
     signed_name = forms.CharField(
         label=_("Type your full name to sign"),
         max_length=150,
@@ -251,7 +287,7 @@ class SubmitForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES, required=False, widget=forms.HiddenInput)
 
 
-class AccountNameForm(forms.Form):
+class AccountNameForm(OutsideTextForm):
     display_name = forms.CharField(
         label=_("Your name"),
         max_length=150,
@@ -260,7 +296,7 @@ class AccountNameForm(forms.Form):
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(OutsideTextForm):
     confirm = forms.BooleanField(
         label=_("I understand that a withdrawn request cannot be reopened"),
         error_messages={"required": _("Tick the box to confirm: withdrawing cannot be undone.")},
@@ -270,6 +306,10 @@ class WithdrawForm(forms.Form):
 class EmailAuthenticationForm(AuthenticationForm):
     """The log-in form: accounts log in with their email address, so the error says so."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        checked_text_fields(self)
+
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
@@ -277,6 +317,18 @@ class EmailAuthenticationForm(AuthenticationForm):
             "the password is case-sensitive."
         ),
     }
+
+
+class CheckedPasswordResetForm(PasswordResetForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        checked_text_fields(self)
+
+
+class CheckedSetPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        checked_text_fields(self)
 
 
 # One answer per copy found: the radio buttons of the request's matches form.

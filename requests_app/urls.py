@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_identity
+from . import (
+    converters,  # noqa: F401  (registers <reference:...> and <id:...>)
+    views,
+    views_identity,
+)
+from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
+
+# A request reference or a row id in an address goes through its converter: anything else is a
+# 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the
+# page that says the link is not valid (400), and Django's reset view checks its own.
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,13 +21,13 @@ urlpatterns = [
     path("verify-email/<str:token>/", views.verify_email, name="verify_email"),
     path("requests/", views.request_list, name="request_list"),
     path("requests/new/", views.request_new, name="request_new"),
-    path("requests/<str:reference>/", views.request_detail, name="request_detail"),
-    path("requests/<str:reference>/works/", views.request_upload, name="request_upload"),
-    path("requests/<str:reference>/matches/", views.request_matches, name="request_matches"),
-    path("requests/<str:reference>/submit/", views.request_submit, name="request_submit"),
-    path("requests/<str:reference>/withdraw/", views.request_withdraw, name="request_withdraw"),
-    path("requests/<str:reference>/status.json", views.request_status, name="request_status"),
-    path("works/<int:work_id>/image/", views.work_image, name="work_image"),
+    path("requests/<reference:reference>/", views.request_detail, name="request_detail"),
+    path("requests/<reference:reference>/works/", views.request_upload, name="request_upload"),
+    path("requests/<reference:reference>/matches/", views.request_matches, name="request_matches"),
+    path("requests/<reference:reference>/submit/", views.request_submit, name="request_submit"),
+    path("requests/<reference:reference>/withdraw/", views.request_withdraw, name="request_withdraw"),
+    path("requests/<reference:reference>/status.json", views.request_status, name="request_status"),
+    path("works/<id:work_id>/image/", views.work_image, name="work_image"),
     # Artist pages: password reset, one-file uploads, replies, the public search, the account.
     path(
         "password-reset/",
@@ -26,6 +35,7 @@ urlpatterns = [
             template_name="registration/password_reset_form.html",
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
+            form_class=CheckedPasswordResetForm,
         ),
         name="password_reset",
     ),
@@ -36,7 +46,9 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="registration/password_reset_confirm.html"),
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_reset_confirm.html", form_class=CheckedSetPasswordForm
+        ),
         name="password_reset_confirm",
     ),
     path(
@@ -46,8 +58,8 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
-    path("requests/<str:reference>/works/one/", views.work_upload_one, name="work_upload_one"),
-    path("requests/<str:reference>/reply/", views.request_reply, name="request_reply"),
+    path("requests/<reference:reference>/works/one/", views.work_upload_one, name="work_upload_one"),
+    path("requests/<reference:reference>/reply/", views.request_reply, name="request_reply"),
     path("search/", views.public_search, name="public_search"),
     path("account/", views.account, name="account"),
     path("account/export.json", views.account_export, name="account_export"),
@@ -55,19 +67,19 @@ urlpatterns = [
     path("account/name/", views.account_name, name="account_name"),
     path("identity/", views_identity.identity, name="identity"),
     path("identity/proofs/new/", views_identity.identity_proof_new, name="identity_proof_new"),
-    path("identity/proofs/<int:proof_id>/", views_identity.identity_proof, name="identity_proof"),
+    path("identity/proofs/<id:proof_id>/", views_identity.identity_proof, name="identity_proof"),
     path(
-        "identity/proofs/<int:proof_id>/check/",
+        "identity/proofs/<id:proof_id>/check/",
         views_identity.identity_proof_check,
         name="identity_proof_check",
     ),
     path(
-        "identity/proofs/<int:proof_id>/delete/",
+        "identity/proofs/<id:proof_id>/delete/",
         views_identity.identity_proof_delete,
         name="identity_proof_delete",
     ),
     path(
-        "identity/proofs/<int:proof_id>/document/",
+        "identity/proofs/<id:proof_id>/document/",
         views_identity.identity_document,
         name="identity_document",
     ),

@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -41,6 +41,7 @@ from registry import selectors as registry_selectors
 from registry.hashing import ImageRejected, compute_hashes
 from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
+from registry.text import parse_id, text_problem
 
 from . import selectors, services, timeline
 from .forms import (
@@ -177,22 +178,27 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
     profile = _artist(request)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+    # A path on this site, taken as an address: redirect() would read "²" as a view's name.
+    if (
+        not next_url.startswith("/")
+        or text_problem(next_url)
+        or not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure())
+    ):
         next_url = reverse("request_list")
     if services.email_is_verified(profile):
         messages.info(request, _("Your email address is confirmed already."))
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     # One email a minute: the button is easy to press twice, and each press sends mail.
     last = request.session.get("verify_email_sent_at", 0)
     if time.time() - last < RESEND_INTERVAL_SECONDS:
         messages.info(request, _("We sent a link less than a minute ago; check your inbox and spam folder."))
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     services.email_verification_send(profile=profile)
     request.session["verify_email_sent_at"] = time.time()
     messages.success(
         request, _("We sent a new confirmation link to %(email)s.") % {"email": profile.user.email}
     )
-    return redirect(next_url)
+    return HttpResponseRedirect(next_url)
 
 
 # --- the artist's requests --------------------------------------------------
@@ -315,7 +321,10 @@ def work_upload_one(request: HttpRequest, reference: str) -> JsonResponse:
         return JsonResponse({"ok": False, "name": "", "error": _("No file was sent.")}, status=400)
     name = upload.name or "upload"
     # The page's uploader sends one upload action file by file, each with the action's id.
-    batch = request.POST.get("batch", "")[:64]
+    batch = request.POST.get("batch", "")
+    if len(batch) > 64 or text_problem(batch):
+        error = _("This upload's batch id is not valid.")
+        return JsonResponse({"ok": False, "name": name, "error": error}, status=400)
     try:
         if name.lower().endswith(".zip"):
             added = services.works_add_zip(
@@ -764,7 +773,7 @@ def _public_search(request: HttpRequest) -> HttpResponse:
     form = PublicSearchForm(request.POST, request.FILES)
     context["form"] = form
     if not form.is_valid():
-        if not request.FILES and int(request.META.get("CONTENT_LENGTH") or 0) > SEARCH_MAX_BYTES:
+        if not request.FILES and (parse_id(request.META.get("CONTENT_LENGTH")) or 0) > SEARCH_MAX_BYTES:
             form.errors.pop("image", None)
             form.add_error("image", _("The file is larger than 10 MB; choose a smaller version."))
         return render(request, "requests_app/search.html", context)

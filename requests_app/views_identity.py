@@ -17,13 +17,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import proofs, selectors, services
+from .forms import OutsideTextForm
 from .models import AUTOMATIC_METHODS, ProofMethod, ProofStatus
 from .views import _artist, artist_required
 
 AUTOMATIC_CHOICES = [(m.value, m.label) for m in ProofMethod if m in AUTOMATIC_METHODS]
 
 
-class ProofStartForm(forms.Form):
+class ProofStartForm(OutsideTextForm):
     method = forms.ChoiceField(
         label=gettext_lazy("How will you prove it?"), choices=AUTOMATIC_CHOICES, widget=forms.RadioSelect
     )
@@ -34,7 +35,7 @@ class ProofStartForm(forms.Form):
     )
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(OutsideTextForm):
     description = forms.CharField(
         label=gettext_lazy("What is it?"),
         max_length=400,
