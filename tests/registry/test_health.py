@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from celery import current_app
 from django.conf import settings
 
 from registry.models import WorkerHeartbeat
@@ -56,15 +55,15 @@ def test_a_stale_queue_is_named(client, db, settings):
 
 
 @pytest.fixture
-def unreachable_broker() -> Iterator[None]:
-    """Point the Celery app at a closed port on loopback, as when Redis is down."""
-    original = current_app.conf.broker_url
-    original_write = current_app.conf.broker_write_url
-    current_app.conf.broker_url = current_app.conf.broker_write_url = "redis://127.0.0.1:1/0"
-    try:
-        yield
-    finally:
-        current_app.conf.broker_url, current_app.conf.broker_write_url = original, original_write
+def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the Celery app at a closed port on loopback, as when Redis is down.
+
+    Celery reads CELERY_BROKER_URL from the environment before its configuration, so that is
+    what changes; `broker_write_url` is left alone (it reads through to the broker URL, and
+    setting it would pin every later test to one broker).
+    """
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    yield
 
 
 def test_it_answers_503_when_the_broker_does_not_answer(client, db, unreachable_broker):
