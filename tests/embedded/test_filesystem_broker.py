@@ -46,3 +46,44 @@ def test_a_consumer_polling_beside_a_producer_reads_every_message_whole(tmp_path
     done.set()
     assert errors == []
     assert sorted(received) == list(range(MESSAGES))
+
+
+def _table_race(channel_class: type, tmp_path) -> list[BaseException]:
+    """One thread creates exchange tables while another reads each as soon as its file exists."""
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),
+    }
+    errors: list[BaseException] = []
+    names = [f"x{n}" for n in range(400)]
+
+    class RaceTransport(Transport):
+        Channel = channel_class
+
+    with Connection(transport=RaceTransport, transport_options=options) as connection:
+        writer, reader = (
+            connection.channel(),
+            Connection(transport=RaceTransport, transport_options=options).channel(),
+        )
+
+        def read() -> None:
+            for name in names:
+                path = tmp_path / "control" / f"{name}.exchange"
+                while not path.exists():
+                    pass
+                try:
+                    assert reader.get_table(name) == [("key", "", name)]
+                except Exception as exc:  # an empty table read while it was being written
+                    errors.append(exc)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        for name in names:
+            writer._queue_bind(name, "key", None, name)
+        thread.join(timeout=60)
+    return errors
+
+
+def test_an_exchange_table_is_never_read_half_written(tmp_path):
+    assert _table_race(Transport.Channel, tmp_path) == []
