@@ -32,7 +32,7 @@ from registry.admin import HashColumns, ReadOnlyAdmin, ReadOnlyInline
 from registry.hashing import code_to_hex
 from registry.selectors import removals_for_source
 
-from . import evidence, selectors, services
+from . import evidence, selectors, services, timeline
 from .models import (
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
@@ -870,4 +870,4 @@ class TicketEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="message")
     def excerpt(self, obj: TicketEvent) -> str:
-        return Truncator(obj.message).chars(100)
+        return Truncator(timeline.event_text(obj)).chars(100)
