@@ -46,11 +46,15 @@ def _works_added(p: Params) -> str:
 
 
 def _matches_decided(p: Params) -> str:
-    return _("%(confirmed)d confirmed, %(excluded)d excluded, %(undecided)d undecided") % {
-        "confirmed": int(p.get("confirmed", 0)),
-        "excluded": int(p.get("excluded", 0)),
-        "undecided": int(p.get("undecided", 0)),
-    }
+    # One plural per count: French agrees each with its own number ("1 confirmée, 2 exclues").
+    confirmed, excluded, undecided = (int(p.get(k, 0)) for k in ("confirmed", "excluded", "undecided"))
+    return ", ".join(
+        (
+            ngettext("%(count)d confirmed", "%(count)d confirmed", confirmed) % {"count": confirmed},
+            ngettext("%(count)d excluded", "%(count)d excluded", excluded) % {"count": excluded},
+            ngettext("%(count)d undecided", "%(count)d undecided", undecided) % {"count": undecided},
+        )
+    )
 
 
 def _removals_sent(p: Params) -> str:
