@@ -93,7 +93,7 @@ def test_the_desk_in_french_shows_french_timeline_rows_and_lower_case_months(
     assert "Attribuée à mod@example.com." in rows
     assert not any("also claimed" in r or "Overdue" in r or "work added" in r for r in rows)
     assert "1 décembre 2026" in content  # the timeline's dates, in French's own format
-    assert not re.search(r"\bDéc\b|\bdéc\.|>2026-12-01", content)  # no "1 Déc 2026", no ISO dates
+    assert not re.search(r"\bDéc\b|>2026-12-01", content)  # no "1 Déc 2026", no ISO dates
 
     english = logged_in(moderator).get(change_url(ticket)).content.decode()
     assert f"1 image also claimed by Grace Hopper in {clash.reference}: " in english
