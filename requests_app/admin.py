@@ -39,6 +39,7 @@ from . import (
     evidence,
     selectors,
     services,
+    timeline,
 )
 from .models import (
     PUBLIC_EVENT_KINDS,
@@ -967,4 +968,4 @@ class TicketEventAdmin(CheckedInputAdmin):
 
     @admin.display(description="message")
     def excerpt(self, obj: TicketEvent) -> str:
-        return Truncator(obj.message).chars(100)
+        return Truncator(timeline.event_text(obj)).chars(100)

@@ -35,7 +35,8 @@ def later(build: Callable[[], str]) -> str:
     return lazy(build, str)()
 
 
-def _language(profile: ArtistProfile) -> str:
+def language_of(profile: ArtistProfile) -> str:
+    """The language Removal Desk writes to this artist in (emails, a check's findings)."""
     codes = {code for code, _name in settings.LANGUAGES}
     return profile.language if profile.language in codes else settings.LANGUAGE_CODE
 
@@ -47,7 +48,7 @@ def _send(
     template: str,
     context: dict[str, object],
 ) -> None:
-    with translation.override(_language(profile)):
+    with translation.override(language_of(profile)):
         body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
         subject_text = str(subject())
     to = profile.user.email
@@ -72,7 +73,7 @@ def request_changed(*, request: RemovalRequest, headline: Text, message: Text = 
     )
 
 
-def request_needs_info(*, request: RemovalRequest, message: str) -> None:
+def request_needs_info(*, request: RemovalRequest, message: Text) -> None:
     _send(
         profile=request.artist,
         subject=lambda: _("[%(reference)s] We need more information") % {"reference": request.reference},

@@ -211,7 +211,14 @@ def _locked(request: RemovalRequest) -> RemovalRequest:
     return RemovalRequest.objects.select_for_update().select_related("artist__user").get(pk=request.pk)
 
 
-def _transition(request: RemovalRequest, new: str, *, actor: User | None, message: str = "") -> None:
+def _transition(
+    request: RemovalRequest,
+    new: str,
+    *,
+    actor: User | None,
+    message: str = "",
+    params: dict[str, object] | None = None,
+) -> None:
     old = request.status
     try:
         check_transition(old, new)
@@ -233,7 +240,7 @@ def _transition(request: RemovalRequest, new: str, *, actor: User | None, messag
     hours = settings.SLA_HOURS.get(new)
     request.sla_due_at = now + timedelta(hours=hours) if hours else None
     request.save(update_fields=fields)
-    _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message)
+    _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message, params=params)
 
 
 def _not_decidable(request: RemovalRequest) -> str:
@@ -566,7 +573,7 @@ def request_start_review(*, request: RemovalRequest, moderator: User) -> Removal
     if request.assignee_id is None:
         request.assignee = moderator
         request.save(update_fields=["assignee"])
-        _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
+        _assignment_event(request, moderator=moderator, old="", new=moderator.get_username())
     notify.request_changed(
         request=request, headline=gettext_lazy("A moderator is reviewing your removal request")
     )
@@ -612,7 +619,8 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
         params={
             "text": "removals_sent",
             "count": len(removals),
-            "datasets": _dataset_labels({m.item.dataset_id for m in matches}),
+            # Every data set that got one: hash removals go to data sets without a copy too.
+            "datasets": _dataset_labels({r.dataset_id for r in removals}),
         },
     )
     notify.request_changed(
@@ -908,7 +916,7 @@ def proof_document_upload(*, artist: ArtistProfile, upload: UploadedFile, descri
         )
         proof.save()
         _proof_note_on_open_requests(
-            proof, actor=artist.user, message=f"Document uploaded for review: {description}"
+            proof, actor=artist.user, params={"text": "proof_document_uploaded", "description": description}
         )
     return proof
 
@@ -939,7 +947,9 @@ def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityP
         and (now - proof.checked_at).total_seconds() < settings.PROOF_CHECK_MIN_SECONDS
     ):
         raise ActionRefused(_("Checked a moment ago; wait a few seconds and check again."))
-    result = proofs.check(proof)
+    # What the check finds is written for the artist: in their language, also when beat re-checks.
+    with translation.override(notify.language_of(proof.artist)):
+        result = proofs.check(proof)
     with transaction.atomic():
         proof = IdentityProof.objects.select_for_update().select_related("artist__user").get(pk=proof.pk)
         was_verified = proof.status == ProofStatus.VERIFIED
@@ -965,7 +975,11 @@ def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityP
         proof.save()
         profile_recompute_level(profile=proof.artist)
         if result.ok and not was_verified:
-            _proof_note_on_open_requests(proof, actor=actor, message=f"Proof verified: {_en(proof)}")
+            _proof_note_on_open_requests(
+                proof,
+                actor=actor,
+                params={"text": "proof_verified", "method": proof.method, "target": proof.target},
+            )
         elif was_verified and proof.status == ProofStatus.EXPIRED:
             _proof_lapsed(proof, reason=result.detail)
     return proof
@@ -985,7 +999,16 @@ def proof_delete(*, proof: IdentityProof, actor: User) -> None:
                 _("Only a failed or expired proof can be deleted; this one is %(status)s.")
                 % {"status": str(proof.get_status_display()).lower()}
             )
-        _proof_note_on_open_requests(proof, actor=actor, message=f"Proof deleted by the artist: {_en(proof)}")
+        _proof_note_on_open_requests(
+            proof,
+            actor=actor,
+            params={
+                "text": "proof_deleted",
+                "method": proof.method,
+                "target": proof.target,
+                "status": proof.status,
+            },
+        )
         document = proof.document.name if proof.document else ""
         proof.delete()
         if document:
@@ -993,7 +1016,11 @@ def proof_delete(*, proof: IdentityProof, actor: User) -> None:
             transaction.on_commit(lambda: storage.delete(document))
 
 
-def _proof_note_on_open_requests(proof: IdentityProof, *, actor: User | None, message: str) -> int:
+def _proof_note_on_open_requests(
+    proof: IdentityProof, *, actor: User | None, params: dict[str, object] | None = None, message: str = ""
+) -> int:
+    """A row on each of the artist's open requests: `params` (timeline.py) for what Removal Desk
+    says, `message` for a note a moderator wrote."""
     count = 0
     for request in proof.artist.requests.filter(status__in=selectors.OPEN_STATUSES):
         _event(
@@ -1003,6 +1030,7 @@ def _proof_note_on_open_requests(proof: IdentityProof, *, actor: User | None, me
             old=proof.method,
             new=proof.status,
             message=message,
+            params=params,
         )
         count += 1
     return count
@@ -1013,7 +1041,13 @@ def _proof_lapsed(proof: IdentityProof, *, reason: notify.Text) -> None:
     _proof_note_on_open_requests(
         proof,
         actor=None,
-        message=f"Proof lapsed: {_en(proof.get_method_display)} for {proof.target}. {_en(reason)}".strip(),
+        params={
+            "text": "proof_lapsed",
+            "method": proof.method,
+            "target": proof.target,
+            # English for a fixed reason (translated when shown), else the check's own words.
+            "reason": _en(reason),
+        },
     )
     notify.proof_lapsed(proof=proof, reason=reason)
 
@@ -1082,9 +1116,15 @@ def proof_document_review(
         proof.status, proof.last_error = ProofStatus.FAILED, note
     proof.save()
     profile_recompute_level(profile=proof.artist)
-    verdict = "accepted" if accept else "not accepted"
     _proof_note_on_open_requests(
-        proof, actor=moderator, message=f"Document {verdict}: {proof.target}. {note}".strip()
+        proof,
+        actor=moderator,
+        params={
+            "text": "proof_document_reviewed",
+            "accepted": accept,
+            "description": proof.target,
+            "note": note,
+        },
     )
     notify.proof_reviewed(proof=proof, accepted=accept, note=note)
     return proof
@@ -1229,10 +1269,12 @@ def _conflict_record(
                 kind=EventKind.CONFLICT,
                 actor=None,
                 new="open",
-                message=(
-                    f"{len(oriented)} image(s) also claimed by {by_id[that].artist.display_name} in "
-                    f"{by_id[that].reference}: held from approval until a moderator resolves it."
-                ),
+                params={
+                    "text": "conflict_found",
+                    "count": len(oriented),
+                    "artist": by_id[that].artist.display_name,
+                    "reference": by_id[that].reference,
+                },
             )
     return conflict
 
@@ -1271,18 +1313,23 @@ def conflict_resolve(
         for request in locked:
             other = by_id[conflict.second_id if request.pk == conflict.first_id else conflict.first_id]
             if owner_id is None:
-                verdict = f"not a conflict with {other.reference}"
+                verdict = "none"
             elif owner_id == request.pk:
-                verdict = f"this artist owns the works also claimed in {other.reference}"
+                verdict = "owner"
             else:
-                verdict = f"the works belong to the artist of {other.reference}"
+                verdict = "other"
             _event(
                 request,
                 kind=EventKind.CONFLICT,
                 actor=moderator,
                 old="open",
                 new=resolution,
-                message=f"Conflict resolved: {verdict}. {note}",
+                params={
+                    "text": "conflict_resolved",
+                    "verdict": verdict,
+                    "reference": other.reference,
+                    "note": note,
+                },
             )
     return conflict
 
@@ -1332,14 +1379,19 @@ def request_assign(*, request: RemovalRequest, moderator: User, assignee: User |
     old = request.assignee.get_username() if request.assignee else ""
     request.assignee = assignee
     request.save(update_fields=["assignee", "updated_at"])
+    _assignment_event(request, moderator=moderator, old=old, new=assignee.get_username() if assignee else "")
+    return request
+
+
+def _assignment_event(request: RemovalRequest, *, moderator: User, old: str, new: str) -> None:
     _event(
         request,
         kind=EventKind.ASSIGNMENT,
         actor=moderator,
         old=old,
-        new=assignee.get_username() if assignee else "",
+        new=new,
+        params={"text": "assignment", "old": old, "new": new},
     )
-    return request
 
 
 @transaction.atomic
@@ -1350,6 +1402,8 @@ def request_ask_info(*, request: RemovalRequest, moderator: User, message: str) 
         raise ActionRefused(_("Write what you need from the artist."))
     if len(message) > 10_000:
         raise ActionRefused(_("Keep the question under 10,000 characters."))
+    canned, note = _canned_split(message)
+    params: dict[str, object] = {"text": "needs_info", "canned": canned, "note": note}
     request = _locked(request)
     if request.status == Status.SUBMITTED:
         # Asking is reviewing: the request passes through in_review, so the table holds.
@@ -1357,10 +1411,25 @@ def request_ask_info(*, request: RemovalRequest, moderator: User, message: str) 
         if request.assignee_id is None:
             request.assignee = moderator
             request.save(update_fields=["assignee"])
-            _event(request, kind=EventKind.ASSIGNMENT, actor=moderator, new=moderator.get_username())
-    _transition(request, Status.NEEDS_INFO, actor=moderator, message=message)
-    notify.request_needs_info(request=request, message=message)
+            _assignment_event(request, moderator=moderator, old="", new=moderator.get_username())
+    _transition(request, Status.NEEDS_INFO, actor=moderator, params=params)
+    notify.request_needs_info(request=request, message=notify.later(lambda: timeline.render(params)))
     return request
+
+
+def _canned_split(message: str) -> tuple[str, str]:
+    """(canned key, the moderator's own words) of a question to the artist.
+
+    The desk's form sends the canned text, a blank line and the moderator's words as one
+    message; the canned part is stored by its key so that each reader gets it in their
+    language, the moderator's words as typed.
+    """
+    for key, _title, text in settings.MODERATION_CANNED_RESPONSES:
+        if message == text:
+            return key, ""
+        if message.startswith(text + "\n\n"):
+            return key, message[len(text) :].strip()
+    return "", message
 
 
 def sla_state(request: RemovalRequest, now: datetime | None = None) -> str:
@@ -1412,10 +1481,11 @@ def sla_escalate(*, now: datetime | None = None) -> int:
                 actor=None,
                 old=str(old_priority),
                 new=str(Priority.HIGH),
-                message=(
-                    f"Overdue by {int(late.total_seconds() // 3600)} h in "
-                    f"{_en(request.get_status_display).lower()}; priority raised to high."
-                ),
+                params={
+                    "text": "sla_escalated",
+                    "hours": int(late.total_seconds() // 3600),
+                    "status": request.status,
+                },
             )
             notify.sla_overdue(request=request, recipients=_escalation_recipients(request))
             count += 1
@@ -1704,10 +1774,11 @@ def account_delete(*, user: User) -> AccountDeleted:
     deleted_requests = RemovalRequest.objects.filter(artist=profile).exclude(reference__in=keep_refs).count()
     RemovalRequest.objects.filter(artist=profile).exclude(reference__in=keep_refs).delete()
     kept.update(description="", signed_name="", assignee=None)
-    TicketEvent.objects.filter(request__in=kept, actor=user).update(actor=None, message="")
-    TicketEvent.objects.filter(request__in=kept, kind=EventKind.WORKS).update(message="")
+    TicketEvent.objects.filter(request__in=kept, actor=user).update(actor=None, message="", params={})
+    # A "works added" row names the artist's files, in its message and in its params.
+    TicketEvent.objects.filter(request__in=kept, kind=EventKind.WORKS).update(message="", params={})
     for req in kept:
-        _event(req, kind=EventKind.INTERNAL_NOTE, actor=None, message="The artist deleted their account.")
+        _event(req, kind=EventKind.INTERNAL_NOTE, actor=None, params={"text": "account_deleted"})
     anonymised = len(keep_refs)
 
     if anonymised:

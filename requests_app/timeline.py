@@ -19,7 +19,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from .models import TicketEvent
+from .models import ProofMethod, ProofStatus, TicketEvent
+from .workflow import Status
 
 # The fixed sentence of rows written before `params` existed; still translated when shown.
 REMOVAL_CONFIRMED_MESSAGE = gettext_noop("Every data set maintainer confirmed the removal.")
@@ -45,11 +46,15 @@ def _works_added(p: Params) -> str:
 
 
 def _matches_decided(p: Params) -> str:
-    return _("%(confirmed)d confirmed, %(excluded)d excluded, %(undecided)d undecided") % {
-        "confirmed": int(p.get("confirmed", 0)),
-        "excluded": int(p.get("excluded", 0)),
-        "undecided": int(p.get("undecided", 0)),
-    }
+    # One plural per count: French agrees each with its own number ("1 confirmée, 2 exclues").
+    confirmed, excluded, undecided = (int(p.get(k, 0)) for k in ("confirmed", "excluded", "undecided"))
+    return ", ".join(
+        (
+            ngettext("%(count)d confirmed", "%(count)d confirmed", confirmed) % {"count": confirmed},
+            ngettext("%(count)d excluded", "%(count)d excluded", excluded) % {"count": excluded},
+            ngettext("%(count)d undecided", "%(count)d undecided", undecided) % {"count": undecided},
+        )
+    )
 
 
 def _removals_sent(p: Params) -> str:
@@ -74,12 +79,131 @@ def _copies_found(p: Params) -> str:
     ) % {"count": count, "datasets": _names(p.get("datasets", []))}
 
 
+def _joined(sentence: str, typed: Any) -> str:
+    """A sentence Removal Desk wrote, followed by what a person typed (kept as typed)."""
+    typed = str(typed or "").strip()
+    return f"{sentence} {typed}" if typed else sentence
+
+
+def _method(code: Any) -> str:
+    return str(ProofMethod(code).label) if code in ProofMethod.values else str(code)
+
+
+def _status(code: Any) -> str:
+    return str(Status(code).label).lower() if code in Status.values else str(code)
+
+
+def _conflict_found(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d image also claimed by %(artist)s in %(reference)s: held from approval until a "
+        "moderator resolves it.",
+        "%(count)d images also claimed by %(artist)s in %(reference)s: held from approval until a "
+        "moderator resolves it.",
+        count,
+    ) % {"count": count, "artist": p["artist"], "reference": p["reference"]}
+
+
+def _conflict_resolved(p: Params) -> str:
+    verdicts = {
+        "none": _("Conflict resolved: not a conflict with %(reference)s."),
+        "owner": _("Conflict resolved: this artist owns the works also claimed in %(reference)s."),
+        "other": _("Conflict resolved: the works belong to the artist of %(reference)s."),
+    }
+    sentence = verdicts[str(p["verdict"])] % {"reference": p["reference"]}
+    return _joined(sentence, p.get("note"))
+
+
+def _sla_escalated(p: Params) -> str:
+    hours = int(p["hours"])
+    return ngettext(
+        "Overdue by %(hours)d hour in %(status)s; priority raised to high.",
+        "Overdue by %(hours)d hours in %(status)s; priority raised to high.",
+        hours,
+    ) % {"hours": hours, "status": _status(p["status"])}
+
+
+def _proof_document_uploaded(p: Params) -> str:
+    return _("Document uploaded for review: %(description)s") % {"description": p["description"]}
+
+
+def _proof_verified(p: Params) -> str:
+    return _("Proof verified: %(method)s for %(target)s.") % {
+        "method": _method(p["method"]),
+        "target": p["target"],
+    }
+
+
+def _proof_deleted(p: Params) -> str:
+    return _("Proof deleted by the artist: %(method)s for %(target)s (%(status)s).") % {
+        "method": _method(p["method"]),
+        "target": p["target"],
+        "status": str(ProofStatus(p["status"]).label).lower() if p["status"] in ProofStatus.values else "",
+    }
+
+
+def _proof_lapsed(p: Params) -> str:
+    sentence = _("Proof lapsed: %(method)s for %(target)s.") % {
+        "method": _method(p["method"]),
+        "target": p["target"],
+    }
+    # A fixed reason ("not renewed") is an English msgid and translates; a check's finding was
+    # written in the artist's language when it was made and is shown as it was written.
+    reason = str(p.get("reason") or "")
+    return _joined(sentence, _(reason) if reason else "")
+
+
+def _proof_document_reviewed(p: Params) -> str:
+    if p.get("accepted"):
+        sentence = _("Document accepted: %(description)s.")
+    else:
+        sentence = _("Document not accepted: %(description)s.")
+    return _joined(sentence % {"description": p["description"]}, p.get("note"))
+
+
+def canned_text(key: str) -> str:
+    """A canned question of settings.MODERATION_CANNED_RESPONSES in the active language ("" if unknown)."""
+    for canned_key, _title, text in settings.MODERATION_CANNED_RESPONSES:
+        if canned_key == key:
+            return _(text)
+    return ""
+
+
+def _needs_info(p: Params) -> str:
+    parts = [canned_text(str(p.get("canned", ""))), str(p.get("note") or "").strip()]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _assignment(p: Params) -> str:
+    old, new = str(p.get("old") or ""), str(p.get("new") or "")
+    if new and old:
+        return _("Reassigned from %(old)s to %(new)s.") % {"old": old, "new": new}
+    if new:
+        return _("Assigned to %(new)s.") % {"new": new}
+    return _("Unassigned (was %(old)s).") % {"old": old}
+
+
+def _account_deleted(p: Params) -> str:
+    return _("The artist deleted their account.")
+
+
 RENDERERS: dict[str, Callable[[Params], str]] = {
     "works_added": _works_added,
     "matches_decided": _matches_decided,
     "removals_sent": _removals_sent,
     "removals_confirmed": _removals_confirmed,
     "copies_found": _copies_found,
+    "conflict_found": _conflict_found,
+    "conflict_resolved": _conflict_resolved,
+    "sla_escalated": _sla_escalated,
+    "proof_document_uploaded": _proof_document_uploaded,
+    "proof_verified": _proof_verified,
+    "proof_deleted": _proof_deleted,
+    "proof_lapsed": _proof_lapsed,
+    "proof_document_reviewed": _proof_document_reviewed,
+    "needs_info": _needs_info,
+    "assignment": _assignment,
+    "account_deleted": _account_deleted,
 }
 
 
