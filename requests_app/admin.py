@@ -157,10 +157,6 @@ def _moderators() -> QuerySet[User]:
     )
 
 
-def _canned() -> dict[str, tuple[str, str]]:
-    return {key: (title, text) for key, title, text in settings.MODERATION_CANNED_RESPONSES}
-
-
 # --- input from outside: the desk's forms and the queue's query string ----------
 
 # A note, reply, question or reason longer than this is refused as a whole (services refuse
@@ -667,13 +663,12 @@ class RemovalRequestAdmin(CheckedInputAdmin):
 
     def ask_info_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         ticket = self._ticket_for_moderation(request, object_id)
-        canned = _canned().get(request.POST.get("canned", ""))
-        parts = [canned[1] if canned else "", request.POST.get("message", "").strip()]
         try:
             services.request_ask_info(
                 request=ticket,
                 moderator=request.user,  # type: ignore[arg-type]
-                message="\n\n".join(p for p in parts if p),
+                message=request.POST.get("message", ""),
+                canned=request.POST.get("canned", ""),
             )
         except REFUSALS as exc:
             messages.error(request, _refusal_text(ticket, exc))

@@ -1395,14 +1395,22 @@ def _assignment_event(request: RemovalRequest, *, moderator: User, old: str, new
 
 
 @transaction.atomic
-def request_ask_info(*, request: RemovalRequest, moderator: User, message: str) -> RemovalRequest:
-    """Send the request back to the artist with a question; their resubmission puts it back in the queue."""
-    message = message.strip()
-    if not message:
+def request_ask_info(
+    *, request: RemovalRequest, moderator: User, message: str = "", canned: str = ""
+) -> RemovalRequest:
+    """Send the request back to the artist with a question; their resubmission puts it back in the queue.
+
+    `canned` names one of MODERATION_CANNED_RESPONSES: it is stored by its key, so each reader
+    gets it in their language; `message` is the moderator's own words, kept as typed.
+    """
+    note = message.strip()
+    texts = {key: text for key, _title, text in settings.MODERATION_CANNED_RESPONSES}
+    if canned and canned not in texts:
+        raise ActionRefused(_("Choose one of the canned questions, or none."))
+    if not canned and not note:
         raise ActionRefused(_("Write what you need from the artist."))
-    if len(message) > 10_000:
+    if len(note) > 10_000:
         raise ActionRefused(_("Keep the question under 10,000 characters."))
-    canned, note = _canned_split(message)
     params: dict[str, object] = {"text": "needs_info", "canned": canned, "note": note}
     request = _locked(request)
     if request.status == Status.SUBMITTED:
@@ -1415,21 +1423,6 @@ def request_ask_info(*, request: RemovalRequest, moderator: User, message: str) 
     _transition(request, Status.NEEDS_INFO, actor=moderator, params=params)
     notify.request_needs_info(request=request, message=notify.later(lambda: timeline.render(params)))
     return request
-
-
-def _canned_split(message: str) -> tuple[str, str]:
-    """(canned key, the moderator's own words) of a question to the artist.
-
-    The desk's form sends the canned text, a blank line and the moderator's words as one
-    message; the canned part is stored by its key so that each reader gets it in their
-    language, the moderator's words as typed.
-    """
-    for key, _title, text in settings.MODERATION_CANNED_RESPONSES:
-        if message == text:
-            return key, ""
-        if message.startswith(text + "\n\n"):
-            return key, message[len(text) :].strip()
-    return "", message
 
 
 def sla_state(request: RemovalRequest, now: datetime | None = None) -> str:

@@ -817,5 +817,5 @@ def test_the_refusal_of_an_unstorable_character_is_in_french_for_a_french_artist
         assert not form.is_valid()
         assert form.errors["message"] == [
             "Ce texte contient un caractère qui ne peut pas être enregistré (un caractère NUL ou de "
-            "l’Unicode invalide) ; retirez-le et réessayez."
+            "l’Unicode invalide) ; retirez-le et réessayez."  # noqa: RUF001
         ]

@@ -314,7 +314,7 @@ def test_a_canned_question_reaches_a_french_artist_in_french(
     # The moderator works in English: the question still reaches the artist in French.
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         services.request_ask_info(
-            request=ticket, moderator=moderator, message=ORIGINALS + "\n\nThe PSD too, please."
+            request=ticket, moderator=moderator, canned="originals", message="The PSD too, please."
         )
 
     row = ticket.events.filter(kind=EventKind.STATUS).last()

@@ -283,11 +283,10 @@ class Command(BaseCommand):
         if demo.final in ("in_review", "approved", "completed"):
             services.request_start_review(request=request, moderator=moderator)
         if demo.final == "needs_info":
-            canned = {key: text for key, _title, text in settings.MODERATION_CANNED_RESPONSES}
             services.request_ask_info(
                 request=request,
                 moderator=moderator,
-                message=canned["conflict" if "rival" in demo.description else "originals"],
+                canned="conflict" if "rival" in demo.description else "originals",
             )
         if demo.final in ("approved", "completed"):
             services.request_approve(
