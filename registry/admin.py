@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from . import services
 from .hashing import code_to_hex, pdq_to_hex
 from .models import (
@@ -34,19 +36,6 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Listed and viewed, never added, edited or deleted here: services own these rows."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class HashColumns:
     """The hashes of an item, a removal or a work, shown as the API writes them (lowercase hex)."""
 
@@ -61,21 +50,6 @@ class HashColumns:
     @admin.display(description="PDQ")
     def pdq_hex(self, obj: Any) -> str | None:
         return pdq_to_hex(obj.pdq)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- maintainers and keys ---------------------------------------------------

@@ -19,7 +19,10 @@ from django.db import transaction
 from django.db.models import Q
 from standardwebhooks.webhooks import Webhook
 
-from . import clock, outbound, services, signals
+from core import clock, outbound
+from core.queueing import enqueue
+
+from . import services, signals
 from .models import (
     DeliveryAttempt,
     DeliveryState,
@@ -28,7 +31,6 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .queueing import enqueue
 from .services import webhook_live_secrets
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,10 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Q
 
-from . import clock
+from core import clock
+from core.queueing import enqueue
+
 from .models import Dataset, DatasetItem, ImportJob, ImportStatus, url_key
-from .queueing import enqueue
 from .services import clean_item_row
 
 BATCH = 10_000

@@ -14,7 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from . import clock, crypto, outbound, signals
+from core import clock, crypto, outbound
+from core.queueing import enqueue
+from core.text import text_problem
+
+from . import signals
 from .hashing import code_to_hex, hex_to_code, hex_to_pdq
 from .models import (
     ApiKey,
@@ -31,9 +35,7 @@ from .models import (
     WebhookSecret,
     url_key,
 )
-from .queueing import enqueue
 from .serialize import iso, removal_to_dict
-from .text import text_problem
 
 API_KEY_PREFIX = "rdk_"
 MAX_ITEMS_PER_BATCH = 10_000

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from celery import Task, shared_task
 
+from core.retrying import DatabaseRetryTask
+
 from . import delivery, health, imports
-from .retrying import DatabaseRetryTask
 
 log = logging.getLogger(__name__)
 

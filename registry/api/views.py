@@ -16,10 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.outbound import OutboundRefused
+
 from .. import delivery, imports, selectors, services
 from ..hashing import hex_to_code
 from ..models import Dataset, ImportJob, Removal
-from ..outbound import OutboundRefused
 from ..serialize import iso, removal_to_dict
 from . import export
 from . import serializers as s

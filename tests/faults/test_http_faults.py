@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from registry import clock, delivery, services, tasks
+from core import clock
+from registry import delivery, services, tasks
 from registry.models import DeliveryAttempt, DeliveryState, WebhookDelivery, WebhookEndpoint
 
 from .conftest import (

@@ -11,7 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from registry import clock, delivery, services
+from core import clock
+from registry import delivery, services
 from registry.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 DELIVERIES = reverse("admin:registry_webhookdelivery_changelist")

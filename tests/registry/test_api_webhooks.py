@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.outbound import OutboundRefused
 from registry import services
 from registry.models import WebhookEndpoint, WebhookSecret
-from registry.outbound import OutboundRefused
 from tests.registry.test_api_auth_and_errors import assert_error
 
 

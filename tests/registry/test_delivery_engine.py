@@ -14,7 +14,8 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from registry import clock, delivery, services, tasks
+from core import clock
+from registry import delivery, services, tasks
 from registry.models import (
     DeliveryState,
     Removal,
@@ -73,7 +74,7 @@ def test_the_clock_travels_and_comes_back():
 
 def test_another_process_sees_the_clock_moved_through_the_offset_file(tmp_path, monkeypatch):
     monkeypatch.setenv(clock.OFFSET_FILE_VARIABLE, str(tmp_path / "offset"))
-    code = "import django; django.setup(); from registry import clock; print(clock.now().isoformat())"
+    code = "import django; django.setup(); from core import clock; print(clock.now().isoformat())"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
 
     def their_now() -> datetime:
