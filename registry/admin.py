@@ -384,15 +384,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Redeliver the selected deliveries", permissions=["manage"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        from .delivery import delivery_redeliver
-
         done = 0
         skipped = 0
         for row in queryset.select_related("endpoint"):
             if not row.endpoint.enabled:
                 skipped += 1
                 continue
-            delivery_redeliver(delivery=row)
+            services.delivery_redeliver(delivery=row)
             done += 1
         messages.success(request, f"Queued {done} delivery(ies) again.")
         if skipped:

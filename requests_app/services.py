@@ -699,7 +699,7 @@ def request_rematch(*, reference: str) -> int:
     Marks the request re-matched in the same transaction as the removals it records, so
     a run that dies leaves it due for the sweep (rematch_due) and nothing half-written.
     """
-    from registry import rematch
+    from registry.services import rematch
 
     excluded = Match.objects.filter(
         work__request__reference=reference, state=MatchState.EXCLUDED

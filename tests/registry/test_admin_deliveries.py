@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from core import clock
-from registry import delivery, services
+from registry import services
 from registry.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 DELIVERIES = reverse("admin:registry_webhookdelivery_changelist")
@@ -56,7 +56,7 @@ def two_endpoints(maintainer, receiver):
             reason="copyright",
             entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get(external_id=str(n)))],
         )
-    assert delivery.deliveries_send_due() == {"succeeded": 2, "retry": 2}
+    assert services.deliveries_send_due() == {"succeeded": 2, "retry": 2}
     failed = WebhookDelivery.objects.filter(endpoint=bad).order_by("pk").first()
     WebhookDelivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED, next_attempt_at=None)
     return good, bad, failed
@@ -99,7 +99,7 @@ def test_redeliver_queues_a_failed_delivery_that_is_then_sent(
     failed.refresh_from_db()
     assert failed.state == DeliveryState.PENDING and failed.next_attempt_at <= clock.now()
     # What the queued task does (the worker's part is tested with a real worker in tests/faults).
-    assert delivery.delivery_attempt(failed.pk) == "succeeded"
+    assert services.delivery_attempt(failed.pk) == "succeeded"
     assert receiver.received[before].headers["webhook-id"] == failed.event.public_id
 
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
-from registry import delivery, services
+from registry import services
 from registry.api.throttling import ApiKeyRateThrottle
 from registry.models import WebhookDelivery
 from tests.registry.test_api_auth_and_errors import assert_error
@@ -108,7 +108,7 @@ def test_rotation_signs_with_both_secrets(maintainer, receiver):
     assert rotated.startswith("whsec_") and rotated != created["secret"]
     removal_with_hash(maintainer)
     row = WebhookDelivery.objects.get()
-    assert delivery.delivery_attempt(row.pk) == "succeeded"
+    assert services.delivery_attempt(row.pk) == "succeeded"
     [got] = receiver.received
     assert len(got.headers["webhook-signature"].split(" ")) == 2
     Webhook(created["secret"]).verify(got.body, got.headers)
@@ -122,12 +122,12 @@ def test_deliveries_are_listed_and_redelivered_with_the_same_id(maintainer, rece
     ).json()
     removal_with_hash(maintainer)
     row = WebhookDelivery.objects.get()
-    delivery.delivery_attempt(row.pk)
+    services.delivery_attempt(row.pk)
     [listed] = api.get(f"/api/v1/webhooks/{created['id']}/deliveries/").json()["results"]
     assert listed["state"] == "succeeded" and listed["event_id"] == row.event.public_id
     response = api.post(f"/api/v1/webhooks/{created['id']}/deliveries/{listed['id']}/redeliver")
     assert response.status_code == 202
-    assert delivery.delivery_attempt(row.pk) == "succeeded"
+    assert services.delivery_attempt(row.pk) == "succeeded"
     assert [r.headers["webhook-id"] for r in receiver.received] == [row.event.public_id] * 2
     assert_error(
         api.post(f"/api/v1/webhooks/{created['id']}/deliveries/dl_nope/redeliver/"), 404, "not_found"

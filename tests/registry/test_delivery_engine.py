@@ -15,7 +15,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from core import clock
-from registry import delivery, services, tasks
+from registry import services, tasks
 from registry.models import (
     DeliveryState,
     Removal,
@@ -23,6 +23,7 @@ from registry.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from registry.services import delivery
 from tests.conftest import ROOT
 
 
@@ -99,13 +100,13 @@ def test_the_sweeper_claims_a_batch_and_the_task_takes_that_claim_over(dataset, 
     approve(dataset, 3, "RR-2")
     rows = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
     assert len(rows) == 2
-    ids, lease = delivery.deliveries_claim_due(limit=1)
+    ids, lease = services.deliveries_claim_due(limit=1)
     assert ids == rows[:1]
     assert WebhookDelivery.objects.get(pk=ids[0]).locked_until == lease
     # Claimed: neither a second sweep nor a message without the claim's token may send it.
-    assert delivery.deliveries_claim_due(limit=10)[0] == rows[1:]
-    assert delivery.delivery_attempt(ids[0]) == "skipped"
-    assert delivery.delivery_attempt(ids[0], claimed_until=lease - timedelta(microseconds=1)) == "skipped"
+    assert services.deliveries_claim_due(limit=10)[0] == rows[1:]
+    assert services.delivery_attempt(ids[0]) == "skipped"
+    assert services.delivery_attempt(ids[0], claimed_until=lease - timedelta(microseconds=1)) == "skipped"
     # The task carries the lease (as ISO text through the broker) and takes the claim over.
     assert tasks.delivery_send.apply(args=(ids[0], lease.isoformat())).get() == "succeeded"
     # A second copy of the same message finds the row done.
@@ -116,24 +117,24 @@ def test_the_sweeper_claims_a_batch_and_the_task_takes_that_claim_over(dataset, 
 def test_a_claim_that_ran_out_is_claimed_again_and_the_old_message_then_skips(dataset, endpoint, receiver):
     approve(dataset, 1, "RR-1")
     [row] = WebhookDelivery.objects.values_list("pk", flat=True)
-    ids, first_lease = delivery.deliveries_claim_due()
+    ids, first_lease = services.deliveries_claim_due()
     assert ids == [row]
-    assert delivery.deliveries_claim_due()[0] == []
+    assert services.deliveries_claim_due()[0] == []
     # The worker that had the message died; after the lease nothing holds the row.
     with clock.travel(timedelta(minutes=5)):
-        ids, second_lease = delivery.deliveries_claim_due()
+        ids, second_lease = services.deliveries_claim_due()
         assert ids == [row] and second_lease > first_lease
-        assert delivery.delivery_attempt(row, claimed_until=first_lease) == "skipped"
-        assert delivery.delivery_attempt(row, claimed_until=second_lease) == "succeeded"
+        assert services.delivery_attempt(row, claimed_until=first_lease) == "skipped"
+        assert services.delivery_attempt(row, claimed_until=second_lease) == "succeeded"
     assert len(receiver.received) == 1
 
 
 def test_released_claims_are_due_again_at_once(dataset, endpoint):
     approve(dataset, 1, "RR-1")
-    ids, lease = delivery.deliveries_claim_due()
-    assert delivery.deliveries_due() == []
-    assert delivery.deliveries_release(ids, claimed_until=lease) == 1
-    assert delivery.deliveries_due() == ids
+    ids, lease = services.deliveries_claim_due()
+    assert services.deliveries_due() == []
+    assert services.deliveries_release(ids, claimed_until=lease) == 1
+    assert services.deliveries_due() == ids
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,12 +159,12 @@ def test_concurrent_sweepers_skip_rows_another_one_has_locked(dataset, endpoint)
     thread.start()
     try:
         assert locked.wait(10)
-        ids, _ = delivery.deliveries_claim_due(limit=10)  # does not wait for the lock
+        ids, _ = services.deliveries_claim_due(limit=10)  # does not wait for the lock
         assert ids == rows[3:]
     finally:
         release.set()
         thread.join()
-    ids, _ = delivery.deliveries_claim_due(limit=10)
+    ids, _ = services.deliveries_claim_due(limit=10)
     assert ids == rows[:3]
 
 
@@ -173,11 +174,11 @@ def test_concurrent_sweepers_skip_rows_another_one_has_locked(dataset, endpoint)
 def test_the_sweep_sends_retries_when_the_clock_says_they_are_due(dataset, endpoint, receiver):
     approve(dataset, 2, "RR-1")
     receiver.answer = 500
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     receiver.answer = 200
-    assert delivery.deliveries_send_due() == {}  # due in 5 s, not yet
+    assert services.deliveries_send_due() == {}  # due in 5 s, not yet
     with clock.travel(timedelta(seconds=6)):
-        assert delivery.deliveries_send_due() == {"succeeded": 1}
+        assert services.deliveries_send_due() == {"succeeded": 1}
     row = WebhookDelivery.objects.get()
     assert row.state == DeliveryState.SUCCEEDED and row.attempts == 2
     assert [a.status_code for a in row.attempt_log.order_by("attempted_at")] == [500, 200]
@@ -190,7 +191,7 @@ def test_the_whole_retry_schedule_runs_in_moved_time_then_the_delivery_fails(dat
     approve(dataset, 1, "RR-1")
     receiver.answer = 503
     start = clock.now()
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     waits = []
     for expected in delivery.RETRY_DELAYS:
         row = WebhookDelivery.objects.get()
@@ -198,9 +199,9 @@ def test_the_whole_retry_schedule_runs_in_moved_time_then_the_delivery_fails(dat
         waits.append(wait)
         assert expected * 0.95 <= wait <= expected * 1.1 + timedelta(seconds=1)
         with clock.travel(wait - timedelta(seconds=1)):
-            assert delivery.deliveries_send_due() == {}  # a second early: nothing
+            assert services.deliveries_send_due() == {}  # a second early: nothing
         clock.travel(wait + timedelta(seconds=1))
-        delivery.deliveries_send_due()
+        services.deliveries_send_due()
     row = WebhookDelivery.objects.get()
     assert row.state == DeliveryState.FAILED and row.attempts == delivery.MAX_ATTEMPTS
     assert row.attempt_log.count() == delivery.MAX_ATTEMPTS
@@ -216,20 +217,20 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_organisation_emailed
 ):
     receiver.answer = 500
     approve(dataset, 1, "RR-0")
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     first_failure = WebhookEndpoint.objects.get().failing_since
     # New approvals keep coming every day; the endpoint keeps failing.
     for day in range(1, 5):
         clock.travel(timedelta(days=1))
         approve(dataset, 1, f"RR-{day}")
-        outcomes = delivery.deliveries_send_due()
+        outcomes = services.deliveries_send_due()
         assert set(outcomes) == {"retry"}, outcomes
         assert WebhookEndpoint.objects.get().enabled
     assert mail.outbox == []
     clock.travel(timedelta(days=1, seconds=1))
     approve(dataset, 1, "RR-5")
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = delivery.deliveries_send_due(limit=1)
+        outcomes = services.deliveries_send_due(limit=1)
     assert outcomes == {"endpoint-disabled": 1}
     endpoint.refresh_from_db()
     assert not endpoint.enabled and endpoint.disabled_reason == "failing for 5 days"
@@ -241,7 +242,7 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_organisation_emailed
     assert not WebhookDelivery.objects.filter(state=DeliveryState.PENDING).exists()
     sent = len(receiver.received)
     with clock.travel(timedelta(days=1)):
-        assert delivery.deliveries_send_due() == {}
+        assert services.deliveries_send_due() == {}
     assert len(receiver.received) == sent
     # Removals stay pending (the pull feed still lists them); nothing was marked delivered.
     assert set(Removal.objects.values_list("state", flat=True)) == {RemovalState.PENDING}
@@ -250,16 +251,16 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_organisation_emailed
 def test_a_success_resets_the_failure_count(dataset, endpoint, receiver):
     receiver.answer = 500
     approve(dataset, 1, "RR-0")
-    delivery.deliveries_send_due()
+    services.deliveries_send_due()
     assert WebhookEndpoint.objects.get().failing_since is not None
     clock.travel(timedelta(days=4))
     receiver.answer = 204
-    assert delivery.deliveries_send_due() == {"succeeded": 1}
+    assert services.deliveries_send_due() == {"succeeded": 1}
     assert WebhookEndpoint.objects.get().failing_since is None
     receiver.answer = 500
     clock.travel(timedelta(days=2))
     approve(dataset, 1, "RR-1")
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     assert WebhookEndpoint.objects.get().enabled
 
 
