@@ -16,7 +16,13 @@ from .delivery import (
     removals_mark_delivered,
 )
 from .imports import import_claim, import_create, import_run, imports_stale
-from .maintainers import api_key_authenticate, api_key_create, api_key_revoke, maintainer_create
+from .maintainers import (
+    api_key_authenticate,
+    api_key_create,
+    api_key_revoke,
+    maintainer_create,
+    maintainer_update,
+)
 from .rematch import dataset_rematch, items_rematch, source_rematch
 from .removals import AckResult, RemovalEntry, removals_acknowledge, removals_record
 from .webhooks import (
@@ -52,6 +58,7 @@ __all__ = [
     "items_rematch",
     "items_upsert",
     "maintainer_create",
+    "maintainer_update",
     "removals_acknowledge",
     "removals_mark_delivered",
     "removals_record",

@@ -6,12 +6,14 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
 from core import clock, crypto, outbound
 
-from ..models import Dataset, DeliveryState, Maintainer, WebhookEndpoint, WebhookSecret
+from ..models import Dataset, DeliveryState, Maintainer, OperatorActionKind, WebhookEndpoint, WebhookSecret
+from .audit import operator_action_record
 
 SECRET_ROTATION_OVERLAP = timedelta(hours=24)
 
@@ -76,11 +78,14 @@ def webhook_live_secrets(endpoint: WebhookEndpoint) -> list[str]:
 
 
 @transaction.atomic
-def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> WebhookEndpoint:
+def webhook_endpoint_disable(
+    *, endpoint: WebhookEndpoint, reason: str, actor: User | None = None
+) -> WebhookEndpoint:
     """Stop calling an endpoint; its pending deliveries fail (redeliverable) and its organisation is told.
 
-    Called by the delivery engine (410, or failing for 5 days) and by operators.
-    Disabling a disabled endpoint changes nothing and sends no second email.
+    Called by the delivery engine (410, or failing for 5 days; no actor) and by
+    operators (`actor`); either way an audit row says who and why. Disabling a
+    disabled endpoint changes nothing and sends no second email.
     """
     from django.core.mail import send_mail
 
@@ -93,6 +98,12 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> Webho
     endpoint.save(update_fields=["enabled", "disabled_reason", "disabled_at"])
     endpoint.deliveries.filter(state=DeliveryState.PENDING).update(
         state=DeliveryState.FAILED, next_attempt_at=None, last_error=f"endpoint disabled: {reason}"
+    )
+    operator_action_record(
+        actor=actor,
+        kind=OperatorActionKind.ENDPOINT_DISABLED,
+        obj=endpoint,
+        detail={"public_id": endpoint.public_id, "url": endpoint.url, "reason": endpoint.disabled_reason},
     )
     url, public_id, email = endpoint.url, endpoint.public_id, endpoint.maintainer.email
     transaction.on_commit(
@@ -113,7 +124,7 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> Webho
 
 
 @transaction.atomic
-def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: User | None = None) -> WebhookEndpoint:
     """Call an endpoint again, with a clean slate: the 5-day failure count starts over.
 
     Deliveries that failed while it was disabled stay failed until redelivered.
@@ -122,9 +133,16 @@ def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if endpoint.deleted_at is not None:
         raise ValueError("A deleted endpoint cannot be enabled.")
+    previous_reason = endpoint.disabled_reason
     endpoint.enabled = True
     endpoint.disabled_reason = ""
     endpoint.disabled_at = None
     endpoint.failing_since = None
     endpoint.save(update_fields=["enabled", "disabled_reason", "disabled_at", "failing_since"])
+    operator_action_record(
+        actor=actor,
+        kind=OperatorActionKind.ENDPOINT_ENABLED,
+        obj=endpoint,
+        detail={"public_id": endpoint.public_id, "url": endpoint.url, "was_disabled_for": previous_reason},
+    )
     return endpoint
