@@ -3,25 +3,18 @@ and who may do the last three."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 
 from core import clock
 from registry import services
 from registry.models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from tests.helpers import logged_in
 
 DELIVERIES = reverse("admin:registry_webhookdelivery_changelist")
 ENDPOINTS = reverse("admin:registry_webhookendpoint_changelist")
-
-
-@pytest.fixture
-def superuser(db: Any) -> User:
-    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
 
 
 def staff_with(*codenames: str) -> User:
@@ -29,12 +22,6 @@ def staff_with(*codenames: str) -> User:
     perms = Permission.objects.filter(content_type__app_label="registry", codename__in=codenames)
     user.user_permissions.add(*perms)
     return User.objects.get(pk=user.pk)
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -15,14 +15,9 @@ from django.core.management import CommandError, call_command
 from registry import imports, services
 from registry.hashing import code_to_hex
 from registry.models import DatasetItem, ImportJob, ImportStatus
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 PHASH = "b15fe6465121175e"
-
-
-@pytest.fixture
-def dataset(maintainer):
-    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
 
 
 def run(job: ImportJob) -> ImportJob:

@@ -13,8 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from registry import services
 from registry.api.throttling import ApiKeyRateThrottle
 from registry.models import WebhookDelivery
-from tests.registry.test_api_auth_and_errors import assert_error
-from tests.registry.test_api_removals import record
+from tests.helpers import assert_error, record_removals
 
 PHASH = "b15fe6465121175e"
 
@@ -57,7 +56,7 @@ def test_lookup_explains_bad_hashes_and_oversized_batches(api):
 
 def test_export_streams_jsonl_csv_and_parquet_of_own_removals_only(api, maintainer, other_maintainer):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="mine", name="Mine")
-    mine = record(dataset, 3)
+    mine = record_removals(dataset, 3)
     removal_with_hash(other_maintainer, slug="theirs")
 
     response = api.get("/api/v1/removals/export/?format=jsonl")

@@ -1,14 +1,11 @@
 """The delivery engine with a clock that moves: batch claims, the sweep, the retry schedule over days,
-the 5-day disable, and the clock itself (moved in this process and in another one)."""
+and the 5-day disable."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -24,7 +21,6 @@ from registry.models import (
     WebhookEndpoint,
 )
 from registry.services import delivery
-from tests.conftest import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -44,52 +40,6 @@ def approve(dataset, n: int, ref: str) -> list[Removal]:
         reason="copyright",
         entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
     )
-
-
-@pytest.fixture
-def dataset(maintainer):
-    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-
-
-@pytest.fixture
-def endpoint(maintainer, receiver):
-    endpoint, _ = services.webhook_endpoint_create(
-        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
-    )
-    return endpoint
-
-
-# --- the clock --------------------------------------------------------------
-
-
-def test_the_clock_travels_and_comes_back():
-    before = clock.now()
-    with clock.travel(timedelta(days=2)):
-        moved = clock.now()
-        assert timedelta(days=2) <= moved - before < timedelta(days=2, seconds=5)
-        with clock.travel(timedelta(hours=1)):
-            assert clock.now() - before >= timedelta(days=2, hours=1)
-        assert clock.now() - before < timedelta(days=2, minutes=1)
-    assert clock.now() - before < timedelta(seconds=5)
-
-
-def test_another_process_sees_the_clock_moved_through_the_offset_file(tmp_path, monkeypatch):
-    monkeypatch.setenv(clock.OFFSET_FILE_VARIABLE, str(tmp_path / "offset"))
-    code = "import django; django.setup(); from core import clock; print(clock.now().isoformat())"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-
-    def their_now() -> datetime:
-        out = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True, text=True
-        )
-        return datetime.fromisoformat(out.stdout.strip())
-
-    with clock.travel(timedelta(days=3)):
-        assert (tmp_path / "offset").read_text().strip() == "259200.000000"
-        ours = clock.now()
-        assert abs(their_now() - ours) < timedelta(seconds=30)
-    assert abs(their_now() - clock.now()) < timedelta(seconds=30)
-    assert (tmp_path / "offset").read_text().strip() == "0.000000"
 
 
 # --- claims -----------------------------------------------------------------

@@ -15,16 +15,11 @@ import pytest
 
 from registry import services
 from registry.models import DatasetItem, ImportStatus, WebhookEndpoint
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 DEEP = "[" * 100_000
 HUGE_NUMBER = "9" * 5_000
 SURROGATE = '"x\\ud800y"'  # the JSON text of a string holding a lone surrogate
-
-
-@pytest.fixture
-def dataset(maintainer):
-    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
 
 
 JSON_POSTS = [

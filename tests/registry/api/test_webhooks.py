@@ -7,7 +7,7 @@ import pytest
 from core.outbound import OutboundRefused
 from registry import services
 from registry.models import WebhookEndpoint, WebhookSecret
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 
 def test_it_creates_an_endpoint_and_shows_the_secret_once(api, maintainer):

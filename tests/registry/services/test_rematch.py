@@ -5,7 +5,7 @@ from __future__ import annotations
 from registry import matching, services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from registry.models import Removal, WebhookDelivery
-from tests.conftest import image_bytes, photo, photo_bytes
+from tests.helpers import image_bytes, photo, photo_bytes
 
 
 def row(external_id, hashes, *, url=None):
