@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 def enqueue(task_name: str, *args: object, fallback: str) -> bool:
     """Queue `task_name` (routed by name, see CELERY_TASK_ROUTES); False if the broker refused it.
 
-    Through Celery's current app (the project's, set up with Django), so this
-    module needs nothing from config.
+    Through Celery's current app (the project's, created when Django loads its
+    settings), so that core imports nothing from the project's wiring.
     """
     try:
         current_app.send_task(task_name, args=args)
