@@ -36,7 +36,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy config registry requests_app
+	$(BIN)/mypy config core registry requests_app
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench

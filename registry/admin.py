@@ -1,8 +1,10 @@
 """The registry in the admin: maintainers and their keys, data sets, removals, webhooks.
 
 Rows whose state belongs to a service (keys, removals, deliveries) are
-read-only here; the few changes an operator makes (a new key, revoking
-one) are actions that call registry.services.
+read-only here; the few changes an operator makes (a maintainer, a new key,
+revoking one, disabling or enabling an endpoint) call registry.services,
+which write an OperatorAction naming the operator, shown on the
+maintainer's and the endpoint's page and in their own list.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import services
 from .hashing import code_to_hex, pdq_to_hex
@@ -27,24 +32,12 @@ from .models import (
     DeliveryAttempt,
     DeliveryState,
     Maintainer,
+    OperatorAction,
     Removal,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Listed and viewed, never added, edited or deleted here: services own these rows."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class HashColumns:
@@ -63,22 +56,37 @@ class HashColumns:
         return pdq_to_hex(obj.pdq)
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+def _operator(request: HttpRequest) -> User | None:
+    """The signed-in operator, for the audit row (the admin only lets staff in)."""
+    return request.user if isinstance(request.user, User) else None
 
 
 # --- maintainers and keys ---------------------------------------------------
+
+
+def _actions_list(rows: QuerySet[OperatorAction]) -> str:
+    """The audit rows, newest first, as a list on a change page."""
+    rows = rows.select_related("actor")
+    if not rows:
+        return "none"
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li>{}: {} ({} {}) by {}{}</li>",
+            (
+                (
+                    f"{row.created_at:%Y-%m-%d %H:%M}",
+                    row.get_kind_display(),
+                    row.object_type,
+                    row.object_id,
+                    row.actor.get_username() if row.actor else "no operator (a command or the engine)",
+                    f": {reason}" if (reason := row.detail.get("reason")) else "",
+                )
+                for row in rows
+            ),
+        ),
+    )
 
 
 class ApiKeyInline(ReadOnlyInline):
@@ -92,7 +100,8 @@ class ApiKeyInline(ReadOnlyInline):
 class MaintainerAdmin(admin.ModelAdmin):
     list_display = ("name", "email", "dataset_count", "active_key_count", "created_at")
     search_fields = ("name", "email")
-    fields = ("name", "email", "members")
+    fields = ("name", "email", "members", "operator_actions")
+    readonly_fields = ("operator_actions",)
     filter_horizontal = ("members",)
     inlines = [ApiKeyInline]
     actions = ["create_key"]
@@ -117,24 +126,42 @@ class MaintainerAdmin(admin.ModelAdmin):
     def active_key_count(self, obj: Any) -> int:
         return obj.active_key_count
 
+    @admin.display(description="operator actions")
+    def operator_actions(self, obj: Maintainer | None) -> str:
+        """On the maintainer, its keys and its endpoints."""
+        if obj is None or obj.pk is None:
+            return "none"
+        return _actions_list(OperatorAction.objects.filter(maintainer=obj))
+
     def has_create_key_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("registry.add_apikey")
 
     def save_model(self, request: HttpRequest, obj: Maintainer, form: ModelForm, change: bool) -> None:
+        # The form has checked the fields; the services write them (and the audit row).
+        members = list(form.cleaned_data.get("members", []))
         if change:
-            super().save_model(request, obj, form, change)
+            services.maintainer_update(
+                maintainer=obj, name=obj.name, email=obj.email, members=members, actor=_operator(request)
+            )
             return
         # A new maintainer comes with its first key, as from `create_maintainer`.
-        created, raw = services.maintainer_create(name=obj.name, email=obj.email)
+        created, raw = services.maintainer_create(
+            name=obj.name, email=obj.email, members=members, actor=_operator(request)
+        )
         obj.pk, obj.created_at = created.pk, created.created_at
         obj._state.adding = False
         obj._state.db = created._state.db
         self._show_key_once(request, created, raw)
 
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        # Members were saved by the service above (no form.save_m2m()); the inlines are read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
     @admin.action(description="Create a new API key (shown once)", permissions=["create_key"])
     def create_key(self, request: HttpRequest, queryset: QuerySet[Maintainer]) -> None:
         for maintainer in queryset:
-            _, raw = services.api_key_create(maintainer=maintainer, name="admin")
+            _, raw = services.api_key_create(maintainer=maintainer, name="admin", actor=_operator(request))
             self._show_key_once(request, maintainer, raw)
 
     def _show_key_once(self, request: HttpRequest, maintainer: Maintainer, raw: str) -> None:
@@ -166,7 +193,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):
-            services.api_key_revoke(key=key)
+            services.api_key_revoke(key=key, actor=_operator(request))
             revoked += 1
         messages.success(request, f"Revoked {revoked} key(s); requests with them now get 401.")
 
@@ -294,6 +321,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         "delivery_log",
         "created_at",
         "deleted_at",
+        "operator_actions",
     )
     readonly_fields = fields
     actions = ["disable", "enable"]
@@ -322,6 +350,10 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             obj.failed_count,
         )
 
+    @admin.display(description="operator actions")
+    def operator_actions(self, obj: WebhookEndpoint) -> str:
+        return _actions_list(OperatorAction.objects.filter(object_type="webhook_endpoint", object_id=obj.pk))
+
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return _may_manage_webhooks(request)
 
@@ -332,7 +364,9 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         done = 0
         for endpoint in queryset.filter(enabled=True):
             services.webhook_endpoint_disable(
-                endpoint=endpoint, reason=f"disabled by an operator ({request.user.get_username()})"
+                endpoint=endpoint,
+                reason=f"disabled by an operator ({request.user.get_username()})",
+                actor=_operator(request),
             )
             done += 1
         messages.success(request, f"Disabled {done} endpoint(s); their pending deliveries failed.")
@@ -344,7 +378,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             if endpoint.deleted_at is not None:
                 messages.warning(request, f"{endpoint.public_id} is deleted and stays disabled.")
                 continue
-            services.webhook_endpoint_enable(endpoint=endpoint)
+            services.webhook_endpoint_enable(endpoint=endpoint, actor=_operator(request))
             done += 1
         messages.success(
             request, f"Enabled {done} endpoint(s). Failed deliveries are sent again only when redelivered."
@@ -410,18 +444,28 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Redeliver the selected deliveries", permissions=["manage"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        from .delivery import delivery_redeliver
-
         done = 0
         skipped = 0
         for row in queryset.select_related("endpoint"):
             if not row.endpoint.enabled:
                 skipped += 1
                 continue
-            delivery_redeliver(delivery=row)
+            services.delivery_redeliver(delivery=row)
             done += 1
         messages.success(request, f"Queued {done} delivery(ies) again.")
         if skipped:
             messages.warning(
                 request, f"Skipped {skipped} whose endpoint is disabled: enable the endpoint first."
             )
+
+
+# --- the audit trail --------------------------------------------------------
+
+
+@admin.register(OperatorAction)
+class OperatorActionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor", "kind", "maintainer", "object_type", "object_id", "detail")
+    list_filter = ("kind", "object_type", ("actor", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("actor", "maintainer")
+    search_fields = ("maintainer__name", "actor__username")
+    date_hierarchy = "created_at"

@@ -326,3 +326,43 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OperatorActionKind(models.TextChoices):
+    MAINTAINER_CREATED = "maintainer_created", "maintainer created"
+    MAINTAINER_CHANGED = "maintainer_changed", "maintainer changed"
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+    ENDPOINT_DISABLED = "endpoint_disabled", "endpoint disabled"
+    ENDPOINT_ENABLED = "endpoint_enabled", "endpoint enabled"
+
+
+class OperatorAction(models.Model):
+    """An audit row for a change to a maintainer, a key or an endpoint made on our side, not by the
+    maintainer through the API: by an operator in the admin (`actor`), or with no actor by a
+    management command or the delivery engine (an endpoint failing for days). Written by the
+    service in the same transaction as the change; never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registry_actions",
+        help_text="Empty: a management command or the delivery engine.",
+    )
+    kind = models.CharField(max_length=40, choices=OperatorActionKind.choices)
+    maintainer = models.ForeignKey(
+        Maintainer, null=True, blank=True, on_delete=models.SET_NULL, related_name="operator_actions"
+    )
+    object_type = models.CharField(max_length=40, help_text="maintainer, api_key or webhook_endpoint")
+    object_id = models.PositiveBigIntegerField()
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="operator_action_object")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.object_type} {self.object_id}"

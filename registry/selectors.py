@@ -77,7 +77,7 @@ def live_removals_of_items(items: list[DatasetItem]) -> dict[int, Removal]:
 
 def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]]:
     """For each pHash code, the public ids of the live removals within `radius` bits (the removal index)."""
-    from .rematch import removal_index
+    from .matching import removal_index
 
     unique = list(dict.fromkeys(codes))
     results = removal_index().search_many(unique, radius) if unique else []

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from celery import Task, shared_task
 
-from . import delivery, health, imports
-from .retrying import DatabaseRetryTask
+from core.retrying import DatabaseRetryTask
+
+from . import health, services
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def delivery_send(delivery_id: int, claimed_until: str | None = None) -> str:
     and queued this message; the attempt takes that claim over.
     """
     lease = datetime.fromisoformat(claimed_until) if claimed_until else None
-    return delivery.delivery_attempt(delivery_id, claimed_until=lease)
+    return services.delivery_attempt(delivery_id, claimed_until=lease)
 
 
 SWEEP_BATCH = 500
@@ -38,14 +39,14 @@ def deliveries_sweep() -> int:
     """
     queued = 0
     for _ in range(SWEEP_MAX_BATCHES):
-        ids, lease = delivery.deliveries_claim_due(limit=SWEEP_BATCH)
+        ids, lease = services.deliveries_claim_due(limit=SWEEP_BATCH)
         for position, delivery_id in enumerate(ids):
             try:
                 delivery_send.delay(delivery_id, lease.isoformat())
             except Exception:
                 left = len(ids) - position
                 log.warning("broker refused delivery %s; releasing %d claim(s)", delivery_id, left)
-                delivery.deliveries_release(ids[position:], claimed_until=lease)
+                services.deliveries_release(ids[position:], claimed_until=lease)
                 return queued
             queued += 1
         if len(ids) < SWEEP_BATCH:
@@ -56,16 +57,16 @@ def deliveries_sweep() -> int:
 @shared_task(base=DatabaseRetryTask, name="registry.tasks.import_process", acks_late=True, ignore_result=True)
 def import_process(job_id: int) -> str:
     """Run (or resume) an index import. A second copy of the message finds the job claimed and stops."""
-    job = imports.import_claim(job_id)
+    job = services.import_claim(job_id)
     if job is None:
         return "not-claimed"
-    return imports.import_run(job).status
+    return services.import_run(job).status
 
 
 @shared_task(base=DatabaseRetryTask, name="registry.tasks.imports_resume", ignore_result=True)
 def imports_resume() -> int:
     """Re-queue imports whose message was lost or whose worker died (beat)."""
-    stale = imports.imports_stale()
+    stale = services.imports_stale()
     for job_id in stale:
         import_process.delay(job_id)
     return len(stale)
@@ -74,20 +75,14 @@ def imports_resume() -> int:
 @shared_task(base=DatabaseRetryTask, name="registry.tasks.items_rematch", acks_late=True, ignore_result=True)
 def items_rematch(item_ids: list[int]) -> int:
     """New or changed items against every live removal. Idempotent: one removal per source and item."""
-    from . import rematch
-
-    return len(rematch.items_rematch(item_ids=item_ids))
+    return len(services.items_rematch(item_ids=item_ids))
 
 
 @shared_task(
     base=DatabaseRetryTask, name="registry.tasks.dataset_rematch", acks_late=True, ignore_result=True
 )
 def dataset_rematch(dataset_id: int, since: str) -> int:
-    from datetime import datetime
-
-    from . import rematch
-
-    return rematch.dataset_rematch(dataset_id=dataset_id, since=datetime.fromisoformat(since))
+    return services.dataset_rematch(dataset_id=dataset_id, since=datetime.fromisoformat(since))
 
 
 @shared_task(base=DatabaseRetryTask, name="registry.tasks.worker_heartbeat", ignore_result=True, bind=True)

@@ -29,7 +29,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from registry.admin import HashColumns, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from registry.admin import HashColumns
 from registry.hashing import code_to_hex
 from registry.selectors import removals_for_source
 from registry.text import parse_id, printable, text_problem

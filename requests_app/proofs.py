@@ -3,7 +3,7 @@
 Each checker takes a proof and returns a CheckResult; none changes state
 (services.proof_check records the result). They talk to the outside world:
 DNS through dnspython (the nameserver from settings.PROOF_DNS_NAMESERVER,
-else the system resolver), HTTP only through registry.outbound.get, which
+else the system resolver), HTTP only through core.outbound.get, which
 refuses private addresses and never follows redirects.
 """
 
@@ -23,7 +23,7 @@ import urllib3
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from registry import outbound
+from core import outbound
 
 from .models import IdentityProof, ProofMethod
 

@@ -30,11 +30,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
+from core.queueing import enqueue
 from registry import matching
 from registry import services as registry_services
 from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sanitize
 from registry.models import Dataset, RemovalState
-from registry.queueing import enqueue
 from registry.selectors import removals_for_source
 
 from . import notify, selectors, timeline
@@ -707,7 +707,7 @@ def request_rematch(*, reference: str) -> int:
     Marks the request re-matched in the same transaction as the removals it records, so
     a run that dies leaves it due for the sweep (rematch_due) and nothing half-written.
     """
-    from registry import rematch
+    from registry.services import rematch
 
     excluded = Match.objects.filter(
         work__request__reference=reference, state=MatchState.EXCLUDED
@@ -886,7 +886,7 @@ DOCUMENT_SIGNATURES = (
 
 def proof_document_upload(*, artist: ArtistProfile, upload: UploadedFile, description: str) -> IdentityProof:
     """Store an identity document or contract, encrypted, for a moderator to review."""
-    from registry import crypto
+    from core import crypto
 
     if upload.size is not None and upload.size > settings.PROOF_DOCUMENT_MAX_BYTES:
         raise ActionRefused(
@@ -922,7 +922,7 @@ def proof_document_upload(*, artist: ArtistProfile, upload: UploadedFile, descri
 
 
 def proof_document_read(*, proof: IdentityProof) -> bytes:
-    from registry import crypto
+    from core import crypto
 
     if proof.method != ProofMethod.DOCUMENT or not proof.document:
         raise ActionRefused(_("This proof has no document (it was deleted after the retention period)."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from registry.retrying import DatabaseRetryTask
+from core.retrying import DatabaseRetryTask
 
 from . import services
 

@@ -3,14 +3,13 @@ images from the sample photographs, a real Celery worker process, and a webhook 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
-from PIL import Image
 from rest_framework.test import APIClient
 
 from registry import services as registry_services
@@ -26,40 +24,16 @@ from registry.models import Maintainer
 from requests_app import services as request_services
 from requests_app.models import ArtistProfile
 from requests_app.roles import MODERATOR_GROUP
+from tests.helpers import PHOTOS as PHOTOS
+from tests.helpers import ROOT, database_url
+from tests.helpers import image_bytes as image_bytes
+from tests.helpers import photo as photo
+from tests.helpers import photo_bytes as photo_bytes
+from tests.helpers import wait_until as wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy (returned), or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-# --- images -----------------------------------------------------------------
-
-
-def photo(name: str) -> Image.Image:
-    return Image.open(PHOTOS / name)
-
-
-def image_bytes(image: Image.Image, fmt: str = "PNG", **save_args: Any) -> bytes:
-    out = io.BytesIO()
-    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    image.save(out, fmt, **save_args)
-    return out.getvalue()
-
-
-def photo_bytes(name: str, fmt: str = "PNG", **save_args: Any) -> bytes:
-    return image_bytes(photo(name), fmt, **save_args)
-
+# The helpers above are imported "as" themselves because test modules outside tests/registry and
+# tests/core still import them from here; new code imports them from tests.helpers.
+_database_url = database_url  # tests/faults/conftest.py imports it under this name
 
 # --- people -----------------------------------------------------------------
 
@@ -208,7 +182,7 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "VAR_DIR": str(settings.VAR_DIR),
@@ -258,15 +232,6 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
-
-
-def _database_url(settings_dict: dict[str, Any]) -> str:
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    user = settings_dict.get("USER") or "postgres"
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
 def pytest_collection_modifyitems(

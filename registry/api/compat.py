@@ -15,9 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.text import text_problem
+
 from .. import selectors
 from ..services import MAX_ITEMS_PER_BATCH
-from ..text import text_problem
 from .auth import ApiKeyAuthentication
 from .errors import ApiError
 

@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..text import clean_deep
+from core.text import clean_deep
 
 logger = logging.getLogger("registry.api")
 

@@ -1,4 +1,4 @@
-"""Serializer fields for text a client sends (see registry.text)."""
+"""Serializer fields for text a client sends (see core.text)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..text import is_clean_text, printable, validate_outside_text
+from core.text import is_clean_text, printable, validate_outside_text
 
 
 class OutsideTextField(serializers.CharField):

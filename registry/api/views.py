@@ -16,10 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import delivery, imports, selectors, services
+from core.outbound import OutboundRefused
+
+from .. import imports, selectors, services
 from ..hashing import hex_to_code
 from ..models import Dataset, ImportJob, Removal
-from ..outbound import OutboundRefused
 from ..serialize import iso, removal_to_dict
 from . import export
 from . import serializers as s
@@ -246,7 +247,7 @@ class WebhookRedeliverView(APIView):
                 f"This endpoint is disabled ({endpoint.disabled_reason}); fix it and enable it first.",
                 status_code=status.HTTP_409_CONFLICT,
             )
-        row = delivery.delivery_redeliver(delivery=row)
+        row = services.delivery_redeliver(delivery=row)
         return Response(s.delivery_to_dict(row), status=status.HTTP_202_ACCEPTED)
 
 
@@ -374,7 +375,7 @@ class ImportCreateView(APIView):
                 status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         try:
-            job = imports.import_create(dataset=dataset, upload=upload, name=upload.name or "upload")
+            job = services.import_create(dataset=dataset, upload=upload, name=upload.name or "upload")
         except imports.ImportFileError as exc:
             raise ApiError("unreadable_file", str(exc)) from None
         return Response(import_to_dict(job), status=status.HTTP_202_ACCEPTED)

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from registry import clock, services, tasks
+from core import clock
+from registry import services, tasks
 from registry.models import DeliveryState, Removal, WebhookDelivery
 from tests.conftest import ROOT, _database_url
 from tests.conftest import wait_until as wait_until  # re-exported for the fault tests

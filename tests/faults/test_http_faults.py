@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from registry import clock, delivery, services, tasks
+from core import clock
+from registry import services, tasks
 from registry.models import DeliveryAttempt, DeliveryState, WebhookDelivery, WebhookEndpoint
 
 from .conftest import (
@@ -141,7 +142,7 @@ def test_410_disables_the_endpoint_and_emails_the_organisation(setup, fault_rece
     fault_receiver.answer = lambda hit, n: 204
     services.webhook_endpoint_enable(endpoint=endpoint)
     for row in WebhookDelivery.objects.all():
-        delivery.delivery_redeliver(delivery=row)
+        services.delivery_redeliver(delivery=row)
     sweep_until_done()
     assert_all_received(fault_receiver, removals)
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from registry import clock, services, tasks
+from core import clock
+from registry import services, tasks
 from registry.models import DeliveryState, WebhookDelivery
 
 from .conftest import approve, assert_all_received, sweep_until_done, wait_until

@@ -3,24 +3,18 @@ and who may do the last three."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 
-from registry import clock, delivery, services
+from core import clock
+from registry import services
 from registry.models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from tests.helpers import logged_in
 
 DELIVERIES = reverse("admin:registry_webhookdelivery_changelist")
 ENDPOINTS = reverse("admin:registry_webhookendpoint_changelist")
-
-
-@pytest.fixture
-def superuser(db: Any) -> User:
-    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
 
 
 def staff_with(*codenames: str) -> User:
@@ -28,12 +22,6 @@ def staff_with(*codenames: str) -> User:
     perms = Permission.objects.filter(content_type__app_label="registry", codename__in=codenames)
     user.user_permissions.add(*perms)
     return User.objects.get(pk=user.pk)
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -55,7 +43,7 @@ def two_endpoints(maintainer, receiver):
             reason="copyright",
             entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get(external_id=str(n)))],
         )
-    assert delivery.deliveries_send_due() == {"succeeded": 2, "retry": 2}
+    assert services.deliveries_send_due() == {"succeeded": 2, "retry": 2}
     failed = WebhookDelivery.objects.filter(endpoint=bad).order_by("pk").first()
     WebhookDelivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED, next_attempt_at=None)
     return good, bad, failed
@@ -98,7 +86,7 @@ def test_redeliver_queues_a_failed_delivery_that_is_then_sent(
     failed.refresh_from_db()
     assert failed.state == DeliveryState.PENDING and failed.next_attempt_at <= clock.now()
     # What the queued task does (the worker's part is tested with a real worker in tests/faults).
-    assert delivery.delivery_attempt(failed.pk) == "succeeded"
+    assert services.delivery_attempt(failed.pk) == "succeeded"
     assert receiver.received[before].headers["webhook-id"] == failed.event.public_id
 
 

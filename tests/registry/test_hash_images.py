@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
-from tests.conftest import photo, photo_bytes
+from tests.helpers import photo, photo_bytes
 
 MAX = 50_000_000
 

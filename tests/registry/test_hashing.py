@@ -19,7 +19,7 @@ from registry.hashing import (
     open_image,
     sanitize,
 )
-from tests.conftest import image_bytes, photo, photo_bytes
+from tests.helpers import image_bytes, photo, photo_bytes
 
 MAX = 50_000_000
 

@@ -23,7 +23,7 @@ from registry.hashing import (
     pdq_dihedral,
     pdq_distance,
 )
-from tests.conftest import PHOTOS, photo
+from tests.helpers import PHOTOS, photo
 
 MAX = 50_000_000
 SAMPLES = sorted(p.name for p in PHOTOS.iterdir() if p.suffix in (".png", ".jpg"))

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from registry.models import WorkerHeartbeat
 from registry.tasks import worker_heartbeat
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 
 
 def test_it_is_degraded_but_serving_when_no_worker_has_answered(client, db):

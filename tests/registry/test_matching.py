@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry import matching, services
 from registry.hashing import code_to_hex, compute_hashes
-from tests.conftest import image_bytes, photo, photo_bytes
+from tests.helpers import image_bytes, photo, photo_bytes
 
 
 def hashes_of(image, **save):

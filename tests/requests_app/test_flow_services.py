@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from standardwebhooks.webhooks import Webhook
 
-from registry import delivery
 from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes
 from registry.models import Removal, RemovalState, WebhookDelivery
+from registry.services import delivery
 from requests_app import services
 from requests_app.models import MatchState, TicketEvent
 from requests_app.workflow import Status

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registry import rematch
 from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from registry.models import Removal
+from registry.services import rematch
 from requests_app import services
 from requests_app.models import EventKind, HashState, MatchState, Work
 from tests.conftest import image_bytes, photo, photo_bytes

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from registry import delivery
 from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes
 from registry.models import Dataset, Removal, WebhookDelivery
+from registry.services import delivery
 from requests_app import services
 from requests_app.models import EventKind, HashState, Match, MatchState, RemovalRequest, TicketEvent, Work
 from requests_app.workflow import Status

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registry import imports
+from registry import imports, services
 from registry.models import Dataset, ImportJob
 
 
@@ -44,15 +44,17 @@ class Command(BaseCommand):
                 raise CommandError(f"{path} is not a readable file.")
             with path.open("rb") as handle:
                 try:
-                    job = imports.import_create(dataset=dataset, upload=handle, name=path.name, enqueue=False)
+                    job = services.import_create(
+                        dataset=dataset, upload=handle, name=path.name, enqueue=False
+                    )
                 except imports.ImportFileError as exc:
                     raise CommandError(str(exc)) from None
-        claimed = imports.import_claim(job.pk)
+        claimed = services.import_claim(job.pk)
         if claimed is None:
             raise CommandError(f"{job.public_id} is being processed by a worker already.")
         self.stderr.write(f"Importing into {dataset.slug} as {job.public_id} ({job.format})")
         started = time.monotonic()
-        job = imports.import_run(claimed, progress=lambda j: self._progress(j, started))
+        job = services.import_run(claimed, progress=lambda j: self._progress(j, started))
         self.stderr.write("")
         for error in job.errors[:20]:
             self.stderr.write(f"  line {error['line']}: {error['error']}")

@@ -15,20 +15,15 @@ from django.core.management import CommandError, call_command
 from registry import imports, services
 from registry.hashing import code_to_hex
 from registry.models import DatasetItem, ImportJob, ImportStatus
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 PHASH = "b15fe6465121175e"
 
 
-@pytest.fixture
-def dataset(maintainer):
-    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-
-
 def run(job: ImportJob) -> ImportJob:
-    claimed = imports.import_claim(job.pk)
+    claimed = services.import_claim(job.pk)
     assert claimed is not None
-    return imports.import_run(claimed)
+    return services.import_run(claimed)
 
 
 def csv_bytes(n: int, *, bad_every: int = 0) -> bytes:
@@ -44,7 +39,7 @@ def test_it_imports_csv_and_reports_bad_rows_with_line_numbers(dataset):
         b"external_id,url,phash,dhash\n1,https://i.example/1.jpg,%s,\n2,notaurl,,\n3,https://i.example/3.jpg\n4,https://i.example/4.jpg,,\n"
         % PHASH.encode()
     )
-    job = run(imports.import_create(dataset=dataset, upload=io.BytesIO(data), name="index.csv"))
+    job = run(services.import_create(dataset=dataset, upload=io.BytesIO(data), name="index.csv"))
     assert job.status == ImportStatus.SUCCEEDED
     assert (job.total, job.processed, job.created_count, job.error_count) == (4, 4, 2, 2)
     assert job.errors == [
@@ -63,7 +58,7 @@ def test_it_imports_ndjson_and_parquet(dataset):
             b'{"external_id": "b", "url": "https://i.example/b", "pdq": "%s"}' % (b"0f" * 32),
         ]
     )
-    job = run(imports.import_create(dataset=dataset, upload=io.BytesIO(ndjson), name="index.ndjson"))
+    job = run(services.import_create(dataset=dataset, upload=io.BytesIO(ndjson), name="index.ndjson"))
     assert (job.created_count, job.error_count) == (2, 2)
     assert [e["line"] for e in job.errors] == [2, 3]
 
@@ -77,14 +72,14 @@ def test_it_imports_ndjson_and_parquet(dataset):
     out = io.BytesIO()
     pq.write_table(table, out)
     out.seek(0)
-    job = run(imports.import_create(dataset=dataset, upload=out, name="index.parquet"))
+    job = run(services.import_create(dataset=dataset, upload=out, name="index.parquet"))
     assert (job.status, job.total, job.created_count, job.updated_count) == ("succeeded", 2, 1, 1)
     assert DatasetItem.objects.get(external_id="a").url == "https://i.example/a2"
 
 
 def test_a_repeated_external_id_in_one_file_keeps_the_last_row(dataset):
     data = b"external_id,url\nx,https://i.example/1\nx,https://i.example/2\n"
-    job = run(imports.import_create(dataset=dataset, upload=io.BytesIO(data), name="i.csv"))
+    job = run(services.import_create(dataset=dataset, upload=io.BytesIO(data), name="i.csv"))
     assert job.status == "succeeded"
     assert list(DatasetItem.objects.values_list("url", flat=True)) == ["https://i.example/2"]
 
@@ -97,7 +92,7 @@ def test_it_refuses_files_it_cannot_read(dataset):
         (b"PAR1garbage", "x.parquet", "cannot be read"),
     ]:
         try:
-            job = imports.import_create(dataset=dataset, upload=io.BytesIO(data), name=name)
+            job = services.import_create(dataset=dataset, upload=io.BytesIO(data), name=name)
         except imports.ImportFileError as exc:
             assert words in str(exc)
             continue
@@ -108,8 +103,8 @@ def test_it_refuses_files_it_cannot_read(dataset):
 
 def test_an_interrupted_import_resumes_without_duplicates(dataset, monkeypatch):
     monkeypatch.setattr(imports, "BATCH", 100)
-    job = imports.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(450)), name="i.csv")
-    claimed = imports.import_claim(job.pk)
+    job = services.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(450)), name="i.csv")
+    claimed = services.import_claim(job.pk)
 
     calls = {"n": 0}
     real_write = imports.write_batch
@@ -122,16 +117,18 @@ def test_an_interrupted_import_resumes_without_duplicates(dataset, monkeypatch):
 
     monkeypatch.setattr(imports, "write_batch", dying_write)
     with pytest.raises(KeyboardInterrupt):
-        imports.import_run(claimed)
+        services.import_run(claimed)
     job.refresh_from_db()
     assert job.processed == 200 and job.status == ImportStatus.RUNNING
     assert DatasetItem.objects.count() == 200
 
     monkeypatch.setattr(imports, "write_batch", real_write)
     # A running job is only taken over once its heartbeat is stale.
-    assert imports.import_claim(job.pk) is None
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=job.heartbeat_at - imports.STALE_AFTER * 2)
-    job = imports.import_run(imports.import_claim(job.pk))
+    assert services.import_claim(job.pk) is None
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=job.heartbeat_at - services.imports.STALE_AFTER * 2
+    )
+    job = services.import_run(services.import_claim(job.pk))
     assert (job.status, job.processed, job.created_count, job.updated_count) == ("succeeded", 450, 450, 0)
     assert DatasetItem.objects.count() == 450
 
@@ -159,7 +156,7 @@ def test_the_api_explains_bad_uploads_and_hides_other_organisations_imports(api,
         api.post("/api/v1/datasets/d/imports/", {"items": []}, format="json"), 415, "unsupported_media_type"
     )
     theirs = services.dataset_create(maintainer=other_maintainer.maintainer, slug="t", name="T")
-    job = imports.import_create(dataset=theirs, upload=io.BytesIO(csv_bytes(1)), name="x.csv")
+    job = services.import_create(dataset=theirs, upload=io.BytesIO(csv_bytes(1)), name="x.csv")
     assert_error(api.get(f"/api/v1/imports/{job.public_id}/"), 404, "not_found")
 
 
@@ -185,11 +182,11 @@ def test_memory_stays_flat_as_the_file_grows(dataset, monkeypatch):
     monkeypatch.setattr(imports, "BATCH", 2000)
 
     def peak_for(rows: int) -> int:
-        job = imports.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(rows)), name=f"{rows}.csv")
-        claimed = imports.import_claim(job.pk)
+        job = services.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(rows)), name=f"{rows}.csv")
+        claimed = services.import_claim(job.pk)
         tracemalloc.start()
         try:
-            done = imports.import_run(claimed)
+            done = services.import_run(claimed)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

@@ -20,7 +20,7 @@ from django.db import connection
 from registry import services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from registry.models import DatasetItem, Maintainer
-from tests.conftest import ROOT, _database_url, photo_bytes
+from tests.helpers import ROOT, database_url, photo_bytes
 
 PHOTOS = ROOT / "tests" / "fixtures" / "photos"
 PREFIX = "https://img.example/photos/"
@@ -36,7 +36,7 @@ def server_env(tmp_path: Path) -> dict[str, str]:
     return {
         **bare_env(),
         "SECRET_KEY": "a-server-secret-key-for-this-test",
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "VAR_DIR": str(tmp_path / "var"),
     }
 

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from registry import services
 from registry.models import Removal, RemovalState
-from tests.registry.test_api_auth_and_errors import assert_error
-
-
-def record(dataset, n: int, ref: str = "RR-2026-000001") -> list[Removal]:
-    rows = [{"external_id": f"{ref}-{i}", "url": f"https://i.example/{ref}/{i}.jpg"} for i in range(n)]
-    services.items_upsert(dataset=dataset, rows=rows)
-    items = dataset.items.filter(external_id__startswith=ref).order_by("pk")
-    return services.removals_record(
-        source_ref=ref,
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
-    )
+from tests.helpers import assert_error, record_removals
 
 
 def test_it_pages_the_feed_and_a_poller_misses_nothing(api, maintainer):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    record(dataset, 5)
+    record_removals(dataset, 5)
     seen: list[str] = []
     pages = []
     cursor = None
@@ -39,7 +28,7 @@ def test_it_pages_the_feed_and_a_poller_misses_nothing(api, maintainer):
     assert pages[-1]["next"] is None
 
     # Removals recorded later appear after the last `poll` cursor the poller kept, and only they.
-    record(dataset, 2, ref="RR-2026-000002")
+    record_removals(dataset, 2, ref="RR-2026-000002")
     later = api.get(f"/api/v1/datasets/d/removals/?cursor={pages[-1]['poll']}").json()
     assert [r["request"] for r in later["results"]] == ["RR-2026-000002"] * 2
     assert later["next"] is None
@@ -65,7 +54,7 @@ def test_it_ends_every_list_with_next_null_at_an_exact_page_boundary(api, mainta
 
 def test_it_shows_the_removal_object_of_the_contract(api, maintainer):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    [removal] = record(dataset, 1)
+    [removal] = record_removals(dataset, 1)
     [row] = api.get("/api/v1/datasets/d/removals").json()["results"]
     assert set(row) == {
         "id",
@@ -95,9 +84,9 @@ def test_it_explains_a_bad_cursor_and_limit(api, maintainer):
 
 def test_it_acknowledges_idempotently_and_lists_unknown_ids(api, maintainer, other_maintainer):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    removals = record(dataset, 2)
+    removals = record_removals(dataset, 2)
     theirs = services.dataset_create(maintainer=other_maintainer.maintainer, slug="t", name="T")
-    [their_removal] = record(theirs, 1, ref="RR-2026-000009")
+    [their_removal] = record_removals(theirs, 1, ref="RR-2026-000009")
     ids = [r.public_id for r in removals]
 
     body = api.post(

@@ -10,11 +10,10 @@ import pyarrow.parquet as pq
 from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
-from registry import delivery, services
+from registry import services
 from registry.api.throttling import ApiKeyRateThrottle
 from registry.models import WebhookDelivery
-from tests.registry.test_api_auth_and_errors import assert_error
-from tests.registry.test_api_removals import record
+from tests.helpers import assert_error, record_removals
 
 PHASH = "b15fe6465121175e"
 
@@ -57,7 +56,7 @@ def test_lookup_explains_bad_hashes_and_oversized_batches(api):
 
 def test_export_streams_jsonl_csv_and_parquet_of_own_removals_only(api, maintainer, other_maintainer):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="mine", name="Mine")
-    mine = record(dataset, 3)
+    mine = record_removals(dataset, 3)
     removal_with_hash(other_maintainer, slug="theirs")
 
     response = api.get("/api/v1/removals/export/?format=jsonl")
@@ -108,7 +107,7 @@ def test_rotation_signs_with_both_secrets(maintainer, receiver):
     assert rotated.startswith("whsec_") and rotated != created["secret"]
     removal_with_hash(maintainer)
     row = WebhookDelivery.objects.get()
-    assert delivery.delivery_attempt(row.pk) == "succeeded"
+    assert services.delivery_attempt(row.pk) == "succeeded"
     [got] = receiver.received
     assert len(got.headers["webhook-signature"].split(" ")) == 2
     Webhook(created["secret"]).verify(got.body, got.headers)
@@ -122,12 +121,12 @@ def test_deliveries_are_listed_and_redelivered_with_the_same_id(maintainer, rece
     ).json()
     removal_with_hash(maintainer)
     row = WebhookDelivery.objects.get()
-    delivery.delivery_attempt(row.pk)
+    services.delivery_attempt(row.pk)
     [listed] = api.get(f"/api/v1/webhooks/{created['id']}/deliveries/").json()["results"]
     assert listed["state"] == "succeeded" and listed["event_id"] == row.event.public_id
     response = api.post(f"/api/v1/webhooks/{created['id']}/deliveries/{listed['id']}/redeliver")
     assert response.status_code == 202
-    assert delivery.delivery_attempt(row.pk) == "succeeded"
+    assert services.delivery_attempt(row.pk) == "succeeded"
     assert [r.headers["webhook-id"] for r in receiver.received] == [row.event.public_id] * 2
     assert_error(
         api.post(f"/api/v1/webhooks/{created['id']}/deliveries/dl_nope/redeliver/"), 404, "not_found"

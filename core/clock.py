@@ -1,4 +1,4 @@
-"""The one place registry reads the time, so tests can move it.
+"""The one place the project reads the time, so tests can move it.
 
 `now()` is `timezone.now()` plus an offset. Tests move it with
 `clock.travel(timedelta(days=1))`, a context manager (or a plain call whose

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.hashing import code_to_hex, hex_to_code
 from registry.models import DatasetItem
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 PHASH = "b15fe6465121175e"
 

@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from config.wsgi import application
-from registry import delivery, imports, services
+from registry import services
 from registry.models import WebhookDelivery
 
 MAX_EXAMPLES = 25
@@ -51,8 +51,8 @@ def api_world(maintainer, receiver) -> tuple[World, dict[str, str]]:
         entries=[services.RemovalEntry(dataset=dataset, item=item) for item in dataset.items.all()[:3]],
     )
     row = WebhookDelivery.objects.get()
-    delivery.delivery_attempt(row.pk)
-    job = imports.import_create(
+    services.delivery_attempt(row.pk)
+    job = services.import_create(
         dataset=dataset,
         upload=io.BytesIO(b"external_id,url\nx,https://img.example/x.jpg\n"),
         name="i.csv",

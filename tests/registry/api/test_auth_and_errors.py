@@ -6,16 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from registry import services
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    return body["error"]
+from tests.helpers import assert_error
 
 
 @pytest.mark.django_db

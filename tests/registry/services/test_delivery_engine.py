@@ -1,20 +1,18 @@
 """The delivery engine with a clock that moves: batch claims, the sweep, the retry schedule over days,
-the 5-day disable, and the clock itself (moved in this process and in another one)."""
+and the 5-day disable."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from registry import clock, delivery, services, tasks
+from core import clock
+from registry import services, tasks
 from registry.models import (
     DeliveryState,
     Removal,
@@ -22,7 +20,7 @@ from registry.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from tests.conftest import ROOT
+from registry.services import delivery
 
 
 @pytest.fixture(autouse=True)
@@ -44,52 +42,6 @@ def approve(dataset, n: int, ref: str) -> list[Removal]:
     )
 
 
-@pytest.fixture
-def dataset(maintainer):
-    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-
-
-@pytest.fixture
-def endpoint(maintainer, receiver):
-    endpoint, _ = services.webhook_endpoint_create(
-        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
-    )
-    return endpoint
-
-
-# --- the clock --------------------------------------------------------------
-
-
-def test_the_clock_travels_and_comes_back():
-    before = clock.now()
-    with clock.travel(timedelta(days=2)):
-        moved = clock.now()
-        assert timedelta(days=2) <= moved - before < timedelta(days=2, seconds=5)
-        with clock.travel(timedelta(hours=1)):
-            assert clock.now() - before >= timedelta(days=2, hours=1)
-        assert clock.now() - before < timedelta(days=2, minutes=1)
-    assert clock.now() - before < timedelta(seconds=5)
-
-
-def test_another_process_sees_the_clock_moved_through_the_offset_file(tmp_path, monkeypatch):
-    monkeypatch.setenv(clock.OFFSET_FILE_VARIABLE, str(tmp_path / "offset"))
-    code = "import django; django.setup(); from registry import clock; print(clock.now().isoformat())"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-
-    def their_now() -> datetime:
-        out = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True, text=True
-        )
-        return datetime.fromisoformat(out.stdout.strip())
-
-    with clock.travel(timedelta(days=3)):
-        assert (tmp_path / "offset").read_text().strip() == "259200.000000"
-        ours = clock.now()
-        assert abs(their_now() - ours) < timedelta(seconds=30)
-    assert abs(their_now() - clock.now()) < timedelta(seconds=30)
-    assert (tmp_path / "offset").read_text().strip() == "0.000000"
-
-
 # --- claims -----------------------------------------------------------------
 
 
@@ -98,13 +50,13 @@ def test_the_sweeper_claims_a_batch_and_the_task_takes_that_claim_over(dataset, 
     approve(dataset, 3, "RR-2")
     rows = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
     assert len(rows) == 2
-    ids, lease = delivery.deliveries_claim_due(limit=1)
+    ids, lease = services.deliveries_claim_due(limit=1)
     assert ids == rows[:1]
     assert WebhookDelivery.objects.get(pk=ids[0]).locked_until == lease
     # Claimed: neither a second sweep nor a message without the claim's token may send it.
-    assert delivery.deliveries_claim_due(limit=10)[0] == rows[1:]
-    assert delivery.delivery_attempt(ids[0]) == "skipped"
-    assert delivery.delivery_attempt(ids[0], claimed_until=lease - timedelta(microseconds=1)) == "skipped"
+    assert services.deliveries_claim_due(limit=10)[0] == rows[1:]
+    assert services.delivery_attempt(ids[0]) == "skipped"
+    assert services.delivery_attempt(ids[0], claimed_until=lease - timedelta(microseconds=1)) == "skipped"
     # The task carries the lease (as ISO text through the broker) and takes the claim over.
     assert tasks.delivery_send.apply(args=(ids[0], lease.isoformat())).get() == "succeeded"
     # A second copy of the same message finds the row done.
@@ -115,24 +67,24 @@ def test_the_sweeper_claims_a_batch_and_the_task_takes_that_claim_over(dataset, 
 def test_a_claim_that_ran_out_is_claimed_again_and_the_old_message_then_skips(dataset, endpoint, receiver):
     approve(dataset, 1, "RR-1")
     [row] = WebhookDelivery.objects.values_list("pk", flat=True)
-    ids, first_lease = delivery.deliveries_claim_due()
+    ids, first_lease = services.deliveries_claim_due()
     assert ids == [row]
-    assert delivery.deliveries_claim_due()[0] == []
+    assert services.deliveries_claim_due()[0] == []
     # The worker that had the message died; after the lease nothing holds the row.
     with clock.travel(timedelta(minutes=5)):
-        ids, second_lease = delivery.deliveries_claim_due()
+        ids, second_lease = services.deliveries_claim_due()
         assert ids == [row] and second_lease > first_lease
-        assert delivery.delivery_attempt(row, claimed_until=first_lease) == "skipped"
-        assert delivery.delivery_attempt(row, claimed_until=second_lease) == "succeeded"
+        assert services.delivery_attempt(row, claimed_until=first_lease) == "skipped"
+        assert services.delivery_attempt(row, claimed_until=second_lease) == "succeeded"
     assert len(receiver.received) == 1
 
 
 def test_released_claims_are_due_again_at_once(dataset, endpoint):
     approve(dataset, 1, "RR-1")
-    ids, lease = delivery.deliveries_claim_due()
-    assert delivery.deliveries_due() == []
-    assert delivery.deliveries_release(ids, claimed_until=lease) == 1
-    assert delivery.deliveries_due() == ids
+    ids, lease = services.deliveries_claim_due()
+    assert services.deliveries_due() == []
+    assert services.deliveries_release(ids, claimed_until=lease) == 1
+    assert services.deliveries_due() == ids
 
 
 @pytest.mark.django_db(transaction=True)
@@ -157,12 +109,12 @@ def test_concurrent_sweepers_skip_rows_another_one_has_locked(dataset, endpoint)
     thread.start()
     try:
         assert locked.wait(10)
-        ids, _ = delivery.deliveries_claim_due(limit=10)  # does not wait for the lock
+        ids, _ = services.deliveries_claim_due(limit=10)  # does not wait for the lock
         assert ids == rows[3:]
     finally:
         release.set()
         thread.join()
-    ids, _ = delivery.deliveries_claim_due(limit=10)
+    ids, _ = services.deliveries_claim_due(limit=10)
     assert ids == rows[:3]
 
 
@@ -172,11 +124,11 @@ def test_concurrent_sweepers_skip_rows_another_one_has_locked(dataset, endpoint)
 def test_the_sweep_sends_retries_when_the_clock_says_they_are_due(dataset, endpoint, receiver):
     approve(dataset, 2, "RR-1")
     receiver.answer = 500
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     receiver.answer = 200
-    assert delivery.deliveries_send_due() == {}  # due in 5 s, not yet
+    assert services.deliveries_send_due() == {}  # due in 5 s, not yet
     with clock.travel(timedelta(seconds=6)):
-        assert delivery.deliveries_send_due() == {"succeeded": 1}
+        assert services.deliveries_send_due() == {"succeeded": 1}
     row = WebhookDelivery.objects.get()
     assert row.state == DeliveryState.SUCCEEDED and row.attempts == 2
     assert [a.status_code for a in row.attempt_log.order_by("attempted_at")] == [500, 200]
@@ -189,7 +141,7 @@ def test_the_whole_retry_schedule_runs_in_moved_time_then_the_delivery_fails(dat
     approve(dataset, 1, "RR-1")
     receiver.answer = 503
     start = clock.now()
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     waits = []
     for expected in delivery.RETRY_DELAYS:
         row = WebhookDelivery.objects.get()
@@ -197,9 +149,9 @@ def test_the_whole_retry_schedule_runs_in_moved_time_then_the_delivery_fails(dat
         waits.append(wait)
         assert expected * 0.95 <= wait <= expected * 1.1 + timedelta(seconds=1)
         with clock.travel(wait - timedelta(seconds=1)):
-            assert delivery.deliveries_send_due() == {}  # a second early: nothing
+            assert services.deliveries_send_due() == {}  # a second early: nothing
         clock.travel(wait + timedelta(seconds=1))
-        delivery.deliveries_send_due()
+        services.deliveries_send_due()
     row = WebhookDelivery.objects.get()
     assert row.state == DeliveryState.FAILED and row.attempts == delivery.MAX_ATTEMPTS
     assert row.attempt_log.count() == delivery.MAX_ATTEMPTS
@@ -215,20 +167,20 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_organisation_emailed
 ):
     receiver.answer = 500
     approve(dataset, 1, "RR-0")
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     first_failure = WebhookEndpoint.objects.get().failing_since
     # New approvals keep coming every day; the endpoint keeps failing.
     for day in range(1, 5):
         clock.travel(timedelta(days=1))
         approve(dataset, 1, f"RR-{day}")
-        outcomes = delivery.deliveries_send_due()
+        outcomes = services.deliveries_send_due()
         assert set(outcomes) == {"retry"}, outcomes
         assert WebhookEndpoint.objects.get().enabled
     assert mail.outbox == []
     clock.travel(timedelta(days=1, seconds=1))
     approve(dataset, 1, "RR-5")
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = delivery.deliveries_send_due(limit=1)
+        outcomes = services.deliveries_send_due(limit=1)
     assert outcomes == {"endpoint-disabled": 1}
     endpoint.refresh_from_db()
     assert not endpoint.enabled and endpoint.disabled_reason == "failing for 5 days"
@@ -240,7 +192,7 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_organisation_emailed
     assert not WebhookDelivery.objects.filter(state=DeliveryState.PENDING).exists()
     sent = len(receiver.received)
     with clock.travel(timedelta(days=1)):
-        assert delivery.deliveries_send_due() == {}
+        assert services.deliveries_send_due() == {}
     assert len(receiver.received) == sent
     # Removals stay pending (the pull feed still lists them); nothing was marked delivered.
     assert set(Removal.objects.values_list("state", flat=True)) == {RemovalState.PENDING}
@@ -249,16 +201,16 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_organisation_emailed
 def test_a_success_resets_the_failure_count(dataset, endpoint, receiver):
     receiver.answer = 500
     approve(dataset, 1, "RR-0")
-    delivery.deliveries_send_due()
+    services.deliveries_send_due()
     assert WebhookEndpoint.objects.get().failing_since is not None
     clock.travel(timedelta(days=4))
     receiver.answer = 204
-    assert delivery.deliveries_send_due() == {"succeeded": 1}
+    assert services.deliveries_send_due() == {"succeeded": 1}
     assert WebhookEndpoint.objects.get().failing_since is None
     receiver.answer = 500
     clock.travel(timedelta(days=2))
     approve(dataset, 1, "RR-1")
-    assert delivery.deliveries_send_due() == {"retry": 1}
+    assert services.deliveries_send_due() == {"retry": 1}
     assert WebhookEndpoint.objects.get().enabled
 
 

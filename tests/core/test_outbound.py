@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from registry.outbound import OutboundRefused, post, vet_url
+from core.outbound import OutboundRefused, post, vet_url
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The webhook delivery engine: claim an outbox row, send it signed, record the outcome.
+"""Delivering removals: the webhook engine (claim an outbox row, send it signed, record the
+outcome) and removals that reached the maintainer another way.
 
 At least once: a row stays pending until a 2xx is recorded for it, and a
 periodic sweep re-sends anything due or whose claim expired (a worker that
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -19,8 +21,11 @@ from django.db import transaction
 from django.db.models import Q
 from standardwebhooks.webhooks import Webhook
 
-from . import clock, outbound, services, signals
-from .models import (
+from core import clock, outbound
+from core.queueing import enqueue
+
+from .. import signals
+from ..models import (
     DeliveryAttempt,
     DeliveryState,
     Removal,
@@ -28,8 +33,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .queueing import enqueue
-from .services import webhook_live_secrets
+from .webhooks import webhook_endpoint_disable, webhook_live_secrets
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +242,7 @@ def _record_outcome(
         delivery.state = DeliveryState.FAILED
         delivery.next_attempt_at = None
         delivery.save(update_fields=fields)
-        services.webhook_endpoint_disable(endpoint=endpoint, reason="the endpoint answered 410 Gone")
+        webhook_endpoint_disable(endpoint=endpoint, reason="the endpoint answered 410 Gone")
         return "gone"
 
     if endpoint.failing_since is None:
@@ -258,7 +262,7 @@ def _record_outcome(
         outcome = "retry"
     delivery.save(update_fields=fields)
     if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
-        services.webhook_endpoint_disable(endpoint=endpoint, reason="failing for 5 days")
+        webhook_endpoint_disable(endpoint=endpoint, reason="failing for 5 days")
         return "endpoint-disabled"
     return outcome
 
@@ -315,3 +319,30 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 def _enqueue(delivery_id: int) -> None:
     enqueue("registry.tasks.delivery_send", delivery_id, fallback="the delivery sweep sends it")
+
+
+# --- delivery outside the webhook engine ---------------------------------------
+
+
+@transaction.atomic
+def removals_mark_delivered(*, removals: Iterable[Removal]) -> int:
+    """Mark pending removals delivered that reached the maintainer another way (a hand-over, demo data).
+
+    The webhook engine marks its own deliveries; this is for everything
+    else, and sends the same signal so the upstream side hears of it.
+    """
+    ids = [r.pk for r in removals]
+    # Lock first: a delivery attempt may be marking the same rows right now.
+    rows = list(
+        Removal.objects.select_for_update()
+        .filter(pk__in=ids, state=RemovalState.PENDING)
+        .values_list("pk", "source_ref")
+    )
+    if not rows:
+        return 0
+    Removal.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+        state=RemovalState.DELIVERED, delivered_at=clock.now()
+    )
+    refs = {ref for _, ref in rows}
+    transaction.on_commit(lambda: signals.removals_delivered.send(sender=Removal, source_refs=refs))
+    return len(rows)

@@ -9,8 +9,9 @@ from django.core import mail
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from registry import delivery, services
+from registry import services
 from registry.models import DeliveryState, Removal, RemovalState, WebhookDelivery
+from registry.services import delivery
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def setup(maintainer, receiver):
 
 def test_it_signs_per_standard_webhooks_and_marks_removals_delivered(setup, receiver):
     row, _, secret = setup
-    assert delivery.delivery_attempt(row.pk) == "succeeded"
+    assert services.delivery_attempt(row.pk) == "succeeded"
     [got] = receiver.received
     payload = Webhook(secret).verify(got.body, got.headers)
     assert payload["type"] == "removal.approved"
@@ -46,16 +47,16 @@ def test_it_retries_on_the_schedule_with_the_same_webhook_id(setup, receiver):
     row, _, _ = setup
     receiver.answer = 500
     before = timezone.now()
-    assert delivery.delivery_attempt(row.pk) == "retry"
+    assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
     assert row.state == DeliveryState.PENDING and row.attempts == 1 and row.last_status == 500
     wait = row.next_attempt_at - before
     assert timedelta(seconds=5) <= wait <= timedelta(seconds=7)
     # Not due yet: a second worker (or the sweeper) must not send it early.
-    assert delivery.delivery_attempt(row.pk) == "skipped"
+    assert services.delivery_attempt(row.pk) == "skipped"
     WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     receiver.answer = 200
-    assert delivery.delivery_attempt(row.pk) == "succeeded"
+    assert services.delivery_attempt(row.pk) == "succeeded"
     ids = {r.headers["webhook-id"] for r in receiver.received}
     assert len(receiver.received) == 2 and ids == {row.event.public_id}
 
@@ -66,7 +67,7 @@ def test_it_fails_a_delivery_after_the_last_retry(setup, receiver):
     outcomes = []
     for _ in range(delivery.MAX_ATTEMPTS):
         WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
-        outcomes.append(delivery.delivery_attempt(row.pk))
+        outcomes.append(services.delivery_attempt(row.pk))
     assert outcomes == ["retry"] * 7 + ["failed"]
     row.refresh_from_db()
     assert row.state == DeliveryState.FAILED and row.attempts == 8
@@ -77,7 +78,7 @@ def test_it_honours_retry_after(setup, receiver):
     row, _, _ = setup
     receiver.answer = (429, {"Retry-After": "120"}, b"slow down")
     before = timezone.now()
-    assert delivery.delivery_attempt(row.pk) == "retry"
+    assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
     assert row.next_attempt_at - before >= timedelta(seconds=120)
     assert row.attempt_log.get().response_excerpt == "slow down"
@@ -86,7 +87,7 @@ def test_it_honours_retry_after(setup, receiver):
 def test_it_does_not_follow_redirects(setup, receiver):
     row, _, _ = setup
     receiver.answer = (301, {"Location": "http://169.254.169.254/"}, b"")
-    assert delivery.delivery_attempt(row.pk) == "retry"
+    assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
     assert row.last_status == 301 and "redirects are not followed" in row.last_error
     assert len(receiver.received) == 1
@@ -98,7 +99,7 @@ def test_it_disables_an_endpoint_that_answers_410_and_tells_the_organisation(
     row, endpoint, _ = setup
     receiver.answer = 410
     with django_capture_on_commit_callbacks(execute=True):
-        assert delivery.delivery_attempt(row.pk) == "gone"
+        assert services.delivery_attempt(row.pk) == "gone"
     endpoint.refresh_from_db()
     assert not endpoint.enabled and "410" in endpoint.disabled_reason
     assert [m.to for m in mail.outbox] == [["ops@laion.example"]]
@@ -107,7 +108,7 @@ def test_it_disables_an_endpoint_that_answers_410_and_tells_the_organisation(
 def test_it_refuses_loopback_unless_allowed(setup, receiver, settings):
     row, _, _ = setup
     settings.OUTBOUND_ALLOW_LOOPBACK = False
-    assert delivery.delivery_attempt(row.pk) == "retry"
+    assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
     assert "not a public address" in row.last_error
     assert receiver.received == []
@@ -117,16 +118,16 @@ def test_it_records_a_connection_failure_and_retries(setup, receiver):
     row, endpoint, _ = setup
     endpoint.url = "http://127.0.0.1:9/nothing-listens-here"
     endpoint.save()
-    assert delivery.delivery_attempt(row.pk) == "retry"
+    assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
     assert row.last_status is None and "network error" in row.last_error
 
 
 def test_the_sweep_finds_due_and_abandoned_deliveries(setup):
     row, _, _ = setup
-    assert delivery.deliveries_due() == [row.pk]
+    assert services.deliveries_due() == [row.pk]
     # A worker claimed it and died: the claim expires and the sweep finds it again.
     WebhookDelivery.objects.filter(pk=row.pk).update(locked_until=timezone.now() + timedelta(minutes=1))
-    assert delivery.deliveries_due() == []
+    assert services.deliveries_due() == []
     WebhookDelivery.objects.filter(pk=row.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    assert delivery.deliveries_due() == [row.pk]
+    assert services.deliveries_due() == [row.pk]

@@ -7,12 +7,12 @@ import logging
 import pytest
 from django.test import Client
 
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture
 def unexpected_urls(settings):
-    settings.ROOT_URLCONF = "tests.registry.urls_unexpected"
+    settings.ROOT_URLCONF = "tests.registry.api.urls_unexpected"
     settings.DEBUG = False
 
 

@@ -13,18 +13,13 @@ import json
 
 import pytest
 
-from registry import imports, services
+from registry import services
 from registry.models import DatasetItem, ImportStatus, WebhookEndpoint
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 DEEP = "[" * 100_000
 HUGE_NUMBER = "9" * 5_000
 SURROGATE = '"x\\ud800y"'  # the JSON text of a string holding a lone surrogate
-
-
-@pytest.fixture
-def dataset(maintainer):
-    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
 
 
 JSON_POSTS = [
@@ -108,15 +103,15 @@ def test_an_import_file_reports_rows_with_nul_surrogates_deep_json_and_huge_numb
             '{"external_id": "ok2", "url": "https://i.example/ok2.jpg"}',
         ]
     ).encode()
-    job = imports.import_create(dataset=dataset, upload=io.BytesIO(ndjson), name="i.ndjson", enqueue=False)
-    job = imports.import_run(imports.import_claim(job.pk))
+    job = services.import_create(dataset=dataset, upload=io.BytesIO(ndjson), name="i.ndjson", enqueue=False)
+    job = services.import_run(services.import_claim(job.pk))
     assert job.status == ImportStatus.SUCCEEDED, job.message
     assert [e["line"] for e in job.errors] == [2, 3, 4, 5]
     assert sorted(DatasetItem.objects.values_list("external_id", flat=True)) == ["ok", "ok2"]
 
     csv = b"external_id,url\nc1,https://i.example/c1.jpg\nc\x002,https://i.example/c2.jpg\n"
-    job = imports.import_create(dataset=dataset, upload=io.BytesIO(csv), name="i.csv", enqueue=False)
-    job = imports.import_run(imports.import_claim(job.pk))
+    job = services.import_create(dataset=dataset, upload=io.BytesIO(csv), name="i.csv", enqueue=False)
+    job = services.import_run(services.import_claim(job.pk))
     assert job.status == ImportStatus.SUCCEEDED, job.message
     assert [e["line"] for e in job.errors] == [3] and "NUL" in job.errors[0]["error"]
     assert DatasetItem.objects.filter(external_id="c1").exists()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.outbound import OutboundRefused
 from registry import services
 from registry.models import WebhookEndpoint, WebhookSecret
-from registry.outbound import OutboundRefused
-from tests.registry.test_api_auth_and_errors import assert_error
+from tests.helpers import assert_error
 
 
 def test_it_creates_an_endpoint_and_shows_the_secret_once(api, maintainer):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from registry import rematch, services
+from registry import matching, services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from registry.models import Removal, WebhookDelivery
-from tests.conftest import image_bytes, photo, photo_bytes
+from tests.helpers import image_bytes, photo, photo_bytes
 
 
 def row(external_id, hashes, *, url=None):
@@ -49,14 +49,14 @@ def test_a_repost_in_a_new_data_set_becomes_a_removal_of_the_same_source(maintai
         rows=[row("repost", repost, url="https://elsewhere.example/cat.jpg"), row("other", unrelated)],
     )
 
-    created = rematch.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True)))
+    created = services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True)))
     assert [(r.dataset.slug, r.external_id, r.source_ref, r.reason) for r in created] == [
         ("v2", "repost", removal.source_ref, "likeness")
     ]
     # Delivered like any other removal: an outbox row for the other organisation's endpoint.
     assert WebhookDelivery.objects.filter(event__removals=created[0]).count() == 1
     # Idempotent: the same items again record nothing new.
-    assert rematch.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True))) == []
+    assert services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True))) == []
 
 
 def test_a_newly_approved_source_finds_copies_already_in_other_data_sets_but_not_skipped_ones(maintainer):
@@ -73,7 +73,7 @@ def test_a_newly_approved_source_finds_copies_already_in_other_data_sets_but_not
         reason="copyright",
         entries=[services.RemovalEntry(dataset=dataset, item=a)],
     )
-    created = rematch.source_rematch(source_ref="RR-2026-000002", skip_item_ids=[c.pk])
+    created = services.source_rematch(source_ref="RR-2026-000002", skip_item_ids=[c.pk])
     assert [r.item_id for r in created] == [b.pk]
     assert set(Removal.objects.filter(source_ref="RR-2026-000002").values_list("item_id", flat=True)) == {
         a.pk,
@@ -90,9 +90,9 @@ def test_pdq_vetoes_a_phash_coincidence(maintainer, settings):
         dataset=v2,
         rows=[{**row("fake", different), "phash": code_to_hex(removal.phash)}],
     )
-    assert rematch.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True))) == []
+    assert services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True))) == []
     settings.MATCH_PDQ_MAX_DISTANCE = 256
-    assert len(rematch.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True)))) == 1
+    assert len(services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True)))) == 1
 
 
 def test_lookup_uses_the_removal_index_and_forgets_revoked_removals(api, maintainer):
@@ -110,7 +110,7 @@ def test_the_removal_index_counts_live_removals_only_at_its_check_interval(
 ):
     approved_removal(maintainer)
     settings.MATCH_INDEX_CHECK_SECONDS = 3600
-    index = rematch.RemovalIndex()
+    index = matching.RemovalIndex()
     assert len(index.get()) == 1  # first use: new rows and the live count
     with django_assert_num_queries(1):  # then only the query for rows appended since
         assert len(index.get()) == 1

@@ -13,94 +13,25 @@ where both sides have one):
   the items of every data set (items the upstream side says to skip, e.g.
   ones its artist excluded, are left alone).
 
-`removal_index()` is also what the lookup endpoint searches.
+The removal index they search (`matching.removal_index()`) is also what the
+lookup endpoint searches.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from . import signals
-from .hashing import pdq_distance
-from .index import HammingIndex
-from .matching import indexes
-from .models import DatasetItem, Removal, RemovalState
-from .services import RemovalEntry, removals_record
+from .. import signals
+from ..hashing import pdq_distance
+from ..matching import indexes, removal_index
+from ..models import DatasetItem, Removal, RemovalState
+from .removals import RemovalEntry, removals_record
 
 _CHUNK = 5000
-
-
-class RemovalIndex:
-    """A process-local Hamming index over the pHash of every live (not revoked) removal.
-
-    Removals are only appended, so new rows are added by primary key on each
-    use; a revocation (or a row committed late, below the highest key held)
-    changes the live count, which the periodic check turns into a rebuild.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._index = HammingIndex()
-        self._max_pk = 0
-        self._live = 0
-        self._checked_at = -math.inf
-
-    def get(self) -> HammingIndex:
-        with self._lock:
-            rows = list(
-                Removal.objects.filter(pk__gt=self._max_pk, phash__isnull=False)
-                .exclude(state=RemovalState.REVOKED)
-                .order_by("pk")
-                .values_list("pk", "phash")
-            )
-            if rows:
-                self._index.add(
-                    np.array([r[0] for r in rows], dtype=np.int64),
-                    np.array([r[1] for r in rows], dtype=np.int64),
-                )
-                self._max_pk = rows[-1][0]
-                self._live += len(rows)
-            # Counting every live removal is a scan: on the lookup endpoint's path it
-            # runs at most every MATCH_INDEX_CHECK_SECONDS, like the item indexes' check.
-            now = time.monotonic()
-            if now - self._checked_at >= settings.MATCH_INDEX_CHECK_SECONDS:
-                self._checked_at = now
-                live = (
-                    Removal.objects.filter(pk__lte=self._max_pk, phash__isnull=False)
-                    .exclude(state=RemovalState.REVOKED)
-                    .count()
-                )
-                if live != self._live:
-                    self._rebuild()
-            return self._index
-
-    def _rebuild(self) -> None:
-        rows = list(
-            Removal.objects.filter(phash__isnull=False)
-            .exclude(state=RemovalState.REVOKED)
-            .order_by("pk")
-            .values_list("pk", "phash")
-        )
-        self._index = HammingIndex.build(
-            np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
-        )
-        self._max_pk = rows[-1][0] if rows else 0
-        self._live = len(rows)
-
-
-_removal_index = RemovalIndex()
-
-
-def removal_index() -> HammingIndex:
-    return _removal_index.get()
 
 
 def _pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:

@@ -1,0 +1,72 @@
+"""Every state change on the registry side, by topic. Views, admin, commands and tasks call these.
+
+Callers use the package (`from registry import services;
+services.removals_record(...)`); the topic modules are where each one is
+written.
+"""
+
+from .datasets import MAX_ITEMS_PER_BATCH, UpsertResult, clean_item_row, dataset_create, items_upsert
+from .delivery import (
+    deliveries_claim_due,
+    deliveries_due,
+    deliveries_release,
+    deliveries_send_due,
+    delivery_attempt,
+    delivery_redeliver,
+    removals_mark_delivered,
+)
+from .imports import import_claim, import_create, import_run, imports_stale
+from .maintainers import (
+    api_key_authenticate,
+    api_key_create,
+    api_key_revoke,
+    maintainer_create,
+    maintainer_update,
+)
+from .rematch import dataset_rematch, items_rematch, source_rematch
+from .removals import AckResult, RemovalEntry, removals_acknowledge, removals_record
+from .webhooks import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_disable,
+    webhook_endpoint_enable,
+    webhook_live_secrets,
+    webhook_secret_rotate,
+)
+
+__all__ = [
+    "MAX_ITEMS_PER_BATCH",
+    "AckResult",
+    "RemovalEntry",
+    "UpsertResult",
+    "api_key_authenticate",
+    "api_key_create",
+    "api_key_revoke",
+    "clean_item_row",
+    "dataset_create",
+    "dataset_rematch",
+    "deliveries_claim_due",
+    "deliveries_due",
+    "deliveries_release",
+    "deliveries_send_due",
+    "delivery_attempt",
+    "delivery_redeliver",
+    "import_claim",
+    "import_create",
+    "import_run",
+    "imports_stale",
+    "items_rematch",
+    "items_upsert",
+    "maintainer_create",
+    "maintainer_update",
+    "removals_acknowledge",
+    "removals_mark_delivered",
+    "removals_record",
+    "source_rematch",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_disable",
+    "webhook_endpoint_enable",
+    "webhook_live_secrets",
+    "webhook_secret_rotate",
+]

@@ -1,0 +1,31 @@
+"""Fixtures for the registry tests (people, maintainers and the receiver: tests/conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from registry import services
+from registry.models import Dataset, WebhookEndpoint
+
+
+@pytest.fixture
+def dataset(maintainer: Any) -> Dataset:
+    """An empty data set of the `maintainer` fixture, slug "d"."""
+    return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+
+
+@pytest.fixture
+def superuser(db: Any) -> User:
+    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
+
+
+@pytest.fixture
+def endpoint(maintainer: Any, receiver: Any) -> WebhookEndpoint:
+    """An endpoint of the `maintainer` fixture on the test receiver, for removal.approved."""
+    endpoint, _ = services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
+    )
+    return endpoint

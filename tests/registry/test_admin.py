@@ -1,0 +1,249 @@
+"""The registry's side of the admin: keys created and revoked through services, read-only rows,
+and the audit trail: every operator change writes one OperatorAction naming the operator (real
+admin POSTs as a superuser; the service writes the row in the change's own transaction)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from registry import services
+from registry.models import ApiKey, Maintainer, OperatorAction, OperatorActionKind
+from tests.helpers import logged_in
+
+
+def key_in_messages(response: Any) -> str:
+    [key] = [m for text in get_messages(response.wsgi_request) for m in re.findall(r"rdk_[\w-]+", str(text))]
+    return key
+
+
+def authenticates(key: str) -> bool:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client.get("/api/v1/datasets/").status_code == 200
+
+
+def test_a_superuser_creates_a_key_shown_once_and_revokes_it(superuser, maintainer):
+    client = logged_in(superuser)
+    response = client.post(
+        reverse("admin:registry_maintainer_changelist"),
+        {"action": "create_key", "_selected_action": [maintainer.maintainer.pk]},
+    )
+    assert response.status_code == 302
+    key = key_in_messages(response)
+    assert authenticates(key)
+    new = ApiKey.objects.get(prefix=key[:12])
+
+    change = reverse("admin:registry_maintainer_change", args=[maintainer.maintainer.pk])
+    assert key in client.get(change).content.decode()  # the message, once
+    page = client.get(change)
+    assert new.prefix in page.content.decode() and key not in page.content.decode()
+
+    client.post(
+        reverse("admin:registry_apikey_changelist"), {"action": "revoke", "_selected_action": [new.pk]}
+    )
+    new.refresh_from_db()
+    assert new.revoked_at is not None
+    assert not authenticates(key)
+    assert authenticates(maintainer.key)  # the other key is untouched
+
+
+def test_adding_a_maintainer_in_the_admin_gives_it_a_key(superuser):
+    response = logged_in(superuser).post(
+        reverse("admin:registry_maintainer_add"),
+        {
+            "name": "New Org",
+            "email": "ops@new.example",
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    org = Maintainer.objects.get(name="New Org")
+    key = key_in_messages(response)
+    assert ApiKey.objects.get(maintainer=org).prefix == key[:12]
+    assert authenticates(key)
+
+
+def test_a_moderator_reads_the_registry_but_cannot_touch_keys(moderator, maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="demo", name="Demo")
+    services.items_upsert(
+        dataset=dataset,
+        rows=[{"external_id": "1", "url": "https://img.example/1.jpg", "phash": "b15fe6465121175e"}],
+    )
+    client = logged_in(moderator)
+    datasets = client.get(reverse("admin:registry_dataset_changelist"))
+    assert datasets.status_code == 200
+    assert datasets.context["cl"].result_list.get().item_count == 1
+    items = client.get(reverse("admin:registry_datasetitem_changelist"))
+    assert "b15fe6465121175e" in items.content.decode()
+    assert client.get(reverse("admin:registry_removal_changelist")).status_code == 200
+    assert client.get(reverse("admin:registry_webhookdelivery_changelist")).status_code == 200
+    assert client.get(reverse("admin:registry_apikey_changelist")).status_code == 403
+    listing = client.get(reverse("admin:registry_maintainer_changelist"))
+    assert listing.status_code == 200 and "create_key" not in listing.content.decode()
+    client.post(
+        reverse("admin:registry_maintainer_changelist"),
+        {"action": "create_key", "_selected_action": [maintainer.maintainer.pk]},
+    )
+    assert ApiKey.objects.filter(maintainer=maintainer.maintainer).count() == 1
+
+
+def test_nobody_edits_removals_or_items_directly(superuser, maintainer):
+    client = logged_in(superuser)
+    assert client.get(reverse("admin:registry_removal_add")).status_code == 403
+    assert client.get(reverse("admin:registry_datasetitem_add")).status_code == 403
+    assert client.get(reverse("admin:requests_app_removalrequest_add")).status_code == 403
+
+
+# --- the audit trail --------------------------------------------------------
+
+
+@pytest.fixture
+def operator(superuser: User) -> Client:
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def mark(db: Any, maintainer: Any) -> int:
+    """The newest audit row before the test acts (the fixtures' own maintainer wrote one)."""
+    last = OperatorAction.objects.order_by("-pk").first()
+    return last.pk if last else 0
+
+
+def the_one_action(after: int) -> OperatorAction:
+    """The single audit row written since `after`; fails if there are none or several."""
+    [action] = OperatorAction.objects.filter(pk__gt=after)
+    return action
+
+
+def test_adding_a_maintainer_writes_one_row_naming_the_operator(operator, superuser, mark):
+    response = operator.post(
+        reverse("admin:registry_maintainer_add"),
+        {
+            "name": "New Org",
+            "email": "ops@new.example",
+            "members": [superuser.pk],
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    org = Maintainer.objects.get(name="New Org")
+    assert list(org.members.all()) == [superuser]
+    action = the_one_action(mark)
+    assert action.kind == OperatorActionKind.MAINTAINER_CREATED and action.actor == superuser
+    assert (action.object_type, action.object_id, action.maintainer) == ("maintainer", org.pk, org)
+    assert action.detail["api_key"] == ApiKey.objects.get(maintainer=org).prefix
+    # Shown on the maintainer's page.
+    page = operator.get(reverse("admin:registry_maintainer_change", args=[org.pk])).content.decode()
+    assert "maintainer created" in page and "root@example.com" in page
+
+
+def test_changing_a_maintainer_writes_one_row_saying_what_changed(operator, superuser, maintainer, mark):
+    org = maintainer.maintainer
+    response = operator.post(
+        reverse("admin:registry_maintainer_change", args=[org.pk]),
+        {
+            "name": org.name,
+            "email": "new-ops@example.com",
+            "members": [superuser.pk],
+            "api_keys-TOTAL_FORMS": "1",
+            "api_keys-INITIAL_FORMS": "1",
+            "api_keys-0-id": str(org.api_keys.get().pk),
+            "api_keys-0-maintainer": str(org.pk),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    org.refresh_from_db()
+    assert org.email == "new-ops@example.com" and list(org.members.all()) == [superuser]
+    action = the_one_action(mark)
+    assert action.kind == OperatorActionKind.MAINTAINER_CHANGED and action.actor == superuser
+    assert action.detail["changed"] == ["email", "members"]
+    assert action.detail["email"] == ["ops@laion.example", "new-ops@example.com"]
+    assert action.detail["members"] == ["root@example.com"]
+
+
+def test_creating_and_revoking_a_key_write_one_row_each(operator, superuser, maintainer, mark):
+    org = maintainer.maintainer
+    operator.post(
+        reverse("admin:registry_maintainer_changelist"),
+        {"action": "create_key", "_selected_action": [org.pk]},
+    )
+    created = the_one_action(mark)
+    new = ApiKey.objects.get(maintainer=org, name="admin")
+    assert created.kind == OperatorActionKind.API_KEY_CREATED and created.actor == superuser
+    assert (created.object_type, created.object_id, created.maintainer) == ("api_key", new.pk, org)
+    assert created.detail["prefix"] == new.prefix
+
+    operator.post(
+        reverse("admin:registry_apikey_changelist"), {"action": "revoke", "_selected_action": [new.pk]}
+    )
+    revoked = the_one_action(created.pk)
+    assert revoked.kind == OperatorActionKind.API_KEY_REVOKED and revoked.actor == superuser
+    assert revoked.object_id == new.pk
+    # Revoking it again changes nothing and writes nothing.
+    operator.post(
+        reverse("admin:registry_apikey_changelist"), {"action": "revoke", "_selected_action": [new.pk]}
+    )
+    services.api_key_revoke(key=ApiKey.objects.get(pk=new.pk))
+    assert OperatorAction.objects.filter(pk__gt=mark).count() == 2
+
+
+def test_disabling_and_enabling_an_endpoint_write_one_row_each(operator, superuser, endpoint, mark):
+    endpoints = reverse("admin:registry_webhookendpoint_changelist")
+    operator.post(endpoints, {"action": "disable", "_selected_action": [endpoint.pk]})
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled
+    disabled = the_one_action(mark)
+    assert disabled.kind == OperatorActionKind.ENDPOINT_DISABLED and disabled.actor == superuser
+    assert (disabled.object_type, disabled.object_id) == ("webhook_endpoint", endpoint.pk)
+    assert disabled.detail["reason"] == endpoint.disabled_reason
+
+    operator.post(endpoints, {"action": "enable", "_selected_action": [endpoint.pk]})
+    endpoint.refresh_from_db()
+    assert endpoint.enabled
+    enabled = the_one_action(disabled.pk)
+    assert enabled.kind == OperatorActionKind.ENDPOINT_ENABLED and enabled.actor == superuser
+
+    page = operator.get(reverse("admin:registry_webhookendpoint_change", args=[endpoint.pk])).content.decode()
+    assert "endpoint disabled" in page and "endpoint enabled" in page and "by root@example.com" in page
+
+
+def test_the_delivery_engine_disabling_an_endpoint_writes_a_row_with_no_operator(endpoint, mark):
+    services.webhook_endpoint_disable(endpoint=endpoint, reason="the endpoint answered 410 Gone")
+    action = the_one_action(mark)
+    assert action.actor is None and action.detail["reason"] == "the endpoint answered 410 Gone"
+
+
+def test_the_create_maintainer_command_writes_one_row_with_no_actor(db):
+    call_command("create_maintainer", "Cmd Org", "--email", "ops@cmd.example", stdout=io.StringIO())
+    action = the_one_action(0)
+    assert action.kind == OperatorActionKind.MAINTAINER_CREATED and action.actor is None
+    assert action.maintainer == Maintainer.objects.get(name="Cmd Org")
+
+
+def test_the_actions_are_listed_and_never_edited(operator, maintainer, mark):
+    services.api_key_create(maintainer=maintainer.maintainer, name="listed")
+    listing = operator.get(reverse("admin:registry_operatoraction_changelist"))
+    assert listing.status_code == 200 and "API key created" in listing.content.decode()
+    action = the_one_action(mark)
+    assert operator.get(reverse("admin:registry_operatoraction_add")).status_code == 403
+    assert operator.post(reverse("admin:registry_operatoraction_delete", args=[action.pk])).status_code == 403
+    change = operator.post(
+        reverse("admin:registry_operatoraction_change", args=[action.pk]), {"kind": "maintainer_created"}
+    )
+    assert change.status_code == 403
+    action.refresh_from_db()
+    assert action.kind == OperatorActionKind.API_KEY_CREATED
