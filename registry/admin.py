@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import CheckedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 from . import services
 from .hashing import code_to_hex, pdq_to_hex
@@ -97,7 +97,7 @@ class ApiKeyInline(ReadOnlyInline):
 
 
 @admin.register(Maintainer)
-class MaintainerAdmin(admin.ModelAdmin):
+class MaintainerAdmin(CheckedAdmin):
     list_display = ("name", "email", "dataset_count", "active_key_count", "created_at")
     search_fields = ("name", "email")
     fields = ("name", "email", "members", "operator_actions")

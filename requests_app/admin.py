@@ -29,11 +29,11 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, outside_text_problem
+from core.text import parse_id, printable
 from registry.admin import HashColumns
 from registry.hashing import code_to_hex
 from registry.selectors import removals_for_source
-from registry.text import parse_id, printable, text_problem
 
 from . import (
     converters,  # noqa: F401  (registers <id:...>, used by get_urls)
@@ -158,70 +158,6 @@ def _moderators() -> QuerySet[User]:
     )
 
 
-# --- input from outside: the desk's forms and the queue's query string ----------
-
-# A note, reply, question or reason longer than this is refused as a whole (services refuse
-# notes and questions over 10,000 characters already; reasons and rulings had no limit).
-DESK_TEXT_MAX = 10_000
-_FIELD_NAMES = {
-    "message": "message",
-    "reason": "reason",
-    "note": "note",
-    "q": "search",
-    "assignee": "assignee",
-}
-
-
-def _field_label(name: str) -> str:
-    return _FIELD_NAMES.get(name) or f"field “{printable(name, 40)}”"
-
-
-def _outside_text_problem(values: Any, *, max_length: int = DESK_TEXT_MAX) -> str | None:
-    """What is wrong with the first bad field of a QueryDict (registry.text's check, and the
-    length), as a sentence for the moderator, or None when every field can be stored."""
-    for name, items in values.lists():
-        for value in (name, *items):
-            problem = text_problem(value)
-            if problem:
-                return f"The {_field_label(name)} {problem}; remove it and send again."
-            if len(value) > max_length:
-                return (
-                    f"The {_field_label(name)} is {len(value):,} characters long; keep it under "
-                    f"{max_length:,}."
-                )
-    return None
-
-
-class CheckedInputAdmin(ReadOnlyAdmin):
-    """The desk's pages check what comes from outside before Django's admin reads it.
-
-    A NUL in a filter or search (`?status__exact=%00`) reached PostgreSQL, which refuses it, and
-    an id such as "²" or 5,000 digits in the bulk actions' selection reached `int()`: both were
-    server errors. Now a bad value is a message on the page and nothing runs; ids go through
-    registry.text.parse_id, so "٣" is no longer read as request 3.
-    """
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        problem = _outside_text_problem(request.GET)
-        if problem:
-            messages.error(request, f"{problem} The list is shown without filters.")
-            return HttpResponseRedirect(request.path)
-        if request.method == "POST":
-            problem = _outside_text_problem(request.POST)
-            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            if not problem and any(parse_id(value) is None for value in selected):
-                problem = "The selection holds something that is not a request id; select the requests again."
-            if problem:
-                messages.error(request, f"{problem} Nothing was changed.")
-                return HttpResponseRedirect(request.get_full_path())
-        return super().changelist_view(request, extra_context)
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        if from_field is None and parse_id(object_id) is None:
-            return None  # the admin's "doesn't exist" message, never another row's page
-        return super().get_object(request, object_id, from_field)
-
-
 # --- queue filters --------------------------------------------------------------
 
 
@@ -331,7 +267,7 @@ class ConflictFilter(admin.SimpleListFilter):
 
 
 @admin.register(RemovalRequest)
-class RemovalRequestAdmin(CheckedInputAdmin):
+class RemovalRequestAdmin(ReadOnlyAdmin):
     change_form_template = "admin/requests_app/removalrequest/change_form.html"
     change_list_template = "admin/requests_app/removalrequest/change_list.html"
     confirmation_template = "admin/requests_app/removalrequest/decision_confirmation.html"
@@ -576,12 +512,12 @@ class RemovalRequestAdmin(CheckedInputAdmin):
         ]
 
     def _checked_post(self, handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        """Every desk form's fields pass registry.text's check before its handler runs: a refused
+        """Every desk form's fields pass core.text's check before its handler runs: a refused
         value is a message on the request's page, and nothing is written."""
 
         @wraps(handler)
         def checked(request: HttpRequest, object_id: str, **kwargs: Any) -> HttpResponse:
-            problem = _outside_text_problem(request.POST)
+            problem = outside_text_problem(request.POST)
             if problem is None:
                 return handler(request, object_id, **kwargs)
             ticket = self._ticket_for_moderation(request, object_id)  # who may post, first
@@ -837,7 +773,7 @@ class ArtistRequestInline(ReadOnlyInline):
 
 
 @admin.register(ArtistProfile)
-class ArtistProfileAdmin(CheckedInputAdmin):
+class ArtistProfileAdmin(ReadOnlyAdmin):
     list_display = ("display_name", "email", "verification_level", "request_count", "created_at")
     list_filter = ("verification_level",)
     list_select_related = ("user",)
@@ -858,7 +794,7 @@ class ArtistProfileAdmin(CheckedInputAdmin):
 
 
 @admin.register(IdentityProof)
-class IdentityProofAdmin(CheckedInputAdmin):
+class IdentityProofAdmin(ReadOnlyAdmin):
     list_display = (
         "artist",
         "method",
@@ -887,7 +823,7 @@ class IdentityProofAdmin(CheckedInputAdmin):
 
 
 @admin.register(Work)
-class WorkAdmin(HashColumns, CheckedInputAdmin):
+class WorkAdmin(HashColumns, ReadOnlyAdmin):
     list_display = ("original_name", "artist", "request", "hash_state", "format", "size", "created_at")
     list_filter = ("hash_state", "format")
     list_select_related = ("artist__user", "request")
@@ -923,7 +859,7 @@ class WorkAdmin(HashColumns, CheckedInputAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(CheckedInputAdmin):
+class MatchAdmin(ReadOnlyAdmin):
     list_display = ("work", "request_ref", "dataset", "item_url", "algorithm", "distance", "state")
     list_filter = ("state", "item__dataset")
     list_select_related = ("work__request", "item__dataset")
@@ -943,7 +879,7 @@ class MatchAdmin(CheckedInputAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(CheckedInputAdmin):
+class TicketEventAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "request",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import register_converter
 
-from registry.text import ID_PATTERN, parse_id
+from core.text import ID_PATTERN, parse_id
 
 # services.request_create names a request "RR-<year>-<id, 6 digits or more>".
 REFERENCE_PATTERN = r"RR-[0-9]{4}-[0-9]{6,19}"
@@ -25,7 +25,7 @@ class ReferenceConverter:
 
 
 class IdConverter:
-    """A row id, parsed by registry.text.parse_id (ASCII digits, small enough for bigint)."""
+    """A row id, parsed by core.text.parse_id (ASCII digits, small enough for bigint)."""
 
     regex = ID_PATTERN
 

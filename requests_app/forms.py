@@ -15,8 +15,8 @@ from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.text import text_problem
 from registry.models import RemovalReason
-from registry.text import text_problem
 
 ACCEPTED_TYPES = "image/jpeg,image/png,image/webp"
 # The address is the account's username too (services.artist_signup), which holds 150 characters.
@@ -24,7 +24,7 @@ EMAIL_MAX_LENGTH = 150
 
 
 def validate_typed_text(value: str) -> None:
-    """registry.text's check for outside text (NUL, lone surrogates), said in the page's language."""
+    """core.text's check for outside text (NUL, lone surrogates), said in the page's language."""
     if text_problem(value):
         raise ValidationError(
             _(

@@ -36,12 +36,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.text import parse_id, text_problem
 from registry import matching
 from registry import selectors as registry_selectors
 from registry.hashing import ImageRejected, compute_hashes
 from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
-from registry.text import parse_id, text_problem
 
 from . import selectors, services, timeline
 from .forms import (

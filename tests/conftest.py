@@ -68,6 +68,12 @@ def moderator(db: Any) -> User:
     return User.objects.get(pk=user.pk)  # fresh: permission cache
 
 
+@pytest.fixture
+def superuser(db: Any) -> User:
+    """An operator: the admin's superuser, who sees the registry's records."""
+    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
+
+
 # --- maintainers ------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
 from registry import services
 from registry.models import Dataset, WebhookEndpoint
@@ -15,11 +14,6 @@ from registry.models import Dataset, WebhookEndpoint
 def dataset(maintainer: Any) -> Dataset:
     """An empty data set of the `maintainer` fixture, slug "d"."""
     return services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-
-
-@pytest.fixture
-def superuser(db: Any) -> User:
-    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
 
 
 @pytest.fixture

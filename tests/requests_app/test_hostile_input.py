@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from registry.text import parse_id
+from core.text import parse_id
 from requests_app import services
 from requests_app.models import (
     ArtistProfile,

@@ -1,0 +1,41 @@
+"""The admin bases check what comes from outside before Django's admin reads it, in every app."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from registry import services as registry_services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(superuser) -> Client:
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/registry/removal/?state__exact=%00",
+        "/admin/registry/dataset/?q=%00",
+        "/admin/registry/maintainer/?q=a%00b",
+        "/admin/registry/webhookdelivery/?state__exact=%00",
+    ],
+)
+def test_a_nul_in_a_registry_list_filter_is_a_message_not_a_server_error(operator, path):
+    response = operator.get(path, follow=True)
+    assert response.status_code == 200
+    assert "The list is shown without filters." in response.content.decode()
+
+
+def test_a_unicode_digit_never_stands_for_a_registry_row(operator, maintainer):
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    arabic = str(dataset.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = operator.get(f"/admin/registry/dataset/{arabic}/change/", follow=True)
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()  # noqa: RUF001 (Django's own wording)
+    assert operator.get(f"/admin/registry/dataset/{'9' * 5000}/change/", follow=True).status_code == 200
