@@ -37,8 +37,8 @@ from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sani
 from registry.models import Dataset, RemovalState
 from registry.selectors import removals_for_source
 
-from . import notify, selectors, timeline
-from .models import (
+from .. import notify, selectors, timeline
+from ..models import (
     AUTOMATIC_METHODS,
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
@@ -57,7 +57,7 @@ from .models import (
     VerificationLevel,
     Work,
 )
-from .workflow import DECIDABLE, EDITABLE, REJECTABLE, Status, TransitionNotAllowed, check_transition
+from ..workflow import DECIDABLE, EDITABLE, REJECTABLE, Status, TransitionNotAllowed, check_transition
 
 log = logging.getLogger(__name__)
 
@@ -848,7 +848,7 @@ def proof_start(*, artist: ArtistProfile, method: str, target: str) -> IdentityP
     Asking again for the same target returns the proof already under way, so
     a token the artist has put in place stays valid.
     """
-    from . import proofs
+    from .. import proofs
 
     if method not in AUTOMATIC_METHODS:
         raise ActionRefused(_("Choose a DNS record, a file, a meta tag or a profile link."))
@@ -932,7 +932,7 @@ def proof_document_read(*, proof: IdentityProof) -> bytes:
 
 def proof_check(*, proof: IdentityProof, actor: User | None = None) -> IdentityProof:
     """Run an automatic proof's check now and record the result ("check now", and beat's re-check)."""
-    from . import proofs
+    from .. import proofs
 
     if not proof.is_automatic:
         raise ActionRefused(_("Only DNS, file, meta tag and profile proofs are checked automatically."))
@@ -1488,7 +1488,7 @@ def sla_escalate(*, now: datetime | None = None) -> int:
 def _escalation_recipients(request: RemovalRequest) -> list[str]:
     from django.contrib.auth.models import Group
 
-    from .roles import MODERATOR_GROUP
+    from ..roles import MODERATOR_GROUP
 
     if request.assignee is not None and request.assignee.is_active and request.assignee.email:
         return [request.assignee.email]
