@@ -88,7 +88,7 @@ def test_a_zip_with_too_many_members_is_refused_before_anything_is_read(artist, 
 
 
 def test_a_zip_bomb_is_refused_on_its_declared_sizes(artist, monkeypatch):
-    monkeypatch.setattr(services._ticket, "ZIP_MAX_TOTAL_UNCOMPRESSED", 1024 * 1024)
+    monkeypatch.setattr(services.works, "ZIP_MAX_TOTAL_UNCOMPRESSED", 1024 * 1024)
     removal_request = services.request_create(artist=artist, basis="copyright")
     # 2 MB of zeros compress to a few kB
     bomb = zip_upload({"a.png": b"\0" * (1024 * 1024), "b.png": b"\0" * (1024 * 1024)})

@@ -1,0 +1,332 @@
+"""The moderators' desk: review, approval, rejection, notes and replies, assignment,
+questions to the artist, and the SLA clock with its escalation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from registry import services as registry_services
+from registry.models import Dataset
+
+from .. import notify, selectors, timeline
+from ..models import (
+    EventKind,
+    HashState,
+    Match,
+    MatchState,
+    Priority,
+    RemovalRequest,
+    TicketEvent,
+    Work,
+)
+from ..workflow import DECIDABLE, REJECTABLE, Status
+from ._ticket import ActionRefused, _event, _locked, _not_decidable, _owned, _transition
+from .completion import _dataset_labels, _enqueue_rematch
+from .conflicts import _approval_hold
+
+
+@transaction.atomic
+def request_start_review(*, request: RemovalRequest, moderator: User) -> RemovalRequest:
+    request = _locked(request)
+    _transition(request, Status.IN_REVIEW, actor=moderator)
+    if request.assignee_id is None:
+        request.assignee = moderator
+        request.save(update_fields=["assignee"])
+        _assignment_event(request, moderator=moderator, old="", new=moderator.get_username())
+    notify.request_changed(
+        request=request, headline=gettext_lazy("A moderator is reviewing your removal request")
+    )
+    return request
+
+
+@transaction.atomic
+def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "") -> RemovalRequest:
+    """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
+    request = _locked(request)
+    if request.status not in DECIDABLE:
+        raise ActionRefused(_not_decidable(request))
+    matches = list(
+        Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).select_related(
+            "item__dataset"
+        )
+    )
+    works = list(request.works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED))
+    if not matches and not works:
+        raise ActionRefused(
+            _("%(reference)s has no checked works and no confirmed matches to remove.")
+            % {"reference": request.reference}
+        )
+    _approval_hold(request)
+    _transition(request, Status.APPROVED, actor=moderator, message=reason)
+    request.decision_reason = reason
+    request.save(update_fields=["decision_reason"])
+    entries = [registry_services.RemovalEntry(dataset=m.item.dataset, item=m.item) for m in matches]
+    entries += _work_hash_entries(works, matches)
+    removals = registry_services.removals_record(
+        source_ref=request.reference or "",
+        reason=request.basis,
+        entries=entries,
+        approved_at=request.decided_at,
+    )
+    Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
+    reference = request.reference or ""
+    transaction.on_commit(lambda: _enqueue_rematch(reference))
+    _event(
+        request,
+        kind=EventKind.REMOVALS,
+        actor=moderator,
+        params={
+            "text": "removals_sent",
+            "count": len(removals),
+            # Every data set that got one: hash removals go to data sets without a copy too.
+            "datasets": _dataset_labels({r.dataset_id for r in removals}),
+        },
+    )
+    notify.request_changed(
+        request=request,
+        headline=gettext_lazy("Your removal request was approved"),
+        message=reason or gettext_lazy("We have sent the removals to the data set maintainers."),
+    )
+    return request
+
+
+def _work_hash_entries(
+    works: Sequence[Work], matches: Sequence[Match]
+) -> list[registry_services.RemovalEntry]:
+    """A bare hash removal of each approved work in every data set where no copy of it was approved.
+
+    A work with no copy today must still be removed tomorrow: the hash removal puts it in every
+    maintainer's feed, the lookup's hash search and re-matching, so a copy that arrives later (a
+    new version of a data set, a repost at another URL) becomes a removal of the same request.
+    """
+    covered = {(m.work_id, m.item.dataset_id) for m in matches}
+    datasets = list(Dataset.objects.order_by("pk"))
+    return [
+        registry_services.RemovalEntry(
+            dataset=dataset,
+            phash=work.phash,
+            dhash=work.dhash,
+            pdq=bytes(work.pdq) if work.pdq is not None else None,
+        )
+        for work in works
+        for dataset in datasets
+        if (work.pk, dataset.pk) not in covered
+    ]
+
+
+@transaction.atomic
+def request_reject(*, request: RemovalRequest, moderator: User, reason: str) -> RemovalRequest:
+    if not reason.strip():
+        raise ActionRefused(_("Give the artist a reason for the rejection."))
+    request = _locked(request)
+    if request.status not in REJECTABLE:
+        raise ActionRefused(
+            _(
+                "%(reference)s is %(status)s; only submitted, in-review or needs-information requests "
+                "can be rejected."
+            )
+            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
+        )
+    _transition(request, Status.REJECTED, actor=moderator, message=reason)
+    request.decision_reason = reason
+    request.save(update_fields=["decision_reason"])
+    notify.request_changed(
+        request=request, headline=gettext_lazy("Your removal request was rejected"), message=reason
+    )
+    return request
+
+
+@transaction.atomic
+def request_note_add(*, request: RemovalRequest, moderator: User, message: str, public: bool) -> TicketEvent:
+    """A moderator writes on the timeline: an internal note (moderators only) or a public reply.
+
+    A public reply is also emailed to the artist. Neither changes the
+    request's status, so no lock is needed: two notes at once are two rows.
+    """
+    message = message.strip()
+    if not message:
+        raise ActionRefused(_("Write something first: the note is empty."))
+    if len(message) > 10_000:
+        raise ActionRefused(_("Keep a note or reply under 10,000 characters."))
+    request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
+    event = _event(
+        request,
+        kind=EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE,
+        actor=moderator,
+        message=message,
+    )
+    if public:
+        notify.request_changed(
+            request=request,
+            headline=gettext_lazy("A moderator replied to your removal request"),
+            message=message,
+        )
+    return event
+
+
+@transaction.atomic
+def request_assign(*, request: RemovalRequest, moderator: User, assignee: User | None) -> RemovalRequest:
+    """Claim (assignee is the moderator), hand over to another moderator, or unassign (None)."""
+    request = _locked(request)
+    if request.status in (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED):
+        raise ActionRefused(
+            _("%(reference)s is %(status)s; nothing to work on.")
+            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
+        )
+    if assignee is not None and not selectors.is_moderator(assignee):
+        raise ActionRefused(_("%(user)s is not a moderator.") % {"user": assignee.get_username()})
+    if request.assignee_id == (assignee.pk if assignee else None):
+        return request
+    old = request.assignee.get_username() if request.assignee else ""
+    request.assignee = assignee
+    request.save(update_fields=["assignee", "updated_at"])
+    _assignment_event(request, moderator=moderator, old=old, new=assignee.get_username() if assignee else "")
+    return request
+
+
+def _assignment_event(request: RemovalRequest, *, moderator: User, old: str, new: str) -> None:
+    _event(
+        request,
+        kind=EventKind.ASSIGNMENT,
+        actor=moderator,
+        old=old,
+        new=new,
+        params={"text": "assignment", "old": old, "new": new},
+    )
+
+
+@transaction.atomic
+def request_ask_info(
+    *, request: RemovalRequest, moderator: User, message: str = "", canned: str = ""
+) -> RemovalRequest:
+    """Send the request back to the artist with a question; their resubmission puts it back in the queue.
+
+    `canned` names one of MODERATION_CANNED_RESPONSES: it is stored by its key, so each reader
+    gets it in their language; `message` is the moderator's own words, kept as typed.
+    """
+    note = message.strip()
+    texts = {key: text for key, _title, text in settings.MODERATION_CANNED_RESPONSES}
+    if canned and canned not in texts:
+        raise ActionRefused(_("Choose one of the canned questions, or none."))
+    if not canned and not note:
+        raise ActionRefused(_("Write what you need from the artist."))
+    if len(note) > 10_000:
+        raise ActionRefused(_("Keep the question under 10,000 characters."))
+    params: dict[str, object] = {"text": "needs_info", "canned": canned, "note": note}
+    request = _locked(request)
+    if request.status == Status.SUBMITTED:
+        # Asking is reviewing: the request passes through in_review, so the table holds.
+        _transition(request, Status.IN_REVIEW, actor=moderator)
+        if request.assignee_id is None:
+            request.assignee = moderator
+            request.save(update_fields=["assignee"])
+            _assignment_event(request, moderator=moderator, old="", new=moderator.get_username())
+    _transition(request, Status.NEEDS_INFO, actor=moderator, params=params)
+    notify.request_needs_info(request=request, message=notify.later(lambda: timeline.render(params)))
+    return request
+
+
+def sla_state(request: RemovalRequest, now: datetime | None = None) -> str:
+    """ "overdue", "due_soon", "on_track", or "" (no clock runs in this status)."""
+    if request.sla_due_at is None or request.status not in settings.SLA_HOURS:
+        return ""
+    now = now or timezone.now()
+    if request.sla_due_at <= now:
+        return "overdue"
+    if request.sla_due_at <= now + timedelta(hours=settings.SLA_DUE_SOON_HOURS):
+        return "due_soon"
+    return "on_track"
+
+
+def sla_escalate(*, now: datetime | None = None) -> int:
+    """Raise the priority of overdue requests, note it, and tell the assignee (or every moderator).
+
+    Once per due time: escalated_at is compared with sla_due_at, and every
+    transition sets a new due time. Safe to run twice.
+    """
+    from django.db.models import F, Q
+
+    now = now or timezone.now()
+    due = RemovalRequest.objects.filter(status__in=list(settings.SLA_HOURS), sla_due_at__lte=now).filter(
+        Q(escalated_at__isnull=True) | Q(escalated_at__lt=F("sla_due_at"))
+    )
+    count = 0
+    for request_id in list(due.values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            request = (
+                RemovalRequest.objects.select_for_update(of=("self",))
+                .select_related("assignee")
+                .get(pk=request_id)
+            )
+            if sla_state(request, now) != "overdue" or (
+                request.escalated_at is not None
+                and request.sla_due_at is not None
+                and request.escalated_at >= request.sla_due_at
+            ):
+                continue
+            old_priority = request.priority
+            request.priority = Priority.HIGH
+            request.escalated_at = now
+            request.save(update_fields=["priority", "escalated_at"])
+            late = now - request.sla_due_at if request.sla_due_at else timedelta(0)
+            _event(
+                request,
+                kind=EventKind.ESCALATION,
+                actor=None,
+                old=str(old_priority),
+                new=str(Priority.HIGH),
+                params={
+                    "text": "sla_escalated",
+                    "hours": int(late.total_seconds() // 3600),
+                    "status": request.status,
+                },
+            )
+            notify.sla_overdue(request=request, recipients=_escalation_recipients(request))
+            count += 1
+    return count
+
+
+def _escalation_recipients(request: RemovalRequest) -> list[str]:
+    from django.contrib.auth.models import Group
+
+    from ..roles import MODERATOR_GROUP
+
+    if request.assignee is not None and request.assignee.is_active and request.assignee.email:
+        return [request.assignee.email]
+    group = Group.objects.filter(name=MODERATOR_GROUP).first()
+    if group is None:
+        return []
+    return sorted(
+        set(
+            group.user_set.filter(is_active=True, is_staff=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+ARTIST_REPLY_MAX = 10_000
+
+
+@transaction.atomic
+def request_artist_reply(*, request: RemovalRequest, artist_user: User, message: str) -> TicketEvent:
+    """The artist writes to the moderators on the request's timeline (a public reply by the artist)."""
+    request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
+    _owned(request, artist_user)
+    message = message.strip()
+    if not message:
+        raise ActionRefused(_("Write something first: the message is empty."))
+    if len(message) > ARTIST_REPLY_MAX:
+        raise ActionRefused(_("Keep a message under 10,000 characters."))
+    if request.status == Status.WITHDRAWN:
+        raise ActionRefused(_("This request is withdrawn; start a new one to write to the moderators."))
+    return _event(request, kind=EventKind.PUBLIC_REPLY, actor=artist_user, message=message)

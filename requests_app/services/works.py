@@ -1,0 +1,320 @@
+"""Works on a ticket: uploads one by one or in a zip archive, hashing, matching them
+against the registry's items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import transaction
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from core.queueing import enqueue
+from registry import matching
+from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sanitize
+
+from .. import timeline
+from ..models import (
+    EventKind,
+    HashState,
+    Match,
+    RemovalRequest,
+    TicketEvent,
+    Work,
+)
+from ..workflow import EDITABLE
+from ._ticket import ActionRefused, _event, _locked, _owned
+
+
+@dataclass(frozen=True)
+class FileError:
+    name: str
+    message: str
+
+
+@dataclass
+class WorksAdded:
+    works: list[Work]
+    errors: list[FileError]
+
+
+def works_add(
+    *, request: RemovalRequest, actor: User, files: Sequence[UploadedFile], batch: str = ""
+) -> WorksAdded:
+    """Check, clean and store each file; a bad file is reported and skipped, never the batch.
+
+    Each work is stored in its own transaction, so a failure later in the
+    batch leaves the earlier works saved and queued for hashing. Calls with the
+    same `batch` (one upload action sent file by file) share one timeline row.
+    """
+    _owned(request, actor)
+    if request.status not in EDITABLE:
+        raise ActionRefused(_("Works can be added only while the request is a draft or needs information."))
+    existing = request.works.count()
+    if existing + len(files) > settings.UPLOAD_MAX_FILES:
+        raise ActionRefused(
+            _(
+                "A request holds at most %(limit)d works; it has %(count)d. "
+                "Split the rest into another request."
+            )
+            % {"limit": settings.UPLOAD_MAX_FILES, "count": existing}
+        )
+    result = WorksAdded(works=[], errors=[])
+    for upload in files:
+        name = _name_shortened(upload.name or "upload")
+        if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+            result.errors.append(FileError(name, _too_large_message(upload.size)))
+            continue
+        data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+        if len(data) > settings.UPLOAD_MAX_BYTES:
+            result.errors.append(FileError(name, _too_large_message(len(data))))
+            continue
+        if not data:
+            result.errors.append(FileError(name, _("The file is empty.")))
+            continue
+        try:
+            clean = sanitize(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        except ImageRejected as exc:
+            result.errors.append(FileError(name, str(exc)))
+            continue
+        result.works.append(_work_store(request=request, name=name, clean_content=clean))
+    if result.works:
+        _works_added_event(request, actor=actor, names=[w.original_name for w in result.works], batch=batch)
+    return result
+
+
+@transaction.atomic
+def _works_added_event(request: RemovalRequest, *, actor: User, names: list[str], batch: str) -> None:
+    """One "N works added" row per upload action: a later file of the same batch updates the row."""
+    _locked(request)  # the uploader sends files in parallel: one row, not two
+    batch = batch[:64]
+    event = (
+        TicketEvent.objects.select_for_update()
+        .filter(request=request, kind=EventKind.WORKS, params__batch=batch)
+        .first()
+        if batch
+        else None
+    )
+    previous = event.params if event is not None else {}
+    shown = list(previous.get("names", []))
+    shown += names[: max(0, timeline.NAMES_SHOWN - len(shown))]
+    params: dict[str, object] = {
+        "text": "works_added",
+        "count": int(previous.get("count", 0)) + len(names),
+        "names": shown,
+    }
+    if batch:
+        params["batch"] = batch
+    if event is None:
+        _event(request, kind=EventKind.WORKS, actor=actor, params=params)
+        return
+    event.params = params
+    event.message = timeline.render_english(params)
+    event.save(update_fields=["params", "message"])
+
+
+def _too_large_message(size: int) -> str:
+    return _("The file is %(size)s MB, more than the %(limit)s MB allowed; upload a smaller version.") % {
+        "size": formats.number_format(size / 1024 / 1024, 1),
+        "limit": formats.number_format(settings.UPLOAD_MAX_BYTES / 1024 / 1024, 0),
+    }
+
+
+def _work_store(*, request: RemovalRequest, name: str, clean_content: SanitizedImage) -> Work:
+    digest = hashlib.sha256(clean_content.content).hexdigest()
+    with transaction.atomic():
+        work = Work(
+            artist=request.artist,
+            request=request,
+            original_name=name,
+            sha256=digest,
+            size_bytes=len(clean_content.content),
+            format=clean_content.format,
+            width=clean_content.width,
+            height=clean_content.height,
+        )
+        work.file.save(
+            f"{digest[:32]}.{clean_content.extension}", ContentFile(clean_content.content), save=False
+        )
+        work.save()
+        work_id = work.pk
+        transaction.on_commit(lambda: _enqueue_hash(work_id))
+    return work
+
+
+def _enqueue_hash(work_id: int) -> None:
+    enqueue("requests_app.tasks.work_hash", work_id, fallback="the hashing sweep re-queues it")
+
+
+def work_hash(*, work_id: int) -> str:
+    """Hash a stored work (hashing queue). Matching follows on the matching queue,
+    whose workers hold the data set indexes. Safe to run twice."""
+    work = Work.objects.filter(pk=work_id).first()
+    if work is None:
+        return "missing"
+    if work.hash_state != HashState.PENDING:
+        return "already-done"
+    if work.phash is None:
+        try:
+            with work.file.open("rb") as handle:
+                data = handle.read()
+            hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        except (ImageRejected, OSError) as exc:
+            Work.objects.filter(pk=work_id).update(hash_state=HashState.FAILED, hash_error=str(exc)[:1000])
+            return "failed"
+        # Still pending: a pending work with hashes is one waiting for matching.
+        Work.objects.filter(pk=work_id).update(
+            phash=hashes.phash,
+            dhash=hashes.dhash,
+            pdq=hashes.pdq,
+            pdq_quality=hashes.pdq_quality,
+            phash_variants=list(hashes.phash_variants),
+        )
+    transaction.on_commit(lambda: _enqueue_match(work_id))
+    return "hashed"
+
+
+def _enqueue_match(work_id: int) -> None:
+    enqueue("requests_app.tasks.work_match", work_id, fallback="the hashing sweep re-queues it")
+
+
+def work_match(*, work_id: int) -> str:
+    """Search a hashed work in every data set's index and record its matches. Safe to run twice."""
+    work = Work.objects.filter(pk=work_id).first()
+    if work is None:
+        return "missing"
+    if work.hash_state != HashState.PENDING or work.phash is None:
+        return "not-ready" if work.phash is None else "already-done"
+    hits = matching.search_work(phash=work.phash, dhash=work.dhash, phash_variants=work.phash_variants or ())
+    with transaction.atomic():
+        work = Work.objects.select_for_update().get(pk=work_id)
+        if work.hash_state == HashState.DONE:
+            return "already-done"
+        Match.objects.bulk_create(
+            [Match(work=work, item_id=h.item_id, algorithm=h.algorithm, distance=h.distance) for h in hits],
+            ignore_conflicts=True,
+        )
+        work.hash_state, work.hash_error = HashState.DONE, ""
+        work.save(update_fields=["hash_state", "hash_error"])
+    return "done"
+
+
+def work_hash_and_match(*, work_id: int) -> str:
+    """Both steps in this process (demo data, tests, a maintenance shell)."""
+    with transaction.atomic():
+        outcome = work_hash(work_id=work_id)
+    if outcome in ("failed", "missing", "already-done"):
+        return outcome
+    return work_match(work_id=work_id)
+
+
+ZIP_IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+
+
+# Against zip bombs: members and declared uncompressed bytes are counted from the
+# central directory before anything is decompressed; a member is then read no
+# further than its declared size (zipfile stops there and checks the CRC).
+ZIP_MAX_TOTAL_UNCOMPRESSED = 2 * 1024**3
+
+
+@dataclass
+class _ZipMembers(Sequence[UploadedFile]):
+    """Accepted members of an archive, decompressed one at a time as works_add reads them."""
+
+    archive: zipfile.ZipFile
+    members: list[tuple[str, zipfile.ZipInfo]]
+    errors: list[FileError]
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getitem__(self, index: int) -> UploadedFile:  # type: ignore[override]
+        name, info = self.members[index]
+        try:
+            with self.archive.open(info) as handle:
+                data = handle.read(settings.UPLOAD_MAX_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+            self.errors.append(
+                FileError(name, _("This file in the zip is damaged (%(error)s).") % {"error": exc})
+            )
+            data = b""
+        return SimpleUploadedFile(name, data)
+
+    def __iter__(self) -> Iterator[UploadedFile]:
+        for index in range(len(self)):
+            errors_before = len(self.errors)
+            upload = self[index]
+            if len(self.errors) == errors_before:  # a damaged member is reported once, by __getitem__
+                yield upload
+
+
+def _name_shortened(name: str, limit: int = 255) -> str:
+    """A file name cut to `limit` characters with its extension kept (the format is judged by it)."""
+    if len(name) <= limit:
+        return name
+    suffix = PurePosixPath(name).suffix[:16]
+    return name[: limit - len(suffix)] + suffix
+
+
+def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile.ZipInfo]], list[FileError]]:
+    """Which members of an archive to read as works, and an error for each one skipped.
+
+    Folders inside the archive are ignored (a member is named by its file name
+    alone); hidden files and macOS resource forks are skipped silently.
+    """
+    accepted: list[tuple[str, zipfile.ZipInfo]] = []
+    errors: list[FileError] = []
+    files = [info for info in archive.infolist() if not info.is_dir()]
+    if len(files) > settings.UPLOAD_MAX_FILES:
+        raise ActionRefused(
+            _("The zip holds %(count)d files; a request holds at most %(limit)d works. Split it.")
+            % {"count": len(files), "limit": settings.UPLOAD_MAX_FILES}
+        )
+    total = sum(info.file_size for info in files)
+    if total > ZIP_MAX_TOTAL_UNCOMPRESSED:
+        raise ActionRefused(
+            _("The zip would unpack to %(size)d MB, more than the %(limit)d MB allowed; split it.")
+            % {"size": total // 1024**2, "limit": ZIP_MAX_TOTAL_UNCOMPRESSED // 1024**2}
+        )
+    for info in files:
+        name = _name_shortened(PurePosixPath(info.filename.replace("\\", "/")).name)
+        if not name or name.startswith(".") or info.filename.startswith("__MACOSX/"):
+            continue
+        if PurePosixPath(name).suffix.lower() not in ZIP_IMAGE_EXTENSIONS:
+            errors.append(FileError(name, _("Not a JPEG, PNG or WebP image; skipped.")))
+        elif info.file_size > settings.UPLOAD_MAX_BYTES:
+            errors.append(FileError(name, _too_large_message(info.file_size)))
+        elif info.flag_bits & 0x1:
+            errors.append(FileError(name, _("This file is encrypted; zip it again without a password.")))
+        else:
+            accepted.append((name, info))
+    return accepted, errors
+
+
+def works_add_zip(
+    *, request: RemovalRequest, actor: User, upload: UploadedFile, batch: str = ""
+) -> WorksAdded:
+    """Add every image of a zip archive, each checked like an upload; errors are reported per member."""
+    _owned(request, actor)
+    if upload.size is not None and upload.size > ZIP_MAX_TOTAL_UNCOMPRESSED:
+        raise ActionRefused(_("The zip is too large; split it into several smaller ones."))
+    try:
+        archive = zipfile.ZipFile(upload.file or upload)  # type: ignore[arg-type]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ActionRefused(_("%(name)s is not a zip file we can open.") % {"name": upload.name}) from None
+    with archive:
+        accepted, errors = zip_members_check(archive)
+        if not accepted:
+            return WorksAdded(works=[], errors=errors)
+        members = _ZipMembers(archive, accepted, errors)
+        added = works_add(request=request, actor=actor, files=members, batch=batch)
+    return WorksAdded(works=added.works, errors=errors + added.errors)
