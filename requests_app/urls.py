@@ -1,12 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import (
-    converters,  # noqa: F401  (registers <reference:...> and <id:...>)
-    views,
-    views_identity,
-)
+from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
+from .views import identity as views_identity
+from .views import requests as views
 
 # A request reference or a row id in an address goes through its converter: anything else is a
 # 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the

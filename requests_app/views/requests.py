@@ -43,8 +43,8 @@ from registry.hashing import ImageRejected, compute_hashes
 from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
 
-from . import selectors, services, timeline
-from .forms import (
+from .. import selectors, services, timeline
+from ..forms import (
     MATCH_CHOICES,
     AccountDeleteForm,
     AccountNameForm,
@@ -59,7 +59,7 @@ from .forms import (
     description_with_pages,
     split_description,
 )
-from .models import (
+from ..models import (
     PUBLIC_EVENT_KINDS,
     ArtistProfile,
     EventKind,
@@ -69,8 +69,8 @@ from .models import (
     RemovalRequest,
     Work,
 )
-from .services import ActionRefused
-from .workflow import EDITABLE, TRANSITIONS, Status, TransitionNotAllowed
+from ..services import ActionRefused
+from ..workflow import EDITABLE, TRANSITIONS, Status, TransitionNotAllowed
 
 View = Callable[..., HttpResponse]
 

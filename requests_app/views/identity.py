@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import proofs, selectors, services
-from .forms import OutsideTextForm
-from .models import AUTOMATIC_METHODS, ProofMethod, ProofStatus
-from .views import _artist, artist_required
+from .. import proofs, selectors, services
+from ..forms import OutsideTextForm
+from ..models import AUTOMATIC_METHODS, ProofMethod, ProofStatus
+from .requests import _artist, artist_required
 
 AUTOMATIC_CHOICES = [(m.value, m.label) for m in ProofMethod if m in AUTOMATIC_METHODS]
 
