@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import proofs, selectors, services
 from ..forms import OutsideTextForm
 from ..models import AUTOMATIC_METHODS, ProofMethod, ProofStatus
-from .requests import _artist, artist_required
+from ._common import _artist, artist_required
 
 AUTOMATIC_CHOICES = [(m.value, m.label) for m in ProofMethod if m in AUTOMATIC_METHODS]
 
