@@ -29,6 +29,7 @@ from ..forms import (
 )
 from ..services import ActionRefused
 from ._common import (
+    ArtistRequest,
     _artist,
     artist_required,
 )
@@ -85,7 +86,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @artist_required
-def verify_email_resend(request: HttpRequest) -> HttpResponse:
+def verify_email_resend(request: ArtistRequest) -> HttpResponse:
     profile = _artist(request)
     next_url = request.POST.get("next", "")
     # A path on this site, taken as an address: redirect() would read "²" as a view's name.
@@ -111,7 +112,7 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
-def _account_page(request: HttpRequest, **forms: Any) -> HttpResponse:
+def _account_page(request: ArtistRequest, **forms: Any) -> HttpResponse:
     profile = _artist(request)
     context = {
         "profile": profile,
@@ -124,13 +125,13 @@ def _account_page(request: HttpRequest, **forms: Any) -> HttpResponse:
 
 @require_GET
 @artist_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: ArtistRequest) -> HttpResponse:
     return _account_page(request)
 
 
 @require_POST
 @artist_required
-def account_name(request: HttpRequest) -> HttpResponse:
+def account_name(request: ArtistRequest) -> HttpResponse:
     form = AccountNameForm(request.POST)
     if form.is_valid():
         try:
@@ -146,8 +147,8 @@ def account_name(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 @artist_required
-def account_export(request: HttpRequest) -> HttpResponse:
-    data = services.account_export(user=request.user)  # type: ignore[arg-type]
+def account_export(request: ArtistRequest) -> HttpResponse:
+    data = services.account_export(user=request.user)
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
     )
@@ -158,11 +159,11 @@ def account_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @artist_required
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: ArtistRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
         return _account_page(request, delete_form=form)
-    services.account_delete(user=request.user)  # type: ignore[arg-type]
+    services.account_delete(user=request.user)
     logout(request)
     messages.success(request, _("Your account is deleted, with your works and your personal data."))
     return redirect("home")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from ..forms import (
 from ..services import ActionRefused
 from ._common import (
     REFUSED,
+    ArtistRequest,
     _detail_url,
     _render_detail,
     artist_required,
@@ -27,15 +28,15 @@ from ._common import (
 
 @require_POST
 @artist_required
-def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+def request_submit(request: ArtistRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
     form = SubmitForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, removal_request, submit_form=form)
     try:
         services.request_submit(
             request=removal_request,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             signed_name=form.cleaned_data["signed_name"],
             language=form.cleaned_data["language"] or translation.get_language() or settings.LANGUAGE_CODE,
         )
@@ -56,14 +57,14 @@ def request_submit(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @artist_required
-def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+def request_withdraw(request: ArtistRequest, reference: str) -> HttpResponse:
     """Withdrawing cannot be undone: the form's box must be ticked (no script needed)."""
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    removal_request = selectors.request_for_artist(request.user, reference)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, removal_request, withdraw_form=form)
     try:
-        services.request_withdraw(request=removal_request, actor=request.user)  # type: ignore[arg-type]
+        services.request_withdraw(request=removal_request, actor=request.user)
     except REFUSED as exc:
         messages.error(request, str(exc))
     else:
@@ -75,15 +76,15 @@ def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @artist_required
-def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+def request_reply(request: ArtistRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
     form = ArtistReplyForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, removal_request, reply_form=form)
     try:
         services.request_artist_reply(
             request=removal_request,
-            artist_user=request.user,  # type: ignore[arg-type]
+            artist_user=request.user,
             message=form.cleaned_data["message"],
         )
     except ActionRefused as exc:

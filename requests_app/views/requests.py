@@ -19,6 +19,7 @@ from ..models import (
     Match,
 )
 from ._common import (
+    ArtistRequest,
     _artist,
     _detail_url,
     _render_detail,
@@ -29,8 +30,8 @@ from ._common import (
 
 @require_GET
 @artist_required
-def request_list(request: HttpRequest) -> HttpResponse:
-    removal_requests = selectors.requests_of(request.user).annotate(work_count=Count("works"))  # type: ignore[arg-type]
+def request_list(request: ArtistRequest) -> HttpResponse:
+    removal_requests = selectors.requests_of(request.user).annotate(work_count=Count("works"))
     return render(
         request,
         "requests_app/request_list.html",
@@ -47,7 +48,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @require_http_methods(["GET", "POST"])
 @artist_required
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: ArtistRequest) -> HttpResponse:
     form = RequestNewForm(request.POST, request.FILES) if request.method == "POST" else RequestNewForm()
     if form.is_bound and not form.is_valid() and _wants_json(request):
         errors = {
@@ -82,16 +83,16 @@ def request_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 @artist_required
-def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+def request_detail(request: ArtistRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
     return _render_detail(request, removal_request)
 
 
 @require_GET
 @never_cache
 @artist_required
-def request_status(request: HttpRequest, reference: str) -> JsonResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+def request_status(request: ArtistRequest, reference: str) -> JsonResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
     works = removal_request.works.values("id", "hash_state", "hash_error")
     return JsonResponse(
         {

@@ -25,6 +25,7 @@ from ..services import ActionRefused
 from ._common import (
     _CHOICE_OF_STATE,
     REFUSED,
+    ArtistRequest,
     _detail_url,
     _render_detail,
     _works_add,
@@ -36,8 +37,8 @@ CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 @require_POST
 @artist_required
-def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+def request_upload(request: ArtistRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
     form = WorksAddForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -49,13 +50,13 @@ def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @artist_required
-def work_upload_one(request: HttpRequest, reference: str) -> JsonResponse:
+def work_upload_one(request: ArtistRequest, reference: str) -> JsonResponse:
     """One file from the page's uploader: one work (or a zip's works), answered as JSON.
 
     A refused file is a normal answer ({"ok": false, "error": ...}, status 200) that the
     page shows next to the file; only a malformed call is a 400.
     """
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    removal_request = selectors.request_for_artist(request.user, reference)
     upload = request.FILES.get("work")
     if upload is None:
         return JsonResponse({"ok": False, "name": "", "error": _("No file was sent.")}, status=400)
@@ -69,14 +70,14 @@ def work_upload_one(request: HttpRequest, reference: str) -> JsonResponse:
         if name.lower().endswith(".zip"):
             added = services.works_add_zip(
                 request=removal_request,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 upload=upload,
                 batch=batch,
             )
         else:
             added = services.works_add(
                 request=removal_request,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 files=[upload],
                 batch=batch,
             )
@@ -98,10 +99,10 @@ def work_upload_one(request: HttpRequest, reference: str) -> JsonResponse:
 
 @require_POST
 @artist_required
-def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
+def request_matches(request: ArtistRequest, reference: str) -> HttpResponse:
     """One answer per copy (mine, not mine, undecided). A bad answer is shown on its row, and the
     page keeps every other answer the artist gave; nothing is saved until all are valid."""
-    removal_request = selectors.request_for_artist(request.user, reference)  # type: ignore[arg-type]
+    removal_request = selectors.request_for_artist(request.user, reference)
     matches = list(Match.objects.filter(work__request=removal_request).order_by("work_id", "distance", "id"))
     choices: dict[int, str] = {}
     errors: dict[int, str] = {}
@@ -127,7 +128,7 @@ def request_matches(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         changed = services.matches_decide(
             request=removal_request,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             confirm=[pk for pk, value in choices.items() if value == "mine"],
             exclude=[pk for pk, value in choices.items() if value == "not_mine"],
             undecide=[pk for pk, value in choices.items() if value == "undecided"],
