@@ -1,13 +1,26 @@
-"""Reads that encode who may see what."""
+"""Reads that encode who may see what, and the read models the artist's pages show."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from registry import matching
+from registry import selectors as registry_selectors
+from registry.hashing import ImageHashes
+from registry.models import DatasetItem, RemovalState
+from registry.selectors import removals_for_source
+
+from . import timeline
 from .models import (
+    PUBLIC_EVENT_KINDS,
     ConflictResolution,
+    EventKind,
     IdentityProof,
     ProofMethod,
     RemovalRequest,
@@ -89,3 +102,139 @@ def document_for_moderator(user: User | AnonymousUser, proof_id: int) -> Identit
     if proof is None or not proof.document:
         raise Http404("No such document.")
     return proof
+
+
+# --- read models of the artist's pages -------------------------------------
+
+
+@dataclass
+class DatasetProgress:
+    """What the maintainers of one data set did with this request's removals."""
+
+    name: str
+    maintainer: str
+    total: int = 0
+    delivered: int = 0
+    acknowledged: int = 0
+    revoked: int = 0
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        if self.total and self.acknowledged == self.total:
+            return RemovalState.ACKNOWLEDGED
+        if self.total and self.delivered == self.total:
+            return RemovalState.DELIVERED
+        if not self.total and self.revoked:
+            return RemovalState.REVOKED
+        return RemovalState.PENDING
+
+
+def receipt_progress(reference: str) -> list[DatasetProgress]:
+    by_dataset: dict[int, DatasetProgress] = {}
+    for removal in removals_for_source(reference):
+        row = by_dataset.setdefault(
+            removal.dataset_id, DatasetProgress(removal.dataset.name, removal.dataset.maintainer.name)
+        )
+        if removal.state == RemovalState.REVOKED:
+            row.revoked += 1
+            continue
+        row.total += 1
+        # A maintainer pulling the feed may acknowledge what no webhook delivered: both count as received.
+        if removal.state in (RemovalState.DELIVERED, RemovalState.ACKNOWLEDGED):
+            row.delivered += 1
+            if removal.delivered_at and (row.delivered_at is None or removal.delivered_at > row.delivered_at):
+                row.delivered_at = removal.delivered_at
+        if removal.state == RemovalState.ACKNOWLEDGED:
+            row.acknowledged += 1
+            ack = removal.acknowledged_at
+            if ack and (row.acknowledged_at is None or ack > row.acknowledged_at):
+                row.acknowledged_at = ack
+    return sorted(by_dataset.values(), key=lambda r: r.name)
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    title: str
+    message: str
+    # "you" (the artist), "desk" (Removal Desk's own rows), or "" (the title says who wrote it)
+    by: str
+
+
+def _status_label(value: str) -> str:
+    return str(Status(value).label) if value in Status.values else value
+
+
+def public_timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
+    """The public part of the request's history; internal notes and assignments never leave the admin."""
+    titles: dict[str, str] = {
+        EventKind.CREATED: _("Request created"),
+        EventKind.PUBLIC_REPLY: _("Message from Removal Desk"),
+        EventKind.WORKS: _("Works added"),
+        EventKind.REMOVALS: _("Data set maintainers"),
+    }
+    artist_user_id = removal_request.artist.user_id
+    entries = []
+    for event in removal_request.events.filter(kind__in=PUBLIC_EVENT_KINDS):
+        by_artist = event.actor_id is not None and event.actor_id == artist_user_id
+        if event.kind == EventKind.STATUS:
+            title = _("%(old)s → %(new)s") % {
+                "old": _status_label(event.old_value),
+                "new": _status_label(event.new_value),
+            }
+        elif event.kind == EventKind.PUBLIC_REPLY and by_artist:
+            title = _("Your message to the moderators")
+        else:
+            title = str(titles.get(event.kind, event.get_kind_display()))
+        if by_artist:
+            by = "you"
+        elif event.kind == EventKind.PUBLIC_REPLY:
+            by = ""  # "Message from Removal Desk" says who wrote it already
+        else:
+            by = "desk"
+        entries.append(
+            TimelineEntry(at=event.created_at, title=title, message=timeline.event_text(event), by=by)
+        )
+    return entries
+
+
+def safe_href(url: str) -> str:
+    """Item URLs come from maintainers: link only http(s), never javascript: or data:."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+@dataclass
+class SearchHit:
+    dataset: str
+    maintainer: str
+    url: str
+    href: str
+    distance: int
+    # A live removal of this copy (of the item, or of its hash in its data set): when it was
+    # approved, and whether the maintainer confirmed it.
+    removed_at: datetime | None = None
+    removal_confirmed_at: datetime | None = None
+
+
+def public_search_hits(hashes: ImageHashes) -> list[SearchHit]:
+    """The data set items that look like the searched image, with any live removal of each."""
+    found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash, phash_variants=hashes.phash_variants)
+    items = DatasetItem.objects.select_related("dataset__maintainer").in_bulk([h.item_id for h in found])
+    removed = registry_selectors.live_removals_of_items(list(items.values()))
+    return [
+        SearchHit(
+            dataset=item.dataset.name,
+            maintainer=item.dataset.maintainer.name,
+            url=item.url or "",
+            href=safe_href(item.url or ""),
+            distance=hit.distance,
+            removed_at=removal.approved_at if (removal := removed.get(item.pk)) else None,
+            removal_confirmed_at=removal.acknowledged_at
+            if removal and removal.state == RemovalState.ACKNOWLEDGED
+            else None,
+        )
+        for hit in found
+        if (item := items.get(hit.item_id)) is not None
+    ]

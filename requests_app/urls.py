@@ -1,33 +1,30 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import (
-    converters,  # noqa: F401  (registers <reference:...> and <id:...>)
-    views,
-    views_identity,
-)
+from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
+from .views import accounts, decisions, home, identity, requests, search, works
 
 # A request reference or a row id in an address goes through its converter: anything else is a
 # 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the
 # page that says the link is not valid (400), and Django's reset view checks its own.
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("signup/", views.signup, name="signup"),
-    path("login/", views.login_view, name="login"),
+    path("", home.home, name="home"),
+    path("signup/", accounts.signup, name="signup"),
+    path("login/", accounts.login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("verify-email/resend/", views.verify_email_resend, name="verify_email_resend"),
-    path("verify-email/<str:token>/", views.verify_email, name="verify_email"),
-    path("requests/", views.request_list, name="request_list"),
-    path("requests/new/", views.request_new, name="request_new"),
-    path("requests/<reference:reference>/", views.request_detail, name="request_detail"),
-    path("requests/<reference:reference>/works/", views.request_upload, name="request_upload"),
-    path("requests/<reference:reference>/matches/", views.request_matches, name="request_matches"),
-    path("requests/<reference:reference>/submit/", views.request_submit, name="request_submit"),
-    path("requests/<reference:reference>/withdraw/", views.request_withdraw, name="request_withdraw"),
-    path("requests/<reference:reference>/status.json", views.request_status, name="request_status"),
-    path("works/<id:work_id>/image/", views.work_image, name="work_image"),
+    path("verify-email/resend/", accounts.verify_email_resend, name="verify_email_resend"),
+    path("verify-email/<str:token>/", accounts.verify_email, name="verify_email"),
+    path("requests/", requests.request_list, name="request_list"),
+    path("requests/new/", requests.request_new, name="request_new"),
+    path("requests/<reference:reference>/", requests.request_detail, name="request_detail"),
+    path("requests/<reference:reference>/works/", works.request_upload, name="request_upload"),
+    path("requests/<reference:reference>/matches/", works.request_matches, name="request_matches"),
+    path("requests/<reference:reference>/submit/", decisions.request_submit, name="request_submit"),
+    path("requests/<reference:reference>/withdraw/", decisions.request_withdraw, name="request_withdraw"),
+    path("requests/<reference:reference>/status.json", requests.request_status, name="request_status"),
+    path("works/<id:work_id>/image/", works.work_image, name="work_image"),
     # Artist pages: password reset, one-file uploads, replies, the public search, the account.
     path(
         "password-reset/",
@@ -58,29 +55,29 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
-    path("requests/<reference:reference>/works/one/", views.work_upload_one, name="work_upload_one"),
-    path("requests/<reference:reference>/reply/", views.request_reply, name="request_reply"),
-    path("search/", views.public_search, name="public_search"),
-    path("account/", views.account, name="account"),
-    path("account/export.json", views.account_export, name="account_export"),
-    path("account/delete/", views.account_delete, name="account_delete"),
-    path("account/name/", views.account_name, name="account_name"),
-    path("identity/", views_identity.identity, name="identity"),
-    path("identity/proofs/new/", views_identity.identity_proof_new, name="identity_proof_new"),
-    path("identity/proofs/<id:proof_id>/", views_identity.identity_proof, name="identity_proof"),
+    path("requests/<reference:reference>/works/one/", works.work_upload_one, name="work_upload_one"),
+    path("requests/<reference:reference>/reply/", decisions.request_reply, name="request_reply"),
+    path("search/", search.public_search, name="public_search"),
+    path("account/", accounts.account, name="account"),
+    path("account/export.json", accounts.account_export, name="account_export"),
+    path("account/delete/", accounts.account_delete, name="account_delete"),
+    path("account/name/", accounts.account_name, name="account_name"),
+    path("identity/", identity.identity, name="identity"),
+    path("identity/proofs/new/", identity.identity_proof_new, name="identity_proof_new"),
+    path("identity/proofs/<id:proof_id>/", identity.identity_proof, name="identity_proof"),
     path(
         "identity/proofs/<id:proof_id>/check/",
-        views_identity.identity_proof_check,
+        identity.identity_proof_check,
         name="identity_proof_check",
     ),
     path(
         "identity/proofs/<id:proof_id>/delete/",
-        views_identity.identity_proof_delete,
+        identity.identity_proof_delete,
         name="identity_proof_delete",
     ),
     path(
         "identity/proofs/<id:proof_id>/document/",
-        views_identity.identity_document,
+        identity.identity_document,
         name="identity_document",
     ),
 ]

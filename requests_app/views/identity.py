@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import proofs, selectors, services
-from .forms import OutsideTextForm
-from .models import AUTOMATIC_METHODS, ProofMethod, ProofStatus
-from .views import _artist, artist_required
+from .. import proofs, selectors, services
+from ..forms import OutsideTextForm
+from ..models import AUTOMATIC_METHODS, ProofMethod, ProofStatus
+from ._common import ArtistRequest, _artist, artist_required
 
 AUTOMATIC_CHOICES = [(m.value, m.label) for m in ProofMethod if m in AUTOMATIC_METHODS]
 
@@ -49,7 +49,7 @@ class DocumentForm(OutsideTextForm):
 
 @require_GET
 @artist_required
-def identity(request: HttpRequest) -> HttpResponse:
+def identity(request: ArtistRequest) -> HttpResponse:
     profile = _artist(request)
     return render(
         request,
@@ -66,7 +66,7 @@ def identity(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @artist_required
-def identity_proof_new(request: HttpRequest) -> HttpResponse:
+def identity_proof_new(request: ArtistRequest) -> HttpResponse:
     profile = _artist(request)
     if request.POST.get("kind") == "document":
         document_form = DocumentForm(request.POST, request.FILES)
@@ -113,8 +113,8 @@ def identity_proof_new(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @artist_required
-def identity_proof(request: HttpRequest, proof_id: int) -> HttpResponse:
-    proof = selectors.proof_for_artist(request.user, proof_id)  # type: ignore[arg-type]
+def identity_proof(request: ArtistRequest, proof_id: int) -> HttpResponse:
+    proof = selectors.proof_for_artist(request.user, proof_id)
     return render(
         request,
         "requests_app/identity_proof.html",
@@ -133,10 +133,10 @@ def identity_proof(request: HttpRequest, proof_id: int) -> HttpResponse:
 
 @require_POST
 @artist_required
-def identity_proof_check(request: HttpRequest, proof_id: int) -> HttpResponse:
-    proof = selectors.proof_for_artist(request.user, proof_id)  # type: ignore[arg-type]
+def identity_proof_check(request: ArtistRequest, proof_id: int) -> HttpResponse:
+    proof = selectors.proof_for_artist(request.user, proof_id)
     try:
-        proof = services.proof_check(proof=proof, actor=request.user)  # type: ignore[arg-type]
+        proof = services.proof_check(proof=proof, actor=request.user)
     except services.ActionRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -148,11 +148,11 @@ def identity_proof_check(request: HttpRequest, proof_id: int) -> HttpResponse:
 
 @require_POST
 @artist_required
-def identity_proof_delete(request: HttpRequest, proof_id: int) -> HttpResponse:
-    proof = selectors.proof_for_artist(request.user, proof_id)  # type: ignore[arg-type]  # 404 if not theirs
+def identity_proof_delete(request: ArtistRequest, proof_id: int) -> HttpResponse:
+    proof = selectors.proof_for_artist(request.user, proof_id)  # 404 if not theirs
     what = f"{proof.get_method_display()}: {proof.target}"
     try:
-        services.proof_delete(proof=proof, actor=request.user)  # type: ignore[arg-type]
+        services.proof_delete(proof=proof, actor=request.user)
     except services.ActionRefused as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(reverse("identity_proof", args=[proof.pk]))

@@ -1,0 +1,230 @@
+"""What the artist's pages share: the artist guard, the request page and the upload step.
+
+Views are a few lines each: they read through selectors (which 404 on
+another artist's request), change state only through services, and show
+a refused action's message to the person who asked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .. import selectors, services
+from ..forms import (
+    ArtistReplyForm,
+    SubmitForm,
+    WithdrawForm,
+    WorksAddForm,
+    split_description,
+)
+from ..models import (
+    ArtistProfile,
+    HashState,
+    Match,
+    MatchState,
+    RemovalRequest,
+)
+from ..services import ActionRefused
+from ..workflow import EDITABLE, TRANSITIONS, Status, TransitionNotAllowed
+
+View = Callable[..., HttpResponse]
+
+
+class ArtistRequest(HttpRequest):
+    """The request of a view behind artist_required: its user is logged in and has an artist profile.
+
+    Typed so that views pass request.user and request.artist on without casts (as healthchecks
+    types its AuthenticatedHttpRequest); artist_required is what makes the annotation true.
+    """
+
+    user: User
+    artist: ArtistProfile
+
+
+# The refusals a person can act on: shown to them, never a server error.
+REFUSED = (ActionRefused, TransitionNotAllowed)
+STATUS_REFRESH_SECONDS = 3
+
+
+# --- guards -----------------------------------------------------------------
+
+
+def artist_required(view: View) -> View:
+    """Logged in, with an artist profile: staff accounts without one get a page that says so."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: ArtistRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            request.artist = request.user.artist
+        except ObjectDoesNotExist:
+            return render(request, "requests_app/not_an_artist.html", status=403)
+        _remember_language(request.artist, request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _remember_language(profile: ArtistProfile, request: ArtistRequest) -> None:
+    """Emails follow the language the artist last used on their pages.
+
+    Checked here, on every artist page, rather than in the set_language view: it costs a
+    comparison (one UPDATE when it changed), covers every way the language is chosen (the
+    switcher's cookie, the browser's Accept-Language), and set_language returns the artist
+    to the page they were on, which passes through here.
+    """
+    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language()
+    if language and language != profile.language:
+        ArtistProfile.objects.filter(pk=profile.pk).update(language=language)
+        profile.language = language
+
+
+def _artist(request: ArtistRequest) -> ArtistProfile:
+    return request.artist
+
+
+def _works_add(
+    request: ArtistRequest, removal_request: RemovalRequest, files: list[Any], zip_file: Any = None
+) -> HttpResponse:
+    added = services.WorksAdded(works=[], errors=[])
+    batch = uuid.uuid4().hex  # the images and the zip of one form: one timeline row
+    try:
+        if files:
+            added = services.works_add(request=removal_request, actor=request.user, files=files, batch=batch)
+        if zip_file is not None:
+            from_zip = services.works_add_zip(
+                request=removal_request,
+                actor=request.user,
+                upload=zip_file,
+                batch=batch,
+            )
+            added.works += from_zip.works
+            added.errors += from_zip.errors
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+        request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
+        return redirect(_detail_url(removal_request, "works"))
+    if added.works:
+        count = len(added.works)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d work added; we are checking it now.",
+                "%(count)d works added; we are checking them now.",
+                count,
+            )
+            % {"count": count},
+        )
+    # Kept in the session (not a flash message) so the errors stay next to the
+    # file names while the page refreshes itself during hashing.
+    request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
+    return redirect(_detail_url(removal_request, "works"))
+
+
+def _upload_errors_key(removal_request: RemovalRequest) -> str:
+    return f"upload_errors:{removal_request.reference}"
+
+
+def _detail_url(removal_request: RemovalRequest, anchor: str = "") -> str:
+    url = reverse("request_detail", args=[removal_request.reference])
+    return f"{url}#{anchor}" if anchor else url
+
+
+_CHOICE_OF_STATE: dict[str, str] = {
+    MatchState.CONFIRMED: "mine",
+    MatchState.APPROVED: "mine",
+    MatchState.EXCLUDED: "not_mine",
+    MatchState.SUGGESTED: "undecided",
+}
+
+
+def _render_detail(
+    request: ArtistRequest,
+    removal_request: RemovalRequest,
+    *,
+    choices: dict[int, str] | None = None,
+    choice_errors: dict[int, str] | None = None,
+    matches_error: str = "",
+    **forms: Any,
+) -> HttpResponse:
+    """The request's page; a refused form comes back here with what the artist entered and the
+    error beside its control (`choices`, `choice_errors`, `matches_error`, or a bound form)."""
+    works = list(
+        removal_request.works.prefetch_related(
+            Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
+        )
+    )
+    choices, choice_errors = choices or {}, choice_errors or {}
+    for work in works:
+        for match in work.matches.all():
+            match.href = selectors.safe_href(match.item.url)  # type: ignore[attr-defined]
+            match.choice = choices.get(match.pk) or _CHOICE_OF_STATE.get(match.state, "undecided")  # type: ignore[attr-defined]
+            match.error = choice_errors.get(match.pk, "")  # type: ignore[attr-defined]
+        if work.hash_state == HashState.FAILED and work.hash_error:
+            # Stored in English by the hashing worker; the fixed messages (no file-specific
+            # detail in them) are in the catalogue and shown in the page's language. Never saved.
+            work.hash_error = _(work.hash_error)
+    any_pending = any(w.hash_state == HashState.PENDING for w in works)
+    match_count = sum(len(w.matches.all()) for w in works)
+    confirmed = sum(1 for w in works for m in w.matches.all() if m.state == MatchState.CONFIRMED)
+    key = _upload_errors_key(removal_request)
+    upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
+    req_status = removal_request.status
+    editable = req_status in EDITABLE
+    approved = req_status in (Status.APPROVED, Status.COMPLETED)
+    description, page_urls = split_description(removal_request.description)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    submit_form = forms.get("submit_form") or SubmitForm(initial={"language": language})
+    for form in forms.values():
+        # A form that comes back with errors: focus (and so scroll to) its first field in error.
+        for name in getattr(form, "errors", {}):
+            if name in getattr(form, "fields", {}):
+                form.fields[name].widget.attrs["autofocus"] = True
+                break
+    context = {
+        "req": removal_request,
+        "description": description,
+        "page_urls": [(url, selectors.safe_href(url)) for url in page_urls],
+        "reply_form": (forms.get("reply_form") or ArtistReplyForm())
+        if req_status != Status.WITHDRAWN
+        else None,
+        "works": works,
+        "any_pending": any_pending,
+        "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
+        "refresh_seconds": STATUS_REFRESH_SECONDS,
+        "match_count": match_count,
+        "confirmed_count": confirmed,
+        "upload_errors": upload_errors,
+        "editable": editable,
+        "can_submit": Status.SUBMITTED in TRANSITIONS[req_status] and editable,
+        "can_withdraw": Status.WITHDRAWN in TRANSITIONS[req_status],
+        "email_verified": services.email_is_verified(_artist(request)),
+        "upload_form": WorksAddForm() if editable else None,
+        "submit_form": submit_form,
+        "submit_error": forms.get("submit_error", ""),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "matches_error": matches_error,
+        "first_choice_error": next((pk for pk in choices if pk in choice_errors), None),
+        "statement": services.statement_text(submit_form["language"].value() or language),
+        "statement_language": submit_form["language"].value() or language,
+        "timeline": selectors.public_timeline(removal_request),
+        "progress": selectors.receipt_progress(removal_request.reference or "") if approved else [],
+        "max_files": settings.UPLOAD_MAX_FILES,
+    }
+    return render(request, "requests_app/request_detail.html", context)

@@ -1,0 +1,105 @@
+"""The artist's requests: the list, a new request, its page and the page's status poll."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .. import selectors, services
+from ..forms import (
+    RequestNewForm,
+    description_with_pages,
+)
+from ..models import (
+    Match,
+)
+from ._common import (
+    ArtistRequest,
+    _artist,
+    _detail_url,
+    _render_detail,
+    _works_add,
+    artist_required,
+)
+
+
+@require_GET
+@artist_required
+def request_list(request: ArtistRequest) -> HttpResponse:
+    removal_requests = selectors.requests_of(request.user).annotate(work_count=Count("works"))
+    return render(
+        request,
+        "requests_app/request_list.html",
+        {
+            "removal_requests": removal_requests,
+            "email_verified": services.email_is_verified(_artist(request)),
+        },
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_http_methods(["GET", "POST"])
+@artist_required
+def request_new(request: ArtistRequest) -> HttpResponse:
+    form = RequestNewForm(request.POST, request.FILES) if request.method == "POST" else RequestNewForm()
+    if form.is_bound and not form.is_valid() and _wants_json(request):
+        errors = {
+            str(form.fields[name].label if name in form.fields else name): [str(e) for e in errs]
+            for name, errs in form.errors.items()
+        }
+        return JsonResponse({"ok": False, "errors": errors})
+    if form.is_bound and form.is_valid():
+        removal_request = services.request_create(
+            artist=_artist(request),
+            basis=form.cleaned_data["basis"],
+            description=description_with_pages(
+                form.cleaned_data["description"], form.cleaned_data["page_urls"]
+            ),
+        )
+        if form.cleaned_data["js_upload"] and _wants_json(request):
+            # The page's script uploads the images one by one, with a progress bar each.
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "reference": removal_request.reference,
+                    "upload_url": reverse("work_upload_one", args=[removal_request.reference]),
+                    "detail_url": _detail_url(removal_request),
+                }
+            )
+        return _works_add(request, removal_request, form.cleaned_data["works"], form.cleaned_data["zip"])
+    return render(
+        request, "requests_app/request_new.html", {"form": form, "max_files": settings.UPLOAD_MAX_FILES}
+    )
+
+
+@require_GET
+@never_cache
+@artist_required
+def request_detail(request: ArtistRequest, reference: str) -> HttpResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
+    return _render_detail(request, removal_request)
+
+
+@require_GET
+@never_cache
+@artist_required
+def request_status(request: ArtistRequest, reference: str) -> JsonResponse:
+    removal_request = selectors.request_for_artist(request.user, reference)
+    works = removal_request.works.values("id", "hash_state", "hash_error")
+    return JsonResponse(
+        {
+            "status": removal_request.status,
+            "works": [
+                {"id": w["id"], "hash_state": w["hash_state"], "error": w["hash_error"]} for w in works
+            ],
+            "matches": Match.objects.filter(work__request=removal_request).count(),
+        }
+    )
