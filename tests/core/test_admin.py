@@ -39,3 +39,8 @@ def test_a_unicode_digit_never_stands_for_a_registry_row(operator, maintainer):
     assert response.status_code == 200
     assert "doesn’t exist" in response.content.decode()  # noqa: RUF001 (Django's own wording)
     assert operator.get(f"/admin/registry/dataset/{'9' * 5000}/change/", follow=True).status_code == 200
+
+
+def test_the_admin_pages_link_the_sites_icon(operator):
+    """Without it every admin page makes the browser ask for /favicon.ico: a 404 in its console."""
+    assert 'rel="icon" href="/static/img/favicon.svg"' in operator.get("/admin/").content.decode()
