@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from supervise import supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -113,29 +113,7 @@ def main() -> int:
     processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
     print(f"production: serving on http://{args.bind}/ (health: /health/); Ctrl-C stops", flush=True)
 
-    def stop(*_: object) -> None:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
-    try:
-        while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"production: {name} exited with {process.returncode}; stopping", file=sys.stderr)
-                    stop()
-                    return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        stop()
-        return 0
+    return supervise(processes, grace_seconds=30, label="production")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ With no environment set this uses SQLite and Celery's filesystem broker under
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from supervise import supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -63,30 +63,7 @@ def main() -> int:
         flush=True,
     )
 
-    def stop(*_: object) -> None:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
-    try:
-        while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited with code {process.returncode}; stopping the rest.", flush=True)
-                    stop()
-                    return process.returncode or 1
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("\nStopping…", flush=True)
-        stop()
-    return 0
+    return supervise(processes, grace_seconds=15, label="make run")
 
 
 if __name__ == "__main__":
