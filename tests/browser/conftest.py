@@ -10,6 +10,7 @@ the test. If chromium cannot start, the tests fail; they never skip.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pytest
 # between page actions are ordinary synchronous calls, so Django's async guard is lifted.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -147,3 +148,21 @@ def mail_link(outbox: list[Any], pattern: str) -> str:
         if found:
             return found.group(1)
     raise AssertionError(f"no mail with a link matching {pattern}: {[m.subject for m in outbox]}")
+
+
+@pytest.fixture
+def demo_desk(visitor: Any, settings: Any, tmp_path: Any) -> Any:
+    """The demo data (seed_demo), and a visitor logged in to the desk as its moderator at 1280 px."""
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path  # seed_demo keeps its demo API key there
+    call_command("seed_demo", stdout=io.StringIO())
+    desk = visitor()
+    page = desk.page
+    page.set_viewport_size(DESKTOP)
+    desk.goto("/admin/login/")
+    page.get_by_label("Username").fill("moderator@demo.example")
+    page.get_by_label("Password").fill("demo-moderator-pass")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#site-name")).to_be_visible()
+    return desk

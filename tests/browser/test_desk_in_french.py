@@ -4,33 +4,21 @@ fits its width. Photographed as tests/browser/screenshots/desk-request-fr-*."""
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from requests_app.models import RemovalRequest
-from tests.browser.conftest import DESKTOP
 from tests.browser.test_desk_pages import fits
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def test_a_moderator_reads_the_desk_in_french(live_server: Any, visitor: Any, settings: Any, tmp_path: Any):
-    settings.VAR_DIR = tmp_path  # seed_demo keeps its demo API key there
-    call_command("seed_demo", stdout=io.StringIO())
-    desk = visitor()
+def test_a_moderator_reads_the_desk_in_french(demo_desk: Any):
+    desk = demo_desk
     page = desk.page
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
-    page.set_viewport_size(DESKTOP)
-    desk.goto("/admin/login/")
-    page.get_by_label("Username").fill("moderator@demo.example")
-    page.get_by_label("Password").fill("demo-moderator-pass")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#site-name")).to_be_visible()
 
     # The rival's request: a conflict found, a canned question, works added, status changes.
     rival = RemovalRequest.objects.filter(artist__user__email="rival@demo.example").get()

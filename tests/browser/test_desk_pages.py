@@ -4,16 +4,13 @@ the elements' bounding boxes. Each page is photographed (tests/browser/screensho
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from requests_app.models import RemovalRequest
 from requests_app.workflow import Status
-from tests.browser.conftest import DESKTOP
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -53,21 +50,9 @@ def headers(page: Page, selector: str) -> list[str]:
     return [h.strip().lower() for h in page.locator(selector).all_inner_texts() if h.strip()]
 
 
-def test_the_queue_and_request_pages_fit_1280_px(
-    live_server: Any, visitor: Any, settings: Any, tmp_path: Any
-):
-    settings.VAR_DIR = tmp_path  # seed_demo keeps its demo API key there
-    call_command("seed_demo", stdout=io.StringIO())
-    desk = visitor()
+def test_the_queue_and_request_pages_fit_1280_px(demo_desk: Any):
+    desk = demo_desk
     page = desk.page
-    # Django's admin pages link no icon, so chromium asks for /favicon.ico, which is a 404 here.
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
-    page.set_viewport_size(DESKTOP)
-    desk.goto("/admin/login/")
-    page.get_by_label("Username").fill("moderator@demo.example")
-    page.get_by_label("Password").fill("demo-moderator-pass")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#site-name")).to_be_visible()
 
     desk.goto("/admin/requests_app/removalrequest/")
     expect(page.locator("#result_list")).to_be_visible()
