@@ -1,4 +1,4 @@
-"""The moderators' counts on the admin index page."""
+"""The moderators' counts on the admin index page, and the desk's small formatting filters."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from registry.hashing import code_to_hex
 from requests_app import selectors
 from requests_app.models import RemovalRequest
 from requests_app.workflow import Status
@@ -52,3 +53,9 @@ def desk_counts(context: Any) -> dict[str, Any] | None:
         ("Unresolved conflicts", counts["conflicts"], f"{base}?conflict=open"),
     ]
     return {"statuses": rows, "attention": attention}
+
+
+@register.filter
+def hash_hex(code: int | None) -> str:
+    """A stored 64-bit hash as the 16 hex digits the hasher prints (stored signed in the database)."""
+    return code_to_hex(code) or ""

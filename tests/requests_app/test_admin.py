@@ -196,6 +196,7 @@ def test_it_shows_the_desk_to_a_moderator(moderator, submitted, artist):
     html = response.content.decode()
     work = submitted.works.get()
     assert reverse("work_image", args=[work.pk]) in html
+    assert f"pHash {work.phash & 0xFFFFFFFFFFFFFFFF:016x}" in html
     assert "https://img.example/chelsea.png" in html
     assert "Confirmed by the artist" in html
     assert "ada@example.com" in html and "Email address" in html  # the verified email proof

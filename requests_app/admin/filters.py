@@ -1,0 +1,120 @@
+"""The queue's filters: age, SLA, assignee, evidence on a verified domain, conflicts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from core.text import parse_id, printable
+
+from .. import evidence, selectors
+from ..models import RequestConflict
+from .decisions import moderators
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "age since submission"
+    parameter_name = "age"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1d", "under a day"), ("7d", "1 to 7 days"), ("old", "over 7 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        day, week = now - timedelta(days=1), now - timedelta(days=7)
+        if self.value() == "1d":
+            return queryset.filter(submitted_at__gt=day)
+        if self.value() == "7d":
+            return queryset.filter(submitted_at__lte=day, submitted_at__gt=week)
+        if self.value() == "old":
+            return queryset.filter(submitted_at__lte=week)
+        return queryset
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "overdue"), ("due_soon", "due soon"), ("on_track", "on track")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        soon = now + timedelta(hours=settings.SLA_DUE_SOON_HOURS)
+        running = queryset.filter(status__in=list(settings.SLA_HOURS), sla_due_at__isnull=False)
+        if self.value() == "overdue":
+            return running.filter(sla_due_at__lte=now)
+        if self.value() == "due_soon":
+            return running.filter(sla_due_at__gt=now, sla_due_at__lte=soon)
+        if self.value() == "on_track":
+            return running.filter(sla_due_at__gt=soon)
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        people = [(str(u.pk), u.get_username()) for u in moderators()]
+        return [("mine", "mine"), ("unassigned", "unassigned"), *people]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(assignee=request.user)
+        if value == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        if not value:
+            return queryset
+        assignee_id = parse_id(value)
+        if assignee_id is None:
+            messages.error(
+                request,
+                f"The assignee filter takes mine, unassigned or a moderator from its list, not "
+                f"“{printable(value, 40)}”; no request matches it.",
+            )
+            return queryset.none()
+        return queryset.filter(assignee_id=assignee_id)
+
+
+class EvidenceFilter(admin.SimpleListFilter):
+    title = "evidence"
+    parameter_name = "evidence"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("domain", "copies on a verified domain"), ("none", "none on a verified domain")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("domain", "none"):
+            ids = evidence.request_ids_with_domain_evidence()
+            if self.value() == "domain":
+                return queryset.filter(pk__in=ids)
+            return queryset.exclude(pk__in=ids)
+        return queryset
+
+
+class ConflictFilter(admin.SimpleListFilter):
+    title = "conflicts"
+    parameter_name = "conflict"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "unresolved conflict"), ("any", "any conflict"), ("none", "no conflict")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        any_conflict = Exists(
+            RequestConflict.objects.filter(Q(first=OuterRef("pk")) | Q(second=OuterRef("pk")))
+        )
+        if self.value() == "open":
+            return queryset.filter(selectors.open_conflict_exists())
+        if self.value() == "any":
+            return queryset.filter(any_conflict)
+        if self.value() == "none":
+            return queryset.exclude(any_conflict)
+        return queryset
