@@ -27,11 +27,7 @@ from .models import (
     RequestConflict,
     Work,
 )
-from .workflow import Status
-
-# Requests whose claims still count: a rejected or withdrawn claim conflicts with nobody.
-OPEN_STATUSES = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO})
-CLAIMING_STATUSES = OPEN_STATUSES | {Status.APPROVED, Status.COMPLETED}
+from .workflow import CLAIMING, Status
 
 
 def is_moderator(user: User | AnonymousUser) -> bool:
@@ -73,12 +69,12 @@ def conflicts_of(request: RemovalRequest) -> list[RequestConflict]:
     rows = RequestConflict.objects.filter(Q(first=request) | Q(second=request)).select_related(
         "first__artist__user", "second__artist__user", "resolved_by"
     )
-    return [c for c in rows if c.other(request).status in CLAIMING_STATUSES]
+    return [c for c in rows if c.other(request).status in CLAIMING]
 
 
 def open_conflict_exists() -> Exists:
     """For annotating a RemovalRequest queryset: an unresolved conflict with a claiming request."""
-    claiming = list(CLAIMING_STATUSES)
+    claiming = list(CLAIMING)
     return Exists(
         RequestConflict.objects.filter(resolution=ConflictResolution.OPEN).filter(
             Q(first=OuterRef("pk"), second__status__in=claiming)

@@ -41,7 +41,7 @@ from ..models import (
     RemovalRequest,
 )
 from ..services import ActionRefused
-from ..workflow import EDITABLE, TRANSITIONS, Status, TransitionNotAllowed
+from ..workflow import EDITABLE, REACHES_REGISTRY, TRANSITIONS, Status, TransitionNotAllowed
 
 View = Callable[..., HttpResponse]
 
@@ -187,7 +187,7 @@ def _render_detail(
     upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
     req_status = removal_request.status
     editable = req_status in EDITABLE
-    approved = req_status in (Status.APPROVED, Status.COMPLETED)
+    approved = req_status in REACHES_REGISTRY
     description, page_urls = split_description(removal_request.description)
     language = translation.get_language() or settings.LANGUAGE_CODE
     submit_form = forms.get("submit_form") or SubmitForm(initial={"language": language})
