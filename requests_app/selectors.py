@@ -27,16 +27,24 @@ from .models import (
     RequestConflict,
     Work,
 )
+from .roles import MODERATOR_GROUP
 from .workflow import CLAIMING, Status
 
 
-def is_moderator(user: User | AnonymousUser) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.has_perm("requests_app.moderate_removalrequest")
+def moderators() -> QuerySet[User]:
+    """Who moderates: active staff in the Moderators group, and active staff superusers. They
+    can be assigned a request, are told of overdue ones, and see works and identity documents."""
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__name=MODERATOR_GROUP) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
     )
+
+
+def is_moderator(user: User | AnonymousUser) -> bool:
+    """Whether the user is one of moderators()."""
+    return user.is_authenticated and moderators().filter(pk=user.pk).exists()
 
 
 def requests_of(user: User) -> QuerySet[RemovalRequest]:

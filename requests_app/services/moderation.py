@@ -296,22 +296,9 @@ def sla_escalate(*, now: datetime | None = None) -> int:
 
 
 def _escalation_recipients(request: RemovalRequest) -> list[str]:
-    from django.contrib.auth.models import Group
-
-    from ..roles import MODERATOR_GROUP
-
     if request.assignee is not None and request.assignee.is_active and request.assignee.email:
         return [request.assignee.email]
-    group = Group.objects.filter(name=MODERATOR_GROUP).first()
-    if group is None:
-        return []
-    return sorted(
-        set(
-            group.user_set.filter(is_active=True, is_staff=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+    return sorted(set(selectors.moderators().exclude(email="").values_list("email", flat=True)))
 
 
 ARTIST_REPLY_MAX = 10_000
