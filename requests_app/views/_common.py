@@ -75,13 +75,13 @@ def artist_required(view: View) -> View:
             request.artist = request.user.artist
         except ObjectDoesNotExist:
             return render(request, "requests_app/not_an_artist.html", status=403)
-        _remember_language(request.artist, request)
+        _remember_language(request)
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _remember_language(profile: ArtistProfile, request: ArtistRequest) -> None:
+def _remember_language(request: ArtistRequest) -> None:
     """Emails follow the language the artist last used on their pages.
 
     Checked here, on every artist page, rather than in the set_language view: it costs a
@@ -89,10 +89,8 @@ def _remember_language(profile: ArtistProfile, request: ArtistRequest) -> None:
     switcher's cookie, the browser's Accept-Language), and set_language returns the artist
     to the page they were on, which passes through here.
     """
-    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language()
-    if language and language != profile.language:
-        ArtistProfile.objects.filter(pk=profile.pk).update(language=language)
-        profile.language = language
+    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language() or ""
+    services.profile_remember_language(profile=request.artist, language=language)
 
 
 def _artist(request: ArtistRequest) -> ArtistProfile:
