@@ -339,13 +339,13 @@ def proof_documents_purge(*, now: datetime | None = None) -> int:
             if not proof.document or proof.document_deleted_at is not None:
                 continue
             name = str(proof.document.name)
-            proof.document = ""  # type: ignore[assignment]
+            proof.document = ""
             proof.document_deleted_at = now
             proof.save(update_fields=["document", "document_deleted_at"])
 
             def remove(name: str = name) -> None:
                 try:
-                    IdentityProof._meta.get_field("document").storage.delete(name)  # type: ignore[attr-defined]
+                    IdentityProof._meta.get_field("document").storage.delete(name)
                 except OSError:
                     log.warning("could not delete identity document %s", name)
 

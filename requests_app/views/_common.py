@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -39,6 +40,7 @@ from ..models import (
     Match,
     MatchState,
     RemovalRequest,
+    Work,
 )
 from ..services import ActionRefused
 from ..workflow import EDITABLE, REACHES_REGISTRY, TRANSITIONS, Status, TransitionNotAllowed
@@ -152,6 +154,24 @@ _CHOICE_OF_STATE: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class MatchRow:
+    """One match on the request page: its link (when safe), the artist's choice and its error."""
+
+    match: Match
+    href: str
+    choice: str
+    error: str
+
+
+@dataclass(frozen=True)
+class WorkMatches:
+    """A work and the rows of its matches, in the page's "copies found" section."""
+
+    work: Work
+    matches: list[MatchRow]
+
+
 def _render_detail(
     request: ArtistRequest,
     removal_request: RemovalRequest,
@@ -169,11 +189,22 @@ def _render_detail(
         )
     )
     choices, choice_errors = choices or {}, choice_errors or {}
+    match_groups = [
+        WorkMatches(
+            work=work,
+            matches=[
+                MatchRow(
+                    match=match,
+                    href=selectors.safe_href(match.item.url),
+                    choice=choices.get(match.pk) or _CHOICE_OF_STATE.get(match.state, "undecided"),
+                    error=choice_errors.get(match.pk, ""),
+                )
+                for match in work.matches.all()
+            ],
+        )
+        for work in works
+    ]
     for work in works:
-        for match in work.matches.all():
-            match.href = selectors.safe_href(match.item.url)  # type: ignore[attr-defined]
-            match.choice = choices.get(match.pk) or _CHOICE_OF_STATE.get(match.state, "undecided")  # type: ignore[attr-defined]
-            match.error = choice_errors.get(match.pk, "")  # type: ignore[attr-defined]
         if work.hash_state == HashState.FAILED and work.hash_error:
             # Stored in English by the hashing worker; the fixed messages (no file-specific
             # detail in them) are in the catalogue and shown in the page's language. Never saved.
@@ -203,6 +234,7 @@ def _render_detail(
         if req_status != Status.WITHDRAWN
         else None,
         "works": works,
+        "match_groups": [group for group in match_groups if group.matches],
         "any_pending": any_pending,
         "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
         "refresh_seconds": STATUS_REFRESH_SECONDS,
