@@ -53,7 +53,7 @@ def _discard_broken_connections() -> None:
             conn.close_if_unusable_or_obsolete()
 
 
-class DatabaseRetryTask(Task):  # type: ignore[misc]
+class DatabaseRetryTask(Task):
     """Retries the task on a transient database error: backoff 1, 2, 4 ... 60 s (full jitter), 8 times."""
 
     max_retries = 8

@@ -5,7 +5,6 @@ Each sends `source_refs`: the set of source references whose removals changed.
 
 from django.dispatch import Signal
 
-removals_delivered = Signal()
 removals_acknowledged = Signal()
 # Sent with the source references that got new removals by re-matching.
 removals_rematched = Signal()

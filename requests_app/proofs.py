@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -142,16 +143,16 @@ def home_url(proof: IdentityProof) -> str:
 
 
 def check(proof: IdentityProof) -> CheckResult:
-    checkers = {
+    checkers: dict[str, Callable[[IdentityProof], CheckResult]] = {
         ProofMethod.DNS_TXT: check_dns_txt,
         ProofMethod.WELL_KNOWN: check_well_known,
         ProofMethod.META_TAG: check_meta_tag,
         ProofMethod.PROFILE_LINK: check_profile_link,
     }
-    checker = checkers.get(proof.method)  # type: ignore[call-overload]
+    checker = checkers.get(proof.method)
     if checker is None:
         return CheckResult(False, _("This kind of proof is not checked automatically."))
-    return checker(proof)  # type: ignore[no-any-return]
+    return checker(proof)
 
 
 def _resolver() -> dns.resolver.Resolver:

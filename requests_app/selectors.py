@@ -27,20 +27,24 @@ from .models import (
     RequestConflict,
     Work,
 )
-from .workflow import Status
+from .roles import MODERATOR_GROUP
+from .workflow import CLAIMING, Status
 
-# Requests whose claims still count: a rejected or withdrawn claim conflicts with nobody.
-OPEN_STATUSES = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO})
-CLAIMING_STATUSES = OPEN_STATUSES | {Status.APPROVED, Status.COMPLETED}
+
+def moderators() -> QuerySet[User]:
+    """Who moderates: active staff in the Moderators group, and active staff superusers. They
+    can be assigned a request, are told of overdue ones, and see works and identity documents."""
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__name=MODERATOR_GROUP) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def is_moderator(user: User | AnonymousUser) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.has_perm("requests_app.moderate_removalrequest")
-    )
+    """Whether the user is one of moderators()."""
+    return user.is_authenticated and moderators().filter(pk=user.pk).exists()
 
 
 def requests_of(user: User) -> QuerySet[RemovalRequest]:
@@ -73,12 +77,12 @@ def conflicts_of(request: RemovalRequest) -> list[RequestConflict]:
     rows = RequestConflict.objects.filter(Q(first=request) | Q(second=request)).select_related(
         "first__artist__user", "second__artist__user", "resolved_by"
     )
-    return [c for c in rows if c.other(request).status in CLAIMING_STATUSES]
+    return [c for c in rows if c.other(request).status in CLAIMING]
 
 
 def open_conflict_exists() -> Exists:
     """For annotating a RemovalRequest queryset: an unresolved conflict with a claiming request."""
-    claiming = list(CLAIMING_STATUSES)
+    claiming = list(CLAIMING)
     return Exists(
         RequestConflict.objects.filter(resolution=ConflictResolution.OPEN).filter(
             Q(first=OuterRef("pk"), second__status__in=claiming)

@@ -67,6 +67,18 @@ DECIDABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
 REJECTABLE = DECIDABLE | {Status.NEEDS_INFO}
 # Statuses in which the artist can still change works and matches.
 EDITABLE = frozenset({Status.DRAFT, Status.NEEDS_INFO})
+# Statuses in which a moderator can start the review.
+REVIEWABLE = frozenset({Status.SUBMITTED})
+# Requests in front of the moderators: submitted and not yet decided.
+OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO})
+# Requests whose claims still count: a rejected or withdrawn claim conflicts with nobody.
+CLAIMING = OPEN | {Status.APPROVED, Status.COMPLETED}
+# Requests whose removals reach the registry: approved, and completed once acknowledged.
+REACHES_REGISTRY = frozenset({Status.APPROVED, Status.COMPLETED})
+# Requests a moderator can be assigned to: every one not closed (TERMINAL).
+ASSIGNABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED})
+# The statuses counted on the admin index page, in the order shown.
+QUEUE = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED)
 
 
 class TransitionNotAllowed(Exception):

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
+from rest_framework.parsers import DataAndFiles
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,11 +33,11 @@ class CompatKeyAuthentication(ApiKeyAuthentication):
 class PlainTextParser(parsers.BaseParser):
     media_type = "text/plain"
 
-    # The body is text, not a mapping: the stubs' return type does not fit.
-    def parse(  # type: ignore[override]
+    def parse(
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
-    ) -> str:
-        return decode_lines(stream.read() if stream is not None else b"")
+    ) -> DataAndFiles[str, MultiValueDict[str, UploadedFile]]:
+        # The body is text, not a mapping: request.data is that text, and there are no files.
+        return DataAndFiles(decode_lines(stream.read() if stream is not None else b""), MultiValueDict())
 
 
 def decode_lines(raw: bytes) -> str:

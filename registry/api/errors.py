@@ -141,8 +141,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         ):
             message = str(exc.detail)
         body = error_body(code, message)
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

@@ -33,6 +33,7 @@ def _too_deep(value: Any) -> bool:
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        # get_encoding (the charset check of DRF 3.18) is not in djangorestframework-stubs yet.
         encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             value = json.load(codecs.getreader(encoding)(stream), parse_constant=strict_constant)

@@ -15,7 +15,7 @@ from .delivery import (
     delivery_redeliver,
     removals_mark_delivered,
 )
-from .imports import import_claim, import_create, import_run, imports_stale
+from .imports import import_claim, import_create, import_requeue, import_run, imports_stale
 from .maintainers import (
     api_key_authenticate,
     api_key_create,
@@ -53,6 +53,7 @@ __all__ = [
     "delivery_redeliver",
     "import_claim",
     "import_create",
+    "import_requeue",
     "import_run",
     "imports_stale",
     "items_rematch",

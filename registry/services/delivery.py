@@ -24,7 +24,6 @@ from standardwebhooks.webhooks import Webhook
 from core import clock, outbound
 from core.queueing import enqueue
 
-from .. import signals
 from ..models import (
     DeliveryAttempt,
     DeliveryState,
@@ -268,21 +267,18 @@ def _record_outcome(
 
 
 def _mark_delivered(delivery: WebhookDelivery, now: datetime) -> None:
-    rows = list(
+    ids = list(
         Removal.objects.filter(webhook_events=delivery.event_id, state=RemovalState.PENDING).values_list(
-            "pk", "source_ref"
+            "pk", flat=True
         )
     )
     # The ids as literals and the state on the row itself: if the maintainer's
     # acknowledgement commits while this waits for the row lock, PostgreSQL
     # re-checks `state = pending` on the new version and leaves it acknowledged.
     # (Through the join, the re-check would keep the stale match and overwrite it.)
-    changed = Removal.objects.filter(pk__in=[pk for pk, _ in rows], state=RemovalState.PENDING).update(
+    Removal.objects.filter(pk__in=ids, state=RemovalState.PENDING).update(
         state=RemovalState.DELIVERED, delivered_at=now
     )
-    refs = {ref for _, ref in rows}
-    if changed and refs:
-        transaction.on_commit(lambda: signals.removals_delivered.send(sender=Removal, source_refs=refs))
 
 
 def deliveries_due(*, limit: int = 500) -> list[int]:
@@ -328,21 +324,16 @@ def _enqueue(delivery_id: int) -> None:
 def removals_mark_delivered(*, removals: Iterable[Removal]) -> int:
     """Mark pending removals delivered that reached the maintainer another way (a hand-over, demo data).
 
-    The webhook engine marks its own deliveries; this is for everything
-    else, and sends the same signal so the upstream side hears of it.
+    The webhook engine marks its own deliveries; this is for everything else.
     """
     ids = [r.pk for r in removals]
     # Lock first: a delivery attempt may be marking the same rows right now.
-    rows = list(
+    pending = list(
         Removal.objects.select_for_update()
         .filter(pk__in=ids, state=RemovalState.PENDING)
-        .values_list("pk", "source_ref")
+        .values_list("pk", flat=True)
     )
-    if not rows:
+    if not pending:
         return 0
-    Removal.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-        state=RemovalState.DELIVERED, delivered_at=clock.now()
-    )
-    refs = {ref for _, ref in rows}
-    transaction.on_commit(lambda: signals.removals_delivered.send(sender=Removal, source_refs=refs))
-    return len(rows)
+    Removal.objects.filter(pk__in=pending).update(state=RemovalState.DELIVERED, delivered_at=clock.now())
+    return len(pending)

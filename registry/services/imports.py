@@ -69,6 +69,13 @@ def import_claim(job_id: int) -> ImportJob | None:
     return job
 
 
+def import_requeue(*, job: ImportJob) -> ImportJob:
+    """Queue an interrupted (or finished) job again, to be claimed and run after its committed rows."""
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    job.status = ImportStatus.QUEUED
+    return job
+
+
 def imports_stale() -> list[int]:
     now = clock.now()
     return list(

@@ -95,7 +95,9 @@ def source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ()) -> lis
     radius = settings.REMATCH_PHASH_MAX_DISTANCE
     pairs: list[tuple[Removal, DatasetItem]] = []
     for removal in removals:
-        hits = indexes("phash").search_all(removal.phash, radius)  # type: ignore[arg-type]
+        if removal.phash is None:  # the query has none: this narrows the type
+            continue
+        hits = indexes("phash").search_all(removal.phash, radius)
         candidates = DatasetItem.objects.in_bulk([item_id for item_id, _ in hits if item_id not in skip])
         for item in candidates.values():
             if _pdq_agrees(removal.pdq, item.pdq):

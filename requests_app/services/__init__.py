@@ -21,6 +21,7 @@ from .artists import (
     email_verification_send,
     email_verify,
     profile_recompute_level,
+    profile_remember_language,
     profile_rename,
 )
 from .completion import (
@@ -108,6 +109,7 @@ __all__ = [
     "hashing_due",
     "matches_decide",
     "profile_recompute_level",
+    "profile_remember_language",
     "profile_rename",
     "proof_check",
     "proof_delete",

@@ -102,5 +102,14 @@ def profile_rename(*, profile: ArtistProfile, display_name: str) -> ArtistProfil
     return profile
 
 
+def profile_remember_language(*, profile: ArtistProfile, language: str) -> ArtistProfile:
+    """Emails follow the language the artist last used on their pages: one UPDATE when it
+    changed, nothing otherwise (every artist page calls this)."""
+    if language and language != profile.language:
+        ArtistProfile.objects.filter(pk=profile.pk).update(language=language)
+        profile.language = language
+    return profile
+
+
 def email_is_verified(profile: ArtistProfile) -> bool:
     return profile.proofs.filter(method=ProofMethod.EMAIL, status=ProofStatus.VERIFIED).exists()

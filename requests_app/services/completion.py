@@ -25,7 +25,7 @@ from ..models import (
     TicketEvent,
     Work,
 )
-from ..workflow import Status
+from ..workflow import REACHES_REGISTRY, Status
 from ._ticket import _event, _transition
 
 REMOVAL_CONFIRMED_MESSAGE = timeline.REMOVAL_CONFIRMED_MESSAGE
@@ -136,7 +136,7 @@ def rematch_due() -> list[str]:
     return [
         reference
         for reference in RemovalRequest.objects.filter(
-            status__in=[Status.APPROVED, Status.COMPLETED],
+            status__in=list(REACHES_REGISTRY),
             rematched_at__isnull=True,
             decided_at__lt=cutoff,
             reference__isnull=False,

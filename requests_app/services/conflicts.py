@@ -17,6 +17,7 @@ from ..models import (
     RequestConflict,
     Work,
 )
+from ..workflow import CLAIMING
 from ._ticket import ActionRefused, _event
 
 
@@ -32,7 +33,7 @@ def conflicts_detect(*, request: RemovalRequest) -> list[RequestConflict]:
     if not mine:
         return []
     others = (
-        Work.objects.filter(request__status__in=selectors.CLAIMING_STATUSES)
+        Work.objects.filter(request__status__in=CLAIMING)
         .exclude(artist_id=request.artist_id)
         .exclude(request_id=request.pk)
     )

@@ -28,7 +28,7 @@ from ..models import (
     TicketEvent,
     Work,
 )
-from ..workflow import DECIDABLE, REJECTABLE, Status
+from ..workflow import ASSIGNABLE, DECIDABLE, REJECTABLE, Status
 from ._ticket import ActionRefused, _event, _locked, _not_decidable, _owned, _transition
 from .completion import _dataset_labels, _enqueue_rematch
 from .conflicts import _approval_hold
@@ -177,7 +177,7 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
 def request_assign(*, request: RemovalRequest, moderator: User, assignee: User | None) -> RemovalRequest:
     """Claim (assignee is the moderator), hand over to another moderator, or unassign (None)."""
     request = _locked(request)
-    if request.status in (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED):
+    if request.status not in ASSIGNABLE:
         raise ActionRefused(
             _("%(reference)s is %(status)s; nothing to work on.")
             % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
@@ -296,22 +296,9 @@ def sla_escalate(*, now: datetime | None = None) -> int:
 
 
 def _escalation_recipients(request: RemovalRequest) -> list[str]:
-    from django.contrib.auth.models import Group
-
-    from ..roles import MODERATOR_GROUP
-
     if request.assignee is not None and request.assignee.is_active and request.assignee.email:
         return [request.assignee.email]
-    group = Group.objects.filter(name=MODERATOR_GROUP).first()
-    if group is None:
-        return []
-    return sorted(
-        set(
-            group.user_set.filter(is_active=True, is_staff=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+    return sorted(set(selectors.moderators().exclude(email="").values_list("email", flat=True)))
 
 
 ARTIST_REPLY_MAX = 10_000

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import notify, selectors
+from .. import notify
 from ..models import (
     AUTOMATIC_METHODS,
     ArtistProfile,
@@ -30,6 +30,7 @@ from ..models import (
     ProofMethod,
     ProofStatus,
 )
+from ..workflow import OPEN
 from ._ticket import ActionRefused, _en, _event
 from .artists import profile_recompute_level
 
@@ -216,7 +217,7 @@ def _proof_note_on_open_requests(
     """A row on each of the artist's open requests: `params` (timeline.py) for what Removal Desk
     says, `message` for a note a moderator wrote."""
     count = 0
-    for request in proof.artist.requests.filter(status__in=selectors.OPEN_STATUSES):
+    for request in proof.artist.requests.filter(status__in=OPEN):
         _event(
             request,
             kind=EventKind.VERIFICATION,
@@ -338,13 +339,13 @@ def proof_documents_purge(*, now: datetime | None = None) -> int:
             if not proof.document or proof.document_deleted_at is not None:
                 continue
             name = str(proof.document.name)
-            proof.document = ""  # type: ignore[assignment]
+            proof.document = ""
             proof.document_deleted_at = now
             proof.save(update_fields=["document", "document_deleted_at"])
 
             def remove(name: str = name) -> None:
                 try:
-                    IdentityProof._meta.get_field("document").storage.delete(name)  # type: ignore[attr-defined]
+                    IdentityProof._meta.get_field("document").storage.delete(name)
                 except OSError:
                     log.warning("could not delete identity document %s", name)
 

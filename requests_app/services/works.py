@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import overload
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -237,7 +238,13 @@ class _ZipMembers(Sequence[UploadedFile]):
     def __len__(self) -> int:
         return len(self.members)
 
-    def __getitem__(self, index: int) -> UploadedFile:  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> UploadedFile: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[UploadedFile]: ...
+    def __getitem__(self, index: int | slice) -> UploadedFile | list[UploadedFile]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
         name, info = self.members[index]
         try:
             with self.archive.open(info) as handle:
@@ -308,7 +315,7 @@ def works_add_zip(
     if upload.size is not None and upload.size > ZIP_MAX_TOTAL_UNCOMPRESSED:
         raise ActionRefused(_("The zip is too large; split it into several smaller ones."))
     try:
-        archive = zipfile.ZipFile(upload.file or upload)  # type: ignore[arg-type]
+        archive = zipfile.ZipFile(upload.file or upload)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise ActionRefused(_("%(name)s is not a zip file we can open.") % {"name": upload.name}) from None
     with archive:

@@ -14,11 +14,9 @@ from django.utils import timezone
 from registry.hashing import code_to_hex
 from requests_app import selectors
 from requests_app.models import RemovalRequest
-from requests_app.workflow import Status
+from requests_app.workflow import OPEN, QUEUE
 
 register = template.Library()
-
-QUEUE_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED)
 
 
 @register.simple_tag(takes_context=True)
@@ -32,19 +30,16 @@ def desk_counts(context: Any) -> dict[str, Any] | None:
     soon = now + timedelta(hours=settings.SLA_DUE_SOON_HOURS)
     running = Q(status__in=list(settings.SLA_HOURS), sla_due_at__isnull=False)
     counts = RemovalRequest.objects.aggregate(
-        **{status.value: Count("pk", filter=Q(status=status)) for status in QUEUE_STATUSES},
+        **{status.value: Count("pk", filter=Q(status=status)) for status in QUEUE},
         overdue=Count("pk", filter=running & Q(sla_due_at__lte=now)),
         due_soon=Count("pk", filter=running & Q(sla_due_at__gt=now, sla_due_at__lte=soon)),
-        unassigned=Count("pk", filter=Q(status__in=list(selectors.OPEN_STATUSES), assignee__isnull=True)),
-        mine=Count("pk", filter=Q(status__in=list(selectors.OPEN_STATUSES), assignee=user)),
+        unassigned=Count("pk", filter=Q(status__in=list(OPEN), assignee__isnull=True)),
+        mine=Count("pk", filter=Q(status__in=list(OPEN), assignee=user)),
         conflicts=Count("pk", filter=selectors.open_conflict_exists()),
     )
     base = reverse("admin:requests_app_removalrequest_changelist")
-    rows = [
-        (status.label, counts[status.value], f"{base}?status__exact={status.value}")
-        for status in QUEUE_STATUSES
-    ]
-    open_only = "&status__in=" + ",".join(selectors.OPEN_STATUSES)
+    rows = [(status.label, counts[status.value], f"{base}?status__exact={status.value}") for status in QUEUE]
+    open_only = "&status__in=" + ",".join(OPEN)
     attention = [
         ("Overdue", counts["overdue"], f"{base}?sla=overdue"),
         ("Due soon", counts["due_soon"], f"{base}?sla=due_soon"),

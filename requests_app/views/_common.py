@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -39,9 +40,10 @@ from ..models import (
     Match,
     MatchState,
     RemovalRequest,
+    Work,
 )
 from ..services import ActionRefused
-from ..workflow import EDITABLE, TRANSITIONS, Status, TransitionNotAllowed
+from ..workflow import EDITABLE, REACHES_REGISTRY, TRANSITIONS, Status, TransitionNotAllowed
 
 View = Callable[..., HttpResponse]
 
@@ -75,13 +77,13 @@ def artist_required(view: View) -> View:
             request.artist = request.user.artist
         except ObjectDoesNotExist:
             return render(request, "requests_app/not_an_artist.html", status=403)
-        _remember_language(request.artist, request)
+        _remember_language(request)
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _remember_language(profile: ArtistProfile, request: ArtistRequest) -> None:
+def _remember_language(request: ArtistRequest) -> None:
     """Emails follow the language the artist last used on their pages.
 
     Checked here, on every artist page, rather than in the set_language view: it costs a
@@ -89,10 +91,8 @@ def _remember_language(profile: ArtistProfile, request: ArtistRequest) -> None:
     switcher's cookie, the browser's Accept-Language), and set_language returns the artist
     to the page they were on, which passes through here.
     """
-    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language()
-    if language and language != profile.language:
-        ArtistProfile.objects.filter(pk=profile.pk).update(language=language)
-        profile.language = language
+    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language() or ""
+    services.profile_remember_language(profile=request.artist, language=language)
 
 
 def _artist(request: ArtistRequest) -> ArtistProfile:
@@ -154,6 +154,24 @@ _CHOICE_OF_STATE: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class MatchRow:
+    """One match on the request page: its link (when safe), the artist's choice and its error."""
+
+    match: Match
+    href: str
+    choice: str
+    error: str
+
+
+@dataclass(frozen=True)
+class WorkMatches:
+    """A work and the rows of its matches, in the page's "copies found" section."""
+
+    work: Work
+    matches: list[MatchRow]
+
+
 def _render_detail(
     request: ArtistRequest,
     removal_request: RemovalRequest,
@@ -171,11 +189,22 @@ def _render_detail(
         )
     )
     choices, choice_errors = choices or {}, choice_errors or {}
+    match_groups = [
+        WorkMatches(
+            work=work,
+            matches=[
+                MatchRow(
+                    match=match,
+                    href=selectors.safe_href(match.item.url),
+                    choice=choices.get(match.pk) or _CHOICE_OF_STATE.get(match.state, "undecided"),
+                    error=choice_errors.get(match.pk, ""),
+                )
+                for match in work.matches.all()
+            ],
+        )
+        for work in works
+    ]
     for work in works:
-        for match in work.matches.all():
-            match.href = selectors.safe_href(match.item.url)  # type: ignore[attr-defined]
-            match.choice = choices.get(match.pk) or _CHOICE_OF_STATE.get(match.state, "undecided")  # type: ignore[attr-defined]
-            match.error = choice_errors.get(match.pk, "")  # type: ignore[attr-defined]
         if work.hash_state == HashState.FAILED and work.hash_error:
             # Stored in English by the hashing worker; the fixed messages (no file-specific
             # detail in them) are in the catalogue and shown in the page's language. Never saved.
@@ -187,7 +216,7 @@ def _render_detail(
     upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
     req_status = removal_request.status
     editable = req_status in EDITABLE
-    approved = req_status in (Status.APPROVED, Status.COMPLETED)
+    approved = req_status in REACHES_REGISTRY
     description, page_urls = split_description(removal_request.description)
     language = translation.get_language() or settings.LANGUAGE_CODE
     submit_form = forms.get("submit_form") or SubmitForm(initial={"language": language})
@@ -205,6 +234,7 @@ def _render_detail(
         if req_status != Status.WITHDRAWN
         else None,
         "works": works,
+        "match_groups": [group for group in match_groups if group.matches],
         "any_pending": any_pending,
         "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
         "refresh_seconds": STATUS_REFRESH_SECONDS,

@@ -71,3 +71,15 @@ def test_references_are_public_and_ordered(artist):
     second = services.request_create(artist=artist, basis="privacy")
     assert first.reference.startswith("RR-20") and len(first.reference) == len("RR-2026-000001")
     assert int(second.reference.rsplit("-", 1)[1]) > int(first.reference.rsplit("-", 1)[1])
+
+
+def test_the_named_status_sets_keep_their_members():
+    from requests_app import workflow as w
+
+    assert {Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO} == w.OPEN
+    assert w.OPEN | {Status.APPROVED, Status.COMPLETED} == w.CLAIMING
+    assert {Status.APPROVED, Status.COMPLETED} == w.REACHES_REGISTRY
+    assert {Status.SUBMITTED} == w.REVIEWABLE
+    # A moderator can be assigned to any request that is not closed.
+    assert set(Status.values) - w.TERMINAL == w.ASSIGNABLE
+    assert w.QUEUE == (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED)

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             job = ImportJob.objects.filter(dataset=dataset, public_id=options["resume"]).first()
             if job is None:
                 raise CommandError(f"No import {options['resume']} for {dataset.slug}.")
-            ImportJob.objects.filter(pk=job.pk).update(status="queued")
+            services.import_requeue(job=job)
         else:
             path: Path = options["file"]
             if not path.is_file():

@@ -195,3 +195,29 @@ def test_memory_stays_flat_as_the_file_grows(dataset, monkeypatch):
 
     small, large = peak_for(10_000), peak_for(100_000)
     assert large < small * 1.5, (small, large)
+
+
+def test_a_requeued_job_is_claimed_again_and_finishes_after_its_committed_rows(dataset, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 100)
+    job = services.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(250)), name="i.csv")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, processed=100, total=250)
+    assert services.import_claim(job.pk) is None  # a failed job is nobody's to take
+
+    requeued = services.import_requeue(job=job)
+    assert requeued.status == ImportStatus.QUEUED
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.QUEUED
+    done = run(requeued)
+    assert (done.status, done.processed, done.created_count) == (ImportStatus.SUCCEEDED, 250, 150)
+
+
+def test_the_command_resumes_an_import_by_its_id(dataset, tmp_path):
+    path = tmp_path / "index.csv"
+    path.write_bytes(csv_bytes(3))
+    job = services.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(3)), name="i.csv")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message="the worker died")
+    out = StringIO()
+    call_command("import_dataset", "d", str(path), "--resume", job.public_id, stdout=out, stderr=StringIO())
+    assert f"{job.public_id}: 3 created, 0 updated, 0 rejected." in out.getvalue()
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED
+    with pytest.raises(CommandError, match="No import imp_nope"):
+        call_command("import_dataset", "d", str(path), "--resume", "imp_nope")
