@@ -9,14 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html
 
 from .. import evidence, services
 from ..models import RemovalRequest
-from ..roles import MODERATOR_GROUP
-from ..workflow import DECIDABLE, REJECTABLE, Status, TransitionNotAllowed
+from ..workflow import DECIDABLE, REJECTABLE, REVIEWABLE, Status, TransitionNotAllowed
 
 MODERATE_PERMISSION = "requests_app.moderate_removalrequest"
 # Refusals a moderator can act on: shown as messages, never as a 500.
@@ -42,7 +40,7 @@ DECISIONS = {
         reason_required=False,
         takes_reason=False,
         call=lambda ticket, mod, reason: services.request_start_review(request=ticket, moderator=mod),
-        statuses=frozenset({Status.SUBMITTED}),
+        statuses=REVIEWABLE,
     ),
     "approve": Decision(
         name="approve",
@@ -107,16 +105,6 @@ def breakable_email(address: str) -> str:
     """An address that may wrap before its "@" in a narrow column."""
     local, at, domain = address.partition("@")
     return format_html("{}<wbr>{}{}", local, at, domain) if at else address
-
-
-def moderators() -> QuerySet[User]:
-    """Who a request can be assigned to: active staff in the Moderators group, and superusers."""
-    return (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(Q(groups__name=MODERATOR_GROUP) | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
-    )
 
 
 def requests_phrase(count: int) -> str:

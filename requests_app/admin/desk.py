@@ -28,11 +28,12 @@ from registry.selectors import removals_for_source
 from .. import (
     converters,  # noqa: F401  (registers <id:...>, used by get_urls)
     evidence,
+    selectors,
     services,
 )
 from ..models import PUBLIC_EVENT_KINDS, ConflictResolution, IdentityProof, RemovalRequest, RequestConflict
-from ..workflow import DECIDABLE, REJECTABLE, Status
-from .decisions import DECISIONS, REFUSALS, age, moderators, refusal_text, waiting_on
+from ..workflow import ASSIGNABLE, DECIDABLE, REJECTABLE, REVIEWABLE
+from .decisions import DECISIONS, REFUSALS, age, refusal_text, waiting_on
 from .queue import QueueAdmin
 
 
@@ -67,7 +68,6 @@ class RemovalRequestAdmin(QueueAdmin):
         found = evidence.for_request(ticket)
         events = list(ticket.events.select_related("actor"))
         can_moderate = self.has_moderate_permission(request)
-        open_statuses = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED, Status.DRAFT)
         lost = found.lost_conflicts
         suggested_reason = winners = ""
         if lost:
@@ -87,16 +87,16 @@ class RemovalRequestAdmin(QueueAdmin):
                 "internal_events": [e for e in events if e.kind not in PUBLIC_EVENT_KINDS],
                 "removals": list(removals_for_source(ticket.reference)) if ticket.reference else [],
                 "can_moderate": can_moderate,
-                "can_start_review": can_moderate and ticket.status == Status.SUBMITTED,
+                "can_start_review": can_moderate and ticket.status in REVIEWABLE,
                 "can_approve": can_moderate and ticket.status in DECIDABLE and not lost,
                 "can_reject": can_moderate and ticket.status in REJECTABLE,
                 "can_ask_info": can_moderate and ticket.status in DECIDABLE,
                 "lost_to": winners,
                 "suggested_reason": suggested_reason,
                 "waiting_on": waiting_on(ticket.status),
-                "can_assign": can_moderate and ticket.status in open_statuses,
+                "can_assign": can_moderate and ticket.status in ASSIGNABLE,
                 "sla_state": services.sla_state(ticket),
-                "moderators": list(moderators()) if can_moderate else [],
+                "moderators": list(selectors.moderators()) if can_moderate else [],
                 "canned": settings.MODERATION_CANNED_RESPONSES,
                 "resolutions": [
                     (ConflictResolution.FIRST, "first"),
@@ -221,7 +221,7 @@ class RemovalRequestAdmin(QueueAdmin):
             assignee = None
         else:
             assignee_id = parse_id(choice)
-            assignee = moderators().filter(pk=assignee_id).first() if assignee_id is not None else None
+            assignee = None if assignee_id is None else selectors.moderators().filter(pk=assignee_id).first()
             if assignee is None:
                 messages.error(request, "Choose a moderator.")
                 return HttpResponseRedirect(self._change_url(ticket))

@@ -15,7 +15,6 @@ from core.text import parse_id, printable
 
 from .. import evidence, selectors
 from ..models import RequestConflict
-from .decisions import moderators
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -62,7 +61,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        people = [(str(u.pk), u.get_username()) for u in moderators()]
+        people = [(str(u.pk), u.get_username()) for u in selectors.moderators()]
         return [("mine", "mine"), ("unassigned", "unassigned"), *people]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
