@@ -15,7 +15,15 @@ from .delivery import (
     delivery_redeliver,
     removals_mark_delivered,
 )
-from .imports import import_claim, import_create, import_requeue, import_run, imports_stale
+from .imports import (
+    STALE_AFTER,
+    ImportBusy,
+    import_claim,
+    import_create,
+    import_requeue,
+    import_run,
+    imports_stale,
+)
 from .maintainers import (
     api_key_authenticate,
     api_key_create,
@@ -36,7 +44,9 @@ from .webhooks import (
 
 __all__ = [
     "MAX_ITEMS_PER_BATCH",
+    "STALE_AFTER",
     "AckResult",
+    "ImportBusy",
     "RemovalEntry",
     "UpsertResult",
     "api_key_authenticate",

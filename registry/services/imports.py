@@ -69,9 +69,19 @@ def import_claim(job_id: int) -> ImportJob | None:
     return job
 
 
+class ImportBusy(Exception):
+    """The job is running and its worker is alive: it is not ours to take over."""
+
+
 def import_requeue(*, job: ImportJob) -> ImportJob:
-    """Queue an interrupted (or finished) job again, to be claimed and run after its committed rows."""
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    """Queue an interrupted (or finished) job again, to be claimed and run after its committed rows.
+
+    A job that is running with a fresh heartbeat (its worker is alive) is left alone: raises
+    ImportBusy. A running job whose worker stopped beating is taken over, as import_claim does.
+    """
+    live = Q(status=ImportStatus.RUNNING, heartbeat_at__gte=clock.now() - STALE_AFTER)
+    if not ImportJob.objects.filter(pk=job.pk).exclude(live).update(status=ImportStatus.QUEUED):
+        raise ImportBusy(f"{job.public_id} is being processed by a worker already.")
     job.status = ImportStatus.QUEUED
     return job
 

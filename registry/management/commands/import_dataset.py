@@ -37,7 +37,10 @@ class Command(BaseCommand):
             job = ImportJob.objects.filter(dataset=dataset, public_id=options["resume"]).first()
             if job is None:
                 raise CommandError(f"No import {options['resume']} for {dataset.slug}.")
-            services.import_requeue(job=job)
+            try:
+                services.import_requeue(job=job)
+            except services.ImportBusy as exc:
+                raise CommandError(str(exc)) from None
         else:
             path: Path = options["file"]
             if not path.is_file():

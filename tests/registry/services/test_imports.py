@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pyarrow as pa
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from registry import imports, services
 from registry.hashing import code_to_hex
@@ -221,3 +223,20 @@ def test_the_command_resumes_an_import_by_its_id(dataset, tmp_path):
     assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED
     with pytest.raises(CommandError, match="No import imp_nope"):
         call_command("import_dataset", "d", str(path), "--resume", "imp_nope")
+
+
+def test_resuming_leaves_a_job_alone_while_its_worker_is_alive(dataset, tmp_path):
+    path = tmp_path / "index.csv"
+    path.write_bytes(csv_bytes(3))
+    job = services.import_create(dataset=dataset, upload=io.BytesIO(csv_bytes(3)), name="i.csv")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, heartbeat_at=timezone.now())
+    with pytest.raises(CommandError, match=f"{job.public_id} is being processed by a worker already"):
+        call_command("import_dataset", "d", str(path), "--resume", job.public_id, stderr=StringIO())
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.RUNNING
+
+    # once its worker has stopped beating, the job is taken over and finishes
+    stale = timezone.now() - services.STALE_AFTER - timedelta(seconds=1)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=stale)
+    out = StringIO()
+    call_command("import_dataset", "d", str(path), "--resume", job.public_id, stdout=out, stderr=StringIO())
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED
