@@ -3,8 +3,12 @@ one answer per line in request order."""
 
 from __future__ import annotations
 
+import pytest
 from rest_framework.test import APIClient
 
+from registry.api.compat import decode_lines, split_lines
+from registry.api.errors import ApiError
+from registry.services import MAX_ITEMS_PER_BATCH
 from tests.helpers import assert_error, removal_with_hash
 
 
@@ -70,3 +74,27 @@ def test_the_compat_protocol_without_content_type_answers_every_line_in_order(ma
         ("https://img.example/dog.jpg", False),
         ("https://img.example/cat.jpg", True),
     ]
+
+
+def test_lines_split_on_either_newline_keep_empty_lines_and_a_final_newline_ends_the_last():
+    assert split_lines("") == []
+    assert split_lines("a\n") == ["a"]
+    assert split_lines("a\r\n\n  b  \n") == ["a", "", "b"]
+    assert split_lines("\n") == [""]
+    assert split_lines("a\n\n") == ["a", ""]
+
+
+def test_the_body_must_be_utf8():
+    assert decode_lines("é\n".encode()) == "é\n"
+    with pytest.raises(ApiError) as caught:
+        decode_lines(b"\xff\xfe")
+    assert caught.value.error_code == "invalid_encoding"
+
+
+def test_the_compat_protocol_refuses_more_than_a_batch_of_lines(maintainer):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"API {maintainer.key}")
+    body = "\n".join(f"https://i.example/{i}" for i in range(MAX_ITEMS_PER_BATCH + 1))
+    response = client.post("/api/v2/query/urls/", data=body, content_type="text/plain")
+    error = assert_error(response, 413, "too_many_urls")
+    assert f"{MAX_ITEMS_PER_BATCH:,}" in error["message"]
