@@ -135,3 +135,32 @@ def import_run_now(job: Any) -> Any:
     claimed = services.import_claim(job.pk)
     assert claimed is not None
     return services.import_run(claimed)
+
+
+# --- settings ---------------------------------------------------------------
+
+
+def settings_from_env(env: dict[str, str], *names: str) -> dict[str, Any]:
+    """The values of `names` in config.settings as a fresh process started with `env` reads them
+    (on top of PATH alone: nothing else leaks in from the suite's own environment). Values are
+    JSON, with anything JSON cannot hold as its str(). Raises CalledProcessError with the
+    process's stderr when settings refuse the environment."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from config import settings\n"
+        "print(json.dumps({n: getattr(settings, n) for n in sys.argv[1:]}, default=str))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *names],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout))
