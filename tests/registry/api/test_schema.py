@@ -29,16 +29,6 @@ REMOVAL_FIELDS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker):
-    from django.test import Client
-
-    with django_db_blocker.unblock():
-        response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def component(schema, ref: str) -> dict:
     return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
 
