@@ -94,3 +94,73 @@ def record_removals(dataset: Any, n: int, ref: str = "RR-2026-000001") -> list[A
         reason="copyright",
         entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
     )
+
+
+CAT_PHASH = "b15fe6465121175e"
+
+
+def removal_with_hash(maintainer: Any, slug: str = "d", phash: str = CAT_PHASH) -> Any:
+    """A new data set `slug` of `maintainer` (a fixture's MaintainerWithKey) with one item,
+    https://img.example/cat.jpg with this pHash, and an approved removal of it (returned)."""
+    from registry import services
+
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug=slug, name=slug)
+    services.items_upsert(
+        dataset=dataset, rows=[{"external_id": "1", "url": "https://img.example/cat.jpg", "phash": phash}]
+    )
+    return services.removals_record(
+        source_ref="RR-2026-000001",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get())],
+    )[0]
+
+
+# --- index imports ----------------------------------------------------------
+
+
+def index_csv(n: int, *, bad_every: int = 0) -> bytes:
+    """A CSV index file of `n` rows e0, e1, ... with a header row; with `bad_every`, every
+    `bad_every`-th row (the first included) has a bad pHash."""
+    lines = ["external_id,url,phash"]
+    for i in range(n):
+        phash = "nothex" if bad_every and i % bad_every == 0 else f"{i:016x}"
+        lines.append(f"e{i},https://img.example/{i}.jpg,{phash}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def import_run_now(job: Any) -> Any:
+    """Claim the import job and run it here, as the worker would; the finished job."""
+    from registry import services
+
+    claimed = services.import_claim(job.pk)
+    assert claimed is not None
+    return services.import_run(claimed)
+
+
+# --- settings ---------------------------------------------------------------
+
+
+def settings_from_env(env: dict[str, str], *names: str) -> dict[str, Any]:
+    """The values of `names` in config.settings as a fresh process started with `env` reads them
+    (on top of PATH alone: nothing else leaks in from the suite's own environment). Values are
+    JSON, with anything JSON cannot hold as its str(). Raises CalledProcessError with the
+    process's stderr when settings refuse the environment."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from config import settings\n"
+        "print(json.dumps({n: getattr(settings, n) for n in sys.argv[1:]}, default=str))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *names],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout))

@@ -12,11 +12,7 @@ import pytest
 from core import clock
 from tests.helpers import ROOT
 
-
-@pytest.fixture(autouse=True)
-def _clock_back():
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("clock_back")
 
 
 def test_the_clock_travels_and_comes_back():

@@ -1,13 +1,21 @@
-"""Fixtures for the registry tests (people, maintainers and the receiver: tests/conftest.py)."""
+"""Fixtures for the registry tests (people, maintainers and the receiver: tests/conftest.py):
+a data set and an endpoint, a signed-in operator, an audit mark, endpoints with deliveries, a
+folder of images, an unreachable broker, and the two index back ends."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
+from registry import index as index_module
 from registry import services
-from registry.models import Dataset, WebhookEndpoint
+from registry.models import Dataset, DeliveryState, OperatorAction, WebhookDelivery, WebhookEndpoint
+from tests.helpers import photo, photo_bytes
 
 
 @pytest.fixture
@@ -23,3 +31,84 @@ def endpoint(maintainer: Any, receiver: Any) -> WebhookEndpoint:
         maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
     )
     return endpoint
+
+
+@pytest.fixture
+def operator(superuser: User) -> Client:
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def audit_mark(db: Any, maintainer: Any) -> int:
+    """The newest audit row before the test acts (the fixtures' own maintainer wrote one)."""
+    last = OperatorAction.objects.order_by("-pk").first()
+    return last.pk if last else 0
+
+
+@pytest.fixture
+def two_endpoints(maintainer, receiver):
+    """Endpoint `good` has one succeeded delivery, `bad` one failed and one pending (failing)."""
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    good, _ = services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
+    )
+    bad, _ = services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer, url="http://127.0.0.1:9/refused", event_types=["removal.approved"]
+    )
+    for n in range(2):
+        services.items_upsert(
+            dataset=dataset, rows=[{"external_id": str(n), "url": f"https://i.example/{n}"}]
+        )
+        services.removals_record(
+            source_ref=f"RR-{n}",
+            reason="copyright",
+            entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get(external_id=str(n)))],
+        )
+    assert services.deliveries_send_due() == {"succeeded": 2, "retry": 2}
+    failed = WebhookDelivery.objects.filter(endpoint=bad).order_by("pk").first()
+    WebhookDelivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED, next_attempt_at=None)
+    return good, bad, failed
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "deep").mkdir()
+    (tmp_path / "a.png").write_bytes(photo_bytes("chelsea.png"))
+    (tmp_path / "b" / "rocket.JPG").write_bytes(photo_bytes("rocket.jpg", "JPEG", quality=90))
+    (tmp_path / "b" / "deep" / "coffee.webp").write_bytes(photo_bytes("coffee.png", "WEBP"))
+    big = photo("camera.png").convert("RGB").resize((2000, 1500))
+    (tmp_path / "b" / "deep" / "big.jpg").write_bytes(_jpeg(big))
+    (tmp_path / "x.jpg").write_text("this is text, not a JPEG")
+    (tmp_path / "b" / "truncated.png").write_bytes(photo_bytes("chelsea.png")[:5000])
+    (tmp_path / "notes.txt").write_text("skipped: not an image name")
+    (tmp_path / ".hidden.png").write_bytes(photo_bytes("chelsea.png"))
+    return tmp_path
+
+
+def _jpeg(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.fixture
+def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the Celery app at a closed port on loopback, as when Redis is down.
+
+    Celery reads CELERY_BROKER_URL from the environment before its configuration, so that is
+    what changes; `broker_write_url` is left alone (it reads through to the broker URL, and
+    setting it would pin every later test to one broker).
+    """
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    yield
+
+
+@pytest.fixture(params=["numpy", "faiss"])
+def small_flat_max(request, monkeypatch):
+    """Run index tests both on the numpy scan and on faiss hash tables (tiny FLAT_MAX)."""
+    if request.param == "faiss":
+        monkeypatch.setattr(index_module, "FLAT_MAX", 8)
+    return request.param

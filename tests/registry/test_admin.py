@@ -8,11 +8,8 @@ import io
 import re
 from typing import Any
 
-import pytest
-from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -108,27 +105,13 @@ def test_nobody_edits_removals_or_items_directly(superuser, maintainer):
 # --- the audit trail --------------------------------------------------------
 
 
-@pytest.fixture
-def operator(superuser: User) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
-def mark(db: Any, maintainer: Any) -> int:
-    """The newest audit row before the test acts (the fixtures' own maintainer wrote one)."""
-    last = OperatorAction.objects.order_by("-pk").first()
-    return last.pk if last else 0
-
-
 def the_one_action(after: int) -> OperatorAction:
     """The single audit row written since `after`; fails if there are none or several."""
     [action] = OperatorAction.objects.filter(pk__gt=after)
     return action
 
 
-def test_adding_a_maintainer_writes_one_row_naming_the_operator(operator, superuser, mark):
+def test_adding_a_maintainer_writes_one_row_naming_the_operator(operator, superuser, audit_mark):
     response = operator.post(
         reverse("admin:registry_maintainer_add"),
         {
@@ -142,7 +125,7 @@ def test_adding_a_maintainer_writes_one_row_naming_the_operator(operator, superu
     assert response.status_code == 302
     org = Maintainer.objects.get(name="New Org")
     assert list(org.members.all()) == [superuser]
-    action = the_one_action(mark)
+    action = the_one_action(audit_mark)
     assert action.kind == OperatorActionKind.MAINTAINER_CREATED and action.actor == superuser
     assert (action.object_type, action.object_id, action.maintainer) == ("maintainer", org.pk, org)
     assert action.detail["api_key"] == ApiKey.objects.get(maintainer=org).prefix
@@ -151,7 +134,9 @@ def test_adding_a_maintainer_writes_one_row_naming_the_operator(operator, superu
     assert "maintainer created" in page and "root@example.com" in page
 
 
-def test_changing_a_maintainer_writes_one_row_saying_what_changed(operator, superuser, maintainer, mark):
+def test_changing_a_maintainer_writes_one_row_saying_what_changed(
+    operator, superuser, maintainer, audit_mark
+):
     org = maintainer.maintainer
     response = operator.post(
         reverse("admin:registry_maintainer_change", args=[org.pk]),
@@ -168,20 +153,20 @@ def test_changing_a_maintainer_writes_one_row_saying_what_changed(operator, supe
     assert response.status_code == 302, response.content.decode()[:2000]
     org.refresh_from_db()
     assert org.email == "new-ops@example.com" and list(org.members.all()) == [superuser]
-    action = the_one_action(mark)
+    action = the_one_action(audit_mark)
     assert action.kind == OperatorActionKind.MAINTAINER_CHANGED and action.actor == superuser
     assert action.detail["changed"] == ["email", "members"]
     assert action.detail["email"] == ["ops@laion.example", "new-ops@example.com"]
     assert action.detail["members"] == ["root@example.com"]
 
 
-def test_creating_and_revoking_a_key_write_one_row_each(operator, superuser, maintainer, mark):
+def test_creating_and_revoking_a_key_write_one_row_each(operator, superuser, maintainer, audit_mark):
     org = maintainer.maintainer
     operator.post(
         reverse("admin:registry_maintainer_changelist"),
         {"action": "create_key", "_selected_action": [org.pk]},
     )
-    created = the_one_action(mark)
+    created = the_one_action(audit_mark)
     new = ApiKey.objects.get(maintainer=org, name="admin")
     assert created.kind == OperatorActionKind.API_KEY_CREATED and created.actor == superuser
     assert (created.object_type, created.object_id, created.maintainer) == ("api_key", new.pk, org)
@@ -198,15 +183,15 @@ def test_creating_and_revoking_a_key_write_one_row_each(operator, superuser, mai
         reverse("admin:registry_apikey_changelist"), {"action": "revoke", "_selected_action": [new.pk]}
     )
     services.api_key_revoke(key=ApiKey.objects.get(pk=new.pk))
-    assert OperatorAction.objects.filter(pk__gt=mark).count() == 2
+    assert OperatorAction.objects.filter(pk__gt=audit_mark).count() == 2
 
 
-def test_disabling_and_enabling_an_endpoint_write_one_row_each(operator, superuser, endpoint, mark):
+def test_disabling_and_enabling_an_endpoint_write_one_row_each(operator, superuser, endpoint, audit_mark):
     endpoints = reverse("admin:registry_webhookendpoint_changelist")
     operator.post(endpoints, {"action": "disable", "_selected_action": [endpoint.pk]})
     endpoint.refresh_from_db()
     assert not endpoint.enabled
-    disabled = the_one_action(mark)
+    disabled = the_one_action(audit_mark)
     assert disabled.kind == OperatorActionKind.ENDPOINT_DISABLED and disabled.actor == superuser
     assert (disabled.object_type, disabled.object_id) == ("webhook_endpoint", endpoint.pk)
     assert disabled.detail["reason"] == endpoint.disabled_reason
@@ -221,9 +206,9 @@ def test_disabling_and_enabling_an_endpoint_write_one_row_each(operator, superus
     assert "endpoint disabled" in page and "endpoint enabled" in page and "by root@example.com" in page
 
 
-def test_the_delivery_engine_disabling_an_endpoint_writes_a_row_with_no_operator(endpoint, mark):
+def test_the_delivery_engine_disabling_an_endpoint_writes_a_row_with_no_operator(endpoint, audit_mark):
     services.webhook_endpoint_disable(endpoint=endpoint, reason="the endpoint answered 410 Gone")
-    action = the_one_action(mark)
+    action = the_one_action(audit_mark)
     assert action.actor is None and action.detail["reason"] == "the endpoint answered 410 Gone"
 
 
@@ -234,11 +219,11 @@ def test_the_create_maintainer_command_writes_one_row_with_no_actor(db):
     assert action.maintainer == Maintainer.objects.get(name="Cmd Org")
 
 
-def test_the_actions_are_listed_and_never_edited(operator, maintainer, mark):
+def test_the_actions_are_listed_and_never_edited(operator, maintainer, audit_mark):
     services.api_key_create(maintainer=maintainer.maintainer, name="listed")
     listing = operator.get(reverse("admin:registry_operatoraction_changelist"))
     assert listing.status_code == 200 and "API key created" in listing.content.decode()
-    action = the_one_action(mark)
+    action = the_one_action(audit_mark)
     assert operator.get(reverse("admin:registry_operatoraction_add")).status_code == 403
     assert operator.post(reverse("admin:registry_operatoraction_delete", args=[action.pk])).status_code == 403
     change = operator.post(

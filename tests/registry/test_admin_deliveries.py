@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core import clock
 from registry import services
-from registry.models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from registry.models import DeliveryState, WebhookEndpoint
 from tests.helpers import logged_in
 
 DELIVERIES = reverse("admin:registry_webhookdelivery_changelist")
@@ -22,31 +22,6 @@ def staff_with(*codenames: str) -> User:
     perms = Permission.objects.filter(content_type__app_label="registry", codename__in=codenames)
     user.user_permissions.add(*perms)
     return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def two_endpoints(maintainer, receiver):
-    """Endpoint `good` has one succeeded delivery, `bad` one failed and one pending (failing)."""
-    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    good, _ = services.webhook_endpoint_create(
-        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
-    )
-    bad, _ = services.webhook_endpoint_create(
-        maintainer=maintainer.maintainer, url="http://127.0.0.1:9/refused", event_types=["removal.approved"]
-    )
-    for n in range(2):
-        services.items_upsert(
-            dataset=dataset, rows=[{"external_id": str(n), "url": f"https://i.example/{n}"}]
-        )
-        services.removals_record(
-            source_ref=f"RR-{n}",
-            reason="copyright",
-            entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get(external_id=str(n)))],
-        )
-    assert services.deliveries_send_due() == {"succeeded": 2, "retry": 2}
-    failed = WebhookDelivery.objects.filter(endpoint=bad).order_by("pk").first()
-    WebhookDelivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED, next_attempt_at=None)
-    return good, bad, failed
 
 
 def test_each_endpoint_links_to_its_delivery_log_and_its_failures(superuser, two_endpoints):

@@ -11,31 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
-from tests.helpers import photo, photo_bytes
+from tests.helpers import photo_bytes
 
 MAX = 50_000_000
-
-
-@pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "deep").mkdir()
-    (tmp_path / "a.png").write_bytes(photo_bytes("chelsea.png"))
-    (tmp_path / "b" / "rocket.JPG").write_bytes(photo_bytes("rocket.jpg", "JPEG", quality=90))
-    (tmp_path / "b" / "deep" / "coffee.webp").write_bytes(photo_bytes("coffee.png", "WEBP"))
-    big = photo("camera.png").convert("RGB").resize((2000, 1500))
-    (tmp_path / "b" / "deep" / "big.jpg").write_bytes(_jpeg(big))
-    (tmp_path / "x.jpg").write_text("this is text, not a JPEG")
-    (tmp_path / "b" / "truncated.png").write_bytes(photo_bytes("chelsea.png")[:5000])
-    (tmp_path / "notes.txt").write_text("skipped: not an image name")
-    (tmp_path / ".hidden.png").write_bytes(photo_bytes("chelsea.png"))
-    return tmp_path
-
-
-def _jpeg(image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 def run(*args: str) -> tuple[list[dict], str]:
@@ -51,13 +29,13 @@ def run(*args: str) -> tuple[list[dict], str]:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_it_hashes_a_folder_in_sorted_order_and_lists_unreadable_files_on_stderr(folder, workers):
+def test_it_hashes_a_folder_in_sorted_order_and_lists_unreadable_files_on_stderr(image_folder, workers):
     with pytest.raises(CommandError) as raised:
-        run(str(folder), "--workers", workers, "--url-prefix", "https://img.example/set/")
+        run(str(image_folder), "--workers", workers, "--url-prefix", "https://img.example/set/")
     assert raised.value.returncode == 1
     lines, err = raised.value.lines, raised.value.err
     names = ["a.png", "b/deep/big.jpg", "b/deep/coffee.webp", "b/rocket.JPG"]
-    assert [line["path"] for line in lines] == [str(folder / n) for n in names]
+    assert [line["path"] for line in lines] == [str(image_folder / n) for n in names]
     assert [line["external_id"] for line in lines] == names
     assert [line["url"] for line in lines] == [f"https://img.example/set/{n}" for n in names]
     for line in lines:
@@ -68,16 +46,19 @@ def test_it_hashes_a_folder_in_sorted_order_and_lists_unreadable_files_on_stderr
         assert line["pdq"] == pdq_to_hex(expected.pdq) and len(line["pdq"]) == 64
         assert line["pdq"] == line["pdq"].lower()
         assert line["pdq_quality"] == expected.pdq_quality
-    assert f"{folder / 'x.jpg'}: " in err and "not an image we can read" in err
-    assert f"{folder / 'b/truncated.png'}: " in err and "damaged or incomplete" in err
+    assert f"{image_folder / 'x.jpg'}: " in err and "not an image we can read" in err
+    assert f"{image_folder / 'b/truncated.png'}: " in err and "damaged or incomplete" in err
     assert "4 hashed, 2 not readable" in err
     assert "6/6 files" in err
 
 
-def test_named_files_are_hashed_whatever_their_name(folder):
-    (folder / "picture.bin").write_bytes(photo_bytes("chelsea.png"))
-    lines, err = run(str(folder / "picture.bin"), str(folder / "a.png"))
-    assert [line["path"] for line in lines] == [str(folder / "a.png"), str(folder / "picture.bin")]
+def test_named_files_are_hashed_whatever_their_name(image_folder):
+    (image_folder / "picture.bin").write_bytes(photo_bytes("chelsea.png"))
+    lines, err = run(str(image_folder / "picture.bin"), str(image_folder / "a.png"))
+    assert [line["path"] for line in lines] == [
+        str(image_folder / "a.png"),
+        str(image_folder / "picture.bin"),
+    ]
     assert [line["external_id"] for line in lines] == ["a.png", "picture.bin"]
     assert lines[0]["phash"] == lines[1]["phash"]
     assert "url" not in lines[0] and "no --url-prefix" in err
@@ -103,9 +84,9 @@ def test_two_files_with_the_same_external_id_are_refused(tmp_path):
     assert raised.value.returncode == 2
 
 
-def test_a_url_prefix_must_be_an_http_url(folder):
+def test_a_url_prefix_must_be_an_http_url(image_folder):
     with pytest.raises(CommandError, match="is not an http"):
-        run(str(folder), "--url-prefix", "img.example/photos/")
+        run(str(image_folder), "--url-prefix", "img.example/photos/")
 
 
 def test_a_missing_path_is_an_error(tmp_path):

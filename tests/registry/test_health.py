@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.conf import settings
 
@@ -52,18 +50,6 @@ def test_a_stale_queue_is_named(client, db, settings):
     assert body["status"] == "degraded"
     assert [q for q, w in body["workers"].items() if not w["ok"]] == ["matching"]
     assert body["workers"]["matching"]["last_seen_seconds_ago"] >= 300
-
-
-@pytest.fixture
-def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the Celery app at a closed port on loopback, as when Redis is down.
-
-    Celery reads CELERY_BROKER_URL from the environment before its configuration, so that is
-    what changes; `broker_write_url` is left alone (it reads through to the broker URL, and
-    setting it would pin every later test to one broker).
-    """
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    yield
 
 
 def test_it_answers_503_when_the_broker_does_not_answer(client, db, unreachable_broker):

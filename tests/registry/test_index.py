@@ -31,14 +31,6 @@ def random_signed(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(0, 2**64, size=n, dtype=np.uint64).view(np.int64)
 
 
-@pytest.fixture(params=["numpy", "faiss"])
-def small_flat_max(request, monkeypatch):
-    """Run index tests both on the numpy scan and on faiss hash tables (tiny FLAT_MAX)."""
-    if request.param == "faiss":
-        monkeypatch.setattr(index_module, "FLAT_MAX", 8)
-    return request.param
-
-
 def test_byte_layout_is_little_endian_and_distances_match_ints():
     codes = np.array([1, -1, -(2**63), 0x0123456789ABCDEF], dtype=np.int64)
     rows = codes_to_bytes(to_uint64(codes))

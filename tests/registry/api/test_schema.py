@@ -29,16 +29,6 @@ REMOVAL_FIELDS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker):
-    from django.test import Client
-
-    with django_db_blocker.unblock():
-        response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def component(schema, ref: str) -> dict:
     return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
 
@@ -119,3 +109,19 @@ def test_the_docs_page_names_no_other_origin_and_forbids_them(client, db):
         assert "http" not in policy[directive] and "*" not in policy[directive], directive
     bundle = re.search(r'src="([^"]+redoc\.standalone\.js)"', page)
     assert bundle and client.get(bundle.group(1)).status_code == 200
+
+
+def test_it_serves_the_openapi_document_and_its_docs(client, db):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/api/v1/datasets/",
+        "/api/v1/datasets/{slug}/items/",
+        "/api/v1/datasets/{slug}/removals/",
+        "/api/v1/datasets/{slug}/removals/ack/",
+        "/api/v1/webhooks/",
+        "/api/v1/webhooks/{webhook_id}/",
+    ):
+        assert path in paths, (path, sorted(paths))
+    assert client.get("/api/v1/docs/").status_code == 200

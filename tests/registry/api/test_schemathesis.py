@@ -7,69 +7,15 @@ checks: no server error, the response matches its documented schema and content 
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
-
-import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from config.wsgi import application
-from registry import services
-from registry.models import WebhookDelivery
 
 MAX_EXAMPLES = 25
-
-
-@dataclass
-class World:
-    key: str
-
-
-@pytest.fixture
-def api_world(maintainer, receiver) -> tuple[World, dict[str, str]]:
-    org = maintainer.maintainer
-    dataset = services.dataset_create(maintainer=org, slug="d", name="D")
-    services.items_upsert(
-        dataset=dataset,
-        rows=[
-            {"external_id": str(i), "url": f"https://img.example/{i}.jpg", "phash": f"{i * 7919:016x}"}
-            for i in range(5)
-        ],
-    )
-    endpoint, _ = services.webhook_endpoint_create(
-        maintainer=org, url=receiver.url, event_types=["removal.approved"], datasets=[dataset]
-    )
-    services.removals_record(
-        source_ref="RR-2026-000001",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in dataset.items.all()[:3]],
-    )
-    row = WebhookDelivery.objects.get()
-    services.delivery_attempt(row.pk)
-    job = services.import_create(
-        dataset=dataset,
-        upload=io.BytesIO(b"external_id,url\nx,https://img.example/x.jpg\n"),
-        name="i.csv",
-        enqueue=False,
-    )
-    # DELETE gets an endpoint of its own, so the other webhook operations keep theirs.
-    doomed, _ = services.webhook_endpoint_create(
-        maintainer=org, url=receiver.url, event_types=["removal.approved"]
-    )
-    ids = {
-        "delete.webhook_id": doomed.public_id,
-        "path.slug": "d",
-        "path.webhook_id": endpoint.public_id,
-        "path.delivery_id": row.public_id,
-        "path.import_id": job.public_id,
-    }
-    return World(key=maintainer.key), ids
 
 
 def fuzz(operation, *, headers: dict[str, str], path_parameters: dict[str, str]) -> list[int]:
@@ -99,17 +45,6 @@ def fuzz(operation, *, headers: dict[str, str], path_parameters: dict[str, str])
 
     run()
     return statuses
-
-
-@pytest.fixture
-def wsgi_keeps_the_test_connection():
-    """Calling the WSGI app directly would close the test's database connection after each
-    request (request_started/finished); Django's own test client disconnects them the same way."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 def test_every_operation_holds_to_its_schema(api_world, wsgi_keeps_the_test_connection):

@@ -10,12 +10,6 @@ from django.test import Client
 from tests.helpers import assert_error
 
 
-@pytest.fixture
-def unexpected_urls(settings):
-    settings.ROOT_URLCONF = "tests.registry.api.urls_unexpected"
-    settings.DEBUG = False
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_an_unexpected_error_in_an_api_view_is_json_and_logged_with_its_traceback(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.core import mail
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -14,23 +13,8 @@ from registry.models import DeliveryState, Removal, RemovalState, WebhookDeliver
 from registry.services import delivery
 
 
-@pytest.fixture
-def setup(maintainer, receiver):
-    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    services.items_upsert(dataset=dataset, rows=[{"external_id": "1", "url": "https://i.example/1.jpg"}])
-    endpoint, secret = services.webhook_endpoint_create(
-        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
-    )
-    services.removals_record(
-        source_ref="RR-2026-000001",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get())],
-    )
-    return WebhookDelivery.objects.get(), endpoint, secret
-
-
-def test_it_signs_per_standard_webhooks_and_marks_removals_delivered(setup, receiver):
-    row, _, secret = setup
+def test_it_signs_per_standard_webhooks_and_marks_removals_delivered(delivery_setup, receiver):
+    row, _, secret = delivery_setup
     assert services.delivery_attempt(row.pk) == "succeeded"
     [got] = receiver.received
     payload = Webhook(secret).verify(got.body, got.headers)
@@ -43,8 +27,8 @@ def test_it_signs_per_standard_webhooks_and_marks_removals_delivered(setup, rece
     assert row.attempt_log.get().status_code == 204
 
 
-def test_it_retries_on_the_schedule_with_the_same_webhook_id(setup, receiver):
-    row, _, _ = setup
+def test_it_retries_on_the_schedule_with_the_same_webhook_id(delivery_setup, receiver):
+    row, _, _ = delivery_setup
     receiver.answer = 500
     before = timezone.now()
     assert services.delivery_attempt(row.pk) == "retry"
@@ -61,8 +45,8 @@ def test_it_retries_on_the_schedule_with_the_same_webhook_id(setup, receiver):
     assert len(receiver.received) == 2 and ids == {row.event.public_id}
 
 
-def test_it_fails_a_delivery_after_the_last_retry(setup, receiver):
-    row, _, _ = setup
+def test_it_fails_a_delivery_after_the_last_retry(delivery_setup, receiver):
+    row, _, _ = delivery_setup
     receiver.answer = 500
     outcomes = []
     for _ in range(delivery.MAX_ATTEMPTS):
@@ -74,8 +58,8 @@ def test_it_fails_a_delivery_after_the_last_retry(setup, receiver):
     assert Removal.objects.get().state == RemovalState.PENDING
 
 
-def test_it_honours_retry_after(setup, receiver):
-    row, _, _ = setup
+def test_it_honours_retry_after(delivery_setup, receiver):
+    row, _, _ = delivery_setup
     receiver.answer = (429, {"Retry-After": "120"}, b"slow down")
     before = timezone.now()
     assert services.delivery_attempt(row.pk) == "retry"
@@ -84,8 +68,8 @@ def test_it_honours_retry_after(setup, receiver):
     assert row.attempt_log.get().response_excerpt == "slow down"
 
 
-def test_it_does_not_follow_redirects(setup, receiver):
-    row, _, _ = setup
+def test_it_does_not_follow_redirects(delivery_setup, receiver):
+    row, _, _ = delivery_setup
     receiver.answer = (301, {"Location": "http://169.254.169.254/"}, b"")
     assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
@@ -94,9 +78,9 @@ def test_it_does_not_follow_redirects(setup, receiver):
 
 
 def test_it_disables_an_endpoint_that_answers_410_and_tells_the_organisation(
-    setup, receiver, django_capture_on_commit_callbacks
+    delivery_setup, receiver, django_capture_on_commit_callbacks
 ):
-    row, endpoint, _ = setup
+    row, endpoint, _ = delivery_setup
     receiver.answer = 410
     with django_capture_on_commit_callbacks(execute=True):
         assert services.delivery_attempt(row.pk) == "gone"
@@ -105,8 +89,8 @@ def test_it_disables_an_endpoint_that_answers_410_and_tells_the_organisation(
     assert [m.to for m in mail.outbox] == [["ops@laion.example"]]
 
 
-def test_it_refuses_loopback_unless_allowed(setup, receiver, settings):
-    row, _, _ = setup
+def test_it_refuses_loopback_unless_allowed(delivery_setup, receiver, settings):
+    row, _, _ = delivery_setup
     settings.OUTBOUND_ALLOW_LOOPBACK = False
     assert services.delivery_attempt(row.pk) == "retry"
     row.refresh_from_db()
@@ -114,8 +98,8 @@ def test_it_refuses_loopback_unless_allowed(setup, receiver, settings):
     assert receiver.received == []
 
 
-def test_it_records_a_connection_failure_and_retries(setup, receiver):
-    row, endpoint, _ = setup
+def test_it_records_a_connection_failure_and_retries(delivery_setup, receiver):
+    row, endpoint, _ = delivery_setup
     endpoint.url = "http://127.0.0.1:9/nothing-listens-here"
     endpoint.save()
     assert services.delivery_attempt(row.pk) == "retry"
@@ -123,8 +107,8 @@ def test_it_records_a_connection_failure_and_retries(setup, receiver):
     assert row.last_status is None and "network error" in row.last_error
 
 
-def test_the_sweep_finds_due_and_abandoned_deliveries(setup):
-    row, _, _ = setup
+def test_the_sweep_finds_due_and_abandoned_deliveries(delivery_setup):
+    row, _, _ = delivery_setup
     assert services.deliveries_due() == [row.pk]
     # A worker claimed it and died: the claim expires and the sweep finds it again.
     WebhookDelivery.objects.filter(pk=row.pk).update(locked_until=timezone.now() + timedelta(minutes=1))

@@ -22,11 +22,7 @@ from registry.models import (
 )
 from registry.services import delivery
 
-
-@pytest.fixture(autouse=True)
-def _clock_back():
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("clock_back")
 
 
 def approve(dataset, n: int, ref: str) -> list[Removal]:

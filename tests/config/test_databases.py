@@ -1,33 +1,15 @@
-"""The embedded default's SQLite connection: WAL, writers that take the lock at BEGIN, a busy timeout."""
+"""config.databases: the embedded default's SQLite connection is WAL, takes the write lock at BEGIN
+and waits for it."""
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connections, transaction
 from django.db.utils import ConnectionHandler
 
 from config.databases import sqlite_options
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_settings_give_sqlite_the_embedded_options(tmp_path):
-    """config.settings with no DATABASE_URL (as under make run) applies sqlite_options."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_TIMEOUT_SECONDS")}
-    env.update({"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"})
-    code = "import json; from config import settings; print(json.dumps(settings.DATABASES['default']))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True)
-    database = json.loads(out.stdout)
-    assert database["ENGINE"] == "django.db.backends.sqlite3"
-    assert database["NAME"] == str(tmp_path / "removal_desk.sqlite3")
-    assert database["OPTIONS"] == sqlite_options(timeout_seconds=30)
 
 
 def test_a_connection_built_with_them_is_wal_immediate_and_waits(tmp_path, django_db_blocker):

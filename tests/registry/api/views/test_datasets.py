@@ -1,7 +1,9 @@
-"""Data sets and their index: create, list, upsert items with bad rows rejected one by one."""
+"""Data sets and their index: create, list, upsert items with bad rows rejected one by one;
+another organisation's data sets are not there."""
 
 from __future__ import annotations
 
+from registry import services
 from registry.hashing import code_to_hex, hex_to_code
 from registry.models import DatasetItem
 from tests.helpers import assert_error
@@ -114,4 +116,20 @@ def test_it_explains_a_body_without_items(api):
     assert_error(api.post("/api/v1/datasets/d/items/", {"rows": []}, format="json"), 400, "invalid_request")
     assert_error(
         api.post("/api/v1/datasets/d/items/", {"items": "nope"}, format="json"), 400, "invalid_request"
+    )
+
+
+def test_it_hides_other_organisations_data_sets(maintainer, other_maintainer):
+    services.dataset_create(maintainer=other_maintainer.maintainer, slug="theirs", name="Theirs")
+    client = maintainer.client()
+    assert client.get("/api/v1/datasets/").json()["results"] == []
+    assert_error(client.get("/api/v1/datasets/theirs/"), 404, "not_found")
+    assert_error(client.get("/api/v1/datasets/theirs/removals/"), 404, "not_found")
+    assert_error(
+        client.post("/api/v1/datasets/theirs/items/", {"items": []}, format="json"), 404, "not_found"
+    )
+    assert_error(
+        client.post("/api/v1/datasets/theirs/removals/ack/", {"ids": ["rm_x"]}, format="json"),
+        404,
+        "not_found",
     )

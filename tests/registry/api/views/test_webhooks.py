@@ -1,13 +1,14 @@
-"""Webhook endpoints: the secret is shown once and stored encrypted; organisations stay apart."""
+"""/webhooks/...: the secret is shown once and stored encrypted, rotation signs with both secrets,
+deliveries are listed and redelivered; organisations stay apart."""
 
 from __future__ import annotations
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
-from core.outbound import OutboundRefused
 from registry import services
-from registry.models import WebhookEndpoint, WebhookSecret
-from tests.helpers import assert_error
+from registry.models import WebhookDelivery, WebhookEndpoint, WebhookSecret
+from tests.helpers import assert_error, removal_with_hash
 
 
 def test_it_creates_an_endpoint_and_shows_the_secret_once(api, maintainer):
@@ -108,17 +109,44 @@ def test_loopback_is_accepted_only_when_the_setting_allows_it(api, settings):
     assert_error(response, 400, "webhook_url_refused")
 
 
-def test_the_service_refuses_it_too(maintainer, settings):
-    settings.OUTBOUND_ALLOW_LOOPBACK = False
-    with pytest.raises(OutboundRefused):
-        services.webhook_endpoint_create(
-            maintainer=maintainer.maintainer, url="http://10.0.0.5/", event_types=["removal.approved"]
-        )
-
-
 def test_a_name_that_does_not_resolve_yet_is_accepted_and_vetted_at_delivery(api, settings):
     settings.OUTBOUND_ALLOW_LOOPBACK = False
     response = api.post(
         "/api/v1/webhooks/", {"url": "https://hooks.invalid/x", "events": ["removal.approved"]}, format="json"
     )
     assert response.status_code == 201
+
+
+def test_rotation_signs_with_both_secrets(maintainer, receiver):
+    api = maintainer.client()
+    created = api.post(
+        "/api/v1/webhooks/", {"url": receiver.url, "events": ["removal.approved"]}, format="json"
+    ).json()
+    rotated = api.post(f"/api/v1/webhooks/{created['id']}/rotate-secret/").json()["secret"]
+    assert rotated.startswith("whsec_") and rotated != created["secret"]
+    removal_with_hash(maintainer)
+    row = WebhookDelivery.objects.get()
+    assert services.delivery_attempt(row.pk) == "succeeded"
+    [got] = receiver.received
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    Webhook(created["secret"]).verify(got.body, got.headers)
+    Webhook(rotated).verify(got.body, got.headers)
+
+
+def test_deliveries_are_listed_and_redelivered_with_the_same_id(maintainer, receiver):
+    api = maintainer.client()
+    created = api.post(
+        "/api/v1/webhooks/", {"url": receiver.url, "events": ["removal.approved"]}, format="json"
+    ).json()
+    removal_with_hash(maintainer)
+    row = WebhookDelivery.objects.get()
+    services.delivery_attempt(row.pk)
+    [listed] = api.get(f"/api/v1/webhooks/{created['id']}/deliveries/").json()["results"]
+    assert listed["state"] == "succeeded" and listed["event_id"] == row.event.public_id
+    response = api.post(f"/api/v1/webhooks/{created['id']}/deliveries/{listed['id']}/redeliver")
+    assert response.status_code == 202
+    assert services.delivery_attempt(row.pk) == "succeeded"
+    assert [r.headers["webhook-id"] for r in receiver.received] == [row.event.public_id] * 2
+    assert_error(
+        api.post(f"/api/v1/webhooks/{created['id']}/deliveries/dl_nope/redeliver/"), 404, "not_found"
+    )

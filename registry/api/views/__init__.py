@@ -1,0 +1,34 @@
+"""The maintainer API (../API.md), one module per group of endpoints. Each view is a few lines
+around a service or selector; registry/api/urls.py routes to the names re-exported here."""
+
+from .datasets import DatasetDetailView, DatasetListView, ItemsUpsertView
+from .export import SLUG_PATTERN, ExportView
+from .imports import ImportCreateView, ImportDetailView, import_to_dict
+from .lookup import LookupView
+from .removals import RemovalAckView, RemovalFeedView
+from .webhooks import (
+    WebhookDeliveriesView,
+    WebhookDetailView,
+    WebhookListView,
+    WebhookRedeliverView,
+    WebhookRotateSecretView,
+)
+
+__all__ = [
+    "SLUG_PATTERN",
+    "DatasetDetailView",
+    "DatasetListView",
+    "ExportView",
+    "ImportCreateView",
+    "ImportDetailView",
+    "ItemsUpsertView",
+    "LookupView",
+    "RemovalAckView",
+    "RemovalFeedView",
+    "WebhookDeliveriesView",
+    "WebhookDetailView",
+    "WebhookListView",
+    "WebhookRedeliverView",
+    "WebhookRotateSecretView",
+    "import_to_dict",
+]

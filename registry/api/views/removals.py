@@ -1,0 +1,57 @@
+"""/datasets/{slug}/removals/ and /datasets/{slug}/removals/ack/: the feed and its acknowledgements."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ... import services
+from ...models import Removal
+from ...serialize import removal_to_dict
+from .. import serializers as s
+from ..pagination import paginate
+from ._common import ERRORS, PAGE_PARAMS, own_dataset
+
+
+class RemovalFeedView(APIView):
+    @extend_schema(
+        operation_id="dataset_removals_list",
+        parameters=PAGE_PARAMS,
+        responses={200: s.RemovalPageSerializer, **ERRORS},
+        description=(
+            "Every removal for this data set in the order recorded. `next` is the cursor of the "
+            "following page and null on the last page. `poll` is the cursor just after this page: "
+            "keep the last `poll` you received and call with it later to receive exactly what was "
+            "recorded since (keeping the last non-null `next` also misses nothing, but repeats the "
+            "last page)."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        dataset = own_dataset(request, slug)
+        page = paginate(Removal.objects.filter(dataset=dataset), request)
+        return Response(
+            {
+                "results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in page.rows],
+                "next": page.next,
+                "poll": page.poll,
+            }
+        )
+
+
+class RemovalAckView(APIView):
+    @extend_schema(
+        operation_id="dataset_removals_ack",
+        request=s.AckSerializer,
+        responses={200: s.AckResultSerializer, **ERRORS},
+        description=(
+            "Acknowledge removals you have acted on. Idempotent; unknown ids are listed, not an error."
+        ),
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        dataset = own_dataset(request, slug)
+        serializer = s.AckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.removals_acknowledge(dataset=dataset, ids=serializer.validated_data["ids"])
+        return Response({"acknowledged": result.acknowledged, "unknown": result.unknown})

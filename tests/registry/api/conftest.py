@@ -1,0 +1,87 @@
+"""Fixtures of the API tests: the served OpenAPI document, a world for schemathesis to call,
+the WSGI app on the test's connection, and URLs whose views fail unexpectedly."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+
+from registry import services
+from registry.models import WebhookDelivery
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+@dataclass
+class World:
+    key: str
+
+
+@pytest.fixture
+def api_world(maintainer, receiver) -> tuple[World, dict[str, str]]:
+    org = maintainer.maintainer
+    dataset = services.dataset_create(maintainer=org, slug="d", name="D")
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {"external_id": str(i), "url": f"https://img.example/{i}.jpg", "phash": f"{i * 7919:016x}"}
+            for i in range(5)
+        ],
+    )
+    endpoint, _ = services.webhook_endpoint_create(
+        maintainer=org, url=receiver.url, event_types=["removal.approved"], datasets=[dataset]
+    )
+    services.removals_record(
+        source_ref="RR-2026-000001",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in dataset.items.all()[:3]],
+    )
+    row = WebhookDelivery.objects.get()
+    services.delivery_attempt(row.pk)
+    job = services.import_create(
+        dataset=dataset,
+        upload=io.BytesIO(b"external_id,url\nx,https://img.example/x.jpg\n"),
+        name="i.csv",
+        enqueue=False,
+    )
+    # DELETE gets an endpoint of its own, so the other webhook operations keep theirs.
+    doomed, _ = services.webhook_endpoint_create(
+        maintainer=org, url=receiver.url, event_types=["removal.approved"]
+    )
+    ids = {
+        "delete.webhook_id": doomed.public_id,
+        "path.slug": "d",
+        "path.webhook_id": endpoint.public_id,
+        "path.delivery_id": row.public_id,
+        "path.import_id": job.public_id,
+    }
+    return World(key=maintainer.key), ids
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection():
+    """Calling the WSGI app directly would close the test's database connection after each
+    request (request_started/finished); Django's own test client disconnects them the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def unexpected_urls(settings):
+    settings.ROOT_URLCONF = "tests.registry.api.urls_unexpected"
+    settings.DEBUG = False

@@ -1,0 +1,34 @@
+"""/removals/export/: the caller's removals streamed as jsonl, csv or parquet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pyarrow.parquet as pq
+
+from registry import services
+from tests.helpers import assert_error, record_removals, removal_with_hash
+
+
+def test_export_streams_jsonl_csv_and_parquet_of_own_removals_only(api, maintainer, other_maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="mine", name="Mine")
+    mine = record_removals(dataset, 3)
+    removal_with_hash(other_maintainer, slug="theirs")
+
+    response = api.get("/api/v1/removals/export/?format=jsonl")
+    assert response.streaming and response["Content-Type"] == "application/x-ndjson"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [r.public_id for r in mine]
+
+    response = api.get("/api/v1/removals/export?format=csv&dataset=mine")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["id"] for r in rows] == [r.public_id for r in mine] and rows[0]["dataset"] == "mine"
+
+    response = api.get("/api/v1/removals/export/?format=parquet")
+    table = pq.read_table(io.BytesIO(b"".join(response.streaming_content)))
+    assert table.column("id").to_pylist() == [r.public_id for r in mine]
+
+    assert_error(api.get("/api/v1/removals/export/?format=xml"), 400, "invalid_format")
+    assert_error(api.get("/api/v1/removals/export/?dataset=theirs"), 404, "not_found")

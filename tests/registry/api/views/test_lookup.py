@@ -1,0 +1,37 @@
+"""/lookup/: removed URLs and removals near pHashes, registry-wide; bad hashes and oversized batches."""
+
+from __future__ import annotations
+
+from tests.helpers import CAT_PHASH as PHASH
+from tests.helpers import assert_error, removal_with_hash
+
+
+def test_lookup_answers_urls_and_hashes_within_the_radius(api, maintainer, other_maintainer):
+    removal = removal_with_hash(other_maintainer)  # the registry is shared: any key may look up
+    near = f"{int(PHASH, 16) ^ 0b111:016x}"  # 3 bits away
+    far = f"{int(PHASH, 16) ^ 0xFFFF:016x}"  # 16 bits away
+    body = api.post(
+        "/api/v1/lookup/",
+        {"urls": ["https://img.example/cat.jpg", "https://img.example/dog.jpg"], "phashes": [near, far]},
+        format="json",
+    ).json()
+    assert body["urls"] == {"https://img.example/cat.jpg": True, "https://img.example/dog.jpg": False}
+    assert body["phashes"] == {near: [removal.public_id], far: []}
+
+
+def test_lookup_explains_bad_hashes_and_oversized_batches(api):
+    error = assert_error(api.post("/api/v1/lookup", {"phashes": ["zz"]}, format="json"), 400, "invalid_hash")
+    assert "phashes[0]" in error["message"]
+    urls = [f"https://i.example/{i}" for i in range(9_999)]
+    assert_error(
+        api.post("/api/v1/lookup/", {"urls": urls, "phashes": [PHASH, PHASH]}, format="json"),
+        413,
+        "too_many_entries",
+    )
+
+
+def test_the_v1_api_says_json_when_sent_something_else(api):
+    error = assert_error(
+        api.post("/api/v1/lookup/", data="urls=x", content_type="text/plain"), 415, "unsupported_media_type"
+    )
+    assert "application/json" in error["message"]

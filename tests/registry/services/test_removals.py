@@ -1,0 +1,143 @@
+"""registry.services.removals: recording removals with their webhook outbox rows, and acknowledgements."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from registry import services, signals
+from registry.hashing import hex_to_code
+from registry.models import Removal, RemovalState, WebhookDelivery, WebhookEvent, url_key
+from tests.helpers import record_removals
+
+
+def test_a_removal_of_an_item_copies_the_items_fields(dataset):
+    services.items_upsert(
+        dataset=dataset,
+        rows=[{"external_id": "1", "url": "https://i.example/1.jpg", "phash": "b15fe6465121175e"}],
+    )
+    item = dataset.items.get()
+    [removal] = services.removals_record(
+        source_ref="RR-2026-000001",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item)],
+    )
+    stored = Removal.objects.get(pk=removal.pk)
+    assert (stored.item, stored.external_id, stored.url) == (item, "1", "https://i.example/1.jpg")
+    assert stored.url_key == url_key("https://i.example/1.jpg") and stored.phash == item.phash
+    assert (stored.reason, stored.source_ref, stored.state) == (
+        "copyright",
+        "RR-2026-000001",
+        RemovalState.PENDING,
+    )
+    assert stored.public_id.startswith("rm_") and stored.approved_at is not None
+
+
+def test_a_bare_url_or_hash_is_recorded_without_an_item(dataset):
+    code = hex_to_code("00000000000000ff")
+    [by_url, by_hash] = services.removals_record(
+        source_ref="RR-2026-000002",
+        reason="copyright",
+        entries=[
+            services.RemovalEntry(dataset=dataset, url="https://i.example/x.jpg"),
+            services.RemovalEntry(dataset=dataset, phash=code),
+        ],
+    )
+    assert by_url.item is None and by_url.url_key == url_key("https://i.example/x.jpg")
+    assert by_hash.url is None and by_hash.url_key is None and by_hash.phash == code
+
+
+def test_recording_the_same_item_for_the_same_source_again_adds_nothing(dataset):
+    [first] = record_removals(dataset, 1)
+    item = first.item
+    again = services.removals_record(
+        source_ref="RR-2026-000001",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item)] * 2,
+    )
+    assert again == []
+    other_source = services.removals_record(
+        source_ref="RR-2026-000009",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item)],
+    )
+    assert len(other_source) == 1 and Removal.objects.count() == 2
+
+
+def test_each_event_carries_at_most_500_removals_and_each_subscribed_endpoint_gets_one_row(
+    dataset, endpoint, monkeypatch
+):
+    monkeypatch.setattr(services.removals, "MAX_REMOVALS_PER_EVENT", 2)
+    removals = record_removals(dataset, 5)
+    events = list(WebhookEvent.objects.order_by("pk"))
+    assert [e.removals.count() for e in events] == [2, 2, 1]
+    assert events[0].payload["type"] == "removal.approved"
+    assert events[0].payload["data"]["dataset"] == "d"
+    assert [r["id"] for r in events[0].payload["data"]["removals"]] == [r.public_id for r in removals[:2]]
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 3
+
+
+def test_only_enabled_endpoints_of_the_data_sets_maintainer_that_chose_the_event_get_a_delivery(
+    maintainer, other_maintainer, dataset, endpoint
+):
+    own = maintainer.maintainer
+    other_set = services.dataset_create(maintainer=own, slug="other", name="Other")
+    only_other, _ = services.webhook_endpoint_create(
+        maintainer=own, url="https://hooks.example/o", event_types=["removal.approved"], datasets=[other_set]
+    )
+    off, _ = services.webhook_endpoint_create(
+        maintainer=own, url="https://hooks.example/off", event_types=["removal.approved"]
+    )
+    services.webhook_endpoint_disable(endpoint=off, reason="test")
+    services.webhook_endpoint_create(
+        maintainer=other_maintainer.maintainer,
+        url="https://hooks.example/t",
+        event_types=["removal.approved"],
+    )
+    record_removals(dataset, 1)
+    assert list(WebhookDelivery.objects.values_list("endpoint", flat=True)) == [endpoint.pk]
+    assert only_other.deliveries.count() == 0
+
+
+def test_deliveries_are_queued_after_commit(dataset, endpoint, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("registry.services.removals.enqueue") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        record_removals(dataset, 1)
+    delivery = WebhookDelivery.objects.get()
+    enqueue.assert_called_once_with("registry.tasks.delivery_send", delivery.pk, fallback=mock.ANY)
+
+
+def test_acknowledging_is_idempotent_per_data_set_and_lists_unknown_ids(maintainer, dataset):
+    removals = record_removals(dataset, 2)
+    theirs = record_removals(
+        services.dataset_create(maintainer=maintainer.maintainer, slug="e", name="E"), 1, "RR-9"
+    )
+    ids = [removals[0].public_id, removals[0].public_id, "rm_unknown", theirs[0].public_id]
+    result = services.removals_acknowledge(dataset=dataset, ids=ids)
+    assert result == services.AckResult(acknowledged=1, unknown=["rm_unknown", theirs[0].public_id])
+    first = Removal.objects.get(pk=removals[0].pk)
+    assert first.state == RemovalState.ACKNOWLEDGED and first.acknowledged_at is not None
+    assert Removal.objects.get(pk=removals[1].pk).state == RemovalState.PENDING
+
+    again = services.removals_acknowledge(dataset=dataset, ids=[removals[0].public_id])
+    assert again.acknowledged == 1
+    assert Removal.objects.get(pk=removals[0].pk).acknowledged_at == first.acknowledged_at
+
+
+def test_an_acknowledgement_tells_the_sources_after_commit(dataset, django_capture_on_commit_callbacks):
+    [removal] = record_removals(dataset, 1, ref="RR-2026-000042")
+    received = []
+
+    def listener(sender, source_refs, **kwargs):
+        received.append(source_refs)
+
+    signals.removals_acknowledged.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.removals_acknowledge(dataset=dataset, ids=[removal.public_id])
+        with django_capture_on_commit_callbacks(execute=True):
+            services.removals_acknowledge(dataset=dataset, ids=[removal.public_id])  # nothing changes
+    finally:
+        signals.removals_acknowledged.disconnect(listener)
+    assert received == [{"RR-2026-000042"}]

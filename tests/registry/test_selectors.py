@@ -1,0 +1,120 @@
+"""registry.selectors: what each shared read returns, and what it leaves out (other organisations,
+deleted endpoints, revoked keys and removals)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from registry import selectors, services
+from registry.hashing import hex_to_code
+from registry.models import Removal, RemovalState
+from tests.helpers import CAT_PHASH, record_removals, removal_with_hash
+
+
+def revoke(*removals: Removal) -> None:
+    Removal.objects.filter(pk__in=[r.pk for r in removals]).update(state=RemovalState.REVOKED)
+
+
+def test_data_sets_endpoints_and_keys_are_the_maintainers_own_and_live(maintainer, other_maintainer, dataset):
+    own, theirs = maintainer.maintainer, other_maintainer.maintainer
+    services.dataset_create(maintainer=theirs, slug="t", name="T")
+    assert list(selectors.datasets_of(own)) == [dataset]
+
+    kept, _ = services.webhook_endpoint_create(
+        maintainer=own, url="https://h.example/1", event_types=["removal.approved"]
+    )
+    gone, _ = services.webhook_endpoint_create(
+        maintainer=own, url="https://h.example/2", event_types=["removal.approved"]
+    )
+    services.webhook_endpoint_create(
+        maintainer=theirs, url="https://h.example/3", event_types=["removal.approved"]
+    )
+    services.webhook_endpoint_delete(endpoint=gone)
+    assert list(selectors.endpoints_of(own)) == [kept]
+
+    [first] = own.api_keys.all()
+    second, _ = services.api_key_create(maintainer=own)
+    services.api_key_revoke(key=first)
+    assert list(selectors.active_keys_of(own)) == [second]
+
+
+def test_removals_for_a_source_span_data_sets(maintainer, dataset):
+    other = services.dataset_create(maintainer=maintainer.maintainer, slug="e", name="E")
+    mine = record_removals(dataset, 2, ref="RR-1") + record_removals(other, 1, ref="RR-1")
+    record_removals(dataset, 1, ref="RR-2")
+    found = list(selectors.removals_for_source("RR-1").order_by("pk"))
+    assert found == mine and {r.dataset.slug for r in found} == {"d", "e"}
+
+
+def test_removed_urls_are_the_exact_live_ones_anywhere(maintainer, other_maintainer):
+    theirs = removal_with_hash(other_maintainer)  # https://img.example/cat.jpg
+    urls = ["https://img.example/cat.jpg", "https://img.example/CAT.jpg", "https://img.example/dog.jpg"]
+    assert selectors.removed_urls(urls) == {"https://img.example/cat.jpg"}
+    assert selectors.removed_urls([]) == set()
+    revoke(theirs)
+    assert selectors.removed_urls(urls) == set()
+
+
+def test_removed_urls_reads_in_slices(dataset):
+    removals = record_removals(dataset, 3)
+    urls = [f"https://i.example/nothing/{i}" for i in range(4500)] + [r.url for r in removals]
+    assert selectors.removed_urls(urls) == {r.url for r in removals}
+
+
+def test_an_items_live_removal_is_its_own_or_a_bare_one_of_its_hash(dataset):
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {"external_id": "a", "url": "https://i.example/a", "phash": "00000000000000ff"},
+            {"external_id": "b", "url": "https://i.example/b", "phash": "0000000000000f0f"},
+            {"external_id": "c", "url": "https://i.example/c"},
+        ],
+    )
+    a, b, c = dataset.items.order_by("external_id")
+    [own] = services.removals_record(
+        source_ref="RR-1", reason="copyright", entries=[services.RemovalEntry(dataset=dataset, item=a)]
+    )
+    [bare] = services.removals_record(
+        source_ref="RR-2",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, phash=hex_to_code("0000000000000f0f"))],
+    )
+    assert selectors.live_removals_of_items([a, b, c]) == {a.pk: own, b.pk: bare}
+    assert selectors.live_removals_of_items([]) == {}
+    revoke(own)
+    assert selectors.live_removals_of_items([a, b]) == {b.pk: bare}
+
+
+def test_removals_near_a_code_are_listed_by_public_id(maintainer):
+    removal = removal_with_hash(maintainer)
+    code = hex_to_code(CAT_PHASH)
+    near = selectors.removals_near_codes([code, code ^ 0b11, code ^ 0xFFFF, code], radius=4)
+    assert near == {code: [removal.public_id], code ^ 0b11: [removal.public_id], code ^ 0xFFFF: []}
+    assert selectors.removals_near_codes([], radius=4) == {}
+
+
+def test_the_export_is_the_maintainers_removals_in_order_optionally_of_one_data_set(
+    maintainer, other_maintainer, dataset
+):
+    other = services.dataset_create(maintainer=maintainer.maintainer, slug="e", name="E")
+    first = record_removals(dataset, 2, ref="RR-1")
+    second = record_removals(other, 1, ref="RR-2")
+    removal_with_hash(other_maintainer, slug="theirs")
+    assert list(selectors.removals_for_export(maintainer.maintainer)) == first + second
+    assert list(selectors.removals_for_export(maintainer.maintainer, dataset=other)) == second
+
+
+def test_public_figures_count_items_and_live_removals_and_are_cached(maintainer, dataset):
+    removals = record_removals(dataset, 3)
+    revoke(removals[0])
+    services.removals_acknowledge(dataset=dataset, ids=[removals[1].public_id])
+    cache.clear()
+    figures = selectors.public_figures()
+    assert figures == {
+        "datasets": [{"name": "D", "maintainer": maintainer.maintainer.name, "item_count": 3}],
+        "totals": {"recorded": 2, "acknowledged": 1},
+    }
+    record_removals(dataset, 1, ref="RR-9")
+    assert selectors.public_figures() == figures  # cached for FIGURES_CACHE_SECONDS
+    cache.clear()
+    assert selectors.public_figures()["totals"]["recorded"] == 3
