@@ -1,4 +1,5 @@
-"""requests_app.notify: emails in the artist's language, at sign-up and after a switch."""
+"""requests_app.notify: emails in the artist's language (at sign-up, after a switch), sent once the
+transaction commits; overdue requests told to moderators in English."""
 
 # The French catalogue writes apostrophes as U+2019, so the expected texts here do too.
 # ruff: noqa: RUF001
@@ -7,12 +8,13 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from requests_app import services
+from requests_app import notify, services
 from requests_app.models import (
     ArtistProfile,
     RemovalRequest,
@@ -135,3 +137,43 @@ def test_switching_language_while_logged_in_switches_the_emails(
     client.get(reverse("account"))
     profile.refresh_from_db()
     assert profile.language == "en"
+
+
+def test_an_artist_is_written_to_in_their_language_or_the_sites_default(artist):
+    artist.language = "fr"
+    assert notify.language_of(artist) == "fr"
+    artist.language = "xx"  # a language the site no longer offers
+    assert notify.language_of(artist) == settings.LANGUAGE_CODE
+
+
+def test_an_email_goes_only_once_the_transaction_commits(artist, django_capture_on_commit_callbacks):
+    ticket = services.request_create(artist=artist, basis="copyright")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notify.request_changed(request=ticket, headline="Approved")
+    assert mail.outbox == [] and len(callbacks) == 1
+    callbacks[0]()
+    [message] = mail.outbox
+    assert message.to == ["ada@example.com"] and message.subject == f"[{ticket.reference}] Approved"
+
+
+def test_a_later_text_is_translated_when_the_email_is_rendered(artist, django_capture_on_commit_callbacks):
+    from django.utils.translation import gettext as _
+
+    artist.language = "fr"
+    ticket = services.request_create(artist=artist, basis="copyright")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify.request_needs_info(request=ticket, message=notify.later(lambda: _("Status change")))
+    [message] = mail.outbox
+    assert message.subject == f"[{ticket.reference}] Nous avons besoin de plus d’informations"
+
+
+def test_an_overdue_request_is_told_to_moderators_in_english_and_to_nobody_without_recipients(
+    artist, django_capture_on_commit_callbacks
+):
+    ticket = services.request_create(artist=artist, basis="copyright")
+    with django_capture_on_commit_callbacks(execute=True), translation.override("fr"):
+        notify.sla_overdue(request=ticket, recipients=[])
+        notify.sla_overdue(request=ticket, recipients=["mod@example.com"])
+    [message] = mail.outbox
+    assert message.to == ["mod@example.com"]
+    assert message.subject == f"[{ticket.reference}] Overdue: draft"
