@@ -21,32 +21,11 @@ from rest_framework.test import APIClient
 
 from registry import services as registry_services
 from registry.models import Maintainer
-from requests_app import services as request_services
 from requests_app.models import ArtistProfile
 from requests_app.roles import MODERATOR_GROUP
-from tests.helpers import PHOTOS as PHOTOS
-from tests.helpers import ROOT, database_url
-from tests.helpers import image_bytes as image_bytes
-from tests.helpers import photo as photo
-from tests.helpers import photo_bytes as photo_bytes
-from tests.helpers import wait_until as wait_until
-
-# The helpers above are imported "as" themselves because test modules outside tests/registry and
-# tests/core still import them from here; new code imports them from tests.helpers.
-_database_url = database_url  # tests/faults/conftest.py imports it under this name
+from tests.helpers import ROOT, database_url, make_artist
 
 # --- people -----------------------------------------------------------------
-
-
-def make_artist(email: str, *, verified: bool = True, name: str = "") -> ArtistProfile:
-    profile = request_services.artist_signup(
-        email=email, password="correct horse battery staple", display_name=name or email.split("@")[0]
-    )
-    if verified:
-        token = request_services.email_verification_link(profile).rstrip("/").rsplit("/", 1)[-1]
-        request_services.email_verify(token=token)
-        profile.refresh_from_db()
-    return profile
 
 
 @pytest.fixture

@@ -5,16 +5,28 @@ Import them from here: `from tests.helpers import assert_error, photo_bytes`.
 
 from __future__ import annotations
 
+import html
 import io
+import re
+import socket
+import threading
 import time
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from dnslib import QTYPE, RCODE, RR, TXT
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"
+# The photos the `dataset` fixture of tests/requests_app holds a copy of
+DATASET_PHOTOS = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "horse.png")
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
@@ -58,14 +70,42 @@ def database_url(settings_dict: dict[str, Any]) -> str:
 
 # --- the admin --------------------------------------------------------------
 
+CHANGELIST = "/admin/requests_app/removalrequest/"  # the moderators' queue (tests/requests_app/admin)
+
 
 def logged_in(user: Any) -> Any:
-    """A test client signed in as `user`."""
+    """A test client signed in as `user` (a User, or an ArtistProfile: its user)."""
     from django.test import Client
 
     client = Client()
-    client.force_login(user)
+    client.force_login(getattr(user, "user", user))
     return client
+
+
+def messages_of(response: Any) -> list[str]:
+    """The messages the response's request left for the next page."""
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def change_url(ticket: Any) -> str:
+    """The desk page of one request."""
+    from django.urls import reverse
+
+    return reverse("admin:requests_app_removalrequest_change", args=[ticket.pk])
+
+
+def decide_url(ticket: Any) -> str:
+    from django.urls import reverse
+
+    return reverse("admin:requests_app_removalrequest_decide", args=[ticket.pk])
+
+
+def note_url(ticket: Any) -> str:
+    from django.urls import reverse
+
+    return reverse("admin:requests_app_removalrequest_note", args=[ticket.pk])
 
 
 # --- the maintainer API -----------------------------------------------------
@@ -164,3 +204,325 @@ def settings_from_env(env: dict[str, str], *names: str) -> dict[str, Any]:
         check=True,
     )
     return dict(json.loads(out.stdout))
+
+
+# --- artists and their requests ---------------------------------------------
+
+ARTIST_PASSWORD = "correct horse battery staple"  # make_artist's
+
+
+def make_artist(email: str, *, verified: bool = True, name: str = "") -> Any:
+    """An artist account (an ArtistProfile), its email address verified with the emailed link's token."""
+    from requests_app import services
+
+    profile = services.artist_signup(
+        email=email, password=ARTIST_PASSWORD, display_name=name or email.split("@")[0]
+    )
+    if verified:
+        token = services.email_verification_link(profile).rstrip("/").rsplit("/", 1)[-1]
+        services.email_verify(token=token)
+        profile.refresh_from_db()
+    return profile
+
+
+def make_request(artist: Any, photo_name: str, *, submit: bool = True) -> Any:
+    """A request with one work (the photo), hashed and matched; submitted with its copy confirmed."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app import services
+
+    ticket = services.request_create(artist=artist, basis="copyright", description=f"my {photo_name}")
+    added = services.works_add(
+        request=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name))]
+    )
+    assert services.work_hash_and_match(work_id=added.works[0].pk) == "done"
+    if submit:
+        confirm = list(added.works[0].matches.values_list("pk", flat=True))
+        assert confirm, f"{photo_name} should match its copy"
+        services.matches_decide(request=ticket, actor=artist.user, confirm=confirm)
+        services.request_submit(request=ticket, actor=artist.user, signed_name=artist.display_name)
+    ticket.refresh_from_db()
+    return ticket
+
+
+PDF = b"%PDF-1.4\n% passport scan of Ada Lovelace\n%%EOF\n"  # an identity document
+
+
+def verify_domain(artist: Any, domain: str = "img.example") -> None:
+    """The artist proved `domain` (a verified DNS TXT proof); their verification level follows."""
+    from requests_app import services
+    from requests_app.models import IdentityProof, ProofMethod, ProofStatus
+
+    IdentityProof.objects.create(
+        artist=artist, method=ProofMethod.DNS_TXT, target=domain, status=ProofStatus.VERIFIED
+    )
+    services.profile_recompute_level(profile=artist)
+
+
+def listed_ids(response: Any) -> list[int]:
+    """The primary keys of the rows of an admin change list, in order."""
+    return sorted(obj.pk for obj in response.context["cl"].result_list)
+
+
+def hashed_draft(artist: Any, *names: str) -> Any:
+    """A draft request holding these sample photos, each hashed and matched."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app import services
+
+    ticket = services.request_create(artist=artist, basis="copyright")
+    added = services.works_add(
+        request=ticket,
+        actor=artist.user,
+        files=[SimpleUploadedFile(name, photo_bytes(name)) for name in names],
+    )
+    for work in added.works:
+        assert services.work_hash_and_match(work_id=work.pk) == "done"
+    return ticket
+
+
+def confirm_all(ticket: Any, artist: Any) -> None:
+    """The artist says "mine" to every match of the request."""
+    from requests_app import services
+    from requests_app.models import Match
+
+    ids = list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True))
+    services.matches_decide(request=ticket, actor=artist.user, confirm=ids)
+
+
+def detail(ticket: Any) -> str:
+    """The artist's page of a request."""
+    from django.urls import reverse
+
+    return reverse("request_detail", args=[ticket.reference])
+
+
+def dataset_with_copy(maintainer: Any, *, slug: str, name: str, url: str, of: str = "chelsea.png") -> Any:
+    """A registered data set holding a resized, re-compressed copy of one sample photograph."""
+    from registry import services as registry_services
+    from registry.hashing import code_to_hex, compute_hashes
+
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug=slug, name=name)
+    copy = photo(of).convert("RGB").resize((300, 200))
+    hashes = compute_hashes(image_bytes(copy, "JPEG", quality=60), max_pixels=10**8)
+    result = registry_services.items_upsert(
+        dataset=dataset, rows=[{"external_id": "1", "url": url, "phash": code_to_hex(hashes.phash)}]
+    )
+    assert result.created == 1
+    return dataset
+
+
+def item_row(external_id: str, image_data: bytes) -> dict[str, str]:
+    """A data set item (an API row) with the three hashes of `image_data`."""
+    from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+
+    h = compute_hashes(image_data, max_pixels=10**8)
+    return {
+        "external_id": external_id,
+        "url": f"https://i.example/{external_id}.jpg",
+        "phash": code_to_hex(h.phash),
+        "dhash": code_to_hex(h.dhash),
+        "pdq": pdq_to_hex(h.pdq),
+    }
+
+
+def french_client(profile: Any = None) -> Any:
+    """A browser whose language switcher was set to French (the cookie set_language writes)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    if profile is not None:
+        client.force_login(profile.user)
+    return client
+
+
+# --- uploads ----------------------------------------------------------------
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def zip_upload(members: dict[str, bytes], name: str = "works.zip") -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, make_zip(members), content_type="application/zip")
+
+
+def file_errors(content: str) -> dict[str, str]:
+    """{file name: message} from the page's list of files that were not added."""
+    pairs = re.findall(
+        r'<span class="file-name">(.*?)</span>: <span class="file-error">(.*?)</span>', content, re.S
+    )
+    return {html.unescape(name): html.unescape(message) for name, message in pairs}
+
+
+# --- real servers on loopback for the proofs: DNS (dnslib), HTTP (http.server), a silent one ---
+
+
+@dataclass
+class Zone(BaseResolver):
+    """TXT records by name ("art.example." -> ["v=..."]); other names are NXDOMAIN."""
+
+    txt: dict[str, list[str]] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+    servfail: bool = False  # a resolver whose upstream is gone answers SERVFAIL to everything
+
+    def resolve(self, request: Any, handler: Any) -> Any:
+        reply = request.reply()
+        name = str(request.q.qname)
+        self.queries.append(name)
+        if self.servfail:
+            reply.header.rcode = RCODE.SERVFAIL
+        elif name not in self.txt:
+            reply.header.rcode = RCODE.NXDOMAIN
+        elif request.q.qtype == QTYPE.TXT:
+            for value in self.txt[name]:
+                reply.add_answer(RR(name, QTYPE.TXT, rdata=TXT(value), ttl=60))
+        return reply
+
+
+@contextmanager
+def dns_server() -> Iterator[tuple[Zone, str]]:
+    zone = Zone()
+    server = DNSServer(zone, port=0, address="127.0.0.1", logger=DNSLogger("-request,-reply,-truncated"))
+    server.start_thread()
+    host, port = server.server.server_address
+    try:
+        yield zone, f"{host}:{port}"
+    finally:
+        server.stop()
+        server.server.server_close()
+
+
+@dataclass
+class Site:
+    """Pages by path: (status, headers, body)."""
+
+    pages: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    hits: list[str] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def domain(self) -> str:
+        return f"localhost:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"http://localhost:{self.port}{path}"
+
+    def page(self, path: str, body: str, status: int = 200, **headers: str) -> None:
+        self.pages[path] = (status, {"Content-Type": "text/html; charset=utf-8", **headers}, body.encode())
+
+
+@contextmanager
+def web_server() -> Iterator[Site]:
+    site = Site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            site.hits.append(self.path)
+            status, headers, body = site.pages.get(self.path, (404, {}, b"not found"))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    site.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """Accepts connections (the kernel's backlog does) and never answers a byte."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def closed_udp_port() -> int:
+    """A loopback UDP port nobody listens on: a DNS resolver that cannot be reached."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)
+
+
+# --- the browser (Playwright) -------------------------------------------------
+
+PHONE = {"width": 375, "height": 800}
+
+
+def mail_link(outbox: list[Any], pattern: str) -> str:
+    """The path of the first link matching `pattern` in the mails sent so far."""
+    for message in outbox:
+        found = re.search(rf"https?://[^/\s]+({pattern}\S*)", message.body)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no mail with a link matching {pattern}: {[m.subject for m in outbox]}")
+
+
+def log_in(pages: Any, email: str, password: str) -> None:
+    """Log in through the browser's login page; lands on the artist's requests."""
+    from playwright.sync_api import expect
+
+    page = pages.goto("/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My requests")
+
+
+# Each table against the nearest box that holds it, and each header against the window.
+MEASURE = """() => {
+  const problems = [];
+  for (const table of document.querySelectorAll("#content table")) {
+    const t = table.getBoundingClientRect();
+    if (!t.width) continue;
+    const box = table.parentElement.closest("div, td, section, fieldset, form");
+    const b = box.getBoundingClientRect();
+    if (t.right > b.right + 1 || t.left < b.left - 1) {
+      const name = table.id || table.className || box.id || box.className;
+      problems.push(`table ${name} spans ${Math.round(t.left)}-${Math.round(t.right)} px ` +
+                    `in a box of ${Math.round(b.left)}-${Math.round(b.right)} px`);
+    }
+  }
+  for (const th of document.querySelectorAll("#content thead th")) {
+    const r = th.getBoundingClientRect();
+    if (!r.width) continue;
+    if (r.right > window.innerWidth + 1 || r.left < -1) {
+      problems.push(`header "${th.innerText.trim()}" at ${Math.round(r.left)}-${Math.round(r.right)} px ` +
+                    `of a ${window.innerWidth} px window`);
+    }
+  }
+  const sideways = document.documentElement.scrollWidth - window.innerWidth;
+  if (sideways > 1) problems.push(`the page scrolls sideways by ${sideways} px`);
+  return problems;
+}"""
+
+
+def fits(page: Any) -> list[str]:
+    """What on the page overflows its box or the window (empty when everything fits)."""
+    return list(page.evaluate(MEASURE))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+
+from tests.helpers import PHONE
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -38,7 +39,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 800}
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
@@ -139,15 +139,6 @@ def visitor(browser: Browser, live_server: Any, axe_source: str) -> Iterator[Any
     for context in contexts:
         context.close()
     assert not problems, "\n".join(problems)
-
-
-def mail_link(outbox: list[Any], pattern: str) -> str:
-    """The path of the first link matching `pattern` in the mails sent so far."""
-    for message in outbox:
-        found = re.search(rf"https?://[^/\s]+({pattern}\S*)", message.body)
-        if found:
-            return found.group(1)
-    raise AssertionError(f"no mail with a link matching {pattern}: {[m.subject for m in outbox]}")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import base64
 import io
 import json
 import zipfile
-from typing import Any
 
 import pytest
 import requests
@@ -22,13 +21,20 @@ from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from requests_app import services as request_services
 from requests_app.models import RemovalRequest, TicketEvent, Work
 from requests_app.workflow import Status
-from tests.browser.conftest import mail_link
-from tests.conftest import image_bytes, make_artist, photo, photo_bytes, wait_until
+from tests.helpers import (
+    ARTIST_PASSWORD,
+    image_bytes,
+    log_in,
+    mail_link,
+    make_artist,
+    photo,
+    photo_bytes,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 PASSWORD = "a long enough pass phrase 42"
-ARTIST_PASSWORD = "correct horse battery staple"  # tests.conftest.make_artist's
 
 
 def register_dataset(base: str, *names: str) -> tuple[requests.Session, str]:
@@ -55,14 +61,6 @@ def register_dataset(base: str, *names: str) -> tuple[requests.Session, str]:
     upsert = api.post(f"{base}/api/v1/datasets/photos-v1/items/", json={"items": items})
     assert upsert.json()["created"] == len(names), upsert.text
     return api, key
-
-
-def log_in(pages: Any, email: str, password: str) -> None:
-    page = pages.goto("/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My requests")
 
 
 def test_the_whole_journey_from_sign_up_to_the_maintainers_confirmation(

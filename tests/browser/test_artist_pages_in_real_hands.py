@@ -16,9 +16,7 @@ from registry.hashing import code_to_hex, compute_hashes
 from registry.models import Removal, RemovalState
 from requests_app import services
 from requests_app.models import Match, RemovalRequest
-from tests.browser.conftest import PHONE
-from tests.browser.test_artist_pages import ARTIST_PASSWORD, log_in
-from tests.conftest import image_bytes, make_artist, photo, photo_bytes
+from tests.helpers import ARTIST_PASSWORD, PHONE, image_bytes, log_in, make_artist, photo, photo_bytes
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -46,16 +44,16 @@ def _datasets_with_copies() -> None:
 
 def _draft_with_matches(name: str = "Nora Newbie", email: str = "nora@example.com") -> RemovalRequest:
     profile = make_artist(email, name=name)
-    removal_request = services.request_create(artist=profile, basis="copyright")
+    ticket = services.request_create(artist=profile, basis="copyright")
     added = services.works_add(
-        request=removal_request,
+        request=ticket,
         actor=profile.user,
         files=[SimpleUploadedFile("my-cat.png", photo_bytes("chelsea.png"))],
     )
     for work in added.works:
         assert services.work_hash_and_match(work_id=work.pk) == "done"
-    assert Match.objects.filter(work__request=removal_request).count() == 2
-    return removal_request
+    assert Match.objects.filter(work__request=ticket).count() == 2
+    return ticket
 
 
 def _in_view(page: Page, selector: str) -> bool:
@@ -70,10 +68,10 @@ def _in_view(page: Page, selector: str) -> bool:
 
 def test_the_matches_table_fits_a_phone_and_each_copy_has_one_answer(live_server, visitor):
     _datasets_with_copies()
-    removal_request = _draft_with_matches()
+    ticket = _draft_with_matches()
     artist = visitor()
     log_in(artist, "nora@example.com", ARTIST_PASSWORD)
-    page = artist.goto(f"/requests/{removal_request.reference}/")
+    page = artist.goto(f"/requests/{ticket.reference}/")
     expect(page.locator("table.matches tbody tr")).to_have_count(2)
     # Two organisations' "Photos v1" are told apart.
     expect(page.locator("table.matches")).to_contain_text("Photos v1 (Open Images Lab)")
@@ -98,7 +96,7 @@ def test_the_matches_table_fits_a_phone_and_each_copy_has_one_answer(live_server
             "t => t.closest('.table-wrap').scrollWidth - t.closest('.table-wrap').clientWidth"
         )
         assert wrap_overflow <= 1, f"the matches table scrolls sideways by {wrap_overflow}px at 375 px"
-        first, second = Match.objects.filter(work__request=removal_request).order_by("distance", "id")
+        first, second = Match.objects.filter(work__request=ticket).order_by("distance", "id")
         page.locator(f'input[name="match-{first.pk}"][value="mine"]').check()
         page.locator(f'input[name="match-{second.pk}"][value="not_mine"]').check()
         page.get_by_role("button", name="Save my choices").click()
@@ -111,11 +109,11 @@ def test_the_matches_table_fits_a_phone_and_each_copy_has_one_answer(live_server
 
 def test_a_bad_answer_is_shown_on_its_row_in_view_with_focus_there(live_server, visitor):
     _datasets_with_copies()
-    removal_request = _draft_with_matches()
-    first, second = Match.objects.filter(work__request=removal_request).order_by("distance", "id")
+    ticket = _draft_with_matches()
+    first, second = Match.objects.filter(work__request=ticket).order_by("distance", "id")
     artist = visitor()
     log_in(artist, "nora@example.com", ARTIST_PASSWORD)
-    page = artist.goto(f"/requests/{removal_request.reference}/")
+    page = artist.goto(f"/requests/{ticket.reference}/")
     page.locator(f'input[name="match-{second.pk}"][value="not_mine"]').check()
     # A page left open from an older version, or a tampered form: an answer the server refuses.
     page.locator(f'input[name="match-{first.pk}"][value="mine"]').evaluate(
@@ -134,12 +132,12 @@ def test_a_bad_answer_is_shown_on_its_row_in_view_with_focus_there(live_server, 
 
 def test_a_signature_that_is_not_the_accounts_name_is_refused_beside_the_field(live_server, visitor):
     _datasets_with_copies()
-    removal_request = _draft_with_matches()
-    ids = list(Match.objects.filter(work__request=removal_request).values_list("pk", flat=True))
-    services.matches_decide(request=removal_request, actor=removal_request.artist.user, confirm=ids)
+    ticket = _draft_with_matches()
+    ids = list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True))
+    services.matches_decide(request=ticket, actor=ticket.artist.user, confirm=ids)
     artist = visitor()
     log_in(artist, "nora@example.com", ARTIST_PASSWORD)
-    page = artist.goto(f"/requests/{removal_request.reference}/")
+    page = artist.goto(f"/requests/{ticket.reference}/")
     page.get_by_label("Type your full name to sign").fill("Someone Else")
     page.get_by_role("button", name="Sign and submit the request").click()
 
@@ -158,21 +156,21 @@ def test_a_signature_that_is_not_the_accounts_name_is_refused_beside_the_field(l
 
 def test_a_french_artist_reads_the_statement_and_the_timeline_in_french(live_server, visitor):
     _datasets_with_copies()
-    removal_request = _draft_with_matches(name="Camille Claudel", email="camille@example.fr")
-    profile = removal_request.artist
+    ticket = _draft_with_matches(name="Camille Claudel", email="camille@example.fr")
+    profile = ticket.artist
     more = services.works_add(
-        request=removal_request,
+        request=ticket,
         actor=profile.user,
         files=[SimpleUploadedFile(n, photo_bytes("coins.png")) for n in ("pièce-1.png", "pièce-2.png")],
     )
     for work in more.works:
         services.work_hash_and_match(work_id=work.pk)
-    ids = list(Match.objects.filter(work__request=removal_request).values_list("pk", flat=True))
-    services.matches_decide(request=removal_request, actor=profile.user, confirm=ids)
+    ids = list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True))
+    services.matches_decide(request=ticket, actor=profile.user, confirm=ids)
 
     artist = visitor(locale="fr-FR")
     log_in_fr(artist, "camille@example.fr")
-    page = artist.goto(f"/requests/{removal_request.reference}/")
+    page = artist.goto(f"/requests/{ticket.reference}/")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.locator("#statement")).to_contain_text("Je déclare de bonne foi")
     page.get_by_label("Saisissez vos nom et prénom pour signer").fill("Camille Claudel")
@@ -180,7 +178,7 @@ def test_a_french_artist_reads_the_statement_and_the_timeline_in_french(live_ser
     expect(page.locator(".messages")).to_contain_text("est envoyée")
 
     moderator = make_moderator()
-    services.request_approve(request=removal_request, moderator=moderator)
+    services.request_approve(request=ticket, moderator=moderator)
     page.reload()
     history = page.locator(".timeline")
     expect(history).to_contain_text("1 œuvre ajoutée : my-cat.png")
@@ -211,13 +209,11 @@ def make_moderator() -> Any:
 
 def test_the_public_search_says_which_copies_are_already_removed(live_server, visitor, tmp_path):
     _datasets_with_copies()
-    removal_request = _draft_with_matches()
-    first, _second = Match.objects.filter(work__request=removal_request).order_by("distance", "id")
-    services.matches_decide(request=removal_request, actor=removal_request.artist.user, confirm=[first.pk])
-    services.request_submit(
-        request=removal_request, actor=removal_request.artist.user, signed_name="Nora Newbie"
-    )
-    services.request_approve(request=removal_request, moderator=make_moderator())
+    ticket = _draft_with_matches()
+    first, _second = Match.objects.filter(work__request=ticket).order_by("distance", "id")
+    services.matches_decide(request=ticket, actor=ticket.artist.user, confirm=[first.pk])
+    services.request_submit(request=ticket, actor=ticket.artist.user, signed_name="Nora Newbie")
+    services.request_approve(request=ticket, moderator=make_moderator())
     Removal.objects.update(
         state=RemovalState.ACKNOWLEDGED, acknowledged_at=datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     )

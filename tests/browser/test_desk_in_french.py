@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from requests_app.models import RemovalRequest
-from tests.browser.test_desk_pages import fits
+from tests.helpers import fits
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

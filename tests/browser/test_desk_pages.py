@@ -11,39 +11,9 @@ from playwright.sync_api import Page, expect
 
 from requests_app.models import RemovalRequest
 from requests_app.workflow import Status
+from tests.helpers import fits
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-# Each table against the nearest box that holds it, and each header against the window.
-MEASURE = """() => {
-  const problems = [];
-  for (const table of document.querySelectorAll("#content table")) {
-    const t = table.getBoundingClientRect();
-    if (!t.width) continue;
-    const box = table.parentElement.closest("div, td, section, fieldset, form");
-    const b = box.getBoundingClientRect();
-    if (t.right > b.right + 1 || t.left < b.left - 1) {
-      const name = table.id || table.className || box.id || box.className;
-      problems.push(`table ${name} spans ${Math.round(t.left)}-${Math.round(t.right)} px ` +
-                    `in a box of ${Math.round(b.left)}-${Math.round(b.right)} px`);
-    }
-  }
-  for (const th of document.querySelectorAll("#content thead th")) {
-    const r = th.getBoundingClientRect();
-    if (!r.width) continue;
-    if (r.right > window.innerWidth + 1 || r.left < -1) {
-      problems.push(`header "${th.innerText.trim()}" at ${Math.round(r.left)}-${Math.round(r.right)} px ` +
-                    `of a ${window.innerWidth} px window`);
-    }
-  }
-  const sideways = document.documentElement.scrollWidth - window.innerWidth;
-  if (sideways > 1) problems.push(`the page scrolls sideways by ${sideways} px`);
-  return problems;
-}"""
-
-
-def fits(page: Page) -> list[str]:
-    return page.evaluate(MEASURE)  # type: ignore[no-any-return]
 
 
 def headers(page: Page, selector: str) -> list[str]:

@@ -16,7 +16,7 @@ from registry.models import Removal
 from requests_app import services
 from requests_app.models import EventKind, HashState, Work
 from requests_app.workflow import Status
-from tests.conftest import image_bytes, make_artist, photo, photo_bytes, wait_until
+from tests.helpers import image_bytes, make_artist, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -36,25 +36,25 @@ def test_a_work_approved_without_a_copy_removes_the_copy_imported_later(
 
     # The artist's work is in no data set today.
     artist = make_artist("iris@example.com", name="Iris Later")
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     services.works_add(
-        request=request,
+        request=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
     )
     work = wait_until(
-        lambda: Work.objects.filter(request=request, hash_state=HashState.DONE).first(),
+        lambda: Work.objects.filter(request=ticket, hash_state=HashState.DONE).first(),
         what="the worker to hash and match the work",
     )
     assert not work.matches.exists()
-    services.request_submit(request=request, actor=artist.user, signed_name="Iris Later")
-    services.request_approve(request=request, moderator=moderator, reason="Own work.")
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Iris Later")
+    services.request_approve(request=ticket, moderator=moderator, reason="Own work.")
 
     # Approval sends the work's hash to the maintainer: a removal with no item.
     [first] = receiver.wait_for(1)
     [bare] = first.json()["data"]["removals"]
     assert bare["external_id"] is None and bare["url"] is None
-    assert bare["phash"] == code_to_hex(work.phash) and bare["request"] == request.reference
+    assert bare["phash"] == code_to_hex(work.phash) and bare["request"] == ticket.reference
     lookup = api.post(f"{base}/api/v1/lookup/", json={"phashes": [code_to_hex(work.phash)]}).json()
     assert lookup["phashes"][code_to_hex(work.phash)] == [bare["id"]]
 
@@ -74,13 +74,13 @@ def test_a_work_approved_without_a_copy_removes_the_copy_imported_later(
     # delivered like the first, and the URL now answers removed.
     received = receiver.wait_for(2, timeout=60)
     [later] = received[1].json()["data"]["removals"]
-    assert later["external_id"] == "repost-7" and later["request"] == request.reference
-    assert Removal.objects.filter(source_ref=request.reference).count() == 2
+    assert later["external_id"] == "repost-7" and later["request"] == ticket.reference
+    assert Removal.objects.filter(source_ref=ticket.reference).count() == 2
     urls = api.post(f"{base}/api/v1/lookup/", json={"urls": [row["url"]]}).json()["urls"]
     assert urls == {row["url"]: True}
-    request.refresh_from_db()
-    assert request.status == Status.APPROVED
+    ticket.refresh_from_db()
+    assert ticket.status == Status.APPROVED
     wait_until(
-        lambda: request.events.filter(kind=EventKind.REMOVALS).count() == 2,
+        lambda: ticket.events.filter(kind=EventKind.REMOVALS).count() == 2,
         what="the artist's timeline to tell of the copy found",
     )

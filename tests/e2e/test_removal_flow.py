@@ -25,7 +25,7 @@ from registry.models import Removal, RemovalState
 from requests_app.models import RemovalRequest
 from requests_app.roles import MODERATOR_GROUP
 from requests_app.workflow import Status
-from tests.conftest import image_bytes, photo, photo_bytes, wait_until
+from tests.helpers import image_bytes, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -10,7 +10,7 @@ from registry.hashing import code_to_hex, compute_hashes
 from registry.models import DeliveryState, WebhookDelivery
 from requests_app import services
 from requests_app.models import HashState, Work
-from tests.conftest import image_bytes, photo, photo_bytes, wait_until
+from tests.helpers import image_bytes, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -28,9 +28,9 @@ def test_the_worker_hashes_uploads_and_delivers_approvals(
     registry_services.webhook_endpoint_create(
         maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
     )
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=request,
+        request=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     )
@@ -39,11 +39,11 @@ def test_the_worker_hashes_uploads_and_delivers_approvals(
         lambda: Work.objects.get(pk=work_id).hash_state == HashState.DONE, what="the worker to hash the work"
     )
     match = Work.objects.get(pk=work_id).matches.get()
-    services.matches_decide(request=request, actor=artist.user, confirm=[match.pk])
-    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=request, moderator=moderator)
+    services.matches_decide(request=ticket, actor=artist.user, confirm=[match.pk])
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=ticket, moderator=moderator)
     [got] = receiver.wait_for(1)
-    assert got.json()["data"]["removals"][0]["request"] == request.reference
+    assert got.json()["data"]["removals"][0]["request"] == ticket.reference
     wait_until(
         lambda: WebhookDelivery.objects.get().state == DeliveryState.SUCCEEDED, what="the delivery row"
     )

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import PHOTOS, wait_until
+from tests.helpers import PHOTOS, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

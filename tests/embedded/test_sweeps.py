@@ -15,8 +15,7 @@ from registry.hashing import compute_hashes, sanitize
 from registry.models import Removal
 from requests_app import services, tasks
 from requests_app.models import HashState, RemovalRequest, Work
-from tests.conftest import image_bytes, photo, photo_bytes, wait_until
-from tests.requests_app.test_rematch_flow import item_row
+from tests.helpers import image_bytes, item_row, photo, photo_bytes, wait_until
 
 
 def _stored_work(request: RemovalRequest, name: str, *, hashed: bool) -> Work:
@@ -49,10 +48,10 @@ def _stored_work(request: RemovalRequest, name: str, *, hashed: bool) -> Work:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_hashing_sweep_requeues_works_left_pending(celery_worker_process, artist):
-    request = services.request_create(artist=artist, basis="copyright")
-    never_hashed = _stored_work(request, "coffee.png", hashed=False)
-    never_matched = _stored_work(request, "chelsea.png", hashed=True)
-    fresh = _stored_work(request, "camera.png", hashed=False)
+    ticket = services.request_create(artist=artist, basis="copyright")
+    never_hashed = _stored_work(ticket, "coffee.png", hashed=False)
+    never_matched = _stored_work(ticket, "chelsea.png", hashed=True)
+    fresh = _stored_work(ticket, "camera.png", hashed=False)
     Work.objects.filter(pk=fresh.pk).update(created_at=timezone.now())  # its task may still be on its way
     assert sorted(services.hashing_due()) == sorted([never_hashed.pk, never_matched.pk])
     assert tasks.hashing_sweep() == 2
@@ -80,28 +79,28 @@ def test_the_rematch_sweep_runs_rematching_that_never_finished(eager_celery, art
     registry_services.items_upsert(
         dataset=dataset, rows=[item_row("confirmed", small), item_row("repost", small)]
     )
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=request,
+        request=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     ).works
     services.work_hash_and_match(work_id=work.pk)
     matches = {m.item.external_id: m for m in work.matches.select_related("item")}
-    services.matches_decide(request=request, actor=artist.user, confirm=[matches["confirmed"].pk])
-    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=request, moderator=moderator)
+    services.matches_decide(request=ticket, actor=artist.user, confirm=[matches["confirmed"].pk])
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=ticket, moderator=moderator)
     # The re-matching task queued at approval never ran (here: the transaction's after-commit
     # hook never fires), so the repost is not removed yet.
     repost = dataset.items.get(external_id="repost")
     assert not Removal.objects.filter(item=repost).exists()
     assert services.rematch_due() == []  # not due before the task had its chance
-    RemovalRequest.objects.filter(pk=request.pk).update(decided_at=timezone.now() - timedelta(minutes=3))
-    assert services.rematch_due() == [request.reference]
+    RemovalRequest.objects.filter(pk=ticket.pk).update(decided_at=timezone.now() - timedelta(minutes=3))
+    assert services.rematch_due() == [ticket.reference]
 
     assert tasks.rematch_sweep() == 1
-    assert Removal.objects.filter(source_ref=request.reference, item=repost).exists()
-    request.refresh_from_db()
-    assert request.rematched_at is not None
+    assert Removal.objects.filter(source_ref=ticket.reference, item=repost).exists()
+    ticket.refresh_from_db()
+    assert ticket.rematched_at is not None
     assert services.rematch_due() == []
     assert tasks.rematch_sweep() == 0

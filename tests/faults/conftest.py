@@ -27,8 +27,7 @@ from django.db import connection
 from core import clock
 from registry import services, tasks
 from registry.models import DeliveryState, Removal, WebhookDelivery
-from tests.conftest import ROOT, _database_url
-from tests.conftest import wait_until as wait_until  # re-exported for the fault tests
+from tests.helpers import ROOT, database_url, wait_until
 
 WORKER_TIMEOUT_SECONDS = 1  # WEBHOOK_TIMEOUT_SECONDS for workers and this process
 
@@ -170,7 +169,7 @@ class Worker:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.faults.worker_settings",
-            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DATABASE_URL": database_url(connection.settings_dict),
             "CELERY_BROKER_URL": broker_url,
             "WEBHOOK_TIMEOUT_SECONDS": str(timeout_seconds),
             clock.OFFSET_FILE_VARIABLE: str(shared_dir / "clock-offset"),

@@ -18,6 +18,7 @@ import pytest
 from core import clock
 from registry import services, tasks
 from registry.models import DeliveryAttempt, DeliveryState, WebhookDelivery, WebhookEndpoint
+from tests.helpers import wait_until
 
 from .conftest import (
     RedisServer,
@@ -26,7 +27,6 @@ from .conftest import (
     assert_all_received,
     emails_sent,
     sweep_until_done,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]

@@ -10,8 +10,9 @@ import pytest
 
 from registry import services
 from registry.models import DeliveryState, WebhookDelivery
+from tests.helpers import wait_until
 
-from .conftest import RedisServer, approve, assert_all_received, sweep_until_done, use_broker, wait_until
+from .conftest import RedisServer, approve, assert_all_received, sweep_until_done, use_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.slow]
 

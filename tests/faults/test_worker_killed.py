@@ -12,8 +12,9 @@ import pytest
 from core import clock
 from registry import services, tasks
 from registry.models import DeliveryState, WebhookDelivery
+from tests.helpers import wait_until
 
-from .conftest import approve, assert_all_received, sweep_until_done, wait_until
+from .conftest import approve, assert_all_received, sweep_until_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.slow]
 

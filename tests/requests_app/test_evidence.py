@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
-from registry.models import Removal
-from requests_app import evidence, services
+from requests_app import evidence
 from requests_app.models import (
-    ConflictResolution,
-    EventKind,
     IdentityProof,
     ProofMethod,
     ProofStatus,
-    RequestConflict,
-    TicketEvent,
 )
-from requests_app.workflow import Status
-
-from .test_admin import make_request
+from tests.helpers import make_request
 
 
 def verify_domain(artist, domain: str, method: str = ProofMethod.DNS_TXT) -> IdentityProof:
@@ -58,60 +49,3 @@ def test_detail_is_compared_where_it_can_be(artist, dataset, settings):
     assert work.large and work.pixels == work.work.width * work.work.height
     assert work.detailed is not None  # the upload has a PDQ quality
     assert [m.work_quality_higher for m in work.matches] == [None]  # the item has none to compare
-
-
-def test_the_same_image_from_two_artists_is_a_conflict_that_holds_both(
-    artist,
-    other_artist,
-    moderator,
-    dataset,
-):
-    first = make_request(artist, "chelsea.png")
-    second = make_request(other_artist, "chelsea.png")
-    conflict = RequestConflict.objects.get()
-    assert (conflict.first, conflict.second) == (first, second) and conflict.is_open
-    assert conflict.pairs[0]["kind"] == "sha256"
-    for ticket in (first, second):
-        assert TicketEvent.objects.filter(request=ticket, kind=EventKind.CONFLICT).count() == 1
-        assert evidence.for_request(ticket).open_conflicts == [conflict]
-        with pytest.raises(services.ActionRefused, match="held"):
-            services.request_approve(request=ticket, moderator=moderator)
-    assert not Removal.objects.exists()
-
-    with pytest.raises(services.ActionRefused, match="why"):
-        services.conflict_resolve(conflict=conflict, moderator=moderator, resolution="first", note=" ")
-    services.conflict_resolve(
-        conflict=conflict, moderator=moderator, resolution=ConflictResolution.FIRST, note="She has the RAW."
-    )
-    resolved = TicketEvent.objects.filter(kind=EventKind.CONFLICT, new_value="first", actor=moderator)
-    assert resolved.count() == 2 and "She has the RAW." in resolved.first().message
-    with pytest.raises(services.ActionRefused, match="in favour of the other artist"):
-        services.request_approve(request=second, moderator=moderator)
-    services.request_approve(request=first, moderator=moderator)
-    first.refresh_from_db()
-    assert first.status == Status.APPROVED
-    with pytest.raises(services.ActionRefused, match="resolved already"):
-        services.conflict_resolve(conflict=conflict, moderator=moderator, resolution="both", note="x")
-
-
-def test_a_near_duplicate_is_a_conflict_and_a_withdrawn_claim_is_not(
-    artist,
-    other_artist,
-    moderator,
-    dataset,
-    settings,
-):
-    settings.CONFLICT_PHASH_MAX_DISTANCE = 64  # every hashed pair is "near": the scan itself is under test
-    first = make_request(artist, "chelsea.png")
-    second = make_request(other_artist, "coffee.png")
-    conflict = RequestConflict.objects.get()
-    assert conflict.pairs[0]["kind"] == "phash"
-    services.request_withdraw(request=second, actor=other_artist.user)
-    assert evidence.for_request(first).conflicts == []
-    services.request_approve(request=first, moderator=moderator)
-
-
-def test_the_same_artist_twice_is_no_conflict(artist, dataset):
-    make_request(artist, "chelsea.png")
-    make_request(artist, "chelsea.png")
-    assert not RequestConflict.objects.exists()

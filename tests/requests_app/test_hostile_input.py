@@ -41,11 +41,7 @@ from requests_app.models import (
     RemovalRequest,
     RequestConflict,
 )
-from tests.conftest import make_artist, photo_bytes
-
-from .test_admin import CHANGELIST, dataset, make_request
-
-__all__ = ["dataset"]
+from tests.helpers import CHANGELIST, make_artist, make_request, photo_bytes
 
 PASSWORD = "correct horse battery staple"
 
@@ -805,17 +801,3 @@ def test_parse_id_takes_ascii_digits_that_fit_a_bigint_only():
     assert parse_id("9" * 18) == int("9" * 18)
     for bad in ["", "²", "٣", "9" * 19, "9" * 5_000, " 3", "3 ", "+3", "-3", "1_0", "3\x00", "0x1", None]:
         assert parse_id(bad) is None, bad
-
-
-def test_the_refusal_of_an_unstorable_character_is_in_french_for_a_french_artist():
-    from django.utils import translation
-
-    from requests_app.forms import ArtistReplyForm
-
-    with translation.override("fr"):
-        form = ArtistReplyForm({"message": "a\x00b"})
-        assert not form.is_valid()
-        assert form.errors["message"] == [
-            "Ce texte contient un caractère qui ne peut pas être enregistré (un caractère NUL ou de "
-            "l’Unicode invalide) ; retirez-le et réessayez."  # noqa: RUF001
-        ]

@@ -9,38 +9,14 @@ from django.utils import timezone
 
 from requests_app import proofs, services
 from requests_app.models import (
-    EventKind,
     IdentityProof,
     ProofMethod,
     ProofStatus,
-    TicketEvent,
     VerificationLevel,
 )
-from requests_app.tasks import proofs_recheck
-from requests_app.workflow import Status
+from tests.helpers import closed_udp_port, silent_server
 
-from .proof_servers import closed_udp_port, dns_server, silent_server, web_server
-
-
-@pytest.fixture(autouse=True)
-def proof_settings(settings):
-    settings.PROOF_FETCH_SCHEME = "http"
-    settings.PROOF_CHECK_MIN_SECONDS = 0
-    settings.PROOF_CHECK_TIMEOUT_SECONDS = 2
-    return settings
-
-
-@pytest.fixture
-def zone(proof_settings):
-    with dns_server() as (zone, nameserver):
-        proof_settings.PROOF_DNS_NAMESERVER = nameserver
-        yield zone
-
-
-@pytest.fixture
-def site():
-    with web_server() as site:
-        yield site
+pytestmark = pytest.mark.usefixtures("proof_settings")
 
 
 # --- DNS TXT ------------------------------------------------------------------
@@ -252,76 +228,6 @@ def test_it_requires_https_profile_urls_in_production(artist, proof_settings):
 def test_it_refuses_targets_that_are_not_domains(artist, target):
     with pytest.raises(services.ActionRefused):
         services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target=target)
-
-
-def test_starting_twice_keeps_the_token(artist):
-    first = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
-    again = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="ART.example.")
-    assert again.pk == first.pk and again.token == first.token
-
-
-def test_check_now_is_rate_limited(artist, site, proof_settings):
-    proof_settings.PROOF_CHECK_MIN_SECONDS = 60
-    proof = services.proof_start(artist=artist, method=ProofMethod.WELL_KNOWN, target=site.domain)
-    services.proof_check(proof=proof, actor=artist.user)
-    proof.refresh_from_db()
-    with pytest.raises(services.ActionRefused, match="a moment ago"):
-        services.proof_check(proof=proof, actor=artist.user)
-
-
-def test_an_expired_pending_proof_cannot_be_checked(artist, site):
-    proof = services.proof_start(artist=artist, method=ProofMethod.WELL_KNOWN, target=site.domain)
-    IdentityProof.objects.filter(pk=proof.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert services.proofs_expire() == 1
-    proof.refresh_from_db()
-    assert proof.status == ProofStatus.EXPIRED
-    with pytest.raises(services.ActionRefused, match="expired"):
-        services.proof_check(proof=proof, actor=artist.user)
-
-
-# --- re-checks by beat, and lapses -------------------------------------------------
-
-
-def test_beat_rechecks_and_a_lapse_is_flagged_on_open_requests(
-    artist, site, proof_settings, mailoutbox, django_capture_on_commit_callbacks
-):
-    proof_settings.PROOF_RECHECK_FAILURES_TO_LAPSE = 2
-    proof = services.proof_start(artist=artist, method=ProofMethod.WELL_KNOWN, target=site.domain)
-    site.page("/.well-known/removal-desk.txt", proof.token)
-    services.proof_check(proof=proof, actor=artist.user)
-    ticket = services.request_create(artist=artist, basis="copyright")
-    ticket.status = Status.IN_REVIEW  # an open request; how it got there is not this test's subject
-    ticket.save(update_fields=["status"])
-
-    site.pages.clear()  # the artist took the file down
-    stale = timezone.now() - timedelta(hours=proof_settings.PROOF_RECHECK_HOURS + 1)
-    IdentityProof.objects.filter(pk=proof.pk).update(checked_at=stale)
-    assert proofs_recheck() == 1
-    proof.refresh_from_db()
-    assert proof.status == ProofStatus.VERIFIED and proof.failures == 1  # one miss is not a lapse
-
-    IdentityProof.objects.filter(pk=proof.pk).update(checked_at=stale)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert proofs_recheck() == 1
-    proof.refresh_from_db()
-    assert proof.status == ProofStatus.EXPIRED and "HTTP 404" in proof.last_error
-    artist.refresh_from_db()
-    assert artist.verification_level == VerificationLevel.EMAIL
-    flag = TicketEvent.objects.get(
-        request=ticket, kind=EventKind.VERIFICATION, message__startswith="Proof lapsed"
-    )
-    assert site.domain in flag.message and not flag.is_public
-    assert [m.subject for m in mailoutbox] == ["One of your identity proofs no longer holds"]
-
-
-def test_a_verified_proof_past_its_expiry_lapses(artist, zone):
-    proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
-    zone.txt["art.example."] = [f"removal-desk-verification={proof.token}"]
-    services.proof_check(proof=proof, actor=artist.user)
-    IdentityProof.objects.filter(pk=proof.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    assert services.proofs_expire() == 1
-    assert IdentityProof.objects.get(pk=proof.pk).status == ProofStatus.EXPIRED
-    assert services.proofs_expire() == 0
 
 
 def test_domain_of_drops_the_port():

@@ -19,9 +19,7 @@ from requests_app.models import (
     RequestConflict,
 )
 from requests_app.workflow import TERMINAL, TRANSITION_ACTORS, TRANSITIONS, Actor, Status
-from tests.conftest import make_artist
-
-from .test_admin import change_url, decide_url, make_request
+from tests.helpers import change_url, decide_url, make_artist, make_request
 
 ASK_INFO = "admin:requests_app_removalrequest_ask_info"
 
@@ -39,7 +37,7 @@ class Walk:
     def request_in(self, status: str) -> RemovalRequest:
         if status == Status.DRAFT:
             return make_request(self.artist, "chelsea.png", submit=False)
-        request = make_request(self.artist, "chelsea.png")
+        ticket = make_request(self.artist, "chelsea.png")
         path = {
             Status.SUBMITTED: [],
             Status.IN_REVIEW: [Status.IN_REVIEW],
@@ -47,10 +45,10 @@ class Walk:
             Status.APPROVED: [Status.APPROVED],
         }[status]
         for step in path:
-            self.take(request, step)
-        request.refresh_from_db()
-        assert request.status == status
-        return request
+            self.take(ticket, step)
+        ticket.refresh_from_db()
+        assert ticket.status == status
+        return ticket
 
     # --- taking one transition, as its actor
 
@@ -135,13 +133,13 @@ ONWARD = {
 
 @pytest.mark.parametrize(("old", "new"), sorted(TRANSITION_ACTORS))
 def test_each_transition_is_taken_by_its_actor_and_the_request_reaches_an_end(walk, old, new):
-    request = walk.request_in(old)
-    walk.take(request, new)
+    ticket = walk.request_in(old)
+    walk.take(ticket, new)
     for _ in range(len(Status.values)):
-        if request.status in TERMINAL:
+        if ticket.status in TERMINAL:
             break
-        walk.take(request, ONWARD[request.status])
-    assert request.status in TERMINAL
+        walk.take(ticket, ONWARD[ticket.status])
+    assert ticket.status in TERMINAL
 
 
 def test_the_rival_of_a_resolved_conflict_is_rejected_at_the_desk(walk, moderator, dataset):

@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from requests_app import services
-from requests_app.models import IdentityProof, ProofMethod, ProofStatus, VerificationLevel
-from requests_app.tasks import proof_documents_purge
-
-PDF = b"%PDF-1.4\n% passport scan of Ada Lovelace\n%%EOF\n"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
-
-
-@pytest.fixture
-def staff_without_group(db):
-    return User.objects.create_user("staff@example.com", "staff@example.com", "pw", is_staff=True)
-
-
-@pytest.fixture
-def document(artist) -> IdentityProof:
-    return services.proof_document_upload(
-        artist=artist, upload=SimpleUploadedFile("passport.pdf", PDF), description="Passport"
-    )
+from requests_app.models import (
+    IdentityProof,
+    ProofMethod,
+    ProofStatus,
+)
+from tests.helpers import (
+    PDF,
+    dns_server,
+    logged_in,
+)
 
 
 def test_the_identity_page_shows_proofs_and_labelled_forms(artist):
@@ -79,21 +57,6 @@ def test_another_artist_cannot_see_or_check_a_proof(artist, other_artist):
     assert proof.checked_at is None
 
 
-def test_a_document_is_encrypted_at_rest(document):
-    with document.document.open("rb") as handle:
-        stored = handle.read()
-    assert PDF not in stored and b"passport" not in stored and stored.startswith(b"gAAAA")
-    assert services.proof_document_read(proof=document) == PDF
-    assert document.document_content_type == "application/pdf" and document.status == ProofStatus.PENDING
-
-
-def test_a_document_must_be_a_pdf_or_an_image(artist):
-    with pytest.raises(services.ActionRefused, match="PDF, PNG or JPEG"):
-        services.proof_document_upload(
-            artist=artist, upload=SimpleUploadedFile("x.html", b"<html>"), description="x"
-        )
-
-
 def test_the_document_view_permission_matrix(
     document, artist, other_artist, moderator, staff_without_group, superuser
 ):
@@ -107,43 +70,6 @@ def test_the_document_view_permission_matrix(
         assert response.status_code == 200
         assert response.content == PDF and response["Content-Type"] == "application/pdf"
         assert "no-store" in response["Cache-Control"]
-
-
-def test_a_moderator_accepts_a_document_and_the_file_goes_after_retention(
-    document, artist, moderator, settings, mailoutbox, django_capture_on_commit_callbacks
-):
-    settings.PROOF_DOCUMENT_RETENTION_DAYS = 30
-    with django_capture_on_commit_callbacks(execute=True):
-        services.proof_document_review(proof=document, moderator=moderator, accept=True)
-    document.refresh_from_db()
-    assert document.status == ProofStatus.VERIFIED and document.decided_by == moderator
-    artist.refresh_from_db()
-    assert artist.verification_level == VerificationLevel.DOCUMENT
-    assert mailoutbox[-1].subject == "Your document was reviewed"
-    with pytest.raises(services.ActionRefused, match="reviewed already"):
-        services.proof_document_review(proof=document, moderator=moderator, accept=False, note="no")
-
-    name = document.document.name
-    storage = document.document.storage
-    assert proof_documents_purge() == 0  # within the retention period
-    assert storage.exists(name)
-    IdentityProof.objects.filter(pk=document.pk).update(decided_at=timezone.now() - timedelta(days=31))
-    with django_capture_on_commit_callbacks(execute=True):
-        assert proof_documents_purge() == 1
-    assert not storage.exists(name)
-    document.refresh_from_db()
-    assert not document.document and document.document_deleted_at is not None
-    assert document.status == ProofStatus.VERIFIED  # the decision stays
-    assert proof_documents_purge() == 0
-    assert logged_in(moderator).get(reverse("identity_document", args=[document.pk])).status_code == 404
-
-
-def test_refusing_a_document_needs_a_note(document, moderator):
-    with pytest.raises(services.ActionRefused, match="Say why"):
-        services.proof_document_review(proof=document, moderator=moderator, accept=False)
-    services.proof_document_review(proof=document, moderator=moderator, accept=False, note="Blurry scan.")
-    document.refresh_from_db()
-    assert document.status == ProofStatus.FAILED and document.last_error == "Blurry scan."
 
 
 def test_uploading_through_the_page(artist):
@@ -168,8 +94,6 @@ def failed_proof(artist) -> IdentityProof:
 
 
 def test_a_failed_check_shows_what_was_found_once(artist, settings):
-    from .proof_servers import dns_server
-
     settings.PROOF_CHECK_MIN_SECONDS = 0
     proof = services.proof_start(artist=artist, method=ProofMethod.DNS_TXT, target="art.example")
     with dns_server() as (zone, nameserver):
@@ -200,16 +124,6 @@ def test_an_artist_deletes_a_failed_proof(artist):
     assert not IdentityProof.objects.filter(pk=proof.pk).exists()
 
 
-def test_an_expired_document_goes_with_its_file(document, django_capture_on_commit_callbacks):
-    IdentityProof.objects.filter(pk=document.pk).update(status=ProofStatus.EXPIRED)
-    path = Path(document.document.path)
-    assert path.exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.proof_delete(proof=document, actor=document.artist.user)
-    assert not IdentityProof.objects.filter(pk=document.pk).exists()
-    assert not path.exists()
-
-
 def test_another_artists_proof_is_a_404_and_stays(artist, other_artist):
     proof = failed_proof(artist)
     response = logged_in(other_artist.user).post(reverse("identity_proof_delete", args=[proof.pk]))
@@ -232,3 +146,11 @@ def test_a_pending_or_verified_proof_is_not_deleted(artist, status):
     assert response.redirect_chain == [(reverse("identity_proof", args=[proof.pk]), 302)]
     assert "Only a failed or expired proof can be deleted" in response.content.decode()
     assert IdentityProof.objects.filter(pk=proof.pk).exists()
+
+
+def test_the_identity_page_is_for_artists(moderator, staff_without_group, superuser):
+    assert logged_in(moderator).get(reverse("identity")).status_code == 403  # no artist profile
+    assert logged_in(superuser).get(reverse("identity")).status_code == 403
+    from django.test import Client
+
+    assert Client().get(reverse("identity")).status_code == 302

@@ -1,4 +1,5 @@
-"""The artist's requests: list, detail, matches, submission, withdrawal, status, follow-up."""
+"""The artist's requests (views/requests.py): the list, a new request, the detail page with its
+matches and follow-up, the status as JSON."""
 
 from __future__ import annotations
 
@@ -10,56 +11,29 @@ from django.test import Client
 from django.urls import reverse
 
 from registry import services as registry_services
-from registry.hashing import code_to_hex, compute_hashes
-from registry.models import Dataset, Removal, WebhookDelivery
+from registry.models import Removal, WebhookDelivery
 from registry.services import delivery
 from requests_app import services
-from requests_app.models import EventKind, HashState, Match, MatchState, RemovalRequest, TicketEvent, Work
+from requests_app.forms import PAGES_SEPARATOR
+from requests_app.models import (
+    EventKind,
+    HashState,
+    Match,
+    MatchState,
+    RemovalRequest,
+    TicketEvent,
+    Work,
+)
 from requests_app.workflow import Status
-from tests.conftest import image_bytes, make_artist, photo, photo_bytes
-
-
-def dataset_with_copy(maintainer, *, slug: str, name: str, url: str, of: str = "chelsea.png") -> Dataset:
-    """A registered data set holding a resized, re-compressed copy of one sample photograph."""
-    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug=slug, name=name)
-    copy = photo(of).convert("RGB").resize((300, 200))
-    hashes = compute_hashes(image_bytes(copy, "JPEG", quality=60), max_pixels=10**8)
-    result = registry_services.items_upsert(
-        dataset=dataset, rows=[{"external_id": "1", "url": url, "phash": code_to_hex(hashes.phash)}]
-    )
-    assert result.created == 1
-    return dataset
-
-
-def hashed_draft(artist, *names: str) -> RemovalRequest:
-    removal_request = services.request_create(artist=artist, basis="copyright")
-    added = services.works_add(
-        request=removal_request,
-        actor=artist.user,
-        files=[SimpleUploadedFile(name, photo_bytes(name)) for name in names],
-    )
-    for work in added.works:
-        assert services.work_hash_and_match(work_id=work.pk) == "done"
-    return removal_request
-
-
-@pytest.fixture
-def two_copies(maintainer) -> tuple[Dataset, Dataset]:
-    return (
-        dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a/cat.jpg"),
-        dataset_with_copy(maintainer, slug="beta", name="Beta Set", url="https://mirror.example/b/cat-2.jpg"),
-    )
-
-
-def logged_in(profile) -> Client:
-    client = Client()
-    client.force_login(profile.user)
-    return client
-
-
-def detail(removal_request: RemovalRequest) -> str:
-    return reverse("request_detail", args=[removal_request.reference])
-
+from tests.helpers import (
+    confirm_all,
+    dataset_with_copy,
+    detail,
+    hashed_draft,
+    logged_in,
+    photo_bytes,
+    zip_upload,
+)
 
 # --- access -----------------------------------------------------------------
 
@@ -77,8 +51,8 @@ ARTIST_PAGES = [
 
 @pytest.mark.parametrize(("method", "name", "needs_reference"), ARTIST_PAGES)
 def test_it_sends_anonymous_visitors_to_log_in(client, artist, method, name, needs_reference):
-    removal_request = services.request_create(artist=artist, basis="copyright")
-    url = reverse(name, args=[removal_request.reference] if needs_reference else [])
+    ticket = services.request_create(artist=artist, basis="copyright")
+    url = reverse(name, args=[ticket.reference] if needs_reference else [])
     response = getattr(client, method)(url)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next={url}"
@@ -88,36 +62,28 @@ def test_it_sends_anonymous_visitors_to_log_in(client, artist, method, name, nee
     ("method", "name"), [(m, n) for m, n, needs_reference in ARTIST_PAGES if needs_reference]
 )
 def test_it_answers_404_for_another_artists_request(artist, other_artist, method, name):
-    removal_request = services.request_create(artist=artist, basis="copyright")
-    response = getattr(logged_in(other_artist), method)(reverse(name, args=[removal_request.reference]))
+    ticket = services.request_create(artist=artist, basis="copyright")
+    response = getattr(logged_in(other_artist), method)(reverse(name, args=[ticket.reference]))
     assert response.status_code == 404
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.DRAFT
-
-
-def test_it_tells_a_staff_account_without_artist_profile_why_it_cannot_file(moderator):
-    client = Client()
-    client.force_login(moderator)
-    response = client.get(reverse("request_new"))
-    assert response.status_code == 403
-    assert "no artist profile" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.DRAFT
 
 
 def test_it_checks_csrf_on_posts(artist):
-    removal_request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     client = Client(enforce_csrf_checks=True)
     client.force_login(artist.user)
-    response = client.post(reverse("request_withdraw", args=[removal_request.reference]))
+    response = client.post(reverse("request_withdraw", args=[ticket.reference]))
     assert response.status_code == 403
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.DRAFT
+    ticket.refresh_from_db()
+    assert ticket.status == Status.DRAFT
 
 
 def test_it_accepts_only_post_for_changes(artist):
-    removal_request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     client = logged_in(artist)
     for name in ("request_upload", "request_matches", "request_submit", "request_withdraw"):
-        assert client.get(reverse(name, args=[removal_request.reference])).status_code == 405
+        assert client.get(reverse(name, args=[ticket.reference])).status_code == 405
 
 
 # --- list and detail --------------------------------------------------------
@@ -137,9 +103,9 @@ def test_it_lists_only_the_artists_own_requests(artist, other_artist):
 
 
 def test_it_refreshes_while_works_are_checked_and_shows_their_state(artist):
-    removal_request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=removal_request,
+        request=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -148,10 +114,10 @@ def test_it_refreshes_while_works_are_checked_and_shows_their_state(artist):
     )
     client = logged_in(artist)
 
-    content = client.get(detail(removal_request)).content.decode()
+    content = client.get(detail(ticket)).content.decode()
     assert 'http-equiv="refresh" content="3"' in content
     assert content.count("checking…") == 2
-    assert reverse("request_status", args=[removal_request.reference]) in content
+    assert reverse("request_status", args=[ticket.reference]) in content
 
     cat, coins = added.works
     services.work_hash_and_match(work_id=cat.pk)
@@ -160,7 +126,7 @@ def test_it_refreshes_while_works_are_checked_and_shows_their_state(artist):
         handle.write(b"garbage")
     assert services.work_hash_and_match(work_id=coins.pk) == "failed"
 
-    content = client.get(detail(removal_request)).content.decode()
+    content = client.get(detail(ticket)).content.decode()
     assert 'http-equiv="refresh"' not in content
     assert "checking…" not in content
     assert "Could not be checked:" in content
@@ -169,8 +135,8 @@ def test_it_refreshes_while_works_are_checked_and_shows_their_state(artist):
 
 
 def test_it_shows_each_match_with_its_data_set_address_and_distance(artist, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
-    content = logged_in(artist).get(detail(removal_request)).content.decode()
+    ticket = hashed_draft(artist, "chelsea.png")
+    content = logged_in(artist).get(detail(ticket)).content.decode()
 
     assert "2 possible copies found" in content
     for match in Match.objects.select_related("item__dataset"):
@@ -192,8 +158,8 @@ def test_it_never_links_an_item_address_that_is_not_http(artist, maintainer):
     dataset = dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a.jpg")
     # Arrange an address that the API would refuse, as an old import might have stored it.
     dataset.items.update(url="javascript:alert(1)")
-    removal_request = hashed_draft(artist, "chelsea.png")
-    content = logged_in(artist).get(detail(removal_request)).content.decode()
+    ticket = hashed_draft(artist, "chelsea.png")
+    content = logged_in(artist).get(detail(ticket)).content.decode()
     assert "javascript:alert(1)" in content
     assert 'href="javascript:' not in content
 
@@ -202,11 +168,11 @@ def test_it_never_links_an_item_address_that_is_not_http(artist, maintainer):
 
 
 def test_it_confirms_and_excludes_matches(artist, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
+    ticket = hashed_draft(artist, "chelsea.png")
     alpha, beta = (Match.objects.get(item__dataset=d) for d in two_copies)
 
     response = logged_in(artist).post(
-        reverse("request_matches", args=[removal_request.reference]),
+        reverse("request_matches", args=[ticket.reference]),
         {f"match-{alpha.pk}": "mine", f"match-{beta.pk}": "not_mine"},
         follow=True,
     )
@@ -214,7 +180,7 @@ def test_it_confirms_and_excludes_matches(artist, two_copies):
     alpha.refresh_from_db()
     beta.refresh_from_db()
     assert (alpha.state, beta.state) == (MatchState.CONFIRMED, MatchState.EXCLUDED)
-    assert response.redirect_chain[0][0] == f"{detail(removal_request)}#matches"
+    assert response.redirect_chain[0][0] == f"{detail(ticket)}#matches"
     content = response.content.decode()
     assert "Your choices are saved." in content
     assert f'name="match-{alpha.pk}" value="mine" checked' in content
@@ -223,11 +189,11 @@ def test_it_confirms_and_excludes_matches(artist, two_copies):
 
 def test_it_confirms_all_undecided_matches_and_keeps_exclusions(artist, maintainer, two_copies):
     dataset_with_copy(maintainer, slug="gamma", name="Gamma Set", url="https://g.example/1.jpg")
-    removal_request = hashed_draft(artist, "chelsea.png")
+    ticket = hashed_draft(artist, "chelsea.png")
     excluded, *rest = Match.objects.order_by("pk")
-    services.matches_decide(request=removal_request, actor=artist.user, exclude=[excluded.pk])
+    services.matches_decide(request=ticket, actor=artist.user, exclude=[excluded.pk])
 
-    logged_in(artist).post(reverse("request_matches", args=[removal_request.reference]), {"confirm_all": "1"})
+    logged_in(artist).post(reverse("request_matches", args=[ticket.reference]), {"confirm_all": "1"})
 
     states = dict(Match.objects.values_list("pk", "state"))
     assert states[excluded.pk] == MatchState.EXCLUDED
@@ -235,10 +201,10 @@ def test_it_confirms_all_undecided_matches_and_keeps_exclusions(artist, maintain
 
 
 def test_it_shows_why_a_choice_is_refused_on_its_row_and_keeps_the_other_answers(artist, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
+    ticket = hashed_draft(artist, "chelsea.png")
     first, second = Match.objects.order_by("pk")
     response = logged_in(artist).post(
-        reverse("request_matches", args=[removal_request.reference]),
+        reverse("request_matches", args=[ticket.reference]),
         {f"match-{first.pk}": "both", f"match-{second.pk}": "not_mine"},
     )
     assert response.status_code == 200  # the page again, with the error beside its control
@@ -277,129 +243,13 @@ def test_it_never_changes_another_artists_matches(artist, other_artist, two_copi
     }
 
 
-# --- submission and withdrawal ----------------------------------------------
-
-
-def _confirm_all(removal_request: RemovalRequest, artist) -> None:
-    ids = list(Match.objects.filter(work__request=removal_request).values_list("pk", flat=True))
-    services.matches_decide(request=removal_request, actor=artist.user, confirm=ids)
-
-
-def test_it_submits_a_signed_request(artist, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
-    _confirm_all(removal_request, artist)
-    client = logged_in(artist)
-    page = client.get(detail(removal_request)).content.decode()
-    assert services.STATEMENT_TEXT in page
-    assert '<label for="id_signed_name">' in page
-
-    response = client.post(
-        reverse("request_submit", args=[removal_request.reference]),
-        {"signed_name": "  Ada Lovelace "},
-        follow=True,
-    )
-
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.SUBMITTED
-    assert removal_request.signed_name == "Ada Lovelace"
-    assert removal_request.statement == services.STATEMENT_TEXT
-    assert removal_request.statement_language == "en"
-    content = response.content.decode()
-    assert f"Request {removal_request.reference} is submitted." in content
-    assert "Sign and submit" not in content
-    assert "Add more works" not in content
-    assert 'type="radio"' not in content
-
-
-def test_it_refuses_to_submit_before_the_email_is_confirmed(db, maintainer):
-    dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a.jpg")
-    unverified = make_artist("new@example.com", verified=False)
-    removal_request = hashed_draft(unverified, "chelsea.png")
-    _confirm_all(removal_request, unverified)
-    client = logged_in(unverified)
-    assert "Send the link again" in client.get(detail(removal_request)).content.decode()
-
-    response = client.post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "new"}
-    )
-
-    assert response.status_code == 200  # the page again, with the error beside its control
-    content = response.content.decode()
-    assert "Confirm your email address first: follow the link we sent you." in content
-    assert 'value="new"' in content  # what was typed is kept
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.DRAFT
-
-
-def test_it_submits_works_with_no_confirmed_copy_since_their_hashes_are_removed_too(artist, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
-    logged_in(artist).post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "Ada Lovelace"}
-    )
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.SUBMITTED
-
-
-def test_it_refuses_to_submit_when_no_work_could_be_read(artist):
-    removal_request = services.request_create(artist=artist, basis="copyright")
-    [work] = services.works_add(
-        request=removal_request,
-        actor=artist.user,
-        files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
-    ).works
-    with work.file.open("wb") as handle:
-        handle.write(b"garbage")
-    assert services.work_hash(work_id=work.pk) == "failed"
-    response = logged_in(artist).post(
-        reverse("request_submit", args=[removal_request.reference]),
-        {"signed_name": "Ada Lovelace"},
-        follow=True,
-    )
-    assert "None of these works could be read; add a work we can check." in response.content.decode()
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.DRAFT
-
-
-def test_it_refuses_to_submit_unsigned(artist, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
-    _confirm_all(removal_request, artist)
-    response = logged_in(artist).post(
-        reverse("request_submit", args=[removal_request.reference]), {"signed_name": "   "}, follow=True
-    )
-    assert "Type your full name to sign the statement." in response.content.decode()
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.DRAFT
-
-
-def test_it_withdraws_and_then_offers_no_more_actions(artist):
-    removal_request = services.request_create(artist=artist, basis="copyright")
-    client = logged_in(artist)
-    assert "Withdraw this request" in client.get(detail(removal_request)).content.decode()
-
-    response = client.post(
-        reverse("request_withdraw", args=[removal_request.reference]), {"confirm": "on"}, follow=True
-    )
-
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.WITHDRAWN
-    content = response.content.decode()
-    assert f"Request {removal_request.reference} is withdrawn." in content
-    assert "Withdraw this request" not in content
-    assert "Sign and submit" not in content
-
-    again = client.post(
-        reverse("request_withdraw", args=[removal_request.reference]), {"confirm": "on"}, follow=True
-    )
-    assert "A request that is withdrawn cannot become withdrawn." in again.content.decode()
-
-
 # --- status.json ------------------------------------------------------------
 
 
 def test_it_reports_the_status_as_json(artist, two_copies):
-    removal_request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=removal_request,
+        request=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -407,7 +257,7 @@ def test_it_reports_the_status_as_json(artist, two_copies):
         ],
     )
     client = logged_in(artist)
-    url = reverse("request_status", args=[removal_request.reference])
+    url = reverse("request_status", args=[ticket.reference])
 
     assert client.get(url).json() == {
         "status": "draft",
@@ -427,19 +277,19 @@ def test_it_reports_the_status_as_json(artist, two_copies):
 
 
 def test_it_shows_the_public_timeline_but_never_internal_notes(artist, moderator, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
-    _confirm_all(removal_request, artist)
-    services.request_submit(request=removal_request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_start_review(request=removal_request, moderator=moderator)
+    ticket = hashed_draft(artist, "chelsea.png")
+    confirm_all(ticket, artist)
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_start_review(request=ticket, moderator=moderator)
     services.request_note_add(
-        request=removal_request, moderator=moderator, message="Sock puppet? Check.", public=False
+        request=ticket, moderator=moderator, message="Sock puppet? Check.", public=False
     )
     services.request_note_add(
-        request=removal_request, moderator=moderator, message="Thank you, we are looking at it.", public=True
+        request=ticket, moderator=moderator, message="Thank you, we are looking at it.", public=True
     )
-    assert TicketEvent.objects.filter(request=removal_request, kind=EventKind.INTERNAL_NOTE).exists()
+    assert TicketEvent.objects.filter(request=ticket, kind=EventKind.INTERNAL_NOTE).exists()
 
-    content = logged_in(artist).get(detail(removal_request)).content.decode()
+    content = logged_in(artist).get(detail(ticket)).content.decode()
 
     assert "Sock puppet" not in content
     assert moderator.username not in content  # the assignment event names the moderator
@@ -463,19 +313,19 @@ def test_it_follows_the_removals_to_each_maintainers_confirmation(
     registry_services.webhook_endpoint_create(
         maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
     )
-    removal_request = hashed_draft(artist, "chelsea.png")
-    _confirm_all(removal_request, artist)
-    services.request_submit(request=removal_request, actor=artist.user, signed_name="Ada Lovelace")
+    ticket = hashed_draft(artist, "chelsea.png")
+    confirm_all(ticket, artist)
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
     with django_capture_on_commit_callbacks(execute=False):
-        services.request_approve(request=removal_request, moderator=moderator, reason="Clear case.")
+        services.request_approve(request=ticket, moderator=moderator, reason="Clear case.")
     client = logged_in(artist)
 
-    row = _removal_row(client.get(detail(removal_request)).content.decode(), "Alpha Set")
+    row = _removal_row(client.get(detail(ticket)).content.decode(), "Alpha Set")
     assert row.startswith("pending|") and "Waiting to be delivered" in row
 
     for webhook_delivery in WebhookDelivery.objects.all():
         assert delivery.delivery_attempt(webhook_delivery.pk) == "succeeded"
-    content = client.get(detail(removal_request)).content.decode()
+    content = client.get(detail(ticket)).content.decode()
     for dataset in two_copies:
         removal = Removal.objects.get(dataset=dataset)
         row = _removal_row(content, dataset.name)
@@ -488,7 +338,7 @@ def test_it_follows_the_removals_to_each_maintainers_confirmation(
     with django_capture_on_commit_callbacks(execute=True):
         registry_services.removals_acknowledge(dataset=alpha, ids=[alpha_removal.public_id])
     alpha_removal.refresh_from_db()
-    content = client.get(detail(removal_request)).content.decode()
+    content = client.get(detail(ticket)).content.decode()
     row = _removal_row(content, "Alpha Set")
     assert row.startswith("acknowledged|")
     assert f'<time datetime="{alpha_removal.acknowledged_at.isoformat()}">' in row
@@ -499,28 +349,82 @@ def test_it_follows_the_removals_to_each_maintainers_confirmation(
         registry_services.removals_acknowledge(
             dataset=beta, ids=[Removal.objects.get(dataset=beta).public_id]
         )
-    removal_request.refresh_from_db()
-    assert removal_request.status == Status.COMPLETED
-    content = client.get(detail(removal_request)).content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.COMPLETED
+    content = client.get(detail(ticket)).content.decode()
     assert '<h2 id="receipt-title">Confirmed removed</h2>' in content
     assert "Every data set maintainer confirmed the removal." in content
     assert _removal_row(content, "Beta Set").startswith("acknowledged|")
 
 
 def test_it_shows_the_reason_of_a_rejection(artist, moderator, two_copies):
-    removal_request = hashed_draft(artist, "chelsea.png")
-    _confirm_all(removal_request, artist)
-    services.request_submit(request=removal_request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_reject(request=removal_request, moderator=moderator, reason="These are stock photos.")
-    content = logged_in(artist).get(detail(removal_request)).content.decode()
+    ticket = hashed_draft(artist, "chelsea.png")
+    confirm_all(ticket, artist)
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_reject(request=ticket, moderator=moderator, reason="These are stock photos.")
+    content = logged_in(artist).get(detail(ticket)).content.decode()
     assert "This request was rejected." in content
     assert "These are stock photos." in content
     assert "Withdraw this request" not in content
 
 
 def test_it_keeps_the_uploaded_works_private_to_the_page(artist):
-    removal_request = hashed_draft(artist, "coffee.png")
+    ticket = hashed_draft(artist, "coffee.png")
     work = Work.objects.get()
-    content = logged_in(artist).get(detail(removal_request)).content.decode()
+    content = logged_in(artist).get(detail(ticket)).content.decode()
     assert f'src="{reverse("work_image", args=[work.pk])}"' in content
     assert work.file.name not in content
+
+
+def test_the_new_request_form_takes_a_zip_and_page_urls(artist):
+    client = logged_in(artist)
+    response = client.post(
+        reverse("request_new"),
+        {
+            "basis": "copyright",
+            "description": "First shown at my gallery.",
+            "page_urls": "https://ada.example/portfolio\n\nhttps://shop.example/ada\nhttps://ada.example/portfolio",
+            "zip": zip_upload({"cat.png": photo_bytes("chelsea.png"), "readme.md": b"#"}),
+        },
+        follow=True,
+    )
+    ticket = RemovalRequest.objects.get()
+    assert ticket.description == (
+        f"First shown at my gallery.{PAGES_SEPARATOR}https://ada.example/portfolio\nhttps://shop.example/ada"
+    )
+    assert [w.original_name for w in ticket.works.all()] == ["cat.png"]
+    content = response.content.decode()
+    assert "1 work added" in content
+    assert "readme.md" in content
+    assert '<a href="https://shop.example/ada"' in content
+    assert PAGES_SEPARATOR.strip() not in content
+
+
+def test_the_new_request_form_refuses_addresses_that_are_not_web_pages(artist):
+    response = logged_in(artist).post(
+        reverse("request_new"),
+        {"basis": "copyright", "page_urls": "javascript:alert(1)", "works": SimpleUploadedFile("a.png", b"")},
+    )
+    assert response.status_code == 200
+    assert "These are not web addresses" in response.content.decode()
+    assert not RemovalRequest.objects.exists()
+
+
+# --- item 11: the smaller ones -----------------------------------------------------------
+
+
+def test_my_requests_are_listed_newest_first(nora):
+    made = [services.request_create(artist=nora, basis="copyright") for _ in range(3)]
+    content = logged_in(nora).get(reverse("request_list")).content.decode()
+    shown = re.findall(r"(RR-\d{4}-\d{6})</a>", content)
+    assert shown == [r.reference for r in reversed(made)]
+
+
+def test_two_organisations_data_sets_of_the_same_name_are_told_apart(nora, maintainer, other_maintainer):
+    dataset_with_copy(maintainer, slug="photos-a", name="Photos v1", url="https://a.example/1.jpg")
+    dataset_with_copy(other_maintainer, slug="photos-b", name="Photos v1", url="https://b.example/1.jpg")
+    ticket = hashed_draft(nora, "chelsea.png")
+    content = logged_in(nora).get(detail(ticket)).content.decode()
+    for owner in (maintainer.maintainer.name, other_maintainer.maintainer.name):
+        assert f'Photos v1 <span class="hint">({owner})</span>' in content
+    assert maintainer.maintainer.name != other_maintainer.maintainer.name

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,19 +34,19 @@ from requests_app.models import (
 )
 from requests_app.tasks import proofs_recheck, sla_escalate
 from requests_app.workflow import Status
-
-from .proof_servers import web_server
-from .test_admin import change_url, logged_in, make_request
-from .test_views_request import detail
+from tests.helpers import (
+    change_url,
+    confirm_all,
+    detail,
+    french_client,
+    logged_in,
+    make_request,
+    photo_bytes,
+    web_server,
+)
 
 DECEMBER_FIRST = datetime(2026, 12, 1, 7, 48, tzinfo=UTC)
 ORIGINALS = dict((k, t) for k, _title, t in settings.MODERATION_CANNED_RESPONSES)["originals"]
-
-
-@pytest.fixture(autouse=True)
-def _back_to_the_default_language() -> Iterator[None]:
-    yield
-    translation.deactivate()  # the test client's French requests leave French active in this thread
 
 
 def french(user) -> Client:
@@ -400,3 +399,74 @@ def test_the_request_page_with_no_copy_says_it_can_still_be_submitted(artist):
         "Vous pouvez quand même envoyer la demande"
     ) in content
     assert "Aucune copie trouvée à confirmer : l’empreinte de chaque œuvre est envoyée" in content
+
+
+def test_the_timeline_is_stored_as_data_and_read_in_each_readers_language(nora, alpha, moderator):
+    ticket = services.request_create(artist=nora, basis="copyright")
+    services.works_add(
+        request=ticket,
+        actor=nora.user,
+        files=[SimpleUploadedFile(n, photo_bytes("chelsea.png")) for n in ("a.png", "b.png")],
+    )
+    works = TicketEvent.objects.get(request=ticket, kind=EventKind.WORKS)
+    assert works.params == {"text": "works_added", "count": 2, "names": ["a.png", "b.png"]}
+    assert works.message == "2 works added: a.png, b.png"  # English, for the rows' plain readers
+
+    for work in ticket.works.all():
+        services.work_hash_and_match(work_id=work.pk)
+    confirm_all(ticket, nora)
+    services.request_submit(request=ticket, actor=nora.user, signed_name="Nora Newbie")
+    services.request_approve(request=ticket, moderator=moderator)
+
+    french = french_client(nora).get(detail(ticket)).content.decode()
+    assert "2 œuvres ajoutées : a.png, b.png" in french
+    # Both works are the same photograph, so they share Alpha Set's one item: one removal.
+    assert "1 retrait envoyé aux responsables de Alpha Set (LAION-ish)." in french
+    assert "work(s)" not in french and "removal(s)" not in french
+    english = logged_in(nora).get(detail(ticket)).content.decode()
+    assert "2 works added: a.png, b.png" in english
+    assert "1 removal sent to the maintainers of Alpha Set (LAION-ish)." in english
+
+    # The desk renders the same rows through the same function, in the moderator's language.
+    removals = TicketEvent.objects.get(request=ticket, kind=EventKind.REMOVALS)
+    with translation.override("fr"):
+        assert timeline.event_text(removals) == "1 retrait envoyé aux responsables de Alpha Set (LAION-ish)."
+    with translation.override("en"):
+        assert timeline.event_text(removals) == "1 removal sent to the maintainers of Alpha Set (LAION-ish)."
+
+
+def test_removals_are_plural_from_two_in_both_languages(db):
+    params = {"text": "removals_sent", "count": 5, "datasets": ["Alpha Set", "Beta Set"]}
+    with translation.override("fr"):
+        assert timeline.render(params) == "5 retraits envoyés aux responsables de Alpha Set, Beta Set."
+    assert timeline.render_english(params) == "5 removals sent to the maintainers of Alpha Set, Beta Set."
+
+
+def test_rows_written_before_params_still_show_their_message(nora):
+    ticket = services.request_create(artist=nora, basis="copyright")
+    TicketEvent.objects.create(
+        request=ticket, kind=EventKind.WORKS, actor=nora.user, message="3 work(s) added: x.png"
+    )
+    TicketEvent.objects.create(
+        request=ticket,
+        kind=EventKind.REMOVALS,
+        actor=None,
+        message=timeline.REMOVAL_CONFIRMED_MESSAGE,
+    )
+    french = french_client(nora).get(detail(ticket)).content.decode()
+    assert "3 work(s) added: x.png" in french
+    assert "Chaque responsable de jeu de données a confirmé le retrait." in french
+
+
+def test_french_months_are_lower_case_in_the_locales_own_format(nora):
+    ticket = services.request_create(artist=nora, basis="copyright")
+    RemovalRequest.objects.filter(pk=ticket.pk).update(created_at=datetime(2026, 12, 1, 9, 5, tzinfo=UTC))
+    TicketEvent.objects.filter(request=ticket).update(created_at=datetime(2026, 12, 1, 9, 5, tzinfo=UTC))
+
+    french = french_client(nora).get(detail(ticket)).content.decode()
+    assert "1 décembre 2026 09:05 UTC" in french
+    assert "Déc" not in french
+    listing = french_client(nora).get(reverse("request_list")).content.decode()
+    assert "1 décembre 2026" in listing and "Déc" not in listing
+    english = logged_in(nora).get(detail(ticket)).content.decode()
+    assert "Dec. 1, 2026, 9:05 a.m. UTC" in english

@@ -1,35 +1,24 @@
-"""Hashing then matching as two steps, and re-matching seen from the artist's request."""
+"""requests_app.services.completion: hashing then matching as two steps, and re-matching after
+approval (request_rematch), seen from the artist's request."""
 
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry import services as registry_services
-from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from registry.models import Removal
 from registry.services import rematch
 from requests_app import services
 from requests_app.models import EventKind, HashState, MatchState, Work
-from tests.conftest import image_bytes, photo, photo_bytes
-
-
-def item_row(external_id, image_data):
-    h = compute_hashes(image_data, max_pixels=10**8)
-    return {
-        "external_id": external_id,
-        "url": f"https://i.example/{external_id}.jpg",
-        "phash": code_to_hex(h.phash),
-        "dhash": code_to_hex(h.dhash),
-        "pdq": pdq_to_hex(h.pdq),
-    }
+from tests.helpers import image_bytes, item_row, photo, photo_bytes
 
 
 def test_hashing_leaves_the_work_pending_until_matching_runs(artist, maintainer):
     dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
     registry_services.items_upsert(dataset=dataset, rows=[item_row("cat", photo_bytes("chelsea.png"))])
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=request, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     assert services.work_hash(work_id=work.pk) == "hashed"
     work.refresh_from_db()
@@ -42,9 +31,9 @@ def test_hashing_leaves_the_work_pending_until_matching_runs(artist, maintainer)
 
 
 def test_a_broken_stored_file_fails_hashing_with_its_reason(artist):
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=request, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     with work.file.open("wb") as handle:
         handle.write(b"garbage")
@@ -62,32 +51,32 @@ def test_approval_finds_other_copies_but_never_the_excluded_ones_and_tells_the_a
         dataset=dataset,
         rows=[item_row("confirmed", small), item_row("excluded", small)],
     )
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=request,
+        request=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     ).works
     services.work_hash_and_match(work_id=work.pk)
     matches = {m.item.external_id: m for m in work.matches.select_related("item")}
     services.matches_decide(
-        request=request,
+        request=ticket,
         actor=artist.user,
         confirm=[matches["confirmed"].pk],
         exclude=[matches["excluded"].pk],
     )
-    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=request, moderator=moderator)
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=ticket, moderator=moderator)
     assert matches["excluded"].item_id not in Removal.objects.values_list("item_id", flat=True)
 
     # A copy that arrives after approval, in the same data set.
     registry_services.items_upsert(dataset=dataset, rows=[item_row("repost", small)])
     repost = dataset.items.get(external_id="repost")
-    assert services.request_rematch(reference=request.reference) == 1
-    assert Removal.objects.filter(source_ref=request.reference, item=repost).exists()
+    assert services.request_rematch(reference=ticket.reference) == 1
+    assert Removal.objects.filter(source_ref=ticket.reference, item=repost).exists()
     assert not Removal.objects.filter(item=matches["excluded"].item).exists()
-    assert services.request_copies_found(reference=request.reference) == 1
-    event = request.events.filter(kind=EventKind.REMOVALS).last()
+    assert services.request_copies_found(reference=ticket.reference) == 1
+    event = ticket.events.filter(kind=EventKind.REMOVALS).last()
     assert event.message == "1 more copy of your works found in D (LAION-ish) and sent to the maintainers."
     assert event.params == {"text": "copies_found", "count": 1, "datasets": ["D (LAION-ish)"]}
     assert work.matches.get(pk=matches["excluded"].pk).state == MatchState.EXCLUDED
@@ -101,9 +90,9 @@ def test_approval_records_the_hash_of_every_work_in_each_data_set_without_its_co
     with_copy = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="a", name="A")
     registry_services.dataset_create(maintainer=maintainer.maintainer, slug="b", name="B")
     registry_services.items_upsert(dataset=with_copy, rows=[item_row("cat", photo_bytes("chelsea.png"))])
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     cat, coffee = services.works_add(
-        request=request,
+        request=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -112,13 +101,13 @@ def test_approval_records_the_hash_of_every_work_in_each_data_set_without_its_co
     ).works
     for work in (cat, coffee):
         services.work_hash_and_match(work_id=work.pk)
-    services.matches_decide(request=request, actor=artist.user, confirm=[cat.matches.get().pk])
-    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=request, moderator=moderator)
+    services.matches_decide(request=ticket, actor=artist.user, confirm=[cat.matches.get().pk])
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=ticket, moderator=moderator)
 
     cat.refresh_from_db()
     coffee.refresh_from_db()
-    removals = Removal.objects.filter(source_ref=request.reference)
+    removals = Removal.objects.filter(source_ref=ticket.reference)
     by_place = {(r.dataset.slug, r.external_id, r.phash) for r in removals}
     assert by_place == {
         ("a", "cat", cat.matches.get().item.phash),  # the copy, by its item
@@ -132,13 +121,13 @@ def test_approval_records_the_hash_of_every_work_in_each_data_set_without_its_co
 
 def test_a_request_whose_works_have_no_copy_can_be_submitted_and_approved(artist, moderator, maintainer):
     registry_services.dataset_create(maintainer=maintainer.maintainer, slug="a", name="A")
-    request = services.request_create(artist=artist, basis="copyright")
+    ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=request, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     services.work_hash_and_match(work_id=work.pk)
-    services.request_submit(request=request, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=request, moderator=moderator)
+    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(request=ticket, moderator=moderator)
     work.refresh_from_db()
-    [removal] = Removal.objects.filter(source_ref=request.reference)
+    [removal] = Removal.objects.filter(source_ref=ticket.reference)
     assert removal.item is None and removal.phash == work.phash
