@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from kombu import Connection
+from kombu import Connection, Exchange, Queue
 
 from config.broker import Transport
 
@@ -38,10 +38,14 @@ def test_a_consumer_polling_beside_a_producer_reads_every_message_whole(tmp_path
 
     consumer = threading.Thread(target=consume)
     consumer.start()
+    # The producer publishes as the web process sends a task: a producer only. (A SimpleQueue here
+    # would also start a consumer of "q" on this connection, which takes some of the messages.)
     with Connection(transport=Transport, transport_options=options) as connection:
-        queue = connection.SimpleQueue("q")
+        target = Queue("q", Exchange("q"), routing_key="q")
+        producer = connection.Producer()
         for n in range(MESSAGES):
-            queue.put({"n": n, "pad": "x" * 4000})
+            message = {"n": n, "pad": "x" * 4000}
+            producer.publish(message, exchange=target.exchange, routing_key="q", declare=[target])
     consumer.join(timeout=60)
     done.set()
     assert errors == []
