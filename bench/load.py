@@ -66,21 +66,21 @@ def _seed(n_removals: int) -> dict[str, object]:
         services.email_verify(token=services.email_verification_link(profile).rstrip("/").rsplit("/", 1)[-1])
         refs = {}
         for kind in ("draft", "approved", "submitted"):
-            request = services.request_create(artist=profile, basis="copyright")
+            ticket = services.request_create(artist=profile, basis="copyright")
             count = 4 if kind == "draft" else 1
             files = [
                 SimpleUploadedFile(f"{kind}-{i}-{n}.jpg", distinct_image(f"{kind}-{i}-{n}"))
                 for n in range(count)
             ]
-            for work in services.works_add(request=request, actor=profile.user, files=files).works:
+            for work in services.works_add(ticket=ticket, actor=profile.user, files=files).works:
                 services.work_hash_and_match(work_id=work.pk)
             if kind != "draft":
-                services.request_submit(request=request, actor=profile.user, signed_name=f"Artist {i}")
+                services.request_submit(ticket=ticket, actor=profile.user, signed_name=f"Artist {i}")
             if kind == "approved":
-                services.request_approve(request=request, moderator=moderator)
+                services.request_approve(ticket=ticket, moderator=moderator)
             if kind == "submitted":
-                submitted.append(request.pk)
-            refs[kind] = request.reference
+                submitted.append(ticket.pk)
+            refs[kind] = ticket.reference
         artists.append({"email": f"artist{i}@load.example", **refs})
     return {
         "key": key,

@@ -106,7 +106,7 @@ class WorkEvidence:
 
 @dataclass
 class RequestEvidence:
-    request: RemovalRequest
+    ticket: RemovalRequest
     claims: ArtistClaims
     works: list[WorkEvidence]
     conflicts: list[RequestConflict]
@@ -129,7 +129,7 @@ class RequestEvidence:
         return [
             c
             for c in self.conflicts
-            if c.owner_request_id() is not None and c.owner_request_id() != self.request.pk
+            if c.owner_request_id() is not None and c.owner_request_id() != self.ticket.pk
         ]
 
     @property
@@ -138,7 +138,7 @@ class RequestEvidence:
         reasons = []
         claimed = self.claimed
         if self.open_conflicts:
-            others = ", ".join(str(c.other(self.request)) for c in self.open_conflicts)
+            others = ", ".join(str(c.other(self.ticket)) for c in self.open_conflicts)
             reasons.append(f"an unresolved conflict with {others}")
         if self.lost_conflicts:
             reasons.append("a conflict resolved in favour of another artist")
@@ -158,10 +158,10 @@ class RequestEvidence:
         return not self.weaknesses
 
 
-def for_request(request: RemovalRequest) -> RequestEvidence:
-    claims = artist_claims(request.artist)
+def for_request(ticket: RemovalRequest) -> RequestEvidence:
+    claims = artist_claims(ticket.artist)
     works = list(
-        request.works.prefetch_related(
+        ticket.works.prefetch_related(
             Prefetch("matches", queryset=Match.objects.select_related("item__dataset").order_by("distance"))
         )
     )
@@ -188,7 +188,7 @@ def for_request(request: RemovalRequest) -> RequestEvidence:
             )
         )
     return RequestEvidence(
-        request=request, claims=claims, works=result, conflicts=selectors.conflicts_of(request)
+        ticket=ticket, claims=claims, works=result, conflicts=selectors.conflicts_of(ticket)
     )
 
 

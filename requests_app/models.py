@@ -295,8 +295,8 @@ class RequestConflict(models.Model):
     def is_open(self) -> bool:
         return self.resolution == ConflictResolution.OPEN
 
-    def other(self, request: RemovalRequest) -> RemovalRequest:
-        return self.second if request.pk == self.first_id else self.first
+    def other(self, ticket: RemovalRequest) -> RemovalRequest:
+        return self.second if ticket.pk == self.first_id else self.first
 
     def owner_request_id(self) -> int | None:
         if self.resolution == ConflictResolution.FIRST:

@@ -64,31 +64,31 @@ def email_verification(*, profile: ArtistProfile, link: str) -> None:
     )
 
 
-def request_changed(*, request: RemovalRequest, headline: Text, message: Text = "") -> None:
+def request_changed(*, ticket: RemovalRequest, headline: Text, message: Text = "") -> None:
     _send(
-        profile=request.artist,
-        subject=lambda: f"[{request.reference}] {headline}",
+        profile=ticket.artist,
+        subject=lambda: f"[{ticket.reference}] {headline}",
         template="emails/request_changed.txt",
-        context={"request": request, "headline": headline, "message": message},
+        context={"request": ticket, "headline": headline, "message": message},
     )
 
 
-def request_needs_info(*, request: RemovalRequest, message: Text) -> None:
+def request_needs_info(*, ticket: RemovalRequest, message: Text) -> None:
     _send(
-        profile=request.artist,
-        subject=lambda: _("[%(reference)s] We need more information") % {"reference": request.reference},
+        profile=ticket.artist,
+        subject=lambda: _("[%(reference)s] We need more information") % {"reference": ticket.reference},
         template="emails/request_needs_info.txt",
-        context={"request": request, "message": message},
+        context={"request": ticket, "message": message},
     )
 
 
-def sla_overdue(*, request: RemovalRequest, recipients: list[str]) -> None:
+def sla_overdue(*, ticket: RemovalRequest, recipients: list[str]) -> None:
     """To the assignee, or every moderator when nobody has claimed the request (in English, like the desk)."""
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string("emails/sla_overdue.txt", {"request": request, "site_url": settings.SITE_URL})
-        subject = f"[{request.reference}] Overdue: {str(request.get_status_display()).lower()}"
+        body = render_to_string("emails/sla_overdue.txt", {"request": ticket, "site_url": settings.SITE_URL})
+        subject = f"[{ticket.reference}] Overdue: {str(ticket.get_status_display()).lower()}"
     transaction.on_commit(lambda: send_mail(subject, body, None, recipients, fail_silently=False))
 
 

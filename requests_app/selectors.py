@@ -59,10 +59,10 @@ def requests_of(user: User) -> QuerySet[RemovalRequest]:
 
 def request_for_artist(user: User, reference: str) -> RemovalRequest:
     """The artist's own request, or 404 (never 403: another's request must not be confirmed to exist)."""
-    request = requests_of(user).filter(reference=reference).first()
-    if request is None:
+    ticket = requests_of(user).filter(reference=reference).first()
+    if ticket is None:
         raise Http404("No such request.")
-    return request
+    return ticket
 
 
 def work_for_viewer(user: User | AnonymousUser, work_id: int) -> Work:
@@ -72,12 +72,12 @@ def work_for_viewer(user: User | AnonymousUser, work_id: int) -> Work:
     return work
 
 
-def conflicts_of(request: RemovalRequest) -> list[RequestConflict]:
+def conflicts_of(ticket: RemovalRequest) -> list[RequestConflict]:
     """Conflicts with other artists' requests that still claim the works (not rejected or withdrawn)."""
-    rows = RequestConflict.objects.filter(Q(first=request) | Q(second=request)).select_related(
+    rows = RequestConflict.objects.filter(Q(first=ticket) | Q(second=ticket)).select_related(
         "first__artist__user", "second__artist__user", "resolved_by"
     )
-    return [c for c in rows if c.other(request).status in CLAIMING]
+    return [c for c in rows if c.other(ticket).status in CLAIMING]
 
 
 def open_conflict_exists() -> Exists:
@@ -171,7 +171,7 @@ def _status_label(value: str) -> str:
     return str(Status(value).label) if value in Status.values else value
 
 
-def public_timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
+def public_timeline(ticket: RemovalRequest) -> list[TimelineEntry]:
     """The public part of the request's history; internal notes and assignments never leave the admin."""
     titles: dict[str, str] = {
         EventKind.CREATED: _("Request created"),
@@ -179,9 +179,9 @@ def public_timeline(removal_request: RemovalRequest) -> list[TimelineEntry]:
         EventKind.WORKS: _("Works added"),
         EventKind.REMOVALS: _("Data set maintainers"),
     }
-    artist_user_id = removal_request.artist.user_id
+    artist_user_id = ticket.artist.user_id
     entries = []
-    for event in removal_request.events.filter(kind__in=PUBLIC_EVENT_KINDS):
+    for event in ticket.events.filter(kind__in=PUBLIC_EVENT_KINDS):
         by_artist = event.actor_id is not None and event.actor_id == artist_user_id
         if event.kind == EventKind.STATUS:
             title = _("%(old)s → %(new)s") % {

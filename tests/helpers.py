@@ -233,14 +233,14 @@ def make_request(artist: Any, photo_name: str, *, submit: bool = True) -> Any:
 
     ticket = services.request_create(artist=artist, basis="copyright", description=f"my {photo_name}")
     added = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name))]
     )
     assert services.work_hash_and_match(work_id=added.works[0].pk) == "done"
     if submit:
         confirm = list(added.works[0].matches.values_list("pk", flat=True))
         assert confirm, f"{photo_name} should match its copy"
-        services.matches_decide(request=ticket, actor=artist.user, confirm=confirm)
-        services.request_submit(request=ticket, actor=artist.user, signed_name=artist.display_name)
+        services.matches_decide(ticket=ticket, actor=artist.user, confirm=confirm)
+        services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
     ticket.refresh_from_db()
     return ticket
 
@@ -272,7 +272,7 @@ def hashed_draft(artist: Any, *names: str) -> Any:
 
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile(name, photo_bytes(name)) for name in names],
     )
@@ -287,7 +287,7 @@ def confirm_all(ticket: Any, artist: Any) -> None:
     from requests_app.models import Match
 
     ids = list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True))
-    services.matches_decide(request=ticket, actor=artist.user, confirm=ids)
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=ids)
 
 
 def detail(ticket: Any) -> str:

@@ -39,7 +39,7 @@ DECISIONS = {
         done="Started review of",
         reason_required=False,
         takes_reason=False,
-        call=lambda ticket, mod, reason: services.request_start_review(request=ticket, moderator=mod),
+        call=lambda ticket, mod, reason: services.request_start_review(ticket=ticket, moderator=mod),
         statuses=REVIEWABLE,
     ),
     "approve": Decision(
@@ -49,7 +49,7 @@ DECISIONS = {
         reason_required=False,
         takes_reason=True,
         call=lambda ticket, mod, reason: services.request_approve(
-            request=ticket, moderator=mod, reason=reason
+            ticket=ticket, moderator=mod, reason=reason
         ),
         statuses=DECIDABLE,
     ),
@@ -59,9 +59,7 @@ DECISIONS = {
         done="Rejected",
         reason_required=True,
         takes_reason=True,
-        call=lambda ticket, mod, reason: services.request_reject(
-            request=ticket, moderator=mod, reason=reason
-        ),
+        call=lambda ticket, mod, reason: services.request_reject(ticket=ticket, moderator=mod, reason=reason),
         statuses=REJECTABLE,
     ),
 }

@@ -198,7 +198,7 @@ class RemovalRequestAdmin(QueueAdmin):
         public = request.POST.get("visibility") == "public"
         try:
             services.request_note_add(
-                request=ticket,
+                ticket=ticket,
                 moderator=request.user,
                 message=request.POST.get("message", ""),
                 public=public,
@@ -226,7 +226,7 @@ class RemovalRequestAdmin(QueueAdmin):
                 messages.error(request, "Choose a moderator.")
                 return HttpResponseRedirect(self._change_url(ticket))
         try:
-            services.request_assign(request=ticket, moderator=request.user, assignee=assignee)
+            services.request_assign(ticket=ticket, moderator=request.user, assignee=assignee)
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
@@ -238,7 +238,7 @@ class RemovalRequestAdmin(QueueAdmin):
         ticket = self._ticket_for_moderation(request, object_id)
         try:
             services.request_ask_info(
-                request=ticket,
+                ticket=ticket,
                 moderator=request.user,
                 message=request.POST.get("message", ""),
                 canned=request.POST.get("canned", ""),

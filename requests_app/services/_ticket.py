@@ -43,7 +43,7 @@ def _en(value: object) -> str:
 
 
 def _event(
-    request: RemovalRequest,
+    ticket: RemovalRequest,
     *,
     kind: str,
     actor: User | None,
@@ -57,7 +57,7 @@ def _event(
     if params and not message:
         message = timeline.render_english(params)
     return TicketEvent.objects.create(
-        request=request,
+        request=ticket,
         kind=kind,
         actor=actor,
         old_value=old,
@@ -67,26 +67,26 @@ def _event(
     )
 
 
-def _locked(request: RemovalRequest) -> RemovalRequest:
+def _locked(ticket: RemovalRequest) -> RemovalRequest:
     # Two moderators (or a moderator and the artist) acting on one request at
     # once: the second waits for the first and then sees its result.
-    return RemovalRequest.objects.select_for_update().select_related("artist__user").get(pk=request.pk)
+    return RemovalRequest.objects.select_for_update().select_related("artist__user").get(pk=ticket.pk)
 
 
 def _transition(
-    request: RemovalRequest,
+    ticket: RemovalRequest,
     new: str,
     *,
     actor: User | None,
     message: str = "",
     params: dict[str, object] | None = None,
 ) -> None:
-    old = request.status
+    old = ticket.status
     try:
         check_transition(old, new)
     except TransitionNotAllowed as exc:
-        raise ActionRefused(f"{request.reference}: {exc}") from None
-    request.status = new
+        raise ActionRefused(f"{ticket.reference}: {exc}") from None
+    ticket.status = new
     now = timezone.now()
     stamps: dict[str, str] = {
         Status.SUBMITTED: "submitted_at",
@@ -96,22 +96,22 @@ def _transition(
     }
     fields = ["status", "updated_at", "sla_due_at"]
     if new in stamps:
-        setattr(request, stamps[new], now)
+        setattr(ticket, stamps[new], now)
         fields.append(stamps[new])
     # Each status has its own clock (settings.SLA_HOURS); the artist's turn and decided ones have none.
     hours = settings.SLA_HOURS.get(new)
-    request.sla_due_at = now + timedelta(hours=hours) if hours else None
-    request.save(update_fields=fields)
-    _event(request, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message, params=params)
+    ticket.sla_due_at = now + timedelta(hours=hours) if hours else None
+    ticket.save(update_fields=fields)
+    _event(ticket, kind=EventKind.STATUS, actor=actor, old=old, new=new, message=message, params=params)
 
 
-def _not_decidable(request: RemovalRequest) -> str:
+def _not_decidable(ticket: RemovalRequest) -> str:
     return _("%(reference)s is %(status)s; only submitted or in-review requests can be decided.") % {
-        "reference": request.reference,
-        "status": str(request.get_status_display()).lower(),
+        "reference": ticket.reference,
+        "status": str(ticket.get_status_display()).lower(),
     }
 
 
-def _owned(request: RemovalRequest, actor: User) -> None:
-    if request.artist.user_id != actor.pk:
+def _owned(ticket: RemovalRequest, actor: User) -> None:
+    if ticket.artist.user_id != actor.pk:
         raise ActionRefused(_("This request belongs to another account."))

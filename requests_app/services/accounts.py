@@ -41,22 +41,22 @@ def account_export(*, user: User) -> dict[str, object]:
     """Everything Removal Desk holds about an artist, as JSON-ready data (the artist's own copy)."""
     profile = ArtistProfile.objects.select_related("user").get(user=user)
     requests_out = []
-    for req in RemovalRequest.objects.filter(artist=profile).order_by("created_at"):
-        works = req.works.prefetch_related("matches__item__dataset")
+    for ticket in RemovalRequest.objects.filter(artist=profile).order_by("created_at"):
+        works = ticket.works.prefetch_related("matches__item__dataset")
         requests_out.append(
             {
-                "reference": req.reference,
-                "status": req.status,
-                "basis": req.basis,
-                "description": req.description,
-                "signed_name": req.signed_name,
-                "signed_at": _when(req.signed_at),
-                "statement": req.statement,
-                "created_at": _when(req.created_at),
-                "submitted_at": _when(req.submitted_at),
-                "decided_at": _when(req.decided_at),
-                "completed_at": _when(req.completed_at),
-                "decision_reason": req.decision_reason,
+                "reference": ticket.reference,
+                "status": ticket.status,
+                "basis": ticket.basis,
+                "description": ticket.description,
+                "signed_name": ticket.signed_name,
+                "signed_at": _when(ticket.signed_at),
+                "statement": ticket.statement,
+                "created_at": _when(ticket.created_at),
+                "submitted_at": _when(ticket.submitted_at),
+                "decided_at": _when(ticket.decided_at),
+                "completed_at": _when(ticket.completed_at),
+                "decision_reason": ticket.decision_reason,
                 "works": [_work_export(w) for w in works],
                 "timeline": [
                     {
@@ -67,7 +67,7 @@ def account_export(*, user: User) -> dict[str, object]:
                         "message": e.message,
                         "by_you": e.actor_id == user.pk,
                     }
-                    for e in req.events.filter(kind__in=PUBLIC_EVENT_KINDS)
+                    for e in ticket.events.filter(kind__in=PUBLIC_EVENT_KINDS)
                 ],
                 "removals": [
                     {
@@ -79,7 +79,7 @@ def account_export(*, user: User) -> dict[str, object]:
                         "delivered_at": _when(r.delivered_at),
                         "acknowledged_at": _when(r.acknowledged_at),
                     }
-                    for r in (removals_for_source(req.reference) if req.reference else [])
+                    for r in (removals_for_source(ticket.reference) if ticket.reference else [])
                 ],
             }
         )
@@ -171,8 +171,8 @@ def account_delete(*, user: User) -> AccountDeleted:
     TicketEvent.objects.filter(request__in=kept, actor=user).update(actor=None, message="", params={})
     # A "works added" row names the artist's files, in its message and in its params.
     TicketEvent.objects.filter(request__in=kept, kind=EventKind.WORKS).update(message="", params={})
-    for req in kept:
-        _event(req, kind=EventKind.INTERNAL_NOTE, actor=None, params={"text": "account_deleted"})
+    for ticket in kept:
+        _event(ticket, kind=EventKind.INTERNAL_NOTE, actor=None, params={"text": "account_deleted"})
     anonymised = len(keep_refs)
 
     if anonymised:

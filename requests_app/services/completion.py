@@ -34,21 +34,21 @@ REMOVAL_CONFIRMED_MESSAGE = timeline.REMOVAL_CONFIRMED_MESSAGE
 @transaction.atomic
 def request_complete_if_acknowledged(*, reference: str) -> bool:
     """Complete an approved request once every one of its removals is acknowledged."""
-    request = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
-    if request is None or request.status != Status.APPROVED:
+    ticket = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
+    if ticket is None or ticket.status != Status.APPROVED:
         return False
     states = set(removals_for_source(reference).values_list("state", flat=True))
     if not states or not states <= {RemovalState.ACKNOWLEDGED, RemovalState.REVOKED}:
         return False
     _event(
-        request,
+        ticket,
         kind=EventKind.REMOVALS,
         actor=None,
         params={"text": "removals_confirmed"},
     )
-    _transition(request, Status.COMPLETED, actor=None)
+    _transition(ticket, Status.COMPLETED, actor=None)
     notify.request_changed(
-        request=request,
+        ticket=ticket,
         headline=gettext_lazy("Your works were removed"),
         message=gettext_lazy("Every data set maintainer has confirmed the removal."),
     )
@@ -77,26 +77,24 @@ def request_rematch(*, reference: str) -> int:
 @transaction.atomic
 def request_copies_found(*, reference: str) -> int:
     """Tell the artist that re-matching found more copies and sent them to the maintainers."""
-    request = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
-    if request is None:
+    ticket = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
+    if ticket is None:
         return 0
-    last = (
-        TicketEvent.objects.filter(request=request, kind=EventKind.REMOVALS).order_by("-created_at").first()
-    )
-    since = last.created_at if last else request.created_at
+    last = TicketEvent.objects.filter(request=ticket, kind=EventKind.REMOVALS).order_by("-created_at").first()
+    since = last.created_at if last else ticket.created_at
     new = removals_for_source(reference).filter(approved_at__gt=since)
     count = new.count()
     if count:
         datasets = _dataset_labels(set(new.values_list("dataset_id", flat=True)))
         _event(
-            request,
+            ticket,
             kind=EventKind.REMOVALS,
             actor=None,
             params={"text": "copies_found", "count": count, "datasets": datasets},
         )
         names = ", ".join(datasets)
         notify.request_changed(
-            request=request,
+            ticket=ticket,
             headline=gettext_lazy("More copies of your works were found"),
             message=notify.later(
                 lambda: (

@@ -21,7 +21,7 @@ from ..workflow import CLAIMING
 from ._ticket import ActionRefused, _event
 
 
-def conflicts_detect(*, request: RemovalRequest) -> list[RequestConflict]:
+def conflicts_detect(*, ticket: RemovalRequest) -> list[RequestConflict]:
     """Record which other artists' claiming requests hold the same image as this one.
 
     Same sha256 (an indexed query), or pHash within CONFLICT_PHASH_MAX_DISTANCE
@@ -29,13 +29,13 @@ def conflicts_detect(*, request: RemovalRequest) -> list[RequestConflict]:
     work: about 1 ms per million). Runs on submission, so the later of two
     claims finds the earlier, whichever it is.
     """
-    mine = list(request.works.values_list("pk", "sha256", "phash"))
+    mine = list(ticket.works.values_list("pk", "sha256", "phash"))
     if not mine:
         return []
     others = (
         Work.objects.filter(request__status__in=CLAIMING)
-        .exclude(artist_id=request.artist_id)
-        .exclude(request_id=request.pk)
+        .exclude(artist_id=ticket.artist_id)
+        .exclude(request_id=ticket.pk)
     )
     found: dict[int, list[dict[str, object]]] = {}
     same_file: set[tuple[int, int]] = set()
@@ -69,15 +69,15 @@ def conflicts_detect(*, request: RemovalRequest) -> list[RequestConflict]:
                 )
     conflicts = []
     for other_request_id, pairs in sorted(found.items()):
-        conflicts.append(_conflict_record(request, other_request_id, pairs))
+        conflicts.append(_conflict_record(ticket, other_request_id, pairs))
     return conflicts
 
 
 def _conflict_record(
-    request: RemovalRequest, other_id: int, pairs: list[dict[str, object]]
+    ticket: RemovalRequest, other_id: int, pairs: list[dict[str, object]]
 ) -> RequestConflict:
-    swap = other_id < request.pk
-    first_id, second_id = (other_id, request.pk) if swap else (request.pk, other_id)
+    swap = other_id < ticket.pk
+    first_id, second_id = (other_id, ticket.pk) if swap else (ticket.pk, other_id)
     oriented = [
         {**p, "work": p["other_work"], "other_work": p["work"]} if swap else p  # always first -> second
         for p in pairs
@@ -172,9 +172,9 @@ def conflict_resolve(
     return conflict
 
 
-def _approval_hold(request: RemovalRequest) -> None:
-    for conflict in selectors.conflicts_of(request):
-        other = conflict.other(request)
+def _approval_hold(ticket: RemovalRequest) -> None:
+    for conflict in selectors.conflicts_of(ticket):
+        other = conflict.other(ticket)
         if conflict.is_open:
             raise ActionRefused(
                 _(
@@ -182,17 +182,17 @@ def _approval_hold(request: RemovalRequest) -> None:
                     "Resolve the conflict first."
                 )
                 % {
-                    "reference": request.reference,
+                    "reference": ticket.reference,
                     "other": other.reference,
                     "artist": other.artist.display_name,
                 }
             )
         owner = conflict.owner_request_id()
-        if owner is not None and owner != request.pk:
+        if owner is not None and owner != ticket.pk:
             raise ActionRefused(
                 _(
                     "%(reference)s: the conflict with %(other)s was resolved in favour of the other artist; "
                     "reject this request instead."
                 )
-                % {"reference": request.reference, "other": other.reference}
+                % {"reference": ticket.reference, "other": other.reference}
             )

@@ -35,53 +35,51 @@ from .conflicts import _approval_hold
 
 
 @transaction.atomic
-def request_start_review(*, request: RemovalRequest, moderator: User) -> RemovalRequest:
-    request = _locked(request)
-    _transition(request, Status.IN_REVIEW, actor=moderator)
-    if request.assignee_id is None:
-        request.assignee = moderator
-        request.save(update_fields=["assignee"])
-        _assignment_event(request, moderator=moderator, old="", new=moderator.get_username())
+def request_start_review(*, ticket: RemovalRequest, moderator: User) -> RemovalRequest:
+    ticket = _locked(ticket)
+    _transition(ticket, Status.IN_REVIEW, actor=moderator)
+    if ticket.assignee_id is None:
+        ticket.assignee = moderator
+        ticket.save(update_fields=["assignee"])
+        _assignment_event(ticket, moderator=moderator, old="", new=moderator.get_username())
     notify.request_changed(
-        request=request, headline=gettext_lazy("A moderator is reviewing your removal request")
+        ticket=ticket, headline=gettext_lazy("A moderator is reviewing your removal request")
     )
-    return request
+    return ticket
 
 
 @transaction.atomic
-def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "") -> RemovalRequest:
+def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = "") -> RemovalRequest:
     """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
-    request = _locked(request)
-    if request.status not in DECIDABLE:
-        raise ActionRefused(_not_decidable(request))
+    ticket = _locked(ticket)
+    if ticket.status not in DECIDABLE:
+        raise ActionRefused(_not_decidable(ticket))
     matches = list(
-        Match.objects.filter(work__request=request, state=MatchState.CONFIRMED).select_related(
-            "item__dataset"
-        )
+        Match.objects.filter(work__request=ticket, state=MatchState.CONFIRMED).select_related("item__dataset")
     )
-    works = list(request.works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED))
+    works = list(ticket.works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED))
     if not matches and not works:
         raise ActionRefused(
             _("%(reference)s has no checked works and no confirmed matches to remove.")
-            % {"reference": request.reference}
+            % {"reference": ticket.reference}
         )
-    _approval_hold(request)
-    _transition(request, Status.APPROVED, actor=moderator, message=reason)
-    request.decision_reason = reason
-    request.save(update_fields=["decision_reason"])
+    _approval_hold(ticket)
+    _transition(ticket, Status.APPROVED, actor=moderator, message=reason)
+    ticket.decision_reason = reason
+    ticket.save(update_fields=["decision_reason"])
     entries = [registry_services.RemovalEntry(dataset=m.item.dataset, item=m.item) for m in matches]
     entries += _work_hash_entries(works, matches)
     removals = registry_services.removals_record(
-        source_ref=request.reference or "",
-        reason=request.basis,
+        source_ref=ticket.reference or "",
+        reason=ticket.basis,
         entries=entries,
-        approved_at=request.decided_at,
+        approved_at=ticket.decided_at,
     )
     Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
-    reference = request.reference or ""
+    reference = ticket.reference or ""
     transaction.on_commit(lambda: _enqueue_rematch(reference))
     _event(
-        request,
+        ticket,
         kind=EventKind.REMOVALS,
         actor=moderator,
         params={
@@ -92,11 +90,11 @@ def request_approve(*, request: RemovalRequest, moderator: User, reason: str = "
         },
     )
     notify.request_changed(
-        request=request,
+        ticket=ticket,
         headline=gettext_lazy("Your removal request was approved"),
         message=reason or gettext_lazy("We have sent the removals to the data set maintainers."),
     )
-    return request
+    return ticket
 
 
 def _work_hash_entries(
@@ -124,29 +122,29 @@ def _work_hash_entries(
 
 
 @transaction.atomic
-def request_reject(*, request: RemovalRequest, moderator: User, reason: str) -> RemovalRequest:
+def request_reject(*, ticket: RemovalRequest, moderator: User, reason: str) -> RemovalRequest:
     if not reason.strip():
         raise ActionRefused(_("Give the artist a reason for the rejection."))
-    request = _locked(request)
-    if request.status not in REJECTABLE:
+    ticket = _locked(ticket)
+    if ticket.status not in REJECTABLE:
         raise ActionRefused(
             _(
                 "%(reference)s is %(status)s; only submitted, in-review or needs-information requests "
                 "can be rejected."
             )
-            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
+            % {"reference": ticket.reference, "status": str(ticket.get_status_display()).lower()}
         )
-    _transition(request, Status.REJECTED, actor=moderator, message=reason)
-    request.decision_reason = reason
-    request.save(update_fields=["decision_reason"])
+    _transition(ticket, Status.REJECTED, actor=moderator, message=reason)
+    ticket.decision_reason = reason
+    ticket.save(update_fields=["decision_reason"])
     notify.request_changed(
-        request=request, headline=gettext_lazy("Your removal request was rejected"), message=reason
+        ticket=ticket, headline=gettext_lazy("Your removal request was rejected"), message=reason
     )
-    return request
+    return ticket
 
 
 @transaction.atomic
-def request_note_add(*, request: RemovalRequest, moderator: User, message: str, public: bool) -> TicketEvent:
+def request_note_add(*, ticket: RemovalRequest, moderator: User, message: str, public: bool) -> TicketEvent:
     """A moderator writes on the timeline: an internal note (moderators only) or a public reply.
 
     A public reply is also emailed to the artist. Neither changes the
@@ -157,16 +155,16 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
         raise ActionRefused(_("Write something first: the note is empty."))
     if len(message) > 10_000:
         raise ActionRefused(_("Keep a note or reply under 10,000 characters."))
-    request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
+    ticket = RemovalRequest.objects.select_related("artist__user").get(pk=ticket.pk)
     event = _event(
-        request,
+        ticket,
         kind=EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE,
         actor=moderator,
         message=message,
     )
     if public:
         notify.request_changed(
-            request=request,
+            ticket=ticket,
             headline=gettext_lazy("A moderator replied to your removal request"),
             message=message,
         )
@@ -174,28 +172,28 @@ def request_note_add(*, request: RemovalRequest, moderator: User, message: str, 
 
 
 @transaction.atomic
-def request_assign(*, request: RemovalRequest, moderator: User, assignee: User | None) -> RemovalRequest:
+def request_assign(*, ticket: RemovalRequest, moderator: User, assignee: User | None) -> RemovalRequest:
     """Claim (assignee is the moderator), hand over to another moderator, or unassign (None)."""
-    request = _locked(request)
-    if request.status not in ASSIGNABLE:
+    ticket = _locked(ticket)
+    if ticket.status not in ASSIGNABLE:
         raise ActionRefused(
             _("%(reference)s is %(status)s; nothing to work on.")
-            % {"reference": request.reference, "status": str(request.get_status_display()).lower()}
+            % {"reference": ticket.reference, "status": str(ticket.get_status_display()).lower()}
         )
     if assignee is not None and not selectors.is_moderator(assignee):
         raise ActionRefused(_("%(user)s is not a moderator.") % {"user": assignee.get_username()})
-    if request.assignee_id == (assignee.pk if assignee else None):
-        return request
-    old = request.assignee.get_username() if request.assignee else ""
-    request.assignee = assignee
-    request.save(update_fields=["assignee", "updated_at"])
-    _assignment_event(request, moderator=moderator, old=old, new=assignee.get_username() if assignee else "")
-    return request
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    old = ticket.assignee.get_username() if ticket.assignee else ""
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    _assignment_event(ticket, moderator=moderator, old=old, new=assignee.get_username() if assignee else "")
+    return ticket
 
 
-def _assignment_event(request: RemovalRequest, *, moderator: User, old: str, new: str) -> None:
+def _assignment_event(ticket: RemovalRequest, *, moderator: User, old: str, new: str) -> None:
     _event(
-        request,
+        ticket,
         kind=EventKind.ASSIGNMENT,
         actor=moderator,
         old=old,
@@ -206,7 +204,7 @@ def _assignment_event(request: RemovalRequest, *, moderator: User, old: str, new
 
 @transaction.atomic
 def request_ask_info(
-    *, request: RemovalRequest, moderator: User, message: str = "", canned: str = ""
+    *, ticket: RemovalRequest, moderator: User, message: str = "", canned: str = ""
 ) -> RemovalRequest:
     """Send the request back to the artist with a question; their resubmission puts it back in the queue.
 
@@ -222,27 +220,27 @@ def request_ask_info(
     if len(note) > 10_000:
         raise ActionRefused(_("Keep the question under 10,000 characters."))
     params: dict[str, object] = {"text": "needs_info", "canned": canned, "note": note}
-    request = _locked(request)
-    if request.status == Status.SUBMITTED:
+    ticket = _locked(ticket)
+    if ticket.status == Status.SUBMITTED:
         # Asking is reviewing: the request passes through in_review, so the table holds.
-        _transition(request, Status.IN_REVIEW, actor=moderator)
-        if request.assignee_id is None:
-            request.assignee = moderator
-            request.save(update_fields=["assignee"])
-            _assignment_event(request, moderator=moderator, old="", new=moderator.get_username())
-    _transition(request, Status.NEEDS_INFO, actor=moderator, params=params)
-    notify.request_needs_info(request=request, message=notify.later(lambda: timeline.render(params)))
-    return request
+        _transition(ticket, Status.IN_REVIEW, actor=moderator)
+        if ticket.assignee_id is None:
+            ticket.assignee = moderator
+            ticket.save(update_fields=["assignee"])
+            _assignment_event(ticket, moderator=moderator, old="", new=moderator.get_username())
+    _transition(ticket, Status.NEEDS_INFO, actor=moderator, params=params)
+    notify.request_needs_info(ticket=ticket, message=notify.later(lambda: timeline.render(params)))
+    return ticket
 
 
-def sla_state(request: RemovalRequest, now: datetime | None = None) -> str:
+def sla_state(ticket: RemovalRequest, now: datetime | None = None) -> str:
     """ "overdue", "due_soon", "on_track", or "" (no clock runs in this status)."""
-    if request.sla_due_at is None or request.status not in settings.SLA_HOURS:
+    if ticket.sla_due_at is None or ticket.status not in settings.SLA_HOURS:
         return ""
     now = now or timezone.now()
-    if request.sla_due_at <= now:
+    if ticket.sla_due_at <= now:
         return "overdue"
-    if request.sla_due_at <= now + timedelta(hours=settings.SLA_DUE_SOON_HOURS):
+    if ticket.sla_due_at <= now + timedelta(hours=settings.SLA_DUE_SOON_HOURS):
         return "due_soon"
     return "on_track"
 
@@ -262,24 +260,24 @@ def sla_escalate(*, now: datetime | None = None) -> int:
     count = 0
     for request_id in list(due.values_list("pk", flat=True)[:500]):
         with transaction.atomic():
-            request = (
+            ticket = (
                 RemovalRequest.objects.select_for_update(of=("self",))
                 .select_related("assignee")
                 .get(pk=request_id)
             )
-            if sla_state(request, now) != "overdue" or (
-                request.escalated_at is not None
-                and request.sla_due_at is not None
-                and request.escalated_at >= request.sla_due_at
+            if sla_state(ticket, now) != "overdue" or (
+                ticket.escalated_at is not None
+                and ticket.sla_due_at is not None
+                and ticket.escalated_at >= ticket.sla_due_at
             ):
                 continue
-            old_priority = request.priority
-            request.priority = Priority.HIGH
-            request.escalated_at = now
-            request.save(update_fields=["priority", "escalated_at"])
-            late = now - request.sla_due_at if request.sla_due_at else timedelta(0)
+            old_priority = ticket.priority
+            ticket.priority = Priority.HIGH
+            ticket.escalated_at = now
+            ticket.save(update_fields=["priority", "escalated_at"])
+            late = now - ticket.sla_due_at if ticket.sla_due_at else timedelta(0)
             _event(
-                request,
+                ticket,
                 kind=EventKind.ESCALATION,
                 actor=None,
                 old=str(old_priority),
@@ -287,17 +285,17 @@ def sla_escalate(*, now: datetime | None = None) -> int:
                 params={
                     "text": "sla_escalated",
                     "hours": int(late.total_seconds() // 3600),
-                    "status": request.status,
+                    "status": ticket.status,
                 },
             )
-            notify.sla_overdue(request=request, recipients=_escalation_recipients(request))
+            notify.sla_overdue(ticket=ticket, recipients=_escalation_recipients(ticket))
             count += 1
     return count
 
 
-def _escalation_recipients(request: RemovalRequest) -> list[str]:
-    if request.assignee is not None and request.assignee.is_active and request.assignee.email:
-        return [request.assignee.email]
+def _escalation_recipients(ticket: RemovalRequest) -> list[str]:
+    if ticket.assignee is not None and ticket.assignee.is_active and ticket.assignee.email:
+        return [ticket.assignee.email]
     return sorted(set(selectors.moderators().exclude(email="").values_list("email", flat=True)))
 
 
@@ -305,15 +303,15 @@ ARTIST_REPLY_MAX = 10_000
 
 
 @transaction.atomic
-def request_artist_reply(*, request: RemovalRequest, artist_user: User, message: str) -> TicketEvent:
+def request_artist_reply(*, ticket: RemovalRequest, artist_user: User, message: str) -> TicketEvent:
     """The artist writes to the moderators on the request's timeline (a public reply by the artist)."""
-    request = RemovalRequest.objects.select_related("artist__user").get(pk=request.pk)
-    _owned(request, artist_user)
+    ticket = RemovalRequest.objects.select_related("artist__user").get(pk=ticket.pk)
+    _owned(ticket, artist_user)
     message = message.strip()
     if not message:
         raise ActionRefused(_("Write something first: the message is empty."))
     if len(message) > ARTIST_REPLY_MAX:
         raise ActionRefused(_("Keep a message under 10,000 characters."))
-    if request.status == Status.WITHDRAWN:
+    if ticket.status == Status.WITHDRAWN:
         raise ActionRefused(_("This request is withdrawn; start a new one to write to the moderators."))
-    return _event(request, kind=EventKind.PUBLIC_REPLY, actor=artist_user, message=message)
+    return _event(ticket, kind=EventKind.PUBLIC_REPLY, actor=artist_user, message=message)

@@ -37,33 +37,33 @@ STATEMENT_TEXT = gettext_noop(
 
 @transaction.atomic
 def request_create(*, artist: ArtistProfile, basis: str, description: str = "") -> RemovalRequest:
-    request = RemovalRequest.objects.create(artist=artist, basis=basis, description=description)
-    request.reference = f"RR-{request.created_at.year}-{request.pk:06d}"
-    request.save(update_fields=["reference"])
-    _event(request, kind=EventKind.CREATED, actor=artist.user, new=Status.DRAFT)
-    return request
+    ticket = RemovalRequest.objects.create(artist=artist, basis=basis, description=description)
+    ticket.reference = f"RR-{ticket.created_at.year}-{ticket.pk:06d}"
+    ticket.save(update_fields=["reference"])
+    _event(ticket, kind=EventKind.CREATED, actor=artist.user, new=Status.DRAFT)
+    return ticket
 
 
 @transaction.atomic
 def matches_decide(
     *,
-    request: RemovalRequest,
+    ticket: RemovalRequest,
     actor: User,
     confirm: Iterable[int] = (),
     exclude: Iterable[int] = (),
     undecide: Iterable[int] = (),
 ) -> int:
     """The artist confirms matches as copies of their works, excludes them, or takes a choice back."""
-    request = _locked(request)
-    _owned(request, actor)
-    if request.status not in EDITABLE:
+    ticket = _locked(ticket)
+    _owned(ticket, actor)
+    if ticket.status not in EDITABLE:
         raise ActionRefused(
             _("Matches can be changed only while the request is a draft or needs information.")
         )
     confirm, exclude, undecide = set(confirm), set(exclude), set(undecide)
     if confirm & exclude or (confirm | exclude) & undecide:
         raise ActionRefused(_("Choose one answer for each copy: mine, not mine or undecided."))
-    mine = Match.objects.filter(work__request=request)
+    mine = Match.objects.filter(work__request=ticket)
     changed = (
         mine.filter(pk__in=confirm).exclude(state=MatchState.CONFIRMED).update(state=MatchState.CONFIRMED)
     )
@@ -75,7 +75,7 @@ def matches_decide(
     )
     if changed:
         _event(
-            request,
+            ticket,
             kind=EventKind.MATCHES,
             actor=actor,
             params={
@@ -127,15 +127,15 @@ def statement_text(language: str) -> str:
 
 @transaction.atomic
 def request_submit(
-    *, request: RemovalRequest, actor: User, signed_name: str, language: str = settings.LANGUAGE_CODE
+    *, ticket: RemovalRequest, actor: User, signed_name: str, language: str = settings.LANGUAGE_CODE
 ) -> RemovalRequest:
     """Sign and submit. `language` is the one the statement was shown in: it is stored as signed."""
-    request = _locked(request)
-    _owned(request, actor)
-    if not email_is_verified(request.artist):
+    ticket = _locked(ticket)
+    _owned(ticket, actor)
+    if not email_is_verified(ticket.artist):
         raise ActionRefused(_("Confirm your email address first: follow the link we sent you."))
-    signature_check(profile=request.artist, signed_name=signed_name)
-    works = request.works.all()
+    signature_check(profile=ticket.artist, signed_name=signed_name)
+    works = ticket.works.all()
     if not works.exists():
         raise ActionRefused(_("Add at least one work before submitting."))
     if works.filter(hash_state=HashState.PENDING).exists():
@@ -146,19 +146,19 @@ def request_submit(
         raise ActionRefused(_("None of these works could be read; add a work we can check."))
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
-    request.statement = statement_text(language)
-    request.statement_language = language
-    request.signed_name = " ".join(signed_name.split())[:150]
-    request.signed_at = timezone.now()
-    request.save(update_fields=["statement", "statement_language", "signed_name", "signed_at"])
-    _transition(request, Status.SUBMITTED, actor=actor)
-    conflicts_detect(request=request)
-    return request
+    ticket.statement = statement_text(language)
+    ticket.statement_language = language
+    ticket.signed_name = " ".join(signed_name.split())[:150]
+    ticket.signed_at = timezone.now()
+    ticket.save(update_fields=["statement", "statement_language", "signed_name", "signed_at"])
+    _transition(ticket, Status.SUBMITTED, actor=actor)
+    conflicts_detect(ticket=ticket)
+    return ticket
 
 
 @transaction.atomic
-def request_withdraw(*, request: RemovalRequest, actor: User) -> RemovalRequest:
-    request = _locked(request)
-    _owned(request, actor)
-    _transition(request, Status.WITHDRAWN, actor=actor)
-    return request
+def request_withdraw(*, ticket: RemovalRequest, actor: User) -> RemovalRequest:
+    ticket = _locked(ticket)
+    _owned(ticket, actor)
+    _transition(ticket, Status.WITHDRAWN, actor=actor)
+    return ticket

@@ -49,7 +49,7 @@ class WorksAdded:
 
 
 def works_add(
-    *, request: RemovalRequest, actor: User, files: Sequence[UploadedFile], batch: str = ""
+    *, ticket: RemovalRequest, actor: User, files: Sequence[UploadedFile], batch: str = ""
 ) -> WorksAdded:
     """Check, clean and store each file; a bad file is reported and skipped, never the batch.
 
@@ -57,10 +57,10 @@ def works_add(
     batch leaves the earlier works saved and queued for hashing. Calls with the
     same `batch` (one upload action sent file by file) share one timeline row.
     """
-    _owned(request, actor)
-    if request.status not in EDITABLE:
+    _owned(ticket, actor)
+    if ticket.status not in EDITABLE:
         raise ActionRefused(_("Works can be added only while the request is a draft or needs information."))
-    existing = request.works.count()
+    existing = ticket.works.count()
     if existing + len(files) > settings.UPLOAD_MAX_FILES:
         raise ActionRefused(
             _(
@@ -87,20 +87,20 @@ def works_add(
         except ImageRejected as exc:
             result.errors.append(FileError(name, str(exc)))
             continue
-        result.works.append(_work_store(request=request, name=name, clean_content=clean))
+        result.works.append(_work_store(ticket=ticket, name=name, clean_content=clean))
     if result.works:
-        _works_added_event(request, actor=actor, names=[w.original_name for w in result.works], batch=batch)
+        _works_added_event(ticket, actor=actor, names=[w.original_name for w in result.works], batch=batch)
     return result
 
 
 @transaction.atomic
-def _works_added_event(request: RemovalRequest, *, actor: User, names: list[str], batch: str) -> None:
+def _works_added_event(ticket: RemovalRequest, *, actor: User, names: list[str], batch: str) -> None:
     """One "N works added" row per upload action: a later file of the same batch updates the row."""
-    _locked(request)  # the uploader sends files in parallel: one row, not two
+    _locked(ticket)  # the uploader sends files in parallel: one row, not two
     batch = batch[:64]
     event = (
         TicketEvent.objects.select_for_update()
-        .filter(request=request, kind=EventKind.WORKS, params__batch=batch)
+        .filter(request=ticket, kind=EventKind.WORKS, params__batch=batch)
         .first()
         if batch
         else None
@@ -116,7 +116,7 @@ def _works_added_event(request: RemovalRequest, *, actor: User, names: list[str]
     if batch:
         params["batch"] = batch
     if event is None:
-        _event(request, kind=EventKind.WORKS, actor=actor, params=params)
+        _event(ticket, kind=EventKind.WORKS, actor=actor, params=params)
         return
     event.params = params
     event.message = timeline.render_english(params)
@@ -130,12 +130,12 @@ def _too_large_message(size: int) -> str:
     }
 
 
-def _work_store(*, request: RemovalRequest, name: str, clean_content: SanitizedImage) -> Work:
+def _work_store(*, ticket: RemovalRequest, name: str, clean_content: SanitizedImage) -> Work:
     digest = hashlib.sha256(clean_content.content).hexdigest()
     with transaction.atomic():
         work = Work(
-            artist=request.artist,
-            request=request,
+            artist=ticket.artist,
+            request=ticket,
             original_name=name,
             sha256=digest,
             size_bytes=len(clean_content.content),
@@ -308,10 +308,10 @@ def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile
 
 
 def works_add_zip(
-    *, request: RemovalRequest, actor: User, upload: UploadedFile, batch: str = ""
+    *, ticket: RemovalRequest, actor: User, upload: UploadedFile, batch: str = ""
 ) -> WorksAdded:
     """Add every image of a zip archive, each checked like an upload; errors are reported per member."""
-    _owned(request, actor)
+    _owned(ticket, actor)
     if upload.size is not None and upload.size > ZIP_MAX_TOTAL_UNCOMPRESSED:
         raise ActionRefused(_("The zip is too large; split it into several smaller ones."))
     try:
@@ -323,5 +323,5 @@ def works_add_zip(
         if not accepted:
             return WorksAdded(works=[], errors=errors)
         members = _ZipMembers(archive, accepted, errors)
-        added = works_add(request=request, actor=actor, files=members, batch=batch)
+        added = works_add(ticket=ticket, actor=actor, files=members, batch=batch)
     return WorksAdded(works=added.works, errors=errors + added.errors)

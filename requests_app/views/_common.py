@@ -100,16 +100,16 @@ def _artist(request: ArtistRequest) -> ArtistProfile:
 
 
 def _works_add(
-    request: ArtistRequest, removal_request: RemovalRequest, files: list[Any], zip_file: Any = None
+    request: ArtistRequest, ticket: RemovalRequest, files: list[Any], zip_file: Any = None
 ) -> HttpResponse:
     added = services.WorksAdded(works=[], errors=[])
     batch = uuid.uuid4().hex  # the images and the zip of one form: one timeline row
     try:
         if files:
-            added = services.works_add(request=removal_request, actor=request.user, files=files, batch=batch)
+            added = services.works_add(ticket=ticket, actor=request.user, files=files, batch=batch)
         if zip_file is not None:
             from_zip = services.works_add_zip(
-                request=removal_request,
+                ticket=ticket,
                 actor=request.user,
                 upload=zip_file,
                 batch=batch,
@@ -118,8 +118,8 @@ def _works_add(
             added.errors += from_zip.errors
     except ActionRefused as exc:
         messages.error(request, str(exc))
-        request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
-        return redirect(_detail_url(removal_request, "works"))
+        request.session[_upload_errors_key(ticket)] = [[e.name, e.message] for e in added.errors]
+        return redirect(_detail_url(ticket, "works"))
     if added.works:
         count = len(added.works)
         messages.success(
@@ -133,16 +133,16 @@ def _works_add(
         )
     # Kept in the session (not a flash message) so the errors stay next to the
     # file names while the page refreshes itself during hashing.
-    request.session[_upload_errors_key(removal_request)] = [[e.name, e.message] for e in added.errors]
-    return redirect(_detail_url(removal_request, "works"))
+    request.session[_upload_errors_key(ticket)] = [[e.name, e.message] for e in added.errors]
+    return redirect(_detail_url(ticket, "works"))
 
 
-def _upload_errors_key(removal_request: RemovalRequest) -> str:
-    return f"upload_errors:{removal_request.reference}"
+def _upload_errors_key(ticket: RemovalRequest) -> str:
+    return f"upload_errors:{ticket.reference}"
 
 
-def _detail_url(removal_request: RemovalRequest, anchor: str = "") -> str:
-    url = reverse("request_detail", args=[removal_request.reference])
+def _detail_url(ticket: RemovalRequest, anchor: str = "") -> str:
+    url = reverse("request_detail", args=[ticket.reference])
     return f"{url}#{anchor}" if anchor else url
 
 
@@ -174,7 +174,7 @@ class WorkMatches:
 
 def _render_detail(
     request: ArtistRequest,
-    removal_request: RemovalRequest,
+    ticket: RemovalRequest,
     *,
     choices: dict[int, str] | None = None,
     choice_errors: dict[int, str] | None = None,
@@ -184,7 +184,7 @@ def _render_detail(
     """The request's page; a refused form comes back here with what the artist entered and the
     error beside its control (`choices`, `choice_errors`, `matches_error`, or a bound form)."""
     works = list(
-        removal_request.works.prefetch_related(
+        ticket.works.prefetch_related(
             Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
         )
     )
@@ -212,12 +212,12 @@ def _render_detail(
     any_pending = any(w.hash_state == HashState.PENDING for w in works)
     match_count = sum(len(w.matches.all()) for w in works)
     confirmed = sum(1 for w in works for m in w.matches.all() if m.state == MatchState.CONFIRMED)
-    key = _upload_errors_key(removal_request)
+    key = _upload_errors_key(ticket)
     upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
-    req_status = removal_request.status
+    req_status = ticket.status
     editable = req_status in EDITABLE
     approved = req_status in REACHES_REGISTRY
-    description, page_urls = split_description(removal_request.description)
+    description, page_urls = split_description(ticket.description)
     language = translation.get_language() or settings.LANGUAGE_CODE
     submit_form = forms.get("submit_form") or SubmitForm(initial={"language": language})
     for form in forms.values():
@@ -227,7 +227,7 @@ def _render_detail(
                 form.fields[name].widget.attrs["autofocus"] = True
                 break
     context = {
-        "req": removal_request,
+        "ticket": ticket,
         "description": description,
         "page_urls": [(url, selectors.safe_href(url)) for url in page_urls],
         "reply_form": (forms.get("reply_form") or ArtistReplyForm())
@@ -253,8 +253,8 @@ def _render_detail(
         "first_choice_error": next((pk for pk in choices if pk in choice_errors), None),
         "statement": services.statement_text(submit_form["language"].value() or language),
         "statement_language": submit_form["language"].value() or language,
-        "timeline": selectors.public_timeline(removal_request),
-        "progress": selectors.receipt_progress(removal_request.reference or "") if approved else [],
+        "timeline": selectors.public_timeline(ticket),
+        "progress": selectors.receipt_progress(ticket.reference or "") if approved else [],
         "max_files": settings.UPLOAD_MAX_FILES,
     }
     return render(request, "requests_app/request_detail.html", context)

@@ -29,13 +29,13 @@ from ._common import (
 @require_POST
 @artist_required
 def request_submit(request: ArtistRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)
+    ticket = selectors.request_for_artist(request.user, reference)
     form = SubmitForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, removal_request, submit_form=form)
+        return _render_detail(request, ticket, submit_form=form)
     try:
         services.request_submit(
-            request=removal_request,
+            ticket=ticket,
             actor=request.user,
             signed_name=form.cleaned_data["signed_name"],
             language=form.cleaned_data["language"] or translation.get_language() or settings.LANGUAGE_CODE,
@@ -44,51 +44,49 @@ def request_submit(request: ArtistRequest, reference: str) -> HttpResponse:
         field = getattr(exc, "field", "")
         if field in form.fields:
             form.add_error(field, str(exc))
-            return _render_detail(request, removal_request, submit_form=form)
-        removal_request.refresh_from_db()
-        return _render_detail(request, removal_request, submit_form=form, submit_error=str(exc))
+            return _render_detail(request, ticket, submit_form=form)
+        ticket.refresh_from_db()
+        return _render_detail(request, ticket, submit_form=form, submit_error=str(exc))
     messages.success(
         request,
         _("Request %(reference)s is submitted. A moderator will review it; we email you when it changes.")
-        % {"reference": removal_request.reference},
+        % {"reference": ticket.reference},
     )
-    return redirect(_detail_url(removal_request))
+    return redirect(_detail_url(ticket))
 
 
 @require_POST
 @artist_required
 def request_withdraw(request: ArtistRequest, reference: str) -> HttpResponse:
     """Withdrawing cannot be undone: the form's box must be ticked (no script needed)."""
-    removal_request = selectors.request_for_artist(request.user, reference)
+    ticket = selectors.request_for_artist(request.user, reference)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, removal_request, withdraw_form=form)
+        return _render_detail(request, ticket, withdraw_form=form)
     try:
-        services.request_withdraw(request=removal_request, actor=request.user)
+        services.request_withdraw(ticket=ticket, actor=request.user)
     except REFUSED as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request, _("Request %(reference)s is withdrawn.") % {"reference": removal_request.reference}
-        )
-    return redirect(_detail_url(removal_request))
+        messages.success(request, _("Request %(reference)s is withdrawn.") % {"reference": ticket.reference})
+    return redirect(_detail_url(ticket))
 
 
 @require_POST
 @artist_required
 def request_reply(request: ArtistRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)
+    ticket = selectors.request_for_artist(request.user, reference)
     form = ArtistReplyForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, removal_request, reply_form=form)
+        return _render_detail(request, ticket, reply_form=form)
     try:
         services.request_artist_reply(
-            request=removal_request,
+            ticket=ticket,
             artist_user=request.user,
             message=form.cleaned_data["message"],
         )
     except ActionRefused as exc:
         form.add_error("message", str(exc))
-        return _render_detail(request, removal_request, reply_form=form)
+        return _render_detail(request, ticket, reply_form=form)
     messages.success(request, _("Your message is sent; the moderators see it on this request."))
-    return redirect(_detail_url(removal_request, "history"))
+    return redirect(_detail_url(ticket, "history"))

@@ -31,12 +31,12 @@ from ._common import (
 @require_GET
 @artist_required
 def request_list(request: ArtistRequest) -> HttpResponse:
-    removal_requests = selectors.requests_of(request.user).annotate(work_count=Count("works"))
+    tickets = selectors.requests_of(request.user).annotate(work_count=Count("works"))
     return render(
         request,
         "requests_app/request_list.html",
         {
-            "removal_requests": removal_requests,
+            "tickets": tickets,
             "email_verified": services.email_is_verified(_artist(request)),
         },
     )
@@ -57,7 +57,7 @@ def request_new(request: ArtistRequest) -> HttpResponse:
         }
         return JsonResponse({"ok": False, "errors": errors})
     if form.is_bound and form.is_valid():
-        removal_request = services.request_create(
+        ticket = services.request_create(
             artist=_artist(request),
             basis=form.cleaned_data["basis"],
             description=description_with_pages(
@@ -69,12 +69,12 @@ def request_new(request: ArtistRequest) -> HttpResponse:
             return JsonResponse(
                 {
                     "ok": True,
-                    "reference": removal_request.reference,
-                    "upload_url": reverse("work_upload_one", args=[removal_request.reference]),
-                    "detail_url": _detail_url(removal_request),
+                    "reference": ticket.reference,
+                    "upload_url": reverse("work_upload_one", args=[ticket.reference]),
+                    "detail_url": _detail_url(ticket),
                 }
             )
-        return _works_add(request, removal_request, form.cleaned_data["works"], form.cleaned_data["zip"])
+        return _works_add(request, ticket, form.cleaned_data["works"], form.cleaned_data["zip"])
     return render(
         request, "requests_app/request_new.html", {"form": form, "max_files": settings.UPLOAD_MAX_FILES}
     )
@@ -84,22 +84,22 @@ def request_new(request: ArtistRequest) -> HttpResponse:
 @never_cache
 @artist_required
 def request_detail(request: ArtistRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)
-    return _render_detail(request, removal_request)
+    ticket = selectors.request_for_artist(request.user, reference)
+    return _render_detail(request, ticket)
 
 
 @require_GET
 @never_cache
 @artist_required
 def request_status(request: ArtistRequest, reference: str) -> JsonResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)
-    works = removal_request.works.values("id", "hash_state", "hash_error")
+    ticket = selectors.request_for_artist(request.user, reference)
+    works = ticket.works.values("id", "hash_state", "hash_error")
     return JsonResponse(
         {
-            "status": removal_request.status,
+            "status": ticket.status,
             "works": [
                 {"id": w["id"], "hash_state": w["hash_state"], "error": w["hash_error"]} for w in works
             ],
-            "matches": Match.objects.filter(work__request=removal_request).count(),
+            "matches": Match.objects.filter(work__request=ticket).count(),
         }
     )

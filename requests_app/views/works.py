@@ -38,14 +38,14 @@ CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 @require_POST
 @artist_required
 def request_upload(request: ArtistRequest, reference: str) -> HttpResponse:
-    removal_request = selectors.request_for_artist(request.user, reference)
+    ticket = selectors.request_for_artist(request.user, reference)
     form = WorksAddForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
-        return redirect(_detail_url(removal_request, "works"))
-    return _works_add(request, removal_request, form.cleaned_data["works"], form.cleaned_data["zip"])
+        return redirect(_detail_url(ticket, "works"))
+    return _works_add(request, ticket, form.cleaned_data["works"], form.cleaned_data["zip"])
 
 
 @require_POST
@@ -56,7 +56,7 @@ def work_upload_one(request: ArtistRequest, reference: str) -> JsonResponse:
     A refused file is a normal answer ({"ok": false, "error": ...}, status 200) that the
     page shows next to the file; only a malformed call is a 400.
     """
-    removal_request = selectors.request_for_artist(request.user, reference)
+    ticket = selectors.request_for_artist(request.user, reference)
     upload = request.FILES.get("work")
     if upload is None:
         return JsonResponse({"ok": False, "name": "", "error": _("No file was sent.")}, status=400)
@@ -69,14 +69,14 @@ def work_upload_one(request: ArtistRequest, reference: str) -> JsonResponse:
     try:
         if name.lower().endswith(".zip"):
             added = services.works_add_zip(
-                request=removal_request,
+                ticket=ticket,
                 actor=request.user,
                 upload=upload,
                 batch=batch,
             )
         else:
             added = services.works_add(
-                request=removal_request,
+                ticket=ticket,
                 actor=request.user,
                 files=[upload],
                 batch=batch,
@@ -102,8 +102,8 @@ def work_upload_one(request: ArtistRequest, reference: str) -> JsonResponse:
 def request_matches(request: ArtistRequest, reference: str) -> HttpResponse:
     """One answer per copy (mine, not mine, undecided). A bad answer is shown on its row, and the
     page keeps every other answer the artist gave; nothing is saved until all are valid."""
-    removal_request = selectors.request_for_artist(request.user, reference)
-    matches = list(Match.objects.filter(work__request=removal_request).order_by("work_id", "distance", "id"))
+    ticket = selectors.request_for_artist(request.user, reference)
+    matches = list(Match.objects.filter(work__request=ticket).order_by("work_id", "distance", "id"))
     choices: dict[int, str] = {}
     errors: dict[int, str] = {}
     for match in matches:
@@ -114,7 +114,7 @@ def request_matches(request: ArtistRequest, reference: str) -> HttpResponse:
         if value not in MATCH_CHOICES:
             errors[match.pk] = _("Choose mine, not mine or undecided for this copy.")
     if errors:
-        return _render_detail(request, removal_request, choices=choices, choice_errors=errors)
+        return _render_detail(request, ticket, choices=choices, choice_errors=errors)
     bulk = ""
     if request.POST.get("confirm_all"):
         bulk = "mine"
@@ -127,19 +127,19 @@ def request_matches(request: ArtistRequest, reference: str) -> HttpResponse:
                 choices[match.pk] = bulk
     try:
         changed = services.matches_decide(
-            request=removal_request,
+            ticket=ticket,
             actor=request.user,
             confirm=[pk for pk, value in choices.items() if value == "mine"],
             exclude=[pk for pk, value in choices.items() if value == "not_mine"],
             undecide=[pk for pk, value in choices.items() if value == "undecided"],
         )
     except REFUSED as exc:
-        return _render_detail(request, removal_request, choices=choices, matches_error=str(exc))
+        return _render_detail(request, ticket, choices=choices, matches_error=str(exc))
     if changed:
         messages.success(request, _("Your choices are saved."))
     else:
         messages.info(request, _("Nothing changed."))
-    return redirect(_detail_url(removal_request, "matches"))
+    return redirect(_detail_url(ticket, "matches"))
 
 
 # --- the private image ------------------------------------------------------

@@ -131,7 +131,7 @@ def test_the_whole_journey_from_sign_up_to_the_maintainers_confirmation(
 
     # --- a moderator approves; the maintainer pulls the feed and acknowledges
     moderator = User.objects.create_user("mod@desk.example", "mod@desk.example", PASSWORD, is_staff=True)
-    request_services.request_approve(request=ticket, moderator=moderator, reason="Clear.")
+    request_services.request_approve(ticket=ticket, moderator=moderator, reason="Clear.")
     feed = api.get(f"{base}/api/v1/datasets/photos-v1/removals/").json()
     ids = [r["id"] for r in feed["results"]]
     assert len(ids) == 2
@@ -272,7 +272,7 @@ def test_the_public_search_finds_copies_and_keeps_nothing(live_server, visitor, 
 def test_password_reset_export_and_account_deletion(live_server, visitor):
     profile = make_artist("ada@example.com", name="Ada Lovelace")
     draft = request_services.request_create(artist=profile, basis="copyright")
-    request_services.request_artist_reply(request=draft, artist_user=profile.user, message="Hello")
+    request_services.request_artist_reply(ticket=draft, artist_user=profile.user, message="Hello")
     mail.outbox.clear()
     artist = visitor()
     page = artist.goto("/login/")

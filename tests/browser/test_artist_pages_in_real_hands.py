@@ -46,7 +46,7 @@ def _draft_with_matches(name: str = "Nora Newbie", email: str = "nora@example.co
     profile = make_artist(email, name=name)
     ticket = services.request_create(artist=profile, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=profile.user,
         files=[SimpleUploadedFile("my-cat.png", photo_bytes("chelsea.png"))],
     )
@@ -134,7 +134,7 @@ def test_a_signature_that_is_not_the_accounts_name_is_refused_beside_the_field(l
     _datasets_with_copies()
     ticket = _draft_with_matches()
     ids = list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True))
-    services.matches_decide(request=ticket, actor=ticket.artist.user, confirm=ids)
+    services.matches_decide(ticket=ticket, actor=ticket.artist.user, confirm=ids)
     artist = visitor()
     log_in(artist, "nora@example.com", ARTIST_PASSWORD)
     page = artist.goto(f"/requests/{ticket.reference}/")
@@ -159,14 +159,14 @@ def test_a_french_artist_reads_the_statement_and_the_timeline_in_french(live_ser
     ticket = _draft_with_matches(name="Camille Claudel", email="camille@example.fr")
     profile = ticket.artist
     more = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=profile.user,
         files=[SimpleUploadedFile(n, photo_bytes("coins.png")) for n in ("pièce-1.png", "pièce-2.png")],
     )
     for work in more.works:
         services.work_hash_and_match(work_id=work.pk)
     ids = list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True))
-    services.matches_decide(request=ticket, actor=profile.user, confirm=ids)
+    services.matches_decide(ticket=ticket, actor=profile.user, confirm=ids)
 
     artist = visitor(locale="fr-FR")
     log_in_fr(artist, "camille@example.fr")
@@ -178,7 +178,7 @@ def test_a_french_artist_reads_the_statement_and_the_timeline_in_french(live_ser
     expect(page.locator(".messages")).to_contain_text("est envoyée")
 
     moderator = make_moderator()
-    services.request_approve(request=ticket, moderator=moderator)
+    services.request_approve(ticket=ticket, moderator=moderator)
     page.reload()
     history = page.locator(".timeline")
     expect(history).to_contain_text("1 œuvre ajoutée : my-cat.png")
@@ -211,9 +211,9 @@ def test_the_public_search_says_which_copies_are_already_removed(live_server, vi
     _datasets_with_copies()
     ticket = _draft_with_matches()
     first, _second = Match.objects.filter(work__request=ticket).order_by("distance", "id")
-    services.matches_decide(request=ticket, actor=ticket.artist.user, confirm=[first.pk])
-    services.request_submit(request=ticket, actor=ticket.artist.user, signed_name="Nora Newbie")
-    services.request_approve(request=ticket, moderator=make_moderator())
+    services.matches_decide(ticket=ticket, actor=ticket.artist.user, confirm=[first.pk])
+    services.request_submit(ticket=ticket, actor=ticket.artist.user, signed_name="Nora Newbie")
+    services.request_approve(ticket=ticket, moderator=make_moderator())
     Removal.objects.update(
         state=RemovalState.ACKNOWLEDGED, acknowledged_at=datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     )

@@ -38,7 +38,7 @@ def test_a_work_approved_without_a_copy_removes_the_copy_imported_later(
     artist = make_artist("iris@example.com", name="Iris Later")
     ticket = services.request_create(artist=artist, basis="copyright")
     services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
     )
@@ -47,8 +47,8 @@ def test_a_work_approved_without_a_copy_removes_the_copy_imported_later(
         what="the worker to hash and match the work",
     )
     assert not work.matches.exists()
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Iris Later")
-    services.request_approve(request=ticket, moderator=moderator, reason="Own work.")
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Iris Later")
+    services.request_approve(ticket=ticket, moderator=moderator, reason="Own work.")
 
     # Approval sends the work's hash to the maintainer: a removal with no item.
     [first] = receiver.wait_for(1)

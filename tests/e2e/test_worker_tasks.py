@@ -30,7 +30,7 @@ def test_the_worker_hashes_uploads_and_delivers_approvals(
     )
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     )
@@ -39,9 +39,9 @@ def test_the_worker_hashes_uploads_and_delivers_approvals(
         lambda: Work.objects.get(pk=work_id).hash_state == HashState.DONE, what="the worker to hash the work"
     )
     match = Work.objects.get(pk=work_id).matches.get()
-    services.matches_decide(request=ticket, actor=artist.user, confirm=[match.pk])
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=[match.pk])
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(ticket=ticket, moderator=moderator)
     [got] = receiver.wait_for(1)
     assert got.json()["data"]["removals"][0]["request"] == ticket.reference
     wait_until(

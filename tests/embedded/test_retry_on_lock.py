@@ -19,9 +19,9 @@ SETUP = f"""
 from django.core.files.uploadedfile import SimpleUploadedFile
 from requests_app import services
 profile = services.artist_signup(email="a@example.org", password="x" * 12, display_name="A")
-request = services.request_create(artist=profile, basis="copyright")
+ticket = services.request_create(artist=profile, basis="copyright")
 data = open({str(PHOTOS / "coffee.png")!r}, "rb").read()
-services.works_add(request=request, actor=profile.user, files=[SimpleUploadedFile("coffee.png", data)])
+services.works_add(ticket=ticket, actor=profile.user, files=[SimpleUploadedFile("coffee.png", data)])
 """
 
 

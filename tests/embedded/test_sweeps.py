@@ -18,12 +18,12 @@ from requests_app.models import HashState, RemovalRequest, Work
 from tests.helpers import image_bytes, item_row, photo, photo_bytes, wait_until
 
 
-def _stored_work(request: RemovalRequest, name: str, *, hashed: bool) -> Work:
+def _stored_work(ticket: RemovalRequest, name: str, *, hashed: bool) -> Work:
     """A work as an upload stores it, whose task message was lost or failed for good."""
     clean = sanitize(photo_bytes(name), max_pixels=10**8)
     work = Work(
-        artist=request.artist,
-        request=request,
+        artist=ticket.artist,
+        request=ticket,
         original_name=name,
         sha256=name,
         size_bytes=len(clean.content),
@@ -81,15 +81,15 @@ def test_the_rematch_sweep_runs_rematching_that_never_finished(eager_celery, art
     )
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     ).works
     services.work_hash_and_match(work_id=work.pk)
     matches = {m.item.external_id: m for m in work.matches.select_related("item")}
-    services.matches_decide(request=ticket, actor=artist.user, confirm=[matches["confirmed"].pk])
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=[matches["confirmed"].pk])
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(ticket=ticket, moderator=moderator)
     # The re-matching task queued at approval never ran (here: the transaction's after-commit
     # hook never fires), so the repost is not removed yet.
     repost = dataset.items.get(external_id="repost")

@@ -65,7 +65,7 @@ def test_the_one_by_one_uploader_gets_the_french_error_too(artist):
 def test_submitting_unreadable_works_is_refused_in_french(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
     ).works
@@ -84,7 +84,7 @@ def test_submitting_unreadable_works_is_refused_in_french(artist):
 
 def test_status_labels_and_timeline_titles_are_french(artist):
     ticket = services.request_create(artist=artist, basis="likeness")
-    services.request_withdraw(request=ticket, actor=artist.user)
+    services.request_withdraw(ticket=ticket, actor=artist.user)
 
     content = french_client(artist).get(detail(ticket)).content.decode()
 
@@ -97,7 +97,7 @@ def test_status_labels_and_timeline_titles_are_french(artist):
 
 def test_a_transition_refused_by_the_workflow_is_explained_in_french(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
-    services.request_withdraw(request=ticket, actor=artist.user)
+    services.request_withdraw(ticket=ticket, actor=artist.user)
 
     response = french_client(artist).post(
         reverse("request_withdraw", args=[ticket.reference]), {"confirm": "on"}, follow=True
@@ -161,7 +161,7 @@ def test_a_lapsed_proof_mails_the_artist_in_french_and_notes_it_in_english_for_m
 def test_a_hashing_failure_stored_in_english_is_shown_in_french(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))],
     ).works

@@ -47,12 +47,12 @@ def _approved_by_an_english_moderator(profile, moderator, maintainer, capture) -
     dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a.jpg")
     ticket = hashed_draft(profile, "chelsea.png")
     confirm_all(ticket, profile)
-    services.request_submit(request=ticket, actor=profile.user, signed_name=profile.display_name)
+    services.request_submit(ticket=ticket, actor=profile.user, signed_name=profile.display_name)
     mail.outbox.clear()
     # The moderator works in English (and a Celery task has no language at all): the email
     # follows the artist's language, not the one active when it is sent.
     with translation.override("en"), capture(execute=True):
-        services.request_approve(request=ticket, moderator=moderator)
+        services.request_approve(ticket=ticket, moderator=moderator)
     return ticket
 
 
@@ -98,10 +98,10 @@ def test_an_english_artist_gets_english_emails(db, moderator, maintainer, django
     dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a.jpg")
     ticket = hashed_draft(profile, "chelsea.png")
     confirm_all(ticket, profile)
-    services.request_submit(request=ticket, actor=profile.user, signed_name="Ada Lovelace")
+    services.request_submit(ticket=ticket, actor=profile.user, signed_name="Ada Lovelace")
     mail.outbox.clear()
     with translation.override("fr"), django_capture_on_commit_callbacks(execute=True):
-        services.request_approve(request=ticket, moderator=moderator)
+        services.request_approve(ticket=ticket, moderator=moderator)
 
     [approval] = mail.outbox
     assert approval.subject == f"[{ticket.reference}] Your removal request was approved"
@@ -127,7 +127,7 @@ def test_switching_language_while_logged_in_switches_the_emails(
     ticket.status = "in_review"
     ticket.save(update_fields=["status"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_ask_info(request=ticket, moderator=moderator, message="Which site is yours?")
+        services.request_ask_info(ticket=ticket, moderator=moderator, message="Which site is yours?")
     [message] = mail.outbox
     assert message.subject == f"[{ticket.reference}] Nous avons besoin de plus d’informations"
     assert "Which site is yours?" in message.body  # the moderator's words, as written
@@ -149,7 +149,7 @@ def test_an_artist_is_written_to_in_their_language_or_the_sites_default(artist):
 def test_an_email_goes_only_once_the_transaction_commits(artist, django_capture_on_commit_callbacks):
     ticket = services.request_create(artist=artist, basis="copyright")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notify.request_changed(request=ticket, headline="Approved")
+        notify.request_changed(ticket=ticket, headline="Approved")
     assert mail.outbox == [] and len(callbacks) == 1
     callbacks[0]()
     [message] = mail.outbox
@@ -162,7 +162,7 @@ def test_a_later_text_is_translated_when_the_email_is_rendered(artist, django_ca
     artist.language = "fr"
     ticket = services.request_create(artist=artist, basis="copyright")
     with django_capture_on_commit_callbacks(execute=True):
-        notify.request_needs_info(request=ticket, message=notify.later(lambda: _("Status change")))
+        notify.request_needs_info(ticket=ticket, message=notify.later(lambda: _("Status change")))
     [message] = mail.outbox
     assert message.subject == f"[{ticket.reference}] Nous avons besoin de plus d’informations"
 
@@ -172,8 +172,8 @@ def test_an_overdue_request_is_told_to_moderators_in_english_and_to_nobody_witho
 ):
     ticket = services.request_create(artist=artist, basis="copyright")
     with django_capture_on_commit_callbacks(execute=True), translation.override("fr"):
-        notify.sla_overdue(request=ticket, recipients=[])
-        notify.sla_overdue(request=ticket, recipients=["mod@example.com"])
+        notify.sla_overdue(ticket=ticket, recipients=[])
+        notify.sla_overdue(ticket=ticket, recipients=["mod@example.com"])
     [message] = mail.outbox
     assert message.to == ["mod@example.com"]
     assert message.subject == f"[{ticket.reference}] Overdue: draft"

@@ -28,7 +28,7 @@ def test_an_artists_requests_are_theirs_only_and_newest_first(artist, other_arti
 def test_a_work_is_for_its_artist_and_moderators(artist, other_artist, moderator, staff_without_group):
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     assert selectors.work_for_viewer(artist.user, work.pk) == work
     assert selectors.work_for_viewer(moderator, work.pk) == work
@@ -71,9 +71,9 @@ def test_only_http_addresses_are_linked(url, href):
 def test_the_public_timeline_leaves_internal_notes_out_and_says_who_wrote_each_row(
     artist, moderator, submitted
 ):
-    services.request_note_add(request=submitted, moderator=moderator, message="Sock puppet?", public=False)
-    services.request_note_add(request=submitted, moderator=moderator, message="Which site?", public=True)
-    services.request_artist_reply(request=submitted, artist_user=artist.user, message="Mine.")
+    services.request_note_add(ticket=submitted, moderator=moderator, message="Sock puppet?", public=False)
+    services.request_note_add(ticket=submitted, moderator=moderator, message="Which site?", public=True)
+    services.request_artist_reply(ticket=submitted, artist_user=artist.user, message="Mine.")
 
     entries = selectors.public_timeline(submitted)
 

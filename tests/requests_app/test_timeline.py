@@ -76,7 +76,7 @@ def test_the_desk_in_french_shows_french_timeline_rows_and_lower_case_months(
     clash = make_request(other_artist, "chelsea.png")  # the same image: a conflict on both
     RemovalRequest.objects.filter(pk=ticket.pk).update(sla_due_at=timezone.now() - timedelta(hours=3))
     assert sla_escalate() == 1
-    services.request_assign(request=ticket, moderator=moderator, assignee=moderator)
+    services.request_assign(ticket=ticket, moderator=moderator, assignee=moderator)
     TicketEvent.objects.filter(request=ticket).update(created_at=DECEMBER_FIRST)
 
     content = french(moderator).get(change_url(ticket)).content.decode()
@@ -278,9 +278,9 @@ def test_proof_rows_on_open_requests_are_params(artist, moderator, dataset):
 def test_an_approval_with_no_copy_names_the_data_sets_its_removals_went_to(artist, moderator, maintainer):
     registry_services.dataset_create(maintainer=maintainer.maintainer, slug="empty", name="Empty Set")
     ticket = make_request(artist, "chelsea.png", submit=False)  # no copy anywhere
-    services.request_submit(request=ticket, actor=artist.user, signed_name=artist.display_name)
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
 
-    services.request_approve(request=ticket, moderator=moderator)
+    services.request_approve(ticket=ticket, moderator=moderator)
 
     row = ticket.events.get(kind=EventKind.REMOVALS)
     assert row.message == "1 removal sent to the maintainers of Empty Set (LAION-ish)."
@@ -290,7 +290,7 @@ def test_an_approval_with_no_copy_names_the_data_sets_its_removals_went_to(artis
 
 def test_the_deleted_account_row_is_params_and_the_file_names_go(artist, moderator, dataset):
     ticket = make_request(artist, "chelsea.png")
-    services.request_approve(request=ticket, moderator=moderator)  # removals: the request is kept
+    services.request_approve(ticket=ticket, moderator=moderator)  # removals: the request is kept
 
     services.account_delete(user=artist.user)
 
@@ -313,7 +313,7 @@ def test_a_canned_question_reaches_a_french_artist_in_french(
     # The moderator works in English: the question still reaches the artist in French.
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         services.request_ask_info(
-            request=ticket, moderator=moderator, canned="originals", message="The PSD too, please."
+            ticket=ticket, moderator=moderator, canned="originals", message="The PSD too, please."
         )
 
     row = ticket.events.filter(kind=EventKind.STATUS).last()
@@ -404,7 +404,7 @@ def test_the_request_page_with_no_copy_says_it_can_still_be_submitted(artist):
 def test_the_timeline_is_stored_as_data_and_read_in_each_readers_language(nora, alpha, moderator):
     ticket = services.request_create(artist=nora, basis="copyright")
     services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=nora.user,
         files=[SimpleUploadedFile(n, photo_bytes("chelsea.png")) for n in ("a.png", "b.png")],
     )
@@ -415,8 +415,8 @@ def test_the_timeline_is_stored_as_data_and_read_in_each_readers_language(nora, 
     for work in ticket.works.all():
         services.work_hash_and_match(work_id=work.pk)
     confirm_all(ticket, nora)
-    services.request_submit(request=ticket, actor=nora.user, signed_name="Nora Newbie")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.request_submit(ticket=ticket, actor=nora.user, signed_name="Nora Newbie")
+    services.request_approve(ticket=ticket, moderator=moderator)
 
     french = french_client(nora).get(detail(ticket)).content.decode()
     assert "2 œuvres ajoutées : a.png, b.png" in french

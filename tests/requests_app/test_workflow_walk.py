@@ -52,48 +52,48 @@ class Walk:
 
     # --- taking one transition, as its actor
 
-    def take(self, request: RemovalRequest, new: str) -> None:
-        request.refresh_from_db()
-        actor = TRANSITION_ACTORS[(request.status, new)]
+    def take(self, ticket: RemovalRequest, new: str) -> None:
+        ticket.refresh_from_db()
+        actor = TRANSITION_ACTORS[(ticket.status, new)]
         {Actor.ARTIST: self._artist, Actor.MODERATOR: self._moderator, Actor.MAINTAINERS: self._maintainers}[
             actor
-        ](request, new)
-        request.refresh_from_db()
-        assert request.status == new, (request.reference, request.status, new)
+        ](ticket, new)
+        ticket.refresh_from_db()
+        assert ticket.status == new, (ticket.reference, ticket.status, new)
 
-    def _artist(self, request: RemovalRequest, new: str) -> None:
+    def _artist(self, ticket: RemovalRequest, new: str) -> None:
         user = self.artist.user
         if new == Status.WITHDRAWN:
-            services.request_withdraw(request=request, actor=user)
+            services.request_withdraw(ticket=ticket, actor=user)
             return
         assert new == Status.SUBMITTED
-        if request.status == Status.DRAFT:
-            pending = request.works.get().matches.filter(state=MatchState.SUGGESTED)
+        if ticket.status == Status.DRAFT:
+            pending = ticket.works.get().matches.filter(state=MatchState.SUGGESTED)
             services.matches_decide(
-                request=request, actor=user, confirm=list(pending.values_list("pk", flat=True))
+                ticket=ticket, actor=user, confirm=list(pending.values_list("pk", flat=True))
             )
-        services.request_submit(request=request, actor=user, signed_name=self.artist.display_name)
+        services.request_submit(ticket=ticket, actor=user, signed_name=self.artist.display_name)
 
-    def _moderator(self, request: RemovalRequest, new: str) -> None:
-        page = self.desk.get(change_url(request)).content.decode()
+    def _moderator(self, ticket: RemovalRequest, new: str) -> None:
+        page = self.desk.get(change_url(ticket)).content.decode()
         if new == Status.NEEDS_INFO:
             from django.urls import reverse
 
-            url = reverse(ASK_INFO, args=[request.pk])
-            assert f'action="{url}"' in page, f"the desk offers no question on a {request.status} request"
+            url = reverse(ASK_INFO, args=[ticket.pk])
+            assert f'action="{url}"' in page, f"the desk offers no question on a {ticket.status} request"
             self.desk.post(url, {"message": "Which site did you first publish this on?"})
             return
         decision = {Status.IN_REVIEW: "start_review", Status.APPROVED: "approve", Status.REJECTED: "reject"}[
             new
         ]
         assert f'name="decision" value="{decision}"' in page, (
-            f"the desk offers no {decision} on a {request.status} request"
+            f"the desk offers no {decision} on a {ticket.status} request"
         )
-        self.desk.post(decide_url(request), {"decision": decision, "reason": "Decided at the desk."})
+        self.desk.post(decide_url(ticket), {"decision": decision, "reason": "Decided at the desk."})
 
-    def _maintainers(self, request: RemovalRequest, new: str) -> None:
+    def _maintainers(self, ticket: RemovalRequest, new: str) -> None:
         assert new == Status.COMPLETED
-        removals = Removal.objects.filter(source_ref=request.reference).select_related("dataset")
+        removals = Removal.objects.filter(source_ref=ticket.reference).select_related("dataset")
         assert removals
         with self.capture(execute=True):  # the acknowledgement's signal runs on commit
             for removal in removals:

@@ -265,9 +265,9 @@ class Command(BaseCommand):
             self._say(f"  request {existing} ({existing.get_status_display().lower()}): exists")
             return existing
         user = artist.user
-        request = services.request_create(artist=artist, basis="copyright", description=demo.description)
+        ticket = services.request_create(artist=artist, basis="copyright", description=demo.description)
         added = services.works_add(
-            request=request,
+            ticket=ticket,
             actor=user,
             files=[SimpleUploadedFile(name, (PHOTOS / name).read_bytes()) for name in demo.photos],
         )
@@ -275,24 +275,24 @@ class Command(BaseCommand):
             # Inline, not through the worker: the demo must be complete when the command ends.
             services.work_hash_and_match(work_id=work.pk)
         if demo.final != "draft":
-            matches = Match.objects.filter(work__request=request, state=MatchState.SUGGESTED)
+            matches = Match.objects.filter(work__request=ticket, state=MatchState.SUGGESTED)
             services.matches_decide(
-                request=request, actor=user, confirm=list(matches.values_list("pk", flat=True))
+                ticket=ticket, actor=user, confirm=list(matches.values_list("pk", flat=True))
             )
-            services.request_submit(request=request, actor=user, signed_name=artist.display_name)
+            services.request_submit(ticket=ticket, actor=user, signed_name=artist.display_name)
         if demo.final in ("in_review", "approved", "completed"):
-            services.request_start_review(request=request, moderator=moderator)
+            services.request_start_review(ticket=ticket, moderator=moderator)
         if demo.final == "needs_info":
             services.request_ask_info(
-                request=request,
+                ticket=ticket,
                 moderator=moderator,
                 canned="conflict" if "rival" in demo.description else "originals",
             )
         if demo.final in ("approved", "completed"):
             services.request_approve(
-                request=request, moderator=moderator, reason="Domain and originals check out."
+                ticket=ticket, moderator=moderator, reason="Domain and originals check out."
             )
-            removals = list(Removal.objects.filter(source_ref=request.reference))
+            removals = list(Removal.objects.filter(source_ref=ticket.reference))
             # No demo maintainer runs a webhook receiver: record the hand-over directly.
             registry_services.removals_mark_delivered(removals=removals)
             if demo.final == "completed":
@@ -302,13 +302,13 @@ class Command(BaseCommand):
                         registry_services.removals_acknowledge(dataset=dataset, ids=ids)
                 # The acknowledgement signal completes it after commit; ask directly as well, so
                 # the result does not depend on when on-commit hooks run. It is idempotent.
-                services.request_complete_if_acknowledged(reference=request.reference or "")
-        request.refresh_from_db()
+                services.request_complete_if_acknowledged(reference=ticket.reference or "")
+        ticket.refresh_from_db()
         self._say(
-            f"  request {request} ({request.get_status_display().lower()}): created with "
-            f"{len(added.works)} work(s), {Match.objects.filter(work__request=request).count()} match(es)"
+            f"  request {ticket} ({ticket.get_status_display().lower()}): created with "
+            f"{len(added.works)} work(s), {Match.objects.filter(work__request=ticket).count()} match(es)"
         )
-        return request
+        return ticket
 
     def _summary(self, api_key: str) -> None:
         site = settings.SITE_URL

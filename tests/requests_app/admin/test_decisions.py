@@ -76,7 +76,7 @@ def test_ask_for_more_information_with_a_canned_text(
     assert event.message.endswith("The RAW, please.")
     assert mailoutbox[-1].subject == f"[{ticket.reference}] We need more information"
     # The artist answers by resubmitting: the request is back in the queue with a new clock.
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
     ticket.refresh_from_db()
     assert ticket.status == Status.SUBMITTED and ticket.sla_due_at is not None
 
@@ -84,15 +84,15 @@ def test_ask_for_more_information_with_a_canned_text(
 def test_illegal_transitions_are_refused(artist, moderator, dataset):
     draft = make_request(artist, "coffee.png", submit=False)
     with pytest.raises(services.ActionRefused, match="draft cannot become needs information"):
-        services.request_ask_info(request=draft, moderator=moderator, message="?")
+        services.request_ask_info(ticket=draft, moderator=moderator, message="?")
     with pytest.raises(services.ActionRefused):
-        services.request_approve(request=draft, moderator=moderator)
+        services.request_approve(ticket=draft, moderator=moderator)
     ticket = make_request(artist, "chelsea.png")
-    services.request_reject(request=ticket, moderator=moderator, reason="no")
+    services.request_reject(ticket=ticket, moderator=moderator, reason="no")
     with pytest.raises(services.ActionRefused, match="rejected cannot become"):
-        services.request_ask_info(request=ticket, moderator=moderator, message="?")
+        services.request_ask_info(ticket=ticket, moderator=moderator, message="?")
     with pytest.raises(services.ActionRefused, match="nothing to work on"):
-        services.request_assign(request=ticket, moderator=moderator, assignee=moderator)
+        services.request_assign(ticket=ticket, moderator=moderator, assignee=moderator)
     draft.refresh_from_db()
     ticket.refresh_from_db()
     assert (draft.status, ticket.status) == (Status.DRAFT, Status.REJECTED)

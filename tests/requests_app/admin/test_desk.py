@@ -61,8 +61,8 @@ def test_the_desk_permission_matrix(artist, other_artist, moderator, staff_witho
 def test_the_desk_page_shows_evidence_proofs_and_the_two_timelines(artist, moderator, dataset):
     verify_domain(artist)
     ticket = make_request(artist, "chelsea.png")
-    services.request_note_add(request=ticket, moderator=moderator, message="internal words", public=False)
-    services.request_note_add(request=ticket, moderator=moderator, message="public words", public=True)
+    services.request_note_add(ticket=ticket, moderator=moderator, message="internal words", public=False)
+    services.request_note_add(ticket=ticket, moderator=moderator, message="public words", public=True)
     html = logged_in(moderator).get(change_url(ticket)).content.decode()
     assert "Ownership evidence" in html and "1 of 1 confirmed copies" in html and "Strong:" in html
     assert "verified domain" in html and "img.example" in html
@@ -88,7 +88,7 @@ def test_claim_and_assign(artist, moderator, second_moderator, staff_without_gro
     response = client.post(url, {"assignee": str(staff_without_group.pk)})
     assert messages_of(response)[-1] == "Choose a moderator."
     with pytest.raises(services.ActionRefused, match="not a moderator"):
-        services.request_assign(request=ticket, moderator=moderator, assignee=staff_without_group)
+        services.request_assign(ticket=ticket, moderator=moderator, assignee=staff_without_group)
     events = TicketEvent.objects.filter(request=ticket, kind=EventKind.ASSIGNMENT).order_by("id")
     assert [(e.old_value, e.new_value) for e in events] == [
         ("", "mod@example.com"),
@@ -104,16 +104,16 @@ def submitted_committed(artist, name: str) -> RemovalRequest:
     running by another test may hash the work first; either way, wait until it is hashed."""
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile(name, photo_bytes(name))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile(name, photo_bytes(name))]
     ).works
     services.work_hash_and_match(work_id=work.pk)
     deadline = time.monotonic() + 30
     while Work.objects.get(pk=work.pk).hash_state != HashState.DONE and time.monotonic() < deadline:
         time.sleep(0.1)
     services.matches_decide(
-        request=ticket, actor=artist.user, confirm=list(work.matches.values_list("pk", flat=True))
+        ticket=ticket, actor=artist.user, confirm=list(work.matches.values_list("pk", flat=True))
     )
-    return services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    return services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,16 +140,14 @@ def test_two_moderators_deciding_at_once_one_wins(artist, moderator, second_mode
             target=decide,
             args=(
                 "approve",
-                lambda: services.request_approve(request=ticket, moderator=moderator, reason="ok"),
+                lambda: services.request_approve(ticket=ticket, moderator=moderator, reason="ok"),
             ),
         ),
         threading.Thread(
             target=decide,
             args=(
                 "reject",
-                lambda: services.request_reject(
-                    request=ticket, moderator=second_moderator, reason="not hers"
-                ),
+                lambda: services.request_reject(ticket=ticket, moderator=second_moderator, reason="not hers"),
             ),
         ),
     ]
@@ -219,8 +217,8 @@ def test_it_lets_a_viewer_without_the_moderate_permission_look_but_not_decide(su
 
 
 def test_it_shows_the_desk_to_a_moderator(moderator, submitted, artist):
-    services.request_note_add(request=submitted, moderator=moderator, message="looks like hers", public=False)
-    services.request_note_add(request=submitted, moderator=moderator, message="thanks, looking", public=True)
+    services.request_note_add(ticket=submitted, moderator=moderator, message="looks like hers", public=False)
+    services.request_note_add(ticket=submitted, moderator=moderator, message="thanks, looking", public=True)
     response = logged_in(moderator).get(change_url(submitted))
     assert response.status_code == 200
     html = response.content.decode()
@@ -309,7 +307,7 @@ def test_it_sends_a_public_reply_to_the_artist(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         event = services.request_note_add(
-            request=submitted, moderator=moderator, message="Please add the original RAW file.", public=True
+            ticket=submitted, moderator=moderator, message="Please add the original RAW file.", public=True
         )
     assert event.kind == EventKind.PUBLIC_REPLY and event.is_public
     [mail] = mailoutbox
@@ -319,13 +317,13 @@ def test_it_sends_a_public_reply_to_the_artist(
 
 def test_it_refuses_an_empty_note(moderator, submitted):
     with pytest.raises(services.ActionRefused):
-        services.request_note_add(request=submitted, moderator=moderator, message=" \n ", public=False)
+        services.request_note_add(ticket=submitted, moderator=moderator, message=" \n ", public=False)
     response = logged_in(moderator).post(note_url(submitted), {"message": "", "visibility": "public"})
     assert messages_of(response) == ["Write something first: the note is empty."]
     assert not TicketEvent.objects.filter(kind__in=[EventKind.INTERNAL_NOTE, EventKind.PUBLIC_REPLY]).exists()
 
 
 def test_a_note_changes_no_status(moderator, submitted):
-    services.request_note_add(request=submitted, moderator=moderator, message="hm", public=False)
+    services.request_note_add(ticket=submitted, moderator=moderator, message="hm", public=False)
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED

@@ -26,8 +26,8 @@ def test_the_queue_filters(artist, other_artist, moderator, second_moderator, da
     strong = make_request(artist, "chelsea.png")
     weak = make_request(other_artist, "coffee.png")
     clash = make_request(other_artist, "chelsea.png")  # conflicts with `strong`
-    services.request_assign(request=weak, moderator=moderator, assignee=moderator)
-    services.request_assign(request=clash, moderator=moderator, assignee=second_moderator)
+    services.request_assign(ticket=weak, moderator=moderator, assignee=moderator)
+    services.request_assign(ticket=clash, moderator=moderator, assignee=second_moderator)
     RemovalRequest.objects.filter(pk=weak.pk).update(sla_due_at=timezone.now() - timedelta(hours=1))
     RemovalRequest.objects.filter(pk=clash.pk).update(sla_due_at=timezone.now() + timedelta(hours=2))
     client = logged_in(moderator)

@@ -16,7 +16,7 @@ from tests.helpers import hashed_draft, make_request, photo_bytes
 
 def test_the_export_holds_drafts_their_works_and_works_outside_any_request(artist, moderator):
     draft = hashed_draft(artist, "coffee.png")
-    services.request_withdraw(request=draft, actor=artist.user)
+    services.request_withdraw(ticket=draft, actor=artist.user)
     loose = Work.objects.get()
     Work.objects.filter(pk=loose.pk).update(request=None)
 
@@ -42,7 +42,7 @@ def test_deleting_an_account_with_an_approved_request_keeps_it_anonymised(
     artist, other_artist, moderator, dataset, django_capture_on_commit_callbacks
 ):
     approved = make_request(artist, "chelsea.png")
-    services.request_approve(request=approved, moderator=moderator, reason="Clear.")
+    services.request_approve(ticket=approved, moderator=moderator, reason="Clear.")
     make_request(artist, "coffee.png", submit=False)
     files = [Path(w.file.path) for w in Work.objects.filter(artist=artist)]
     assert all(path.exists() for path in files)
@@ -77,7 +77,7 @@ def test_deleting_an_account_without_approved_requests_deletes_the_user(artist, 
 def test_a_work_uploaded_alone_goes_with_the_account(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     )
     assert services.account_delete(user=artist.user).works_deleted == 1
     assert not User.objects.filter(email="ada@example.com").exists()

@@ -18,7 +18,7 @@ def test_hashing_leaves_the_work_pending_until_matching_runs(artist, maintainer)
     registry_services.items_upsert(dataset=dataset, rows=[item_row("cat", photo_bytes("chelsea.png"))])
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     assert services.work_hash(work_id=work.pk) == "hashed"
     work.refresh_from_db()
@@ -33,7 +33,7 @@ def test_hashing_leaves_the_work_pending_until_matching_runs(artist, maintainer)
 def test_a_broken_stored_file_fails_hashing_with_its_reason(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     with work.file.open("wb") as handle:
         handle.write(b"garbage")
@@ -53,20 +53,20 @@ def test_approval_finds_other_copies_but_never_the_excluded_ones_and_tells_the_a
     )
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))],
     ).works
     services.work_hash_and_match(work_id=work.pk)
     matches = {m.item.external_id: m for m in work.matches.select_related("item")}
     services.matches_decide(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         confirm=[matches["confirmed"].pk],
         exclude=[matches["excluded"].pk],
     )
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(ticket=ticket, moderator=moderator)
     assert matches["excluded"].item_id not in Removal.objects.values_list("item_id", flat=True)
 
     # A copy that arrives after approval, in the same data set.
@@ -92,7 +92,7 @@ def test_approval_records_the_hash_of_every_work_in_each_data_set_without_its_co
     registry_services.items_upsert(dataset=with_copy, rows=[item_row("cat", photo_bytes("chelsea.png"))])
     ticket = services.request_create(artist=artist, basis="copyright")
     cat, coffee = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -101,9 +101,9 @@ def test_approval_records_the_hash_of_every_work_in_each_data_set_without_its_co
     ).works
     for work in (cat, coffee):
         services.work_hash_and_match(work_id=work.pk)
-    services.matches_decide(request=ticket, actor=artist.user, confirm=[cat.matches.get().pk])
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=[cat.matches.get().pk])
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(ticket=ticket, moderator=moderator)
 
     cat.refresh_from_db()
     coffee.refresh_from_db()
@@ -123,11 +123,11 @@ def test_a_request_whose_works_have_no_copy_can_be_submitted_and_approved(artist
     registry_services.dataset_create(maintainer=maintainer.maintainer, slug="a", name="A")
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     services.work_hash_and_match(work_id=work.pk)
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_approve(ticket=ticket, moderator=moderator)
     work.refresh_from_db()
     [removal] = Removal.objects.filter(source_ref=ticket.reference)
     assert removal.item is None and removal.phash == work.phash

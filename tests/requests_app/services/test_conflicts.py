@@ -32,7 +32,7 @@ def test_the_same_image_from_two_artists_is_a_conflict_that_holds_both(
         assert TicketEvent.objects.filter(request=ticket, kind=EventKind.CONFLICT).count() == 1
         assert evidence.for_request(ticket).open_conflicts == [conflict]
         with pytest.raises(services.ActionRefused, match="held"):
-            services.request_approve(request=ticket, moderator=moderator)
+            services.request_approve(ticket=ticket, moderator=moderator)
     assert not Removal.objects.exists()
 
     with pytest.raises(services.ActionRefused, match="why"):
@@ -43,8 +43,8 @@ def test_the_same_image_from_two_artists_is_a_conflict_that_holds_both(
     resolved = TicketEvent.objects.filter(kind=EventKind.CONFLICT, new_value="first", actor=moderator)
     assert resolved.count() == 2 and "She has the RAW." in resolved.first().message
     with pytest.raises(services.ActionRefused, match="in favour of the other artist"):
-        services.request_approve(request=second, moderator=moderator)
-    services.request_approve(request=first, moderator=moderator)
+        services.request_approve(ticket=second, moderator=moderator)
+    services.request_approve(ticket=first, moderator=moderator)
     first.refresh_from_db()
     assert first.status == Status.APPROVED
     with pytest.raises(services.ActionRefused, match="resolved already"):
@@ -63,9 +63,9 @@ def test_a_near_duplicate_is_a_conflict_and_a_withdrawn_claim_is_not(
     second = make_request(other_artist, "coffee.png")
     conflict = RequestConflict.objects.get()
     assert conflict.pairs[0]["kind"] == "phash"
-    services.request_withdraw(request=second, actor=other_artist.user)
+    services.request_withdraw(ticket=second, actor=other_artist.user)
     assert evidence.for_request(first).conflicts == []
-    services.request_approve(request=first, moderator=moderator)
+    services.request_approve(ticket=first, moderator=moderator)
 
 
 def test_the_same_artist_twice_is_no_conflict(artist, dataset):

@@ -47,7 +47,7 @@ def test_it_runs_the_whole_flow(artist, moderator, maintainer, receiver, django_
 
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -57,11 +57,11 @@ def test_it_runs_the_whole_flow(artist, moderator, maintainer, receiver, django_
     assert len(added.works) == 1 and added.errors[0].name == "junk.png"
     assert services.work_hash_and_match(work_id=added.works[0].pk) == "done"
     match = added.works[0].matches.get()
-    services.matches_decide(request=ticket, actor=artist.user, confirm=[match.pk])
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=[match.pk])
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
 
     with django_capture_on_commit_callbacks(execute=False):
-        services.request_approve(request=ticket, moderator=moderator, reason="clear case")
+        services.request_approve(ticket=ticket, moderator=moderator, reason="clear case")
     ticket.refresh_from_db()
     assert ticket.status == Status.APPROVED
     match.refresh_from_db()
@@ -89,7 +89,7 @@ def test_it_runs_the_whole_flow(artist, moderator, maintainer, receiver, django_
 def test_a_draft_cannot_be_approved_and_nothing_is_written(artist, moderator):
     ticket = services.request_create(artist=artist, basis="copyright")
     with pytest.raises(services.ActionRefused, match="only submitted or in-review"):
-        services.request_approve(request=ticket, moderator=moderator)
+        services.request_approve(ticket=ticket, moderator=moderator)
     ticket.refresh_from_db()
     assert ticket.status == Status.DRAFT
     assert not TicketEvent.objects.filter(request=ticket, kind=EventKind.STATUS).exists()
@@ -98,7 +98,7 @@ def test_a_draft_cannot_be_approved_and_nothing_is_written(artist, moderator):
 def test_reject_needs_a_reason(artist, moderator):
     ticket = services.request_create(artist=artist, basis="copyright")
     with pytest.raises(services.ActionRefused, match="reason"):
-        services.request_reject(request=ticket, moderator=moderator, reason="  ")
+        services.request_reject(ticket=ticket, moderator=moderator, reason="  ")
 
 
 # --- SLA -----------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_sla_is_set_per_status_and_overdue_requests_are_escalated_once(
     [mail] = [m for m in mailoutbox if "Overdue" in m.subject]
     assert sorted(mail.to) == ["mod2@example.com", "mod@example.com"]  # nobody claimed it: every moderator
 
-    services.request_start_review(request=ticket, moderator=moderator)
+    services.request_start_review(ticket=ticket, moderator=moderator)
     ticket.refresh_from_db()
     assert ticket.sla_due_at > timezone.now() + timedelta(hours=119)
     # Time passes: the new due time (set by the transition, after the last escalation) goes by.

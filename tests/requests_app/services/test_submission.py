@@ -17,8 +17,8 @@ from tests.helpers import (
 def test_an_artist_can_withdraw_a_draft_but_not_someone_elses(artist, other_artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     with pytest.raises(services.ActionRefused, match="another account"):
-        services.request_withdraw(request=ticket, actor=other_artist.user)
-    services.request_withdraw(request=ticket, actor=artist.user)
+        services.request_withdraw(ticket=ticket, actor=other_artist.user)
+    services.request_withdraw(ticket=ticket, actor=artist.user)
     ticket.refresh_from_db()
     assert ticket.status == Status.WITHDRAWN
     event = TicketEvent.objects.filter(request=ticket, kind=EventKind.STATUS).get()
@@ -30,7 +30,7 @@ def test_submit_needs_a_verified_email(db):
     unverified = make_artist("new@example.com", verified=False)
     ticket = services.request_create(artist=unverified, basis="copyright")
     with pytest.raises(services.ActionRefused, match="Confirm your email"):
-        services.request_submit(request=ticket, actor=unverified.user, signed_name="New Person")
+        services.request_submit(ticket=ticket, actor=unverified.user, signed_name="New Person")
 
 
 # --- item 9: the signature must be the account's name ----------------------------------
@@ -40,7 +40,7 @@ def test_someone_elses_name_is_not_a_signature(nora, alpha):
     ticket = hashed_draft(nora, "chelsea.png")
     confirm_all(ticket, nora)
     with pytest.raises(services.ActionRefused) as refused:
-        services.request_submit(request=ticket, actor=nora.user, signed_name="Someone Else")
+        services.request_submit(ticket=ticket, actor=nora.user, signed_name="Someone Else")
     assert refused.value.field == "signed_name"
     ticket.refresh_from_db()
     assert ticket.status == Status.DRAFT and ticket.signed_name == ""

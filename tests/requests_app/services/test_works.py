@@ -23,7 +23,7 @@ def test_a_zip_member_with_a_300_character_name_is_added_as_the_png_it_is(artist
     ticket = services.request_create(artist=artist, basis="copyright")
     long_name = "a" * 296 + ".png"
     added = services.works_add_zip(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         upload=zip_upload({f"folder/{long_name}": photo_bytes("chelsea.png")}),
     )
@@ -38,7 +38,7 @@ def test_a_zip_member_with_a_300_character_name_is_added_as_the_png_it_is(artist
 def test_a_zip_adds_each_image_and_names_each_bad_member(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add_zip(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         upload=zip_upload(
             {
@@ -65,7 +65,7 @@ def test_a_zip_with_too_many_members_is_refused_before_anything_is_read(artist, 
     ticket = services.request_create(artist=artist, basis="copyright")
     members = {f"w{i}.png": b"x" for i in range(4)}
     with pytest.raises(ActionRefused, match="holds 4 files"):
-        services.works_add_zip(request=ticket, actor=artist.user, upload=zip_upload(members))
+        services.works_add_zip(ticket=ticket, actor=artist.user, upload=zip_upload(members))
     assert not Work.objects.exists()
 
 
@@ -76,14 +76,14 @@ def test_a_zip_bomb_is_refused_on_its_declared_sizes(artist, monkeypatch):
     bomb = zip_upload({"a.png": b"\0" * (1024 * 1024), "b.png": b"\0" * (1024 * 1024)})
     assert bomb.size < 20_000
     with pytest.raises(ActionRefused, match="would unpack to"):
-        services.works_add_zip(request=ticket, actor=artist.user, upload=bomb)
+        services.works_add_zip(ticket=ticket, actor=artist.user, upload=bomb)
 
 
 def test_a_zip_member_over_the_size_limit_is_skipped(artist, settings):
     settings.UPLOAD_MAX_BYTES = 100_000
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add_zip(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         upload=zip_upload({"big.png": b"\0" * 200_000, "cat.jpg": photo_bytes("chelsea.png", "JPEG")}),
     )
@@ -95,7 +95,7 @@ def test_a_zip_member_over_the_size_limit_is_skipped(artist, settings):
 def test_a_file_that_is_not_a_zip_is_refused(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     with pytest.raises(ActionRefused, match="not a zip file"):
-        services.works_add_zip(request=ticket, actor=artist.user, upload=SimpleUploadedFile("x.zip", b"nope"))
+        services.works_add_zip(ticket=ticket, actor=artist.user, upload=SimpleUploadedFile("x.zip", b"nope"))
 
 
 def _archive(names: list[str]) -> zipfile.ZipFile:

@@ -184,11 +184,11 @@ def approved_request(artist, maintainer, moderator) -> RemovalRequest:
     dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a/cat.jpg")
     ticket = hashed_draft(artist, "chelsea.png")
     services.matches_decide(
-        request=ticket, actor=artist.user, confirm=Match.objects.values_list("pk", flat=True)
+        ticket=ticket, actor=artist.user, confirm=Match.objects.values_list("pk", flat=True)
     )
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_artist_reply(request=ticket, artist_user=artist.user, message="My cat.")
-    return services.request_approve(request=ticket, moderator=moderator, reason="Clear.")
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_artist_reply(ticket=ticket, artist_user=artist.user, message="My cat.")
+    return services.request_approve(ticket=ticket, moderator=moderator, reason="Clear.")
 
 
 def test_the_export_holds_profile_requests_works_matches_timeline_and_removals(artist, maintainer, moderator):
@@ -196,7 +196,7 @@ def test_the_export_holds_profile_requests_works_matches_timeline_and_removals(a
     RemovalRequest.objects.filter(pk=approved.pk).update(
         description=f"Mine.{PAGES_SEPARATOR}https://ada.example"
     )
-    services.request_note_add(request=approved, moderator=moderator, message="internal only", public=False)
+    services.request_note_add(ticket=approved, moderator=moderator, message="internal only", public=False)
     response = logged_in(artist).get(reverse("account_export"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="removal-desk-my-data.json"'

@@ -32,9 +32,7 @@ from tests.helpers import (
 
 def test_the_artist_replies_on_the_timeline(artist, moderator):
     ticket = services.request_create(artist=artist, basis="copyright")
-    services.request_note_add(
-        request=ticket, moderator=moderator, message="Which site is yours?", public=True
-    )
+    services.request_note_add(ticket=ticket, moderator=moderator, message="Which site is yours?", public=True)
     client = logged_in(artist)
     response = client.post(
         reverse("request_reply", args=[ticket.reference]),
@@ -52,18 +50,18 @@ def test_the_artist_replies_on_the_timeline(artist, moderator):
 def test_a_reply_must_say_something_and_be_the_artists_own(artist, other_artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     with pytest.raises(ActionRefused, match="empty"):
-        services.request_artist_reply(request=ticket, artist_user=artist.user, message="   ")
+        services.request_artist_reply(ticket=ticket, artist_user=artist.user, message="   ")
     with pytest.raises(ActionRefused, match="another account"):
-        services.request_artist_reply(request=ticket, artist_user=other_artist.user, message="hi")
+        services.request_artist_reply(ticket=ticket, artist_user=other_artist.user, message="hi")
     assert (
         logged_in(other_artist)
         .post(reverse("request_reply", args=[ticket.reference]), {"message": "hi"})
         .status_code
         == 404
     )
-    services.request_withdraw(request=ticket, actor=artist.user)
+    services.request_withdraw(ticket=ticket, actor=artist.user)
     with pytest.raises(ActionRefused, match="withdrawn"):
-        services.request_artist_reply(request=ticket, artist_user=artist.user, message="hi")
+        services.request_artist_reply(ticket=ticket, artist_user=artist.user, message="hi")
     assert not TicketEvent.objects.filter(kind=EventKind.PUBLIC_REPLY).exists()
 
 
@@ -126,7 +124,7 @@ def test_it_submits_works_with_no_confirmed_copy_since_their_hashes_are_removed_
 def test_it_refuses_to_submit_when_no_work_could_be_read(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
     ).works
@@ -213,7 +211,7 @@ def test_the_users_full_name_signs_too(nora, alpha):
     nora.user.save()
     ticket = hashed_draft(nora, "chelsea.png")
     confirm_all(ticket, nora)
-    services.request_submit(request=ticket, actor=nora.user, signed_name="Eleonora Newbie-Smith")
+    services.request_submit(ticket=ticket, actor=nora.user, signed_name="Eleonora Newbie-Smith")
     ticket.refresh_from_db()
     assert ticket.status == Status.SUBMITTED
 
@@ -276,7 +274,7 @@ def test_withdrawing_needs_the_box_ticked_and_says_so_next_to_it(nora):
 
 def test_a_moderators_message_is_not_attributed_twice(nora, moderator):
     ticket = services.request_create(artist=nora, basis="copyright")
-    services.request_note_add(request=ticket, moderator=moderator, message="Hello.", public=True)
+    services.request_note_add(ticket=ticket, moderator=moderator, message="Hello.", public=True)
     content = logged_in(nora).get(detail(ticket)).content.decode()
     entry = re.search(
         r'<span class="timeline-title">Message from Removal Desk</span>(.*?)</li>', content, re.S

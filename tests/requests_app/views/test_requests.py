@@ -105,7 +105,7 @@ def test_it_lists_only_the_artists_own_requests(artist, other_artist):
 def test_it_refreshes_while_works_are_checked_and_shows_their_state(artist):
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -191,7 +191,7 @@ def test_it_confirms_all_undecided_matches_and_keeps_exclusions(artist, maintain
     dataset_with_copy(maintainer, slug="gamma", name="Gamma Set", url="https://g.example/1.jpg")
     ticket = hashed_draft(artist, "chelsea.png")
     excluded, *rest = Match.objects.order_by("pk")
-    services.matches_decide(request=ticket, actor=artist.user, exclude=[excluded.pk])
+    services.matches_decide(ticket=ticket, actor=artist.user, exclude=[excluded.pk])
 
     logged_in(artist).post(reverse("request_matches", args=[ticket.reference]), {"confirm_all": "1"})
 
@@ -249,7 +249,7 @@ def test_it_never_changes_another_artists_matches(artist, other_artist, two_copi
 def test_it_reports_the_status_as_json(artist, two_copies):
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[
             SimpleUploadedFile("cat.png", photo_bytes("chelsea.png")),
@@ -279,13 +279,11 @@ def test_it_reports_the_status_as_json(artist, two_copies):
 def test_it_shows_the_public_timeline_but_never_internal_notes(artist, moderator, two_copies):
     ticket = hashed_draft(artist, "chelsea.png")
     confirm_all(ticket, artist)
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_start_review(request=ticket, moderator=moderator)
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_start_review(ticket=ticket, moderator=moderator)
+    services.request_note_add(ticket=ticket, moderator=moderator, message="Sock puppet? Check.", public=False)
     services.request_note_add(
-        request=ticket, moderator=moderator, message="Sock puppet? Check.", public=False
-    )
-    services.request_note_add(
-        request=ticket, moderator=moderator, message="Thank you, we are looking at it.", public=True
+        ticket=ticket, moderator=moderator, message="Thank you, we are looking at it.", public=True
     )
     assert TicketEvent.objects.filter(request=ticket, kind=EventKind.INTERNAL_NOTE).exists()
 
@@ -315,9 +313,9 @@ def test_it_follows_the_removals_to_each_maintainers_confirmation(
     )
     ticket = hashed_draft(artist, "chelsea.png")
     confirm_all(ticket, artist)
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
     with django_capture_on_commit_callbacks(execute=False):
-        services.request_approve(request=ticket, moderator=moderator, reason="Clear case.")
+        services.request_approve(ticket=ticket, moderator=moderator, reason="Clear case.")
     client = logged_in(artist)
 
     row = _removal_row(client.get(detail(ticket)).content.decode(), "Alpha Set")
@@ -360,8 +358,8 @@ def test_it_follows_the_removals_to_each_maintainers_confirmation(
 def test_it_shows_the_reason_of_a_rejection(artist, moderator, two_copies):
     ticket = hashed_draft(artist, "chelsea.png")
     confirm_all(ticket, artist)
-    services.request_submit(request=ticket, actor=artist.user, signed_name="Ada Lovelace")
-    services.request_reject(request=ticket, moderator=moderator, reason="These are stock photos.")
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name="Ada Lovelace")
+    services.request_reject(ticket=ticket, moderator=moderator, reason="These are stock photos.")
     content = logged_in(artist).get(detail(ticket)).content.decode()
     assert "This request was rejected." in content
     assert "These are stock photos." in content

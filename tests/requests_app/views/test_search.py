@@ -107,8 +107,8 @@ def test_the_public_search_says_a_found_copy_is_already_removed(client, nora, al
 
     ticket = hashed_draft(nora, "chelsea.png")
     confirm_all(ticket, nora)
-    services.request_submit(request=ticket, actor=nora.user, signed_name="Nora Newbie")
-    services.request_approve(request=ticket, moderator=moderator)
+    services.request_submit(ticket=ticket, actor=nora.user, signed_name="Nora Newbie")
+    services.request_approve(ticket=ticket, moderator=moderator)
     removal = Removal.objects.get()
     Removal.objects.filter(pk=removal.pk).update(approved_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
     assert "Removal from Alpha Set approved on Dec. 1, 2026; waiting for the maintainer" in _search(client)

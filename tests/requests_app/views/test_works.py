@@ -154,7 +154,7 @@ def test_it_refuses_more_works_than_a_request_holds_when_adding(client, artist, 
     settings.UPLOAD_MAX_FILES = 2
     ticket = services.request_create(artist=artist, basis="copyright")
     services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[_upload("a.png", photo_bytes("chelsea.png")), _upload("b.png", photo_bytes("coffee.png"))],
     )
@@ -302,7 +302,7 @@ def test_exclude_all_excludes_the_undecided_and_keeps_confirmations(artist, main
     dataset_with_copy(maintainer, slug="beta", name="Beta Set", url="https://img.example/b/cat.jpg")
     ticket = hashed_draft(artist, "chelsea.png")
     first, second = Match.objects.order_by("id")
-    services.matches_decide(request=ticket, actor=artist.user, confirm=[first.pk])
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=[first.pk])
     client = logged_in(artist)
     page = client.get(detail(ticket)).content.decode()
     assert 'name="exclude_all"' in page
@@ -353,7 +353,7 @@ def test_a_refused_matches_save_shows_its_reason_beside_the_save_button_and_keep
     client = logged_in(nora)
     page = client.get(detail(ticket)).content.decode()  # the page the artist had open
     assert f'name="match-{match.pk}"' in page
-    services.request_withdraw(request=ticket, actor=nora.user)  # e.g. from another tab
+    services.request_withdraw(ticket=ticket, actor=nora.user)  # e.g. from another tab
 
     response = client.post(
         reverse("request_matches", args=[ticket.reference]), {f"match-{match.pk}": "not_mine"}
@@ -400,7 +400,7 @@ def test_the_plain_form_upload_is_one_row_too(nora):
 def _work(artist, name: str = "chelsea.png", fmt: str = "PNG") -> Work:
     ticket = services.request_create(artist=artist, basis="copyright")
     added = services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile(name, photo_bytes("chelsea.png", fmt))],
     )
