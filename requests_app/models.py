@@ -190,11 +190,24 @@ class MatchState(models.TextChoices):
     APPROVED = "approved", _("Approved for removal")
 
 
+class MatchConfidence(models.TextChoices):
+    HIGH = "high", _("Very likely the same picture")
+    MEDIUM = "medium", _("Probably the same picture, edited")
+    LOW = "low", _("Possibly the same picture: only one hash could be compared")
+
+
 class Match(models.Model):
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="matches")
     item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="+")
+    # The hash that found the candidate and its distance (registry.matching.Hit).
     algorithm = models.CharField(max_length=20, default="phash")
     distance = models.PositiveSmallIntegerField()
+    # What verified it: the hashes that agree ([{"hash": "phash", "distance": 3, "bits": 64}, ...]),
+    # the view of the work that matched ("original", "mirrored", "turned 90°", ...) and how sure.
+    # Rows matched before verification existed have no signals.
+    signals = models.JSONField(default=list, blank=True)
+    view = models.CharField(max_length=40, default="original", blank=True)
+    confidence = models.CharField(max_length=10, choices=MatchConfidence.choices, blank=True)
     state = models.CharField(max_length=20, choices=MatchState.choices, default=MatchState.SUGGESTED)
     created_at = models.DateTimeField(auto_now_add=True)
 
