@@ -219,6 +219,20 @@ class Match(models.Model):
     def __str__(self) -> str:
         return f"{self.work} ~ {self.item} ({self.distance})"
 
+    @property
+    def agreement(self) -> str:
+        """Which hashes agree and how close each is, in the active language (requests_app.likeness)."""
+        from .likeness import agreement_text
+
+        return agreement_text(self.signals or (), algorithm=self.algorithm, distance=self.distance)
+
+    @property
+    def view_label(self) -> str:
+        """How the copy differs from the work as uploaded ("mirrored", "turned 90°"), or ""."""
+        from .likeness import VIEW_LABELS
+
+        return str(VIEW_LABELS.get(self.view, self.view)) if self.view != "original" else ""
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("Created")

@@ -18,12 +18,13 @@ from registry.hashing import ImageHashes
 from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
 
-from . import timeline
+from . import likeness, timeline
 from .models import (
     PUBLIC_EVENT_KINDS,
     ConflictResolution,
     EventKind,
     IdentityProof,
+    MatchConfidence,
     ProofMethod,
     RemovalRequest,
     RequestConflict,
@@ -221,6 +222,14 @@ class SearchHit:
     # approved, and whether the maintainer confirmed it.
     removed_at: datetime | None = None
     removal_confirmed_at: datetime | None = None
+
+    @property
+    def agreement(self) -> str:
+        return likeness.agreement_text(self.signals)
+
+    @property
+    def confidence_label(self) -> str:
+        return str(MatchConfidence(self.confidence).label) if self.confidence else ""
 
 
 def public_search_hits(
