@@ -132,10 +132,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 
-# Matching: pHash Hamming distance at or below which a data set item is
-# suggested to the artist as a copy of their work.
+# Matching (registry/matching.py): an item within the pHash or the dHash distance of a
+# work is a candidate; it is suggested to the artist only when a second hash agrees:
+# two of pHash, dHash and PDQ within their AGREE distances, one of them within its strict
+# one (MATCH_PHASH/DHASH/PDQ_MAX_DISTANCE). Measured on 2,000 distractors and the edited
+# sample photos (bench/robustness.py, bench/RESULTS.md).
 MATCH_PHASH_MAX_DISTANCE = env_int("MATCH_PHASH_MAX_DISTANCE", 10, minimum=0)
 MATCH_DHASH_MAX_DISTANCE = env_int("MATCH_DHASH_MAX_DISTANCE", 8, minimum=0)
+MATCH_PHASH_AGREE_DISTANCE = env_int("MATCH_PHASH_AGREE_DISTANCE", 22, minimum=0)
+MATCH_DHASH_AGREE_DISTANCE = env_int("MATCH_DHASH_AGREE_DISTANCE", 12, minimum=0)
+MATCH_PDQ_AGREE_DISTANCE = env_int("MATCH_PDQ_AGREE_DISTANCE", 80, minimum=0)
+# Hashes that say little never count: a 64-bit code with fewer ones or zeros than this
+# (flat images), a dHash whose rows change fewer times than this (gradients, nearly
+# blank pages; 0 to 56), a PDQ of lower quality than this on either side (0 to 100;
+# PDQ's authors suggest discarding hashes below 50).
+MATCH_HASH_MIN_MINORITY_BITS = env_int("MATCH_HASH_MIN_MINORITY_BITS", 8, minimum=0)
+MATCH_DHASH_MIN_TRANSITIONS = env_int("MATCH_DHASH_MIN_TRANSITIONS", 10, minimum=0)
+MATCH_PDQ_MIN_QUALITY = env_int("MATCH_PDQ_MIN_QUALITY", 50, minimum=0)
+# An item registered with a pHash and no other hash has nothing to agree with: it is
+# suggested (as "low" confidence) within this pHash distance.
+MATCH_PHASH_ALONE_MAX_DISTANCE = env_int("MATCH_PHASH_ALONE_MAX_DISTANCE", 6, minimum=0)
 # Items that arrive after a removal was approved become new removals of the same
 # request when they are this close to a removed item (pHash), and, where both
 # sides have PDQ, within MATCH_PDQ_MAX_DISTANCE: no person confirms these.

@@ -190,11 +190,24 @@ class MatchState(models.TextChoices):
     APPROVED = "approved", _("Approved for removal")
 
 
+class MatchConfidence(models.TextChoices):
+    HIGH = "high", _("Very likely the same picture")
+    MEDIUM = "medium", _("Probably the same picture, edited")
+    LOW = "low", _("Possibly the same picture: only one hash could be compared")
+
+
 class Match(models.Model):
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="matches")
     item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="+")
+    # The hash that found the candidate and its distance (registry.matching.Hit).
     algorithm = models.CharField(max_length=20, default="phash")
     distance = models.PositiveSmallIntegerField()
+    # What verified it: the hashes that agree ([{"hash": "phash", "distance": 3, "bits": 64}, ...]),
+    # the view of the work that matched ("original", "mirrored", "turned 90°", ...) and how sure.
+    # Rows matched before verification existed have no signals.
+    signals = models.JSONField(default=list, blank=True)
+    view = models.CharField(max_length=40, default="original", blank=True)
+    confidence = models.CharField(max_length=10, choices=MatchConfidence.choices, blank=True)
     state = models.CharField(max_length=20, choices=MatchState.choices, default=MatchState.SUGGESTED)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -205,6 +218,20 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work} ~ {self.item} ({self.distance})"
+
+    @property
+    def agreement(self) -> str:
+        """Which hashes agree and how close each is, in the active language (requests_app.likeness)."""
+        from .likeness import agreement_text
+
+        return agreement_text(self.signals or (), algorithm=self.algorithm, distance=self.distance)
+
+    @property
+    def view_label(self) -> str:
+        """How the copy differs from the work as uploaded ("mirrored", "turned 90°"), or ""."""
+        from .likeness import VIEW_LABELS
+
+        return str(VIEW_LABELS.get(self.view, self.view)) if self.view != "original" else ""
 
 
 class EventKind(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from registry import matching
 from registry import selectors as registry_selectors
@@ -16,12 +18,13 @@ from registry.hashing import ImageHashes
 from registry.models import DatasetItem, RemovalState
 from registry.selectors import removals_for_source
 
-from . import timeline
+from . import likeness, timeline
 from .models import (
     PUBLIC_EVENT_KINDS,
     ConflictResolution,
     EventKind,
     IdentityProof,
+    MatchConfidence,
     ProofMethod,
     RemovalRequest,
     RequestConflict,
@@ -216,15 +219,38 @@ class SearchHit:
     url: str
     href: str
     distance: int
+    # The hashes that agree and how sure (registry.matching.Hit).
+    signals: tuple[matching.Signal, ...] = ()
+    confidence: str = ""
     # A live removal of this copy (of the item, or of its hash in its data set): when it was
     # approved, and whether the maintainer confirmed it.
     removed_at: datetime | None = None
     removal_confirmed_at: datetime | None = None
 
+    @property
+    def agreement(self) -> str:
+        return likeness.agreement_text(self.signals)
 
-def public_search_hits(hashes: ImageHashes) -> list[SearchHit]:
-    """The data set items that look like the searched image, with any live removal of each."""
-    found = matching.search_work(phash=hashes.phash, dhash=hashes.dhash, phash_variants=hashes.phash_variants)
+    @property
+    def confidence_label(self) -> str:
+        return str(MatchConfidence(self.confidence).label) if self.confidence else ""
+
+
+def public_search_hits(
+    hashes: ImageHashes, image: Callable[[], Image.Image | None] | None = None
+) -> list[SearchHit]:
+    """The data set items that look like the searched image, with any live removal of each.
+
+    `image`: the searched picture, for verifying mirrored or turned copies (see matching.search_work).
+    """
+    found = matching.search_work(
+        phash=hashes.phash,
+        dhash=hashes.dhash,
+        phash_variants=hashes.phash_variants,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        image=image,
+    )
     items = DatasetItem.objects.select_related("dataset__maintainer").in_bulk([h.item_id for h in found])
     removed = registry_selectors.live_removals_of_items(list(items.values()))
     return [
@@ -234,6 +260,8 @@ def public_search_hits(hashes: ImageHashes) -> list[SearchHit]:
             url=item.url or "",
             href=safe_href(item.url or ""),
             distance=hit.distance,
+            signals=hit.signals,
+            confidence=hit.confidence,
             removed_at=removal.approved_at if (removal := removed.get(item.pk)) else None,
             removal_confirmed_at=removal.acknowledged_at
             if removal and removal.state == RemovalState.ACKNOWLEDGED

@@ -18,10 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from core.queueing import enqueue
 from registry import matching
-from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, sanitize
+from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, open_image, sanitize
 
 from .. import timeline
 from ..models import (
@@ -195,18 +196,46 @@ def work_match(*, work_id: int) -> str:
         return "missing"
     if work.hash_state != HashState.PENDING or work.phash is None:
         return "not-ready" if work.phash is None else "already-done"
-    hits = matching.search_work(phash=work.phash, dhash=work.dhash, phash_variants=work.phash_variants or ())
+    hashed = work
+    hits = matching.search_work(
+        phash=work.phash,
+        dhash=work.dhash,
+        phash_variants=work.phash_variants or (),
+        pdq=work.pdq,
+        pdq_quality=work.pdq_quality,
+        image=lambda: _work_image(hashed),
+    )
     with transaction.atomic():
         work = Work.objects.select_for_update().get(pk=work_id)
         if work.hash_state == HashState.DONE:
             return "already-done"
         Match.objects.bulk_create(
-            [Match(work=work, item_id=h.item_id, algorithm=h.algorithm, distance=h.distance) for h in hits],
+            [
+                Match(
+                    work=work,
+                    item_id=h.item_id,
+                    algorithm=h.algorithm,
+                    distance=h.distance,
+                    signals=[s.as_dict() for s in h.signals],
+                    view=h.view,
+                    confidence=h.confidence,
+                )
+                for h in hits
+            ],
             ignore_conflicts=True,
         )
         work.hash_state, work.hash_error = HashState.DONE, ""
         work.save(update_fields=["hash_state", "hash_error"])
     return "done"
+
+
+def _work_image(work: Work) -> Image.Image | None:
+    """The work's picture decoded as hashing decodes it, for verifying a mirrored or turned view."""
+    try:
+        with work.file.open("rb") as handle:
+            return open_image(handle.read(), max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True)
+    except (ImageRejected, OSError):
+        return None
 
 
 def work_hash_and_match(*, work_id: int) -> str:

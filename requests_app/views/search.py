@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from core.text import parse_id
-from registry.hashing import ImageRejected, compute_hashes
+from registry.hashing import ImageRejected, compute_hashes, open_image
 
 from .. import selectors
 from ..forms import (
@@ -88,7 +88,9 @@ def _public_search(request: HttpRequest) -> HttpResponse:
     except ImageRejected as exc:
         form.add_error("image", str(exc))
         return render(request, "requests_app/search.html", context)
-    context["hits"] = selectors.public_search_hits(hashes)
+    context["hits"] = selectors.public_search_hits(
+        hashes, image=lambda: open_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True)
+    )
     context["searched"] = True
     context["form"] = PublicSearchForm()
     return render(request, "requests_app/search.html", context)

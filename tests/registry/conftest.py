@@ -112,3 +112,25 @@ def small_flat_max(request, monkeypatch):
     if request.param == "faiss":
         monkeypatch.setattr(index_module, "FLAT_MAX", 8)
     return request.param
+
+
+@pytest.fixture(scope="session")
+def distractor_rows() -> list[dict[str, Any]]:
+    """The 2,000 distractors of bench/distractors.py as item rows, hashed as the hasher does
+    (`compute_hashes` of each image's PNG), for `services.items_upsert`."""
+    from bench.distractors import distractors
+    from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+
+    rows = []
+    for distractor in distractors():
+        h = compute_hashes(distractor.png(), max_pixels=10**8)
+        rows.append(
+            {
+                "external_id": f"distractor/{distractor.name}",
+                "url": f"https://distractors.example/{distractor.name}.png",
+                "phash": code_to_hex(h.phash),
+                "dhash": code_to_hex(h.dhash),
+                "pdq": pdq_to_hex(h.pdq),
+            }
+        )
+    return rows

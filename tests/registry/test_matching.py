@@ -1,9 +1,10 @@
-"""Matching a work against every data set: both hashes, through the per-data-set indexes."""
+"""Matching a work against every data set: candidates from the per-data-set indexes, verified
+by a second hash."""
 
 from __future__ import annotations
 
 from registry import matching, services
-from registry.hashing import code_to_hex, compute_hashes
+from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from tests.helpers import image_bytes, photo, photo_bytes
 
 
@@ -11,7 +12,7 @@ def hashes_of(image, **save):
     return compute_hashes(image_bytes(image, "JPEG", **save), max_pixels=10**8)
 
 
-def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far(maintainer, settings):
+def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far_and_pdq_agrees(maintainer, settings):
     original = compute_hashes(photo_bytes("rocket.jpg"), max_pixels=10**8)
     copy = photo("rocket.jpg").convert("RGB").resize((320, 213))
     copy.paste((255, 255, 255), (0, int(copy.height * 0.92), copy.width, copy.height))
@@ -25,6 +26,7 @@ def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far(maintainer, se
                 "url": "https://i.example/b.jpg",
                 "phash": code_to_hex(banner.phash),
                 "dhash": code_to_hex(banner.dhash),
+                "pdq": pdq_to_hex(banner.pdq),
             },
             {
                 "external_id": "x",
@@ -35,9 +37,30 @@ def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far(maintainer, se
         ],
     )
     assert matching.search_phash(original.phash, max_distance=settings.MATCH_PHASH_MAX_DISTANCE) == []
-    [hit] = matching.search_work(phash=original.phash, dhash=original.dhash)
+    [hit] = matching.search_work(
+        phash=original.phash, dhash=original.dhash, pdq=original.pdq, pdq_quality=original.pdq_quality
+    )
     assert hit.algorithm == "dhash" and hit.distance <= settings.MATCH_DHASH_MAX_DISTANCE
     assert hit.item_id == dataset.items.get(external_id="b").pk
+    assert "dhash" in [s.hash for s in hit.signals] and len(hit.signals) >= 2
+    # dHash alone is not enough: with a pHash that disagrees and no PDQ, no suggestion.
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {
+                "external_id": "b",
+                "url": "https://i.example/b.jpg",
+                "phash": code_to_hex(~original.phash),
+                "dhash": code_to_hex(banner.dhash),
+            }
+        ],
+    )
+    assert (
+        matching.search_work(
+            phash=original.phash, dhash=original.dhash, pdq=original.pdq, pdq_quality=original.pdq_quality
+        )
+        == []
+    )
 
 
 def test_the_index_sees_items_added_and_hashes_replaced_after_it_was_built(maintainer):
@@ -47,7 +70,7 @@ def test_the_index_sees_items_added_and_hashes_replaced_after_it_was_built(maint
         dataset=dataset,
         rows=[{"external_id": "1", "url": "https://i.example/1", "phash": "0000000000000000"}],
     )
-    assert matching.search_work(phash=original.phash, dhash=None) == []
+    assert matching.search_work(phash=original.phash, dhash=original.dhash) == []
     services.items_upsert(
         dataset=dataset,
         rows=[
@@ -55,8 +78,10 @@ def test_the_index_sees_items_added_and_hashes_replaced_after_it_was_built(maint
             {"external_id": "2", "url": "https://i.example/2", "phash": code_to_hex(original.phash ^ 0b11)},
         ],
     )
-    hits = matching.search_work(phash=original.phash, dhash=None)
+    hits = matching.search_work(phash=original.phash, dhash=original.dhash)
     assert [(dataset.items.get(pk=h.item_id).external_id, h.distance) for h in hits] == [("1", 0), ("2", 2)]
+    # Items with a pHash and nothing else: suggested on it alone, and said to be the least sure.
+    assert {h.confidence for h in hits} == {"low"}
 
 
 def test_a_mirrored_or_turned_repost_is_found_through_the_variants(maintainer):
@@ -81,8 +106,91 @@ def test_a_mirrored_or_turned_repost_is_found_through_the_variants(maintainer):
         )
     services.items_upsert(dataset=dataset, rows=rows)
 
-    assert matching.search_work(phash=original.phash, dhash=None) == []
-    hits = matching.search_work(phash=original.phash, dhash=None, phash_variants=original.phash_variants)
+    assert matching.search_work(phash=original.phash, dhash=original.dhash) == []
+    hits = matching.search_work(
+        phash=original.phash, dhash=original.dhash, phash_variants=original.phash_variants
+    )
     found = {dataset.items.get(pk=h.item_id).external_id: h for h in hits}
     assert set(found) == set(copies)
     assert all(h.algorithm == "phash-turned" and h.distance <= 4 for h in found.values())
+    assert {name: h.view for name, h in found.items()} == {
+        "mirrored": "mirrored",
+        "turned": "turned 90°",
+        "upside-down": "turned 180°",
+    }
+
+
+def test_a_turned_copy_with_all_its_hashes_is_verified_on_the_turned_view_of_the_work(maintainer):
+    from PIL import Image
+
+    image = photo("coffee.png").convert("RGB")
+    original = compute_hashes(photo_bytes("coffee.png"), max_pixels=10**8)
+    turned = hashes_of(image.transpose(Image.Transpose.ROTATE_270), quality=80)
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {
+                "external_id": "t",
+                "url": "https://i.example/t.jpg",
+                "phash": code_to_hex(turned.phash),
+                "dhash": code_to_hex(turned.dhash),
+                "pdq": pdq_to_hex(turned.pdq),
+            }
+        ],
+    )
+    work = {"phash": original.phash, "dhash": original.dhash, "phash_variants": original.phash_variants}
+    work |= {"pdq": original.pdq, "pdq_quality": original.pdq_quality}
+    # Its turned pHash makes it a candidate, but the item has a dHash and a PDQ to check: without
+    # the work's picture there is nothing to check them against, so no suggestion.
+    assert matching.search_work(**work) == []
+    calls = []
+    [hit] = matching.search_work(**work, image=lambda: calls.append(1) or image)
+    assert calls == [1]
+    assert (hit.algorithm, hit.view, hit.confidence) == ("phash-turned", "turned 270°", "high")
+    assert {s.hash for s in hit.signals} == {"phash", "dhash", "pdq"}
+    assert all(s.distance <= 12 for s in hit.signals)
+
+
+def test_what_counts_as_a_hash_that_says_something(settings):
+    assert matching.near_constant(0) and matching.near_constant(-1)  # 0000... and ffff...
+    assert matching.near_constant(1 << 63)  # a flat image's pHash: the DC bit alone
+    assert not matching.phash_informative(1 << 63)
+    assert not matching.dhash_informative(-1) and not matching.dhash_informative(None)
+    # Rows that change once each (a gradient's) have 8 transitions; a photo's dHash has 18 to 37.
+    assert matching.dhash_transitions(int("f0" * 8, 16)) == 8
+    assert not matching.dhash_informative(int("f0" * 8, 16))
+    photo_dhash = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8).dhash
+    assert matching.dhash_informative(photo_dhash)
+    assert not matching.pdq_informative(bytes(32), settings.MATCH_PDQ_MIN_QUALITY - 1)
+    assert matching.pdq_informative(bytes(32), settings.MATCH_PDQ_MIN_QUALITY)
+    assert matching.pdq_informative(bytes(32), None, unknown=True)
+    assert not matching.pdq_informative(bytes(32), None)
+
+
+def test_one_strict_hash_and_one_loose_one_are_a_suggestion_but_two_loose_ones_are_not(settings):
+    code = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8).phash
+    dhash = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8).dhash
+
+    def flip(value, bits):
+        return value ^ ((1 << bits) - 1)
+
+    probe = matching.Probe("original", code, dhash)
+    strict_p, loose_d = (
+        flip(code, settings.MATCH_PHASH_MAX_DISTANCE),
+        flip(dhash, settings.MATCH_DHASH_AGREE_DISTANCE),
+    )
+    verdict = matching.verify(probe, phash=strict_p, dhash=loose_d, pdq=None, pdq_quality=None)
+    assert verdict is not None
+    signals, confidence = verdict
+    assert [(s.hash, s.distance) for s in signals] == [
+        ("phash", settings.MATCH_PHASH_MAX_DISTANCE),
+        ("dhash", settings.MATCH_DHASH_AGREE_DISTANCE),
+    ]
+    assert confidence == "medium"
+    loose_p = flip(code, settings.MATCH_PHASH_AGREE_DISTANCE)
+    assert matching.verify(probe, phash=loose_p, dhash=loose_d, pdq=None, pdq_quality=None) is None
+    # One hash, however close, with another that disagrees: not a suggestion.
+    assert matching.verify(probe, phash=code, dhash=flip(dhash, 30), pdq=None, pdq_quality=None) is None
+    both = matching.verify(probe, phash=code, dhash=dhash, pdq=None, pdq_quality=None)
+    assert both is not None and both[1] == "high"
