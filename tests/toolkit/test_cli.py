@@ -119,3 +119,23 @@ def test_usage_errors_exit_2_with_one_line(folder, args, env, message):
     assert result.returncode == 2
     assert result.stderr.startswith("removal-desk-hash: ") and message in result.stderr
     assert result.stdout == ""
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
+    """`removal-desk-hash FOLDER | head -1`: exit 0, no traceback, once the pipe closes."""
+    small = image_bytes(photo("chelsea.png").resize((60, 40)))
+    for i in range(600):  # more lines than a pipe holds, so the writer meets the closed pipe
+        (tmp_path / f"{i:04d}.png").write_bytes(small)
+    process = subprocess.Popen(
+        [str(SCRIPT), str(tmp_path), "--url-prefix", "https://img.example/set/"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=bare_env(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert first["external_id"] == "0000.png"
+    assert "Traceback" not in err and "BrokenPipe" not in err

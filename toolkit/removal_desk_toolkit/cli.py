@@ -360,6 +360,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         sys.stderr.write(f"{prog or 'removal-desk-hash'}: {exc}\n")
         return 2
     except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        # Point stdout at /dev/null so that Python's own flush at exit finds no closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted; the lines printed so far are complete\n")
