@@ -17,8 +17,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+# The maintainers' toolkit (toolkit/, no Django) first: the server imports its hashing code.
+$(VENV)/.installed: pyproject.toml toolkit/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ./toolkit -e ".[dev]"
 	touch $@
 
 run: $(VENV)/.installed
@@ -36,7 +37,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy config core registry requests_app
+	$(BIN)/mypy config core registry requests_app toolkit/removal_desk_toolkit
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench

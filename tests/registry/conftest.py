@@ -83,7 +83,7 @@ def image_folder(tmp_path):
     (tmp_path / "b" / "deep" / "big.jpg").write_bytes(_jpeg(big))
     (tmp_path / "x.jpg").write_text("this is text, not a JPEG")
     (tmp_path / "b" / "truncated.png").write_bytes(photo_bytes("chelsea.png")[:5000])
-    (tmp_path / "notes.txt").write_text("skipped: not an image name")
+    (tmp_path / "notes.txt").write_text("skipped (with a line): not an image name")
     (tmp_path / ".hidden.png").write_bytes(photo_bytes("chelsea.png"))
     return tmp_path
 

@@ -1,4 +1,4 @@
-"""`manage.py hash_images`: the hasher of registry/hash_images.py, listed with the other commands.
+"""`manage.py hash_images`: the toolkit's hasher (removal-desk-hash), listed with the other commands.
 
 `python manage.py hash_images ...` runs registry.hash_images directly, before any settings are
 read (see manage.py), so it needs no SECRET_KEY or database; this class serves `manage.py help`
