@@ -25,7 +25,7 @@ from .models import DatasetItem, url_key
 
 BATCH = 10_000  # rows read, and written in one transaction
 FORMATS = ("csv", "ndjson", "parquet")
-COLUMNS = ("external_id", "url", "phash", "dhash", "pdq")
+COLUMNS = ("external_id", "url", "phash", "dhash", "pdq", "pdq_quality")
 
 
 class ImportFileError(ValueError):
@@ -59,7 +59,7 @@ def read_csv(handle: IO[bytes]) -> Iterator[Row]:
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
     if "external_id" not in header or "url" not in header:
         raise ImportFileError(
-            "The CSV header must name external_id and url (and optionally phash, dhash, pdq); "
+            "The CSV header must name external_id and url (and optionally phash, dhash, pdq, pdq_quality); "
             f"it has {header}."
         )
     positions = {name: header.index(name) for name in COLUMNS if name in header}
@@ -153,18 +153,20 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
         # commits in a server crash only means the re-run redoes those batches.
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS registry_import_stage ("
-            " ord integer, external_id text, url text, url_key bigint, phash bigint, dhash bigint, pdq bytea"
+            "CREATE TEMP TABLE IF NOT EXISTS registry_import_stage2 ("
+            " ord integer, external_id text, url text, url_key bigint, phash bigint, dhash bigint, pdq bytea,"
+            " pdq_quality smallint"
             ") ON COMMIT DELETE ROWS"
         )
         raw = cursor.cursor  # psycopg 3 cursor: COPY support
         with raw.copy(
-            "COPY registry_import_stage (ord, external_id, url, url_key, phash, dhash, pdq) FROM STDIN"
+            "COPY registry_import_stage2 (ord, external_id, url, url_key, phash, dhash, pdq, pdq_quality)"
+            " FROM STDIN"
         ) as copy:
             for position, row in enumerate(rows):
                 copy.write_row(
                     (position, row["external_id"], row["url"], url_key(row["url"]), row["phash"],
-                     row["dhash"], row["pdq"])
+                     row["dhash"], row["pdq"], row["pdq_quality"])
                 )  # fmt: skip
         # DISTINCT ON keeps the last row of a repeated external_id: one INSERT may
         # not touch the same row twice.
@@ -172,12 +174,15 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
             """
             WITH up AS (
                 INSERT INTO registry_datasetitem
-                    (dataset_id, external_id, url, url_key, phash, dhash, pdq, created_at, updated_at)
-                SELECT DISTINCT ON (external_id) %s, external_id, url, url_key, phash, dhash, pdq, %s, %s
-                FROM registry_import_stage ORDER BY external_id, ord DESC
+                    (dataset_id, external_id, url, url_key, phash, dhash, pdq, pdq_quality, created_at,
+                     updated_at)
+                SELECT DISTINCT ON (external_id)
+                    %s, external_id, url, url_key, phash, dhash, pdq, pdq_quality, %s, %s
+                FROM registry_import_stage2 ORDER BY external_id, ord DESC
                 ON CONFLICT (dataset_id, external_id) DO UPDATE SET
                     url = EXCLUDED.url, url_key = EXCLUDED.url_key, phash = EXCLUDED.phash,
-                    dhash = EXCLUDED.dhash, pdq = EXCLUDED.pdq, updated_at = EXCLUDED.updated_at
+                    dhash = EXCLUDED.dhash, pdq = EXCLUDED.pdq, pdq_quality = EXCLUDED.pdq_quality,
+                    updated_at = EXCLUDED.updated_at
                 RETURNING (xmax = 0) AS inserted
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
@@ -185,7 +190,7 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
             [dataset_id, now, now],
         )
         created, updated = cursor.fetchone()
-        cursor.execute("TRUNCATE registry_import_stage")
+        cursor.execute("TRUNCATE registry_import_stage2")
     return BatchResult(int(created), int(updated))
 
 
@@ -204,7 +209,7 @@ def _write_portable(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
         ],
         update_conflicts=True,
         unique_fields=["dataset", "external_id"],
-        update_fields=["url", "url_key", "phash", "dhash", "pdq", "updated_at"],
+        update_fields=["url", "url_key", "phash", "dhash", "pdq", "pdq_quality", "updated_at"],
         batch_size=1000,
     )
     return BatchResult(created=len(last) - len(existing), updated=len(existing))

@@ -37,6 +37,14 @@ class ItemSerializer(serializers.Serializer[Any]):
     phash = serializers.RegexField(r"^[0-9a-f]{16}$", required=False, allow_null=True)
     dhash = serializers.RegexField(r"^[0-9a-f]{16}$", required=False, allow_null=True)
     pdq = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, allow_null=True)
+    pdq_quality = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text="PDQ's quality score as the hasher prints it; with pdq only. A low score (little "
+        "detail) means the PDQ never counts as a second hash agreeing on a match.",
+    )
 
 
 class ItemsUpsertSerializer(serializers.Serializer[Any]):

@@ -74,7 +74,22 @@ def clean_item_row(row: Any) -> dict[str, Any]:
             cleaned["pdq"] = hex_to_pdq(pdq)
         except ValueError as exc:
             raise ValueError(f"pdq {exc}") from None
+    cleaned["pdq_quality"] = _pdq_quality(row.get("pdq_quality"), has_pdq=cleaned["pdq"] is not None)
     return cleaned
+
+
+def _pdq_quality(value: Any, *, has_pdq: bool) -> int | None:
+    """PDQ's quality score (0-100) as the hasher prints it: an integer, or its digits in a CSV cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        shown = str(value)[:20] if isinstance(value, (str, int, float)) else type(value).__name__
+        raise ValueError(f"pdq_quality must be a whole number from 0 to 100, not {shown!r}")
+    if not has_pdq:
+        raise ValueError("pdq_quality is PDQ's quality score: send it with the pdq it belongs to")
+    return value
 
 
 @transaction.atomic
@@ -106,7 +121,7 @@ def items_upsert(*, dataset: Dataset, rows: Sequence[Any]) -> UpsertResult:
         if item is None:
             to_create.append(DatasetItem(dataset=dataset, url_key=url_key(cleaned["url"]), **cleaned))
         else:
-            for name in ("url", "phash", "dhash", "pdq"):
+            for name in ("url", "phash", "dhash", "pdq", "pdq_quality"):
                 setattr(item, name, cleaned[name])
             item.url_key = url_key(cleaned["url"])
             to_update.append(item)
@@ -115,9 +130,8 @@ def items_upsert(*, dataset: Dataset, rows: Sequence[Any]) -> UpsertResult:
         now = clock.now()
         for item in to_update:
             item.updated_at = now
-        DatasetItem.objects.bulk_update(
-            to_update, ["url", "url_key", "phash", "dhash", "pdq", "updated_at"], batch_size=1000
-        )
+        fields = ["url", "url_key", "phash", "dhash", "pdq", "pdq_quality", "updated_at"]
+        DatasetItem.objects.bulk_update(to_update, fields, batch_size=1000)
     result.created, result.updated = len(to_create), len(to_update)
     changed = [item.pk for item in (*to_create, *to_update) if item.phash is not None]
     if changed:

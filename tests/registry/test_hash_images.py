@@ -226,3 +226,4 @@ def test_the_console_scripts_output_imports_as_it_is_with_the_hashes_the_server_
             assert item.url == f"https://img.example/photos/{path.name}"
             assert (item.phash, item.dhash) == (expected.phash, expected.dhash)
             assert bytes(item.pdq) == expected.pdq
+            assert item.pdq_quality == expected.pdq_quality

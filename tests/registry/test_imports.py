@@ -90,7 +90,10 @@ def test_rows_are_counted_for_progress_without_the_csv_header():
 
 
 def _rows(*pairs: tuple[str, str]) -> list[dict]:
-    return [{"external_id": e, "url": u, "phash": None, "dhash": None, "pdq": None} for e, u in pairs]
+    return [
+        {"external_id": e, "url": u, "phash": None, "dhash": None, "pdq": None, "pdq_quality": None}
+        for e, u in pairs
+    ]
 
 
 @pytest.mark.parametrize("writer", [imports.write_batch, imports._write_portable])

@@ -56,6 +56,13 @@ def test_a_clean_row_has_its_hashes_as_integers_and_blanks_as_none():
         ({"external_id": "1", "url": "https://i.example/", "phash": "zz"}, "phash "),
         ({"external_id": "1", "url": "https://i.example/", "dhash": "1234"}, "dhash "),
         ({"external_id": "1", "url": "https://i.example/", "pdq": "00"}, "pdq "),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": 101}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": -1}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": "high"}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": 50.5}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": True}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": 10**400}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq_quality": 90}, "with the pdq"),
     ],
 )
 def test_a_bad_row_is_refused_with_a_message_naming_the_field(row, words):
@@ -115,3 +122,17 @@ def test_rows_with_a_phash_are_queued_for_rematching_after_commit(
             services.items_upsert(dataset=dataset, rows=[{"external_id": "m", "url": "https://i.example/m"}])
     [call] = enqueue.call_args_list
     assert call.args == ("registry.tasks.items_rematch", [DatasetItem.objects.get(external_id="h").pk])
+
+
+def test_pdq_quality_is_kept_beside_its_pdq_from_a_number_or_a_csv_cell(dataset):
+    rows = [
+        {"external_id": "1", "url": "https://i.example/1", "pdq": PDQ, "pdq_quality": 87},
+        {"external_id": "2", "url": "https://i.example/2", "pdq": PDQ, "pdq_quality": " 12 "},
+        {"external_id": "3", "url": "https://i.example/3", "pdq": PDQ, "pdq_quality": ""},
+    ]
+    assert services.items_upsert(dataset=dataset, rows=rows).rejected == []
+    stored = dict(DatasetItem.objects.filter(dataset=dataset).values_list("external_id", "pdq_quality"))
+    assert stored == {"1": 87, "2": 12, "3": None}
+    again = {"external_id": "1", "url": "https://i.example/1", "pdq": PDQ, "pdq_quality": 40}
+    services.items_upsert(dataset=dataset, rows=[again])
+    assert DatasetItem.objects.get(dataset=dataset, external_id="1").pdq_quality == 40

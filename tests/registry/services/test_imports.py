@@ -151,3 +151,20 @@ def test_a_requeued_job_is_claimed_again_and_finishes_after_its_committed_rows(d
     assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.QUEUED
     done = import_run_now(requeued)
     assert (done.status, done.processed, done.created_count) == (ImportStatus.SUCCEEDED, 250, 150)
+
+
+def test_pdq_quality_arrives_through_every_import_format(dataset):
+    pdq = "0f" * 32
+    csv = f"external_id,url,pdq,pdq_quality\nc,https://i.example/c,{pdq},91\nbad,https://i.example/x,{pdq},200\n"
+    upload = io.BytesIO(csv.encode())
+    job = import_run_now(services.import_create(dataset=dataset, upload=upload, name="i.csv"))
+    assert job.errors == [{"line": 3, "error": "pdq_quality must be a whole number from 0 to 100, not '200'"}]
+    out = io.BytesIO()
+    table = {"external_id": ["p"], "url": ["https://i.example/p"], "pdq": [pdq], "pdq_quality": [33]}
+    pq.write_table(pa.table(table), out)
+    out.seek(0)
+    import_run_now(services.import_create(dataset=dataset, upload=out, name="i.parquet"))
+    line = b'{"external_id": "n", "url": "https://i.example/n", "pdq": "%s", "pdq_quality": 7}' % pdq.encode()
+    import_run_now(services.import_create(dataset=dataset, upload=io.BytesIO(line), name="i.ndjson"))
+    stored = dict(DatasetItem.objects.filter(dataset=dataset).values_list("external_id", "pdq_quality"))
+    assert stored == {"c": 91, "p": 33, "n": 7}
