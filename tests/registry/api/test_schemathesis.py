@@ -16,6 +16,13 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from config.wsgi import application
 
 MAX_EXAMPLES = 25
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# A valid request for operations whose generated cases may all be refused for reasons outside
+# the schema: a generated webhook URL is vetted by resolving its host, and what a random host
+# name resolves to (nothing, a public or a private address) depends on the machine's DNS.
+KNOWN_GOOD = {
+    "POST /api/v1/webhooks/": {"url": "https://93.184.215.14/hooks/removals", "events": ["removal.approved"]},
+}
 
 
 def fuzz(operation, *, headers: dict[str, str], path_parameters: dict[str, str]) -> list[int]:
@@ -37,13 +44,13 @@ def fuzz(operation, *, headers: dict[str, str], path_parameters: dict[str, str])
         suppress_health_check=list(HealthCheck),
     )
     def run(case: schemathesis.Case) -> None:
-        response = case.call_and_validate(
-            headers=headers,
-            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
-        )
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
         statuses.append(response.status_code)
 
     run()
+    if operation.label in KNOWN_GOOD and not any(code < 300 for code in statuses):
+        case = operation.Case(body=KNOWN_GOOD[operation.label], path_parameters=path_parameters)
+        statuses.append(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
     return statuses
 
 
