@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 
 from registry.api.compat import QueryUrlsView
 from registry.api.errors import json_404
@@ -7,6 +8,11 @@ from registry.views import health
 
 # JSON under /api/ (the contract's error body), Django's HTML page for the site.
 handler500 = "registry.api.errors.handler500"
+
+# The desk says whose it is, in the moderator's language (Django's default says "Django administration").
+admin.site.site_header = _("Removal Desk")
+admin.site.site_title = _("Removal Desk")
+admin.site.index_title = _("The moderators' desk")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -251,3 +251,12 @@ def test_the_queue_puts_requests_with_a_clock_before_those_without(client, moder
     assert order.index(due_soon.pk) < order.index(due_late.pk) < order.index(waiting.pk)
     # PostgreSQL sorts NULLs last anyway; SQLite (make run) needs it said.
     assert "NULLS LAST" in str(response.context["cl"].result_list.query)
+
+
+def test_the_desk_says_whose_it_is_in_the_moderators_language(moderator):
+    client = logged_in(moderator)
+    page = client.get("/admin/").content.decode()
+    assert "Removal Desk" in page and "The moderators&#x27; desk" in page
+    assert "Django administration" not in page
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/admin/"})
+    assert "Le bureau des modérateurs" in client.get("/admin/").content.decode()
