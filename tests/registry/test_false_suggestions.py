@@ -32,7 +32,7 @@ FOUND_EDITS = [
 def upload_photos(artist):
     ticket = request_services.request_create(artist=artist, basis="copyright")
     added = request_services.works_add(
-        request=ticket,
+        ticket=ticket,
         actor=artist.user,
         files=[SimpleUploadedFile(name, photo_bytes(name)) for name in PHOTO_NAMES],
     )
@@ -146,7 +146,7 @@ def test_two_different_gradients_with_the_degenerate_dhash_are_not_suggested(art
     )
     ticket = request_services.request_create(artist=artist, basis="copyright")
     [work] = request_services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("blank.png", image_bytes(work_image))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("blank.png", image_bytes(work_image))]
     ).works
     assert request_services.work_hash_and_match(work_id=work.pk) == "done"
     assert not work.matches.exists()

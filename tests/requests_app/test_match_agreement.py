@@ -34,7 +34,7 @@ def test_the_artist_sees_which_hashes_agreed_how_close_and_how_sure(artist, main
     register(dataset, "mirrored", cat.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))]
     ).works
     assert services.work_hash_and_match(work_id=work.pk) == "done"
     matches = {m.item.external_id: m for m in Match.objects.select_related("item")}
@@ -88,7 +88,7 @@ def test_identical_only_when_every_hash_compared_says_so_and_one_hash_says_low_c
     register(dataset, "phash-only", photo("coffee.png").convert("RGB").resize((200, 133)), only_phash=True)
     ticket = services.request_create(artist=artist, basis="copyright")
     [work] = services.works_add(
-        request=ticket, actor=artist.user, files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile("coffee.png", photo_bytes("coffee.png"))]
     ).works
     services.work_hash_and_match(work_id=work.pk)
     matches = {m.item.external_id: m for m in Match.objects.select_related("item")}
