@@ -5,8 +5,9 @@ A suggestion must mean what it says, so one hash is never enough:
 1. Candidates. Each view of the work (`Probe`: the work as uploaded, and
    the work mirrored or turned by right angles, whose pHashes the hasher
    keeps in `phash_variants`) is searched through the per-data-set Hamming
-   indexes (registry.index): pHash within MATCH_PHASH_MAX_DISTANCE, and for
-   the work as uploaded dHash within MATCH_DHASH_MAX_DISTANCE. The set is
+   indexes (registry.index): pHash within MATCH_PHASH_MAX_DISTANCE (a turned
+   view within MATCH_TURNED_PHASH_MAX_DISTANCE), and for the work as
+   uploaded dHash within MATCH_DHASH_MAX_DISTANCE. The set is
    tiny (a few items per work). The derived views of registry.probes (the
    work cropped at a grid of offsets and scales, padded with borders of
    several greys, turned by small angles with their corners filled, cropped
@@ -270,23 +271,20 @@ def verify(
 
 
 def _candidates(probes: Sequence[Probe], *, dhash: int | None) -> list[_Candidate]:
-    """Items within the strict pHash distance of any probe (a derived one: within
-    MATCH_PROBE_PHASH_MAX_DISTANCE, all of them in one batch), or the dHash distance of the work."""
+    """Items within the strict pHash distance of the work as uploaded, within
+    MATCH_TURNED_PHASH_MAX_DISTANCE of a turned view, within MATCH_PROBE_PHASH_MAX_DISTANCE
+    of a derived view (each kind in one batch), or within the dHash distance of the work."""
     found: list[_Candidate] = []
-    phash_max = settings.MATCH_PHASH_MAX_DISTANCE
-    derived = [(i, p.phash) for i, p in enumerate(probes) if p.derived and phash_informative(p.phash)]
-    if derived:
-        batch = indexes("phash").search_all_many(
-            [code for _, code in derived if code is not None], settings.MATCH_PROBE_PHASH_MAX_DISTANCE
-        )
-        for (index, _), hits in zip(derived, batch, strict=True):
-            found.extend(_Candidate(item_id, index, "phash-derived", d) for item_id, d in hits)
-    for index, probe in enumerate(probes):
-        if probe.derived or not phash_informative(probe.phash):
-            continue
-        algorithm = "phash" if index == 0 else "phash-turned"
-        for item_id, d in indexes("phash").search_all(probe.phash, phash_max):
-            found.append(_Candidate(item_id, index, algorithm, d))
+    groups = (
+        ("phash", settings.MATCH_PHASH_MAX_DISTANCE, lambda i, p: i == 0),
+        ("phash-turned", settings.MATCH_TURNED_PHASH_MAX_DISTANCE, lambda i, p: i > 0 and not p.derived),
+        ("phash-derived", settings.MATCH_PROBE_PHASH_MAX_DISTANCE, lambda i, p: p.derived),
+    )
+    for algorithm, radius, member in groups:
+        chosen = [(i, p.phash) for i, p in enumerate(probes) if member(i, p) and phash_informative(p.phash)]
+        codes = [code for _, code in chosen if code is not None]
+        for (index, _), hits in zip(chosen, indexes("phash").search_all_many(codes, radius), strict=True):
+            found.extend(_Candidate(item_id, index, algorithm, d) for item_id, d in hits)
     if dhash_informative(dhash):
         for item_id, d in indexes("dhash").search_all(dhash, settings.MATCH_DHASH_MAX_DISTANCE):
             found.append(_Candidate(item_id, 0, "dhash", d))
@@ -356,7 +354,8 @@ def search_work(
     derived view its PDQ). `derived_hashes`: (view name, pHash, dHash) of each derived
     view (registry.probes.derived_hashes), as the work stores them.
     When several views find one item, the one with the most agreeing hashes wins
-    (then the direct pHash, dHash, turned, then the smaller distance).
+    (then the direct pHash, dHash, turned, then the smaller distance); a derived
+    view only for an item that neither the work as uploaded nor a turned view found.
     """
     work_pdq = bytes(pdq) if pdq is not None else None
     probes = _Probes(
@@ -382,9 +381,8 @@ def search_work(
             continue  # deleted since the index was read
         item_phash, item_dhash, item_pdq, quality = row
         if probes.probes[candidate.probe].derived:
-            held = best.get(candidate.item_id)
-            if held is not None and held[0][:2] == (_CONFIDENCE_ORDER[HIGH], -3):
-                continue  # nothing a derived view finds can rank above three agreeing hashes
+            if candidate.item_id in best:
+                continue  # suggested on the work as uploaded or turned already: that is what it shows
             # Every hash must agree for a derived view: a pHash or dHash that does not is a
             # no without the view's PDQ, which costs a render and 5-20 ms.
             if not _may_agree(probes.probes[candidate.probe], item_phash, item_dhash):
