@@ -192,8 +192,9 @@ def run(*, quick: bool = False) -> None:
         "PDQ <= "
         f"{PDQ_MAX} (MATCH_PDQ_MAX_DISTANCE, margin {closest[2] - PDQ_MAX} bits) vetoes the copies that "
         "re-matching records without a person. None of the hashes survives 10% crops, padding or 5° "
-        "rotations: those need a local-feature matcher, not a higher threshold (14 photos is a small "
-        "sample; the margins are not a false-match rate)."
+        "rotations, and a higher threshold would not help: works are searched with derived views "
+        "instead (registry/probes.py: the work cropped, padded and turned as a copy would be; next "
+        "table). 14 photos is a small sample; the margins are not a false-match rate."
     )
     print()
     suggestions(photos=photos, quick=quick)
@@ -417,7 +418,7 @@ def _suggestions(photos: list[Image.Image], distractors: Callable[..., object], 
         "registered with `services.items_upsert`; each photo searched with `matching.search_work` as "
         "`work_match` calls it, at the site's thresholds: candidates within pHash "
         f"{settings.MATCH_PHASH_MAX_DISTANCE} or dHash {settings.MATCH_DHASH_MAX_DISTANCE} "
-        "(turned pHash too); "
+        f"(a turned pHash within {settings.MATCH_TURNED_PHASH_MAX_DISTANCE}); "
         f"a suggestion needs two of pHash <= {settings.MATCH_PHASH_AGREE_DISTANCE}, dHash <= "
         f"{settings.MATCH_DHASH_AGREE_DISTANCE}, PDQ <= {settings.MATCH_PDQ_AGREE_DISTANCE}, one within its "
         f"strict distance (pHash {settings.MATCH_PHASH_MAX_DISTANCE}, "
