@@ -159,7 +159,7 @@ MATCH_PHASH_ALONE_MAX_DISTANCE = env_int("MATCH_PHASH_ALONE_MAX_DISTANCE", 6, mi
 MATCH_TURNED_PHASH_MAX_DISTANCE = env_int("MATCH_TURNED_PHASH_MAX_DISTANCE", 8, minimum=0)
 # Crops, pads and small rotations (registry/probes.py): each derived view of a work is
 # searched by its pHash within this distance (5: one flipped bit per index segment, a
-# tenth of the cost of 10 in a 10-million-item index), and suggested only when every hash
+# hundredth of the cost of 10 in a 10-million-item index), and suggested only when every hash
 # both sides have agrees (bench/RESULTS.md).
 MATCH_PROBE_PHASH_MAX_DISTANCE = env_int("MATCH_PROBE_PHASH_MAX_DISTANCE", 5, minimum=0)
 # Items that arrive after a removal was approved become new removals of the same

@@ -5,29 +5,30 @@ the edit moves every low frequency at once. The registry never sees a data set's
 only the hashes their maintainers' hasher emits, and data sets are huge while an artist's
 works are few, so the work is done on the artist's side: each work is searched once per
 derived view, the view made the way a copy would have been edited, and a candidate found
-by a view's pHash is confirmed by a second hash of the same view (its dHash, or its PDQ,
-computed only for views that found something) in registry.matching.verify.
+by a view's pHash is confirmed by the other hashes of the same view (its dHash, and its
+PDQ, computed only for views that found something) in registry.matching.verify.
 
 What this borrows, and from where:
 
-- imagehash's `crop_resistant_hash` (Jain et al., "Image hashing with segmentation")
-  hashes regions of one image and counts matching segments; that needs the region hashes
-  of both sides, so the data set's hasher would emit many codes per item. Here the
-  regions are on the work's side only, and each item keeps its three global hashes.
+- imagehash's `crop_resistant_hash` (after "Efficient Cropping-Resistant Robust Image
+  Hashing", DOI 10.1109/ARES.2014.85) cuts an image into bright and dark segments and
+  hashes each one; matching counts the segments that agree. That needs region hashes of
+  both sides, so the data set's hasher would emit many codes per item. Here the regions
+  are on the work's side only, and each item keeps its three global hashes.
 - Meta's PDQ ships "dihedral" variants (pdqhash.compute_dihedral): the 8 right-angle
   turns and mirrors of the query, computed once and searched against unchanged stored
   hashes. This module extends that idea from the dihedral group to crops, pads and small
   rotations (registry.matching's turned views are the dihedral part).
-- Thorn's `perception` benchmark (perception.benchmarking) measures hashes against
-  transforms of the same kinds (crops, pads of several colours, small rotations with
-  black corners or cropped) and reports recall at a false-positive budget: what
-  bench/robustness.py reports too, through the site's own path.
+- Thorn's `perception` library benchmarks hashers on transformed copies of a set of
+  images and reports recall at a threshold chosen for a false-positive budget, which is
+  how bench/robustness.py reports: recall per edit at the site's thresholds, with the
+  false suggestions against 2,000 distractors beside it.
 
 How many views, of which kinds, and how far a view may be from a copy (the search
 radius, MATCH_PROBE_PHASH_MAX_DISTANCE) were measured on the sample photos and the
 2,000 distractors (bench/robustness.py, bench/RESULTS.md): a view searched at a small
-radius costs a tenth of one searched at the strict radius in a 10-million-item index
-(pigeonhole over 3 segments: radius 5 flips 1 bit per segment, radius 10 flips 3), so a
+radius costs a hundredth of one searched at the strict radius in a 10-million-item index
+(0.14 ms against 14.6: radius 5 flips 1 bit per segment of 3, radius 10 flips 3), so a
 denser grid of views at a small radius is both cheaper and finds more.
 """
 
