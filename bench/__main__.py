@@ -12,6 +12,7 @@ NAMES = (
     "hashing",
     "search",
     "robustness",
+    "work_cost",
     "imports",
     "delivery",
     "lookup",

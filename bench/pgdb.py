@@ -56,7 +56,8 @@ def django_setup(database: str) -> None:
 @contextmanager
 def bench_database(name: str) -> Iterator[str]:
     """createdb rd_bench_<name>, migrate, point Django at it; dropdb afterwards."""
-    database = f"rd_bench_{name}"
+    # BENCH_DB_SUFFIX keeps two checkouts benchmarking on one server apart.
+    database = f"rd_bench_{name}{os.environ.get('BENCH_DB_SUFFIX', '')}"
     subprocess.run(["dropdb", *_pg_args(), "--if-exists", "--force", database], check=True)
     subprocess.run(["createdb", *_pg_args(), database], check=True)
     try:

@@ -152,6 +152,16 @@ MATCH_PDQ_MIN_QUALITY = env_int("MATCH_PDQ_MIN_QUALITY", 50, minimum=0)
 # An item registered with a pHash and no other hash has nothing to agree with: it is
 # suggested (as "low" confidence) within this pHash distance.
 MATCH_PHASH_ALONE_MAX_DISTANCE = env_int("MATCH_PHASH_ALONE_MAX_DISTANCE", 6, minimum=0)
+# The work mirrored or turned by right angles is searched within this pHash distance: a
+# turned pHash is the same bits as the copy's, within what re-encoding moves (6 at worst
+# on the sample photos), and radius 8 costs 1.4 ms in a 10-million-item index where 10
+# costs 14 (bench/RESULTS.md): 7 turned views at 10 were the whole 100 ms budget.
+MATCH_TURNED_PHASH_MAX_DISTANCE = env_int("MATCH_TURNED_PHASH_MAX_DISTANCE", 8, minimum=0)
+# Crops, pads and small rotations (registry/probes.py): each derived view of a work is
+# searched by its pHash within this distance (5: one flipped bit per index segment, a
+# hundredth of the cost of 10 in a 10-million-item index), and suggested only when every hash
+# both sides have agrees (bench/RESULTS.md).
+MATCH_PROBE_PHASH_MAX_DISTANCE = env_int("MATCH_PROBE_PHASH_MAX_DISTANCE", 5, minimum=0)
 # Items that arrive after a removal was approved become new removals of the same
 # request when they are this close to a removed item (pHash), and, where both
 # sides have PDQ, within MATCH_PDQ_MAX_DISTANCE: no person confirms these.

@@ -120,8 +120,8 @@ def open_image(data: bytes, *, max_pixels: int, draft: bool = False) -> Image.Im
         raise _for_artists(exc) from None
 
 
-def hashes_of_image(image: Image.Image) -> ImageHashes:
-    return toolkit.hashes_of_image(image)
+def hashes_of_image(image: Image.Image, *, variants: bool = True) -> ImageHashes:
+    return toolkit.hashes_of_image(image, variants=variants)
 
 
 def compute_hashes(data: bytes, *, max_pixels: int) -> ImageHashes:

@@ -413,6 +413,23 @@ class DatasetIndexes:
         hits.sort(key=lambda hit: (hit[1], hit[0]))
         return hits
 
+    def search_all_many(self, codes: Sequence[int], radius: int) -> list[list[tuple[int, int]]]:
+        """search_all for several codes at once: one look at the data sets, one batch per index."""
+        from .models import Dataset
+
+        if not codes:
+            return []
+        dataset_ids = list(Dataset.objects.order_by("pk").values_list("pk", flat=True))
+        for stale in set(self._indexes) - set(dataset_ids):
+            self.forget(stale)
+        hits: list[list[tuple[int, int]]] = [[] for _ in codes]
+        for dataset_id in dataset_ids:
+            for found, more in zip(hits, self.get(dataset_id).search_many(codes, radius), strict=True):
+                found.extend(more)
+        for found in hits:
+            found.sort(key=lambda hit: (hit[1], hit[0]))
+        return hits
+
     # --- internals ------------------------------------------------------------
 
     def _load_or_build(self, dataset_id: int) -> HammingIndex:

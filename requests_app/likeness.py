@@ -13,7 +13,13 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-HASH_NAMES = {"phash": "pHash", "dhash": "dHash", "pdq": "PDQ", "phash-turned": "pHash"}
+HASH_NAMES = {
+    "phash": "pHash",
+    "dhash": "dHash",
+    "pdq": "PDQ",
+    "phash-turned": "pHash",
+    "phash-derived": "pHash",
+}
 
 # registry.matching.TURNED_VIEWS, as "the copy is …"
 VIEW_LABELS = {

@@ -172,6 +172,12 @@ class Work(models.Model):
     phash_variants = models.JSONField(
         default=list, blank=True, help_text="pHash of the work mirrored and turned by right angles (7 codes)."
     )
+    derived_hashes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[view, pHash, dHash] of the work cropped, padded and turned by small angles "
+        "(registry.probes), searched to find edited copies.",
+    )
     hash_state = models.CharField(max_length=20, choices=HashState.choices, default=HashState.PENDING)
     hash_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

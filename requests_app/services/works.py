@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from core.queueing import enqueue
-from registry import matching
-from registry.hashing import ImageRejected, SanitizedImage, compute_hashes, open_image, sanitize
+from registry import matching, probes
+from registry.hashing import ImageRejected, SanitizedImage, hashes_of_image, open_image, sanitize
 
 from .. import timeline
 from ..models import (
@@ -169,7 +169,12 @@ def work_hash(*, work_id: int) -> str:
         try:
             with work.file.open("rb") as handle:
                 data = handle.read()
-            hashes = compute_hashes(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+            image = open_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True)
+            hashes = hashes_of_image(image)
+            # Crops, pads and small rotations of the work, searched by work_match (registry.probes):
+            # hashed here, from the picture already decoded, so matching needs no decode unless a
+            # derived view finds a candidate (whose PDQ it then computes).
+            derived = [[view, phash, dhash] for view, phash, dhash in probes.derived_hashes(image)]
         except (ImageRejected, OSError) as exc:
             Work.objects.filter(pk=work_id).update(hash_state=HashState.FAILED, hash_error=str(exc)[:1000])
             return "failed"
@@ -180,6 +185,7 @@ def work_hash(*, work_id: int) -> str:
             pdq=hashes.pdq,
             pdq_quality=hashes.pdq_quality,
             phash_variants=list(hashes.phash_variants),
+            derived_hashes=derived,
         )
     transaction.on_commit(lambda: _enqueue_match(work_id))
     return "hashed"
@@ -204,6 +210,7 @@ def work_match(*, work_id: int) -> str:
         pdq=work.pdq,
         pdq_quality=work.pdq_quality,
         image=lambda: _work_image(hashed),
+        derived_hashes=work.derived_hashes or (),
     )
     with transaction.atomic():
         work = Work.objects.select_for_update().get(pk=work_id)
@@ -230,7 +237,7 @@ def work_match(*, work_id: int) -> str:
 
 
 def _work_image(work: Work) -> Image.Image | None:
-    """The work's picture decoded as hashing decodes it, for verifying a mirrored or turned view."""
+    """The work's picture decoded as hashing decodes it, for verifying a mirrored, turned or derived view."""
     try:
         with work.file.open("rb") as handle:
             return open_image(handle.read(), max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True)

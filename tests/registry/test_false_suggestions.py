@@ -13,19 +13,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bench.distractors import distractors
 from bench.robustness import EDITS
-from registry import services
+from registry import probes, services
 from registry.hashing import code_to_hex, compute_hashes, hamming64, pdq_to_hex
 from requests_app import services as request_services
 from requests_app.models import Match
 from tests.helpers import PHOTOS, image_bytes, photo, photo_bytes
 
 PHOTO_NAMES = sorted(p.name for p in PHOTOS.iterdir() if p.suffix in (".png", ".jpg"))
-# Every edit of bench/robustness.py but the crops, pads and small rotations, which global
-# hashes do not survive (issue 12, part 2).
-FOUND_EDITS = [
-    (name, edit)
-    for name, edit, _ in EDITS
-    if not name.startswith(("crop", "padding", "rotation 2", "rotation 5"))
+_GEOMETRIC = ("crop", "padding", "rotation 2", "rotation 5")
+# Every edit of bench/robustness.py but the crops, pads and small rotations: found for every photo.
+FOUND_EDITS = [(name, edit) for name, edit, _ in EDITS if not name.startswith(_GEOMETRIC)]
+# The crops, pads and small rotations, which global hashes do not survive: found through the
+# work's derived views (registry.probes) for at least 13 of the 14 photos (issue 12, part 2).
+# The off-centre crop is measured in bench/RESULTS.md, not held to it.
+DERIVED_EDITS = [
+    (name, edit) for name, edit, _ in EDITS if name.startswith(_GEOMETRIC) and "off-centre" not in name
 ]
 
 
@@ -70,15 +72,18 @@ def test_no_distractor_is_suggested_for_any_sample_photo(artist, dataset, distra
 
     ticket = upload_photos(artist)
 
+    # Every work was searched with its crops, pads and small rotations too.
+    assert {len(work.derived_hashes) for work in ticket.works.all()} == {len(probes.DERIVED_VIEWS)}
     suggested = Match.objects.filter(work__request=ticket).select_related("item", "work")
     assert [(m.work.original_name, m.item.external_id, m.algorithm, m.distance) for m in suggested] == []
 
 
-def test_every_edited_copy_is_still_suggested_among_the_distractors(artist, dataset, distractor_rows):
+def register_copies(dataset, distractor_rows, edits):
+    """The distractors and a copy of every photo per edit, as a maintainer registers them."""
     rows = list(distractor_rows)
     for name in PHOTO_NAMES:
         image = photo(name).convert("RGB")
-        for edit_name, edit in FOUND_EDITS:
+        for edit_name, edit in edits:
             h = compute_hashes(image_bytes(edit(image), "PNG"), max_pixels=10**8)
             rows.append(
                 {
@@ -91,15 +96,26 @@ def test_every_edited_copy_is_still_suggested_among_the_distractors(artist, data
             )
     assert not services.items_upsert(dataset=dataset, rows=rows).rejected
 
+
+def copies_found(ticket):
+    """(photo, edit) of every copy suggested for its own photo; fails on any other suggestion."""
+    found = set()
+    for m in Match.objects.filter(work__request=ticket).select_related("item", "work"):
+        kind, photo_name, edit_name = m.item.external_id.split("/", 2)
+        assert (kind, photo_name) == ("copy", m.work.original_name), (
+            m.work.original_name,
+            m.item.external_id,
+        )
+        found.add((photo_name, edit_name))
+    return found
+
+
+def test_every_edited_copy_is_still_suggested_among_the_distractors(artist, dataset, distractor_rows):
+    register_copies(dataset, distractor_rows, FOUND_EDITS)
+
     ticket = upload_photos(artist)
 
-    found = {
-        (m.work.original_name, m.item.external_id.split("/")[2])
-        for m in Match.objects.filter(
-            work__request=ticket, item__external_id__startswith="copy/"
-        ).select_related("item", "work")
-        if m.item.external_id.split("/")[1] == m.work.original_name
-    }
+    found = copies_found(ticket)
     missed = {
         edit_name: [name for name in PHOTO_NAMES if (name, edit_name) not in found]
         for edit_name, _ in FOUND_EDITS
@@ -150,3 +166,22 @@ def test_two_different_gradients_with_the_degenerate_dhash_are_not_suggested(art
     ).works
     assert request_services.work_hash_and_match(work_id=work.pk) == "done"
     assert not work.matches.exists()
+
+
+def test_crops_pads_and_small_rotations_are_found_for_13_of_14_photos_and_nothing_else(
+    artist, dataset, distractor_rows
+):
+    register_copies(dataset, distractor_rows, DERIVED_EDITS)
+    names = [name for name, _ in DERIVED_EDITS]
+    assert {"crop 5% (centre 95% of each side)", "crop 10% (centre 90% of each side)"} <= set(names)
+    assert sum(name.startswith("padding 10%") for name in names) >= 4  # white, black, grey, colours
+    assert sum(name.startswith(("rotation 2", "rotation 5")) for name in names) >= 3
+
+    ticket = upload_photos(artist)
+
+    found = copies_found(ticket)  # no distractor, no copy of another photo
+    counts = {edit: sum((name, edit) in found for name in PHOTO_NAMES) for edit in names}
+    assert {edit: count for edit, count in counts.items() if count < 13} == {}
+    for match in Match.objects.filter(work__request=ticket, algorithm="phash-derived"):
+        assert {s["hash"] for s in match.signals} >= {"phash", "dhash"}
+        assert match.view and match.view != "original"

@@ -3,6 +3,8 @@ by a second hash."""
 
 from __future__ import annotations
 
+import itertools
+
 from registry import matching, services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from tests.helpers import image_bytes, photo, photo_bytes
@@ -194,3 +196,185 @@ def test_one_strict_hash_and_one_loose_one_are_a_suggestion_but_two_loose_ones_a
     assert matching.verify(probe, phash=code, dhash=flip(dhash, 30), pdq=None, pdq_quality=None) is None
     both = matching.verify(probe, phash=code, dhash=dhash, pdq=None, pdq_quality=None)
     assert both is not None and both[1] == "high"
+
+
+# --- derived views: crops, pads and small rotations (registry.probes) -------------------
+
+
+def test_the_crop_views_keep_a_share_of_each_side_at_every_offset_of_the_grid():
+    from PIL import Image
+
+    from registry import probes
+
+    image = Image.new("L", (200, 100))
+    views = probes.crop_views(grid=[(0.9, (0.0, 0.5, 1.0))])
+    assert len(views) == 9
+    boxes = {}
+    for view in views:
+        out = view.render(image)
+        assert out.size == (180, 90)
+        boxes[view.name] = out
+    assert "cropped to 90%, centre" in boxes
+    assert "cropped to 90%, 0% across, 0% down" in boxes and "cropped to 90%, 100% across, 100% down" in boxes
+    # Where the window sits: a marked pixel in the bottom right corner is kept only by windows on that side.
+    image.putpixel((199, 99), 255)
+    kept = {v.name for v in views if v.render(image).getextrema()[1] == 255}
+    assert kept == {"cropped to 90%, 100% across, 100% down"}
+    scales = {round(100 * scale) for scale, _ in probes.CROP_GRID}
+    assert {95, 90, 85} <= scales and min(
+        scales
+    ) >= 80  # never a tile: a quarter of a photo is another picture
+
+
+def test_the_pad_views_add_a_border_of_each_grey_in_colour_or_in_luminance():
+    from PIL import Image
+
+    from registry import probes
+
+    rgb = Image.new("RGB", (100, 60), (10, 200, 30))
+    [white] = probes.pad_views(shares=[0.05], colours=[("white", (255, 255, 255))])
+    assert white.name == "with a white border of 5%"
+    out = white.render(rgb)
+    assert out.size == (110, 66) and out.getpixel((0, 0)) == (255, 255, 255)
+    assert out.getpixel((55, 33)) == (10, 200, 30)
+    [red] = probes.pad_views(shares=[0.05], colours=[("red", (255, 0, 0))])
+    assert red.render(rgb.convert("L")).getpixel((0, 0)) == Image.new("RGB", (1, 1), (255, 0, 0)).convert(
+        "L"
+    ).getpixel((0, 0))
+    levels = sorted(probes._luma(colour) for _, colour in probes.PAD_COLOURS)
+    assert levels[0] == 0 and levels[-1] == 255
+    assert max(b - a for a, b in itertools.pairwise(levels)) <= 64  # any border colour is near one
+
+
+def test_the_rotation_views_fill_crop_or_expand_the_corners():
+    from PIL import Image
+
+    from registry import probes
+
+    image = Image.new("RGB", (200, 120), (120, 120, 120))
+    views = {v.name: v for v in probes.rotation_views(angles=[5.0])}
+    assert set(views) == {
+        "turned 5° anticlockwise, black corners",
+        "turned 5° anticlockwise, white corners",
+        "turned 5° anticlockwise, cropped",
+        "turned 5° anticlockwise, expanded",
+    }
+    black = views["turned 5° anticlockwise, black corners"].render(image)
+    assert black.size == image.size and black.getpixel((0, 0)) == (0, 0, 0)
+    assert views["turned 5° anticlockwise, white corners"].render(image).getpixel((0, 0)) == (255, 255, 255)
+    cropped = views["turned 5° anticlockwise, cropped"].render(image)
+    assert cropped.width < 200 and abs(cropped.width / cropped.height - 200 / 120) < 0.03
+    corners = [
+        (0, 0),
+        (cropped.width - 1, 0),
+        (0, cropped.height - 1),
+        (cropped.width - 1, cropped.height - 1),
+    ]
+    assert all(cropped.getpixel(c) == (120, 120, 120) for c in corners)  # no filled corner left
+    expanded = views["turned 5° anticlockwise, expanded"].render(image)
+    assert expanded.width > 200 and expanded.height > 120
+
+
+def test_every_derived_view_has_a_unique_name_that_fits_a_match_and_one_pair_of_hashes():
+    from registry import probes
+    from registry.hashing import hamming64
+    from requests_app.models import Match
+
+    names = [v.name for v in probes.DERIVED_VIEWS]
+    assert len(names) == len(set(names)) >= 60
+    assert max(map(len, names)) <= Match._meta.get_field("view").max_length
+    assert all(probes.view_named(name) is not None for name in names)
+    image = photo("astronaut.png")
+    derived = probes.derived_hashes(image)
+    assert [name for name, _, _ in derived] == names
+    by_name = {name: (phash, dhash) for name, phash, dhash in derived}
+    # A view is what a copy edited that way hashes to (within a few bits).
+    copy = image.convert("RGB").crop((26, 26, 486, 486))  # 90% of 512, centred
+    copy_hashes = hashes_of(copy, quality=90)
+    phash, dhash = by_name["cropped to 90%, centre"]
+    assert hamming64(phash, copy_hashes.phash) <= 4 and hamming64(dhash, copy_hashes.dhash) <= 4
+    original = compute_hashes(photo_bytes("astronaut.png"), max_pixels=10**8)
+    assert hamming64(original.phash, copy_hashes.phash) > 10  # the plain pHash does not find it
+
+
+def test_a_derived_view_is_suggested_only_when_every_hash_agrees_and_never_on_a_phash_alone(settings):
+    h = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8)
+    derived = matching.Probe("cropped to 90%, centre", h.phash, h.dhash, h.pdq, h.pdq_quality, derived=True)
+    same = matching.verify(derived, phash=h.phash, dhash=h.dhash, pdq=h.pdq, pdq_quality=h.pdq_quality)
+    assert same is not None and same[1] == "high" and len(same[0]) == 3
+    far_pdq = bytes(b ^ 0xFF for b in h.pdq)
+    # pHash and dHash agree but the PDQ does not: a view of the work, so no suggestion (the work as
+    # uploaded would be suggested on two of three).
+    assert matching.verify(derived, phash=h.phash, dhash=h.dhash, pdq=far_pdq, pdq_quality=90) is None
+    uploaded = matching.Probe("original", h.phash, h.dhash, h.pdq, h.pdq_quality)
+    assert matching.verify(uploaded, phash=h.phash, dhash=h.dhash, pdq=far_pdq, pdq_quality=90) is not None
+    # An item with a pHash alone: "low" for the work as uploaded, nothing for a derived view.
+    assert matching.verify(uploaded, phash=h.phash, dhash=None, pdq=None, pdq_quality=None)[1] == "low"
+    assert matching.verify(derived, phash=h.phash, dhash=None, pdq=None, pdq_quality=None) is None
+
+
+def test_a_cropped_padded_or_slightly_turned_copy_is_found_through_a_derived_view(maintainer):
+    from PIL import Image
+
+    from registry import probes
+
+    image = photo("brick.png").convert("RGB")
+    w, h = image.size
+    copies = {
+        "crop": image.crop((round(w * 0.05), round(h * 0.05), round(w * 0.95), round(h * 0.95))),
+        "pad": Image.new("RGB", (round(w * 1.1), round(h * 1.1)), (200, 30, 40)),
+        "turn": image.rotate(-5, Image.Resampling.BICUBIC),
+    }
+    copies["pad"].paste(image, (round(w * 0.05), round(h * 0.05)))
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    rows = []
+    for name, copy in copies.items():
+        c = hashes_of(copy, quality=85)
+        rows.append(
+            {
+                "external_id": name,
+                "url": f"https://i.example/{name}.jpg",
+                "phash": code_to_hex(c.phash),
+                "dhash": code_to_hex(c.dhash),
+                "pdq": pdq_to_hex(c.pdq),
+            }
+        )
+    services.items_upsert(dataset=dataset, rows=rows)
+    original = compute_hashes(photo_bytes("brick.png"), max_pixels=10**8)
+    work = {"phash": original.phash, "dhash": original.dhash, "phash_variants": original.phash_variants}
+    work |= {"pdq": original.pdq, "pdq_quality": original.pdq_quality}
+    assert matching.search_work(**work, image=lambda: image) == []  # global hashes: nothing
+    calls = []
+    hits = matching.search_work(
+        **work, image=lambda: calls.append(1) or image, derived_hashes=probes.derived_hashes(image)
+    )
+    assert calls == [1]  # decoded once, for the views that found something
+    found = {dataset.items.get(pk=hit.item_id).external_id: hit for hit in hits}
+    assert set(found) == set(copies)
+    assert all(hit.algorithm == "phash-derived" for hit in found.values())
+    assert all({s.hash for s in hit.signals} == {"phash", "dhash", "pdq"} for hit in found.values())
+    assert found["crop"].view.startswith("cropped to 90%")
+    assert found["pad"].view.endswith("border of 5%")
+    assert found["turn"].view.startswith("turned 5° clockwise")
+
+
+def test_searching_many_codes_at_once_finds_what_searching_each_finds(maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    other = services.dataset_create(maintainer=maintainer.maintainer, slug="e", name="E")
+    codes = [0x0123456789ABCDEF, 0x0F0F0F0F0F0F0F0F, 0x5555AAAA5555AAAA]
+    for target, offset in ((dataset, 0), (other, 1)):
+        services.items_upsert(
+            dataset=target,
+            rows=[
+                {
+                    "external_id": str(i),
+                    "url": f"https://i.example/{i}",
+                    "phash": code_to_hex(c ^ (1 << offset)),
+                }
+                for i, c in enumerate(codes)
+            ],
+        )
+    index = matching.indexes("phash")
+    assert index.search_all_many(codes, 3) == [index.search_all(c, 3) for c in codes]
+    assert all(len(hits) == 2 for hits in index.search_all_many(codes, 3))
+    assert index.search_all_many([], 3) == []

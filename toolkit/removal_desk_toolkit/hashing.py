@@ -239,14 +239,24 @@ def hashes_of_image(image: Image.Image, *, variants: bool = True) -> ImageHashes
     # every dihedral variant is the 32x32 thumbnail turned or mirrored (resampling
     # commutes with both).
     thumbnail = np.asarray(gray.resize((32, 32), Image.Resampling.LANCZOS))
-    dpixels = np.asarray(gray.resize((9, 8), Image.Resampling.LANCZOS))
     return ImageHashes(
         phash=_phash_of_thumbnail(thumbnail),
-        dhash=_bits_to_code(dpixels[:, 1:] > dpixels[:, :-1]),
+        dhash=_dhash_of_gray(gray),
         pdq=np.packbits(bits.astype(np.uint8)).tobytes(),
         pdq_quality=int(quality),
         phash_variants=tuple(_phash_of_thumbnail(turn(thumbnail)) for turn in _DIHEDRAL) if variants else (),
     )
+
+
+def _dhash_of_gray(gray: Image.Image) -> int:
+    dpixels = np.asarray(gray.resize((9, 8), Image.Resampling.LANCZOS))
+    return _bits_to_code(dpixels[:, 1:] > dpixels[:, :-1])
+
+
+def gray_hashes(gray: Image.Image) -> tuple[int, int]:
+    """(pHash, dHash) of a grayscale ("L") image, exactly as hashes_of_image computes them."""
+    thumbnail = np.asarray(gray.resize((32, 32), Image.Resampling.LANCZOS))
+    return _phash_of_thumbnail(thumbnail), _dhash_of_gray(gray)
 
 
 # The 7 non-identity orientations: mirrored left-right and top-bottom, turned 90, 180
