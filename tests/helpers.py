@@ -526,3 +526,10 @@ MEASURE = """() => {
 def fits(page: Any) -> list[str]:
     """What on the page overflows its box or the window (empty when everything fits)."""
     return list(page.evaluate(MEASURE))
+
+
+def jpeg_hashes(image: Image.Image, **save: Any) -> Any:
+    """The hashes the hasher gives `image` saved as a JPEG (`quality=...` and other save options)."""
+    from registry.hashing import compute_hashes
+
+    return compute_hashes(image_bytes(image, "JPEG", **save), max_pixels=10**8)

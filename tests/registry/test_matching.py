@@ -3,22 +3,16 @@ by a second hash."""
 
 from __future__ import annotations
 
-import itertools
-
 from registry import matching, services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
-from tests.helpers import image_bytes, photo, photo_bytes
-
-
-def hashes_of(image, **save):
-    return compute_hashes(image_bytes(image, "JPEG", **save), max_pixels=10**8)
+from tests.helpers import jpeg_hashes, photo, photo_bytes
 
 
 def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far_and_pdq_agrees(maintainer, settings):
     original = compute_hashes(photo_bytes("rocket.jpg"), max_pixels=10**8)
     copy = photo("rocket.jpg").convert("RGB").resize((320, 213))
     copy.paste((255, 255, 255), (0, int(copy.height * 0.92), copy.width, copy.height))
-    banner = hashes_of(copy, quality=70)
+    banner = jpeg_hashes(copy, quality=70)
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
     services.items_upsert(
         dataset=dataset,
@@ -101,7 +95,7 @@ def test_a_mirrored_or_turned_repost_is_found_through_the_variants(maintainer):
     }
     rows = []
     for name, image in copies.items():
-        h = hashes_of(image, quality=80)
+        h = jpeg_hashes(image, quality=80)
         assert hamming64(h.phash, original.phash) > 12  # the plain pHash does not find it
         rows.append(
             {"external_id": name, "url": f"https://i.example/{name}.jpg", "phash": code_to_hex(h.phash)}
@@ -127,7 +121,7 @@ def test_a_turned_copy_with_all_its_hashes_is_verified_on_the_turned_view_of_the
 
     image = photo("coffee.png").convert("RGB")
     original = compute_hashes(photo_bytes("coffee.png"), max_pixels=10**8)
-    turned = hashes_of(image.transpose(Image.Transpose.ROTATE_270), quality=80)
+    turned = jpeg_hashes(image.transpose(Image.Transpose.ROTATE_270), quality=80)
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
     services.items_upsert(
         dataset=dataset,
@@ -201,102 +195,6 @@ def test_one_strict_hash_and_one_loose_one_are_a_suggestion_but_two_loose_ones_a
 # --- derived views: crops, pads and small rotations (registry.probes) -------------------
 
 
-def test_the_crop_views_keep_a_share_of_each_side_at_every_offset_of_the_grid():
-    from PIL import Image
-
-    from registry import probes
-
-    image = Image.new("L", (200, 100))
-    views = probes.crop_views(grid=[(0.9, (0.0, 0.5, 1.0))])
-    assert len(views) == 9
-    boxes = {}
-    for view in views:
-        out = view.render(image)
-        assert out.size == (180, 90)
-        boxes[view.name] = out
-    assert "cropped to 90%, centre" in boxes
-    assert "cropped to 90%, 0% across, 0% down" in boxes and "cropped to 90%, 100% across, 100% down" in boxes
-    # Where the window sits: a marked pixel in the bottom right corner is kept only by windows on that side.
-    image.putpixel((199, 99), 255)
-    kept = {v.name for v in views if v.render(image).getextrema()[1] == 255}
-    assert kept == {"cropped to 90%, 100% across, 100% down"}
-    scales = {round(100 * scale) for scale, _ in probes.CROP_GRID}
-    assert {95, 90, 85} <= scales and min(
-        scales
-    ) >= 80  # never a tile: a quarter of a photo is another picture
-
-
-def test_the_pad_views_add_a_border_of_each_grey_in_colour_or_in_luminance():
-    from PIL import Image
-
-    from registry import probes
-
-    rgb = Image.new("RGB", (100, 60), (10, 200, 30))
-    [white] = probes.pad_views(shares=[0.05], colours=[("white", (255, 255, 255))])
-    assert white.name == "with a white border of 5%"
-    out = white.render(rgb)
-    assert out.size == (110, 66) and out.getpixel((0, 0)) == (255, 255, 255)
-    assert out.getpixel((55, 33)) == (10, 200, 30)
-    [red] = probes.pad_views(shares=[0.05], colours=[("red", (255, 0, 0))])
-    assert red.render(rgb.convert("L")).getpixel((0, 0)) == Image.new("RGB", (1, 1), (255, 0, 0)).convert(
-        "L"
-    ).getpixel((0, 0))
-    levels = sorted(probes._luma(colour) for _, colour in probes.PAD_COLOURS)
-    assert levels[0] == 0 and levels[-1] == 255
-    assert max(b - a for a, b in itertools.pairwise(levels)) <= 64  # any border colour is near one
-
-
-def test_the_rotation_views_fill_crop_or_expand_the_corners():
-    from PIL import Image
-
-    from registry import probes
-
-    image = Image.new("RGB", (200, 120), (120, 120, 120))
-    views = {v.name: v for v in probes.rotation_views(angles=[5.0])}
-    assert set(views) == {
-        "turned 5° anticlockwise, black corners",
-        "turned 5° anticlockwise, white corners",
-        "turned 5° anticlockwise, cropped",
-        "turned 5° anticlockwise, expanded",
-    }
-    black = views["turned 5° anticlockwise, black corners"].render(image)
-    assert black.size == image.size and black.getpixel((0, 0)) == (0, 0, 0)
-    assert views["turned 5° anticlockwise, white corners"].render(image).getpixel((0, 0)) == (255, 255, 255)
-    cropped = views["turned 5° anticlockwise, cropped"].render(image)
-    assert cropped.width < 200 and abs(cropped.width / cropped.height - 200 / 120) < 0.03
-    corners = [
-        (0, 0),
-        (cropped.width - 1, 0),
-        (0, cropped.height - 1),
-        (cropped.width - 1, cropped.height - 1),
-    ]
-    assert all(cropped.getpixel(c) == (120, 120, 120) for c in corners)  # no filled corner left
-    expanded = views["turned 5° anticlockwise, expanded"].render(image)
-    assert expanded.width > 200 and expanded.height > 120
-
-
-def test_every_derived_view_has_a_unique_name_that_fits_a_match_and_one_pair_of_hashes():
-    from registry import probes
-    from registry.hashing import hamming64
-    from requests_app.models import Match
-
-    names = [v.name for v in probes.DERIVED_VIEWS]
-    assert len(names) == len(set(names)) >= 60
-    assert max(map(len, names)) <= Match._meta.get_field("view").max_length
-    assert all(probes.view_named(name) is not None for name in names)
-    image = photo("astronaut.png")
-    derived = probes.derived_hashes(image)
-    assert [name for name, _, _ in derived] == names
-    by_name = {name: (phash, dhash) for name, phash, dhash in derived}
-    # A view is what a copy edited that way hashes to (within a few bits).
-    copy = image.convert("RGB").crop((26, 26, 486, 486))  # 90% of 512, centred
-    copy_hashes = hashes_of(copy, quality=90)
-    phash, dhash = by_name["cropped to 90%, centre"]
-    assert hamming64(phash, copy_hashes.phash) <= 4 and hamming64(dhash, copy_hashes.dhash) <= 4
-    original = compute_hashes(photo_bytes("astronaut.png"), max_pixels=10**8)
-    assert hamming64(original.phash, copy_hashes.phash) > 10  # the plain pHash does not find it
-
-
 def test_a_derived_view_is_suggested_only_when_every_hash_agrees_and_never_on_a_phash_alone(settings):
     h = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8)
     derived = matching.Probe("cropped to 90%, centre", h.phash, h.dhash, h.pdq, h.pdq_quality, derived=True)
@@ -329,7 +227,7 @@ def test_a_cropped_padded_or_slightly_turned_copy_is_found_through_a_derived_vie
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
     rows = []
     for name, copy in copies.items():
-        c = hashes_of(copy, quality=85)
+        c = jpeg_hashes(copy, quality=85)
         rows.append(
             {
                 "external_id": name,
