@@ -11,7 +11,7 @@ from django.db import transaction
 
 from core import clock
 from core.queueing import enqueue
-from core.text import text_problem
+from core.text import parse_id, text_problem
 
 from ..hashing import hex_to_code, hex_to_pdq
 from ..models import Dataset, DatasetItem, Maintainer, url_key
@@ -82,8 +82,8 @@ def _pdq_quality(value: Any, *, has_pdq: bool) -> int | None:
     """PDQ's quality score (0-100) as the hasher prints it: an integer, or its digits in a CSV cell."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
-        value = int(value.strip())
+    if isinstance(value, str) and (digits := parse_id(value.strip())) is not None:
+        value = digits  # ASCII digits only: "²" and "٣" stay text and are refused below
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
         shown = str(value)[:20] if isinstance(value, (str, int, float)) else type(value).__name__
         raise ValueError(f"pdq_quality must be a whole number from 0 to 100, not {shown!r}")

@@ -62,6 +62,8 @@ def test_a_clean_row_has_its_hashes_as_integers_and_blanks_as_none():
         ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": 50.5}, "0 to 100"),
         ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": True}, "0 to 100"),
         ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": 10**400}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": "²"}, "0 to 100"),
+        ({"external_id": "1", "url": "https://i.example/", "pdq": PDQ, "pdq_quality": "٣"}, "0 to 100"),
         ({"external_id": "1", "url": "https://i.example/", "pdq_quality": 90}, "with the pdq"),
     ],
 )
