@@ -153,14 +153,14 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
         # commits in a server crash only means the re-run redoes those batches.
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS registry_import_stage2 ("
+            "CREATE TEMP TABLE IF NOT EXISTS registry_import_stage ("
             " ord integer, external_id text, url text, url_key bigint, phash bigint, dhash bigint, pdq bytea,"
             " pdq_quality smallint"
             ") ON COMMIT DELETE ROWS"
         )
         raw = cursor.cursor  # psycopg 3 cursor: COPY support
         with raw.copy(
-            "COPY registry_import_stage2 (ord, external_id, url, url_key, phash, dhash, pdq, pdq_quality)"
+            "COPY registry_import_stage (ord, external_id, url, url_key, phash, dhash, pdq, pdq_quality)"
             " FROM STDIN"
         ) as copy:
             for position, row in enumerate(rows):
@@ -178,7 +178,7 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
                      updated_at)
                 SELECT DISTINCT ON (external_id)
                     %s, external_id, url, url_key, phash, dhash, pdq, pdq_quality, %s, %s
-                FROM registry_import_stage2 ORDER BY external_id, ord DESC
+                FROM registry_import_stage ORDER BY external_id, ord DESC
                 ON CONFLICT (dataset_id, external_id) DO UPDATE SET
                     url = EXCLUDED.url, url_key = EXCLUDED.url_key, phash = EXCLUDED.phash,
                     dhash = EXCLUDED.dhash, pdq = EXCLUDED.pdq, pdq_quality = EXCLUDED.pdq_quality,
@@ -190,7 +190,7 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
             [dataset_id, now, now],
         )
         created, updated = cursor.fetchone()
-        cursor.execute("TRUNCATE registry_import_stage2")
+        cursor.execute("TRUNCATE registry_import_stage")
     return BatchResult(int(created), int(updated))
 
 
