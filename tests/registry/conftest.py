@@ -4,7 +4,6 @@ folder of images, an unreachable broker, and the two index back ends."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.test import Client
 from registry import index as index_module
 from registry import services
 from registry.models import Dataset, DeliveryState, OperatorAction, WebhookDelivery, WebhookEndpoint
-from tests.helpers import photo, photo_bytes
+from tests.helpers import image_bytes, photo, photo_bytes
 
 
 @pytest.fixture
@@ -80,18 +79,12 @@ def image_folder(tmp_path):
     (tmp_path / "b" / "rocket.JPG").write_bytes(photo_bytes("rocket.jpg", "JPEG", quality=90))
     (tmp_path / "b" / "deep" / "coffee.webp").write_bytes(photo_bytes("coffee.png", "WEBP"))
     big = photo("camera.png").convert("RGB").resize((2000, 1500))
-    (tmp_path / "b" / "deep" / "big.jpg").write_bytes(_jpeg(big))
+    (tmp_path / "b" / "deep" / "big.jpg").write_bytes(image_bytes(big, "JPEG", quality=90))
     (tmp_path / "x.jpg").write_text("this is text, not a JPEG")
     (tmp_path / "b" / "truncated.png").write_bytes(photo_bytes("chelsea.png")[:5000])
     (tmp_path / "notes.txt").write_text("skipped (with a line): not an image name")
     (tmp_path / ".hidden.png").write_bytes(photo_bytes("chelsea.png"))
     return tmp_path
-
-
-def _jpeg(image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 @pytest.fixture

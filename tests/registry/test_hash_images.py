@@ -24,12 +24,6 @@ from tests.helpers import PHOTOS, image_bytes, photo, photo_bytes
 MAX = 50_000_000
 
 
-def _jpeg(image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
 def run(*args: str) -> tuple[list[dict], str]:
     """call_command; the lines on stdout and stderr's text (a CommandError carries both away)."""
     out, err = io.StringIO(), io.StringIO()
@@ -166,11 +160,11 @@ def test_progress_goes_to_stderr_a_line_every_ten_seconds_when_not_a_terminal(tm
     assert out.getvalue() == ""
 
 
-def _big_jpegs(image_folder: Path) -> None:
+def _big_jpegs(folder: Path) -> None:
     """Photos in the sizes data sets hold: 12 MP JPEGs (draft-decoded) next to the small samples."""
     for name in ("astronaut.png", "brick.png"):
         image = photo(name).convert("RGB").resize((4000, 3000))
-        (image_folder / f"{name.removesuffix('.png')}-12mp.jpg").write_bytes(_jpeg(image))
+        (folder / f"{name.removesuffix('.png')}-12mp.jpg").write_bytes(image_bytes(image, "JPEG", quality=90))
 
 
 @pytest.mark.django_db
