@@ -281,6 +281,21 @@ def hashed_draft(artist: Any, *names: str) -> Any:
     return ticket
 
 
+def unreadable_draft(artist: Any) -> Any:
+    """A draft request whose one work was stored and then could not be read (its hashing failed)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app import services
+
+    ticket = services.request_create(artist=artist, basis="copyright")
+    upload = SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))
+    [work] = services.works_add(ticket=ticket, actor=artist.user, files=[upload]).works
+    with work.file.open("wb") as handle:
+        handle.write(b"garbage")
+    assert services.work_hash(work_id=work.pk) == "failed"
+    return ticket
+
+
 def confirm_all(ticket: Any, artist: Any) -> None:
     """The artist says "mine" to every match of the request."""
     from requests_app import services

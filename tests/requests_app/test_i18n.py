@@ -28,6 +28,7 @@ from tests.helpers import (
     file_errors,
     french_client,
     photo_bytes,
+    unreadable_draft,
 )
 
 # --- messages from code, on French pages ------------------------------------------
@@ -63,15 +64,7 @@ def test_the_one_by_one_uploader_gets_the_french_error_too(artist):
 
 
 def test_submitting_unreadable_works_is_refused_in_french(artist):
-    ticket = services.request_create(artist=artist, basis="copyright")
-    [work] = services.works_add(
-        ticket=ticket,
-        actor=artist.user,
-        files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
-    ).works
-    with work.file.open("wb") as handle:
-        handle.write(b"garbage")
-    services.work_hash(work_id=work.pk)
+    ticket = unreadable_draft(artist)
 
     response = french_client(artist).post(
         reverse("request_submit", args=[ticket.reference]), {"signed_name": "Ada Lovelace"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from requests_app import services
@@ -24,7 +23,7 @@ from tests.helpers import (
     hashed_draft,
     logged_in,
     make_artist,
-    photo_bytes,
+    unreadable_draft,
 )
 
 # --- replies to the moderators ------------------------------------------------
@@ -122,15 +121,7 @@ def test_it_submits_works_with_no_confirmed_copy_since_their_hashes_are_removed_
 
 
 def test_it_refuses_to_submit_when_no_work_could_be_read(artist):
-    ticket = services.request_create(artist=artist, basis="copyright")
-    [work] = services.works_add(
-        ticket=ticket,
-        actor=artist.user,
-        files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
-    ).works
-    with work.file.open("wb") as handle:
-        handle.write(b"garbage")
-    assert services.work_hash(work_id=work.pk) == "failed"
+    ticket = unreadable_draft(artist)
     response = logged_in(artist).post(
         reverse("request_submit", args=[ticket.reference]),
         {"signed_name": "Ada Lovelace"},
