@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PIL import Image, ImageDraw, ImageEnhance
 
@@ -233,6 +233,25 @@ def _suggestions(photos: list[Image.Image], distractors: Callable[..., object], 
     from registry import matching, probes, services
     from registry.hashing import code_to_hex, open_image, pdq_to_hex
 
+    def search(
+        h: ImageHashes,
+        data: bytes,
+        *,
+        derived: Sequence[Sequence[object]] = (),
+        picture: bool = True,
+        max_pixels: int = settings.UPLOAD_MAX_PIXELS,
+    ) -> list[matching.Hit]:
+        """matching.search_work as work_match calls it; without the picture no view gets its PDQ."""
+        return matching.search_work(
+            phash=h.phash,
+            dhash=h.dhash,
+            phash_variants=h.phash_variants,
+            pdq=h.pdq,
+            pdq_quality=h.pdq_quality,
+            image=(lambda: open_image(data, max_pixels=max_pixels, draft=True)) if picture else None,
+            derived_hashes=derived,
+        )
+
     def row(external_id: str, h: ImageHashes) -> dict[str, object]:
         return {
             "external_id": external_id,
@@ -281,41 +300,15 @@ def _suggestions(photos: list[Image.Image], distractors: Callable[..., object], 
         seconds_main: list[float] = []
         for data, h, derived in works:
             with timer() as took:
-                hits = matching.search_work(
-                    phash=h.phash,
-                    dhash=h.dhash,
-                    phash_variants=h.phash_variants,
-                    pdq=h.pdq,
-                    pdq_quality=h.pdq_quality,
-                    image=lambda data=data: open_image(  # type: ignore[misc]
-                        data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True
-                    ),
-                    derived_hashes=derived,
-                )
+                hits = search(h, data, derived=derived)
             seconds.append(took[0])
             new.append({hit.item_id: hit for hit in hits})
             old.append(_main_rule(h))
             with timer() as took:  # without the picture: no turned or derived view gets its PDQ
-                matching.search_work(
-                    phash=h.phash,
-                    dhash=h.dhash,
-                    phash_variants=h.phash_variants,
-                    pdq=h.pdq,
-                    pdq_quality=h.pdq_quality,
-                    derived_hashes=derived,
-                )
+                search(h, data, derived=derived, picture=False)
             seconds_without_image.append(took[0])
             with timer() as took:  # agreement without the derived views (the rule before them)
-                found = matching.search_work(
-                    phash=h.phash,
-                    dhash=h.dhash,
-                    phash_variants=h.phash_variants,
-                    pdq=h.pdq,
-                    pdq_quality=h.pdq_quality,
-                    image=lambda data=data: open_image(  # type: ignore[misc]
-                        data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True
-                    ),
-                )
+                found = search(h, data)
             seconds_plain.append(took[0])
             plain.append({hit.item_id: hit for hit in found})
             with timer() as took:
@@ -332,15 +325,8 @@ def _suggestions(photos: list[Image.Image], distractors: Callable[..., object], 
             data = d.png()
             h = compute_hashes(data, max_pixels=MAX_PIXELS)
             own = by_name[f"distractor/{d.name}"]
-            hits = matching.search_work(
-                phash=h.phash,
-                dhash=h.dhash,
-                phash_variants=h.phash_variants,
-                pdq=h.pdq,
-                pdq_quality=h.pdq_quality,
-                image=lambda data=data: open_image(data, max_pixels=MAX_PIXELS, draft=True),  # type: ignore[misc]
-                derived_hashes=probes.derived_hashes(open_image(data, max_pixels=MAX_PIXELS, draft=True)),
-            )
+            derived = probes.derived_hashes(open_image(data, max_pixels=MAX_PIXELS, draft=True))
+            hits = search(h, data, derived=derived, max_pixels=MAX_PIXELS)
             others = [hit for hit in hits if hit.item_id != own]
             d_hits_new += len(others)
             d_pairs_new += [
@@ -348,17 +334,7 @@ def _suggestions(photos: list[Image.Image], distractors: Callable[..., object], 
                 for hit in others
             ]
             d_hits_old += len(_main_rule(h) - {own})
-            d_hits_plain += sum(
-                hit.item_id != own
-                for hit in matching.search_work(
-                    phash=h.phash,
-                    dhash=h.dhash,
-                    phash_variants=h.phash_variants,
-                    pdq=h.pdq,
-                    pdq_quality=h.pdq_quality,
-                    image=lambda data=data: open_image(data, max_pixels=MAX_PIXELS, draft=True),  # type: ignore[misc]
-                )
-            )
+            d_hits_plain += sum(hit.item_id != own for hit in search(h, data, max_pixels=MAX_PIXELS))
         distractor_seconds = time.perf_counter() - started
     rows = []
     n = len(photos)
