@@ -297,6 +297,12 @@ PROOF_RECHECK_HOURS = env_int("PROOF_RECHECK_HOURS", 24, minimum=1)
 PROOF_RECHECK_FAILURES_TO_LAPSE = env_int("PROOF_RECHECK_FAILURES_TO_LAPSE", 2, minimum=1)
 PROOF_DOCUMENT_MAX_BYTES = env_int("PROOF_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 PROOF_DOCUMENT_RETENTION_DAYS = env_int("PROOF_DOCUMENT_RETENTION_DAYS", 30, minimum=0)
+# What a verified domain already says (robots.txt, ai.txt, tdmrep.json): fetched inline when the
+# artist asks, the three files side by side under one deadline, each capped; at most once per
+# SITE_SIGNALS_MIN_SECONDS per domain.
+SITE_SIGNALS_TIMEOUT_SECONDS = env_int("SITE_SIGNALS_TIMEOUT_SECONDS", 6, minimum=1)
+SITE_SIGNALS_MAX_BYTES = env_int("SITE_SIGNALS_MAX_BYTES", 512 * 1024, minimum=1024)
+SITE_SIGNALS_MIN_SECONDS = env_int("SITE_SIGNALS_MIN_SECONDS", 30, minimum=0)
 
 # Ownership evidence and conflicts.
 CONFLICT_PHASH_MAX_DISTANCE = env_int("CONFLICT_PHASH_MAX_DISTANCE", 4, minimum=0)

@@ -95,6 +95,30 @@ class IdentityProof(models.Model):
 AUTOMATIC_METHODS = frozenset(
     {ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG, ProofMethod.PROFILE_LINK}
 )
+DOMAIN_METHODS = frozenset({ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG})
+
+
+class SiteSignals(models.Model):
+    """What one of the artist's verified domains said when last fetched: robots.txt, ai.txt and
+    tdmrep.json, each read for what it reserves from AI training (requests_app.site_signals).
+
+    `files` holds, per file key (robots, ai_txt, tdmrep), its status (found, not_found,
+    malformed, unreachable), the URL read, and the scope, notes and problems found, each as
+    (line, code, params) so the page words them in the reader's language. `scope` is the
+    merged scope lines of all three, as a domain request takes them.
+    """
+
+    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="site_signals")
+    site = models.CharField(max_length=300, help_text="The verified domain (host, with a port in tests).")
+    fetched_at = models.DateTimeField()
+    files = models.JSONField(default=dict, blank=True)
+    scope = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["artist", "site"], name="one_site_signals_per_domain")]
+
+    def __str__(self) -> str:
+        return f"{self.site} ({self.fetched_at:%Y-%m-%d %H:%M})"
 
 
 class Priority(models.IntegerChoices):

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -20,14 +21,17 @@ from registry.selectors import removals_for_source
 
 from . import likeness, timeline
 from .models import (
+    DOMAIN_METHODS,
     PUBLIC_EVENT_KINDS,
     ConflictResolution,
     EventKind,
     IdentityProof,
     MatchConfidence,
     ProofMethod,
+    ProofStatus,
     RemovalRequest,
     RequestConflict,
+    SiteSignals,
     Work,
 )
 from .roles import MODERATOR_GROUP
@@ -99,6 +103,27 @@ def proof_for_artist(user: User, proof_id: int) -> IdentityProof:
     if proof is None:
         raise Http404("No such proof.")
     return proof
+
+
+def site_signals_refusal(proof: IdentityProof) -> str:
+    """Why this proof's site may not be read for what it says (not a domain, not verified), or ""."""
+    if proof.method not in DOMAIN_METHODS:
+        return _(
+            "Only a domain proven by DNS, a file or a meta tag can be read for what it says about AI "
+            "training; this proof is a %(method)s."
+        ) % {"method": str(proof.get_method_display()).lower()}
+    expired = proof.expires_at is not None and proof.expires_at <= timezone.now()
+    if proof.status != ProofStatus.VERIFIED or expired:
+        return _(
+            "%(domain)s is not verified (this proof is %(status)s), so we do not read what it says. "
+            "Verify the domain first, then come back."
+        ) % {"domain": proof.target, "status": str(proof.get_status_display()).lower()}
+    return ""
+
+
+def site_signals_of(proof: IdentityProof) -> SiteSignals | None:
+    """What the proof's domain said when last fetched for its artist, or None if never fetched."""
+    return SiteSignals.objects.filter(artist_id=proof.artist_id, site=proof.target).first()
 
 
 def document_for_moderator(user: User | AnonymousUser, proof_id: int) -> IdentityProof:

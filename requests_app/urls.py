@@ -3,7 +3,7 @@ from django.urls import path
 
 from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
-from .views import accounts, decisions, home, identity, requests, search, works
+from .views import accounts, decisions, home, identity, requests, search, site_signals, works
 
 # A request reference or a row id in an address goes through its converter: anything else is a
 # 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the
@@ -74,6 +74,12 @@ urlpatterns = [
         "identity/proofs/<id:proof_id>/delete/",
         identity.identity_proof_delete,
         name="identity_proof_delete",
+    ),
+    path("identity/proofs/<id:proof_id>/signals/", site_signals.site_signals_page, name="site_signals"),
+    path(
+        "identity/proofs/<id:proof_id>/signals/fetch/",
+        site_signals.site_signals_fetch,
+        name="site_signals_fetch",
     ),
     path(
         "identity/proofs/<id:proof_id>/document/",

@@ -423,6 +423,8 @@ class Site:
     pages: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
     port: int = 0
+    # Paths whose body is sent one byte at a time, this many seconds apart (a slow server).
+    slow: dict[str, float] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -448,7 +450,17 @@ def web_server() -> Iterator[Site]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            pause = site.slow.get(self.path)
+            if pause is None:
+                self.wfile.write(body)
+                return
+            try:
+                for index in range(len(body)):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up on a slow answer, as it should
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -58,6 +58,7 @@ from .proofs import (
     proofs_expire,
     proofs_recheck_due,
 )
+from .site_signals import site_signals_fetch
 from .submission import (
     STATEMENT_TEXT,
     account_names,
@@ -137,6 +138,7 @@ __all__ = [
     "request_withdraw",
     "signature_check",
     "signature_key",
+    "site_signals_fetch",
     "sla_escalate",
     "sla_state",
     "statement_text",

@@ -127,6 +127,7 @@ def identity_proof(request: ArtistRequest, proof_id: int) -> HttpResponse:
             "home_url": proofs.home_url(proof) if proofs.domain_of(proof) else "",
             "checkable": proof.is_automatic and proof.status != ProofStatus.EXPIRED,
             "deletable": proof.status in (ProofStatus.FAILED, ProofStatus.EXPIRED),
+            "signals_available": not selectors.site_signals_refusal(proof),
         },
     )
 

@@ -128,3 +128,21 @@ def site() -> Iterator[Site]:
     """A web server on loopback, its pages set by the test."""
     with web_server() as site:
         yield site
+
+
+@pytest.fixture
+def signals_settings(proof_settings: Any) -> Any:
+    """Site signals read over plain HTTP on loopback, as often as asked, with a short deadline."""
+    proof_settings.SITE_SIGNALS_MIN_SECONDS = 0
+    proof_settings.SITE_SIGNALS_TIMEOUT_SECONDS = 2
+    return proof_settings
+
+
+@pytest.fixture
+def verified_site(artist: ArtistProfile, site: Site, signals_settings: Any) -> tuple[IdentityProof, Site]:
+    """The artist's site on loopback, proven theirs by the well-known file and a real check."""
+    proof = services.proof_start(artist=artist, method="well_known", target=site.domain)
+    site.pages["/.well-known/removal-desk.txt"] = (200, {"Content-Type": "text/plain"}, proof.token.encode())
+    proof = services.proof_check(proof=proof)
+    assert proof.status == "verified", proof.last_error
+    return proof, site

@@ -1,0 +1,100 @@
+"""What your site already says: robots.txt, ai.txt and tdmrep.json of a verified domain.
+
+The page shows what was read last time (never fetching on a GET), a button to read the site
+again, and a link that opens a domain request with the scope the files reserve.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import selectors, services, site_signals
+from ..models import IdentityProof, SiteSignals
+from ._common import ArtistRequest, artist_required
+
+# The domain request page (its own branch) takes its scope lines from ?scope=LINE&scope=LINE.
+DOMAIN_REQUEST_PATH = "/requests/new/domain/"
+
+
+def domain_request_url(scope: list[str]) -> str:
+    try:
+        base = reverse("domain_request_new")
+    except NoReverseMatch:
+        base = DOMAIN_REQUEST_PATH
+    return f"{base}?{urlencode([('scope', line) for line in scope])}" if scope else base
+
+
+def _files(record: SiteSignals | None) -> list[dict[str, Any]]:
+    """Each file as the template shows it, its findings worded in the active language."""
+    if record is None:
+        return []
+    shown = []
+    for file in site_signals.FILES:
+        data = record.files.get(file.key) or {}
+        label = file.label
+
+        def words(findings: list[dict[str, Any]], label: str = label) -> list[str]:
+            return [site_signals.describe(f, file_label=label) for f in findings]
+
+        shown.append(
+            {
+                "key": file.key,
+                "label": label,
+                "status": data.get("status", site_signals.UNREACHABLE),
+                "url": data.get("url", ""),
+                "error": site_signals.describe(data["error"], file_label=label) if data.get("error") else "",
+                "scope": data.get("scope", []),
+                "notes": words(data.get("notes", [])),
+                "problems": words(data.get("problems", [])),
+            }
+        )
+    return shown
+
+
+def _page(request: ArtistRequest, proof: IdentityProof, *, status: int = 200) -> HttpResponse:
+    refusal = selectors.site_signals_refusal(proof)
+    record = None if refusal else selectors.site_signals_of(proof)
+    scope = list(record.scope) if record else []
+    return render(
+        request,
+        "requests_app/site_signals.html",
+        {
+            "proof": proof,
+            "refusal": refusal,
+            "record": record,
+            "files": _files(record),
+            "scope": scope,
+            "domain_request_url": domain_request_url(scope),
+            "agents": site_signals.AI_TRAINING_AGENTS,
+        },
+        status=403 if refusal else status,
+    )
+
+
+@require_GET
+@artist_required
+def site_signals_page(request: ArtistRequest, proof_id: int) -> HttpResponse:
+    return _page(request, selectors.proof_for_artist(request.user, proof_id))
+
+
+@require_POST
+@artist_required
+def site_signals_fetch(request: ArtistRequest, proof_id: int) -> HttpResponse:
+    proof = selectors.proof_for_artist(request.user, proof_id)
+    if selectors.site_signals_refusal(proof):
+        return _page(request, proof)
+    try:
+        services.site_signals_fetch(proof=proof, actor=request.user)
+    except services.ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("We read your site again; here is what it says."))
+    return HttpResponseRedirect(reverse("site_signals", args=[proof.pk]))
