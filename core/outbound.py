@@ -139,7 +139,9 @@ def _request(
             while received < max_bytes:
                 if time.monotonic() > deadline:
                     raise urllib3.exceptions.ReadTimeoutError(pool, url, "the whole answer took too long")
-                chunk = response.read(min(64 * 1024, max_bytes - received))
+                # read1: one socket read at most, so a server that drips bytes inside one chunk
+                # meets the deadline (read(n) would wait for all n bytes).
+                chunk = response.read1(min(64 * 1024, max_bytes - received))
                 if not chunk:
                     break
                 chunks.append(chunk)

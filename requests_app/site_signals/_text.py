@@ -72,7 +72,6 @@ MESSAGES: dict[str, Any] = {
     "not_prefix": _("%(path)s is a pattern, not a path prefix; a domain request cannot express it."),
     "not_images": _("%(path)s names files that are not images (.%(ext)s); image data sets do not hold them."),
     "images_only": _("%(path)s reserves image files; in image data sets that is everything under %(scope)s."),
-    "reserved_by": _("reserved for %(agents)s."),
     "usage_reserved": _("%(field)s reserves AI training (%(value)s)."),
     "usage_allowed": _("%(field)s does not reserve AI training (%(value)s)."),
     "not_reserved": _("rule %(index)s (%(path)s) does not reserve text and data mining."),

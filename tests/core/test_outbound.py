@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
+import urllib3
 
-from core.outbound import OutboundRefused, post, vet_url
+from core.outbound import OutboundRefused, get, post, vet_url
+from tests.helpers import web_server
 
 
 @pytest.mark.parametrize(
@@ -113,3 +116,14 @@ def test_a_redirect_is_returned_not_followed(settings, servers):
         assert response.status == 302 and response.headers["location"] == location
         assert len(redirecting.requests) == 1
     assert elsewhere.requests == []  # the Location was never called
+
+
+def test_a_server_that_drips_its_answer_is_cut_off_at_the_deadline(settings):
+    """Each byte comes well within the socket timeout; the whole answer would take 20 s."""
+    with web_server() as site:
+        site.pages["/slow"] = (200, {"Content-Type": "text/plain"}, b"x" * 100)
+        site.slow["/slow"] = 0.2
+        started = time.monotonic()
+        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+            get(site.url("/slow"), timeout=1, max_bytes=1024)
+        assert time.monotonic() - started < 2
