@@ -1,0 +1,105 @@
+"""The page "What your site already says": the owner only, a clear refusal for a domain that is
+not verified, the files as read, and the link that opens a domain request with their scope."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from django.test import Client
+from django.urls import reverse
+
+from requests_app.models import IdentityProof, ProofMethod, ProofStatus, SiteSignals
+from requests_app.views.site_signals import DOMAIN_REQUEST_PATH, domain_request_url
+from tests.helpers import french_client, logged_in, messages_of
+
+ROBOTS = b"User-agent: *\nDisallow: /\n\nUser-agent: Google-Extended\nDisallow: /art/\nAllow: /art/free/\n"
+
+
+def page(proof):
+    return reverse("site_signals", args=[proof.pk])
+
+
+def test_the_owner_reads_their_site_and_gets_a_domain_request_link(artist, verified_site):
+    proof, site = verified_site
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, ROBOTS)
+    site.pages["/.well-known/tdmrep.json"] = (200, {"Content-Type": "application/json"}, b"{}")
+    client = logged_in(artist.user)
+    before = client.get(page(proof))
+    assert before.status_code == 200 and "never" in before.content.decode()
+    assert "Read my site" in before.content.decode()
+    response = client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    assert response.status_code == 302 and response["Location"] == page(proof)
+    shown = client.get(page(proof))
+    html = shown.content.decode()
+    assert messages_of(shown) == ["We read your site again; here is what it says."]
+    assert "localhost/art/" in html and "found" in html and "not found" in html and "malformed" in html
+    assert "robots.txt line 2: rules for every crawler (User-agent: *) are about crawling" in html
+    assert "robots.txt line 6: /art/free/ is allowed again" in html
+    assert "tdmrep.json line 1: the file must be a JSON array of rules" in html
+    link = shown.context["domain_request_url"]
+    parts = urlsplit(link)
+    assert parts.path == DOMAIN_REQUEST_PATH and parse_qs(parts.query) == {"scope": ["localhost/art/"]}
+    assert link.replace("&", "&amp;") in html
+    # the proof's own page leads here
+    assert page(proof) in client.get(reverse("identity_proof", args=[proof.pk])).content.decode()
+
+
+def test_another_artist_and_anonymous_visitors_see_nothing(artist, other_artist, verified_site):
+    proof, _site = verified_site
+    other = logged_in(other_artist.user)
+    assert other.get(page(proof)).status_code == 404
+    assert other.post(reverse("site_signals_fetch", args=[proof.pk])).status_code == 404
+    anonymous = Client().get(page(proof))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    assert Client().post(reverse("site_signals_fetch", args=[proof.pk])).status_code == 302
+    assert not SiteSignals.objects.exists()
+
+
+def test_a_domain_that_is_not_verified_gets_a_clear_refusal(artist, site, signals_settings):
+    proof = IdentityProof.objects.create(
+        artist=artist, method=ProofMethod.DNS_TXT, target=site.domain, status=ProofStatus.PENDING
+    )
+    client = logged_in(artist.user)
+    response = client.get(page(proof))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert f"{site.domain} is not verified (this proof is pending)" in html and "Read my site" not in html
+    refused = client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    assert refused.status_code == 403 and site.hits == [] and not SiteSignals.objects.exists()
+    assert page(proof) not in client.get(reverse("identity_proof", args=[proof.pk])).content.decode()
+
+
+def test_a_refused_read_is_said_on_the_page(artist, verified_site, signals_settings):
+    signals_settings.SITE_SIGNALS_MIN_SECONDS = 60
+    proof, _site = verified_site
+    client = logged_in(artist.user)
+    client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    again = client.post(reverse("site_signals_fetch", args=[proof.pk]), follow=True)
+    assert any("wait 60 seconds" in m for m in messages_of(again))
+
+
+def test_nothing_reserved_offers_no_scope(artist, verified_site):
+    proof, site = verified_site
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n")
+    client = logged_in(artist.user)
+    client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    html = client.get(page(proof)).content.decode()
+    assert "Nothing in these files reserves AI training" in html and DOMAIN_REQUEST_PATH not in html
+
+
+def test_the_page_in_french(artist, verified_site):
+    proof, site = verified_site
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: CCBot\nDisallow: /\n")
+    client = french_client(artist)
+    client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    html = client.get(page(proof)).content.decode()
+    assert "Ce que votre site dit déjà" in html
+    assert "En faire le périmètre d\u2019une demande de domaine" in html
+    assert "trouvé" in html and "introuvable" in html
+
+
+def test_domain_request_url():
+    assert domain_request_url([]) == DOMAIN_REQUEST_PATH
+    assert domain_request_url(["a.example", "a.example/x y/"]) == (
+        f"{DOMAIN_REQUEST_PATH}?scope=a.example&scope=a.example%2Fx+y%2F"
+    )
