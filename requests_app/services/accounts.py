@@ -20,6 +20,7 @@ from ..models import (
     EventKind,
     IdentityProof,
     RemovalRequest,
+    SiteSignals,
     TicketEvent,
     VerificationLevel,
     Work,
@@ -100,6 +101,10 @@ def account_export(*, user: User) -> dict[str, object]:
                 }
                 for p in profile.proofs.all()
             ],
+            "site_signals": [
+                {"site": s.site, "fetched_at": _when(s.fetched_at), "scope": s.scope}
+                for s in profile.site_signals.order_by("site")
+            ],
         },
         "requests": requests_out,
         "works_without_request": [_work_export(w) for w in profile.works.filter(request__isnull=True)],
@@ -177,6 +182,7 @@ def account_delete(*, user: User) -> AccountDeleted:
 
     if anonymised:
         IdentityProof.objects.filter(artist=profile).delete()
+        SiteSignals.objects.filter(artist=profile).delete()
         profile.display_name = ANONYMISED_NAME
         profile.verification_level = VerificationLevel.NONE
         profile.save(update_fields=["display_name", "verification_level"])

@@ -9,7 +9,15 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from requests_app import services
-from requests_app.models import ArtistProfile, EventKind, IdentityProof, RemovalRequest, TicketEvent, Work
+from requests_app.models import (
+    ArtistProfile,
+    EventKind,
+    IdentityProof,
+    RemovalRequest,
+    SiteSignals,
+    TicketEvent,
+    Work,
+)
 from requests_app.services.accounts import ANONYMISED_NAME
 from tests.helpers import hashed_draft, make_request, photo_bytes
 
@@ -81,3 +89,22 @@ def test_a_work_uploaded_alone_goes_with_the_account(artist):
     )
     assert services.account_delete(user=artist.user).works_deleted == 1
     assert not User.objects.filter(email="ada@example.com").exists()
+
+
+def test_what_a_site_said_is_exported_and_goes_with_an_anonymised_account(
+    artist, moderator, dataset, verified_site
+):
+    proof, site = verified_site
+    site.pages["/ai.txt"] = (200, {"Content-Type": "text/plain"}, b"User-Agent: *\nDisallow: /art/\n")
+    record = services.site_signals_fetch(proof=proof, actor=artist.user)
+    [exported] = services.account_export(user=artist.user)["profile"]["site_signals"]
+    assert exported == {
+        "site": site.domain,
+        "fetched_at": record.fetched_at.isoformat(),
+        "scope": ["localhost/art/"],
+    }
+    approved = make_request(artist, "chelsea.png")
+    services.request_approve(ticket=approved, moderator=moderator, reason="Clear.")
+    services.account_delete(user=artist.user)
+    assert ArtistProfile.objects.filter(pk=artist.pk).exists()  # kept, anonymised, for its approved request
+    assert not SiteSignals.objects.exists()
