@@ -18,6 +18,7 @@ NAMES = (
     "lookup",
     "export",
     "upload_sqlite",
+    "site_signals",
     "load",
 )
 

@@ -14,6 +14,7 @@ since a domain request cannot leave a path out.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from ._text import (
@@ -22,12 +23,12 @@ from ._text import (
     MAX_LINE_CHARS,
     Reading,
     ScopeLine,
-    covers,
     decode,
     file_type,
     lines,
     merge,
     prefix_of,
+    scope_key,
     scope_line,
     valid_path,
 )
@@ -152,14 +153,16 @@ def usage_scope(rule: Rule, *, host: str, reading: Reading, scope: list[ScopeLin
     path_scope(path, host=host, line=rule.line, source=shown, reading=reading, scope=scope)
 
 
-def exceptions(allows: list[Rule], *, host: str, scope: list[ScopeLine], reading: Reading) -> None:
+def exceptions(allows: list[Rule], *, host: str, kept: list[ScopeLine], reading: Reading) -> None:
     """An Allow inside a reserved place (longer than what reserves it) carves a hole out of it."""
+    keys = [scope_key(k.scope) for k in kept]
     for rule in allows:
         prefix = prefix_of(rule.value) if valid_path(rule.value) else None
         if prefix is None:
             continue
-        place = scope_line(host, prefix)
-        if any(covers(s.scope, place) and s.scope != place for s in scope):
+        place = scope_key(scope_line(host, prefix))
+        index = bisect_right(keys, place) - 1
+        if index >= 0 and place.startswith(keys[index]) and place != keys[index]:
             reading.note(rule.line, "exception", path=rule.value)
 
 
@@ -192,8 +195,8 @@ def read_rules(groups: list[Group], *, host: str, every_group_is_ai: bool, readi
                 else:
                     reading.note(rule.line, "other_agent", agent=", ".join(group.agents)[:120])
                 said_why = True
-    exceptions(allows, host=host, scope=scope, reading=reading)
     reading.scope = merge(scope, reading)
+    exceptions(allows, host=host, kept=reading.scope, reading=reading)
     reading.in_line_order()
 
 

@@ -24,7 +24,7 @@ def test_the_owner_reads_their_verified_site(artist, verified_site):
     site.pages["/.well-known/tdmrep.json"] = (200, {"Content-Type": "application/json"}, TDMREP)
     record = services.site_signals_fetch(proof=proof, actor=artist.user)
     assert record.site == site.domain and record.artist == artist
-    assert record.scope == ["localhost/shop/", "localhost/portfolio/"]
+    assert record.scope == ["localhost/portfolio/", "localhost/shop/"]  # by place
     files = record.files
     assert (files["robots"]["status"], files["ai_txt"]["status"], files["tdmrep"]["status"]) == (
         FOUND,

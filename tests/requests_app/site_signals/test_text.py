@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.utils import translation
 
@@ -59,10 +61,21 @@ def test_merge_keeps_one_line_per_place():
     ]
     reading = Reading()
     kept = merge(lines, reading)
-    assert [k.scope for k in kept] == ["www.art.example", "art.example/art/", "art.example/blog"]
+    assert [k.scope for k in kept] == ["art.example/art/", "art.example/blog", "www.art.example"]
     assert [(n.line, n.code) for n in reading.notes] == [(5, "covered")]
     assert covers("art.example", "art.example/x/") and not covers("art.example", "www.art.example")
     assert covers("art.example/art", "art.example/artist/")  # a robots prefix is a string prefix
+    assert [
+        k.scope for k in merge([ScopeLine("a.example/art", 1, ""), ScopeLine("a.example/artist/", 2, "")])
+    ] == ["a.example/art"]
+
+
+def test_merging_a_hostile_number_of_prefixes_takes_a_sort_not_a_square():
+    lines = [ScopeLine(f"art.example/p/{n}/", n, "") for n in range(200_000)]
+    lines += [ScopeLine(f"art.example/p/{n}/deeper/", n, "") for n in range(0, 200_000, 2)]
+    started = time.monotonic()
+    kept = merge(lines, Reading())
+    assert len(kept) == 200_000 and time.monotonic() - started < 5
 
 
 def test_every_message_words_with_its_own_parameters():
