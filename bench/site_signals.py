@@ -167,6 +167,7 @@ def run(*, quick: bool = False) -> None:
             "SITE_SIGNALS_TIMEOUT_SECONDS": 2,
             "ALLOWED_HOSTS": ["testserver"],
             "PROOF_CHECK_MIN_SECONDS": 0,
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }
         small = {
             "/robots.txt": b"User-agent: GPTBot\nDisallow: /\n",
@@ -192,7 +193,8 @@ def run(*, quick: bool = False) -> None:
             client = Client()
             client.force_login(profile.user)
             for label, pages, slow in cases:
-                with _site(dict(pages), slow) as port:
+                pages = dict(pages)  # the proof's token joins them below
+                with _site(pages, slow) as port:
                     proof = services.proof_start(
                         artist=profile, method="well_known", target=f"localhost:{port}"
                     )

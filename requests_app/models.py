@@ -113,6 +113,8 @@ class SiteSignals(models.Model):
     fetched_at = models.DateTimeField()
     files = models.JSONField(default=dict, blank=True)
     scope = models.JSONField(default=list, blank=True)
+    # How many places the files reserve in all; `scope` keeps the first SCOPE_LINES_MAX of them.
+    scope_total = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["artist", "site"], name="one_site_signals_per_domain")]

@@ -19,6 +19,10 @@ from .. import selectors, site_signals
 from ..models import IdentityProof, SiteSignals
 from ._ticket import ActionRefused
 
+# Scope lines kept per domain: a domain request is about a few places, and a hostile robots.txt
+# can name 20,000. The page says when there were more, and suggests the whole host instead.
+SCOPE_LINES_MAX = 100
+
 
 def site_signals_fetch(*, proof: IdentityProof, actor: User) -> SiteSignals:
     """Read robots.txt, ai.txt and tdmrep.json of the proof's verified domain; keep what they say.
@@ -49,7 +53,8 @@ def site_signals_fetch(*, proof: IdentityProof, actor: User) -> SiteSignals:
             defaults={
                 "fetched_at": timezone.now(),
                 "files": {key: result.as_json() for key, result in results.items()},
-                "scope": [line.scope for line in scope],
+                "scope": [line.scope for line in scope[:SCOPE_LINES_MAX]],
+                "scope_total": len(scope),
             },
         )
     return record

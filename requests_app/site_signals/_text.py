@@ -8,6 +8,7 @@ Scope lines are what the domain request form takes: `example.com` (the whole hos
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 MAX_BYTES = 512 * 1024
 MAX_LINE_CHARS = 4096
 MAX_PATH_CHARS = 1000
+MAX_FINDINGS = 200  # of each kind per file; the rest are counted
+MAX_SCOPE_SHOWN = 200  # scope lines stored per file (all of them are merged)
 # Paths served as images in the data sets a domain request reaches (an ai.txt names them by type).
 IMAGE_EXTENSIONS = frozenset(
     {"jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "tif", "tiff", "svg", "heic", "heif", "jxl", "ico"}
@@ -103,13 +106,17 @@ class ScopeLine:
 class Reading:
     """What one file says: the scope it reserves, what was read but not used, what could not be read.
 
-    `fatal` is set when the file could not be read at all (then `scope` is empty).
+    `fatal` is set when the file could not be read at all (then `scope` is empty). Findings are
+    kept up to MAX_FINDINGS of each kind and counted beyond, and at most MAX_SCOPE_SHOWN scope
+    lines are stored per file: a hostile 512 KB file must not become megabytes in a row.
     """
 
     scope: list[ScopeLine] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
     fatal: bool = False
+    more_notes: int = 0
+    more_problems: int = 0
 
     def refuse(self, code: str, line: int | None = None, **params: Any) -> Reading:
         self.problems.append(Finding(line, code, params))
@@ -118,10 +125,16 @@ class Reading:
         return self
 
     def problem(self, line: int | None, code: str, **params: Any) -> None:
-        self.problems.append(Finding(line, code, params))
+        if len(self.problems) >= MAX_FINDINGS:
+            self.more_problems += 1
+        else:
+            self.problems.append(Finding(line, code, params))
 
     def note(self, line: int | None, code: str, **params: Any) -> None:
-        self.notes.append(Finding(line, code, params))
+        if len(self.notes) >= MAX_FINDINGS:
+            self.more_notes += 1
+        else:
+            self.notes.append(Finding(line, code, params))
 
     def in_line_order(self) -> None:
         for findings in (self.notes, self.problems):
@@ -130,9 +143,12 @@ class Reading:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "scope": [s.as_json() for s in self.scope],
+            "scope": [s.as_json() for s in self.scope[:MAX_SCOPE_SHOWN]],
+            "more_scope": max(0, len(self.scope) - MAX_SCOPE_SHOWN),
             "notes": [n.as_json() for n in self.notes],
+            "more_notes": self.more_notes,
             "problems": [p.as_json() for p in self.problems],
+            "more_problems": self.more_problems,
             "fatal": self.fatal,
         }
 
@@ -177,13 +193,12 @@ def lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+_PATH = re.compile(r"[/*][^\s\x00-\x1f\x7f]*")
+
+
 def valid_path(pattern: str) -> bool:
-    return (
-        bool(pattern)
-        and pattern[0] in "/*"
-        and len(pattern) <= MAX_PATH_CHARS
-        and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in pattern)
-    )
+    """Starts with / or *, at most MAX_PATH_CHARS, no space or control character."""
+    return len(pattern) <= MAX_PATH_CHARS and _PATH.fullmatch(pattern) is not None
 
 
 def prefix_of(pattern: str) -> str | None:

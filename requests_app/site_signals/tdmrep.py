@@ -73,27 +73,23 @@ def _line_at(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
+# A JSON string (escapes included) or one bracket: strings are skipped whole, in C.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
 def _too_deep(text: str) -> int | None:
     """The position where brackets nest deeper than MAX_DEPTH (outside strings), or None.
 
     Checked before parsing: Python's decoder recurses, and a hostile file of 100,000 "[" would
     otherwise end in a RecursionError.
     """
-    depth, in_string, escaped = 0, False, False
-    for position, char in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        char = match.group()
+        if char in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return position
+                return match.start()
         elif char in "]}":
             depth -= 1
     return None
@@ -125,6 +121,7 @@ def _rules(text: str, reading: Reading) -> list[tuple[int, Any]] | None:
             reading.refuse("json_not_array", line=_line_at(text, position), kind=_kind(value))
         return None
     rules: list[tuple[int, Any]] = []
+    counted, line = 0, 1  # lines counted up to `counted`: each rule's line costs its own stretch
     position = _skip(text, position + 1)
     try:
         if text[position : position + 1] == "]":
@@ -136,7 +133,9 @@ def _rules(text: str, reading: Reading) -> list[tuple[int, Any]] | None:
                     return None
                 start = position
                 value, position = _DECODER.raw_decode(text, position)
-                rules.append((_line_at(text, start), value))
+                line += text.count("\n", counted, start)
+                counted = start
+                rules.append((line, value))
                 position = _skip(text, position)
                 separator = text[position : position + 1]
                 if separator == "]":

@@ -22,14 +22,25 @@ from ._common import ArtistRequest, artist_required
 
 # The domain request page (its own branch) takes its scope lines from ?scope=LINE&scope=LINE.
 DOMAIN_REQUEST_PATH = "/requests/new/domain/"
+# Servers commonly refuse request lines over 8 KB: the link carries the lines that fit.
+LINK_MAX_CHARS = 8000
 
 
-def domain_request_url(scope: list[str]) -> str:
+def domain_request_url(scope: list[str]) -> tuple[str, int]:
+    """The domain request page with as many of `scope` as fit in a link, and how many those are."""
     try:
         base = reverse("domain_request_new")
     except NoReverseMatch:
         base = DOMAIN_REQUEST_PATH
-    return f"{base}?{urlencode([('scope', line) for line in scope])}" if scope else base
+    pairs: list[str] = []
+    length = len(base) + 1
+    for line in scope:
+        pair = urlencode([("scope", line)])
+        if length + len(pair) > LINK_MAX_CHARS:
+            break
+        pairs.append(pair)
+        length += len(pair) + 1
+    return (f"{base}?{'&'.join(pairs)}" if pairs else base), len(pairs)
 
 
 def _files(record: SiteSignals | None) -> list[dict[str, Any]]:
@@ -52,8 +63,11 @@ def _files(record: SiteSignals | None) -> list[dict[str, Any]]:
                 "url": data.get("url", ""),
                 "error": site_signals.describe(data["error"], file_label=label) if data.get("error") else "",
                 "scope": data.get("scope", []),
+                "more_scope": data.get("more_scope", 0),
                 "notes": words(data.get("notes", [])),
+                "more_notes": data.get("more_notes", 0),
                 "problems": words(data.get("problems", [])),
+                "more_problems": data.get("more_problems", 0),
             }
         )
     return shown
@@ -63,6 +77,7 @@ def _page(request: ArtistRequest, proof: IdentityProof, *, status: int = 200) ->
     refusal = selectors.site_signals_refusal(proof)
     record = None if refusal else selectors.site_signals_of(proof)
     scope = list(record.scope) if record else []
+    link, carried = domain_request_url(scope)
     return render(
         request,
         "requests_app/site_signals.html",
@@ -72,7 +87,10 @@ def _page(request: ArtistRequest, proof: IdentityProof, *, status: int = 200) ->
             "record": record,
             "files": _files(record),
             "scope": scope,
-            "domain_request_url": domain_request_url(scope),
+            "domain_request_url": link,
+            "carried": carried,
+            "scope_total": record.scope_total if record else 0,
+            "host": proof.target.split(":", 1)[0],
             "agents": site_signals.AI_TRAINING_AGENTS,
         },
         status=403 if refusal else status,

@@ -186,3 +186,18 @@ Disallow: *.pdf
     ]
     only_text = parse_ai_txt(b"User-Agent: *\nDisallow: *.txt\nDisallow: *.docx\n", host=HOST)
     assert scopes(only_text) == [] and len(only_text.notes) == 2
+
+
+def test_a_file_of_thousands_of_findings_keeps_two_hundred_of_each_and_counts_the_rest():
+    body = b"User-agent: GPTBot\n" + b"".join(b"Disallow: /a%d/*.zip\nnonsense\n" % n for n in range(1000))
+    reading = parse_robots(body, host=HOST)
+    assert (len(reading.notes), reading.more_notes) == (200, 800)
+    assert (len(reading.problems), reading.more_problems) == (200, 800)
+    stored = reading.as_json()
+    assert stored["more_notes"] == 800 and stored["more_problems"] == 800 and stored["more_scope"] == 0
+    many = parse_robots(
+        b"User-agent: GPTBot\n" + b"".join(b"Disallow: /p%d/\n" % n for n in range(300)), host=HOST
+    )
+    assert (
+        len(many.scope) == 300 and len(many.as_json()["scope"]) == 200 and many.as_json()["more_scope"] == 100
+    )

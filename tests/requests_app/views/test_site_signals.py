@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from requests_app.models import IdentityProof, ProofMethod, ProofStatus, SiteSignals
-from requests_app.views.site_signals import DOMAIN_REQUEST_PATH, domain_request_url
+from requests_app.views.site_signals import DOMAIN_REQUEST_PATH, LINK_MAX_CHARS, domain_request_url
 from tests.helpers import french_client, logged_in, messages_of
 
 ROBOTS = b"User-agent: *\nDisallow: /\n\nUser-agent: Google-Extended\nDisallow: /art/\nAllow: /art/free/\n"
@@ -37,6 +37,7 @@ def test_the_owner_reads_their_site_and_gets_a_domain_request_link(artist, verif
     assert "robots.txt line 6: /art/free/ is allowed again" in html
     assert "tdmrep.json line 1: the file must be a JSON array of rules" in html
     link = shown.context["domain_request_url"]
+    assert shown.context["carried"] == 1
     parts = urlsplit(link)
     assert parts.path == DOMAIN_REQUEST_PATH and parse_qs(parts.query) == {"scope": ["localhost/art/"]}
     assert link.replace("&", "&amp;") in html
@@ -99,7 +100,28 @@ def test_the_page_in_french(artist, verified_site):
 
 
 def test_domain_request_url():
-    assert domain_request_url([]) == DOMAIN_REQUEST_PATH
+    assert domain_request_url([]) == (DOMAIN_REQUEST_PATH, 0)
     assert domain_request_url(["a.example", "a.example/x y/"]) == (
-        f"{DOMAIN_REQUEST_PATH}?scope=a.example&scope=a.example%2Fx+y%2F"
+        f"{DOMAIN_REQUEST_PATH}?scope=a.example&scope=a.example%2Fx+y%2F",
+        2,
     )
+    long_lines = [f"a.example/{'p' * 900}/{n}/" for n in range(100)]
+    link, carried = domain_request_url(long_lines)
+    assert len(link) <= LINK_MAX_CHARS and carried == 8
+    assert parse_qs(urlsplit(link).query)["scope"] == long_lines[:8]
+
+
+def test_a_site_that_reserves_hundreds_of_places(artist, verified_site):
+    proof, site = verified_site
+    rules = "".join(f"Disallow: /series/{n}/\n" for n in range(150))
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, f"User-agent: GPTBot\n{rules}".encode())
+    client = logged_in(artist.user)
+    client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    record = SiteSignals.objects.get()
+    assert (len(record.scope), record.scope_total) == (100, 150)
+    assert record.files["robots"]["more_scope"] == 0  # 150 fit in a file's record; 100 in the link
+    response = client.get(page(proof))
+    html = response.content.decode()
+    assert "These files reserve 150 places; the link below carries the first 100." in html
+    assert "a domain request for the whole of localhost may serve you better" in html
+    assert response.context["carried"] == 100
