@@ -101,11 +101,11 @@ def test_items_imported_later_are_matched_at_write_time_through_copy(dataset):
         source_ref=REF, reason="likeness", scopes=[Scope("artist.example", include_subdomains=True)]
     )
     body = (
-        "external_id,url\n"
-        "n1,https://img.artist.example/n1.jpg\n"
-        "n2,https://elsewhere.example/n2.jpg\n"
-        "n3,https://Artist.Example/n3.jpg\n"
-    ).encode()
+        b"external_id,url\n"
+        b"n1,https://img.artist.example/n1.jpg\n"
+        b"n2,https://elsewhere.example/n2.jpg\n"
+        b"n3,https://Artist.Example/n3.jpg\n"
+    )
     job = services.import_create(dataset=dataset, upload=io.BytesIO(body), name="later.csv", enqueue=False)
     assert import_run_now(job).status == "succeeded"
     assert _removed() == {("d", "n1"), ("d", "n3")}
