@@ -107,10 +107,28 @@ def host_of_key(key: str) -> str:
     return ".".join(reversed(key.split(".")))
 
 
+# The common case, read without urlsplit: http(s), a plain ASCII host (no user info, IP literal
+# or escapes), an optional port. Anything else takes the general path below.
+_PLAIN_URL = re.compile(r"^[hH][tT][tT][pP][sS]?://([A-Za-z0-9_.-]+)(?::\d{0,5})?([/?#]|$)")
+_PLAIN_HOST = re.compile(
+    r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$"
+)
+
+
 def url_host_path(url: str) -> tuple[str, str]:
     """(host key, path) of a URL; ("", "") when its host cannot be read. Never raises."""
     if not isinstance(url, str) or "\x00" in url:
         return "", ""
+    plain = _PLAIN_URL.match(url)
+    if plain is not None:
+        host = plain.group(1).lower()
+        if host.endswith("."):
+            host = host[:-1]
+        if len(host) <= MAX_HOST_LENGTH and not host[-1:].isdigit() and _PLAIN_HOST.match(host):
+            start = plain.end(1)
+            rest = url[url.find("/", start) :] if plain.group(2) == "/" else "/"
+            path = rest.split("?", 1)[0].split("#", 1)[0]
+            return ".".join(reversed(host.split("."))) + ".", path
     try:
         parts = urlsplit(url.strip())
         netloc = parts.netloc
