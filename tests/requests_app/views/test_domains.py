@@ -54,3 +54,15 @@ def test_another_artist_cannot_use_my_domain(artist, other_artist):
     verify_domain(artist, "artist.example")
     response = logged_in(other_artist).post(URL, {"basis": "copyright", "scope": "artist.example"})
     assert response.status_code == 400 and not RemovalRequest.objects.exists()
+
+
+def test_the_refusal_is_in_french_for_a_french_artist(artist):
+    from tests.helpers import french_client
+
+    verify_domain(artist, "artist.example")
+    response = french_client(artist).post(URL, {"basis": "copyright", "scope": "ailleurs.example"})
+    text = response.content.decode()
+    assert response.status_code == 400
+    refusal = "Ligne 1 : ailleurs.example n\u2019est pas l\u2019un de vos domaines vérifiés (artist.example)"
+    assert refusal in text
+    assert "Retirer un domaine entier" in text
