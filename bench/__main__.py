@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import inspect
 
 from . import common
 
@@ -20,6 +21,7 @@ NAMES = (
     "upload_sqlite",
     "site_signals",
     "load",
+    "domain_optout",
 )
 
 
@@ -27,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(NAMES)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (search: 100k and 1M codes)")
+    parser.add_argument("--items", type=int, default=None, help="domain_optout: items in the data set")
     args = parser.parse_args()
     names = args.names or list(NAMES)
     unknown = sorted(set(names) - set(NAMES))
@@ -37,7 +40,11 @@ def main() -> None:
     for name in names:
         # Each benchmark is a module of this package with run(quick=...); imported on
         # demand, so one benchmark's heavy imports do not slow the others.
-        importlib.import_module(f"{__package__}.{name}").run(quick=args.quick)
+        module = importlib.import_module(f"{__package__}.{name}")
+        if args.items is not None and "items" in inspect.signature(module.run).parameters:
+            module.run(quick=args.quick, items=args.items)
+        else:
+            module.run(quick=args.quick)
         print()
 
 

@@ -21,11 +21,13 @@ from django.db import connection
 
 from core import clock
 
+from .hosts import url_host_path
 from .models import DatasetItem, url_key
 
 BATCH = 10_000  # rows read, and written in one transaction
 FORMATS = ("csv", "ndjson", "parquet")
 COLUMNS = ("external_id", "url", "phash", "dhash", "pdq", "pdq_quality")
+UPDATED_FIELDS = ("url", "url_key", "host", "path", "phash", "dhash", "pdq", "pdq_quality", "updated_at")
 
 
 class ImportFileError(ValueError):
@@ -154,18 +156,19 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS registry_import_stage ("
-            " ord integer, external_id text, url text, url_key bigint, phash bigint, dhash bigint, pdq bytea,"
-            " pdq_quality smallint"
+            " ord integer, external_id text, url text, url_key bigint, host text, path text, phash bigint,"
+            " dhash bigint, pdq bytea, pdq_quality smallint"
             ") ON COMMIT DELETE ROWS"
         )
         raw = cursor.cursor  # psycopg 3 cursor: COPY support
         with raw.copy(
-            "COPY registry_import_stage (ord, external_id, url, url_key, phash, dhash, pdq, pdq_quality)"
-            " FROM STDIN"
+            "COPY registry_import_stage"
+            " (ord, external_id, url, url_key, host, path, phash, dhash, pdq, pdq_quality) FROM STDIN"
         ) as copy:
             for position, row in enumerate(rows):
+                url = row["url"]
                 copy.write_row(
-                    (position, row["external_id"], row["url"], url_key(row["url"]), row["phash"],
+                    (position, row["external_id"], url, url_key(url), *url_host_path(url), row["phash"],
                      row["dhash"], row["pdq"], row["pdq_quality"])
                 )  # fmt: skip
         # DISTINCT ON keeps the last row of a repeated external_id: one INSERT may
@@ -174,13 +177,14 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
             """
             WITH up AS (
                 INSERT INTO registry_datasetitem
-                    (dataset_id, external_id, url, url_key, phash, dhash, pdq, pdq_quality, created_at,
-                     updated_at)
+                    (dataset_id, external_id, url, url_key, host, path, phash, dhash, pdq, pdq_quality,
+                     created_at, updated_at)
                 SELECT DISTINCT ON (external_id)
-                    %s, external_id, url, url_key, phash, dhash, pdq, pdq_quality, %s, %s
+                    %s, external_id, url, url_key, host, path, phash, dhash, pdq, pdq_quality, %s, %s
                 FROM registry_import_stage ORDER BY external_id, ord DESC
                 ON CONFLICT (dataset_id, external_id) DO UPDATE SET
-                    url = EXCLUDED.url, url_key = EXCLUDED.url_key, phash = EXCLUDED.phash,
+                    url = EXCLUDED.url, url_key = EXCLUDED.url_key, host = EXCLUDED.host,
+                    path = EXCLUDED.path, phash = EXCLUDED.phash,
                     dhash = EXCLUDED.dhash, pdq = EXCLUDED.pdq, pdq_quality = EXCLUDED.pdq_quality,
                     updated_at = EXCLUDED.updated_at
                 RETURNING (xmax = 0) AS inserted
@@ -203,16 +207,26 @@ def _write_portable(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
     )
     now = clock.now()
     DatasetItem.objects.bulk_create(
-        [
-            DatasetItem(dataset_id=dataset_id, url_key=url_key(r["url"]), created_at=now, updated_at=now, **r)
-            for r in last.values()
-        ],
+        [_item(dataset_id, r, now) for r in last.values()],
         update_conflicts=True,
         unique_fields=["dataset", "external_id"],
-        update_fields=["url", "url_key", "phash", "dhash", "pdq", "pdq_quality", "updated_at"],
+        update_fields=[*UPDATED_FIELDS],
         batch_size=1000,
     )
     return BatchResult(created=len(last) - len(existing), updated=len(existing))
+
+
+def _item(dataset_id: int, row: dict[str, Any], now: Any) -> DatasetItem:
+    host, path = url_host_path(row["url"])
+    return DatasetItem(
+        dataset_id=dataset_id,
+        url_key=url_key(row["url"]),
+        host=host,
+        path=path,
+        created_at=now,
+        updated_at=now,
+        **{name: row[name] for name in COLUMNS},
+    )
 
 
 def write_batch(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:

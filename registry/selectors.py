@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
 from django.db.models import Q, QuerySet
 
+from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_path
 from .models import (
     ApiKey,
     Dataset,
     DatasetItem,
+    DomainOptOut,
     Maintainer,
     Removal,
     RemovalState,
@@ -33,11 +38,12 @@ def active_keys_of(maintainer: Maintainer) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(maintainer=maintainer, revoked_at__isnull=True)
 
 
-def removed_urls(urls: list[str]) -> set[str]:
-    """Which of `urls` are removed (not revoked) in any data set of the registry."""
-    wanted = set(urls)
+def removed_urls(urls: list[str], *, covered: Iterable[str] | None = None) -> set[str]:
+    """Which of `urls` are removed (not revoked) in any data set of the registry, or under an
+    active domain opt-out (registered or not). `covered`: optouts_covering(urls), if known."""
+    found: set[str] = set(optouts_covering(urls) if covered is None else covered)
+    wanted = set(urls) - found
     keys = list({url_key(u) for u in wanted})
-    found: set[str] = set()
     for start in range(0, len(keys), 2000):
         found.update(
             url
@@ -47,6 +53,85 @@ def removed_urls(urls: list[str]) -> set[str]:
             .distinct()
             if url in wanted
         )
+    return found
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def scope_sql(scope: Scope, *, alias: str = "i") -> tuple[str, list[str | int]]:
+    """The WHERE condition on `registry_datasetitem {alias}` of the items under `scope`.
+
+    Written to use the index item_host_path (migration 0005): host equality, or a prefix of
+    the reversed host for subdomains; then the first 100 characters of the path.
+    """
+    postgres = connection.vendor == "postgresql"
+    escape = "" if postgres else " ESCAPE '\\'"
+    params: list[str | int]
+    if scope.include_subdomains:
+        parts, params = [f"{alias}.host LIKE %s{escape}"], [_like_prefix(scope.key)]
+    else:
+        parts, params = [f"{alias}.host = %s"], [scope.key]
+    if scope.path_prefix:
+        if postgres:
+            parts.append(f"left({alias}.path, {PATH_INDEX_LENGTH}) LIKE %s")
+            params.append(_like_prefix(scope.path_prefix))
+        else:  # SQLite's LIKE ignores case: compare the prefix itself
+            parts.append(f"substr({alias}.path, 1, %s) = %s")
+            params += [len(scope.path_prefix), scope.path_prefix]
+    return " AND ".join(parts), params
+
+
+def scope_item_counts(scopes: Sequence[Scope]) -> list[dict[int, int]]:
+    """For each scope, how many registered items it covers in each data set (id -> count)."""
+    counts: list[dict[int, int]] = []
+    with connection.cursor() as cursor:
+        for scope in scopes:
+            condition, params = scope_sql(scope)
+            # The condition is scope_sql's own text; every value is a parameter.
+            sql = f"SELECT i.dataset_id, count(*) FROM registry_datasetitem i WHERE {condition} GROUP BY 1"  # noqa: S608
+            cursor.execute(sql, params)
+            counts.append({int(d): int(n) for d, n in cursor.fetchall()})
+    return counts
+
+
+def active_optouts_for_keys(keys: Iterable[str]) -> list[DomainOptOut]:
+    """The active rules that may cover any of these host keys (each key's suffixes looked up)."""
+    candidates = sorted({suffix for key in keys for suffix in key_suffixes(key)})
+    if not candidates:
+        return []
+    active = DomainOptOut.objects.filter(revoked_at__isnull=True)
+    if connection.vendor == "postgresql":  # one index probe per candidate, in one statement
+        return list(active.extra(where=["host_key = ANY(%s)"], params=[candidates]))
+    rules: list[DomainOptOut] = []
+    for start in range(0, len(candidates), 2000):
+        rules += DomainOptOut.objects.filter(
+            host_key__in=candidates[start : start + 2000], revoked_at__isnull=True
+        )
+    return rules
+
+
+def rule_scope(rule: DomainOptOut) -> Scope:
+    return Scope(host=rule.host, include_subdomains=rule.include_subdomains, path_prefix=rule.path_prefix)
+
+
+def optouts_covering(urls: Iterable[str]) -> dict[str, DomainOptOut]:
+    """For each URL under an active domain opt-out, a rule that covers it (the oldest of a host)."""
+    parsed = {url: url_host_path(url) for url in set(urls)}
+    rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
+    if not rules:
+        return {}
+    by_key: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
+    for rule in sorted(rules, key=lambda r: (r.approved_at, r.pk)):
+        by_key.setdefault(rule.host_key, []).append((rule_scope(rule), rule))
+    found: dict[str, DomainOptOut] = {}
+    for url, (key, path) in parsed.items():
+        for suffix in key_suffixes(key):
+            hit = next((rule for scope, rule in by_key.get(suffix, ()) if scope.covers(key, path)), None)
+            if hit is not None:
+                found[url] = hit
+                break
     return found
 
 

@@ -236,6 +236,35 @@ class RequestNewForm(_WorksOrZip):
         return list(dict.fromkeys(urls))
 
 
+class DomainRequestForm(OutsideTextForm):
+    """A domain request: its basis, a note, and scope lines (checked by services.scope_lines_check)."""
+
+    basis = forms.ChoiceField(
+        label=_("Why should these images be removed?"),
+        choices=RemovalReason.choices,
+        initial=RemovalReason.COPYRIGHT,
+        widget=forms.RadioSelect,
+    )
+    scope = forms.CharField(
+        label=_("What to remove, one line each"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5, "autocapitalize": "none", "spellcheck": "false"}),
+        help_text=_(
+            "example.com: every image on that host. *.example.com: the host and all its subdomains. "
+            "example.com/portfolio/: only under that path. Each must be within a domain you verified."
+        ),
+    )
+    description = forms.CharField(
+        label=_("Anything the moderators should know (optional)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def scope_lines(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("scope", "").splitlines() if line.strip()]
+
+
 class WorksAddForm(_WorksOrZip):
     works = _works_field(required=False)
     zip = _zip_field()

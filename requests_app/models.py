@@ -363,3 +363,30 @@ class RequestConflict(models.Model):
         if self.resolution == ConflictResolution.SECOND:
             return self.second_id
         return None
+
+
+class RequestScope(models.Model):
+    """One scope line of a domain request: a host the artist proved, with or without its subdomains,
+    optionally under a path prefix. Approval records a registry DomainOptOut for each."""
+
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="scopes")
+    host = models.CharField(max_length=253, help_text="Normalised (registry.hosts): lower-case, IDNA.")
+    include_subdomains = models.BooleanField(default=False)
+    path_prefix = models.CharField(max_length=100, blank=True)
+    # The verified domain proof that covers the host when the line was accepted.
+    proof = models.ForeignKey(
+        IdentityProof, on_delete=models.SET_NULL, null=True, blank=True, related_name="scopes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "host", "include_subdomains", "path_prefix"],
+                name="one_scope_line_per_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'*.' if self.include_subdomains else ''}{self.host}{self.path_prefix}"

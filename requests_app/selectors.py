@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -16,7 +17,8 @@ from PIL import Image
 from registry import matching
 from registry import selectors as registry_selectors
 from registry.hashing import ImageHashes
-from registry.models import DatasetItem, RemovalState
+from registry.hosts import Scope
+from registry.models import Dataset, DatasetItem, RemovalState
 from registry.selectors import removals_for_source
 
 from . import likeness, timeline
@@ -161,6 +163,63 @@ class DatasetProgress:
         if not self.total and self.revoked:
             return RemovalState.REVOKED
         return RemovalState.PENDING
+
+
+@dataclass
+class ScopeRow:
+    """A domain request's scope line: the proof that covers it and, per data set, the items it covers
+    (counted now on the host index before approval; as recorded at approval after)."""
+
+    line: str
+    proof: IdentityProof | None
+    recorded: bool
+    datasets: list[tuple[str, int]]
+
+
+def _scope(row: Any) -> Scope:
+    return Scope(host=row.host, include_subdomains=row.include_subdomains, path_prefix=row.path_prefix)
+
+
+def dataset_labels() -> dict[int, str]:
+    return {d.pk: f"{d.name} ({d.maintainer.name})" for d in Dataset.objects.select_related("maintainer")}
+
+
+def scope_rows(ticket: RemovalRequest, *, count_now: bool = False) -> list[ScopeRow]:
+    """The ticket's scope lines. `count_now`: count the registered items each covers today (the
+    desk, before approval); otherwise the counts recorded when it was approved, if it was."""
+    rows = list(ticket.scopes.select_related("proof"))
+    if not rows:
+        return []
+    event = (
+        ticket.events.filter(kind=EventKind.REMOVALS, params__text="domain_removals")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if count_now:
+        labels = dataset_labels()
+        counts = registry_selectors.scope_item_counts([_scope(row) for row in rows])
+        return [
+            ScopeRow(
+                line=str(row),
+                proof=row.proof,
+                recorded=event is not None,
+                datasets=sorted((labels.get(pk, str(pk)), n) for pk, n in found.items()),
+            )
+            for row, found in zip(rows, counts, strict=True)
+        ]
+    recorded = {
+        str(r.get("scope")): dict(r.get("datasets", {}))
+        for r in (event.params if event else {}).get("scopes", [])
+    }
+    return [
+        ScopeRow(
+            line=str(row),
+            proof=row.proof,
+            recorded=event is not None,
+            datasets=sorted((name, int(n)) for name, n in recorded.get(str(row), {}).items()),
+        )
+        for row in rows
+    ]
 
 
 def receipt_progress(reference: str) -> list[DatasetProgress]:

@@ -183,6 +183,31 @@ def _assignment(p: Params) -> str:
     return _("Unassigned (was %(old)s).") % {"old": old}
 
 
+def _scopes_set(p: Params) -> str:
+    lines = list(p.get("lines", []))
+    return ngettext(
+        "Domain scope (%(count)d line): %(lines)s", "Domain scope (%(count)d lines): %(lines)s", len(lines)
+    ) % {"count": len(lines), "lines": _names(lines)}
+
+
+def _domain_removals(p: Params) -> str:
+    """What approving a domain request covered: per scope line, the items removed in each data set."""
+    parts = []
+    for row in p.get("scopes", []):
+        counts = dict(row.get("datasets", {}))
+        total = sum(int(n) for n in counts.values())
+        where = ", ".join(f"{name}: {int(n):,}" for name, n in sorted(counts.items()))
+        parts.append(
+            ngettext(
+                "Everything under %(scope)s is opted out: %(count)d registered item removed%(where)s.",
+                "Everything under %(scope)s is opted out: %(count)d registered items removed%(where)s.",
+                total,
+            )
+            % {"scope": row["scope"], "count": total, "where": f" ({where})" if where else ""}
+        )
+    return " ".join(parts)
+
+
 def _account_deleted(p: Params) -> str:
     return _("The artist deleted their account.")
 
@@ -204,6 +229,8 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "needs_info": _needs_info,
     "assignment": _assignment,
     "account_deleted": _account_deleted,
+    "scopes_set": _scopes_set,
+    "domain_removals": _domain_removals,
 }
 
 

@@ -3,7 +3,7 @@ from django.urls import path
 
 from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
-from .views import accounts, decisions, home, identity, requests, search, site_signals, works
+from .views import accounts, decisions, domains, home, identity, requests, search, site_signals, works
 
 # A request reference or a row id in an address goes through its converter: anything else is a
 # 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the
@@ -18,6 +18,7 @@ urlpatterns = [
     path("verify-email/<str:token>/", accounts.verify_email, name="verify_email"),
     path("requests/", requests.request_list, name="request_list"),
     path("requests/new/", requests.request_new, name="request_new"),
+    path("requests/new/domain/", domains.domain_request_new, name="domain_request_new"),
     path("requests/<reference:reference>/", requests.request_detail, name="request_detail"),
     path("requests/<reference:reference>/works/", works.request_upload, name="request_upload"),
     path("requests/<reference:reference>/matches/", works.request_matches, name="request_matches"),

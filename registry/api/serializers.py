@@ -195,6 +195,10 @@ class LookupSerializer(serializers.Serializer[Any]):
 class LookupResultSerializer(serializers.Serializer[Any]):
     urls = serializers.DictField(child=serializers.BooleanField())
     phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    domains = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="For each URL under a domain opt-out: its scope, e.g. `*.example.com/portfolio/`.",
+    )
 
 
 class ImportUploadSerializer(serializers.Serializer[Any]):

@@ -15,6 +15,7 @@ from .delivery import (
     delivery_redeliver,
     removals_mark_delivered,
 )
+from .domains import OptOutsRecorded, domain_optouts_record, domain_optouts_revoke, optouts_match_written
 from .imports import (
     STALE_AFTER,
     ImportBusy,
@@ -47,6 +48,7 @@ __all__ = [
     "STALE_AFTER",
     "AckResult",
     "ImportBusy",
+    "OptOutsRecorded",
     "RemovalEntry",
     "UpsertResult",
     "api_key_authenticate",
@@ -61,6 +63,8 @@ __all__ = [
     "deliveries_send_due",
     "delivery_attempt",
     "delivery_redeliver",
+    "domain_optouts_record",
+    "domain_optouts_revoke",
     "import_claim",
     "import_create",
     "import_requeue",
@@ -70,6 +74,7 @@ __all__ = [
     "items_upsert",
     "maintainer_create",
     "maintainer_update",
+    "optouts_match_written",
     "removals_acknowledge",
     "removals_mark_delivered",
     "removals_record",

@@ -14,7 +14,9 @@ from core.queueing import enqueue
 from core.text import parse_id, text_problem
 
 from ..hashing import hex_to_code, hex_to_pdq
+from ..hosts import url_host_path
 from ..models import Dataset, DatasetItem, Maintainer, url_key
+from .domains import optouts_match_written
 
 MAX_ITEMS_PER_BATCH = 10_000
 # A scheme, a host and no white space: enough for an index row, and 20x faster than
@@ -118,21 +120,27 @@ def items_upsert(*, dataset: Dataset, rows: Sequence[Any]) -> UpsertResult:
     to_create, to_update = [], []
     for external_id, cleaned in valid.items():
         item = existing.get(external_id)
+        host, path = url_host_path(cleaned["url"])
         if item is None:
-            to_create.append(DatasetItem(dataset=dataset, url_key=url_key(cleaned["url"]), **cleaned))
+            to_create.append(
+                DatasetItem(dataset=dataset, url_key=url_key(cleaned["url"]), host=host, path=path, **cleaned)
+            )
         else:
             for name in ("url", "phash", "dhash", "pdq", "pdq_quality"):
                 setattr(item, name, cleaned[name])
             item.url_key = url_key(cleaned["url"])
+            item.host, item.path = host, path
             to_update.append(item)
     DatasetItem.objects.bulk_create(to_create, batch_size=1000)
     if to_update:
         now = clock.now()
         for item in to_update:
             item.updated_at = now
-        fields = ["url", "url_key", "phash", "dhash", "pdq", "pdq_quality", "updated_at"]
+        fields = ["url", "url_key", "host", "path", "phash", "dhash", "pdq", "pdq_quality", "updated_at"]
         DatasetItem.objects.bulk_update(to_update, fields, batch_size=1000)
     result.created, result.updated = len(to_create), len(to_update)
+    if valid:  # items under a domain opt-out become its removals, in this transaction
+        optouts_match_written(dataset_id=dataset.pk, rows=list(valid.values()))
     changed = [item.pk for item in (*to_create, *to_update) if item.phash is not None]
     if changed:
         transaction.on_commit(lambda: _enqueue_rematch(changed))

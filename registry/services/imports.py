@@ -22,6 +22,7 @@ from .. import imports as import_files
 from ..imports import BatchResult, ImportFileError
 from ..models import Dataset, ImportJob, ImportStatus
 from .datasets import clean_item_row
+from .domains import optouts_match_written
 
 MAX_ERRORS_KEPT = 1000
 
@@ -163,6 +164,8 @@ def _enqueue_rematch(job: ImportJob) -> None:
 def _commit(job: ImportJob, batch: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
     with transaction.atomic():
         result = import_files.write_batch(job.dataset_id, batch) if batch else BatchResult(0, 0)
+        if batch:  # items under a domain opt-out become its removals now, with their batch
+            optouts_match_written(dataset_id=job.dataset_id, rows=batch)
         job.processed += len(batch) + len(errors)
         job.created_count += result.created
         job.updated_count += result.updated

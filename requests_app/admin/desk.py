@@ -86,6 +86,8 @@ class RemovalRequestAdmin(QueueAdmin):
                 "public_events": [e for e in events if e.kind in PUBLIC_EVENT_KINDS],
                 "internal_events": [e for e in events if e.kind not in PUBLIC_EVENT_KINDS],
                 "removals": list(removals_for_source(ticket.reference)) if ticket.reference else [],
+                # A domain request: its lines, the proof of each, and what each covers in each data set.
+                "scopes": selectors.scope_rows(ticket, count_now=True),
                 "can_moderate": can_moderate,
                 "can_start_review": can_moderate and ticket.status in REVIEWABLE,
                 "can_approve": can_moderate and ticket.status in DECIDABLE and not lost,

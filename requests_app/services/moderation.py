@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry import services as registry_services
+from registry.hosts import Scope
 from registry.models import Dataset
 
 from .. import notify, selectors, timeline
@@ -32,6 +33,7 @@ from ..workflow import ASSIGNABLE, DECIDABLE, REJECTABLE, Status
 from ._ticket import ActionRefused, _event, _locked, _not_decidable, _owned, _transition
 from .completion import _dataset_labels, _enqueue_rematch
 from .conflicts import _approval_hold
+from .domains import scopes_still_proved
 
 
 @transaction.atomic
@@ -58,7 +60,8 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
         Match.objects.filter(work__request=ticket, state=MatchState.CONFIRMED).select_related("item__dataset")
     )
     works = list(ticket.works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED))
-    if not matches and not works:
+    scopes = scopes_still_proved(ticket)
+    if not matches and not works and not scopes:
         raise ActionRefused(
             _("%(reference)s has no checked works and no confirmed matches to remove.")
             % {"reference": ticket.reference}
@@ -75,6 +78,9 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
         entries=entries,
         approved_at=ticket.decided_at,
     )
+    covered = registry_services.domain_optouts_record(
+        source_ref=ticket.reference or "", reason=ticket.basis, scopes=scopes, approved_at=ticket.decided_at
+    )
     Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
     reference = ticket.reference or ""
     transaction.on_commit(lambda: _enqueue_rematch(reference))
@@ -84,17 +90,34 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
         actor=moderator,
         params={
             "text": "removals_sent",
-            "count": len(removals),
+            "count": len(removals) + covered.removals,
             # Every data set that got one: hash removals go to data sets without a copy too.
-            "datasets": _dataset_labels({r.dataset_id for r in removals}),
+            "datasets": _dataset_labels({r.dataset_id for r in removals} | set(covered.removals_by_dataset)),
         },
     )
+    if scopes:
+        _event(ticket, kind=EventKind.REMOVALS, actor=moderator, params=_domain_params(scopes, covered))
     notify.request_changed(
         ticket=ticket,
         headline=gettext_lazy("Your removal request was approved"),
         message=reason or gettext_lazy("We have sent the removals to the data set maintainers."),
     )
     return ticket
+
+
+def _domain_params(scopes: Sequence[Scope], covered: registry_services.OptOutsRecorded) -> dict[str, object]:
+    """The timeline row of a domain request's approval: per scope line, its removals per data set."""
+    labels = dict(
+        (d.pk, f"{d.name} ({d.maintainer.name})")
+        for d in Dataset.objects.filter(pk__in=list(covered.removals_by_dataset)).select_related("maintainer")
+    )
+    return {
+        "text": "domain_removals",
+        "scopes": [
+            {"scope": str(scope), "datasets": {labels[pk]: n for pk, n in counts.items()}}
+            for scope, counts in zip(scopes, covered.per_rule, strict=True)
+        ],
+    }
 
 
 def _work_hash_entries(

@@ -136,13 +136,14 @@ def request_submit(
         raise ActionRefused(_("Confirm your email address first: follow the link we sent you."))
     signature_check(profile=ticket.artist, signed_name=signed_name)
     works = ticket.works.all()
-    if not works.exists():
+    has_scope = ticket.scopes.exists()  # a domain request: its scope lines are what it removes
+    if not works.exists() and not has_scope:
         raise ActionRefused(_("Add at least one work before submitting."))
     if works.filter(hash_state=HashState.PENDING).exists():
         raise ActionRefused(_("Some works are still being checked; wait a moment and submit again."))
     # A work with no copy found today is still worth submitting: its hash is removed from every
     # data set, and copies that arrive later are found (see _work_hash_entries).
-    if not works.exclude(hash_state=HashState.FAILED).exists():
+    if works.exists() and not works.exclude(hash_state=HashState.FAILED).exists():
         raise ActionRefused(_("None of these works could be read; add a work we can check."))
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE

@@ -256,5 +256,6 @@ def _render_detail(
         "timeline": selectors.public_timeline(ticket),
         "progress": selectors.receipt_progress(ticket.reference or "") if approved else [],
         "max_files": settings.UPLOAD_MAX_FILES,
+        "scope_rows": selectors.scope_rows(ticket),
     }
     return render(request, "requests_app/request_detail.html", context)

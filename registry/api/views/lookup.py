@@ -22,8 +22,10 @@ class LookupView(APIView):
         request=s.LookupSerializer,
         responses={200: s.LookupResultSerializer, 413: s.ErrorSerializer, **ERRORS},
         description=(
-            "Whether each URL is removed anywhere in the registry, and which removals each pHash "
-            "falls within the match radius of. At most 10,000 entries together."
+            "Whether each URL is removed anywhere in the registry (by a removal, or because it is "
+            "under a domain opt-out even if no data set holds it), and which removals each pHash "
+            "falls within the match radius of. `domains` names the opt-out scope of each URL a "
+            "domain opt-out covers. At most 10,000 entries together."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -46,7 +48,8 @@ class LookupView(APIView):
                 raise ApiError(
                     "invalid_hash", f"phashes[{index}] {exc}.", details={"index": index, "value": text}
                 ) from None
-        removed = selectors.removed_urls(urls)
+        covering = selectors.optouts_covering(urls)
+        removed = selectors.removed_urls(urls, covered=covering)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
         )
@@ -54,5 +57,7 @@ class LookupView(APIView):
             {
                 "urls": {url: url in removed for url in urls},
                 "phashes": {text: near[code] for text, code in codes.items()},
+                # URLs removed by a domain opt-out, registered in a data set or not: its scope.
+                "domains": {url: str(selectors.rule_scope(rule)) for url, rule in covering.items()},
             }
         )

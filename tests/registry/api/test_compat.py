@@ -98,3 +98,22 @@ def test_the_compat_protocol_refuses_more_than_a_batch_of_lines(maintainer):
     response = client.post("/api/v2/query/urls/", data=body, content_type="text/plain")
     error = assert_error(response, 413, "too_many_urls")
     assert f"{MAX_ITEMS_PER_BATCH:,}" in error["message"]
+
+
+def test_the_compat_protocol_opts_out_unregistered_urls_under_a_domain(maintainer):
+    from registry import services
+    from registry.hosts import Scope
+
+    services.domain_optouts_record(
+        source_ref="RR-2026-000042",
+        reason="copyright",
+        scopes=[Scope("artist.example", include_subdomains=True)],
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"API {maintainer.key}")
+    response = client.post(
+        "/api/v2/query/urls/",
+        data="https://img.artist.example/new.jpg\nhttps://notartist.example/a.jpg\n",
+        content_type="text/plain",
+    )
+    assert [entry["optOut"] for entry in response.json()["urls"]] == [True, False]

@@ -327,3 +327,38 @@ def test_a_note_changes_no_status(moderator, submitted):
     services.request_note_add(ticket=submitted, moderator=moderator, message="hm", public=False)
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
+
+
+def test_a_domain_request_shows_its_lines_proofs_and_counts_per_data_set(artist, moderator, maintainer):
+    from registry import services as registry_services
+
+    verify_domain(artist, "artist.example")
+    first = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="a", name="Alpha")
+    second = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="b", name="Beta")
+    registry_services.items_upsert(
+        dataset=first,
+        rows=[{"external_id": str(n), "url": f"https://img.artist.example/{n}.jpg"} for n in range(3)],
+    )
+    registry_services.items_upsert(
+        dataset=second,
+        rows=[
+            {"external_id": "x", "url": "https://artist.example/art/x.jpg"},
+            {"external_id": "y", "url": "https://notartist.example/art/y.jpg"},
+        ],
+    )
+    ticket = services.domain_request_create(
+        artist=artist, basis="copyright", lines=["*.artist.example", "artist.example/art/"]
+    )
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    page = logged_in(moderator).get(change_url(ticket))
+    rows = [(r.line, r.proof.method, r.datasets) for r in page.context["desk"]["scopes"]]
+    assert rows == [
+        ("*.artist.example", "dns_txt", [("Alpha (LAION-ish)", 3), ("Beta (LAION-ish)", 1)]),
+        ("artist.example/art/", "dns_txt", [("Beta (LAION-ish)", 1)]),
+    ]
+    text = page.content.decode()
+    assert "Domain scope" in text and "<code>*.artist.example</code>" in text
+    assert Removal.objects.count() == 0  # counting writes nothing
+    response = logged_in(moderator).post(decide_url(ticket), {"decision": "approve"})
+    assert response.status_code == 302
+    assert Removal.objects.filter(source_ref=ticket.reference).count() == 4

@@ -35,3 +35,32 @@ def test_the_v1_api_says_json_when_sent_something_else(api):
         api.post("/api/v1/lookup/", data="urls=x", content_type="text/plain"), 415, "unsupported_media_type"
     )
     assert "application/json" in error["message"]
+
+
+def test_lookup_answers_removed_for_any_url_under_a_domain_opt_out(api, dataset):
+    from registry import services
+    from registry.hosts import Scope
+
+    services.domain_optouts_record(
+        source_ref="RR-2026-000042",
+        reason="copyright",
+        scopes=[Scope("artist.example", include_subdomains=True), Scope("site.example", path_prefix="/art/")],
+    )
+    urls = [
+        "https://cdn.artist.example/never-registered.jpg",  # held by no data set
+        "https://ARTIST.example.:443/x.png",
+        "https://notartist.example/x.png",
+        "https://artist.example.evil.net/x.png",
+        "https://site.example/art/a.jpg",
+        "https://site.example/artwork/a.jpg",
+    ]
+    body = api.post("/api/v1/lookup/", {"urls": urls}, format="json").json()
+    assert body["urls"] == dict(zip(urls, [True, True, False, False, True, False], strict=True))
+    assert body["domains"] == {
+        urls[0]: "*.artist.example",
+        urls[1]: "*.artist.example",
+        urls[4]: "site.example/art/",
+    }
+    services.domain_optouts_revoke(source_ref="RR-2026-000042")
+    again = api.post("/api/v1/lookup/", {"urls": urls}, format="json").json()
+    assert not any(again["urls"].values()) and again["domains"] == {}

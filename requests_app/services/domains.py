@@ -1,0 +1,156 @@
+"""Domain requests: an artist who proved a domain asks for everything under it to be removed.
+
+A scope line is `example.com` (that host), `*.example.com` (with its subdomains) or
+`example.com/portfolio/` (under a path prefix); each must lie within a domain the artist
+verified by DNS TXT, a well-known file or a meta tag (a profile link or an email proves no
+domain). Approval (moderation.request_approve) records a registry rule per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.hosts import Scope, ScopeError, normalise_host, parse_scope
+
+from ..models import (
+    ArtistProfile,
+    EventKind,
+    IdentityProof,
+    ProofMethod,
+    ProofStatus,
+    RemovalRequest,
+    RequestScope,
+)
+from ..proofs import domain_of
+from ._ticket import ActionRefused, _event
+from .submission import request_create
+
+DOMAIN_METHODS = (ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG)
+MAX_SCOPE_LINES = 50
+
+
+def verified_domain_proofs(artist: ArtistProfile) -> list[IdentityProof]:
+    """The artist's verified, unexpired domain proofs (DNS TXT, well-known file, meta tag)."""
+    now = timezone.now()
+    return list(
+        IdentityProof.objects.filter(artist=artist, method__in=DOMAIN_METHODS, status=ProofStatus.VERIFIED)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("target", "pk")
+    )
+
+
+def _proof_domain(proof: IdentityProof) -> str:
+    return normalise_host(domain_of(proof))
+
+
+def proof_covering(scope: Scope, proofs: Iterable[IdentityProof]) -> IdentityProof | None:
+    """The proof whose domain holds the scope's host (itself or a subdomain of it), if any.
+
+    `*.example.com` needs `example.com` itself proved: a proof of `www.example.com` does not
+    speak for its siblings.
+    """
+    for proof in proofs:
+        domain = _proof_domain(proof)
+        if domain and (scope.host == domain or scope.host.endswith("." + domain)):
+            return proof
+    return None
+
+
+@dataclass
+class ScopeCheck:
+    accepted: list[tuple[Scope, IdentityProof]]
+    errors: list[str]
+
+
+def scope_lines_check(*, artist: ArtistProfile, lines: Sequence[str]) -> ScopeCheck:
+    """Read scope lines (blank ones skipped) and check each against the artist's verified domains."""
+    proofs = verified_domain_proofs(artist)
+    check = ScopeCheck(accepted=[], errors=[])
+    written = [line.strip() for line in lines if line.strip()]
+    if len(written) > MAX_SCOPE_LINES:
+        check.errors.append(_("Give at most %(limit)d scope lines.") % {"limit": MAX_SCOPE_LINES})
+        return check
+    seen: set[Scope] = set()
+    verified = ", ".join(_proof_domain(p) for p in proofs) or _("none yet")
+    for number, line in enumerate(written, start=1):
+        try:
+            scope = parse_scope(line)
+        except ScopeError as exc:
+            check.errors.append(
+                _("Line %(number)d (%(line)s): %(problem)s")
+                % {"number": number, "line": line[:100], "problem": str(exc)}
+            )
+            continue
+        proof = proof_covering(scope, proofs)
+        if proof is None:
+            check.errors.append(
+                _(
+                    "Line %(number)d: %(host)s is not one of your verified domains (%(verified)s). "
+                    "Prove it on your identity page with a DNS record, a file or a meta tag first."
+                )
+                % {"number": number, "host": scope.host, "verified": verified}
+            )
+            continue
+        if scope not in seen:
+            seen.add(scope)
+            check.accepted.append((scope, proof))
+    if not written:
+        check.errors.append(_("Write at least one domain, such as example.com or *.example.com."))
+    return check
+
+
+def scope_of(row: RequestScope) -> Scope:
+    return Scope(host=row.host, include_subdomains=row.include_subdomains, path_prefix=row.path_prefix)
+
+
+@transaction.atomic
+def domain_request_create(
+    *, artist: ArtistProfile, basis: str, lines: Sequence[str], description: str = ""
+) -> RemovalRequest:
+    """A draft request whose scope is these lines. Refused whole (nothing written) if any line is."""
+    check = scope_lines_check(artist=artist, lines=lines)
+    if check.errors:
+        raise ActionRefused(" ".join(check.errors), field="scope")
+    ticket = request_create(artist=artist, basis=basis, description=description)
+    RequestScope.objects.bulk_create(
+        RequestScope(
+            request=ticket,
+            host=scope.host,
+            include_subdomains=scope.include_subdomains,
+            path_prefix=scope.path_prefix,
+            proof=proof,
+        )
+        for scope, proof in check.accepted
+    )
+    _event(
+        ticket,
+        kind=EventKind.WORKS,
+        actor=artist.user,
+        params={"text": "scopes_set", "lines": [str(scope) for scope, _proof in check.accepted]},
+    )
+    return ticket
+
+
+def scopes_still_proved(ticket: RemovalRequest) -> list[Scope]:
+    """The ticket's scopes, each still within a verified domain of its artist; raises ActionRefused
+    naming the first that is not (a proof lapsed or was deleted since the line was accepted)."""
+    rows = list(ticket.scopes.all())
+    if not rows:
+        return []
+    proofs = verified_domain_proofs(ticket.artist)
+    scopes = []
+    for row in rows:
+        scope = scope_of(row)
+        if proof_covering(scope, proofs) is None:
+            raise ActionRefused(
+                _("%(reference)s: the proof of %(host)s is no longer verified; ask the artist to renew it.")
+                % {"reference": ticket.reference, "host": scope.host}
+            )
+        scopes.append(scope)
+    return scopes
