@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,18 +20,14 @@ from .. import selectors, services, site_signals
 from ..models import IdentityProof, SiteSignals
 from ._common import ArtistRequest, artist_required
 
-# The domain request page (its own branch) takes its scope lines from ?scope=LINE&scope=LINE.
-DOMAIN_REQUEST_PATH = "/requests/new/domain/"
+# The domain request page (views/domains.py) takes its scope lines from ?scope=LINE&scope=LINE.
 # Servers commonly refuse request lines over 8 KB: the link carries the lines that fit.
 LINK_MAX_CHARS = 8000
 
 
 def domain_request_url(scope: list[str]) -> tuple[str, int]:
     """The domain request page with as many of `scope` as fit in a link, and how many those are."""
-    try:
-        base = reverse("domain_request_new")
-    except NoReverseMatch:
-        base = DOMAIN_REQUEST_PATH
+    base = reverse("domain_request_new")
     pairs: list[str] = []
     length = len(base) + 1
     for line in scope:

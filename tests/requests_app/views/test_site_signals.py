@@ -9,8 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from requests_app.models import IdentityProof, ProofMethod, ProofStatus, SiteSignals
-from requests_app.views.site_signals import DOMAIN_REQUEST_PATH, LINK_MAX_CHARS, domain_request_url
+from requests_app.views.site_signals import LINK_MAX_CHARS, domain_request_url
 from tests.helpers import french_client, logged_in, messages_of
+
+DOMAIN_REQUEST_PATH = "/requests/new/domain/"  # the domain request page's address
 
 ROBOTS = b"User-agent: *\nDisallow: /\n\nUser-agent: Google-Extended\nDisallow: /art/\nAllow: /art/free/\n"
 
