@@ -45,6 +45,12 @@ from .moderation import (
     sla_escalate,
     sla_state,
 )
+from .portfolio import (
+    SelectionMoved,
+    portfolio_request_start,
+    portfolio_works_add,
+    portfolio_works_remove,
+)
 from .proofs import (
     DOCUMENT_SIGNATURES,
     proof_check,
@@ -95,6 +101,7 @@ __all__ = [
     "AccountDeleted",
     "ActionRefused",
     "FileError",
+    "SelectionMoved",
     "WorksAdded",
     "account_delete",
     "account_export",
@@ -108,6 +115,9 @@ __all__ = [
     "email_verify",
     "hashing_due",
     "matches_decide",
+    "portfolio_request_start",
+    "portfolio_works_add",
+    "portfolio_works_remove",
     "profile_recompute_level",
     "profile_remember_language",
     "profile_rename",
