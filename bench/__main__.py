@@ -17,6 +17,7 @@ NAMES = (
     "delivery",
     "lookup",
     "export",
+    "portfolio_page",
     "upload_sqlite",
     "load",
 )

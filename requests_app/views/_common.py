@@ -191,20 +191,24 @@ def _render_detail(
     with the copies found of that page's works; the counts cover the whole request.
     """
     works_filter = works_filter or portfolio.PortfolioFilter()
-    filtered = portfolio.works_filtered(ticket.works.all(), works_filter, order="id")
-    page = Paginator(filtered, portfolio.PAGE_SIZE).get_page(page_number)
-    works = list(
-        filtered.filter(pk__in=[w.pk for w in page.object_list]).prefetch_related(
-            Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
+    with portfolio.reads_planned():
+        filtered = portfolio.works_filtered(ticket.works.all(), works_filter, order="id")
+        page = Paginator(filtered, portfolio.PAGE_SIZE).get_page(page_number)
+        works = list(
+            filtered.filter(pk__in=[w.pk for w in page.object_list]).prefetch_related(
+                Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
+            )
         )
-    )
-    totals = Work.objects.filter(request=ticket).aggregate(
-        all=Count("pk"),
-        pending=Count("pk", filter=Q(hash_state=HashState.PENDING)),
-    )
-    matched = Match.objects.filter(work__request=ticket).aggregate(
-        all=Count("pk"), confirmed=Count("pk", filter=Q(state=MatchState.CONFIRMED))
-    )
+        totals = Work.objects.filter(request=ticket).aggregate(
+            all=Count("pk"),
+            pending=Count("pk", filter=Q(hash_state=HashState.PENDING)),
+        )
+        matched = Match.objects.filter(work__request=ticket).aggregate(
+            all=Count("pk"), confirmed=Count("pk", filter=Q(state=MatchState.CONFIRMED))
+        )
+        # A big request (or a filtered one) shows the portfolio's filters over its works.
+        paged = int(totals["all"]) > portfolio.PAGE_SIZE or works_filter.active
+        counts = portfolio.filter_counts(ticket.works.all(), works_filter) if paged else None
     choices, choice_errors = choices or {}, choice_errors or {}
     match_groups = [
         WorkMatches(
@@ -226,9 +230,6 @@ def _render_detail(
             # Stored in English by the hashing worker; the fixed messages (no file-specific
             # detail in them) are in the catalogue and shown in the page's language. Never saved.
             work.hash_error = _(work.hash_error)
-    # A big request (or a filtered one) shows the portfolio's filters over its works.
-    paged = int(totals["all"]) > portfolio.PAGE_SIZE or works_filter.active
-    counts = portfolio.filter_counts(ticket.works.all(), works_filter) if paged else None
     any_pending = bool(totals["pending"])
     match_count = int(matched["all"])
     confirmed = int(matched["confirmed"])

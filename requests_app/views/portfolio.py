@@ -20,7 +20,7 @@ from core.text import parse_id, text_problem
 from registry.models import RemovalReason
 
 from .. import portfolio, services
-from ..models import RemovalRequest, Work
+from ..models import HashState, RemovalRequest, Work
 from ..portfolio import FilterInvalid, PortfolioFilter
 from ._common import REFUSED, ArtistRequest, _artist, _detail_url, artist_required
 
@@ -43,10 +43,17 @@ def portfolio_page(request: ArtistRequest) -> HttpResponse:
     except FilterInvalid as exc:
         return filter_refused(request, str(exc), reverse("portfolio"))
     base = portfolio.works_of(artist)
-    works = portfolio.works_filtered(base, flt).select_related("request")
-    page = Paginator(works, portfolio.PAGE_SIZE).get_page(_page_number(request))
-    rows = portfolio.page_rows(list(page.object_list))
-    counts = portfolio.filter_counts(base, flt)
+    with portfolio.reads_planned():
+        works = portfolio.works_filtered(base, flt).select_related("request")
+        page = Paginator(works, portfolio.PAGE_SIZE).get_page(_page_number(request))
+        rows = portfolio.page_rows(list(page.object_list))
+        counts = portfolio.filter_counts(base, flt)
+        references = portfolio.references_of(artist)
+        editable = portfolio.editable_requests_of(artist)
+        within_ticket = _editable_ticket(artist.pk, flt.within)
+    for row in rows:
+        if row.work.hash_state == HashState.FAILED and row.work.hash_error:
+            row.work.hash_error = _(row.work.hash_error)  # the fixed messages are in the catalogue
     return render(
         request,
         "requests_app/portfolio.html",
@@ -56,10 +63,10 @@ def portfolio_page(request: ArtistRequest) -> HttpResponse:
             "rows": rows,
             "counts": counts,
             "states": [(key, label, counts.states[key]) for key, label in portfolio.STATES.items()],
-            "references": portfolio.references_of(artist),
-            "editable": portfolio.editable_requests_of(artist),
+            "references": references,
+            "editable": editable,
             "bases": RemovalReason.choices,
-            "within_ticket": _editable_ticket(artist.pk, flt.within),
+            "within_ticket": within_ticket,
             "page_query": flt.query(),
         },
     )
