@@ -49,6 +49,18 @@ def _lock_ids(works: QuerySet[Work]) -> list[int]:
     return list(works.order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True))
 
 
+# Ids per UPDATE: a whole portfolio moves in a few statements, under SQLite's limit of variables.
+UPDATE_CHUNK = 5000
+
+
+def _update(ids: list[int], *, request: RemovalRequest | None) -> int:
+    """Move the (locked) works `ids` to `request`, a few thousand per statement."""
+    return sum(
+        Work.objects.filter(pk__in=ids[start : start + UPDATE_CHUNK]).update(request=request)
+        for start in range(0, len(ids), UPDATE_CHUNK)
+    )
+
+
 def _names(ids: list[int]) -> list[str]:
     return list(
         Work.objects.filter(pk__in=ids[: timeline.NAMES_SHOWN])
@@ -63,13 +75,13 @@ def _move_in(ticket: RemovalRequest, *, actor: User, works: QuerySet[Work]) -> S
     ids = _lock_ids(selected.filter(_free()).exclude(request_id=ticket.pk))
     result.already = selected.filter(request_id=ticket.pk).count()
     released = list(
-        Work.objects.filter(pk__in=ids, request__isnull=False)
+        selected.filter(request__status__in=list(RELEASED))
         .values("request_id")
         .annotate(n=Count("pk"))
+        .order_by("request_id")
         .values_list("request_id", "n")
     )
-    if ids:
-        result.moved = Work.objects.filter(pk__in=ids).update(request=ticket)
+    result.moved = _update(ids, request=ticket)
     result.left_out = {
         str(ref): int(n)
         for ref, n in selected.exclude(_free())
@@ -162,7 +174,7 @@ def portfolio_works_remove(*, ticket: RemovalRequest, actor: User, works: QueryS
             _("None of the selected works is in %(reference)s.") % {"reference": ticket.reference}
         )
     names = _names(ids)
-    result.moved = Work.objects.filter(pk__in=ids, request_id=ticket.pk).update(request=None)
+    result.moved = _update(ids, request=None)
     _event(
         ticket,
         kind=EventKind.WORKS,
