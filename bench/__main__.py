@@ -18,6 +18,7 @@ NAMES = (
     "delivery",
     "lookup",
     "export",
+    "portfolio_page",
     "upload_sqlite",
     "site_signals",
     "load",

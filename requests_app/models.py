@@ -210,6 +210,8 @@ class Work(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The portfolio page: an artist's works newest first, a page at a time.
+        indexes = [models.Index(fields=["artist", "id"], name="work_artist_id")]
 
     def __str__(self) -> str:
         return self.original_name
@@ -247,6 +249,8 @@ class Match(models.Model):
         ordering = ["distance", "id"]
         verbose_name_plural = "matches"
         constraints = [models.UniqueConstraint(fields=["work", "item"], name="one_match_per_work_item")]
+        # The portfolio's filters: does this work have a copy in this state?
+        indexes = [models.Index(fields=["work", "state"], name="match_work_state")]
 
     def __str__(self) -> str:
         return f"{self.work} ~ {self.item} ({self.distance})"

@@ -277,6 +277,11 @@ def public_timeline(ticket: RemovalRequest) -> list[TimelineEntry]:
             }
         elif event.kind == EventKind.PUBLIC_REPLY and by_artist:
             title = _("Your message to the moderators")
+        elif event.kind == EventKind.WORKS and (event.params or {}).get("text") in (
+            "works_removed",
+            "works_moved",
+        ):
+            title = _("Works removed")
         else:
             title = str(titles.get(event.kind, event.get_kind_display()))
         if by_artist:

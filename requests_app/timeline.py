@@ -45,6 +45,26 @@ def _works_added(p: Params) -> str:
     }
 
 
+def _works_removed(p: Params) -> str:
+    count = int(p["count"])
+    names = list(p.get("names", []))
+    more = max(0, count - len(names))
+    return ngettext(
+        "%(count)d work taken back to the portfolio: %(names)s",
+        "%(count)d works taken back to the portfolio: %(names)s",
+        count,
+    ) % {"count": count, "names": _names(names, more)}
+
+
+def _works_moved(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d work of this closed request moved to %(reference)s.",
+        "%(count)d works of this closed request moved to %(reference)s.",
+        count,
+    ) % {"count": count, "reference": p["reference"]}
+
+
 def _matches_decided(p: Params) -> str:
     # One plural per count: French agrees each with its own number ("1 confirmée, 2 exclues").
     confirmed, excluded, undecided = (int(p.get(k, 0)) for k in ("confirmed", "excluded", "undecided"))
@@ -214,6 +234,8 @@ def _account_deleted(p: Params) -> str:
 
 RENDERERS: dict[str, Callable[[Params], str]] = {
     "works_added": _works_added,
+    "works_removed": _works_removed,
+    "works_moved": _works_moved,
     "matches_decided": _matches_decided,
     "removals_sent": _removals_sent,
     "removals_confirmed": _removals_confirmed,

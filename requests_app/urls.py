@@ -3,7 +3,18 @@ from django.urls import path
 
 from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
-from .views import accounts, decisions, domains, home, identity, requests, search, site_signals, works
+from .views import (
+    accounts,
+    decisions,
+    domains,
+    home,
+    identity,
+    portfolio,
+    requests,
+    search,
+    site_signals,
+    works,
+)
 
 # A request reference or a row id in an address goes through its converter: anything else is a
 # 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the
@@ -26,6 +37,8 @@ urlpatterns = [
     path("requests/<reference:reference>/withdraw/", decisions.request_withdraw, name="request_withdraw"),
     path("requests/<reference:reference>/status.json", requests.request_status, name="request_status"),
     path("works/<id:work_id>/image/", works.work_image, name="work_image"),
+    path("portfolio/", portfolio.portfolio_page, name="portfolio"),
+    path("portfolio/selection/", portfolio.portfolio_selection, name="portfolio_selection"),
     # Artist pages: password reset, one-file uploads, replies, the public search, the account.
     path(
         "password-reset/",

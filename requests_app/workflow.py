@@ -73,6 +73,8 @@ REVIEWABLE = frozenset({Status.SUBMITTED})
 OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO})
 # Requests whose claims still count: a rejected or withdrawn claim conflicts with nobody.
 CLAIMING = OPEN | {Status.APPROVED, Status.COMPLETED}
+# Requests closed without effect: their works may join another request from the portfolio.
+RELEASED = frozenset({Status.REJECTED, Status.WITHDRAWN})
 # Requests whose removals reach the registry: approved, and completed once acknowledged.
 REACHES_REGISTRY = frozenset({Status.APPROVED, Status.COMPLETED})
 # Requests a moderator can be assigned to: every one not closed (TERMINAL).

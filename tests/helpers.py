@@ -560,3 +560,65 @@ def jpeg_hashes(image: Image.Image, **save: Any) -> Any:
     from registry.hashing import compute_hashes
 
     return compute_hashes(image_bytes(image, "JPEG", **save), max_pixels=10**8)
+
+
+# --- a big portfolio ----------------------------------------------------------
+
+
+def big_portfolio(
+    artist: Any, n: int, *, dataset: Any = None, copies: int = 0, ticket: Any = None
+) -> list[int]:
+    """`n` works of `artist` (in `ticket`, or in no request) written in bulk, as the uploader and
+    the hasher would leave them: one stored picture shared by all, every third one named
+    "cat-...", works ending in 7 still being checked, in 9 failed, the rest hashed; each hashed
+    work has `copies` matches in `dataset` (new items of it). Returns the works' ids in order."""
+    from django.core.files.base import ContentFile
+
+    from registry.models import DatasetItem, url_key
+    from requests_app.models import HashState, Match, Work
+    from requests_app.storage import private_storage
+
+    content = photo_bytes("chelsea.png")
+    name = private_storage.save("works/bulk/chelsea.png", ContentFile(content))
+    img = photo("chelsea.png")
+    states = {7: HashState.PENDING, 9: HashState.FAILED}
+    works = Work.objects.bulk_create(
+        [
+            Work(
+                artist=artist,
+                request=ticket,
+                file=name,
+                original_name=f"{'cat' if i % 3 == 0 else 'work'}-{i:05d}.png",
+                sha256=f"{i:064x}",
+                size_bytes=len(content),
+                format="PNG",
+                width=img.width,
+                height=img.height,
+                phash=None if i % 10 in states else i,
+                hash_state=states.get(i % 10, HashState.DONE),
+            )
+            for i in range(n)
+        ],
+        batch_size=2000,
+    )
+    if dataset is not None and copies:
+        hashed = [w for w in works if w.hash_state == HashState.DONE]
+        items = DatasetItem.objects.bulk_create(
+            [
+                DatasetItem(
+                    dataset=dataset,
+                    external_id=f"bulk-{w.pk}-{c}",
+                    url=f"https://bulk.example/{w.pk}/{c}.jpg",
+                    url_key=url_key(f"https://bulk.example/{w.pk}/{c}.jpg"),
+                    phash=w.phash,
+                )
+                for w in hashed
+                for c in range(copies)
+            ],
+            batch_size=2000,
+        )
+        Match.objects.bulk_create(
+            [Match(work=hashed[k // copies], item=item, distance=k % 5) for k, item in enumerate(items)],
+            batch_size=2000,
+        )
+    return [w.pk for w in works]

@@ -54,6 +54,12 @@ from .moderation import (
     sla_escalate,
     sla_state,
 )
+from .portfolio import (
+    SelectionMoved,
+    portfolio_request_start,
+    portfolio_works_add,
+    portfolio_works_remove,
+)
 from .proofs import (
     DOCUMENT_SIGNATURES,
     proof_check,
@@ -107,6 +113,7 @@ __all__ = [
     "ActionRefused",
     "FileError",
     "ScopeCheck",
+    "SelectionMoved",
     "WorksAdded",
     "account_delete",
     "account_export",
@@ -121,6 +128,9 @@ __all__ = [
     "email_verify",
     "hashing_due",
     "matches_decide",
+    "portfolio_request_start",
+    "portfolio_works_add",
+    "portfolio_works_remove",
     "profile_recompute_level",
     "profile_remember_language",
     "profile_rename",

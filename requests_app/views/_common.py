@@ -18,7 +18,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import selectors, services
+from .. import portfolio, selectors, services
 from ..forms import (
     ArtistReplyForm,
     SubmitForm,
@@ -179,15 +180,35 @@ def _render_detail(
     choices: dict[int, str] | None = None,
     choice_errors: dict[int, str] | None = None,
     matches_error: str = "",
+    works_filter: portfolio.PortfolioFilter | None = None,
+    page_number: str = "1",
     **forms: Any,
 ) -> HttpResponse:
     """The request's page; a refused form comes back here with what the artist entered and the
-    error beside its control (`choices`, `choice_errors`, `matches_error`, or a bound form)."""
-    works = list(
-        ticket.works.prefetch_related(
-            Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
+    error beside its control (`choices`, `choice_errors`, `matches_error`, or a bound form).
+
+    Its works are listed a page at a time (`works_filter`, `page_number`: the portfolio's filters),
+    with the copies found of that page's works; the counts cover the whole request.
+    """
+    works_filter = works_filter or portfolio.PortfolioFilter()
+    with portfolio.reads_planned():
+        filtered = portfolio.works_filtered(ticket.works.all(), works_filter, order="id")
+        page = Paginator(filtered, portfolio.PAGE_SIZE).get_page(page_number)
+        works = list(
+            filtered.filter(pk__in=[w.pk for w in page.object_list]).prefetch_related(
+                Prefetch("matches", queryset=Match.objects.select_related("item__dataset__maintainer"))
+            )
         )
-    )
+        totals = Work.objects.filter(request=ticket).aggregate(
+            all=Count("pk"),
+            pending=Count("pk", filter=Q(hash_state=HashState.PENDING)),
+        )
+        matched = Match.objects.filter(work__request=ticket).aggregate(
+            all=Count("pk"), confirmed=Count("pk", filter=Q(state=MatchState.CONFIRMED))
+        )
+        # A big request (or a filtered one) shows the portfolio's filters over its works.
+        paged = int(totals["all"]) > portfolio.PAGE_SIZE or works_filter.active
+        counts = portfolio.filter_counts(ticket.works.all(), works_filter) if paged else None
     choices, choice_errors = choices or {}, choice_errors or {}
     match_groups = [
         WorkMatches(
@@ -209,9 +230,9 @@ def _render_detail(
             # Stored in English by the hashing worker; the fixed messages (no file-specific
             # detail in them) are in the catalogue and shown in the page's language. Never saved.
             work.hash_error = _(work.hash_error)
-    any_pending = any(w.hash_state == HashState.PENDING for w in works)
-    match_count = sum(len(w.matches.all()) for w in works)
-    confirmed = sum(1 for w in works for m in w.matches.all() if m.state == MatchState.CONFIRMED)
+    any_pending = bool(totals["pending"])
+    match_count = int(matched["all"])
+    confirmed = int(matched["confirmed"])
     key = _upload_errors_key(ticket)
     upload_errors = request.session.get(key, []) if any_pending else request.session.pop(key, [])
     req_status = ticket.status
@@ -234,9 +255,18 @@ def _render_detail(
         if req_status != Status.WITHDRAWN
         else None,
         "works": works,
+        "works_page": page,
+        "works_total": int(totals["all"]),
+        "works_filter": works_filter,
+        "works_query": works_filter.query(),
+        "works_paged": paged,
+        "works_counts": counts,
+        "works_states": [(key, label, counts.states[key]) for key, label in portfolio.STATES.items()]
+        if counts
+        else [],
         "match_groups": [group for group in match_groups if group.matches],
         "any_pending": any_pending,
-        "pending_count": sum(1 for w in works if w.hash_state == HashState.PENDING),
+        "pending_count": int(totals["pending"]),
         "refresh_seconds": STATUS_REFRESH_SECONDS,
         "match_count": match_count,
         "confirmed_count": confirmed,

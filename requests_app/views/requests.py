@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import selectors, services
+from .. import portfolio, selectors, services
 from ..forms import (
     RequestNewForm,
     description_with_pages,
@@ -85,7 +85,18 @@ def request_new(request: ArtistRequest) -> HttpResponse:
 @artist_required
 def request_detail(request: ArtistRequest, reference: str) -> HttpResponse:
     ticket = selectors.request_for_artist(request.user, reference)
-    return _render_detail(request, ticket)
+    try:
+        works_filter = portfolio.filter_parse(request.GET, in_request=True)
+    except portfolio.FilterInvalid as exc:
+        return render(
+            request,
+            "requests_app/filter_invalid.html",
+            {"message": str(exc), "back": _detail_url(ticket, "works")},
+            status=400,
+        )
+    return _render_detail(
+        request, ticket, works_filter=works_filter, page_number=request.GET.get("page", "1")
+    )
 
 
 @require_GET

@@ -197,6 +197,16 @@ KINDS = [
     ),
     ({"text": "account_deleted"}, "The artist deleted their account.", "L’artiste a supprimé son compte."),
     (
+        {"text": "works_removed", "count": 12, "names": ["a.png", "b.png"]},
+        "12 works taken back to the portfolio: a.png, b.png…",
+        "12 œuvres remises dans le portfolio : a.png, b.png…",
+    ),
+    (
+        {"text": "works_moved", "count": 1, "reference": "RR-2026-000009"},
+        "1 work of this closed request moved to RR-2026-000009.",
+        "1 œuvre de cette demande close déplacée vers RR-2026-000009.",
+    ),
+    (
         {"text": "needs_info", "canned": "originals", "note": "The PSD too, please."},
         ORIGINALS + "\n\nThe PSD too, please.",
         "Merci d’ajouter les fichiers originaux de ces œuvres (en pleine résolution, tels qu’exportés "
