@@ -9,14 +9,15 @@ hosts are looked up among the active rules, never the data set scanned.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Q
+from psycopg.types.json import Jsonb
 
 from core import clock
 
@@ -148,13 +149,15 @@ def _write_events_postgres(
     """Events, their removal links and outbox rows in three statements with array parameters (a
     statement with 5,000 rows of parameters spends longer being quoted than being run)."""
     event_ids = [ids.new_event_id() for _ in chunks]
-    with connection.cursor() as cursor:
+    # Server-side binding: the payloads (a megabyte a statement) travel as parameters instead of
+    # being quoted into the SQL text, which cost more than running the statement.
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             "INSERT INTO registry_webhookevent (public_id, maintainer_id, dataset_id, event_type, payload,"
             " created_at) SELECT p.public_id, %s, %s, %s, p.payload, %s"
             " FROM unnest(%s::text[], %s::jsonb[]) AS p(public_id, payload) RETURNING id, public_id",
-            [dataset.maintainer_id, dataset.pk, WebhookEventType.REMOVAL_APPROVED, now, event_ids,
-             [json.dumps(p) for p in payloads]],
+            [dataset.maintainer_id, dataset.pk, str(WebhookEventType.REMOVAL_APPROVED), now, event_ids,
+             [Jsonb(p) for p in payloads]],
         )  # fmt: skip
         pk_of = dict((public_id, pk) for pk, public_id in cursor.fetchall())
         events = [pk_of[public_id] for public_id in event_ids]
