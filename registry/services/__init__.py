@@ -32,7 +32,14 @@ from .maintainers import (
     maintainer_update,
 )
 from .rematch import dataset_rematch, items_rematch, source_rematch
-from .removals import AckResult, RemovalEntry, removals_acknowledge, removals_record
+from .removals import (
+    AckResult,
+    RecordSummary,
+    RemovalEntry,
+    removals_acknowledge,
+    removals_record,
+    removals_record_many,
+)
 from .webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -47,6 +54,7 @@ __all__ = [
     "STALE_AFTER",
     "AckResult",
     "ImportBusy",
+    "RecordSummary",
     "RemovalEntry",
     "UpsertResult",
     "api_key_authenticate",
@@ -73,6 +81,7 @@ __all__ = [
     "removals_acknowledge",
     "removals_mark_delivered",
     "removals_record",
+    "removals_record_many",
     "source_rematch",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",
