@@ -15,6 +15,7 @@ NAMES = (
     "work_cost",
     "imports",
     "delivery",
+    "approval",
     "lookup",
     "export",
     "upload_sqlite",

@@ -58,6 +58,7 @@ from .proofs import (
     proofs_expire,
     proofs_recheck_due,
 )
+from .sampling import request_sample_draw, request_sample_review
 from .submission import (
     STATEMENT_TEXT,
     account_names,
@@ -132,6 +133,8 @@ __all__ = [
     "request_note_add",
     "request_reject",
     "request_rematch",
+    "request_sample_draw",
+    "request_sample_review",
     "request_start_review",
     "request_submit",
     "request_withdraw",

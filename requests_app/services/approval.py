@@ -14,13 +14,12 @@ artist owns them). Callers are services that hold the ticket's lock in their tra
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
 
 from registry import services as registry_services
-from registry.models import Dataset, DatasetItem
+from registry.models import Dataset
 
 from .. import selectors
 from ..models import (
@@ -37,47 +36,17 @@ from ._ticket import _event
 from .completion import _dataset_labels, request_complete_if_acknowledged
 
 
-def conflict_work_ids(conflict: RequestConflict, ticket: RemovalRequest) -> set[int]:
-    """The works of `ticket` that the conflict's pairs touch (pairs run first -> second)."""
-    key = "work" if ticket.pk == conflict.first_id else "other_work"
-    return {int(pair[key]) for pair in conflict.pairs}
-
-
-@dataclass
-class Holds:
-    """The works of a request that approval must leave out, and why."""
-
-    held: set[int] = field(default_factory=set)  # an open conflict touches them
-    lost: set[int] = field(default_factory=set)  # a conflict was resolved for another artist
-    open_conflicts: list[RequestConflict] = field(default_factory=list)
-    lost_conflicts: list[RequestConflict] = field(default_factory=list)
-
-
-def holds_of(ticket: RemovalRequest) -> Holds:
-    holds = Holds()
-    for conflict in selectors.conflicts_of(ticket):
-        touched = conflict_work_ids(conflict, ticket)
-        if conflict.is_open:
-            holds.held |= touched
-            holds.open_conflicts.append(conflict)
-        elif (owner := conflict.owner_request_id()) is not None and owner != ticket.pk:
-            holds.lost |= touched
-            holds.lost_conflicts.append(conflict)
-    holds.held -= holds.lost  # lost for good beats waiting
-    return holds
-
-
-def approvable(works: QuerySet[Work]) -> QuerySet[Work]:
+def _approvable(works: QuerySet[Work]) -> QuerySet[Work]:
     """The works whose hashes can be sent: hashed, not failed."""
     return works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED)
 
 
-def has_removals(ticket: RemovalRequest, works: QuerySet[Work]) -> bool:
+def _has_removals(ticket: RemovalRequest, works: QuerySet[Work]) -> bool:
     confirmed = Match.objects.filter(work__in=works, state=MatchState.CONFIRMED)
-    return confirmed.exists() or approvable(works).exists()
+    return confirmed.exists() or _approvable(works).exists()
 
 
-def works_approve(ticket: RemovalRequest, works: QuerySet[Work]) -> registry_services.RecordSummary:
+def _works_approve(ticket: RemovalRequest, works: QuerySet[Work]) -> registry_services.RecordSummary:
     """Record a removal of every confirmed match of `works` and a bare hash removal of each work in
     every data set where none of its copies was confirmed; mark the matches and works approved.
 
@@ -119,20 +88,19 @@ def _entries(works: QuerySet[Work]) -> Iterator[registry_services.RemovalEntry]:
         .iterator(chunk_size=2000)
     )
     for item_id, dataset_id, external_id, url, phash, dhash, pdq in rows:
-        item = DatasetItem(
-            pk=item_id,
-            dataset_id=dataset_id,
+        yield registry_services.RemovalEntry(
+            dataset=datasets[dataset_id],
+            item_id=item_id,
             external_id=external_id,
             url=url,
             phash=phash,
             dhash=dhash,
-            pdq=pdq,
+            pdq=bytes(pdq) if pdq is not None else None,
         )
-        yield registry_services.RemovalEntry(dataset=datasets[dataset_id], item=item)
     for dataset in datasets.values():
         covered = Match.objects.filter(work=OuterRef("pk"), state=MatchState.CONFIRMED, item__dataset=dataset)
         bare = (
-            approvable(works)
+            _approvable(works)
             .exclude(Exists(covered))
             .order_by("pk")
             .values_list("phash", "dhash", "pdq")
@@ -144,7 +112,7 @@ def _entries(works: QuerySet[Work]) -> Iterator[registry_services.RemovalEntry]:
             )
 
 
-def removals_event(
+def _removals_event(
     ticket: RemovalRequest, summary: registry_services.RecordSummary, actor: User | None
 ) -> None:
     _event(
@@ -160,7 +128,7 @@ def removals_event(
     )
 
 
-def held_works_settle(
+def _held_works_settle(
     *, ticket: RemovalRequest, conflict: RequestConflict, owner: bool, moderator: User
 ) -> tuple[int, int]:
     """After `conflict` is resolved: release (approve) the works of an approved `ticket` it held,
@@ -168,7 +136,9 @@ def held_works_settle(
 
     Returns (released, dropped) work counts; writes the public timeline rows saying so.
     """
-    touched = ticket.works.filter(pk__in=conflict_work_ids(conflict, ticket), decision=WorkDecision.HELD)
+    touched = ticket.works.filter(
+        pk__in=selectors.conflict_works(conflict, ticket), decision=WorkDecision.HELD
+    )
     if not touched.exists():
         return 0, 0
     if not owner:
@@ -182,11 +152,11 @@ def held_works_settle(
         # The acknowledgements may all be in already: nothing else would complete the request.
         request_complete_if_acknowledged(reference=ticket.reference or "")
         return 0, dropped
-    still_held = holds_of(ticket).held
+    still_held = selectors.approval_holds(ticket).held
     release = touched.exclude(pk__in=still_held)
     count = release.count()
     if count:
-        removals_event(ticket, works_approve(ticket, release), moderator)
+        _removals_event(ticket, _works_approve(ticket, release), moderator)
         _event(
             ticket,
             kind=EventKind.REMOVALS,

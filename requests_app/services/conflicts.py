@@ -175,7 +175,7 @@ def conflict_resolve(
             )
             if request.status in REACHES_REGISTRY:
                 # Approved while this conflict held some of its works: they go now, or never.
-                approval.held_works_settle(
+                approval._held_works_settle(
                     ticket=request, conflict=conflict, owner=verdict != "other", moderator=moderator
                 )
     return conflict

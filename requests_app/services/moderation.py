@@ -52,10 +52,10 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
     ticket = _locked(ticket)
     if ticket.status not in DECIDABLE:
         raise ActionRefused(_not_decidable(ticket))
-    holds = approval.holds_of(ticket)
+    holds = selectors.approval_holds(ticket)
     undecided = ticket.works.filter(decision=WorkDecision.UNDECIDED)
     works = undecided.exclude(pk__in=holds.held | holds.lost)
-    if not approval.has_removals(ticket, works):
+    if not approval._has_removals(ticket, works):
         if holds.open_conflicts:
             other = holds.open_conflicts[0].other(ticket)
             raise ActionRefused(
@@ -84,12 +84,12 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
     _transition(ticket, Status.APPROVED, actor=moderator, message=reason)
     ticket.decision_reason = reason
     ticket.save(update_fields=["decision_reason"])
-    summary = approval.works_approve(ticket, works)
+    summary = approval._works_approve(ticket, works)
     held = undecided.filter(pk__in=holds.held).update(decision=WorkDecision.HELD)
     dropped = undecided.filter(pk__in=holds.lost).update(decision=WorkDecision.DROPPED)
     reference = ticket.reference or ""
     transaction.on_commit(lambda: _enqueue_rematch(reference))
-    approval.removals_event(ticket, summary, moderator)
+    approval._removals_event(ticket, summary, moderator)
     if held:
         _event(ticket, kind=EventKind.REMOVALS, actor=moderator, params={"text": "works_held", "count": held})
     if dropped:

@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -45,7 +45,7 @@ from ..models import (
 from ..services import ActionRefused
 from ..workflow import EDITABLE, REACHES_REGISTRY, TRANSITIONS, Status, TransitionNotAllowed
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # streamed responses (CSV) too
 
 
 class ArtistRequest(HttpRequest):
@@ -72,7 +72,7 @@ def artist_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: ArtistRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: ArtistRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             request.artist = request.user.artist
         except ObjectDoesNotExist:
@@ -255,6 +255,7 @@ def _render_detail(
         "statement_language": submit_form["language"].value() or language,
         "timeline": selectors.public_timeline(ticket),
         "progress": selectors.receipt_progress(ticket.reference or "") if approved else [],
+        "held_works": selectors.held_works_count(ticket) if approved else 0,
         "max_files": settings.UPLOAD_MAX_FILES,
     }
     return render(request, "requests_app/request_detail.html", context)
