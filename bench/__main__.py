@@ -16,6 +16,7 @@ NAMES = (
     "work_cost",
     "imports",
     "delivery",
+    "approval",
     "lookup",
     "export",
     "portfolio_page",

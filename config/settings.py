@@ -308,6 +308,10 @@ SITE_SIGNALS_MIN_SECONDS = env_int("SITE_SIGNALS_MIN_SECONDS", 30, minimum=0)
 CONFLICT_PHASH_MAX_DISTANCE = env_int("CONFLICT_PHASH_MAX_DISTANCE", 4, minimum=0)
 EVIDENCE_LARGE_WORK_PIXELS = env_int("EVIDENCE_LARGE_WORK_PIXELS", 4_000_000, minimum=1)
 EVIDENCE_PDQ_QUALITY_MIN = env_int("EVIDENCE_PDQ_QUALITY_MIN", 80, minimum=0)
+# Above this many works the desk shows a request as a summary and a random sample to check.
+DESK_BIG_REQUEST_WORKS = env_int("DESK_BIG_REQUEST_WORKS", 50, minimum=1)
+# The largest sample a moderator may draw at once (each sampled work is shown with its matches).
+DESK_SAMPLE_MAX = env_int("DESK_SAMPLE_MAX", 200, minimum=1)
 
 # Moderation SLA: hours a request may stay in a status before it is overdue (statuses not
 # listed have no clock: the artist's turn, or decided), and how early "due soon" starts.

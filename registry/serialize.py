@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .hashing import code_to_hex, pdq_to_hex
 from .models import Removal
@@ -15,7 +15,25 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def removal_to_dict(removal: Removal, *, dataset_slug: str | None = None) -> dict[str, Any]:
+class RemovalLike(Protocol):
+    """What the wire form reads: a Removal, or a row being written (services.removals)."""
+
+    public_id: str
+    external_id: str | None
+    url: str | None
+    phash: int | None
+    pdq: bytes | None
+    reason: str
+    source_ref: str
+    approved_at: datetime
+    state: str
+    acknowledged_at: datetime | None
+
+    @property
+    def dataset(self) -> Any: ...
+
+
+def removal_to_dict(removal: RemovalLike | Removal, *, dataset_slug: str | None = None) -> dict[str, Any]:
     return {
         "id": removal.public_id,
         "dataset": dataset_slug or removal.dataset.slug,

@@ -158,10 +158,12 @@ class RequestEvidence:
         return not self.weaknesses
 
 
-def for_request(ticket: RemovalRequest) -> RequestEvidence:
+def for_request(ticket: RemovalRequest, *, work_ids: Iterable[int] | None = None) -> RequestEvidence:
+    """Every work of the request with its matches, or only `work_ids` (a big request's sample)."""
     claims = artist_claims(ticket.artist)
+    chosen = ticket.works.all() if work_ids is None else ticket.works.filter(pk__in=list(work_ids))
     works = list(
-        ticket.works.prefetch_related(
+        chosen.prefetch_related(
             Prefetch("matches", queryset=Match.objects.select_related("item__dataset").order_by("distance"))
         )
     )

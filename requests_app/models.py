@@ -177,6 +177,17 @@ class HashState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class WorkDecision(models.TextChoices):
+    """What approval did with a work. Set by request_approve and by a conflict's resolution."""
+
+    UNDECIDED = "", _("Not decided")
+    APPROVED = "approved", _("Approved: its removals are sent")
+    # An open conflict touches it: it waits, the rest of the request goes ahead.
+    HELD = "held", _("Held by an ownership conflict")
+    # The conflict was resolved in another artist's favour: nothing is sent for it.
+    DROPPED = "dropped", _("Not sent: another artist owns it")
+
+
 class Work(models.Model):
     """A submitted image: re-encoded without metadata, stored privately, never served publicly."""
 
@@ -206,6 +217,7 @@ class Work(models.Model):
     )
     hash_state = models.CharField(max_length=20, choices=HashState.choices, default=HashState.PENDING)
     hash_error = models.TextField(blank=True)
+    decision = models.CharField(max_length=10, choices=WorkDecision.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -282,6 +294,7 @@ class EventKind(models.TextChoices):
     REMOVALS = "removals", _("Removals recorded or confirmed")
     ESCALATION = "escalation", _("SLA escalation")
     CONFLICT = "conflict", _("Ownership conflict")
+    SAMPLE = "sample", _("Sample checked")
 
 
 # Kinds an artist sees on their request's timeline; the rest are for moderators.

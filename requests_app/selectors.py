@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from registry import matching
 from registry import selectors as registry_selectors
 from registry.hashing import ImageHashes
 from registry.hosts import Scope
-from registry.models import Dataset, DatasetItem, RemovalState
+from registry.models import Dataset, DatasetItem, Removal, RemovalState
 from registry.selectors import removals_for_source
 
 from . import likeness, timeline
@@ -34,7 +34,9 @@ from .models import (
     RemovalRequest,
     RequestConflict,
     SiteSignals,
+    TicketEvent,
     Work,
+    WorkDecision,
 )
 from .roles import MODERATOR_GROUP
 from .workflow import CLAIMING, Status
@@ -87,6 +89,37 @@ def conflicts_of(ticket: RemovalRequest) -> list[RequestConflict]:
         "first__artist__user", "second__artist__user", "resolved_by"
     )
     return [c for c in rows if c.other(ticket).status in CLAIMING]
+
+
+def conflict_works(conflict: RequestConflict, ticket: RemovalRequest) -> set[int]:
+    """The works of `ticket` that the conflict's pairs touch (pairs run first -> second)."""
+    key = "work" if ticket.pk == conflict.first_id else "other_work"
+    return {int(pair[key]) for pair in conflict.pairs}
+
+
+@dataclass
+class Holds:
+    """The works of a request that approval must leave out, and why: conflicts hold only the
+    works their pairs touch, so the rest of a big request can be approved."""
+
+    held: set[int] = field(default_factory=set)  # an open conflict touches them
+    lost: set[int] = field(default_factory=set)  # a conflict was resolved for another artist
+    open_conflicts: list[RequestConflict] = field(default_factory=list)
+    lost_conflicts: list[RequestConflict] = field(default_factory=list)
+
+
+def approval_holds(ticket: RemovalRequest) -> Holds:
+    holds = Holds()
+    for conflict in conflicts_of(ticket):
+        touched = conflict_works(conflict, ticket)
+        if conflict.is_open:
+            holds.held |= touched
+            holds.open_conflicts.append(conflict)
+        elif (owner := conflict.owner_request_id()) is not None and owner != ticket.pk:
+            holds.lost |= touched
+            holds.lost_conflicts.append(conflict)
+    holds.held -= holds.lost  # lost for good beats waiting
+    return holds
 
 
 def open_conflict_exists() -> Exists:
@@ -223,26 +256,50 @@ def scope_rows(ticket: RemovalRequest, *, count_now: bool = False) -> list[Scope
 
 
 def receipt_progress(reference: str) -> list[DatasetProgress]:
-    by_dataset: dict[int, DatasetProgress] = {}
-    for removal in removals_for_source(reference):
-        row = by_dataset.setdefault(
-            removal.dataset_id, DatasetProgress(removal.dataset.name, removal.dataset.maintainer.name)
+    """Per data set, what its maintainers did with the request's removals: one grouped query,
+    whatever the number of removals (50,000 for a big request are counted, not loaded)."""
+    live = ~Q(state=RemovalState.REVOKED)
+    # A maintainer pulling the feed may acknowledge what no webhook delivered: both count as received.
+    received = Q(state__in=[RemovalState.DELIVERED, RemovalState.ACKNOWLEDGED])
+    acknowledged = Q(state=RemovalState.ACKNOWLEDGED)
+    rows = (
+        removals_for_source(reference)
+        .values("dataset_id", "dataset__name", "dataset__maintainer__name")
+        .annotate(
+            total=Count("id", filter=live),
+            delivered=Count("id", filter=received),
+            acknowledged=Count("id", filter=acknowledged),
+            revoked=Count("id", filter=~live),
+            delivered_at=Max("delivered_at", filter=received),
+            acknowledged_at=Max("acknowledged_at", filter=acknowledged),
         )
-        if removal.state == RemovalState.REVOKED:
-            row.revoked += 1
-            continue
-        row.total += 1
-        # A maintainer pulling the feed may acknowledge what no webhook delivered: both count as received.
-        if removal.state in (RemovalState.DELIVERED, RemovalState.ACKNOWLEDGED):
-            row.delivered += 1
-            if removal.delivered_at and (row.delivered_at is None or removal.delivered_at > row.delivered_at):
-                row.delivered_at = removal.delivered_at
-        if removal.state == RemovalState.ACKNOWLEDGED:
-            row.acknowledged += 1
-            ack = removal.acknowledged_at
-            if ack and (row.acknowledged_at is None or ack > row.acknowledged_at):
-                row.acknowledged_at = ack
-    return sorted(by_dataset.values(), key=lambda r: r.name)
+        .order_by()
+    )
+    progress = [
+        DatasetProgress(
+            name=row["dataset__name"],
+            maintainer=row["dataset__maintainer__name"],
+            total=row["total"],
+            delivered=row["delivered"],
+            acknowledged=row["acknowledged"],
+            revoked=row["revoked"],
+            delivered_at=row["delivered_at"],
+            acknowledged_at=row["acknowledged_at"],
+        )
+        for row in rows
+    ]
+    return sorted(progress, key=lambda r: r.name)
+
+
+def removals_for_artist(user: User, reference: str) -> QuerySet[Removal]:
+    """The removals of the artist's own request (404 for anyone else's), in the order recorded."""
+    ticket = request_for_artist(user, reference)
+    return removals_for_source(ticket.reference or "").order_by("pk")
+
+
+def held_works_count(ticket: RemovalRequest) -> int:
+    """Works of an approved request that an ownership conflict still holds."""
+    return ticket.works.filter(decision=WorkDecision.HELD).count()
 
 
 @dataclass
@@ -359,3 +416,13 @@ def public_search_hits(
         for hit in found
         if (item := items.get(hit.item_id)) is not None
     ]
+
+
+def latest_sample(ticket: RemovalRequest) -> TicketEvent | None:
+    """The last random sample drawn for a big request on the desk (services.sampling)."""
+    return (
+        TicketEvent.objects.filter(request=ticket, kind=EventKind.SAMPLE, params__text="sample_drawn")
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )

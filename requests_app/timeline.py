@@ -99,6 +99,51 @@ def _copies_found(p: Params) -> str:
     ) % {"count": count, "datasets": _names(p.get("datasets", []))}
 
 
+def _works_held(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d work is held while a moderator settles an ownership conflict; the others were sent.",
+        "%(count)d works are held while a moderator settles an ownership conflict; the others were sent.",
+        count,
+    ) % {"count": count}
+
+
+def _works_released(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "The conflict was settled: %(count)d held work was approved and sent.",
+        "The conflict was settled: %(count)d held works were approved and sent.",
+        count,
+    ) % {"count": count}
+
+
+def _works_dropped(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d work was not sent: a moderator decided that another artist owns it.",
+        "%(count)d works were not sent: a moderator decided that another artist owns them.",
+        count,
+    ) % {"count": count}
+
+
+def _sample_drawn(p: Params) -> str:
+    size, total = int(p["size"]), int(p["total"])
+    return ngettext(
+        "Sample of %(size)d work of %(total)d drawn to check (seed %(seed)s).",
+        "Sample of %(size)d works of %(total)d drawn to check (seed %(seed)s).",
+        size,
+    ) % {"size": size, "total": total, "seed": p["seed"]}
+
+
+def _sample_reviewed(p: Params) -> str:
+    checked, doubtful = len(p.get("checked", [])), len(p.get("doubtful", []))
+    return _("Sample (seed %(seed)s) reviewed: %(checked)d checked, %(doubtful)d doubtful.") % {
+        "seed": p["seed"],
+        "checked": checked,
+        "doubtful": doubtful,
+    }
+
+
 def _joined(sentence: str, typed: Any) -> str:
     """A sentence Removal Desk wrote, followed by what a person typed (kept as typed)."""
     typed = str(typed or "").strip()
@@ -253,6 +298,11 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "account_deleted": _account_deleted,
     "scopes_set": _scopes_set,
     "domain_removals": _domain_removals,
+    "works_held": _works_held,
+    "works_released": _works_released,
+    "works_dropped": _works_dropped,
+    "sample_drawn": _sample_drawn,
+    "sample_reviewed": _sample_reviewed,
 }
 
 

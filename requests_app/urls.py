@@ -36,6 +36,11 @@ urlpatterns = [
     path("requests/<reference:reference>/submit/", decisions.request_submit, name="request_submit"),
     path("requests/<reference:reference>/withdraw/", decisions.request_withdraw, name="request_withdraw"),
     path("requests/<reference:reference>/status.json", requests.request_status, name="request_status"),
+    path(
+        "requests/<reference:reference>/removals.csv",
+        requests.request_removals_csv,
+        name="request_removals_csv",
+    ),
     path("works/<id:work_id>/image/", works.work_image, name="work_image"),
     path("portfolio/", portfolio.portfolio_page, name="portfolio"),
     path("portfolio/selection/", portfolio.portfolio_selection, name="portfolio_selection"),

@@ -622,3 +622,84 @@ def big_portfolio(
             batch_size=2000,
         )
     return [w.pk for w in works]
+
+
+def big_request(
+    artist: Any,
+    datasets: Any,
+    *,
+    works: int,
+    per_work: int,
+    host: str = "img.example",
+    submit: bool = True,
+    seed: int = 1,
+) -> Any:
+    """A request of `works` hashed works, each with `per_work` confirmed matches spread over
+    `datasets` in turn (item i of a work in datasets[i % len]), at https://<host>/<ref>/<work>/<i>.jpg;
+    submitted unless `submit` is false. Rows are bulk-inserted: building 600 works through the
+    upload and the hasher would take minutes and is tested elsewhere."""
+    import hashlib
+    import random
+
+    from registry import services as registry_services
+    from registry.hashing import code_to_hex
+    from requests_app import services
+    from requests_app.models import HashState, Match, MatchConfidence, MatchState, Work
+
+    rng = random.Random(seed)
+    ticket = services.request_create(artist=artist, basis="copyright")
+    tag = f"r{ticket.pk}"
+    Work.objects.bulk_create(
+        Work(
+            artist=artist,
+            request=ticket,
+            file=f"works/big/{tag}-{n}.png",
+            original_name=f"{tag}-work-{n}.png",
+            sha256=hashlib.sha256(f"{tag}-{n}".encode()).hexdigest(),
+            size_bytes=100_000,
+            format="PNG",
+            width=1200,
+            height=900,
+            phash=rng.getrandbits(63),
+            dhash=rng.getrandbits(63),
+            pdq_quality=rng.choice([None, 40, 95]),
+            hash_state=HashState.DONE,
+        )
+        for n in range(works)
+    )
+    work_ids = list(ticket.works.order_by("pk").values_list("pk", flat=True))
+    for dataset_index, dataset in enumerate(datasets):
+        rows = [
+            {
+                "external_id": f"{tag}-{n}-{i}",
+                "url": f"https://{host}/{tag}/{n}/{i}.jpg",
+                "phash": code_to_hex(rng.getrandbits(63)),
+            }
+            for n in range(works)
+            for i in range(per_work)
+            if i % len(datasets) == dataset_index
+        ]
+        for start in range(0, len(rows), 5000):
+            registry_services.items_upsert(dataset=dataset, rows=rows[start : start + 5000])
+    items = {
+        external_id: pk
+        for dataset in datasets
+        for external_id, pk in dataset.items.filter(external_id__startswith=f"{tag}-").values_list(
+            "external_id", "pk"
+        )
+    }
+    Match.objects.bulk_create(
+        Match(
+            work_id=work_id,
+            item_id=items[f"{tag}-{n}-{i}"],
+            distance=2,
+            confidence=MatchConfidence.HIGH,
+            state=MatchState.CONFIRMED,
+        )
+        for n, work_id in enumerate(work_ids)
+        for i in range(per_work)
+    )
+    if submit:
+        services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    ticket.refresh_from_db()
+    return ticket

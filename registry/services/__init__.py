@@ -33,7 +33,14 @@ from .maintainers import (
     maintainer_update,
 )
 from .rematch import dataset_rematch, items_rematch, source_rematch
-from .removals import AckResult, RemovalEntry, removals_acknowledge, removals_record
+from .removals import (
+    AckResult,
+    RecordSummary,
+    RemovalEntry,
+    removals_acknowledge,
+    removals_record,
+    removals_record_many,
+)
 from .webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -49,6 +56,7 @@ __all__ = [
     "AckResult",
     "ImportBusy",
     "OptOutsRecorded",
+    "RecordSummary",
     "RemovalEntry",
     "UpsertResult",
     "api_key_authenticate",
@@ -78,6 +86,7 @@ __all__ = [
     "removals_acknowledge",
     "removals_mark_delivered",
     "removals_record",
+    "removals_record_many",
     "source_rematch",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",

@@ -87,23 +87,31 @@ def items_rematch(*, item_ids: Sequence[int]) -> list[Removal]:
 
 @transaction.atomic
 def source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ()) -> list[Removal]:
-    """Search a source's removals against the items of every data set; record the copies found."""
+    """Search a source's removals against the items of every data set; record the copies found.
+
+    In chunks of _CHUNK removals: one batched index search and one item look-up per chunk, so a
+    request of 50,000 removals costs tens of queries, not one or two per removal.
+    """
     skip = set(skip_item_ids)
-    removals = list(
-        Removal.objects.filter(source_ref=source_ref, phash__isnull=False).exclude(state=RemovalState.REVOKED)
+    live = (
+        Removal.objects.filter(source_ref=source_ref, phash__isnull=False)
+        .exclude(state=RemovalState.REVOKED)
+        .order_by("pk")
     )
     radius = settings.REMATCH_PHASH_MAX_DISTANCE
     pairs: list[tuple[Removal, DatasetItem]] = []
-    for removal in removals:
-        if removal.phash is None:  # the query has none: this narrows the type
-            continue
-        hits = indexes("phash").search_all(removal.phash, radius)
-        candidates = DatasetItem.objects.in_bulk([item_id for item_id, _ in hits if item_id not in skip])
-        for item in candidates.values():
-            if _pdq_agrees(removal.pdq, item.pdq):
-                pairs.append((removal, item))
-    items = DatasetItem.objects.select_related("dataset").in_bulk([item.pk for _, item in pairs])
-    return _record((removal, items[item.pk]) for removal, item in pairs)
+    last = 0
+    while chunk := list(live.filter(pk__gt=last)[:_CHUNK]):
+        last = chunk[-1].pk
+        results = indexes("phash").search_all_many([r.phash for r in chunk if r.phash is not None], radius)
+        wanted = {item_id for hits in results for item_id, _ in hits if item_id not in skip}
+        candidates = DatasetItem.objects.select_related("dataset").in_bulk(list(wanted))
+        for removal, hits in zip(chunk, results, strict=True):
+            for item_id, _distance in hits:
+                item = candidates.get(item_id)
+                if item is not None and _pdq_agrees(removal.pdq, item.pdq):
+                    pairs.append((removal, item))
+    return _record(pairs)
 
 
 def dataset_rematch(*, dataset_id: int, since: object) -> int:

@@ -30,11 +30,23 @@ from .. import (
     evidence,
     selectors,
     services,
+    summary,
 )
-from ..models import PUBLIC_EVENT_KINDS, ConflictResolution, IdentityProof, RemovalRequest, RequestConflict
+from ..models import (
+    PUBLIC_EVENT_KINDS,
+    ConflictResolution,
+    EventKind,
+    IdentityProof,
+    RemovalRequest,
+    RequestConflict,
+    TicketEvent,
+)
 from ..workflow import ASSIGNABLE, DECIDABLE, REJECTABLE, REVIEWABLE
 from .decisions import DECISIONS, REFUSALS, age, refusal_text, waiting_on
 from .queue import QueueAdmin
+
+# The sample sizes offered on a big request's desk (any other size can be typed).
+SAMPLE_SIZES = (20, 50, 100)
 
 
 @admin.register(RemovalRequest)
@@ -65,10 +77,19 @@ class RemovalRequestAdmin(QueueAdmin):
     def _desk_context(self, request: HttpRequest, ticket: RemovalRequest) -> dict[str, Any]:
         artist = ticket.artist
         proofs = list(artist.proofs.select_related("decided_by").order_by("-status", "method", "target"))
-        found = evidence.for_request(ticket)
+        # A big request is judged from its summary and a random sample, never work by work.
+        big = summary.for_request(ticket) if summary.is_big(ticket) else None
+        sample = selectors.latest_sample(ticket) if big else None
+        found = (
+            evidence.for_request(ticket, work_ids=sample.params["works"] if sample else ())
+            if big
+            else (evidence.for_request(ticket))
+        )
         events = list(ticket.events.select_related("actor"))
         can_moderate = self.has_moderate_permission(request)
-        lost = found.lost_conflicts
+        holds = selectors.approval_holds(ticket)
+        # Conflicts lost hold only their works: approval is refused only when nothing else is left.
+        lost = holds.lost_conflicts if not ticket.works.exclude(pk__in=holds.lost).exists() else []
         suggested_reason = winners = ""
         if lost:
             winners = ", ".join(f"{c.other(ticket)} ({c.other(ticket).artist.display_name})" for c in lost)
@@ -85,9 +106,20 @@ class RemovalRequestAdmin(QueueAdmin):
                 "conflicts": found.conflicts,
                 "public_events": [e for e in events if e.kind in PUBLIC_EVENT_KINDS],
                 "internal_events": [e for e in events if e.kind not in PUBLIC_EVENT_KINDS],
-                "removals": list(removals_for_source(ticket.reference)) if ticket.reference else [],
+                "removals": list(removals_for_source(ticket.reference))
+                if ticket.reference and not big
+                else [],
+                # Per data set for a big request: tens of thousands of removals are no list to read.
                 # A domain request: its lines, the proof of each, and what each covers in each data set.
                 "scopes": selectors.scope_rows(ticket, count_now=True),
+                "progress": selectors.receipt_progress(ticket.reference) if ticket.reference and big else [],
+                "big": big,
+                "sample": sample,
+                "sample_sizes": SAMPLE_SIZES,
+                "sample_max": settings.DESK_SAMPLE_MAX,
+                "sample_url": reverse("admin:requests_app_removalrequest_sample", args=[ticket.pk]),
+                "held_open": len(holds.held),
+                "held_works": selectors.held_works_count(ticket),
                 "can_moderate": can_moderate,
                 "can_start_review": can_moderate and ticket.status in REVIEWABLE,
                 "can_approve": can_moderate and ticket.status in DECIDABLE and not lost,
@@ -140,6 +172,16 @@ class RemovalRequestAdmin(QueueAdmin):
                 "<path:object_id>/conflicts/<id:conflict_id>/resolve/",
                 view(require_POST(self._checked_post(self.conflict_resolve_view))),
                 name="requests_app_removalrequest_conflict_resolve",
+            ),
+            path(
+                "<path:object_id>/sample/",
+                view(require_POST(self._checked_post(self.sample_view))),
+                name="requests_app_removalrequest_sample",
+            ),
+            path(
+                "<path:object_id>/sample/<id:event_id>/review/",
+                view(require_POST(self._checked_post(self.sample_review_view))),
+                name="requests_app_removalrequest_sample_review",
             ),
             path(
                 "<path:object_id>/proofs/<id:proof_id>/review/",
@@ -270,6 +312,52 @@ class RemovalRequestAdmin(QueueAdmin):
         else:
             messages.success(request, "Conflict resolved; both requests' timelines record it.")
         return HttpResponseRedirect(self._change_url(ticket) + "#evidence")
+
+    def sample_view(self, request: StaffRequest, object_id: str) -> HttpResponse:
+        """Draw a random sample of a big request's works (size from the choices or typed)."""
+        ticket = self._ticket_for_moderation(request, object_id)
+        raw_size = request.POST.get("custom_size", "").strip() or request.POST.get("size", "")
+        raw_seed = request.POST.get("seed", "").strip()
+        size, seed = parse_id(raw_size), parse_id(raw_seed)
+        if size is None or (raw_seed and seed is None):
+            messages.error(request, "Give the sample size (and the seed, if any) as whole numbers.")
+            return HttpResponseRedirect(self._change_url(ticket) + "#works")
+        try:
+            drawn = services.request_sample_draw(ticket=ticket, moderator=request.user, size=size, seed=seed)
+        except REFUSALS as exc:
+            messages.error(request, refusal_text(ticket, exc))
+        else:
+            messages.success(
+                request,
+                f"Sample of {drawn.params['size']} works drawn (seed {drawn.params['seed']}); recorded.",
+            )
+        return HttpResponseRedirect(self._change_url(ticket) + "#works")
+
+    def sample_review_view(self, request: StaffRequest, object_id: str, event_id: int) -> HttpResponse:
+        """Record which works of the sample shown the moderator checked, and which they doubt."""
+        ticket = self._ticket_for_moderation(request, object_id)
+        sample = TicketEvent.objects.filter(pk=event_id, request=ticket, kind=EventKind.SAMPLE).first()
+        if sample is None:
+            raise PermissionDenied
+        marks: dict[str, list[int]] = {"checked": [], "doubtful": []}
+        for key, value in request.POST.items():
+            work_id = parse_id(key.removeprefix("mark-")) if key.startswith("mark-") else None
+            if work_id is not None and value in marks:
+                marks[value].append(work_id)
+        try:
+            services.request_sample_review(
+                ticket=ticket,
+                moderator=request.user,
+                sample=sample,
+                checked=marks["checked"],
+                doubtful=marks["doubtful"],
+            )
+        except REFUSALS as exc:
+            messages.error(request, refusal_text(ticket, exc))
+        else:
+            checked, doubtful = len(marks["checked"]), len(marks["doubtful"])
+            messages.success(request, f"Sample review recorded: {checked} checked, {doubtful} doubtful.")
+        return HttpResponseRedirect(self._change_url(ticket) + "#works")
 
     def proof_review_view(self, request: StaffRequest, object_id: str, proof_id: int) -> HttpResponse:
         ticket = self._ticket_for_moderation(request, object_id)

@@ -73,6 +73,7 @@ from .proofs import (
     proofs_expire,
     proofs_recheck_due,
 )
+from .sampling import request_sample_draw, request_sample_review
 from .site_signals import site_signals_fetch
 from .submission import (
     STATEMENT_TEXT,
@@ -156,6 +157,8 @@ __all__ = [
     "request_note_add",
     "request_reject",
     "request_rematch",
+    "request_sample_draw",
+    "request_sample_review",
     "request_start_review",
     "request_submit",
     "request_withdraw",

@@ -24,6 +24,7 @@ from ..models import (
     RemovalRequest,
     TicketEvent,
     Work,
+    WorkDecision,
 )
 from ..workflow import REACHES_REGISTRY, Status
 from ._ticket import _event, _transition
@@ -37,6 +38,8 @@ def request_complete_if_acknowledged(*, reference: str) -> bool:
     ticket = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
     if ticket is None or ticket.status != Status.APPROVED:
         return False
+    if ticket.works.filter(decision=WorkDecision.HELD).exists():
+        return False  # a conflict still holds works whose removals may yet be sent
     states = set(removals_for_source(reference).values_list("state", flat=True))
     if not states or not states <= {RemovalState.ACKNOWLEDGED, RemovalState.REVOKED}:
         return False

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import selectors
 from ..models import (
     ConflictResolution,
     EventKind,
@@ -17,7 +16,8 @@ from ..models import (
     RequestConflict,
     Work,
 )
-from ..workflow import CLAIMING
+from ..workflow import CLAIMING, REACHES_REGISTRY
+from . import approval
 from ._ticket import ActionRefused, _event
 
 
@@ -120,7 +120,11 @@ def _conflict_record(
 def conflict_resolve(
     *, conflict: RequestConflict, moderator: User, resolution: str, note: str
 ) -> RequestConflict:
-    """A moderator decides who owns the shared images; both requests' timelines record it."""
+    """A moderator decides who owns the shared images; both requests' timelines record it.
+
+    An approved request whose works this conflict held gets them approved now (its removals
+    recorded in this transaction) when its artist owns them or both may ask, or dropped.
+    """
     if resolution not in (ConflictResolution.FIRST, ConflictResolution.SECOND, ConflictResolution.BOTH):
         raise ActionRefused(_("Choose who owns the works, or that it is not a conflict."))
     note = note.strip()
@@ -169,30 +173,9 @@ def conflict_resolve(
                     "note": note,
                 },
             )
+            if request.status in REACHES_REGISTRY:
+                # Approved while this conflict held some of its works: they go now, or never.
+                approval._held_works_settle(
+                    ticket=request, conflict=conflict, owner=verdict != "other", moderator=moderator
+                )
     return conflict
-
-
-def _approval_hold(ticket: RemovalRequest) -> None:
-    for conflict in selectors.conflicts_of(ticket):
-        other = conflict.other(ticket)
-        if conflict.is_open:
-            raise ActionRefused(
-                _(
-                    "%(reference)s is held: %(other)s (%(artist)s) claims the same image(s). "
-                    "Resolve the conflict first."
-                )
-                % {
-                    "reference": ticket.reference,
-                    "other": other.reference,
-                    "artist": other.artist.display_name,
-                }
-            )
-        owner = conflict.owner_request_id()
-        if owner is not None and owner != ticket.pk:
-            raise ActionRefused(
-                _(
-                    "%(reference)s: the conflict with %(other)s was resolved in favour of the other artist; "
-                    "reject this request instead."
-                )
-                % {"reference": ticket.reference, "other": other.reference}
-            )

@@ -21,18 +21,15 @@ from registry.models import Dataset
 from .. import notify, selectors, timeline
 from ..models import (
     EventKind,
-    HashState,
-    Match,
-    MatchState,
     Priority,
     RemovalRequest,
     TicketEvent,
-    Work,
+    WorkDecision,
 )
 from ..workflow import ASSIGNABLE, DECIDABLE, REJECTABLE, Status
+from . import approval
 from ._ticket import ActionRefused, _event, _locked, _not_decidable, _owned, _transition
-from .completion import _dataset_labels, _enqueue_rematch
-from .conflicts import _approval_hold
+from .completion import _enqueue_rematch
 from .domains import scopes_still_proved
 
 
@@ -52,51 +49,70 @@ def request_start_review(*, ticket: RemovalRequest, moderator: User) -> RemovalR
 
 @transaction.atomic
 def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = "") -> RemovalRequest:
-    """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically."""
+    """Approve: record a registry Removal for every confirmed match, with its outbox rows, atomically.
+
+    Conflicts hold only the works they touch: those stay HELD (services.approval) and the rest is
+    approved; a request whose every work is held, or lost to another artist, is refused as before.
+    Streamed at any size (5,000 works, 50,000 matches): see services.approval.works_approve.
+    """
     ticket = _locked(ticket)
     if ticket.status not in DECIDABLE:
         raise ActionRefused(_not_decidable(ticket))
-    matches = list(
-        Match.objects.filter(work__request=ticket, state=MatchState.CONFIRMED).select_related("item__dataset")
-    )
-    works = list(ticket.works.filter(phash__isnull=False).exclude(hash_state=HashState.FAILED))
+    holds = selectors.approval_holds(ticket)
+    undecided = ticket.works.filter(decision=WorkDecision.UNDECIDED)
+    works = undecided.exclude(pk__in=holds.held | holds.lost)
     scopes = scopes_still_proved(ticket)
-    if not matches and not works and not scopes:
+    if not approval._has_removals(ticket, works) and not scopes:
+        if holds.open_conflicts:
+            other = holds.open_conflicts[0].other(ticket)
+            raise ActionRefused(
+                _(
+                    "%(reference)s is held: %(other)s (%(artist)s) claims the same image(s). "
+                    "Resolve the conflict first."
+                )
+                % {
+                    "reference": ticket.reference,
+                    "other": other.reference,
+                    "artist": other.artist.display_name,
+                }
+            )
+        if holds.lost_conflicts:
+            raise ActionRefused(
+                _(
+                    "%(reference)s: the conflict with %(other)s was resolved in favour of the other artist; "
+                    "reject this request instead."
+                )
+                % {"reference": ticket.reference, "other": holds.lost_conflicts[0].other(ticket).reference}
+            )
         raise ActionRefused(
             _("%(reference)s has no checked works and no confirmed matches to remove.")
             % {"reference": ticket.reference}
         )
-    _approval_hold(ticket)
     _transition(ticket, Status.APPROVED, actor=moderator, message=reason)
     ticket.decision_reason = reason
     ticket.save(update_fields=["decision_reason"])
-    entries = [registry_services.RemovalEntry(dataset=m.item.dataset, item=m.item) for m in matches]
-    entries += _work_hash_entries(works, matches)
-    removals = registry_services.removals_record(
-        source_ref=ticket.reference or "",
-        reason=ticket.basis,
-        entries=entries,
-        approved_at=ticket.decided_at,
-    )
+    summary = approval._works_approve(ticket, works)
     covered = registry_services.domain_optouts_record(
         source_ref=ticket.reference or "", reason=ticket.basis, scopes=scopes, approved_at=ticket.decided_at
     )
-    Match.objects.filter(pk__in=[m.pk for m in matches]).update(state=MatchState.APPROVED)
+    held = undecided.filter(pk__in=holds.held).update(decision=WorkDecision.HELD)
+    dropped = undecided.filter(pk__in=holds.lost).update(decision=WorkDecision.DROPPED)
     reference = ticket.reference or ""
     transaction.on_commit(lambda: _enqueue_rematch(reference))
-    _event(
-        ticket,
-        kind=EventKind.REMOVALS,
-        actor=moderator,
-        params={
-            "text": "removals_sent",
-            "count": len(removals) + covered.removals,
-            # Every data set that got one: hash removals go to data sets without a copy too.
-            "datasets": _dataset_labels({r.dataset_id for r in removals} | set(covered.removals_by_dataset)),
-        },
+    approval._removals_event(
+        ticket, summary, moderator, count=covered.removals, dataset_ids=covered.removals_by_dataset
     )
     if scopes:
         _event(ticket, kind=EventKind.REMOVALS, actor=moderator, params=_domain_params(scopes, covered))
+    if held:
+        _event(ticket, kind=EventKind.REMOVALS, actor=moderator, params={"text": "works_held", "count": held})
+    if dropped:
+        _event(
+            ticket,
+            kind=EventKind.REMOVALS,
+            actor=moderator,
+            params={"text": "works_dropped", "count": dropped},
+        )
     notify.request_changed(
         ticket=ticket,
         headline=gettext_lazy("Your removal request was approved"),
@@ -118,30 +134,6 @@ def _domain_params(scopes: Sequence[Scope], covered: registry_services.OptOutsRe
             for scope, counts in zip(scopes, covered.per_rule, strict=True)
         ],
     }
-
-
-def _work_hash_entries(
-    works: Sequence[Work], matches: Sequence[Match]
-) -> list[registry_services.RemovalEntry]:
-    """A bare hash removal of each approved work in every data set where no copy of it was approved.
-
-    A work with no copy today must still be removed tomorrow: the hash removal puts it in every
-    maintainer's feed, the lookup's hash search and re-matching, so a copy that arrives later (a
-    new version of a data set, a repost at another URL) becomes a removal of the same request.
-    """
-    covered = {(m.work_id, m.item.dataset_id) for m in matches}
-    datasets = list(Dataset.objects.order_by("pk"))
-    return [
-        registry_services.RemovalEntry(
-            dataset=dataset,
-            phash=work.phash,
-            dhash=work.dhash,
-            pdq=bytes(work.pdq) if work.pdq is not None else None,
-        )
-        for work in works
-        for dataset in datasets
-        if (work.pk, dataset.pk) not in covered
-    ]
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -46,7 +46,7 @@ from ..models import (
 from ..services import ActionRefused
 from ..workflow import EDITABLE, REACHES_REGISTRY, TRANSITIONS, Status, TransitionNotAllowed
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # streamed responses (CSV) too
 
 
 class ArtistRequest(HttpRequest):
@@ -73,7 +73,7 @@ def artist_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: ArtistRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: ArtistRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             request.artist = request.user.artist
         except ObjectDoesNotExist:
@@ -285,6 +285,7 @@ def _render_detail(
         "statement_language": submit_form["language"].value() or language,
         "timeline": selectors.public_timeline(ticket),
         "progress": selectors.receipt_progress(ticket.reference or "") if approved else [],
+        "held_works": selectors.held_works_count(ticket) if approved else 0,
         "max_files": settings.UPLOAD_MAX_FILES,
         "scope_rows": selectors.scope_rows(ticket),
     }

@@ -52,3 +52,33 @@ def test_the_queue_and_request_pages_fit_1280_px(demo_desk: Any):
         assert card and last and works
         assert last["x"] + last["width"] <= card["x"] + card["width"] + 1 <= works["x"]
         desk.check(f"desk-request-{ticket.status}")
+
+
+def test_a_big_request_desk_fits_1280_and_375_px(demo_desk: Any):
+    """A 60-work request (over DESK_BIG_REQUEST_WORKS) with a sample drawn: the summary and the
+    sample's works, axe-clean, no sideways scrolling on a phone (Pages.check)."""
+    from django.contrib.auth.models import User
+    from django.core.files.base import ContentFile
+
+    from registry.models import Dataset
+    from requests_app import services
+    from requests_app.models import Work
+    from tests.helpers import big_request, make_artist, photo_bytes
+
+    desk = demo_desk
+    page = desk.page
+    artist = make_artist("prolific@example.com", name="Prolific Painter")
+    big = big_request(artist, list(Dataset.objects.order_by("pk")[:2]), works=60, per_work=3)
+    first = big.works.order_by("pk").first()
+    assert first is not None
+    first.file.save("big.png", ContentFile(photo_bytes("chelsea.png")), save=True)
+    Work.objects.filter(request=big).update(file=first.file.name)  # every sampled image loads
+    moderator = User.objects.get(username="moderator@demo.example")
+    drawn = services.request_sample_draw(ticket=big, moderator=moderator, size=20, seed=3)
+
+    desk.goto(f"/admin/requests_app/removalrequest/{big.pk}/change/")
+    expect(page.locator("#evidence h2")).to_have_text("Big request: summary")
+    expect(page.locator("#sample-drawn")).to_contain_text("seed 3")
+    assert page.locator("#works .work").count() == len(drawn.params["works"]) == 20
+    assert fits(page) == []
+    desk.check("desk-request-big")

@@ -362,3 +362,92 @@ def test_a_domain_request_shows_its_lines_proofs_and_counts_per_data_set(artist,
     response = logged_in(moderator).post(decide_url(ticket), {"decision": "approve"})
     assert response.status_code == 302
     assert Removal.objects.filter(source_ref=ticket.reference).count() == 4
+
+
+# --- a big request: summary, sample, approval ----------------------------------------
+
+
+def _big(artist, maintainer, works=80):
+    from registry import services as registry_services
+    from tests.helpers import big_request
+
+    org = maintainer.maintainer
+    sets = [
+        registry_services.dataset_create(maintainer=org, slug=s, name=s.title()) for s in ("big-a", "big-b")
+    ]
+    return big_request(artist, sets, works=works, per_work=3)
+
+
+def test_a_big_request_is_shown_as_a_summary_and_a_sample(artist, moderator, maintainer, settings):
+    settings.DESK_BIG_REQUEST_WORKS = 50
+    ticket = _big(artist, maintainer)
+    verify_domain(artist, "img.example")
+    client = logged_in(moderator)
+    page = client.get(change_url(ticket)).content.decode()
+    assert "Big request: summary" in page and "No sample drawn yet." in page
+    assert "240 of 240</strong> confirmed copies (100%)" in page
+    assert page.count('class="work"') == 0  # no work is listed before a sample is drawn
+
+    response = client.post(
+        reverse("admin:requests_app_removalrequest_sample", args=[ticket.pk]), {"size": "20", "seed": "42"}
+    )
+    assert response.status_code == 302
+    drawn = TicketEvent.objects.get(request=ticket, kind=EventKind.SAMPLE)
+    assert drawn.actor == moderator and drawn.params["seed"] == 42 and len(drawn.params["works"]) == 20
+    page = client.get(change_url(ticket)).content.decode()
+    assert page.count('class="work"') == 20 and "seed 42" in page
+    for work in Work.objects.filter(pk__in=drawn.params["works"]):
+        assert work.original_name in page
+    # A typed size wins over the radio; a size that is no number is refused with words.
+    client.post(
+        reverse("admin:requests_app_removalrequest_sample", args=[ticket.pk]),
+        {"size": "20", "custom_size": "7"},
+    )
+    assert TicketEvent.objects.filter(request=ticket, kind=EventKind.SAMPLE).latest("pk").params["size"] == 7
+    refused = client.post(
+        reverse("admin:requests_app_removalrequest_sample", args=[ticket.pk]),
+        {"custom_size": "lots"},
+        follow=True,
+    )
+    assert "whole numbers" in " ".join(messages_of(refused))
+
+    ids = drawn.params["works"]
+    client.post(
+        reverse("admin:requests_app_removalrequest_sample_review", args=[ticket.pk, drawn.pk]),
+        {f"mark-{ids[0]}": "checked", f"mark-{ids[1]}": "doubtful", f"mark-{ids[2]}": ""},
+    )
+    review = TicketEvent.objects.get(request=ticket, params__text="sample_reviewed")
+    assert review.params["checked"] == [ids[0]] and review.params["doubtful"] == [ids[1]]
+
+    response = client.post(decide_url(ticket), {"decision": "approve", "reason": ""}, follow=True)
+    assert any("Approved" in m for m in messages_of(response))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.APPROVED
+    assert Removal.objects.filter(source_ref=ticket.reference, item__isnull=False).count() == 240
+    page = response.content.decode()
+    assert "Removals in the registry, per data set" in page and "rm_" not in page
+
+
+def test_a_small_request_keeps_the_per_work_desk(artist, moderator, dataset):
+    ticket = make_request(artist, "chelsea.png")
+    page = logged_in(moderator).get(change_url(ticket)).content.decode()
+    assert "Big request: summary" not in page and "Works (1) beside their matched data set items" in page
+
+
+def test_the_desk_says_which_works_a_conflict_holds(artist, other_artist, moderator, maintainer, settings):
+    from registry import services as registry_services
+    from tests.helpers import big_request
+
+    settings.DESK_BIG_REQUEST_WORKS = 50
+    ticket = _big(artist, maintainer, works=60)
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="c", name="C")
+    rival = big_request(other_artist, [dataset], works=1, per_work=1, submit=False)
+    Work.objects.filter(request=rival).update(sha256=ticket.works.order_by("pk").first().sha256)
+    services.request_submit(ticket=rival, actor=other_artist.user, signed_name=other_artist.display_name)
+    client = logged_in(moderator)
+    page = client.get(change_url(ticket)).content.decode()
+    assert "Held: 1 work in an unresolved conflict. Approving approves every other work" in page
+    client.post(decide_url(ticket), {"decision": "approve", "reason": ""})
+    page = client.get(change_url(ticket)).content.decode()
+    assert "Approved with 1 work held by an unresolved conflict" in page
+    assert "unresolved, held" in page

@@ -42,6 +42,7 @@ ARTIST_PAGES = [
     ("get", "request_new", False),
     ("get", "request_detail", True),
     ("get", "request_status", True),
+    ("get", "request_removals_csv", True),
     ("post", "request_upload", True),
     ("post", "request_matches", True),
     ("post", "request_submit", True),
@@ -426,3 +427,52 @@ def test_two_organisations_data_sets_of_the_same_name_are_told_apart(nora, maint
     for owner in (maintainer.maintainer.name, other_maintainer.maintainer.name):
         assert f'Photos v1 <span class="hint">({owner})</span>' in content
     assert maintainer.maintainer.name != other_maintainer.maintainer.name
+
+
+# --- a big request's receipt -------------------------------------------------------
+
+
+def test_a_big_receipt_is_per_data_set_with_the_artists_own_csv(artist, other_artist, moderator, maintainer):
+    import csv
+    import io
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.helpers import big_request
+
+    org = maintainer.maintainer
+    a = registry_services.dataset_create(maintainer=org, slug="a", name="Alpha")
+    b = registry_services.dataset_create(maintainer=org, slug="b", name="Beta")
+    ticket = big_request(artist, [a, b], works=200, per_work=6)
+    services.request_approve(ticket=ticket, moderator=moderator)
+    removals = Removal.objects.filter(source_ref=ticket.reference)
+    # Alpha acknowledges 100 of its 600, Beta has 50 delivered; one item URL is a formula.
+    alpha_ids = list(removals.filter(dataset=a).order_by("pk").values_list("public_id", flat=True))
+    registry_services.removals_acknowledge(dataset=a, ids=alpha_ids[:100])
+    registry_services.removals_mark_delivered(removals=list(removals.filter(dataset=b).order_by("pk")[:50]))
+    first_b = removals.filter(dataset=b).order_by("pk").first()
+    Removal.objects.filter(pk=first_b.pk).update(url='=HYPERLINK("https://evil.example")')
+
+    client = logged_in(artist)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(detail(ticket)).content.decode()
+    assert page.count('class="removal removal--') == 2  # one row per data set, not 1,200
+    assert ">600</td>" in page and ">100</td>" in page and ">50</td>" in page
+    assert len([q for q in queries if "registry_removal" in q["sql"]]) <= 2
+
+    response = client.get(reverse("request_removals_csv", args=[ticket.reference]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == f'attachment; filename="{ticket.reference}-removals.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["removal", "data_set", "maintainer"]
+    assert len(rows) == 1 + removals.count() == 1 + 1200
+    assert {r[0] for r in rows[1:]} == set(removals.values_list("public_id", flat=True))
+    by_id = {r[0]: r for r in rows[1:]}
+    assert by_id[first_b.public_id][4] == '\'=HYPERLINK("https://evil.example")'
+    assert by_id[alpha_ids[0]][6] == "acknowledged" and by_id[alpha_ids[0]][9].endswith("Z")
+    # Nobody else's: another artist gets a 404 (the address does not say the request exists).
+    assert (
+        logged_in(other_artist).get(reverse("request_removals_csv", args=[ticket.reference])).status_code
+        == 404
+    )

@@ -1,0 +1,77 @@
+"""A big request end to end with a real Celery worker on Redis and PostgreSQL: 600 works whose
+confirmed matches are 6,000 items are approved; the worker delivers every removal to the
+maintainer's receiver on loopback in events of at most 500, none lost and none twice; the one
+work an ownership conflict holds is sent, by the same path, when the conflict is resolved."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import services as registry_services
+from registry.models import Removal, RemovalState
+from requests_app import services
+from requests_app.models import RequestConflict, Work, WorkDecision
+from tests.helpers import big_request, wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def _removal_ids(received):
+    ids = []
+    for hook in received:
+        body = hook.json()
+        assert body["type"] == "removal.approved"
+        removals = body["data"]["removals"]
+        assert 1 <= len(removals) <= 500
+        ids += [r["id"] for r in removals]
+    return ids
+
+
+def test_a_600_work_request_is_delivered_whole_and_its_held_work_after_the_ruling(
+    celery_worker_process, receiver, artist, other_artist, moderator, maintainer
+):
+    org = maintainer.maintainer
+    a = registry_services.dataset_create(maintainer=org, slug="a", name="Alpha")
+    b = registry_services.dataset_create(maintainer=org, slug="b", name="Beta")
+    registry_services.webhook_endpoint_create(
+        maintainer=org, url=receiver.url, event_types=["removal.approved"]
+    )
+    big = big_request(artist, [a, b], works=600, per_work=10)
+    shared = big.works.order_by("pk").first()
+    rival = services.request_create(artist=other_artist, basis="copyright")
+    Work.objects.create(
+        artist=other_artist,
+        request=rival,
+        file="works/big/rival.png",
+        original_name="rival.png",
+        sha256=shared.sha256,
+        size_bytes=1,
+        format="PNG",
+        width=10,
+        height=10,
+        phash=shared.phash,
+        hash_state="done",
+    )
+    services.request_submit(ticket=rival, actor=other_artist.user, signed_name=other_artist.display_name)
+    conflict = RequestConflict.objects.get()
+
+    services.request_approve(ticket=big, moderator=moderator)  # commits: the worker takes it from here
+    removals = Removal.objects.filter(source_ref=big.reference)
+    assert removals.count() == 5990  # the held work's 10 copies wait
+    received = receiver.wait_for(12, timeout=240)  # 2,995 per data set: 6 events of <= 500 each
+    ids = _removal_ids(received)
+    assert len(ids) == len(set(ids)) == 5990
+    assert set(ids) == set(removals.values_list("public_id", flat=True))
+    wait_until(
+        lambda: not removals.exclude(state=RemovalState.DELIVERED).exists(), timeout=120, what="all delivered"
+    )
+
+    services.conflict_resolve(conflict=conflict, moderator=moderator, resolution="first", note="Her files.")
+    shared.refresh_from_db()
+    assert shared.decision == WorkDecision.APPROVED
+    received = receiver.wait_for(14, timeout=120)  # one more event per data set, 5 removals each
+    ids = _removal_ids(received)
+    assert len(ids) == len(set(ids)) == 6000 == removals.count()
+    wait_until(
+        lambda: not removals.exclude(state=RemovalState.DELIVERED).exists(), timeout=120, what="all delivered"
+    )
