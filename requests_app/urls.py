@@ -3,7 +3,7 @@ from django.urls import path
 
 from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
-from .views import accounts, decisions, home, identity, requests, search, works
+from .views import accounts, decisions, home, identity, requests, search, uploads, works
 
 # A request reference or a row id in an address goes through its converter: anything else is a
 # 404 before any view or query runs. Verify-email tokens stay <str:>: a mangled link gets the
@@ -25,6 +25,10 @@ urlpatterns = [
     path("requests/<reference:reference>/withdraw/", decisions.request_withdraw, name="request_withdraw"),
     path("requests/<reference:reference>/status.json", requests.request_status, name="request_status"),
     path("works/<id:work_id>/image/", works.work_image, name="work_image"),
+    # Resumable uploads into the portfolio (docs/uploads.md); /portfolio/ itself is the portfolio page.
+    path("portfolio/upload/", uploads.portfolio_upload, name="portfolio_upload"),
+    path("portfolio/uploads/", uploads.portfolio_upload_create, name="portfolio_upload_create"),
+    path("portfolio/uploads/<uuid:key>/", uploads.portfolio_upload_detail, name="portfolio_upload_detail"),
     # Artist pages: password reset, one-file uploads, replies, the public search, the account.
     path(
         "password-reset/",

@@ -548,3 +548,22 @@ def jpeg_hashes(image: Image.Image, **save: Any) -> Any:
     from registry.hashing import compute_hashes
 
     return compute_hashes(image_bytes(image, "JPEG", **save), max_pixels=10**8)
+
+
+def distinct_png(seed: int, size: int = 48) -> bytes:
+    """A small PNG of random colour blocks, different for every seed (portfolio uploads of many works)."""
+    import random
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (8, 8))
+    image.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(64)])
+    return image_bytes(image.resize((size, size), Image.Resampling.NEAREST), "PNG")
+
+
+def upload_send(upload: Any, data: bytes, *, chunk: int) -> Any:
+    """Send `data` to a portfolio upload in chunks through the service, as the page does; the last answer."""
+    from requests_app import services
+
+    for offset in range(0, len(data), chunk):
+        upload = services.upload_chunk_write(upload=upload, offset=offset, data=data[offset : offset + chunk])
+    return upload
