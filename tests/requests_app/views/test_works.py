@@ -25,6 +25,7 @@ from requests_app.workflow import Status
 from tests.helpers import (
     dataset_with_copy,
     detail,
+    distinct_png,
     file_errors,
     hashed_draft,
     logged_in,
@@ -373,10 +374,8 @@ def test_one_upload_action_sent_file_by_file_is_one_timeline_row(nora):
     ticket = services.request_create(artist=nora, basis="copyright")
     client = logged_in(nora)
     url = reverse("work_upload_one", args=[ticket.reference])
-    for name in [f"w{i:02d}.png" for i in range(12)]:
-        answer = client.post(
-            url, {"work": SimpleUploadedFile(name, photo_bytes("chelsea.png")), "batch": "b1"}
-        )
+    for i, name in enumerate(f"w{i:02d}.png" for i in range(12)):
+        answer = client.post(url, {"work": SimpleUploadedFile(name, distinct_png(i)), "batch": "b1"})
         assert answer.json()["ok"]
     client.post(url, {"work": SimpleUploadedFile("later.png", photo_bytes("coins.png")), "batch": "b2"})
 
@@ -392,10 +391,25 @@ def test_the_plain_form_upload_is_one_row_too(nora):
     ticket = services.request_create(artist=nora, basis="copyright")
     logged_in(nora).post(
         reverse("request_upload", args=[ticket.reference]),
-        {"works": [SimpleUploadedFile(n, photo_bytes("chelsea.png")) for n in ("a.png", "b.png", "c.png")]},
+        {
+            "works": [
+                SimpleUploadedFile(n, distinct_png(i)) for i, n in enumerate(("a.png", "b.png", "c.png"))
+            ]
+        },
     )
     [row] = TicketEvent.objects.filter(request=ticket, kind=EventKind.WORKS)
     assert row.params["count"] == 3
+
+
+def test_the_same_picture_twice_is_one_work_and_the_second_is_reported(nora):
+    """Duplicates are found by content in the portfolio, on the plain form too."""
+    ticket = services.request_create(artist=nora, basis="copyright")
+    client = logged_in(nora)
+    url = reverse("work_upload_one", args=[ticket.reference])
+    assert client.post(url, {"work": SimpleUploadedFile("a.png", distinct_png(1))}).json()["ok"]
+    answer = client.post(url, {"work": SimpleUploadedFile("again.png", distinct_png(1))}).json()
+    assert answer == {"ok": False, "name": "again.png", "error": "Already in this request as a.png."}
+    assert ticket.works.count() == 1
 
 
 def _work(artist, name: str = "chelsea.png", fmt: str = "PNG") -> Work:
