@@ -567,3 +567,20 @@ def upload_send(upload: Any, data: bytes, *, chunk: int) -> Any:
     for offset in range(0, len(data), chunk):
         upload = services.upload_chunk_write(upload=upload, offset=offset, data=data[offset : offset + chunk])
     return upload
+
+
+def forget_refused_uploads(pages: Any, *, network_errors: bool = False) -> int:
+    """Drop from a browser visitor's problems the console lines chromium writes for answers the
+    upload protocol gives on purpose (a refused file: 400 or 422; a chunk that does not fit: 409)
+    and, with `network_errors`, for requests a test cut off itself. Returns how many were dropped."""
+    statuses = ("status of 400", "status of 409", "status of 422")
+    expected = [
+        problem
+        for problem in pages.problems
+        if "/portfolio/uploads/" in problem
+        and "Failed to load resource" in problem
+        and (any(s in problem for s in statuses) or (network_errors and "net::ERR_" in problem))
+    ]
+    for problem in expected:
+        pages.problems.remove(problem)
+    return len(expected)
