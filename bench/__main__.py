@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import os
 
 from . import common
 
@@ -18,6 +19,7 @@ NAMES = (
     "lookup",
     "export",
     "upload_sqlite",
+    "portfolio_upload",
     "load",
 )
 
@@ -26,7 +28,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(NAMES)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (search: 100k and 1M codes)")
+    parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")
     args = parser.parse_args()
+    if args.works:
+        os.environ["BENCH_WORKS"] = str(args.works)
     names = args.names or list(NAMES)
     unknown = sorted(set(names) - set(NAMES))
     if unknown:

@@ -334,27 +334,34 @@ def _member_record(
         upload = PortfolioUpload.objects.select_for_update().get(pk=row.pk)
         if upload.next_member != index or upload.state != UploadState.PROCESSING:
             return False
+        # Only what changed is written: the per-file reports of a big zip are not rewritten per member.
+        fields = ["next_member", "processed", "updated_at"]
         if clean is None:
             upload.failed += 1
-            _report(upload, name, error, "error")
+            fields += ["failed", *_report(upload, name, error, "error")]
         else:
             stored = work_store(artist=row.artist, ticket=ticket, name=name, clean_content=clean)
             if stored.work is not None:
                 upload.added += 1
+                fields.append("added")
                 if len(upload.added_names) < timeline.NAMES_SHOWN:
                     upload.added_names = [*upload.added_names, stored.work.original_name]
+                    fields.append("added_names")
             else:
                 upload.duplicates += 1
-                _report(upload, name, stored.message, "duplicate")
+                fields += ["duplicates", *_report(upload, name, stored.message, "duplicate")]
         upload.processed += 1
         upload.next_member = index + 1
-        upload.save()
+        upload.save(update_fields=fields)
     return True
 
 
-def _report(upload: PortfolioUpload, name: str, message: str, kind: str) -> None:
-    if len(upload.reports) < REPORTS_KEPT:
-        upload.reports = [*upload.reports, {"name": name, "message": message, "kind": kind}]
+def _report(upload: PortfolioUpload, name: str, message: str, kind: str) -> list[str]:
+    """Keep a per-file report (the first REPORTS_KEPT); the fields to save."""
+    if len(upload.reports) >= REPORTS_KEPT:
+        return []
+    upload.reports = [*upload.reports, {"name": name, "message": message, "kind": kind}]
+    return ["reports"]
 
 
 def _finish(upload_id: int, ticket: RemovalRequest | None) -> str:
