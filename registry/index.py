@@ -294,8 +294,8 @@ class HammingIndex:
                 index._live = _read_array(f, "u1", n).astype(bool)
                 index._dead = int(n - index._live.sum())
             if header["has_faiss"]:
-                raw = faiss.read_index_binary(_faiss_any.PyCallbackIOReader(f.read))
-                table = faiss.downcast_IndexBinary(raw)
+                raw: Any = faiss.read_index_binary(_faiss_any.PyCallbackIOReader(f.read))
+                table: Any = faiss.downcast_IndexBinary(raw)
                 # The downcast is a second proxy of the same C++ object: it must own it, or the
                 # object is freed with `raw` and the table reads freed memory (code_size garbage).
                 raw.thisown, table.thisown = False, True
