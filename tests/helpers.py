@@ -225,15 +225,16 @@ def make_artist(email: str, *, verified: bool = True, name: str = "") -> Any:
     return profile
 
 
-def make_request(artist: Any, photo_name: str, *, submit: bool = True) -> Any:
-    """A request with one work (the photo), hashed and matched; submitted with its copy confirmed."""
+def make_request(artist: Any, photo_name: str, *, submit: bool = True, fmt: str = "PNG") -> Any:
+    """A request with one work (the photo, saved as `fmt`), hashed and matched; submitted with its
+    copy confirmed. The same photo in another format is other bytes: not a duplicate in a portfolio."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from requests_app import services
 
     ticket = services.request_create(artist=artist, basis="copyright", description=f"my {photo_name}")
     added = services.works_add(
-        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name, fmt))]
     )
     assert services.work_hash_and_match(work_id=added.works[0].pk) == "done"
     if submit:
