@@ -6,6 +6,7 @@ import argparse
 import datetime
 import importlib
 import inspect
+import os
 
 from . import common
 
@@ -22,6 +23,7 @@ NAMES = (
     "portfolio_page",
     "upload_sqlite",
     "site_signals",
+    "portfolio_upload",
     "load",
     "domain_optout",
 )
@@ -32,7 +34,10 @@ def main() -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(NAMES)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (search: 100k and 1M codes)")
     parser.add_argument("--items", type=int, default=None, help="domain_optout: items in the data set")
+    parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")
     args = parser.parse_args()
+    if args.works:
+        os.environ["BENCH_WORKS"] = str(args.works)
     names = args.names or list(NAMES)
     unknown = sorted(set(names) - set(NAMES))
     if unknown:

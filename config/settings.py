@@ -126,7 +126,16 @@ PRIVATE_MEDIA_ROOT = env_path("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")
 # Uploads
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000, minimum=1)
+# Files one form post may carry (a batch, not a cap on a request or a portfolio: those have none).
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 200, minimum=1)
+# Resumable portfolio uploads (requests_app/services/uploads.py, docs/uploads.md): the chunk size
+# the page sends, the largest zip accepted, the members and unpacked bytes a zip may hold, and the
+# days after which an upload never finished is deleted.
+PORTFOLIO_CHUNK_BYTES = env_int("PORTFOLIO_CHUNK_BYTES", 8 * 1024 * 1024, minimum=1024)
+PORTFOLIO_ZIP_MAX_BYTES = env_int("PORTFOLIO_ZIP_MAX_BYTES", 4 * 1024**3, minimum=1024)
+UPLOAD_ZIP_MAX_MEMBERS = env_int("UPLOAD_ZIP_MAX_MEMBERS", 20_000, minimum=1)
+UPLOAD_ZIP_MAX_UNCOMPRESSED = env_int("UPLOAD_ZIP_MAX_UNCOMPRESSED", 8 * 1024**3, minimum=1024)
+PORTFOLIO_UPLOAD_STALE_DAYS = env_int("PORTFOLIO_UPLOAD_STALE_DAYS", 7, minimum=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024**3, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -246,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "hashing-sweep": {
         "task": "requests_app.tasks.hashing_sweep",
+        "schedule": timedelta(minutes=2),
+    },
+    "uploads-sweep": {
+        "task": "requests_app.tasks.uploads_sweep",
         "schedule": timedelta(minutes=2),
     },
     "rematch-sweep": {

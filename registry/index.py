@@ -294,9 +294,11 @@ class HammingIndex:
                 index._live = _read_array(f, "u1", n).astype(bool)
                 index._dead = int(n - index._live.sum())
             if header["has_faiss"]:
-                table = faiss.downcast_IndexBinary(
-                    faiss.read_index_binary(_faiss_any.PyCallbackIOReader(f.read))
-                )
+                raw: Any = faiss.read_index_binary(_faiss_any.PyCallbackIOReader(f.read))
+                table: Any = faiss.downcast_IndexBinary(raw)
+                # The downcast is a second proxy of the same C++ object: it must own it, or the
+                # object is freed with `raw` and the table reads freed memory (code_size garbage).
+                raw.thisown, table.thisown = False, True
                 if not isinstance(table, faiss.IndexBinaryMultiHash) or table.ntotal != n:
                     raise ValueError(f"{path}: the hash tables do not match the codes")
                 index._faiss, index._bits = table, int(header["bits"])

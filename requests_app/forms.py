@@ -105,7 +105,7 @@ class MultipleFileField(forms.FileField):
 
     Each file is checked by services.works_add, which reports a bad file by
     name and keeps the others, so this field only checks that there are
-    some, and not too many for one request.
+    some, and not too many for one form post (settings.UPLOAD_MAX_FILES).
     """
 
     widget = MultipleFileInput
@@ -118,10 +118,10 @@ class MultipleFileField(forms.FileField):
         if len(files) > limit:
             raise ValidationError(
                 ngettext(
-                    "You chose %(count)d files; a request holds at most %(limit)d. "
-                    "Split them into several requests.",
-                    "You chose %(count)d files; a request holds at most %(limit)d. "
-                    "Split them into several requests.",
+                    "You chose %(count)d files; this form takes at most %(limit)d at once. "
+                    "Send the rest in a zip, or in several rounds.",
+                    "You chose %(count)d files; this form takes at most %(limit)d at once. "
+                    "Send the rest in a zip, or in several rounds.",
                     len(files),
                 )
                 % {"count": len(files), "limit": limit},

@@ -222,11 +222,70 @@ class Work(models.Model):
 
     class Meta:
         ordering = ["id"]
-        # The portfolio page: an artist's works newest first, a page at a time.
-        indexes = [models.Index(fields=["artist", "id"], name="work_artist_id")]
+        indexes = [
+            # The portfolio page: an artist's works newest first, a page at a time.
+            models.Index(fields=["artist", "id"], name="work_artist_id"),
+            # Duplicates are found by content within a portfolio (services.uploads); not unique, since
+            # works uploaded into two requests before portfolios existed may share their bytes.
+            models.Index(fields=["artist", "sha256"], name="work_artist_sha256"),
+        ]
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class UploadState(models.TextChoices):
+    RECEIVING = "receiving", _("Receiving")
+    QUEUED = "queued", _("Waiting to be unpacked")
+    PROCESSING = "processing", _("Unpacking")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired before it was finished")
+
+
+class PortfolioUpload(models.Model):
+    """One file (an image or a zip) sent in chunks into an artist's portfolio (docs/uploads.md).
+
+    The bytes append to a private file (`path`, under PRIVATE_MEDIA_ROOT) until `received`
+    reaches `size`; a worker then turns it into works, member by member, `next_member` being
+    where it resumes. Optionally into a ticket too (one still editable when it was started).
+    """
+
+    key = models.UUIDField(unique=True, editable=False)
+    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="uploads")
+    ticket = models.ForeignKey(
+        RemovalRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="uploads"
+    )
+    name = models.CharField(max_length=255)
+    is_zip = models.BooleanField(default=False)
+    size = models.BigIntegerField()
+    received = models.BigIntegerField(default=0)
+    # The sha256 of the whole file, when the sender gave one: checked once every byte is in.
+    sha256 = models.CharField(max_length=64, blank=True)
+    path = models.CharField(max_length=200)
+    state = models.CharField(max_length=20, choices=UploadState.choices, default=UploadState.RECEIVING)
+    error = models.TextField(blank=True)
+    members = models.PositiveIntegerField(default=0)
+    next_member = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # Per file: [{"name": ..., "message": ..., "kind": "error"|"duplicate"}], the first few thousand.
+    reports = models.JSONField(default=list, blank=True)
+    # The first names added, for the ticket's "N works added" timeline row.
+    added_names = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "updated_at"], name="upload_state_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
 
 
 class MatchState(models.TextChoices):

@@ -29,6 +29,7 @@ from .models import (
     EventKind,
     IdentityProof,
     MatchConfidence,
+    PortfolioUpload,
     ProofMethod,
     ProofStatus,
     RemovalRequest,
@@ -74,6 +75,14 @@ def request_for_artist(user: User, reference: str) -> RemovalRequest:
     if ticket is None:
         raise Http404("No such request.")
     return ticket
+
+
+def upload_for_artist(user: User, key: str) -> PortfolioUpload:
+    """The artist's own upload, or 404 (another artist's upload id is not confirmed to exist)."""
+    upload = PortfolioUpload.objects.filter(key=key, artist__user=user).select_related("ticket").first()
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload
 
 
 def work_for_viewer(user: User | AnonymousUser, work_id: int) -> Work:

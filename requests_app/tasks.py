@@ -47,6 +47,25 @@ def rematch_sweep() -> int:
     return len(due)
 
 
+@shared_task(
+    base=DatabaseRetryTask, name="requests_app.tasks.upload_process", acks_late=True, ignore_result=True
+)
+def upload_process(upload_id: int) -> str:
+    """Unpack a received portfolio upload into works, member by member (resumes where it stopped)."""
+    return services.upload_process(upload_id=upload_id)
+
+
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.uploads_sweep", ignore_result=True)
+def uploads_sweep() -> int:
+    """Re-queue uploads whose unpacking stalled (a lost message, a worker that died); expire the
+    bytes of uploads never finished (beat)."""
+    services.uploads_expire()
+    due = services.uploads_processing_due()
+    for upload_id in due:
+        upload_process.delay(upload_id)
+    return len(due)
+
+
 @shared_task(base=DatabaseRetryTask, name="requests_app.tasks.proofs_recheck", ignore_result=True)
 def proofs_recheck() -> int:
     """Expire what is past its date, then re-check verified automatic proofs that are due."""

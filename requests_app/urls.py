@@ -13,6 +13,7 @@ from .views import (
     requests,
     search,
     site_signals,
+    uploads,
     works,
 )
 
@@ -44,6 +45,10 @@ urlpatterns = [
     path("works/<id:work_id>/image/", works.work_image, name="work_image"),
     path("portfolio/", portfolio.portfolio_page, name="portfolio"),
     path("portfolio/selection/", portfolio.portfolio_selection, name="portfolio_selection"),
+    # Resumable uploads into the portfolio (docs/uploads.md); /portfolio/ itself is the portfolio page.
+    path("portfolio/upload/", uploads.portfolio_upload, name="portfolio_upload"),
+    path("portfolio/uploads/", uploads.portfolio_upload_create, name="portfolio_upload_create"),
+    path("portfolio/uploads/<uuid:key>/", uploads.portfolio_upload_detail, name="portfolio_upload_detail"),
     # Artist pages: password reset, one-file uploads, replies, the public search, the account.
     path(
         "password-reset/",

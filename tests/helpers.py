@@ -225,15 +225,16 @@ def make_artist(email: str, *, verified: bool = True, name: str = "") -> Any:
     return profile
 
 
-def make_request(artist: Any, photo_name: str, *, submit: bool = True) -> Any:
-    """A request with one work (the photo), hashed and matched; submitted with its copy confirmed."""
+def make_request(artist: Any, photo_name: str, *, submit: bool = True, fmt: str = "PNG") -> Any:
+    """A request with one work (the photo, saved as `fmt`), hashed and matched; submitted with its
+    copy confirmed. The same photo in another format is other bytes: not a duplicate in a portfolio."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from requests_app import services
 
     ticket = services.request_create(artist=artist, basis="copyright", description=f"my {photo_name}")
     added = services.works_add(
-        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name))]
+        ticket=ticket, actor=artist.user, files=[SimpleUploadedFile(photo_name, photo_bytes(photo_name, fmt))]
     )
     assert services.work_hash_and_match(work_id=added.works[0].pk) == "done"
     if submit:
@@ -703,3 +704,39 @@ def big_request(
         services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
     ticket.refresh_from_db()
     return ticket
+
+
+def distinct_png(seed: int, size: int = 48) -> bytes:
+    """A small PNG of random colour blocks, different for every seed (portfolio uploads of many works)."""
+    import random
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (8, 8))
+    image.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(64)])
+    return image_bytes(image.resize((size, size), Image.Resampling.NEAREST), "PNG")
+
+
+def upload_send(upload: Any, data: bytes, *, chunk: int) -> Any:
+    """Send `data` to a portfolio upload in chunks through the service, as the page does; the last answer."""
+    from requests_app import services
+
+    for offset in range(0, len(data), chunk):
+        upload = services.upload_chunk_write(upload=upload, offset=offset, data=data[offset : offset + chunk])
+    return upload
+
+
+def forget_refused_uploads(pages: Any, *, network_errors: bool = False) -> int:
+    """Drop from a browser visitor's problems the console lines chromium writes for answers the
+    upload protocol gives on purpose (a refused file: 400 or 422; a chunk that does not fit: 409)
+    and, with `network_errors`, for requests a test cut off itself. Returns how many were dropped."""
+    statuses = ("status of 400", "status of 409", "status of 422")
+    expected = [
+        problem
+        for problem in pages.problems
+        if "/portfolio/uploads/" in problem
+        and "Failed to load resource" in problem
+        and (any(s in problem for s in statuses) or (network_errors and "net::ERR_" in problem))
+    ]
+    for problem in expected:
+        pages.problems.remove(problem)
+    return len(expected)

@@ -5,8 +5,9 @@ against the registry's items.
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import overload
@@ -21,11 +22,13 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from core.queueing import enqueue
+from core.text import printable
 from registry import matching, probes
 from registry.hashing import ImageRejected, SanitizedImage, hashes_of_image, open_image, sanitize
 
 from .. import timeline
 from ..models import (
+    ArtistProfile,
     EventKind,
     HashState,
     Match,
@@ -61,18 +64,9 @@ def works_add(
     _owned(ticket, actor)
     if ticket.status not in EDITABLE:
         raise ActionRefused(_("Works can be added only while the request is a draft or needs information."))
-    existing = ticket.works.count()
-    if existing + len(files) > settings.UPLOAD_MAX_FILES:
-        raise ActionRefused(
-            _(
-                "A request holds at most %(limit)d works; it has %(count)d. "
-                "Split the rest into another request."
-            )
-            % {"limit": settings.UPLOAD_MAX_FILES, "count": existing}
-        )
     result = WorksAdded(works=[], errors=[])
     for upload in files:
-        name = _name_shortened(upload.name or "upload")
+        name = clean_name(upload.name or "upload")
         if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
             result.errors.append(FileError(name, _too_large_message(upload.size)))
             continue
@@ -88,14 +82,20 @@ def works_add(
         except ImageRejected as exc:
             result.errors.append(FileError(name, str(exc)))
             continue
-        result.works.append(_work_store(ticket=ticket, name=name, clean_content=clean))
+        stored = work_store(artist=ticket.artist, ticket=ticket, name=name, clean_content=clean)
+        if stored.work is not None:
+            result.works.append(stored.work)
+        else:
+            result.errors.append(FileError(name, stored.message))
     if result.works:
         _works_added_event(ticket, actor=actor, names=[w.original_name for w in result.works], batch=batch)
     return result
 
 
 @transaction.atomic
-def _works_added_event(ticket: RemovalRequest, *, actor: User, names: list[str], batch: str) -> None:
+def _works_added_event(
+    ticket: RemovalRequest, *, actor: User, names: list[str], batch: str, count: int | None = None
+) -> None:
     """One "N works added" row per upload action: a later file of the same batch updates the row."""
     _locked(ticket)  # the uploader sends files in parallel: one row, not two
     batch = batch[:64]
@@ -111,7 +111,7 @@ def _works_added_event(ticket: RemovalRequest, *, actor: User, names: list[str],
     shown += names[: max(0, timeline.NAMES_SHOWN - len(shown))]
     params: dict[str, object] = {
         "text": "works_added",
-        "count": int(previous.get("count", 0)) + len(names),
+        "count": int(previous.get("count", 0)) + (len(names) if count is None else count),
         "names": shown,
     }
     if batch:
@@ -131,11 +131,48 @@ def _too_large_message(size: int) -> str:
     }
 
 
-def _work_store(*, ticket: RemovalRequest, name: str, clean_content: SanitizedImage) -> Work:
+@dataclass(frozen=True)
+class Stored:
+    """What became of one clean image: `work` is set when it is new in the portfolio (or joined
+    the ticket); otherwise `duplicate` is the work already holding these bytes and `message` says so."""
+
+    work: Work | None
+    duplicate: Work | None = None
+    message: str = ""
+
+
+def work_store(
+    *,
+    artist: ArtistProfile,
+    ticket: RemovalRequest | None,
+    name: str,
+    clean_content: SanitizedImage,
+    before_save: Callable[[], bool] | None = None,
+) -> Stored:
+    """Store a clean image in the artist's portfolio (and `ticket`), once per content.
+
+    Called inside or outside a transaction; it opens its own (a savepoint inside one). The
+    artist's row is locked, so two uploads of the same bytes store one work. A duplicate joins
+    `ticket` when it is in no request yet; otherwise it is reported ("already in your portfolio
+    as NAME"). `before_save`, run under the lock, may veto the store (an upload's cursor moved on).
+    """
     digest = hashlib.sha256(clean_content.content).hexdigest()
+    name = clean_name(name)
     with transaction.atomic():
+        ArtistProfile.objects.select_for_update().filter(pk=artist.pk).first()
+        if before_save is not None and not before_save():
+            return Stored(work=None, message="skipped")
+        existing = (
+            Work.objects.filter(artist=artist, sha256=digest).select_related("request").order_by("id").first()
+        )
+        if existing is not None:
+            if ticket is not None and existing.request_id is None:
+                existing.request = ticket
+                existing.save(update_fields=["request"])
+                return Stored(work=existing)
+            return Stored(work=None, duplicate=existing, message=_duplicate_message(existing, ticket))
         work = Work(
-            artist=ticket.artist,
+            artist=artist,
             request=ticket,
             original_name=name,
             sha256=digest,
@@ -150,7 +187,29 @@ def _work_store(*, ticket: RemovalRequest, name: str, clean_content: SanitizedIm
         work.save()
         work_id = work.pk
         transaction.on_commit(lambda: _enqueue_hash(work_id))
-    return work
+    return Stored(work=work)
+
+
+def _duplicate_message(existing: Work, ticket: RemovalRequest | None) -> str:
+    values = {"name": printable(existing.original_name, 255)}
+    if ticket is not None and existing.request_id == ticket.pk:
+        return _("Already in this request as %(name)s.") % values
+    if ticket is not None and existing.request is not None:
+        return _("Already in your portfolio as %(name)s, in request %(reference)s.") % {
+            **values,
+            "reference": existing.request.reference or _("a draft"),
+        }
+    return _("Already in your portfolio as %(name)s.") % values
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_name(name: str, limit: int = 255) -> str:
+    """A file name as stored and shown: control characters and lone surrogates replaced, cut to
+    `limit` characters with its extension kept; "upload" when nothing is left."""
+    name = _CONTROL.sub("\ufffd", name).encode("utf-8", "replace").decode("utf-8").strip()
+    return _name_shortened(name or "upload", limit)
 
 
 def _enqueue_hash(work_id: int) -> None:
@@ -258,9 +317,11 @@ ZIP_IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 
 
 # Against zip bombs: members and declared uncompressed bytes are counted from the
-# central directory before anything is decompressed; a member is then read no
-# further than its declared size (zipfile stops there and checks the CRC).
-ZIP_MAX_TOTAL_UNCOMPRESSED = 2 * 1024**3
+# central directory before anything is decompressed (settings.UPLOAD_ZIP_MAX_MEMBERS and
+# UPLOAD_ZIP_MAX_UNCOMPRESSED); a member that claims to compress better than images do is
+# skipped; a member is then read no further than its declared size (zipfile stops there and
+# checks the CRC).
+ZIP_MAX_MEMBER_RATIO = 100
 
 
 @dataclass
@@ -317,27 +378,34 @@ def zip_members_check(archive: zipfile.ZipFile) -> tuple[list[tuple[str, zipfile
     accepted: list[tuple[str, zipfile.ZipInfo]] = []
     errors: list[FileError] = []
     files = [info for info in archive.infolist() if not info.is_dir()]
-    if len(files) > settings.UPLOAD_MAX_FILES:
+    limit = settings.UPLOAD_ZIP_MAX_MEMBERS
+    if len(files) > limit:
         raise ActionRefused(
-            _("The zip holds %(count)d files; a request holds at most %(limit)d works. Split it.")
-            % {"count": len(files), "limit": settings.UPLOAD_MAX_FILES}
+            _("The zip holds %(count)d files; a zip may hold at most %(limit)d. Split it into several zips.")
+            % {"count": len(files), "limit": limit}
         )
     total = sum(info.file_size for info in files)
-    if total > ZIP_MAX_TOTAL_UNCOMPRESSED:
+    most = settings.UPLOAD_ZIP_MAX_UNCOMPRESSED
+    if total > most:
         raise ActionRefused(
             _("The zip would unpack to %(size)d MB, more than the %(limit)d MB allowed; split it.")
-            % {"size": total // 1024**2, "limit": ZIP_MAX_TOTAL_UNCOMPRESSED // 1024**2}
+            % {"size": total // 1024**2, "limit": most // 1024**2}
         )
     for info in files:
-        name = _name_shortened(PurePosixPath(info.filename.replace("\\", "/")).name)
-        if not name or name.startswith(".") or info.filename.startswith("__MACOSX/"):
+        raw = PurePosixPath(info.filename.replace("\\", "/")).name
+        if not raw or raw.startswith(".") or info.filename.startswith("__MACOSX/"):
             continue
+        name = clean_name(raw)
         if PurePosixPath(name).suffix.lower() not in ZIP_IMAGE_EXTENSIONS:
             errors.append(FileError(name, _("Not a JPEG, PNG or WebP image; skipped.")))
         elif info.file_size > settings.UPLOAD_MAX_BYTES:
             errors.append(FileError(name, _too_large_message(info.file_size)))
         elif info.flag_bits & 0x1:
             errors.append(FileError(name, _("This file is encrypted; zip it again without a password.")))
+        elif info.file_size > 1024**2 and info.file_size > ZIP_MAX_MEMBER_RATIO * max(1, info.compress_size):
+            errors.append(
+                FileError(name, _("This file compresses far better than any image (a zip bomb?); skipped."))
+            )
         else:
             accepted.append((name, info))
     return accepted, errors
@@ -348,7 +416,7 @@ def works_add_zip(
 ) -> WorksAdded:
     """Add every image of a zip archive, each checked like an upload; errors are reported per member."""
     _owned(ticket, actor)
-    if upload.size is not None and upload.size > ZIP_MAX_TOTAL_UNCOMPRESSED:
+    if upload.size is not None and upload.size > settings.PORTFOLIO_ZIP_MAX_BYTES:
         raise ActionRefused(_("The zip is too large; split it into several smaller ones."))
     try:
         archive = zipfile.ZipFile(upload.file or upload)

@@ -23,6 +23,7 @@ from requests_app.models import RemovalRequest, TicketEvent, Work
 from requests_app.workflow import Status
 from tests.helpers import (
     ARTIST_PASSWORD,
+    forget_refused_uploads,
     image_bytes,
     log_in,
     mail_link,
@@ -193,30 +194,35 @@ def test_dropped_files_show_their_errors_next_to_their_names(celery_worker_proce
             _file_payload("old-works.zip", archive.getvalue(), "application/zip"),
         ],
     )
+    # The request page's uploader (templates/requests_app/portfolio/_uploader.html) starts at once.
     expect(page.locator(".upload")).to_have_count(4)
-    page.locator("form[data-uploader]").get_by_role("button", name="Upload").click()
-    expect(page.locator("[data-upload-summary]")).to_have_text(
-        "Uploaded: 2 of 4 files. Not added: 2.", timeout=30_000
+    expect(page.locator("[data-upload-summary]")).to_contain_text(
+        "Added: 2. Already there: 0. Not added: 3.", timeout=30_000
     )
     expect(page.locator(".upload", has_text="drawing.gif").locator(".file-error")).to_contain_text(
-        "GIF files are not accepted"
+        "drawing.gif is not a JPEG, PNG or WebP image or a zip of them."
     )
     expect(page.locator(".upload", has_text="empty.png").locator(".file-error")).to_have_text(
-        "The file is empty."
+        "empty.png is empty."
     )
     zip_row = page.locator(".upload", has_text="old-works.zip")
-    expect(zip_row).to_contain_text("images added from the zip: 1")
+    expect(zip_row).to_contain_text("done: 1 added, 0 already there, 1 not added")
     expect(zip_row.locator("li", has_text="readme.txt").locator(".file-error")).to_contain_text("JPEG, PNG")
     artist.check("upload-errors")
     assert sorted(Work.objects.values_list("original_name", flat=True)) == ["me.png", "rocket.jpg"]
     page.get_by_role("button", name="Show the added works").click()
     expect(page.locator(".work")).to_have_count(2)
+    assert forget_refused_uploads(artist) == 2  # drawing.gif and empty.png: refused with a 400
 
     # --- without JavaScript: the plain form, with a zip, lists the refused files by name
     plain = visitor(javascript=False)
     log_in(plain, "ada@example.com", ARTIST_PASSWORD)
     form_page = plain.goto("/requests/new/")
     assert form_page.locator("[data-dropzone-hint]").is_hidden()
+    archive = io.BytesIO()  # other pictures: the ones above are in the portfolio already
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("portfolio/coffee.jpg", photo_bytes("coffee.png", "JPEG"))
+        z.writestr("portfolio/readme.txt", b"hello")
     form_page.get_by_label("Or a zip of your images").set_input_files(
         files=[{"name": "works.zip", "mimeType": "application/zip", "buffer": archive.getvalue()}]
     )

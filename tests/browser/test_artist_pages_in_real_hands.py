@@ -77,8 +77,8 @@ def test_the_matches_table_fits_a_phone_and_each_copy_has_one_answer(live_server
     expect(page.locator("table.matches")).to_contain_text("Photos v1 (Open Images Lab)")
     expect(page.locator("table.matches")).to_contain_text("Photos v1 (Pixel Commons)")
     artist.check("request-detail-matches-choices")
-    # While the uploader sends files its button is disabled, and must look it.
-    upload = page.locator("[data-upload-submit]")
+    # A disabled button (the request form's while it sends files) must look disabled.
+    upload = page.locator("main button.button").first
     enabled = upload.evaluate("b => getComputedStyle(b).backgroundColor")
     upload.evaluate("b => { b.disabled = true; }")
     upload.hover(force=True)
@@ -161,7 +161,10 @@ def test_a_french_artist_reads_the_statement_and_the_timeline_in_french(live_ser
     more = services.works_add(
         ticket=ticket,
         actor=profile.user,
-        files=[SimpleUploadedFile(n, photo_bytes("coins.png")) for n in ("pièce-1.png", "pièce-2.png")],
+        files=[
+            SimpleUploadedFile(n, photo_bytes("coins.png", f))
+            for n, f in (("pièce-1.png", "PNG"), ("pièce-2.png", "JPEG"))
+        ],
     )
     for work in more.works:
         services.work_hash_and_match(work_id=work.pk)

@@ -111,6 +111,24 @@ def test_save_and_load_give_identical_results(tmp_path, small_flat_max):
     assert all(hit[0] not in (12, 13) for hit in loaded.search(int(codes[2]), 64))
 
 
+def test_a_loaded_index_searches_through_its_own_hash_tables(tmp_path):
+    """The tables read from the file stay alive after loading (a freed table once answered
+    faiss's `assert d == self.code_size` in the second worker that loaded a saved index)."""
+    import gc
+
+    rng = np.random.default_rng(2)
+    codes = random_signed(rng, 100_000)
+    ids = np.arange(100_000, dtype=np.int64)
+    index = HammingIndex.build(ids, codes)
+    index.save(tmp_path / "big.faissbin")
+    loaded = HammingIndex.load(tmp_path / "big.faissbin")
+    gc.collect()
+    assert loaded.uses_faiss and loaded._faiss.code_size == 8
+    for q in range(20):
+        query = flip_bits(int(codes[q * 31]), [q % 64])
+        assert loaded.search(query, 3) == index.search(query, 3) == brute_force(ids, codes, query, 3)
+
+
 def test_load_rejects_a_file_that_is_not_an_index(tmp_path):
     path = tmp_path / "bad.faissbin"
     path.write_bytes(b"hello")

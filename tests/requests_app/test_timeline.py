@@ -416,7 +416,11 @@ def test_the_timeline_is_stored_as_data_and_read_in_each_readers_language(nora, 
     services.works_add(
         ticket=ticket,
         actor=nora.user,
-        files=[SimpleUploadedFile(n, photo_bytes("chelsea.png")) for n in ("a.png", "b.png")],
+        # Two encodings of the cat: the same bytes twice would be one work (duplicates by content).
+        files=[
+            SimpleUploadedFile(n, photo_bytes("chelsea.png", f))
+            for n, f in (("a.png", "PNG"), ("b.png", "JPEG"))
+        ],
     )
     works = TicketEvent.objects.get(request=ticket, kind=EventKind.WORKS)
     assert works.params == {"text": "works_added", "count": 2, "names": ["a.png", "b.png"]}

@@ -61,7 +61,7 @@ def test_a_zip_adds_each_image_and_names_each_bad_member(artist):
 
 
 def test_a_zip_with_too_many_members_is_refused_before_anything_is_read(artist, settings):
-    settings.UPLOAD_MAX_FILES = 3
+    settings.UPLOAD_ZIP_MAX_MEMBERS = 3
     ticket = services.request_create(artist=artist, basis="copyright")
     members = {f"w{i}.png": b"x" for i in range(4)}
     with pytest.raises(ActionRefused, match="holds 4 files"):
@@ -69,8 +69,8 @@ def test_a_zip_with_too_many_members_is_refused_before_anything_is_read(artist, 
     assert not Work.objects.exists()
 
 
-def test_a_zip_bomb_is_refused_on_its_declared_sizes(artist, monkeypatch):
-    monkeypatch.setattr(services.works, "ZIP_MAX_TOTAL_UNCOMPRESSED", 1024 * 1024)
+def test_a_zip_bomb_is_refused_on_its_declared_sizes(artist, settings):
+    settings.UPLOAD_ZIP_MAX_UNCOMPRESSED = 1024 * 1024
     ticket = services.request_create(artist=artist, basis="copyright")
     # 2 MB of zeros compress to a few kB
     bomb = zip_upload({"a.png": b"\0" * (1024 * 1024), "b.png": b"\0" * (1024 * 1024)})

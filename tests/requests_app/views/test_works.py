@@ -25,6 +25,7 @@ from requests_app.workflow import Status
 from tests.helpers import (
     dataset_with_copy,
     detail,
+    distinct_png,
     file_errors,
     hashed_draft,
     logged_in,
@@ -137,7 +138,7 @@ def test_it_keeps_the_file_errors_while_the_page_refreshes_then_clears_them(clie
     assert file_errors(client.get(detail).content.decode()) == {}
 
 
-def test_it_refuses_more_files_than_a_request_holds(client, artist, settings):
+def test_it_refuses_more_files_than_one_form_post_takes(client, artist, settings):
     settings.UPLOAD_MAX_FILES = 2
     client.force_login(artist.user)
     files = [_upload(f"{i}.png", photo_bytes("chelsea.png")) for i in range(3)]
@@ -145,12 +146,13 @@ def test_it_refuses_more_files_than_a_request_holds(client, artist, settings):
     response = client.post(reverse("request_new"), {"basis": "copyright", "works": files})
 
     assert response.status_code == 200
-    assert "You chose 3 files; a request holds at most 2." in response.content.decode()
+    assert "You chose 3 files; this form takes at most 2 at once." in response.content.decode()
     assert not RemovalRequest.objects.exists()
     assert not Work.objects.exists()
 
 
-def test_it_refuses_more_works_than_a_request_holds_when_adding(client, artist, settings):
+def test_a_request_holds_more_works_than_one_form_post_takes(client, artist, settings):
+    """UPLOAD_MAX_FILES is a batch limit, not a cap on the request: a third post adds a third work."""
     settings.UPLOAD_MAX_FILES = 2
     ticket = services.request_create(artist=artist, basis="copyright")
     services.works_add(
@@ -166,8 +168,8 @@ def test_it_refuses_more_works_than_a_request_holds_when_adding(client, artist, 
         follow=True,
     )
 
-    assert "A request holds at most 2 works; it has 2." in response.content.decode()
-    assert ticket.works.count() == 2
+    assert "1 work added" in response.content.decode()
+    assert ticket.works.count() == 3
 
 
 def test_it_adds_more_works_to_a_draft(client, artist):
@@ -372,10 +374,8 @@ def test_one_upload_action_sent_file_by_file_is_one_timeline_row(nora):
     ticket = services.request_create(artist=nora, basis="copyright")
     client = logged_in(nora)
     url = reverse("work_upload_one", args=[ticket.reference])
-    for name in [f"w{i:02d}.png" for i in range(12)]:
-        answer = client.post(
-            url, {"work": SimpleUploadedFile(name, photo_bytes("chelsea.png")), "batch": "b1"}
-        )
+    for i, name in enumerate(f"w{i:02d}.png" for i in range(12)):
+        answer = client.post(url, {"work": SimpleUploadedFile(name, distinct_png(i)), "batch": "b1"})
         assert answer.json()["ok"]
     client.post(url, {"work": SimpleUploadedFile("later.png", photo_bytes("coins.png")), "batch": "b2"})
 
@@ -391,10 +391,25 @@ def test_the_plain_form_upload_is_one_row_too(nora):
     ticket = services.request_create(artist=nora, basis="copyright")
     logged_in(nora).post(
         reverse("request_upload", args=[ticket.reference]),
-        {"works": [SimpleUploadedFile(n, photo_bytes("chelsea.png")) for n in ("a.png", "b.png", "c.png")]},
+        {
+            "works": [
+                SimpleUploadedFile(n, distinct_png(i)) for i, n in enumerate(("a.png", "b.png", "c.png"))
+            ]
+        },
     )
     [row] = TicketEvent.objects.filter(request=ticket, kind=EventKind.WORKS)
     assert row.params["count"] == 3
+
+
+def test_the_same_picture_twice_is_one_work_and_the_second_is_reported(nora):
+    """Duplicates are found by content in the portfolio, on the plain form too."""
+    ticket = services.request_create(artist=nora, basis="copyright")
+    client = logged_in(nora)
+    url = reverse("work_upload_one", args=[ticket.reference])
+    assert client.post(url, {"work": SimpleUploadedFile("a.png", distinct_png(1))}).json()["ok"]
+    answer = client.post(url, {"work": SimpleUploadedFile("again.png", distinct_png(1))}).json()
+    assert answer == {"ok": False, "name": "again.png", "error": "Already in this request as a.png."}
+    assert ticket.works.count() == 1
 
 
 def _work(artist, name: str = "chelsea.png", fmt: str = "PNG") -> Work:
