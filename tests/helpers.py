@@ -282,14 +282,15 @@ def hashed_draft(artist: Any, *names: str) -> Any:
     return ticket
 
 
-def unreadable_draft(artist: Any) -> Any:
-    """A draft request whose one work was stored and then could not be read (its hashing failed)."""
+def unreadable_draft(artist: Any, name: str = "chelsea.png") -> Any:
+    """A draft request whose one work (the photo `name`, not yet in the artist's portfolio: the same
+    content twice is one work) was stored and then could not be read (its hashing failed)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from requests_app import services
 
     ticket = services.request_create(artist=artist, basis="copyright")
-    upload = SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))
+    upload = SimpleUploadedFile(name, photo_bytes(name))
     [work] = services.works_add(ticket=ticket, actor=artist.user, files=[upload]).works
     with work.file.open("wb") as handle:
         handle.write(b"garbage")

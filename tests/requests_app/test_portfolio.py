@@ -27,7 +27,7 @@ def shelf(artist, dataset, moderator):
     services.matches_decide(
         ticket=draft, actor=artist.user, exclude=list(coffee.matches.values_list("pk", flat=True))
     )
-    unreadable_draft(artist)
+    unreadable_draft(artist, "camera.png")
     return {"approved": approved, "draft": draft}
 
 
@@ -41,7 +41,7 @@ def test_each_state_finds_its_works(artist, shelf):
     assert names(PortfolioFilter(state="found"), artist) == ["horse.png"]
     assert names(PortfolioFilter(state="excluded"), artist) == ["coffee.png"]
     assert names(PortfolioFilter(state="not_found"), artist) == ["brick.png"]
-    assert names(PortfolioFilter(state="failed"), artist) == ["chelsea.png"]  # the unreadable one
+    assert names(PortfolioFilter(state="failed"), artist) == ["camera.png"]  # the unreadable one
     assert names(PortfolioFilter(state="pending"), artist) == []
     assert names(PortfolioFilter(q="HORSE"), artist) == ["horse.png"]
     assert names(PortfolioFilter(within=shelf["approved"].reference), artist) == ["chelsea.png"]
