@@ -16,7 +16,6 @@ from datetime import datetime
 
 import psycopg
 from django.db import connection, transaction
-from django.db.models import Q
 from psycopg.types.json import Jsonb
 
 from core import clock
@@ -29,13 +28,18 @@ from ..models import (
     DomainOptOut,
     Removal,
     WebhookDelivery,
-    WebhookEndpoint,
     WebhookEvent,
     WebhookEventType,
 )
 from ..selectors import active_optouts_for_keys, rule_scope, scope_sql
-from ..serialize import iso, removal_to_dict
-from .removals import MAX_REMOVALS_PER_EVENT, RemovalEntry, _enqueue_deliveries, removals_record
+from .removals import (
+    MAX_REMOVALS_PER_EVENT,
+    RemovalEntry,
+    _enqueue_deliveries,
+    event_payload,
+    removals_record,
+    subscribed_endpoints,
+)
 
 
 @dataclass
@@ -95,7 +99,7 @@ EVENTS_PER_STATEMENT = 10  # events (of 500 removals) written per INSERT: bounde
 
 def _events_for(removals: Sequence[Removal]) -> None:
     """The webhook events (at most 500 removals each) and outbox rows of new removals, set-based:
-    a few statements per 5,000 removals, the same payload as removals._events_create."""
+    a few statements per 5,000 removals, the same payload as removals_record's (event_payload)."""
     by_dataset: dict[int, list[Removal]] = defaultdict(list)
     for removal in removals:
         by_dataset[removal.dataset_id].append(removal)
@@ -106,33 +110,14 @@ def _events_for(removals: Sequence[Removal]) -> None:
     for dataset_id, rows in by_dataset.items():
         dataset = datasets[dataset_id]
         rows.sort(key=lambda r: r.pk)
-        endpoints = [
-            e
-            for e in WebhookEndpoint.objects.filter(
-                Q(datasets__isnull=True) | Q(datasets=dataset_id),
-                maintainer_id=dataset.maintainer_id,
-                enabled=True,
-                deleted_at__isnull=True,
-            ).distinct()
-            if event_type in e.event_types
-        ]
+        endpoints = subscribed_endpoints(dataset, event_type)
         step = MAX_REMOVALS_PER_EVENT * EVENTS_PER_STATEMENT
         for start in range(0, len(rows), step):
             chunks = [
                 rows[at : at + MAX_REMOVALS_PER_EVENT]
                 for at in range(start, min(start + step, len(rows)), MAX_REMOVALS_PER_EVENT)
             ]
-            payloads: list[dict[str, object]] = [
-                {
-                    "type": event_type,
-                    "timestamp": iso(now),
-                    "data": {
-                        "dataset": dataset.slug,
-                        "removals": [removal_to_dict(r, dataset_slug=dataset.slug) for r in chunk],
-                    },
-                }
-                for chunk in chunks
-            ]
+            payloads = [event_payload(event_type, dataset, chunk, now) for chunk in chunks]
             write = _write_events_postgres if connection.vendor == "postgresql" else _write_events_portable
             delivery_ids += write(dataset, chunks, payloads, [e.pk for e in endpoints], now)
     if delivery_ids:

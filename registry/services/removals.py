@@ -26,7 +26,7 @@ from ..models import (
     WebhookEventType,
     url_key,
 )
-from ..serialize import iso, removal_to_dict
+from ..serialize import RemovalLike, iso, removal_to_dict
 
 MAX_REMOVALS_PER_EVENT = 500
 
@@ -196,6 +196,34 @@ def _link(event: WebhookEvent, removals: list[_Row]) -> None:
         cursor.execute(sql, [event.pk, [r.pk for r in removals]])
 
 
+def subscribed_endpoints(dataset: Dataset, event_type: str) -> list[WebhookEndpoint]:
+    """The maintainer's live endpoints that take `event_type` for `dataset` (none listed: all)."""
+    return [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            Q(datasets__isnull=True) | Q(datasets=dataset.pk),
+            maintainer_id=dataset.maintainer_id,
+            enabled=True,
+            deleted_at__isnull=True,
+        ).distinct()
+        if event_type in endpoint.event_types
+    ]
+
+
+def event_payload(
+    event_type: str, dataset: Dataset, removals: Sequence[RemovalLike | Removal], now: datetime
+) -> dict[str, object]:
+    """The body of one webhook event: its type, time, data set and removals (at most 500)."""
+    return {
+        "type": event_type,
+        "timestamp": iso(now),
+        "data": {
+            "dataset": dataset.slug,
+            "removals": [removal_to_dict(r, dataset_slug=dataset.slug) for r in removals],
+        },
+    }
+
+
 class _Recorder:
     """Streams entries into removals and their events (see removals_record_many)."""
 
@@ -287,28 +315,12 @@ class _Recorder:
             maintainer_id=dataset.maintainer_id,
             dataset=dataset,
             event_type=event_type,
-            payload={
-                "type": event_type,
-                "timestamp": iso(self.now),
-                "data": {
-                    "dataset": dataset.slug,
-                    "removals": [removal_to_dict(r, dataset_slug=dataset.slug) for r in chunk],
-                },
-            },
+            payload=event_payload(event_type, dataset, chunk, self.now),
         )
         _link(event, chunk)
         self.summary.events += 1
         if dataset_id not in self.endpoints:
-            self.endpoints[dataset_id] = [
-                endpoint
-                for endpoint in WebhookEndpoint.objects.filter(
-                    Q(datasets__isnull=True) | Q(datasets=dataset_id),
-                    maintainer_id=dataset.maintainer_id,
-                    enabled=True,
-                    deleted_at__isnull=True,
-                ).distinct()
-                if event_type in endpoint.event_types
-            ]
+            self.endpoints[dataset_id] = subscribed_endpoints(dataset, event_type)
         deliveries = WebhookDelivery.objects.bulk_create(
             WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=self.now)
             for endpoint in self.endpoints[dataset_id]
