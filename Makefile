@@ -10,6 +10,9 @@ PORT ?= 8000
 
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# Test processes (pytest-xdist): each has its own database (test_test_gw0, ...) and Redis
+# database (15, 14, ...: tests/settings.py). 1 runs the suite in this process.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test test-deps lint typecheck bench clean
 
@@ -30,7 +33,7 @@ test-deps:
 	bash scripts/test_deps.sh
 
 test: $(VENV)/.installed test-deps
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ Import them from here: `from tests.helpers import assert_error, photo_bytes`.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
@@ -56,7 +57,14 @@ def image_bytes(image: Image.Image, fmt: str = "PNG", **save_args: Any) -> bytes
 
 
 def photo_bytes(name: str, fmt: str = "PNG", **save_args: Any) -> bytes:
-    return image_bytes(photo(name), fmt, **save_args)
+    """A sample photo encoded as `fmt`: encoded once per run (bytes are immutable), since
+    encoding a 512-pixel PNG costs about 80 ms and the suite asks for the same few hundreds of times."""
+    return _encoded_photo(name, fmt, tuple(sorted(save_args.items())))
+
+
+@functools.cache
+def _encoded_photo(name: str, fmt: str, save_args: tuple[tuple[str, Any], ...]) -> bytes:
+    return image_bytes(photo(name), fmt, **dict(save_args))
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:

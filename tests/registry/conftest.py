@@ -108,19 +108,26 @@ def small_flat_max(request, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def distractor_rows() -> list[dict[str, Any]]:
-    """The 2,000 distractors of bench/distractors.py as item rows, hashed as the hasher does
-    (`compute_hashes` of each image's PNG), for `services.items_upsert`."""
+def distractor_pngs() -> list[tuple[str, bytes]]:
+    """The 2,000 distractors of bench/distractors.py as (name, PNG), drawn once per run."""
     from bench.distractors import distractors
+
+    return [(distractor.name, distractor.png()) for distractor in distractors()]
+
+
+@pytest.fixture(scope="session")
+def distractor_rows(distractor_pngs: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """The distractors as item rows, hashed as the hasher does (`compute_hashes` of each
+    image's PNG), for `services.items_upsert`."""
     from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 
     rows = []
-    for distractor in distractors():
-        h = compute_hashes(distractor.png(), max_pixels=10**8)
+    for name, png in distractor_pngs:
+        h = compute_hashes(png, max_pixels=10**8)
         rows.append(
             {
-                "external_id": f"distractor/{distractor.name}",
-                "url": f"https://distractors.example/{distractor.name}.png",
+                "external_id": f"distractor/{name}",
+                "url": f"https://distractors.example/{name}.png",
                 "phash": code_to_hex(h.phash),
                 "dhash": code_to_hex(h.dhash),
                 "pdq": pdq_to_hex(h.pdq),
