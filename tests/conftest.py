@@ -226,7 +226,7 @@ def pytest_collection_modifyitems(
 
     Once started, the worker consumes every task the test process enqueues;
     tests that exercise claims and sweeps by hand must not race it. In parallel runs
-    (`--dist loadgroup`) tests are handed out in this order, so each process starts its
+    (`--dist load`) tests are handed out in this order, so each process starts its
     worker only once the other tests have all been handed out.
     """
     items.sort(key=lambda item: "celery_worker_process" in getattr(item, "fixturenames", ()))

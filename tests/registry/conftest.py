@@ -108,29 +108,43 @@ def small_flat_max(request, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def distractor_pngs() -> list[tuple[str, bytes]]:
-    """The 2,000 distractors of bench/distractors.py as (name, PNG), drawn once per run."""
+def distractor_set(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> list[dict[str, Any]]:
+    """The 2,000 distractors of bench/distractors.py: name, sha256 of the PNG and the item row,
+    hashed as the hasher does (`compute_hashes` of each image's PNG). Drawn and hashed once per
+    run: parallel test processes share the result through a file under a lock (xdist's recipe for
+    session fixtures), since drawing and hashing them costs about 25 s of a core."""
+    import fcntl
+    import hashlib
+    import json
+
     from bench.distractors import distractors
-
-    return [(distractor.name, distractor.png()) for distractor in distractors()]
-
-
-@pytest.fixture(scope="session")
-def distractor_rows(distractor_pngs: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
-    """The distractors as item rows, hashed as the hasher does (`compute_hashes` of each
-    image's PNG), for `services.items_upsert`."""
     from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 
-    rows = []
-    for name, png in distractor_pngs:
-        h = compute_hashes(png, max_pixels=10**8)
-        rows.append(
-            {
-                "external_id": f"distractor/{name}",
-                "url": f"https://distractors.example/{name}.png",
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    path = shared / "distractors.json"
+    with open(shared / "distractors.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return json.loads(path.read_text())
+        drawn = []
+        for distractor in distractors():
+            png = distractor.png()
+            h = compute_hashes(png, max_pixels=10**8)
+            row = {
+                "external_id": f"distractor/{distractor.name}",
+                "url": f"https://distractors.example/{distractor.name}.png",
                 "phash": code_to_hex(h.phash),
                 "dhash": code_to_hex(h.dhash),
                 "pdq": pdq_to_hex(h.pdq),
             }
-        )
-    return rows
+            drawn.append({"name": distractor.name, "sha256": hashlib.sha256(png).hexdigest(), "row": row})
+        path.write_text(json.dumps(drawn))
+        return drawn
+
+
+@pytest.fixture(scope="session")
+def distractor_rows(distractor_set: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The distractors as item rows for `services.items_upsert`."""
+    return [dict(d["row"]) for d in distractor_set]
