@@ -189,8 +189,8 @@ def test_the_protocol_needs_a_login_and_the_csrf_token(artist):
 
 def test_the_upload_page_in_english_and_french(artist):
     page = logged_in(artist).get("/portfolio/upload/").content.decode()
-    assert "Upload to your portfolio" in page and "data-portfolio-uploader" in page
-    assert "webkitdirectory" in page and "js/portfolio_upload.js" in page
+    assert "Upload to your portfolio" in page and "data-uploader" in page
+    assert "webkitdirectory" in page and "js/uploader.js" in page
     french = french_client(artist).get("/portfolio/upload/").content.decode()
     assert "Ajouter à votre portfolio" in french
     assert "Ou un dossier entier" in french
