@@ -73,6 +73,7 @@ from .proofs import (
     proofs_expire,
     proofs_recheck_due,
 )
+from .quotas import quota_details, quota_full, quota_problem
 from .sampling import request_sample_draw, request_sample_review
 from .site_signals import site_signals_fetch
 from .submission import (
@@ -160,6 +161,9 @@ __all__ = [
     "proof_start",
     "proofs_expire",
     "proofs_recheck_due",
+    "quota_details",
+    "quota_full",
+    "quota_problem",
     "rematch_due",
     "request_approve",
     "request_artist_reply",
