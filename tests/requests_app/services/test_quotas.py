@@ -71,9 +71,8 @@ def test_a_full_portfolio_refuses_new_works_but_recognises_duplicates(artist, se
 def test_a_zip_unpacked_into_a_full_portfolio_reports_the_members_that_did_not_fit(artist, settings):
     settings.PORTFOLIO_QUOTA_WORKS = 3
     data = make_zip({f"z{i}.png": distinct_png(10 + i) for i in range(5)})
-    upload = upload_send(
-        services.upload_create(artist=artist, actor=artist.user, name="z.zip", size=len(data)), data, chunk=4096
-    )
+    announced = services.upload_create(artist=artist, actor=artist.user, name="z.zip", size=len(data))
+    upload = upload_send(announced, data, chunk=4096)
     assert upload.state == UploadState.QUEUED
     assert services.upload_process(upload_id=upload.pk) == "done"
     upload.refresh_from_db()
