@@ -53,7 +53,7 @@ def run(*, quick: bool = False) -> None:
                 note(f"portfolio_quota: {n:,} works")
                 profile = services.artist_signup(
                     email=f"artist{n}@bench.example",
-                    password="bench passphrase 12345",
+                    password="bench passphrase 12345",  # noqa: S106 (a throw-away database)
                     display_name=f"Artist {n}",
                 )
                 with connection.cursor() as cursor:
