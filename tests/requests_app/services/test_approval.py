@@ -286,3 +286,23 @@ def test_a_work_another_open_conflict_holds_stays_held_until_that_one_leaves_too
     assert held_work.decision == WorkDecision.APPROVED
     [freed] = TicketEvent.objects.filter(request=big, params__text="works_freed")
     assert (freed.params["reference"], freed.params["left"]) == (second_rival.reference, Status.REJECTED)
+
+
+def test_held_works_of_a_request_not_approved_go_back_to_undecided(
+    artist, other_artist, moderator, three_sets
+):
+    # No path holds works of an undecided request today (approval does the holding); the release
+    # still puts them back where they would be, should one appear.
+    a, b, _c = three_sets
+    big = big_request(artist, [a, b], works=10, per_work=1)
+    held_work, rival = _shared_work(big, other_artist, index=1)
+    Work.objects.filter(pk=held_work.pk).update(decision=WorkDecision.HELD)
+    _leave(rival, "withdraw", moderator)
+    held_work.refresh_from_db()
+    assert held_work.decision == WorkDecision.UNDECIDED
+    assert not Removal.objects.filter(source_ref=big.reference).exists()
+    [freed] = TicketEvent.objects.filter(request=big, params__text="works_freed")
+    assert freed.params["approved"] is False
+    assert f"The other claim ({rival.reference}) was withdrawn: 1 work is no longer held." in [
+        entry.message for entry in selectors.public_timeline(big)
+    ]
