@@ -26,6 +26,7 @@ NAMES = (
     "portfolio_upload",
     "load",
     "domain_optout",
+    "portfolio_quota",
 )
 
 

@@ -39,7 +39,7 @@ from .upload_sqlite import Site
 WORKS = 1000
 ITEMS = 1_000_000
 PER_ZIP = 250
-PARALLEL = 3  # static/js/portfolio_upload.js: PARALLEL
+PARALLEL = 3  # static/js/uploader.js: PARALLEL
 COPY_EVERY = 20
 DUPLICATE_EVERY = 50
 PASSWORD = "bench portfolio pass phrase 2026"  # noqa: S105 (a throw-away database)

@@ -3,9 +3,10 @@ filesystem broker), as an artist uses it.
 
 Starts `scripts/run_all.py` (migrate, seed_demo, then the site, one worker of concurrency 2 and
 beat) on a fresh VAR_DIR in a temporary folder and a free port, with DATABASE_URL and
-CELERY_BROKER_URL unset. Logs in over HTTP as the demo artist, creates a request the way the
-page's script does (POST /requests/new/ with js_upload, then one POST per file to the upload URL
-it answers, two at a time like the page), and polls the request's status.json (what the page
+CELERY_BROKER_URL unset. Logs in over HTTP as the demo artist, creates a request (POST
+/requests/new/ with js_upload), sends one POST per file to the one-file upload URL it answers,
+two at a time (the page's first uploader did this; the page now sends chunks, see
+bench/portfolio_upload.py), and polls the request's status.json (what the page
 polls) until every work is hashed and matched. The images are 200 distinct JPEGs of 1600x1200
 made from the sample photos (crop, turn, tint, per-image noise), generated before the clock
 starts. Counted in the log of all three processes: tasks that failed ("raised unexpected"),
@@ -38,7 +39,7 @@ from .common import note, photo_paths, table
 from .pgdb import ROOT, free_port
 
 WORKS = 200
-PAGE_CONCURRENCY = 2  # static/js/upload.js: CONCURRENCY
+PAGE_CONCURRENCY = 2  # what the first page uploader sent at once
 ARTIST = ("artist@demo.example", "demo-artist-pass")  # seed_demo's demo artist
 DEADLINE_SECONDS = 240
 

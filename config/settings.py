@@ -136,6 +136,11 @@ PORTFOLIO_ZIP_MAX_BYTES = env_int("PORTFOLIO_ZIP_MAX_BYTES", 4 * 1024**3, minimu
 UPLOAD_ZIP_MAX_MEMBERS = env_int("UPLOAD_ZIP_MAX_MEMBERS", 20_000, minimum=1)
 UPLOAD_ZIP_MAX_UNCOMPRESSED = env_int("UPLOAD_ZIP_MAX_UNCOMPRESSED", 8 * 1024**3, minimum=1024)
 PORTFOLIO_UPLOAD_STALE_DAYS = env_int("PORTFOLIO_UPLOAD_STALE_DAYS", 7, minimum=1)
+# Per-artist quotas of the portfolio: its works' stored bytes (plus files announced and not yet
+# unpacked) and its number of works. Far above a working artist's output (a few thousand works);
+# they stop one account from filling the disk.
+PORTFOLIO_QUOTA_BYTES = env_int("PORTFOLIO_QUOTA_BYTES", 20 * 1024**3, minimum=1024 * 1024)
+PORTFOLIO_QUOTA_WORKS = env_int("PORTFOLIO_QUOTA_WORKS", 50_000, minimum=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024**3, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -17,8 +17,9 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms import ModelForm
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from core.admin import CheckedAdmin, ReadOnlyAdmin, ReadOnlyInline
@@ -31,6 +32,7 @@ from .models import (
     DatasetItem,
     DeliveryAttempt,
     DeliveryState,
+    DomainOptOut,
     Maintainer,
     OperatorAction,
     Removal,
@@ -284,6 +286,75 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     @admin.display(description="URL")
     def short_url(self, obj: Removal) -> str:
         return Truncator(obj.url or "").chars(80)
+
+
+class OptOutStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", "active"), ("revoked", "revoked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[DomainOptOut]) -> QuerySet[DomainOptOut]:
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(DomainOptOut)
+class DomainOptOutAdmin(ReadOnlyAdmin):
+    """The domain rules approval recorded (services.domain_optouts_record): read here, never edited."""
+
+    list_display = (
+        "scope",
+        "source_link",
+        "reason",
+        "state",
+        "approved_at",
+        "revoked_at",
+        "removals_link",
+    )
+    list_filter = (OptOutStateFilter, "include_subdomains", "reason")
+    search_fields = ("host", "source_ref")
+    date_hierarchy = "approved_at"
+    fields = (
+        "scope",
+        "host",
+        "include_subdomains",
+        "path_prefix",
+        "source_link",
+        "reason",
+        "approved_at",
+        "revoked_at",
+        "created_at",
+        "removals_link",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="scope", ordering="host_key")
+    def scope(self, obj: DomainOptOut) -> str:
+        return f"{'*.' if obj.include_subdomains else ''}{obj.host}{obj.path_prefix}"
+
+    @admin.display(description="state", boolean=False)
+    def state(self, obj: DomainOptOut) -> str:
+        return "active" if obj.is_active else "revoked"
+
+    @admin.display(description="source reference", ordering="source_ref")
+    def source_link(self, obj: DomainOptOut) -> str:
+        """The ticket, found by its reference in the desk's queue (registry knows only the string)."""
+        try:
+            queue = reverse("admin:requests_app_removalrequest_changelist")
+        except NoReverseMatch:
+            return obj.source_ref
+        return format_html('<a href="{}?{}">{}</a>', queue, urlencode({"q": obj.source_ref}), obj.source_ref)
+
+    @admin.display(description="removals")
+    def removals_link(self, obj: DomainOptOut) -> str:
+        url = reverse("admin:registry_removal_changelist")
+        query = urlencode({"q": obj.source_ref})
+        return format_html('<a href="{}?{}">removals of {}</a>', url, query, obj.source_ref)
 
 
 # --- webhooks ---------------------------------------------------------------

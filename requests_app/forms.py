@@ -265,6 +265,15 @@ class DomainRequestForm(OutsideTextForm):
         return [line.strip() for line in self.cleaned_data.get("scope", "").splitlines() if line.strip()]
 
 
+class ScopeEditForm(OutsideTextForm):
+    """A draft domain request's scope lines, changed (checked again by services.request_scopes_set)."""
+
+    scope = DomainRequestForm.base_fields["scope"]
+
+    def scope_lines(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("scope", "").splitlines() if line.strip()]
+
+
 class WorksAddForm(_WorksOrZip):
     works = _works_field(required=False)
     zip = _zip_field()

@@ -19,6 +19,7 @@ MODERATOR_PERMISSIONS = [
     ("registry", "view_dataset"),
     ("registry", "view_datasetitem"),
     ("registry", "view_removal"),
+    ("registry", "view_domainoptout"),
     ("registry", "view_maintainer"),
     ("registry", "view_webhookdelivery"),
 ]

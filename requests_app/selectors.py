@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from .models import (
     RequestConflict,
     SiteSignals,
     TicketEvent,
+    UploadState,
     Work,
     WorkDecision,
 )
@@ -75,6 +76,34 @@ def request_for_artist(user: User, reference: str) -> RemovalRequest:
     if ticket is None:
         raise Http404("No such request.")
     return ticket
+
+
+@dataclass(frozen=True)
+class PortfolioUsage:
+    """What an artist's portfolio holds, against the quotas (PORTFOLIO_QUOTA_BYTES / _WORKS)."""
+
+    works: int
+    bytes: int  # the works' stored (sanitized) bytes
+    pending: int  # bytes of files announced or received and not unpacked yet
+
+    @property
+    def total(self) -> int:
+        return self.bytes + self.pending
+
+
+UNPACKED_STATES = (UploadState.RECEIVING, UploadState.QUEUED, UploadState.PROCESSING)
+
+
+def portfolio_usage(artist_id: int, *, with_pending: bool = True) -> PortfolioUsage:
+    """Two aggregate queries (one without `with_pending`). An upload being unpacked counts for its
+    members not done yet, so its works are not counted twice."""
+    held = Work.objects.filter(artist_id=artist_id).aggregate(n=Count("id"), size=Sum("size_bytes"))
+    pending = 0
+    if with_pending:
+        unpacked = PortfolioUpload.objects.filter(artist_id=artist_id, state__in=UNPACKED_STATES)
+        for size, members, processed in unpacked.values_list("size", "members", "processed"):
+            pending += size if not members else size * max(0, members - processed) // members
+    return PortfolioUsage(works=held["n"], bytes=held["size"] or 0, pending=pending)
 
 
 def upload_for_artist(user: User, key: str) -> PortfolioUpload:

@@ -117,6 +117,33 @@ def _works_released(p: Params) -> str:
     ) % {"count": count}
 
 
+def _works_freed(p: Params) -> str:
+    count, reference = int(p["count"]), str(p["reference"])
+    if p.get("left") == Status.REJECTED:
+        if p.get("approved"):
+            return ngettext(
+                "The other claim (%(reference)s) was rejected: %(count)d held work was approved and sent.",
+                "The other claim (%(reference)s) was rejected: %(count)d held works were approved and sent.",
+                count,
+            ) % {"count": count, "reference": reference}
+        return ngettext(
+            "The other claim (%(reference)s) was rejected: %(count)d work is no longer held.",
+            "The other claim (%(reference)s) was rejected: %(count)d works are no longer held.",
+            count,
+        ) % {"count": count, "reference": reference}
+    if p.get("approved"):
+        return ngettext(
+            "The other claim (%(reference)s) was withdrawn: %(count)d held work was approved and sent.",
+            "The other claim (%(reference)s) was withdrawn: %(count)d held works were approved and sent.",
+            count,
+        ) % {"count": count, "reference": reference}
+    return ngettext(
+        "The other claim (%(reference)s) was withdrawn: %(count)d work is no longer held.",
+        "The other claim (%(reference)s) was withdrawn: %(count)d works are no longer held.",
+        count,
+    ) % {"count": count, "reference": reference}
+
+
 def _works_dropped(p: Params) -> str:
     count = int(p["count"])
     return ngettext(
@@ -300,6 +327,7 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "domain_removals": _domain_removals,
     "works_held": _works_held,
     "works_released": _works_released,
+    "works_freed": _works_freed,
     "works_dropped": _works_dropped,
     "sample_drawn": _sample_drawn,
     "sample_reviewed": _sample_reviewed,

@@ -33,6 +33,7 @@ urlpatterns = [
     path("requests/new/domain/", domains.domain_request_new, name="domain_request_new"),
     path("requests/<reference:reference>/", requests.request_detail, name="request_detail"),
     path("requests/<reference:reference>/works/", works.request_upload, name="request_upload"),
+    path("requests/<reference:reference>/scope/", domains.request_scope_edit, name="request_scope_edit"),
     path("requests/<reference:reference>/matches/", works.request_matches, name="request_matches"),
     path("requests/<reference:reference>/submit/", decisions.request_submit, name="request_submit"),
     path("requests/<reference:reference>/withdraw/", decisions.request_withdraw, name="request_withdraw"),

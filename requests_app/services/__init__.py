@@ -38,7 +38,9 @@ from .domains import (
     ScopeCheck,
     domain_request_create,
     proof_covering,
+    request_scopes_set,
     scope_lines_check,
+    scope_of,
     scopes_still_proved,
     verified_domain_proofs,
 )
@@ -73,6 +75,7 @@ from .proofs import (
     proofs_expire,
     proofs_recheck_due,
 )
+from .quotas import quota_details, quota_full, quota_problem
 from .sampling import request_sample_draw, request_sample_review
 from .site_signals import site_signals_fetch
 from .submission import (
@@ -160,6 +163,9 @@ __all__ = [
     "proof_start",
     "proofs_expire",
     "proofs_recheck_due",
+    "quota_details",
+    "quota_full",
+    "quota_problem",
     "rematch_due",
     "request_approve",
     "request_artist_reply",
@@ -173,10 +179,12 @@ __all__ = [
     "request_rematch",
     "request_sample_draw",
     "request_sample_review",
+    "request_scopes_set",
     "request_start_review",
     "request_submit",
     "request_withdraw",
     "scope_lines_check",
+    "scope_of",
     "scopes_still_proved",
     "signature_check",
     "signature_key",

@@ -8,7 +8,8 @@ chunks; the matches and works are then marked with one UPDATE each.
 Conflicts hold only the works they touch (RequestConflict.pairs): approving a request
 with an open conflict approves every other work, and the touched ones stay HELD until the
 conflict is resolved (released: their removals are recorded then; or DROPPED when another
-artist owns them). Callers are services that hold the ticket's lock in their transaction.
+artist owns them; or released as well when the other request is withdrawn or rejected).
+Callers are services that hold the ticket's lock in their transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..models import (
     Work,
     WorkDecision,
 )
+from ..workflow import REACHES_REGISTRY
 from ._ticket import _event
 from .completion import _dataset_labels, request_complete_if_acknowledged
 
@@ -171,3 +173,38 @@ def _held_works_settle(
             params={"text": "works_released", "count": count},
         )
     return count, 0
+
+
+def _held_works_free(*, ticket: RemovalRequest, conflict: RequestConflict, leaving: RemovalRequest) -> int:
+    """`leaving`, the other side of `conflict`, was withdrawn or rejected: the works of `ticket` the
+    conflict held go back to what they would have been without it, unless another open conflict
+    still holds them: approved (their removals recorded) if `ticket` was approved, undecided
+    otherwise. Returns how many; writes the public timeline row saying so (the audit: which
+    request left, and how)."""
+    touched = ticket.works.filter(
+        pk__in=selectors.conflict_works(conflict, ticket), decision=WorkDecision.HELD
+    )
+    if not touched.exists():
+        return 0
+    free = touched.exclude(pk__in=selectors.approval_holds(ticket).held)
+    count = free.count()
+    if not count:
+        return 0
+    approved = ticket.status in REACHES_REGISTRY
+    if approved:
+        _removals_event(ticket, _works_approve(ticket, free), None)
+    else:
+        free.update(decision=WorkDecision.UNDECIDED)
+    _event(
+        ticket,
+        kind=EventKind.REMOVALS,  # public: the artist's timeline says it, the desk shows it too
+        actor=None,
+        params={
+            "text": "works_freed",
+            "count": count,
+            "reference": leaving.reference,
+            "left": leaving.status,
+            "approved": approved,
+        },
+    )
+    return count

@@ -6,6 +6,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from ..models import (
 from ..workflow import CLAIMING, REACHES_REGISTRY
 from . import approval
 from ._ticket import ActionRefused, _event
+from .completion import request_complete_if_acknowledged
 
 
 def conflicts_detect(*, ticket: RemovalRequest) -> list[RequestConflict]:
@@ -179,3 +181,39 @@ def conflict_resolve(
                     ticket=request, conflict=conflict, owner=verdict != "other", moderator=moderator
                 )
     return conflict
+
+
+def _locked_with_rivals(ticket: RemovalRequest) -> RemovalRequest:
+    """Lock `ticket` and every request in a conflict with it, in id order as conflict_resolve does,
+    so that a withdrawal or rejection that frees the rivals' held works cannot deadlock with a
+    moderator's ruling on the same conflict. Returns the locked `ticket`."""
+    pairs = RequestConflict.objects.filter(Q(first=ticket) | Q(second=ticket)).values_list(
+        "first_id", "second_id"
+    )
+    ids = {ticket.pk, *(pk for pair in pairs for pk in pair)}
+    locked = (
+        RemovalRequest.objects.select_for_update()
+        .select_related("artist__user")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    return next(r for r in locked if r.pk == ticket.pk)
+
+
+def _rivals_free(*, leaving: RemovalRequest) -> int:
+    """`leaving` was just withdrawn or rejected (in this transaction, under _locked_with_rivals):
+    the works its conflicts held in the other requests are held no more (services.approval)."""
+    freed = 0
+    conflicts = (
+        RequestConflict.objects.filter(Q(first=leaving) | Q(second=leaving))
+        .select_related("first__artist__user", "second__artist__user")
+        .order_by("pk")
+    )
+    for conflict in conflicts:
+        survivor = conflict.other(leaving)
+        count = approval._held_works_free(ticket=survivor, conflict=conflict, leaving=leaving)
+        if count and survivor.status in REACHES_REGISTRY:
+            # Nothing may be left to send: then nothing else would complete the request.
+            request_complete_if_acknowledged(reference=survivor.reference or "")
+        freed += count
+    return freed

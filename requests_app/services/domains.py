@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,7 +29,8 @@ from ..models import (
     RequestScope,
 )
 from ..proofs import domain_of
-from ._ticket import ActionRefused, _event
+from ..workflow import Status
+from ._ticket import ActionRefused, _event, _locked, _owned
 from .submission import request_create
 
 DOMAIN_METHODS = (ProofMethod.DNS_TXT, ProofMethod.WELL_KNOWN, ProofMethod.META_TAG)
@@ -118,6 +120,17 @@ def domain_request_create(
     if check.errors:
         raise ActionRefused(" ".join(check.errors), field="scope")
     ticket = request_create(artist=artist, basis=basis, description=description)
+    _scopes_write(ticket, check.accepted)
+    _event(
+        ticket,
+        kind=EventKind.WORKS,
+        actor=artist.user,
+        params={"text": "scopes_set", "lines": [str(scope) for scope, _proof in check.accepted]},
+    )
+    return ticket
+
+
+def _scopes_write(ticket: RemovalRequest, accepted: Sequence[tuple[Scope, IdentityProof]]) -> None:
     RequestScope.objects.bulk_create(
         RequestScope(
             request=ticket,
@@ -126,14 +139,39 @@ def domain_request_create(
             path_prefix=scope.path_prefix,
             proof=proof,
         )
-        for scope, proof in check.accepted
+        for scope, proof in accepted
     )
-    _event(
-        ticket,
-        kind=EventKind.WORKS,
-        actor=artist.user,
-        params={"text": "scopes_set", "lines": [str(scope) for scope, _proof in check.accepted]},
-    )
+
+
+@transaction.atomic
+def request_scopes_set(*, ticket: RemovalRequest, actor: User, lines: Sequence[str]) -> RemovalRequest:
+    """Replace a draft domain request's scope lines, each checked again against the artist's
+    verified domains now; refused whole (the old lines kept) if any line is. Once submitted, the
+    moderators decide on the lines as sent, so only a draft changes."""
+    ticket = _locked(ticket)
+    _owned(ticket, actor)
+    if ticket.status != Status.DRAFT:
+        raise ActionRefused(
+            _("%(reference)s is %(status)s; its domains can be changed only while it is a draft.")
+            % {
+                "reference": ticket.reference or _("This request"),
+                "status": str(ticket.get_status_display()).lower(),
+            }
+        )
+    old = [str(scope_of(row)) for row in ticket.scopes.order_by("pk")]
+    if not old:
+        raise ActionRefused(
+            _("This request is not a domain request; start one from “Remove a whole domain”.")
+        )
+    check = scope_lines_check(artist=ticket.artist, lines=lines)
+    if check.errors:
+        raise ActionRefused(" ".join(check.errors), field="scope")
+    new = [str(scope) for scope, _proof in check.accepted]
+    if new == old:
+        return ticket
+    ticket.scopes.all().delete()
+    _scopes_write(ticket, check.accepted)
+    _event(ticket, kind=EventKind.WORKS, actor=actor, params={"text": "scopes_set", "lines": new, "old": old})
     return ticket
 
 

@@ -30,6 +30,7 @@ from ..workflow import ASSIGNABLE, DECIDABLE, REJECTABLE, Status
 from . import approval
 from ._ticket import ActionRefused, _event, _locked, _not_decidable, _owned, _transition
 from .completion import _enqueue_rematch
+from .conflicts import _locked_with_rivals, _rivals_free
 from .domains import scopes_still_proved
 
 
@@ -140,7 +141,7 @@ def _domain_params(scopes: Sequence[Scope], covered: registry_services.OptOutsRe
 def request_reject(*, ticket: RemovalRequest, moderator: User, reason: str) -> RemovalRequest:
     if not reason.strip():
         raise ActionRefused(_("Give the artist a reason for the rejection."))
-    ticket = _locked(ticket)
+    ticket = _locked_with_rivals(ticket)  # its conflicts' held works are freed in the other requests
     if ticket.status not in REJECTABLE:
         raise ActionRefused(
             _(
@@ -152,6 +153,7 @@ def request_reject(*, ticket: RemovalRequest, moderator: User, reason: str) -> R
     _transition(ticket, Status.REJECTED, actor=moderator, message=reason)
     ticket.decision_reason = reason
     ticket.save(update_fields=["decision_reason"])
+    _rivals_free(leaving=ticket)
     notify.request_changed(
         ticket=ticket, headline=gettext_lazy("Your removal request was rejected"), message=reason
     )

@@ -25,7 +25,7 @@ from ..models import (
 from ..workflow import EDITABLE, Status
 from ._ticket import ActionRefused, _event, _locked, _owned, _transition
 from .artists import email_is_verified
-from .conflicts import conflicts_detect
+from .conflicts import _locked_with_rivals, _rivals_free, conflicts_detect
 
 # The statement an artist signs; shown in the page's language and stored, as signed, with that language.
 STATEMENT_TEXT = gettext_noop(
@@ -159,7 +159,9 @@ def request_submit(
 
 @transaction.atomic
 def request_withdraw(*, ticket: RemovalRequest, actor: User) -> RemovalRequest:
-    ticket = _locked(ticket)
+    """The artist takes the request back; works it held in a conflict are freed in the other request."""
+    ticket = _locked_with_rivals(ticket)
     _owned(ticket, actor)
     _transition(ticket, Status.WITHDRAWN, actor=actor)
+    _rivals_free(leaving=ticket)
     return ticket

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -25,11 +26,12 @@ from core.queueing import enqueue
 from core.text import printable, text_problem
 from registry.hashing import ImageRejected, SanitizedImage, sanitize
 
-from .. import timeline
+from .. import selectors, timeline
 from ..models import ArtistProfile, PortfolioUpload, RemovalRequest, UploadState
 from ..storage import private_storage
 from ..workflow import EDITABLE
 from ._ticket import ActionRefused, _owned
+from .quotas import quota_details, quota_problem
 from .works import ZIP_IMAGE_EXTENSIONS, _works_added_event, clean_name, work_store, zip_members_check
 
 REPORTS_KEPT = 5000  # per-file reports an upload keeps (counters count them all)
@@ -43,9 +45,18 @@ class UploadRefused(ActionRefused):
     `offset` is the number of bytes the server holds, so a sender can resume from there.
     """
 
-    def __init__(self, message: object, *, code: str, status: int = 400, offset: int | None = None) -> None:
+    def __init__(
+        self,
+        message: object,
+        *,
+        code: str,
+        status: int = 400,
+        offset: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.status, self.offset = code, status, offset
+        self.details = details or {}  # more fields of the JSON answer (a quota's limit and use)
 
 
 def _mb(size: int) -> str:
@@ -97,6 +108,10 @@ def upload_create(
             )
     if artist.user_id != actor.pk:
         raise UploadRefused(_("This portfolio belongs to another account."), code="not_yours", status=403)
+    usage = selectors.portfolio_usage(artist.pk)
+    problem = quota_problem(usage, name=name, size=size)
+    if problem:
+        raise UploadRefused(problem, code="over_quota", status=413, details=quota_details(usage))
     key = uuid.uuid4()
     return PortfolioUpload.objects.create(
         key=key,
@@ -341,7 +356,10 @@ def _member_record(
             fields += ["failed", *_report(upload, name, error, "error")]
         else:
             stored = work_store(artist=row.artist, ticket=ticket, name=name, clean_content=clean)
-            if stored.work is not None:
+            if stored.over_quota:
+                upload.failed += 1
+                fields += ["failed", *_report(upload, name, stored.message, "error")]
+            elif stored.work is not None:
                 upload.added += 1
                 fields.append("added")
                 if len(upload.added_names) < timeline.NAMES_SHOWN:

@@ -26,7 +26,7 @@ from core.text import printable
 from registry import matching, probes
 from registry.hashing import ImageRejected, SanitizedImage, hashes_of_image, open_image, sanitize
 
-from .. import timeline
+from .. import selectors, timeline
 from ..models import (
     ArtistProfile,
     EventKind,
@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..workflow import EDITABLE
 from ._ticket import ActionRefused, _event, _locked, _owned
+from .quotas import quota_problem
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Stored:
     work: Work | None
     duplicate: Work | None = None
     message: str = ""
+    over_quota: bool = False  # refused: the portfolio is full (`message` says how full)
 
 
 def work_store(
@@ -171,6 +173,11 @@ def work_store(
                 existing.save(update_fields=["request"])
                 return Stored(work=existing)
             return Stored(work=None, duplicate=existing, message=_duplicate_message(existing, ticket))
+        # Under the artist's lock: two uploads at once cannot both take the last room.
+        usage = selectors.portfolio_usage(artist.pk, with_pending=False)
+        problem = quota_problem(usage, name=name, size=len(clean_content.content))
+        if problem:
+            return Stored(work=None, message=problem, over_quota=True)
         work = Work(
             artist=artist,
             request=ticket,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .. import services
-from ..forms import DomainRequestForm
+from .. import selectors, services
+from ..forms import DomainRequestForm, ScopeEditForm
 from ..services import ActionRefused
 from ._common import ArtistRequest, _artist, _detail_url, artist_required
 
@@ -44,4 +45,38 @@ def domain_request_new(request: ArtistRequest) -> HttpResponse:
         "requests_app/domain_request_new.html",
         {"form": form, "domains": [proof.target for proof in proofs]},
         status=200 if not form.errors else 400,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@artist_required
+def request_scope_edit(request: ArtistRequest, reference: str) -> HttpResponse:
+    """A draft domain request's scope lines: shown as they are, changed when all check out."""
+    ticket = selectors.request_for_artist(request.user, reference)
+    artist = _artist(request)
+    refusal = ""
+    if request.method == "POST":
+        form = ScopeEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.request_scopes_set(ticket=ticket, actor=request.user, lines=form.scope_lines())
+            except ActionRefused as exc:
+                if exc.field == "scope":
+                    check = services.scope_lines_check(artist=artist, lines=form.scope_lines())
+                    for error in check.errors or [str(exc)]:
+                        form.add_error("scope", error)
+                else:
+                    refusal = str(exc)
+            else:
+                return redirect(_detail_url(ticket, "scope"))
+    else:
+        lines = [str(services.scope_of(row)) for row in ticket.scopes.order_by("pk")]
+        form = ScopeEditForm(initial={"scope": "\n".join(lines)})
+    proofs = services.verified_domain_proofs(artist)
+    return render(
+        request,
+        "requests_app/request_scope_edit.html",
+        {"form": form, "ticket": ticket, "domains": [proof.target for proof in proofs], "refusal": refusal},
+        status=400 if form.errors or refusal else 200,
     )

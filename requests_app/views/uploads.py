@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,7 +31,7 @@ REPORTS_SHOWN = 500  # per-file reports in one status answer
 def _refused(exc: ActionRefused) -> JsonResponse:
     if not isinstance(exc, UploadRefused):
         return JsonResponse({"error": str(exc), "code": "refused"}, status=400)
-    body: dict[str, Any] = {"error": str(exc), "code": exc.code}
+    body: dict[str, Any] = {"error": str(exc), "code": exc.code, **exc.details}
     if exc.offset is not None:
         body["offset"] = exc.offset
     return JsonResponse(body, status=exc.status)
@@ -68,7 +69,18 @@ def upload_json(upload: PortfolioUpload) -> dict[str, Any]:
 @artist_required
 def portfolio_upload(request: ArtistRequest) -> HttpResponse:
     """The page: drop or choose images, zips or a folder; they go into the portfolio."""
-    return render(request, "requests_app/portfolio/upload.html", {"upload_ticket": None})
+    usage = selectors.portfolio_usage(request.artist.pk)
+    return render(
+        request,
+        "requests_app/portfolio/upload.html",
+        {
+            "upload_ticket": None,
+            "usage": usage,
+            "quota_works": formats.number_format(settings.PORTFOLIO_QUOTA_WORKS, force_grouping=True),
+            "quota_bytes": settings.PORTFOLIO_QUOTA_BYTES,
+            "quota_full": services.quota_full(usage),
+        },
+    )
 
 
 @require_POST

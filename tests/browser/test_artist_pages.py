@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from requests_app import services as request_services
-from requests_app.models import RemovalRequest, TicketEvent, Work
+from requests_app.models import PortfolioUpload, RemovalRequest, TicketEvent, Work
 from requests_app.workflow import Status
 from tests.helpers import (
     ARTIST_PASSWORD,
@@ -97,18 +97,27 @@ def test_the_whole_journey_from_sign_up_to_the_maintainers_confirmation(
     (files / "chelsea.png").write_bytes(photo_bytes("chelsea.png"))
     (files / "coffee.jpg").write_bytes(photo_bytes("coffee.png", "JPEG", quality=92))
     (files / "notes.png").write_bytes(b"these are not pixels")
-    page.get_by_label("Images of your works").set_input_files(
+    # The page's uploader is the portfolio's (static/js/uploader.js): the files wait for the draft.
+    expect(page.get_by_label("Images of your works")).to_be_hidden()
+    page.get_by_label("Images (JPEG, PNG, WebP) or zips of them").set_input_files(
         [files / "chelsea.png", files / "coffee.jpg", files / "notes.png"]
     )
     expect(page.locator(".upload")).to_have_count(3)
+    expect(page.locator(".upload").first).to_contain_text("ready: sent when you create the request")
+    artist.check("request-new-chosen")
+    assert not RemovalRequest.objects.exists() and not PortfolioUpload.objects.exists()
     page.get_by_role("button", name="Create the request and upload").click()
-    expect(page.locator("[data-upload-summary]")).to_have_text(
-        "Uploaded: 2 of 3 files. Not added: 1.", timeout=30_000
+    expect(page.locator("[data-upload-summary]")).to_contain_text("Sent: 3 of 3 files", timeout=30_000)
+    expect(page.locator("[data-upload-summary]")).to_contain_text(
+        "Added: 2. Already there: 0. Not added: 1.", timeout=30_000
     )
     bad = page.locator(".upload", has_text="notes.png")
     expect(bad.locator(".file-error")).to_contain_text("not an image we can read")
-    expect(page.locator(".upload", has_text="chelsea.png")).to_contain_text("added")
+    expect(page.locator(".upload", has_text="chelsea.png")).to_contain_text("done: 1 added")
     artist.check("request-new-uploaded")
+    # Each file went in through the chunk API, into the new draft.
+    draft = RemovalRequest.objects.get()
+    assert set(PortfolioUpload.objects.values_list("ticket", flat=True)) == {draft.pk}
     page.get_by_role("link", name="Continue to your request").click()
 
     ticket = RemovalRequest.objects.get(artist__user__email="maria@artist.example")
@@ -218,7 +227,7 @@ def test_dropped_files_show_their_errors_next_to_their_names(celery_worker_proce
     plain = visitor(javascript=False)
     log_in(plain, "ada@example.com", ARTIST_PASSWORD)
     form_page = plain.goto("/requests/new/")
-    assert form_page.locator("[data-dropzone-hint]").is_hidden()
+    assert form_page.locator("[data-dropzone]").is_hidden()
     archive = io.BytesIO()  # other pictures: the ones above are in the portfolio already
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("portfolio/coffee.jpg", photo_bytes("coffee.png", "JPEG"))

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Route, expect
 
-from requests_app.models import PortfolioUpload, UploadState, Work
+from requests_app.models import PortfolioUpload, RemovalRequest, UploadState, Work
 from tests.helpers import (
     ARTIST_PASSWORD,
     distinct_png,
@@ -124,3 +124,65 @@ def test_many_files_and_a_folder_with_duplicates_in_french(
     expect(duplicate).to_contain_text("Déjà dans votre portfolio sous le nom a0.png.")
     artist.check("portfolio-upload-french")
     assert Work.objects.filter(request=None).count() == 7
+
+
+def test_a_new_request_upload_cut_off_goes_on_in_its_request_after_a_reload(
+    celery_worker_process, live_server, visitor, settings, tmp_path
+):
+    chunk = 2048  # the zip of small images is about 8 kB
+    settings.PORTFOLIO_CHUNK_BYTES = chunk
+    make_artist("ada@example.com", name="Ada Lovelace")
+    path = tmp_path / "works.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(8):
+            archive.writestr(f"n{i}.png", distinct_png(300 + i, size=200))
+    size = path.stat().st_size
+    assert size > 2 * chunk
+
+    artist = visitor()
+    log_in(artist, "ada@example.com", ARTIST_PASSWORD)
+    page = artist.goto("/requests/new/")
+    patches: list[int] = []
+
+    def cut_after_one_chunk(route: Route) -> None:
+        if route.request.method != "PATCH":
+            route.continue_()
+            return
+        patches.append(int(route.request.headers["upload-offset"]))
+        if len(patches) <= 1:
+            route.continue_()
+        else:
+            route.abort("connectionreset")
+
+    page.route("**/portfolio/uploads/*/", cut_after_one_chunk)
+    chooser = page.get_by_label("Images (JPEG, PNG, WebP) or zips of them")
+    chooser.set_input_files(str(path))
+    page.get_by_role("button", name="Create the request and upload").click()
+    row = page.locator(".upload", has_text="works.zip")
+    expect(row).to_contain_text("connection lost; trying again", timeout=30_000)
+    draft = RemovalRequest.objects.get()
+    upload = PortfolioUpload.objects.get()
+    assert (upload.ticket_id, upload.received) == (draft.pk, chunk)
+
+    # Back on the new-request page after a reload: the unfinished upload points to its request.
+    page.unroute_all(behavior="ignoreErrors")
+    page.reload()
+    resume = page.locator("[data-upload-resume]")
+    expect(resume).to_contain_text("works.zip: 2 kB of")
+    artist.check("request-new-resume")
+    resume.get_by_role("link", name=f"go on in request {draft.reference}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(draft.reference)
+    sent: list[int] = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(int(request.headers["upload-offset"])) if request.method == "PATCH" else None
+        ),
+    )
+    page.get_by_label("Images (JPEG, PNG, WebP) or zips of them").set_input_files(str(path))
+    # All added: the request's page reloads itself and lists the works.
+    expect(page.locator(".work")).to_have_count(8, timeout=90_000)
+    assert sent[0] == chunk  # the first chunk was not sent again
+    assert PortfolioUpload.objects.count() == 1 and RemovalRequest.objects.count() == 1
+    assert Work.objects.filter(request=draft).count() == 8
+    assert forget_refused_uploads(artist, network_errors=True) >= 1

@@ -11,10 +11,12 @@ from typing import Any
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from registry import services
-from registry.models import ApiKey, Maintainer, OperatorAction, OperatorActionKind
+from registry.hosts import Scope
+from registry.models import ApiKey, DomainOptOut, Maintainer, OperatorAction, OperatorActionKind
 from tests.helpers import logged_in
 
 
@@ -232,3 +234,58 @@ def test_the_actions_are_listed_and_never_edited(operator, maintainer, audit_mar
     assert change.status_code == 403
     action.refresh_from_db()
     assert action.kind == OperatorActionKind.API_KEY_CREATED
+
+
+# --- domain opt-outs --------------------------------------------------------
+
+
+def test_domain_optouts_are_listed_read_only_with_filters_search_and_the_ticket(moderator, superuser):
+    services.domain_optouts_record(
+        source_ref="RR-2026-000007",
+        reason="copyright",
+        scopes=[
+            Scope("artist.example", include_subdomains=True),
+            Scope("artist.example", path_prefix="/art/"),
+        ],
+    )
+    services.domain_optouts_record(
+        source_ref="RR-2026-000008", reason="privacy", scopes=[Scope("other.example")]
+    )
+    revoked = DomainOptOut.objects.get(host="other.example")
+    DomainOptOut.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    url = reverse("admin:registry_domainoptout_changelist")
+    client = logged_in(moderator)
+
+    def listed(query: str = "") -> list[str]:
+        response = client.get(url + query)
+        assert response.status_code == 200
+        return sorted(str(rule) for rule in response.context["cl"].result_list)
+
+    assert listed() == [
+        "*.artist.example (RR-2026-000007)",
+        "artist.example/art/ (RR-2026-000007)",
+        "other.example (RR-2026-000008)",
+    ]
+    mine = ["*.artist.example (RR-2026-000007)", "artist.example/art/ (RR-2026-000007)"]
+    assert listed("?state=active") == mine
+    assert listed("?state=revoked") == ["other.example (RR-2026-000008)"]
+    assert listed("?q=OTHER.example") == ["other.example (RR-2026-000008)"]
+    assert listed("?q=RR-2026-000007") == mine
+    page = client.get(url).content.decode()
+    queue = reverse("admin:requests_app_removalrequest_changelist")
+    assert f'<a href="{queue}?q=RR-2026-000007">RR-2026-000007</a>' in page
+    assert "revoked" in page and "active" in page
+    # A hostile search is a message, not a server error.
+    assert client.get(url + "?q=%00").status_code == 302
+    # Nobody adds, edits or deletes a rule here: approval and revocation are the services' job.
+    rule = DomainOptOut.objects.get(path_prefix="/art/")
+    change = reverse("admin:registry_domainoptout_change", args=[rule.pk])
+    admin = logged_in(superuser)
+    assert admin.get(reverse("admin:registry_domainoptout_add")).status_code == 403
+    detail = admin.get(change)
+    assert detail.status_code == 200 and "/art/" in detail.content.decode()
+    admin.post(change, {"path_prefix": "/other/"})
+    rule.refresh_from_db()
+    assert rule.path_prefix == "/art/"
+    assert admin.post(reverse("admin:registry_domainoptout_delete", args=[rule.pk])).status_code == 403
+    assert DomainOptOut.objects.count() == 3

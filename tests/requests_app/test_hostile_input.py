@@ -41,7 +41,7 @@ from requests_app.models import (
     RemovalRequest,
     RequestConflict,
 )
-from tests.helpers import CHANGELIST, make_artist, make_request, photo_bytes
+from tests.helpers import CHANGELIST, make_artist, make_request, photo_bytes, verify_domain
 
 PASSWORD = "correct horse battery staple"
 
@@ -234,6 +234,15 @@ def png_file(world: World) -> dict[str, tuple[bytes, bytes, str]]:
     return {"works": (b"work.png", photo_bytes("astronaut.png"), "image/png")}
 
 
+def _domain_draft(client: Client, world: World) -> str:
+    """The artist's draft domain request (made once): its scope lines' page."""
+    ticket = RemovalRequest.objects.filter(artist=world.artist, scopes__isnull=False).first()
+    if ticket is None:
+        verify_domain(world.artist, "ada.example")
+        ticket = services.domain_request_create(artist=world.artist, basis="copyright", lines=["ada.example"])
+    return reverse("request_scope_edit", args=[ticket.reference])
+
+
 def _reset_confirm(client: Client, world: World) -> str:
     user = world.artist.user
     link = reverse(
@@ -305,6 +314,14 @@ ARTIST_FORMS = [
         lambda w: {"basis": b"copyright", "description": b"mine", "js_upload": b"1"},
         {"basis": ID, "description": TEXT, "js_upload": FLAG},
         headers={"HTTP_ACCEPT": "application/json"},
+    ),
+    Case(
+        "request_scope_edit",
+        "artist",
+        lambda w: "",
+        lambda w: {"scope": b"*.ada.example"},
+        {"scope": TEXT},
+        prepare=_domain_draft,
     ),
     Case(
         "request_upload",

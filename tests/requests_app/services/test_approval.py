@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Count
+from django.utils import translation
 
 from registry import services as registry_services
 from registry.models import Removal, WebhookDelivery, WebhookEvent
-from requests_app import services
+from requests_app import selectors, services
+from requests_app import timeline as timeline_text
 from requests_app.models import (
     EventKind,
     Match,
@@ -20,7 +22,7 @@ from requests_app.models import (
 )
 from requests_app.services import approval
 from requests_app.workflow import Status
-from tests.helpers import big_request
+from tests.helpers import big_request, make_artist
 
 
 @pytest.fixture
@@ -191,3 +193,116 @@ def test_a_conflict_resolved_for_the_other_artist_drops_the_held_work_and_comple
     services.request_approve(ticket=rival, moderator=moderator)  # the rival owns its one work
     assert Removal.objects.filter(source_ref=rival.reference).exists()
     assert TicketEvent.objects.filter(request=big, kind=EventKind.REMOVALS).count() >= 3
+
+
+def _leave(rival, how, moderator):
+    if how == "withdraw":
+        services.request_withdraw(ticket=rival, actor=rival.artist.user)
+    else:
+        services.request_reject(ticket=rival, moderator=moderator, reason="Not theirs.")
+
+
+@pytest.mark.parametrize("how", ["withdraw", "reject"])
+def test_held_works_are_approved_when_the_other_request_leaves_after_the_approval(
+    artist, other_artist, moderator, three_sets, how
+):
+    a, b, _c = three_sets
+    big = big_request(artist, [a, b], works=60, per_work=2)
+    held_work, rival = _shared_work(big, other_artist, index=3)
+    services.request_approve(ticket=big, moderator=moderator)
+    held_work.refresh_from_db()
+    assert held_work.decision == WorkDecision.HELD
+    removed = Removal.objects.filter(source_ref=big.reference)
+    held_items = set(Match.objects.filter(work=held_work).values_list("item_id", flat=True))
+    assert len(held_items) == 2 and not removed.filter(item_id__in=held_items).exists()
+    before = removed.count()
+
+    _leave(rival, how, moderator)
+    rival.refresh_from_db()
+    assert rival.status == (Status.WITHDRAWN if how == "withdraw" else Status.REJECTED)
+    held_work.refresh_from_db()
+    assert held_work.decision == WorkDecision.APPROVED
+    # Through the approval path: its two copies and its bare hash in c, in the feed's events.
+    assert set(removed.filter(item_id__in=held_items).values_list("item_id", flat=True)) == held_items
+    assert removed.count() == before + 3
+    assert WebhookDelivery.objects.filter(event__removals__item_id__in=held_items).exists()
+    assert not Match.objects.filter(work=held_work, state=MatchState.CONFIRMED).exists()
+    [freed] = TicketEvent.objects.filter(request=big, params__text="works_freed")
+    assert freed.kind == EventKind.REMOVALS and freed.is_public
+    assert freed.params == {
+        "text": "works_freed",
+        "count": 1,
+        "reference": rival.reference,
+        "left": rival.status,
+        "approved": True,
+    }
+    timeline = [entry.message for entry in selectors.public_timeline(big)]
+    verb = "withdrawn" if how == "withdraw" else "rejected"
+    assert f"The other claim ({rival.reference}) was {verb}: 1 held work was approved and sent." in timeline
+    assert TicketEvent.objects.filter(request=big, params__text="removals_sent").count() == 2
+    with translation.override("fr"):
+        french = timeline_text.render(freed.params)
+    assert f"autre demande ({rival.reference}) a été" in french and "approuvée et envoyée" in french
+    big.refresh_from_db()
+    assert big.status == Status.APPROVED  # the new removals wait for their acknowledgements
+    assert selectors.approval_holds(big).held == set()
+
+
+@pytest.mark.parametrize("how", ["withdraw", "reject"])
+def test_a_request_whose_rival_left_before_the_approval_is_approved_whole(
+    artist, other_artist, moderator, three_sets, how
+):
+    a, b, _c = three_sets
+    big = big_request(artist, [a, b], works=40, per_work=1)
+    held_work, rival = _shared_work(big, other_artist, index=0)
+    assert selectors.approval_holds(big).held == {held_work.pk}
+    _leave(rival, how, moderator)
+    assert not TicketEvent.objects.filter(request=big, params__text="works_freed").exists()
+    services.request_approve(ticket=big, moderator=moderator)
+    assert set(big.works.values_list("decision", flat=True)) == {WorkDecision.APPROVED}
+    assert not TicketEvent.objects.filter(request=big, params__text="works_held").exists()
+    items = Match.objects.filter(work=held_work).values_list("item_id", flat=True)
+    assert Removal.objects.filter(source_ref=big.reference, item_id__in=list(items)).count() == 1
+
+
+def test_a_work_another_open_conflict_holds_stays_held_until_that_one_leaves_too(
+    artist, other_artist, moderator, three_sets
+):
+    a, b, _c = three_sets
+    big = big_request(artist, [a, b], works=30, per_work=1)
+    held_work, first_rival = _shared_work(big, other_artist, index=2)
+    third = make_artist("third@example.com", name="Third Artist")
+    _same_work, second_rival = _shared_work(big, third, index=2)
+    assert RequestConflict.objects.count() == 3  # the two rivals conflict with each other too
+    services.request_approve(ticket=big, moderator=moderator)
+
+    services.request_withdraw(ticket=first_rival, actor=other_artist.user)
+    held_work.refresh_from_db()
+    assert held_work.decision == WorkDecision.HELD  # the third artist still claims it
+    assert not TicketEvent.objects.filter(request=big, params__text="works_freed").exists()
+
+    services.request_reject(ticket=second_rival, moderator=moderator, reason="A copy of hers.")
+    held_work.refresh_from_db()
+    assert held_work.decision == WorkDecision.APPROVED
+    [freed] = TicketEvent.objects.filter(request=big, params__text="works_freed")
+    assert (freed.params["reference"], freed.params["left"]) == (second_rival.reference, Status.REJECTED)
+
+
+def test_held_works_of_a_request_not_approved_go_back_to_undecided(
+    artist, other_artist, moderator, three_sets
+):
+    # No path holds works of an undecided request today (approval does the holding); the release
+    # still puts them back where they would be, should one appear.
+    a, b, _c = three_sets
+    big = big_request(artist, [a, b], works=10, per_work=1)
+    held_work, rival = _shared_work(big, other_artist, index=1)
+    Work.objects.filter(pk=held_work.pk).update(decision=WorkDecision.HELD)
+    _leave(rival, "withdraw", moderator)
+    held_work.refresh_from_db()
+    assert held_work.decision == WorkDecision.UNDECIDED
+    assert not Removal.objects.filter(source_ref=big.reference).exists()
+    [freed] = TicketEvent.objects.filter(request=big, params__text="works_freed")
+    assert freed.params["approved"] is False
+    assert f"The other claim ({rival.reference}) was withdrawn: 1 work is no longer held." in [
+        entry.message for entry in selectors.public_timeline(big)
+    ]

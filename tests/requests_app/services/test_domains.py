@@ -114,3 +114,63 @@ def test_approval_is_refused_when_the_proof_lapsed_since(artist, moderator):
         services.request_approve(ticket=ticket, moderator=moderator)
     ticket.refresh_from_db()
     assert ticket.status == Status.SUBMITTED and not DomainOptOut.objects.exists()
+
+
+def test_a_draft_domain_requests_lines_are_replaced_when_all_check_out(artist, other_artist):
+    verify_domain(artist, "artist.example")
+    verify_domain(artist, "studio.example")
+    ticket = services.domain_request_create(artist=artist, basis="copyright", lines=["artist.example"])
+    services.request_scopes_set(
+        ticket=ticket,
+        actor=artist.user,
+        lines=["*.artist.example", "studio.example/art/", "*.artist.example"],
+    )
+    rows = list(ticket.scopes.order_by("pk"))
+    assert [str(services.scope_of(row)) for row in rows] == ["*.artist.example", "studio.example/art/"]
+    assert {row.proof.target for row in rows} == {"artist.example", "studio.example"}
+    [changed] = ticket.events.filter(params__text="scopes_set", params__old__isnull=False)
+    assert changed.params["old"] == ["artist.example"]
+    assert changed.params["lines"] == ["*.artist.example", "studio.example/art/"]
+    assert changed.actor == artist.user
+
+    # A line outside the verified domains refuses the whole change: the lines stay as they were.
+    with pytest.raises(services.ActionRefused, match=r"stranger\.example is not one of your verified"):
+        services.request_scopes_set(
+            ticket=ticket, actor=artist.user, lines=["artist.example", "stranger.example"]
+        )
+    with pytest.raises(services.ActionRefused, match="Write at least one domain"):
+        services.request_scopes_set(ticket=ticket, actor=artist.user, lines=["", "  "])
+    assert RequestScope.objects.filter(request=ticket).count() == 2
+    # The same lines again change nothing and write no row.
+    events = ticket.events.count()
+    services.request_scopes_set(
+        ticket=ticket, actor=artist.user, lines=["*.artist.example", "studio.example/art/"]
+    )
+    assert ticket.events.count() == events
+    # Another artist cannot change them, even naming their own verified domain.
+    verify_domain(other_artist, "grace.example")
+    with pytest.raises(services.ActionRefused):
+        services.request_scopes_set(ticket=ticket, actor=other_artist.user, lines=["grace.example"])
+    assert RequestScope.objects.filter(request=ticket).count() == 2
+
+
+def test_the_lines_are_checked_against_the_proofs_as_they_are_now(artist):
+    verify_domain(artist, "artist.example")
+    ticket = services.domain_request_create(artist=artist, basis="copyright", lines=["artist.example"])
+    IdentityProof.objects.filter(artist=artist).update(expires_at=timezone.now() - timedelta(days=1))
+    with pytest.raises(services.ActionRefused, match=r"artist\.example is not one of your verified domains"):
+        services.request_scopes_set(ticket=ticket, actor=artist.user, lines=["artist.example/art/"])
+    assert [str(services.scope_of(row)) for row in ticket.scopes.all()] == ["artist.example"]
+
+
+def test_only_a_draft_domain_request_changes_its_lines(artist):
+    verify_domain(artist, "artist.example")
+    ticket = services.domain_request_create(artist=artist, basis="copyright", lines=["artist.example"])
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    with pytest.raises(services.ActionRefused, match="only while it is a draft"):
+        services.request_scopes_set(ticket=ticket, actor=artist.user, lines=["*.artist.example"])
+    works_request = services.request_create(artist=artist, basis="copyright")
+    with pytest.raises(services.ActionRefused, match="not a domain request"):
+        services.request_scopes_set(ticket=works_request, actor=artist.user, lines=["artist.example"])
+    assert not works_request.scopes.exists()
+    assert [str(services.scope_of(row)) for row in ticket.scopes.all()] == ["artist.example"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from requests_app import services
 from requests_app.models import RemovalRequest
 from tests.helpers import logged_in, verify_domain
 
@@ -66,3 +67,35 @@ def test_the_refusal_is_in_french_for_a_french_artist(artist):
     refusal = "Ligne 1 : ailleurs.example n\u2019est pas l\u2019un de vos domaines vérifiés (artist.example)"
     assert refusal in text
     assert "Retirer un domaine entier" in text
+
+
+def test_a_draft_domain_requests_lines_are_changed_from_its_page(artist, other_artist):
+    verify_domain(artist, "artist.example")
+    client = logged_in(artist)
+    client.post(URL, {"basis": "copyright", "scope": "artist.example"})
+    ticket = RemovalRequest.objects.get()
+    edit = reverse("request_scope_edit", args=[ticket.reference])
+    assert edit == f"/requests/{ticket.reference}/scope/"
+    detail = client.get(reverse("request_detail", args=[ticket.reference])).content.decode()
+    assert f'href="{edit}"' in detail and "Change these domains" in detail
+    page = client.get(edit)
+    assert page.status_code == 200 and "artist.example</textarea>" in page.content.decode()
+
+    refused = client.post(edit, {"scope": "artist.example\nstranger.example\x00"})
+    assert refused.status_code == 400  # a NUL is a field error, not a server error
+    refused = client.post(edit, {"scope": "artist.example\nstranger.example"})
+    assert refused.status_code == 400
+    assert "Line 2: stranger.example is not one of your verified domains" in refused.content.decode()
+    assert [row.host for row in ticket.scopes.all()] == ["artist.example"]
+
+    saved = client.post(edit, {"scope": "*.artist.example\nartist.example/art/"})
+    assert saved.status_code == 302 and saved["Location"].endswith("#scope")
+    detail = client.get(reverse("request_detail", args=[ticket.reference])).content.decode()
+    assert "<code>*.artist.example</code>" in detail and "<code>artist.example/art/</code>" in detail
+    assert logged_in(other_artist).get(edit).status_code == 404
+
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    detail = client.get(reverse("request_detail", args=[ticket.reference])).content.decode()
+    assert "Change these domains" not in detail
+    late = client.post(edit, {"scope": "artist.example"})
+    assert late.status_code == 400 and "only while it is a draft" in late.content.decode()

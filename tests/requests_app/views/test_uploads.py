@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from registry.hashing import sanitize
 from requests_app import services
 from requests_app.models import PortfolioUpload, UploadState, Work
 from requests_app.workflow import Status
@@ -189,8 +190,8 @@ def test_the_protocol_needs_a_login_and_the_csrf_token(artist):
 
 def test_the_upload_page_in_english_and_french(artist):
     page = logged_in(artist).get("/portfolio/upload/").content.decode()
-    assert "Upload to your portfolio" in page and "data-portfolio-uploader" in page
-    assert "webkitdirectory" in page and "js/portfolio_upload.js" in page
+    assert "Upload to your portfolio" in page and "data-uploader" in page
+    assert "webkitdirectory" in page and "js/uploader.js" in page
     french = french_client(artist).get("/portfolio/upload/").content.decode()
     assert "Ajouter à votre portfolio" in french
     assert "Ou un dossier entier" in french
@@ -217,3 +218,36 @@ def test_a_processed_upload_reports_its_files(artist):
     assert status["state"] == UploadState.DONE
     assert (status["added"], status["duplicates"], status["failed"], status["reports_total"]) == (1, 1, 1, 2)
     assert {r["kind"] for r in status["reports"]} == {"duplicate", "error"}
+
+
+def test_a_file_over_the_quota_is_a_413_saying_the_limit_and_the_use(artist, settings):
+    settings.PORTFOLIO_QUOTA_BYTES = 1024 * 1024
+    client = logged_in(artist)
+    assert _announce(client, name="a.zip", size=700_000).status_code == 201
+    refused = _announce(client, name="b.zip", size=400_000)
+    assert refused.status_code == 413
+    body = refused.json()
+    assert body["code"] == "over_quota"
+    assert body["error"].startswith("b.zip (390.6\xa0KB) does not fit in your portfolio: it uses 683.6\xa0KB")
+    assert body["quota"] == {"bytes": 1024 * 1024, "works": 50_000}
+    assert body["used"] == {"bytes": 700_000, "works": 0, "pending_bytes": 700_000}
+    assert PortfolioUpload.objects.count() == 1
+
+
+def test_the_upload_page_says_how_full_the_portfolio_is(artist, settings):
+    client = logged_in(artist)
+    page = client.get("/portfolio/upload/").content.decode()
+    assert "Your portfolio holds 0 works (0\xa0bytes); it may hold up to 50,000 works and 20.0\xa0GB." in page
+    assert "data-quota-full" not in page
+    settings.PORTFOLIO_QUOTA_WORKS = 1
+    services.work_store(
+        artist=artist,
+        ticket=None,
+        name="one.png",
+        clean_content=sanitize(distinct_png(1), max_pixels=50_000_000),
+    )
+    page = client.get("/portfolio/upload/").content.decode()
+    assert "Your portfolio holds 1 work (" in page and "may hold up to 1 works" in page
+    assert "data-quota-full>Your portfolio is full: it holds 1 works" in page
+    french = french_client(artist).get("/portfolio/upload/").content.decode()
+    assert "Votre portfolio contient 1 œuvre" in french and "Votre portfolio est plein" in french

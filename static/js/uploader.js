@@ -1,9 +1,14 @@
-/* Removal Desk: resumable uploads into the portfolio (docs/uploads.md). Files, zips and folders
-   (chosen or dropped) are announced (POST), sent in chunks (PATCH with Upload-Offset), three
-   files at a time; a network error is retried with backoff after asking the server how many
-   bytes it holds. Upload ids are kept in localStorage, so after a reload the same files chosen
-   again go on from where they stopped. Once a file is in, the server's unpacking is polled and
-   shown. No build step, no dependencies. */
+/* Removal Desk: the one browser uploader (docs/uploads.md), on the portfolio's upload page, on a
+   request's page (into that request) and on the new-request page (into the draft the form
+   creates). Files, zips and folders (chosen or dropped) are announced (POST), sent in chunks
+   (PATCH with Upload-Offset), three files at a time; a network error is retried with backoff
+   after asking the server how many bytes it holds. Upload ids are kept in localStorage, so after
+   a reload the same files chosen again go on from where they stopped. Once a file is in, the
+   server's unpacking is polled and shown. No build step, no dependencies.
+
+   On the new-request page (data-start="submit") chosen files wait: the form's submit creates
+   the draft first (its JSON answer names the request), then they are sent into it. Without this
+   script that page's plain file fields post everything at once, which works too. */
 (function () {
   "use strict";
   if (!window.fetch || !window.XMLHttpRequest || !window.Blob || !Blob.prototype.slice || !document.querySelector) { return; }
@@ -19,6 +24,7 @@
   }
 
   function humanSize(bytes) {
+    if (!bytes) { return "0 kB"; }
     if (bytes >= 1073741824) { return (bytes / 1073741824).toFixed(2) + " GB"; }
     if (bytes >= 1048576) { return (bytes / 1048576).toFixed(1) + " MB"; }
     return Math.max(1, Math.round(bytes / 1024)) + " kB";
@@ -47,28 +53,44 @@
     var overall = root.querySelector("[data-upload-overall]");
     var next = root.querySelector("[data-upload-next]");
     var ticket = root.dataset.ticket || "";
+    var ticketPage = root.dataset.ticketUrl || "";
     var createUrl = root.dataset.createUrl;
-    var csrf = root.querySelector('input[name="csrfmiddlewaretoken"]').value;
-    var jobs = [], waiting = [], running = 0;
+    var form = root.dataset.start === "submit" ? root.closest("form") : null;
+    var csrf = document.querySelector('input[name="csrfmiddlewaretoken"]').value;
+    var jobs = [], waiting = [], running = 0, creating = false;
 
     root.querySelector("[data-uploader-needs-js]").hidden = true;
     zone.hidden = false;
+    if (form) {
+      form.querySelectorAll("[data-uploader-plain]").forEach(function (plain) { plain.hidden = true; });
+      form.addEventListener("submit", submitted);
+    }
     showUnfinished();
 
     function fingerprintOf(file) {
       return [ticket, file.webkitRelativePath || file.name, file.size, file.lastModified].join("|");
     }
 
+    // Unfinished uploads of this page's target; on the new-request page, those of any request,
+    // each with a link to the request's page, where choosing the file again resumes it.
     function showUnfinished() {
       var store = readStore(), box = root.querySelector("[data-upload-resume]");
       var items = root.querySelector("[data-upload-resume-list]");
       items.textContent = "";
       Object.keys(store).forEach(function (key) {
         var known = store[key];
-        if (known.ticket !== ticket) { return; }
+        var elsewhere = form && !ticket && known.ticket && known.page;
+        if (known.ticket !== ticket && !elsewhere) { return; }
         var li = document.createElement("li");
         li.className = "file-name";
         li.textContent = format(text.unfinished, {name: known.name, sent: humanSize(known.offset || 0), size: humanSize(known.size)});
+        if (elsewhere) {
+          var link = document.createElement("a");
+          link.href = known.page;
+          link.textContent = format(text.goOn, {ticket: known.ticket});
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(link);
+        }
         items.appendChild(li);
       });
       box.hidden = !items.children.length;
@@ -104,9 +126,57 @@
         waiting.push(job);
       });
       status.hidden = !jobs.length;
+      if (form && !ticket) {
+        // Nothing can be sent before the draft exists: the form's submit creates it.
+        waiting.forEach(function (job) { job.ui.state.textContent = text.ready; });
+        report();
+        return;
+      }
       window.removalDeskUploading = true;
       report();
       pump();
+    }
+
+    function submitted(event) {
+      if (!jobs.length && !ticket) { return; }  // no file chosen: the plain form says what is missing
+      event.preventDefault();  // and once the draft exists, a second submit would make another one
+      if (creating || ticket) { return; }
+      creating = true;
+      var button = form.querySelector("[data-upload-submit]");
+      if (button) { button.disabled = true; }
+      var data = new FormData(form);
+      data.delete("works");
+      data.delete("zip");
+      data.set("js_upload", "on");
+      call("POST", form.action, data).then(function (answer) {
+        if (answer.data && answer.data.ok) {
+          ticket = answer.data.reference;
+          ticketPage = answer.data.detail_url;
+          jobs.forEach(function (job) { job.fingerprint = fingerprintOf(job.file); });
+          window.removalDeskUploading = true;
+          report();
+          pump();
+        } else {
+          formErrors(answer.data && answer.data.errors ? answer.data.errors : {"": [text.server]});
+        }
+      }, function () { formErrors({"": [text.server]}); });
+    }
+
+    function formErrors(errors) {
+      creating = false;
+      var button = form.querySelector("[data-upload-submit]");
+      if (button) { button.disabled = false; }
+      var box = document.querySelector("[data-form-errors]");
+      box.textContent = "";
+      Object.keys(errors).forEach(function (label) {
+        errors[label].forEach(function (message) {
+          var p = document.createElement("p");
+          p.textContent = label ? label + ": " + message : message;
+          box.appendChild(p);
+        });
+      });
+      box.hidden = false;
+      box.scrollIntoView();
     }
 
     function pump() {
@@ -148,6 +218,19 @@
       window.removalDeskUploading = false;
       showUnfinished();
       if (!ticket) { return; }
+      if (form) {  // the new request: on to its page, at once when every file went in
+        if (!problems) { window.location.assign(ticketPage); return; }
+        if (next.hidden) {
+          var link = document.createElement("a");
+          link.href = ticketPage;
+          link.className = "button";
+          link.textContent = text.continue;
+          next.textContent = text.tooMany + " ";
+          next.appendChild(link);
+          next.hidden = false;
+        }
+        return;
+      }
       if (!problems) { window.location.reload(); return; }
       if (next.hidden) {
         var button = document.createElement("button");
@@ -161,7 +244,7 @@
       }
     }
 
-    function call(method, url, body, headers) {
+    function call(method, url, body, headers) {  // -> {status, data}; data is null if not JSON
       return fetch(url, {
         method: method, body: body, credentials: "same-origin",
         headers: Object.assign({"Accept": "application/json", "X-CSRFToken": csrf}, headers || {})
@@ -208,7 +291,7 @@
       job.sent = upload.offset;
       job.ui.bar.value = Math.floor(100 * upload.offset / Math.max(1, upload.size));
       if (upload.state === "receiving") {
-        remember(job.fingerprint, {url: upload.url, name: upload.name, size: upload.size, offset: upload.offset, ticket: ticket});
+        remember(job.fingerprint, {url: upload.url, name: upload.name, size: upload.size, offset: upload.offset, ticket: ticket, page: ticketPage});
         send(job);
       } else {
         received(job, upload);
@@ -235,7 +318,7 @@
         if (xhr.status === 200 && data) {
           job.tries = 0;
           job.sent = data.offset;
-          remember(job.fingerprint, {url: upload.url, name: upload.name, size: upload.size, offset: data.offset, ticket: ticket});
+          remember(job.fingerprint, {url: upload.url, name: upload.name, size: upload.size, offset: data.offset, ticket: ticket, page: ticketPage});
           report();
           if (data.state === "receiving") { send(job); } else { received(job, data); }
         } else if (xhr.status === 409 && data && typeof data.offset === "number") {
@@ -408,5 +491,5 @@
     }
   }
 
-  document.querySelectorAll("[data-portfolio-uploader]").forEach(setup);
+  document.querySelectorAll("[data-uploader]").forEach(setup);
 })();
