@@ -741,3 +741,21 @@ def forget_refused_uploads(pages: Any, *, network_errors: bool = False) -> int:
     for problem in expected:
         pages.problems.remove(problem)
     return len(expected)
+
+
+# --- partners ---------------------------------------------------------------
+
+PARTNER_HOST = "art.example"  # the `partner` fixture's verified domain (with its subdomains)
+
+
+def partner_row(i: int, **overrides: Any) -> dict[str, Any]:
+    """A valid filing row for the `partner` fixture: creator c<i>, work <i> on its domain, hashes."""
+    row: dict[str, Any] = {
+        "creator": {"id": f"c{i}", "profile_url": f"https://{PARTNER_HOST}/u/c{i}"},
+        "work_url": f"https://cdn.{PARTNER_HOST}/w/{i}.jpg",
+        "phash": f"{(i * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF:016x}",
+        "basis": "copyright",
+        "choice": "remove",
+    }
+    row.update(overrides)
+    return row
