@@ -87,3 +87,12 @@ def operator_client(superuser: User) -> Client:
     client = Client()
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture(scope="module")
+def partner_schema(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The served OpenAPI document."""
+    with django_db_blocker.unblock():
+        response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()

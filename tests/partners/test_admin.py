@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from partners.models import Partner, PartnerAction, PartnerActionKind, PartnerDomain, PartnerKey, PartnerStatus
+from partners.models import (
+    Partner,
+    PartnerAction,
+    PartnerActionKind,
+    PartnerDomain,
+    PartnerKey,
+    PartnerStatus,
+)
 from partners.services import partner_key_authenticate
 from tests.helpers import messages_of
 
@@ -57,8 +64,12 @@ def test_a_domain_that_is_not_one_is_an_error_on_the_form(operator_client, partn
         "/admin/partners/partnerdomain/add/", {"partner": partner.partner.pk, "host": "10.0.0.1"}
     )
     assert response.status_code == 200 and "is not a domain name" in response.content.decode()
-    nul = operator_client.post("/admin/partners/partnerdomain/add/", {"partner": partner.partner.pk, "host": "a\x00"})
-    assert nul.status_code in (200, 302) and PartnerDomain.objects.filter(partner=partner.partner).count() == 1
+    nul = operator_client.post(
+        "/admin/partners/partnerdomain/add/", {"partner": partner.partner.pk, "host": "a\x00"}
+    )
+    assert (
+        nul.status_code in (200, 302) and PartnerDomain.objects.filter(partner=partner.partner).count() == 1
+    )
 
 
 def test_suspending_asks_why_and_records_it(operator_client, partner, superuser):
@@ -69,7 +80,10 @@ def test_suspending_asks_why_and_records_it(operator_client, partner, superuser)
     assert partner.partner.status == PartnerStatus.ACTIVE
     operator_client.post("/admin/partners/partner/", {**selected, "apply": "1", "reason": "Contract lapsed"})
     partner.partner.refresh_from_db()
-    assert partner.partner.status == PartnerStatus.SUSPENDED and partner.partner.status_reason == "Contract lapsed"
+    assert (
+        partner.partner.status == PartnerStatus.SUSPENDED
+        and partner.partner.status_reason == "Contract lapsed"
+    )
     assert partner.partner.status_changed_by == superuser
 
 
@@ -92,5 +106,13 @@ def test_the_policy_is_changed_through_its_service(operator_client, partner, sup
 
 
 def test_the_lists_open(operator_client, partner):
-    for model in ("partner", "partnerdomain", "partnerkey", "filingpolicy", "filing", "filingrow", "partneraction"):
+    for model in (
+        "partner",
+        "partnerdomain",
+        "partnerkey",
+        "filingpolicy",
+        "filing",
+        "filingrow",
+        "partneraction",
+    ):
         assert operator_client.get(f"/admin/partners/{model}/").status_code == 200, model

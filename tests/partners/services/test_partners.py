@@ -27,7 +27,9 @@ def test_it_creates_a_partner_with_a_policy_that_waits_for_the_desk(db, superuse
     assert FilingPolicy.objects.get(partner=partner).auto_approve_verified_hashed is False
     action = PartnerAction.objects.get(partner=partner)
     assert action.kind == PartnerActionKind.PARTNER_CREATED and action.actor == superuser
-    assert action.detail["agreement_date"] == "2026-01-02" and action.detail["attestation_text"] == "We attest."
+    assert (
+        action.detail["agreement_date"] == "2026-01-02" and action.detail["attestation_text"] == "We attest."
+    )
 
 
 def test_it_refuses_a_partner_without_an_attestation(db):
@@ -75,7 +77,9 @@ def test_domains_are_normalised(other_partner, written, host, subdomains):
     assert (domain.host, domain.include_subdomains, domain.verified) == (host, subdomains, False)
 
 
-@pytest.mark.parametrize("written", ["", "localhost", "10.0.0.1", "[::1]", "bad host.example", "a\x00b.example"])
+@pytest.mark.parametrize(
+    "written", ["", "localhost", "10.0.0.1", "[::1]", "bad host.example", "a\x00b.example"]
+)
 def test_a_domain_that_is_not_a_domain_name_is_refused(partner, written):
     with pytest.raises(services.PartnerError, match="not a domain name"):
         services.partner_domain_add(partner=partner.partner, host=written)
@@ -92,7 +96,11 @@ def test_verifying_and_removing_domains_are_audited(other_partner, superuser):
     services.partner_domain_verify(domain=domain, actor=superuser)
     services.partner_domain_remove(domain=domain, actor=superuser)
     tail = kinds(other_partner.partner)[-3:]
-    assert tail == [PartnerActionKind.DOMAIN_ADDED, PartnerActionKind.DOMAIN_VERIFIED, PartnerActionKind.DOMAIN_REMOVED]
+    assert tail == [
+        PartnerActionKind.DOMAIN_ADDED,
+        PartnerActionKind.DOMAIN_VERIFIED,
+        PartnerActionKind.DOMAIN_REMOVED,
+    ]
     assert not other_partner.partner.domains.filter(host="new.example").exists()
 
 
