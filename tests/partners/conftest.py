@@ -96,3 +96,15 @@ def partner_schema(django_db_setup: Any, django_db_blocker: Any) -> Any:
         response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     return response.json()
+
+
+@pytest.fixture
+def endpoint_on_pd(maintainer: Any, receiver: Any, partner_dataset: Dataset) -> Any:
+    """The maintainer's webhook endpoint on the test receiver, for the partner data set's removals."""
+    endpoint, _ = registry_services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer,
+        url=receiver.url,
+        event_types=["removal.approved"],
+        datasets=[partner_dataset],
+    )
+    return endpoint
