@@ -50,3 +50,16 @@ def test_the_partner_endpoints_take_the_partner_key(partner_schema):
     assert schemes["PartnerKey"]["scheme"] == "bearer" and "rdp_" in schemes["PartnerKey"]["description"]
     operation = partner_schema["paths"]["/api/v1/partner/filings/"]["post"]
     assert operation["security"] == [{"PartnerKey": []}]
+
+
+def test_every_partner_endpoint_in_docs_api_md_is_served(partner_schema):
+    import re
+
+    from tests.helpers import ROOT
+
+    section = (ROOT / "docs" / "api.md").read_text().split("## Partners", 1)[1]
+    promised = set(re.findall(r"`(GET|POST) (/api/v1/partner/[^`?]*?)(?:\?[^`]*)?`", section))
+    assert len(promised) == 4, promised
+    for method, path in promised:
+        path = path.replace("{id}", "{filing_id}")
+        assert method.lower() in partner_schema["paths"].get(path, {}), f"{method} {path} not served"
