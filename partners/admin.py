@@ -57,6 +57,32 @@ def _actions_list(rows: QuerySet[PartnerAction]) -> str:
     )
 
 
+def _reason_or_prompt(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    action: str,
+    question: str,
+) -> str | TemplateResponse:
+    """The reason the operator gave on the confirmation page, or that page (asked again when empty)."""
+    reason = request.POST.get("reason", "").strip() if "apply" in request.POST else ""
+    if reason and not text_problem(reason):
+        return reason
+    if "apply" in request.POST:
+        messages.error(request, "Give a reason (plain text): it is kept in the partner's audit trail.")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": question,
+        "question": question,
+        "objects": list(queryset),
+        "action": action,
+        "button": action.replace("_", " ").capitalize(),
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/partners/status_reason.html", context)
+
+
 class PartnerDomainInline(ReadOnlyInline):
     model = PartnerDomain
     fields = ("host", "include_subdomains", "verified_at", "verified_by")
@@ -126,31 +152,12 @@ class PartnerAdmin(CheckedAdmin):
                 "will not be shown again.",
             )
 
-    def _with_reason(
-        self, request: HttpRequest, queryset: QuerySet[Partner], *, action: str, question: str, button: str
-    ) -> str | TemplateResponse:
-        reason = request.POST.get("reason", "").strip() if "apply" in request.POST else ""
-        if reason and not text_problem(reason):
-            return reason
-        if "apply" in request.POST:
-            messages.error(request, "Give a reason (plain text): it is kept in the partner's audit trail.")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": question,
-            "question": question,
-            "partners": list(queryset),
-            "action": action,
-            "button": button,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/partners/status_reason.html", context)
-
     @admin.action(
         description="Suspend the selected partners (no filing, no approval)", permissions=["status"]
     )
     def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
-        reason = self._with_reason(
-            request, queryset, action="suspend", question="Suspend these partners? Why?", button="Suspend"
+        reason = _reason_or_prompt(
+            self, request, queryset, action="suspend", question="Suspend these partners? Why?"
         )
         if isinstance(reason, TemplateResponse):
             return reason
@@ -161,12 +168,8 @@ class PartnerAdmin(CheckedAdmin):
 
     @admin.action(description="Reinstate the selected partners", permissions=["status"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
-        reason = self._with_reason(
-            request,
-            queryset,
-            action="reinstate",
-            question="Reinstate these partners? Why?",
-            button="Reinstate",
+        reason = _reason_or_prompt(
+            self, request, queryset, action="reinstate", question="Reinstate these partners? Why?"
         )
         if isinstance(reason, TemplateResponse):
             return reason
@@ -276,9 +279,9 @@ class PartnerKeyAdmin(ReadOnlyAdmin):
 
 @admin.register(FilingPolicy)
 class FilingPolicyAdmin(CheckedAdmin):
-    list_display = ("partner", "auto_approve_verified_hashed", "updated_at")
+    list_display = ("partner", "auto_approve_verified_hashed", "sample_size", "updated_at")
     list_select_related = ("partner",)
-    fields = ("partner", "auto_approve_verified_hashed", "updated_at")
+    fields = ("partner", "auto_approve_verified_hashed", "sample_size", "updated_at")
     readonly_fields = ("partner", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -291,6 +294,7 @@ class FilingPolicyAdmin(CheckedAdmin):
         services.filing_policy_update(
             policy=obj,
             auto_approve_verified_hashed=form.cleaned_data["auto_approve_verified_hashed"],
+            sample_size=form.cleaned_data["sample_size"],
             actor=_operator(request),
         )
 
@@ -298,18 +302,42 @@ class FilingPolicyAdmin(CheckedAdmin):
 @admin.register(Filing)
 class FilingAdmin(ReadOnlyAdmin):
     list_display = (
-        "public_id",
-        "partner",
-        "state",
-        "total",
-        "rejected",
-        "duplicates",
-        "created_at",
+        "public_id", "partner", "state", "sample_state", "total", "rejected", "duplicates", "created_at",
         "finished_at",
-    )
-    list_filter = ("state", "partner")
+    )  # fmt: skip
+    list_filter = ("state", "sample_state", "partner")
     list_select_related = ("partner",)
     search_fields = ("public_id", "partner__name")
+    actions = ["pass_sample", "fail_sample"]
+
+    def has_sample_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_filing")
+
+    @admin.action(description="Pass the sample: let the policy decide the filing", permissions=["sample"])
+    def pass_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> None:
+        for filing in queryset:
+            try:
+                services.filing_sample_pass(filing=filing, actor=_operator(request))
+            except services.SampleError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"{filing.public_id}: sample passed; the policy decides it now.")
+
+    @admin.action(description="Fail the sample: hold the filing for the desk", permissions=["sample"])
+    def fail_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self, request, queryset, action="fail_sample", question="Fail these samples? Why?"
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        for filing in queryset:
+            try:
+                services.filing_sample_fail(filing=filing, actor=_operator(request), reason=reason)
+            except services.SampleError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"{filing.public_id}: sample failed; every row waits for the desk.")
+        return None
 
 
 @admin.register(FilingRow)

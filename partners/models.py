@@ -110,6 +110,11 @@ class FilingPolicy(models.Model):
         default=False,
         help_text="Off: every row waits for the desk.",
     )
+    sample_size = models.PositiveIntegerField(
+        default=0,
+        help_text="Rows of each filing, drawn at random, that a moderator checks before any is approved "
+        "automatically; the filing is held if the sample fails. 0: no sample.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -120,13 +125,24 @@ class FilingPolicy(models.Model):
 
     def settings_dict(self) -> dict[str, object]:
         """What an approval's audit row records of the policy that made it."""
-        return {"auto_approve_verified_hashed": self.auto_approve_verified_hashed}
+        return {
+            "auto_approve_verified_hashed": self.auto_approve_verified_hashed,
+            "sample_size": self.sample_size,
+        }
 
 
 class FilingState(models.TextChoices):
     QUEUED = "queued", "Queued"
     MATCHING = "matching", "Matching"
+    HELD = "held", "Held for its sample"
     COMPLETED = "completed", "Completed"
+
+
+class SampleState(models.TextChoices):
+    NONE = "", "No sample"
+    PENDING = "pending", "Waiting for the desk"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
 
 
 class Filing(models.Model):
@@ -140,6 +156,7 @@ class Filing(models.Model):
     total = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
+    sample_state = models.CharField(max_length=20, choices=SampleState.choices, default="", blank=True)
     cursor = models.BigIntegerField(
         default=0, help_text="The last row decided: a resumed run starts after it."
     )
@@ -160,6 +177,7 @@ class RowState(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate"
     PENDING = "pending", "Pending"
     """Accepted, not matched yet."""
+    SAMPLED = "sampled", "In the sample, for the desk"
     WAITING = "waiting", "Waiting for the desk"
     APPROVED = "approved", "Approved"
     UNMATCHED = "unmatched", "No match"
@@ -226,6 +244,9 @@ class PartnerActionKind(models.TextChoices):
     KEY_REVOKED = "key_revoked", "partner key revoked"
     POLICY_CHANGED = "policy_changed", "filing policy changed"
     ROWS_APPROVED_BY_POLICY = "rows_approved_by_policy", "rows approved by policy"
+    SAMPLE_DRAWN = "sample_drawn", "sample drawn"
+    SAMPLE_PASSED = "sample_passed", "sample passed"
+    SAMPLE_FAILED = "sample_failed", "sample failed"
 
 
 class PartnerAction(models.Model):

@@ -28,6 +28,7 @@ from .partners import (
     partner_suspend,
     partner_update,
 )
+from .sampling import SampleError, filing_sample_fail, filing_sample_hold, filing_sample_pass
 
 __all__ = [
     "AGREEMENT_FIELDS",
@@ -39,6 +40,7 @@ __all__ = [
     "FilingResult",
     "PartnerError",
     "RowError",
+    "SampleError",
     "Served",
     "clean_filing_row",
     "filing_claim",
@@ -47,6 +49,9 @@ __all__ = [
     "filing_enqueue",
     "filing_policy_update",
     "filing_run",
+    "filing_sample_fail",
+    "filing_sample_hold",
+    "filing_sample_pass",
     "filings_stale",
     "partner_action_record",
     "partner_create",

@@ -23,6 +23,7 @@ from ..models import Filing, FilingPolicy, FilingRow, FilingState, Partner, Part
 from .audit import partner_action_record
 from .filings import Served
 from .matching import rows_match
+from .sampling import filing_sample_hold
 
 CHUNK = 1000
 STALE_AFTER = timedelta(minutes=5)
@@ -50,7 +51,12 @@ def filings_stale() -> list[int]:
 
 
 def filing_run(filing: Filing, *, chunk: int = CHUNK) -> Filing:
-    """Decide every pending row after the filing's cursor, a chunk per transaction; then complete it."""
+    """Decide every pending row after the filing's cursor, a chunk per transaction; then complete it.
+
+    A filing whose policy samples is held first, until a moderator passes or fails its sample.
+    """
+    if filing_sample_hold(filing=filing):
+        return Filing.objects.get(pk=filing.pk)
     while filing_decide_chunk(filing=filing, chunk=chunk):
         pass
     return Filing.objects.get(pk=filing.pk)

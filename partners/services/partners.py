@@ -180,17 +180,29 @@ def partner_domain_remove(*, domain: PartnerDomain, actor: User | None = None) -
     domain.delete()
 
 
+MAX_SAMPLE_SIZE = 10_000  # a filing's rows at most
+
+
 @transaction.atomic
 def filing_policy_update(
-    *, policy: FilingPolicy, auto_approve_verified_hashed: bool, actor: User | None = None
+    *,
+    policy: FilingPolicy,
+    auto_approve_verified_hashed: bool,
+    sample_size: int | None = None,
+    actor: User | None = None,
 ) -> FilingPolicy:
+    """Change the policy (`sample_size` None: unchanged); one audit row with before and after."""
+    if sample_size is not None and not 0 <= sample_size <= MAX_SAMPLE_SIZE:
+        raise PartnerError(f"The sample size is a number of rows from 0 to {MAX_SAMPLE_SIZE:,}.")
     locked = FilingPolicy.objects.select_for_update().get(pk=policy.pk)
     before = locked.settings_dict()
     locked.auto_approve_verified_hashed = auto_approve_verified_hashed
+    if sample_size is not None:
+        locked.sample_size = sample_size
     after = locked.settings_dict()
     if before == after:
         return locked
-    locked.save(update_fields=["auto_approve_verified_hashed", "updated_at"])
+    locked.save(update_fields=["auto_approve_verified_hashed", "sample_size", "updated_at"])
     partner_action_record(
         actor=actor,
         kind=PartnerActionKind.POLICY_CHANGED,

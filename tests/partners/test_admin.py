@@ -96,11 +96,12 @@ def test_revoking_a_key_in_the_admin(operator_client, partner):
 def test_the_policy_is_changed_through_its_service(operator_client, partner, superuser):
     policy = partner.partner.policy
     response = operator_client.post(
-        f"/admin/partners/filingpolicy/{policy.pk}/change/", {"auto_approve_verified_hashed": "on"}
+        f"/admin/partners/filingpolicy/{policy.pk}/change/",
+        {"auto_approve_verified_hashed": "on", "sample_size": "5"},
     )
     assert response.status_code == 302, response.content[:2000]
     policy.refresh_from_db()
-    assert policy.auto_approve_verified_hashed
+    assert policy.auto_approve_verified_hashed and policy.sample_size == 5
     action = PartnerAction.objects.filter(partner=partner.partner).order_by("pk").last()
     assert action.kind == PartnerActionKind.POLICY_CHANGED and action.actor == superuser
 
@@ -116,3 +117,35 @@ def test_the_lists_open(operator_client, partner):
         "partneraction",
     ):
         assert operator_client.get(f"/admin/partners/{model}/").status_code == 200, model
+
+
+def test_a_moderator_passes_or_fails_a_sample_in_the_admin(
+    operator_client, partner, partner_dataset, superuser
+):
+    from partners import services
+    from partners.models import Filing, SampleState
+    from tests.helpers import partner_row
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=1
+    )
+    key = PartnerKey.objects.get(partner=partner.partner)
+    made = []
+    for start in (0, 5):
+        rows = [partner_row(i) for i in range(start, start + 3)]
+        filing = services.filing_create(key=key, rows=rows, attestation=True).filing
+        made.append(services.filing_run(services.filing_claim(filing.pk)))
+    passing, failing = made
+    operator_client.post(
+        "/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [passing.pk]}
+    )
+    selected = {"action": "fail_sample", "_selected_action": [failing.pk]}
+    asked = operator_client.post("/admin/partners/filing/", selected)
+    assert asked.status_code == 200 and "Why?" in asked.content.decode()
+    operator_client.post("/admin/partners/filing/", {**selected, "apply": "1", "reason": "Not theirs"})
+    assert Filing.objects.get(pk=passing.pk).sample_state == SampleState.PASSED
+    assert Filing.objects.get(pk=failing.pk).sample_state == SampleState.FAILED
+    again = operator_client.post(
+        "/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [failing.pk]}, follow=True
+    )
+    assert any("no sample waiting" in m for m in messages_of(again))

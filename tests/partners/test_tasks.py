@@ -77,3 +77,27 @@ def test_the_sweep_requeues_a_filing_whose_message_was_lost(
         what="the requeued filing",
     )
     assert Removal.objects.filter(source_ref=filing.public_id).count() == 2
+
+
+def test_a_passed_sample_sends_the_filing_back_to_the_worker(
+    celery_worker_process, partner_api, partner, partner_dataset, moderator
+):
+    from partners import services
+    from partners.models import SampleState
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=2
+    )
+    rows = [partner_row(i) for i in range(6)]
+    filing_id = partner_api.post(FILE, {"attestation": True, "rows": rows}, format="json").json()["id"]
+    held = wait_until(
+        lambda: Filing.objects.filter(public_id=filing_id, state=FilingState.HELD).first(), what="the sample"
+    )
+    assert held.sample_state == SampleState.PENDING and not Removal.objects.exists()
+    assert partner_api.get(f"{FILE}{filing_id}/").json()["counts"]["sampled"] == 2
+    services.filing_sample_pass(filing=held, actor=moderator)
+    wait_until(
+        lambda: Filing.objects.filter(public_id=filing_id, state=FilingState.COMPLETED).exists(),
+        what="the worker to decide the passed filing",
+    )
+    assert Removal.objects.filter(source_ref=filing_id).count() == 6

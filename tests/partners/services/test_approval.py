@@ -56,7 +56,7 @@ def test_the_policy_approves_hashed_rows_on_a_verified_domain_and_says_so(
     first = audit[0]
     assert first.actor is None and first.object_type == "filing" and first.object_id == filing.pk
     assert first.detail["policy"] == partner.partner.policy.pk
-    assert first.detail["settings"] == {"auto_approve_verified_hashed": True}
+    assert first.detail["settings"] == {"auto_approve_verified_hashed": True, "sample_size": 0}
     assert first.detail["removals"] == 2 and (first.detail["rows_from"], first.detail["rows_to"]) == (0, 1)
 
 

@@ -112,6 +112,10 @@ def test_a_policy_change_records_before_and_after(partner, superuser):
     action = PartnerAction.objects.filter(partner=partner.partner).order_by("pk").last()
     assert action.kind == PartnerActionKind.POLICY_CHANGED and action.actor == superuser
     assert action.detail == {
-        "before": {"auto_approve_verified_hashed": False},
-        "after": {"auto_approve_verified_hashed": True},
+        "before": {"auto_approve_verified_hashed": False, "sample_size": 0},
+        "after": {"auto_approve_verified_hashed": True, "sample_size": 0},
     }
+    services.filing_policy_update(policy=policy, auto_approve_verified_hashed=True, sample_size=25)
+    assert PartnerAction.objects.order_by("pk").last().detail["after"]["sample_size"] == 25
+    with pytest.raises(services.PartnerError, match="sample size"):
+        services.filing_policy_update(policy=policy, auto_approve_verified_hashed=True, sample_size=10_001)
