@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PartnersConfig(AppConfig):
@@ -7,3 +8,6 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         from .api import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        from .roles import grant_moderators
+
+        post_migrate.connect(grant_moderators, sender=self)

@@ -149,3 +149,23 @@ def test_a_moderator_passes_or_fails_a_sample_in_the_admin(
         "/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [failing.pk]}, follow=True
     )
     assert any("no sample waiting" in m for m in messages_of(again))
+
+
+def test_moderators_read_filings_and_judge_samples_but_set_nothing_up(moderator, partner, partner_dataset):
+    from partners import services
+    from partners.models import Filing, SampleState
+    from tests.helpers import logged_in, partner_row
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=1
+    )
+    key = PartnerKey.objects.get(partner=partner.partner)
+    filing = services.filing_create(key=key, rows=[partner_row(0), partner_row(1)], attestation=True).filing
+    services.filing_run(services.filing_claim(filing.pk))
+    desk = logged_in(moderator)
+    assert desk.get("/admin/partners/filing/").status_code == 200
+    assert desk.get("/admin/partners/filingrow/?state__exact=sampled").status_code == 200
+    assert desk.get("/admin/partners/partner/add/").status_code == 403
+    assert desk.get("/admin/partners/partnerkey/").status_code == 403
+    desk.post("/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [filing.pk]})
+    assert Filing.objects.get(pk=filing.pk).sample_state == SampleState.PASSED
