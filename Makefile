@@ -40,7 +40,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy config core registry requests_app toolkit/removal_desk_toolkit
+	$(BIN)/mypy config core registry requests_app partners toolkit/removal_desk_toolkit
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench

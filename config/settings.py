@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Redoc's files served by us: the docs work offline and under CSP
     "registry",
     "requests_app",
+    "partners",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,7 @@ CELERY_TASK_ROUTES = {
     "requests_app.tasks.work_match": {"queue": "matching"},
     "requests_app.tasks.request_rematch": {"queue": "matching"},
     "requests_app.tasks.work_hash": {"queue": "hashing"},
+    "partners.tasks.filing_process": {"queue": "matching"},
 }
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {
@@ -264,6 +266,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "uploads-sweep": {
         "task": "requests_app.tasks.uploads_sweep",
+        "schedule": timedelta(minutes=2),
+    },
+    "filings-resume": {
+        "task": "partners.tasks.filings_resume",
         "schedule": timedelta(minutes=2),
     },
     "rematch-sweep": {
@@ -375,7 +381,11 @@ REST_FRAMEWORK = {
     # `?format=` belongs to the export endpoint (jsonl|csv|parquet), not to content negotiation.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_THROTTLE_CLASSES": ["registry.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"maintainer": env_str("API_RATE_LIMIT", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "maintainer": env_str("API_RATE_LIMIT", "1200/min"),
+        # Partners' calls carry up to 10,000 rows each: fewer calls, the same per-key rule.
+        "partner": env_str("PARTNER_API_RATE_LIMIT", "120/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Removal Desk maintainer API",

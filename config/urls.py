@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/partner/", include(("partners.api.urls", "partner_api"), namespace="partner_api")),
     path("api/v1/", include(("registry.api.urls", "api"), namespace="api")),
     re_path(r"^api/v2/query/urls/?$", QueryUrlsView.as_view(), name="compat-query-urls"),
     # Anything else under /api/ answers in the API's error format, not an HTML page.

@@ -232,6 +232,23 @@ def pytest_collection_modifyitems(
     items.sort(key=lambda item: "celery_worker_process" in getattr(item, "fixturenames", ()))
 
 
+# --- the WSGI app on the test's connection (schemathesis) ------------------
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection() -> Iterator[None]:
+    """Calling the WSGI app directly would close the test's database connection after each
+    request (request_started/finished); Django's own test client disconnects them the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Each test starts with an empty cache: cached figures and rate-limit counters are per test."""

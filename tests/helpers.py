@@ -749,3 +749,74 @@ def forget_refused_uploads(pages: Any, *, network_errors: bool = False) -> int:
     for problem in expected:
         pages.problems.remove(problem)
     return len(expected)
+
+
+# --- partners ---------------------------------------------------------------
+
+PARTNER_HOST = "art.example"  # the `partner` fixture's verified domain (with its subdomains)
+
+
+def partner_row(i: int, **overrides: Any) -> dict[str, Any]:
+    """A valid filing row for the `partner` fixture: creator c<i>, work <i> on its domain, hashes."""
+    row: dict[str, Any] = {
+        "creator": {"id": f"c{i}", "profile_url": f"https://{PARTNER_HOST}/u/c{i}"},
+        "work_url": f"https://cdn.{PARTNER_HOST}/w/{i}.jpg",
+        "phash": f"{(i * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF:016x}",
+        "basis": "copyright",
+        "choice": "remove",
+    }
+    row.update(overrides)
+    return row
+
+
+# --- the property fuzzer ----------------------------------------------------
+
+FUZZ_EXAMPLES = 25
+
+
+def schemathesis_fuzz(
+    operation: Any,
+    *,
+    headers: dict[str, str],
+    path_parameters: dict[str, str],
+    known_good: dict[str, Any] | None = None,
+) -> list[int]:
+    """Schemathesis's checks (no server error, the documented schema and content type) on valid and
+    invalid generated requests to one operation; the status codes seen. `known_good`: a body sent
+    once more, by operation label, when no generated request succeeded."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+    )
+
+    checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+    statuses: list[int] = []
+    # Valid requests and invalid ones (wrong types, missing fields, hostile strings).
+    strategy = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE, path_parameters=path_parameters),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=path_parameters),
+    )
+
+    @given(case=strategy)
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        response = case.call_and_validate(headers=headers, checks=checks)
+        statuses.append(response.status_code)
+
+    run()
+    known_good = known_good or {}
+    if operation.label in known_good and not any(code < 300 for code in statuses):
+        case = operation.Case(body=known_good[operation.label], path_parameters=path_parameters)
+        statuses.append(case.call_and_validate(headers=headers, checks=checks).status_code)
+    return statuses

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, status
 from rest_framework.request import Request
 
 from ..models import ApiKey, Maintainer
 from ..services import api_key_authenticate
+
+# The visible start of a partner's key (the partners app's keys; registry does not import it).
+PARTNER_KEY_PREFIX = "rdp_"
+
+
+class WrongKindOfKey(exceptions.APIException):
+    """403: a valid key of the other API (a partner's here, a maintainer's on the partner API).
+    (Not errors.ApiError: this module is loaded by DRF's settings, before errors can be.)"""
+
+    status_code = status.HTTP_403_FORBIDDEN
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(detail=message, code=code)
+        self.default_code = code
 
 
 class MaintainerPrincipal:
@@ -47,6 +61,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 f"send 'Authorization: {self.keyword} <key>'."
             )
         key = api_key_authenticate(raw.strip())
+        if key is None and raw.strip().startswith(PARTNER_KEY_PREFIX):
+            # A partner's key (partners app) files opt-outs; it reads no maintainer's data.
+            raise WrongKindOfKey(
+                "partner_key",
+                "This is a partner's API key; it files opt-outs under /api/v1/partner/ and reads no "
+                "maintainer data. Maintainer endpoints take a maintainer key (rdk_...).",
+            )
         if key is None:
             raise exceptions.AuthenticationFailed()
         return MaintainerPrincipal(key), key

@@ -28,6 +28,7 @@ from .imports import (
 from .maintainers import (
     api_key_authenticate,
     api_key_create,
+    api_key_hash,
     api_key_revoke,
     maintainer_create,
     maintainer_update,
@@ -61,6 +62,7 @@ __all__ = [
     "UpsertResult",
     "api_key_authenticate",
     "api_key_create",
+    "api_key_hash",
     "api_key_revoke",
     "clean_item_row",
     "dataset_create",

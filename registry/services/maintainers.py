@@ -18,14 +18,15 @@ from .audit import operator_action_record
 API_KEY_PREFIX = "rdk_"
 
 
-def _hash_key(raw: str) -> str:
+def api_key_hash(raw: str) -> str:
+    """The stored form of an API key (maintainers' here, partners' in partners.services)."""
     # Keys are 256 random bits: a fast hash is enough (no dictionary to guess from).
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _api_key_new(*, maintainer: Maintainer, name: str) -> tuple[ApiKey, str]:
     raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(maintainer=maintainer, name=name, prefix=raw[:12], key_hash=_hash_key(raw))
+    key = ApiKey.objects.create(maintainer=maintainer, name=name, prefix=raw[:12], key_hash=api_key_hash(raw))
     return key, raw
 
 
@@ -43,7 +44,7 @@ def api_key_create(
 def api_key_authenticate(raw: str) -> ApiKey | None:
     key = (
         ApiKey.objects.select_related("maintainer")
-        .filter(key_hash=_hash_key(raw), revoked_at__isnull=True)
+        .filter(key_hash=api_key_hash(raw), revoked_at__isnull=True)
         .first()
     )
     if key is None:

@@ -61,6 +61,7 @@ def test_lists_paths_and_numbers_come_from_the_environment(tmp_path):
         "PRIVATE_MEDIA_ROOT": str(tmp_path / "p" / ".." / "private"),
         "SLA_SUBMITTED_HOURS": "24",
         "API_RATE_LIMIT": "10/min",
+        "PARTNER_API_RATE_LIMIT": "3/min",
         "SECURE_COOKIES": "yes",
     }
     got = settings_from_env(
@@ -77,7 +78,7 @@ def test_lists_paths_and_numbers_come_from_the_environment(tmp_path):
     assert got["SITE_URL"] == "https://desk.example"
     assert got["PRIVATE_MEDIA_ROOT"] == str(tmp_path / "private")
     assert got["SLA_HOURS"] == {"submitted": 24, "in_review": 120}
-    assert got["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {"maintainer": "10/min"}
+    assert got["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {"maintainer": "10/min", "partner": "3/min"}
     assert got["SESSION_COOKIE_SECURE"] is got["CSRF_COOKIE_SECURE"] is True
 
 

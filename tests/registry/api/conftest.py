@@ -1,5 +1,5 @@
 """Fixtures of the API tests: the served OpenAPI document, a world for schemathesis to call,
-the WSGI app on the test's connection, and URLs whose views fail unexpectedly."""
+and URLs whose views fail unexpectedly (the WSGI app on the test's connection: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import io
 from dataclasses import dataclass
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 
 from registry import services
 from registry.models import WebhookDelivery
@@ -68,17 +66,6 @@ def api_world(maintainer, receiver) -> tuple[World, dict[str, str]]:
         "path.import_id": job.public_id,
     }
     return World(key=maintainer.key), ids
-
-
-@pytest.fixture
-def wsgi_keeps_the_test_connection():
-    """Calling the WSGI app directly would close the test's database connection after each
-    request (request_started/finished); Django's own test client disconnects them the same way."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -1,0 +1,356 @@
+"""Partners in the admin: an operator sets a partner up after its agreement, adds and verifies its
+domains, gives it keys (shown once), sets its filing policy, suspends or reinstates it.
+
+Every change calls partners.services, which write a PartnerAction naming the operator (shown on
+the partner's page and in its own list). Filings and their rows are read-only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
+
+from core.admin import CheckedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.text import text_problem
+
+from . import services
+from .models import (
+    Filing,
+    FilingPolicy,
+    FilingRow,
+    Partner,
+    PartnerAction,
+    PartnerDomain,
+    PartnerKey,
+)
+
+
+def _operator(request: HttpRequest) -> User | None:
+    """The signed-in operator, for the audit row (the admin only lets staff in)."""
+    return request.user if isinstance(request.user, User) else None
+
+
+def _actions_list(rows: QuerySet[PartnerAction]) -> str:
+    if not rows.exists():
+        return "none"
+    return format_html_join(
+        "\n",
+        "<div>{} · {} {} {} · {}</div>",
+        (
+            (
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                row.get_kind_display(),
+                row.object_type,
+                row.object_id,
+                row.actor.get_username() if row.actor else "no operator (a command or the policy)",
+            )
+            for row in rows.select_related("actor")[:50]
+        ),
+    )
+
+
+def _reason_or_prompt(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    action: str,
+    question: str,
+) -> str | TemplateResponse:
+    """The reason the operator gave on the confirmation page, or that page (asked again when empty)."""
+    reason = request.POST.get("reason", "").strip() if "apply" in request.POST else ""
+    if reason and not text_problem(reason):
+        return reason
+    if "apply" in request.POST:
+        messages.error(request, "Give a reason (plain text): it is kept in the partner's audit trail.")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": question,
+        "question": question,
+        "objects": list(queryset),
+        "action": action,
+        "button": action.replace("_", " ").capitalize(),
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/partners/status_reason.html", context)
+
+
+class PartnerDomainInline(ReadOnlyInline):
+    model = PartnerDomain
+    fields = ("host", "include_subdomains", "verified_at", "verified_by")
+    readonly_fields = fields
+
+
+class PartnerKeyInline(ReadOnlyInline):
+    model = PartnerKey
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+@admin.register(Partner)
+class PartnerAdmin(CheckedAdmin):
+    list_display = ("name", "slug", "status", "agreement_ref", "agreement_date", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "slug", "contact_email", "agreement_ref")
+    fields = (
+        *services.AGREEMENT_FIELDS,
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "status_changed_by",
+        "audit_trail",
+    )
+    readonly_fields = ("status", "status_reason", "status_changed_at", "status_changed_by", "audit_trail")
+    inlines = [PartnerDomainInline, PartnerKeyInline]
+    actions = ["create_key", "suspend", "reinstate"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # filings and removals name it: suspend it instead
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj: Partner | None) -> str:
+        if obj is None or obj.pk is None:
+            return "none"
+        return _actions_list(PartnerAction.objects.filter(partner=obj))
+
+    def save_model(self, request: HttpRequest, obj: Partner, form: ModelForm, change: bool) -> None:
+        # The form has checked the fields; the services write them (and the audit row).
+        values = {field: form.cleaned_data[field] for field in services.AGREEMENT_FIELDS}
+        if change:
+            services.partner_update(partner=obj, actor=_operator(request), **values)
+            return
+        created = services.partner_create(actor=_operator(request), **values)
+        obj.pk, obj.created_at = created.pk, created.created_at
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        for formset in formsets:  # read-only inlines: nothing to save
+            self.save_formset(request, form, formset, change=change)
+
+    def has_create_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.add_partnerkey")
+
+    def has_status_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_partner")
+
+    @admin.action(description="Create a new partner API key (shown once)", permissions=["create_key"])
+    def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            _, raw = services.partner_key_create(partner=partner, name="admin", actor=_operator(request))
+            messages.warning(
+                request,
+                f"New partner key for {partner.name}: {raw} . Copy it now: it is stored hashed and "
+                "will not be shown again.",
+            )
+
+    @admin.action(
+        description="Suspend the selected partners (no filing, no approval)", permissions=["status"]
+    )
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self, request, queryset, action="suspend", question="Suspend these partners? Why?"
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        for partner in queryset:
+            services.partner_suspend(partner=partner, reason=reason, actor=_operator(request))
+        messages.success(request, f"Suspended {queryset.count()} partner(s): their keys file nothing now.")
+        return None
+
+    @admin.action(description="Reinstate the selected partners", permissions=["status"])
+    def reinstate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self, request, queryset, action="reinstate", question="Reinstate these partners? Why?"
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        for partner in queryset:
+            services.partner_reinstate(partner=partner, reason=reason, actor=_operator(request))
+        messages.success(request, f"Reinstated {queryset.count()} partner(s).")
+        return None
+
+
+class PartnerDomainForm(forms.ModelForm):  # type: ignore[type-arg]
+    host = forms.CharField(max_length=300, help_text="art.example, or *.art.example with its subdomains.")
+
+    class Meta:
+        model = PartnerDomain
+        fields = ("partner", "host", "include_subdomains")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        host, partner = data.get("host", ""), data.get("partner")
+        if host and (problem := text_problem(host)):
+            raise forms.ValidationError(f"The host {problem}.")
+        if host and partner is not None:
+            try:
+                data["host"], data["include_subdomains"] = services.partner_domain_check(
+                    partner=partner, host=host, include_subdomains=bool(data.get("include_subdomains"))
+                )
+            except services.PartnerError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+@admin.register(PartnerDomain)
+class PartnerDomainAdmin(CheckedAdmin):
+    form = PartnerDomainForm
+    list_display = ("host", "include_subdomains", "partner", "verified_at", "verified_by")
+    list_filter = (("verified_at", admin.EmptyFieldListFilter), "partner")
+    list_select_related = ("partner", "verified_by")
+    search_fields = ("host", "partner__name")
+    actions = ["verify", "remove"]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # removal goes through the service (audited)
+        return actions
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: PartnerDomain, form: ModelForm, change: bool) -> None:
+        created = services.partner_domain_add(
+            partner=obj.partner,
+            host=obj.host,
+            include_subdomains=obj.include_subdomains,
+            actor=_operator(request),
+        )
+        obj.pk = created.pk
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_partnerdomain")
+
+    @admin.action(description="Mark the selected domains verified", permissions=["manage"])
+    def verify(self, request: HttpRequest, queryset: QuerySet[PartnerDomain]) -> None:
+        for domain in queryset:
+            services.partner_domain_verify(domain=domain, actor=_operator(request))
+        messages.success(request, f"Verified {queryset.count()} domain(s).")
+
+    @admin.action(
+        description="Remove the selected domains (new rows on them are refused)", permissions=["manage"]
+    )
+    def remove(self, request: HttpRequest, queryset: QuerySet[PartnerDomain]) -> None:
+        count = 0
+        for domain in queryset:
+            services.partner_domain_remove(domain=domain, actor=_operator(request))
+            count += 1
+        messages.success(request, f"Removed {count} domain(s).")
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(ReadOnlyAdmin):
+    list_display = ("prefix", "name", "partner", "created_at", "last_used_at", "revoked_at", "is_active")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "partner")
+    list_select_related = ("partner",)
+    search_fields = ("prefix", "partner__name")
+    fields = ("partner", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj: PartnerKey) -> bool:
+        return obj.is_active
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_partnerkey")
+
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            services.partner_key_revoke(key=key, actor=_operator(request))
+            revoked += 1
+        messages.success(request, f"Revoked {revoked} key(s); requests with them now get 401.")
+
+
+@admin.register(FilingPolicy)
+class FilingPolicyAdmin(CheckedAdmin):
+    list_display = ("partner", "auto_approve_verified_hashed", "sample_size", "updated_at")
+    list_select_related = ("partner",)
+    fields = ("partner", "auto_approve_verified_hashed", "sample_size", "updated_at")
+    readonly_fields = ("partner", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # one per partner, made with it
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: FilingPolicy, form: ModelForm, change: bool) -> None:
+        services.filing_policy_update(
+            policy=obj,
+            auto_approve_verified_hashed=form.cleaned_data["auto_approve_verified_hashed"],
+            sample_size=form.cleaned_data["sample_size"],
+            actor=_operator(request),
+        )
+
+
+@admin.register(Filing)
+class FilingAdmin(ReadOnlyAdmin):
+    list_display = (
+        "public_id", "partner", "state", "sample_state", "total", "rejected", "duplicates", "created_at",
+        "finished_at",
+    )  # fmt: skip
+    list_filter = ("state", "sample_state", "partner")
+    list_select_related = ("partner",)
+    search_fields = ("public_id", "partner__name")
+    actions = ["pass_sample", "fail_sample"]
+
+    def has_sample_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_filing")
+
+    @admin.action(description="Pass the sample: let the policy decide the filing", permissions=["sample"])
+    def pass_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> None:
+        for filing in queryset:
+            try:
+                services.filing_sample_pass(filing=filing, actor=_operator(request))
+            except services.SampleError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"{filing.public_id}: sample passed; the policy decides it now.")
+
+    @admin.action(description="Fail the sample: hold the filing for the desk", permissions=["sample"])
+    def fail_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self, request, queryset, action="fail_sample", question="Fail these samples? Why?"
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        for filing in queryset:
+            try:
+                services.filing_sample_fail(filing=filing, actor=_operator(request), reason=reason)
+            except services.SampleError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"{filing.public_id}: sample failed; every row waits for the desk.")
+        return None
+
+
+@admin.register(FilingRow)
+class FilingRowAdmin(ReadOnlyAdmin):
+    list_display = ("filing", "index", "state", "creator_id", "work_url", "basis", "matched", "error")
+    list_filter = ("state", "basis")
+    list_select_related = ("filing",)
+    search_fields = ("filing__public_id", "creator_id", "work_url")
+    exclude = ("pdq",)
+
+
+@admin.register(PartnerAction)
+class PartnerActionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "partner", "object_type", "object_id", "actor")
+    list_filter = ("kind", "partner")
+    list_select_related = ("partner", "actor")

@@ -1,0 +1,11 @@
+"""/api/v1/partner/: every path answers with or without its trailing slash, never by redirect."""
+
+from django.urls import re_path
+
+from . import views
+
+urlpatterns = [
+    re_path(r"^filings/?$", views.FilingListView.as_view(), name="filings"),
+    re_path(rf"^filings/{views.FILING}/?$", views.FilingDetailView.as_view(), name="filing"),
+    re_path(rf"^filings/{views.FILING}/rows/?$", views.FilingRowsView.as_view(), name="filing-rows"),
+]

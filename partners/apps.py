@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PartnersConfig(AppConfig):
+    name = "partners"
+    verbose_name = "Partners (platforms filing opt-outs for their creators)"
+
+    def ready(self) -> None:
+        from .api import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        from .roles import grant_moderators
+
+        post_migrate.connect(grant_moderators, sender=self)

@@ -1,0 +1,278 @@
+"""Partners: organisations (art platforms, stock agencies, museums) that file opt-outs on behalf
+of the creators they host, under an agreement an operator records in the admin.
+
+A partner's filings become registry removals with the filing's public id as their source
+reference (`pf_...`); registry knows nothing of partners.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from registry.models import RemovalReason
+
+
+def new_filing_id() -> str:
+    return f"pf_{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'z')}"
+
+
+class PartnerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class Partner(models.Model):
+    """An organisation that files opt-outs for its creators, set up after an agreement."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    contact_email = models.EmailField()
+    agreement_ref = models.CharField("agreement reference", max_length=100)
+    agreement_date = models.DateField()
+    attestation_text = models.TextField(
+        help_text="What the partner attests with every filing (that it holds its creators' instruction)."
+    )
+    status = models.CharField(max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == PartnerStatus.ACTIVE
+
+
+class PartnerDomain(models.Model):
+    """A host the partner serves its creators' works on (normalised by registry.hosts)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="domains")
+    host = models.CharField(max_length=253, help_text="Normalised: lower-case, IDNA, no port.")
+    include_subdomains = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partner_id", "host"]
+        constraints = [models.UniqueConstraint(fields=["partner", "host"], name="one_domain_row_per_partner")]
+
+    def __str__(self) -> str:
+        return f"{'*.' if self.include_subdomains else ''}{self.host}"
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class PartnerKey(models.Model):
+    """A partner's API key (`rdp_...`). Only its SHA-256 is stored; the key is shown once."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
+    name = models.CharField(max_length=100, default="default")
+    prefix = models.CharField(max_length=16, db_index=True, help_text="Visible start of the key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "partner API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.partner})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class FilingPolicy(models.Model):
+    """How a partner's rows are approved. One per partner; changed in the admin, audited."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="policy")
+    auto_approve_verified_hashed = models.BooleanField(
+        "approve automatically rows on a verified domain that carry hashes",
+        default=False,
+        help_text="Off: every row waits for the desk.",
+    )
+    sample_size = models.PositiveIntegerField(
+        default=0,
+        help_text="Rows of each filing, drawn at random, that a moderator checks before any is approved "
+        "automatically; the filing is held if the sample fails. 0: no sample.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "filing policies"
+
+    def __str__(self) -> str:
+        return f"policy of {self.partner}"
+
+    def settings_dict(self) -> dict[str, object]:
+        """What an approval's audit row records of the policy that made it."""
+        return {
+            "auto_approve_verified_hashed": self.auto_approve_verified_hashed,
+            "sample_size": self.sample_size,
+        }
+
+
+class FilingState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    MATCHING = "matching", "Matching"
+    HELD = "held", "Held for its sample"
+    COMPLETED = "completed", "Completed"
+
+
+class SampleState(models.TextChoices):
+    NONE = "", "No sample"
+    PENDING = "pending", "Waiting for the desk"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+
+
+class Filing(models.Model):
+    """One batch a partner sent. Its rows are matched and decided in the background."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_filing_id)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="filings")
+    key = models.ForeignKey(PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attestation = models.TextField(help_text="The partner's attestation text at the time of filing.")
+    state = models.CharField(max_length=20, choices=FilingState.choices, default=FilingState.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    sample_state = models.CharField(max_length=20, choices=SampleState.choices, default="", blank=True)
+    cursor = models.BigIntegerField(
+        default=0, help_text="The last row decided: a resumed run starts after it."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="filing_state_heartbeat")]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class RowState(models.TextChoices):
+    REJECTED = "rejected", "Rejected"
+    DUPLICATE = "duplicate", "Duplicate"
+    PENDING = "pending", "Pending"
+    """Accepted, not matched yet."""
+    SAMPLED = "sampled", "In the sample, for the desk"
+    WAITING = "waiting", "Waiting for the desk"
+    APPROVED = "approved", "Approved"
+    UNMATCHED = "unmatched", "No match"
+    """Approvable, but no registered item matched it (nothing to remove yet)."""
+
+
+class RowChoice(models.TextChoices):
+    REMOVE = "remove", "Remove"
+
+
+class FilingRow(models.Model):
+    """One row of a filing, as sent (validated), with what became of it."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="rows")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    index = models.PositiveIntegerField(help_text="Its position in the batch, from 0.")
+    state = models.CharField(max_length=20, choices=RowState.choices)
+    row_key = models.CharField(max_length=64, null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creator_id = models.CharField(max_length=200, blank=True)
+    creator_url = models.TextField(blank=True)
+    creator_email = models.CharField(max_length=254, blank=True)
+    work_url = models.TextField(blank=True)
+    image_url = models.TextField(blank=True)
+    phash = models.BigIntegerField(null=True, blank=True)
+    dhash = models.BigIntegerField(null=True, blank=True)
+    pdq = models.BinaryField(max_length=32, null=True, blank=True)
+    pdq_quality = models.SmallIntegerField(null=True, blank=True)
+    basis = models.CharField(max_length=20, choices=RemovalReason.choices, blank=True)
+    choice = models.CharField(max_length=20, choices=RowChoice.choices, blank=True)
+    on_verified_domain = models.BooleanField(default=False)
+    error_field = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    matched = models.PositiveIntegerField(default=0, help_text="Registered items it matched.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["filing_id", "index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "row_key"],
+                condition=Q(row_key__isnull=False),
+                name="one_row_per_partner_key",
+            ),
+            models.UniqueConstraint(fields=["filing", "index"], name="one_row_per_filing_index"),
+        ]
+        indexes = [models.Index(fields=["filing", "state"], name="filing_row_state")]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id}#{self.index}"
+
+
+class PartnerActionKind(models.TextChoices):
+    PARTNER_CREATED = "partner_created", "partner created"
+    PARTNER_CHANGED = "partner_changed", "partner changed"
+    PARTNER_SUSPENDED = "partner_suspended", "partner suspended"
+    PARTNER_REINSTATED = "partner_reinstated", "partner reinstated"
+    DOMAIN_ADDED = "domain_added", "domain added"
+    DOMAIN_VERIFIED = "domain_verified", "domain verified"
+    DOMAIN_REMOVED = "domain_removed", "domain removed"
+    KEY_CREATED = "key_created", "partner key created"
+    KEY_REVOKED = "key_revoked", "partner key revoked"
+    POLICY_CHANGED = "policy_changed", "filing policy changed"
+    ROWS_APPROVED_BY_POLICY = "rows_approved_by_policy", "rows approved by policy"
+    SAMPLE_DRAWN = "sample_drawn", "sample drawn"
+    SAMPLE_PASSED = "sample_passed", "sample passed"
+    SAMPLE_FAILED = "sample_failed", "sample failed"
+
+
+class PartnerAction(models.Model):
+    """An audit row for every change to a partner, its domains, keys and policy (`actor`: the
+    operator; empty: a command or the policy engine), and for every approval a policy made.
+    Written by the service in the change's transaction; never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="partner_actions",
+    )
+    kind = models.CharField(max_length=40, choices=PartnerActionKind.choices)
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    object_type = models.CharField(max_length=40, help_text="partner, domain, key, policy or filing")
+    object_id = models.PositiveBigIntegerField()
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="partner_action_object")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.object_type} {self.object_id}"

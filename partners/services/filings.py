@@ -1,0 +1,303 @@
+"""Filing: a partner's JSON batch of opt-outs, validated row by row and stored in one transaction.
+
+A bad row is stored as rejected (its index, the field, a message a person can act on), never the
+batch; a row whose key the partner filed before is stored as a duplicate and changes nothing.
+Accepted rows are matched and decided in the background (partners.services.approval).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from core.queueing import enqueue
+from core.text import printable, text_problem
+from registry.hashing import hex_to_code, hex_to_pdq
+from registry.hosts import url_host_path
+from registry.models import RemovalReason
+
+from ..models import Filing, FilingRow, Partner, PartnerDomain, PartnerKey, RowChoice, RowState
+
+MAX_ROWS_PER_FILING = 10_000
+MAX_URL_LENGTH = 4096
+MAX_ID_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
+# A scheme, a host and no white space (as registry's index rows): http and https only.
+_HTTP_URL = re.compile(r"^https?://[^\s/?#@:]+(?::\d{1,5})?(?:[/?#]\S*)?$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class FilingRefused(Exception):
+    """The whole filing is refused (no row is stored): `code` and a message for the partner."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class RowError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        # Stored and echoed: whatever of the client's text it quotes is made safe to keep.
+        message = printable(message, limit=500)
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class Served:
+    """A partner's domains as host keys: `covers` says whether a URL is on one, and a verified one."""
+
+    domains: tuple[tuple[str, bool, bool], ...]  # (host key, with subdomains, verified)
+
+    @classmethod
+    def of(cls, partner: Partner) -> Served:
+        rows = PartnerDomain.objects.filter(partner=partner).values_list(
+            "host", "include_subdomains", "verified_at"
+        )
+        return cls(tuple((url_host_path(f"https://{h}/")[0], sub, at is not None) for h, sub, at in rows))
+
+    def covers(self, url: str) -> tuple[bool, bool]:
+        """(on a domain of the partner, on a verified one)."""
+        key, _ = url_host_path(url)
+        found = verified = False
+        for mine, subdomains, is_verified in self.domains:
+            if key and (key == mine or (subdomains and key.startswith(mine))):
+                found = True
+                verified = verified or is_verified
+        return found, verified
+
+
+def _text(
+    row: dict[str, Any], name: str, *, required: bool, max_length: int, shown: str | None = None
+) -> str:
+    shown = shown or name
+    value = row.get(name)
+    if value is None or value == "":
+        if required:
+            raise RowError(shown, f"{shown} is required")
+        return ""
+    if not isinstance(value, str):
+        raise RowError(shown, f"{shown} must be a string, not {type(value).__name__}")
+    if problem := text_problem(value):
+        raise RowError(shown, f"{shown} {problem}")
+    if len(value) > max_length:
+        raise RowError(shown, f"{shown} is longer than {max_length:,} characters")
+    return value.strip()
+
+
+def _url(row: dict[str, Any], name: str, *, required: bool, served: Served, shown: str | None = None) -> str:
+    shown = shown or name
+    value = _text(row, name, required=required, max_length=MAX_URL_LENGTH, shown=shown)
+    if not value:
+        return ""
+    if not _HTTP_URL.match(value):
+        raise RowError(shown, f"{shown} {value[:100]!r} is not an http(s) URL")
+    if not served.covers(value)[0]:
+        raise RowError(shown, f"{shown} {value[:100]!r} is not on a domain this partner serves")
+    return value
+
+
+def _pdq_quality(row: dict[str, Any], *, has_pdq: bool) -> int | None:
+    value = row.get("pdq_quality")
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        shown = str(value)[:20] if isinstance(value, (str, int, float)) else type(value).__name__
+        raise RowError("pdq_quality", f"pdq_quality must be a whole number from 0 to 100, not {shown!r}")
+    if not has_pdq:
+        raise RowError(
+            "pdq_quality", "pdq_quality is PDQ's quality score: send it with the pdq it belongs to"
+        )
+    return value
+
+
+def _hashes(row: dict[str, Any]) -> tuple[int | None, int | None, bytes | None]:
+    codes: list[int | None] = []
+    for name in ("phash", "dhash"):
+        value = row.get(name)
+        if value is None or value == "":
+            codes.append(None)
+            continue
+        try:
+            codes.append(hex_to_code(value))
+        except ValueError as exc:
+            raise RowError(name, f"{name} {exc}") from None
+    value = row.get("pdq")
+    pdq = None
+    if value is not None and value != "":
+        try:
+            pdq = hex_to_pdq(value)
+        except ValueError as exc:
+            raise RowError("pdq", f"pdq {exc}") from None
+    return codes[0], codes[1], pdq
+
+
+def _choice(row: dict[str, Any], name: str, choices: Sequence[str], *, hint: str = "") -> str:
+    value = row.get(name)
+    accepted = ", ".join(repr(c) for c in choices)
+    if value is None or value == "":
+        raise RowError(name, f"{name} is required: one of {accepted}")
+    if not isinstance(value, str) or value not in choices:
+        shown = value[:40] if isinstance(value, str) else type(value).__name__
+        shown = shown.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+        raise RowError(name, f"{name} {shown!r} is not accepted; use one of {accepted}{hint}")
+    return value
+
+
+def row_key(
+    *, creator_id: str, work_url: str, phash: int | None, dhash: int | None, pdq: bytes | None
+) -> str:
+    """The row's identity for its partner: the same creator, work and hashes are the same row."""
+    parts = [
+        creator_id.casefold(),
+        work_url,
+        "" if phash is None else f"{phash & 0xFFFFFFFFFFFFFFFF:016x}",
+        "" if dhash is None else f"{dhash & 0xFFFFFFFFFFFFFFFF:016x}",
+        "" if pdq is None else pdq.hex(),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def clean_filing_row(row: Any, *, served: Served) -> dict[str, Any]:
+    """Validate one row; raise RowError naming the field and what to do."""
+    if not isinstance(row, dict):
+        raise RowError("row", f"each row must be an object, not {type(row).__name__}")
+    creator = row.get("creator")
+    if not isinstance(creator, dict):
+        raise RowError("creator", "creator is required: an object with id, profile_url and optionally email")
+    creator_id = _text(creator, "id", required=True, max_length=MAX_ID_LENGTH, shown="creator.id")
+    profile = _url(creator, "profile_url", required=True, served=served, shown="creator.profile_url")
+    email = _text(creator, "email", required=False, max_length=MAX_EMAIL_LENGTH, shown="creator.email")
+    if email and not _EMAIL.match(email):
+        raise RowError("creator.email", f"creator.email {email[:100]!r} is not an email address")
+    work_url = _url(row, "work_url", required=True, served=served)
+    image_url = _url(row, "image_url", required=False, served=served)
+    phash, dhash, pdq = _hashes(row)
+    pdq_quality = _pdq_quality(row, has_pdq=pdq is not None)
+    basis = _choice(row, "basis", RemovalReason.values)
+    choice = _choice(row, "choice", RowChoice.values, hint=" (licensing choices are not taken yet)")
+    return {
+        "creator_id": creator_id,
+        "creator_url": profile,
+        "creator_email": email,
+        "work_url": work_url,
+        "image_url": image_url,
+        "phash": phash,
+        "dhash": dhash,
+        "pdq": pdq,
+        "pdq_quality": pdq_quality,
+        "basis": basis,
+        "choice": choice,
+        "row_key": row_key(creator_id=creator_id, work_url=work_url, phash=phash, dhash=dhash, pdq=pdq),
+    }
+
+
+@dataclass
+class FilingResult:
+    filing: Filing
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def filing_create(*, key: PartnerKey, rows: Sequence[Any], attestation: Any) -> FilingResult:
+    """Store a batch: every row, accepted, rejected or duplicate, with its index; queue the matching.
+
+    Raises FilingRefused (nothing stored) for a suspended partner, a missing attestation or too many rows.
+    """
+    partner = key.partner
+    if attestation is not True:
+        raise FilingRefused(
+            "attestation_required",
+            'Send "attestation": true to confirm, as your agreement says, that you hold the instruction '
+            f"of every creator in this filing: {partner.attestation_text[:500]}",
+        )
+    if len(rows) > MAX_ROWS_PER_FILING:
+        raise FilingRefused(
+            "too_many_rows",
+            f"{len(rows):,} rows in one filing; send at most {MAX_ROWS_PER_FILING:,} per call.",
+            status=413,
+        )
+    with transaction.atomic():
+        # The partner's row lock: two filings of one partner sharing a row cannot both store it.
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if not partner.is_active:
+            raise FilingRefused(
+                "partner_suspended",
+                "Your organisation's filings are suspended; write to us to have them reinstated.",
+                status=403,
+            )
+        return _store(partner=partner, key=key, rows=rows)
+
+
+def _store(*, partner: Partner, key: PartnerKey, rows: Sequence[Any]) -> FilingResult:
+    served = Served.of(partner)
+    filing = Filing.objects.create(
+        partner=partner, key=key, attestation=partner.attestation_text, total=len(rows)
+    )
+    result = FilingResult(filing=filing)
+    cleaned: list[tuple[int, dict[str, Any] | RowError]] = []
+    for index, row in enumerate(rows):
+        try:
+            cleaned.append((index, clean_filing_row(row, served=served)))
+        except RowError as exc:
+            cleaned.append((index, exc))
+    keys = [c["row_key"] for _, c in cleaned if isinstance(c, dict)]
+    earlier = {
+        row_key: (pk, public_id, index)
+        for row_key, pk, public_id, index in FilingRow.objects.filter(
+            partner=partner, row_key__in=keys
+        ).values_list("row_key", "pk", "filing__public_id", "index")
+    }
+    seen: dict[str, int] = {}
+    objects = []
+    for index, value in cleaned:
+        if isinstance(value, RowError):
+            result.rejected.append({"index": index, "field": value.field, "error": value.message})
+            objects.append(
+                FilingRow(
+                    filing=filing, partner=partner, index=index, state=RowState.REJECTED,
+                    error_field=value.field, error=value.message,
+                )
+            )  # fmt: skip
+            continue
+        key_value = value["row_key"]
+        if key_value in earlier or key_value in seen:
+            if key_value in earlier:
+                pk, public_id, at = earlier[key_value]
+                message = f"the same row was filed before (filing {public_id}, row {at}); nothing changed"
+                duplicate: dict[str, Any] = {"index": index, "filing": public_id, "row": at}
+            else:
+                pk, at = None, seen[key_value]
+                message = f"the same row is row {at} of this filing; nothing changed"
+                duplicate = {"index": index, "filing": filing.public_id, "row": at}
+            result.duplicates.append(duplicate)
+            objects.append(
+                FilingRow(
+                    filing=filing, partner=partner, index=index, state=RowState.DUPLICATE,
+                    duplicate_of_id=pk, error=message, **{**value, "row_key": None},
+                )
+            )  # fmt: skip
+            continue
+        seen[key_value] = index
+        objects.append(
+            FilingRow(filing=filing, partner=partner, index=index, state=RowState.PENDING, **value)
+        )
+    FilingRow.objects.bulk_create(objects, batch_size=2000)
+    filing.rejected, filing.duplicates = len(result.rejected), len(result.duplicates)
+    filing.save(update_fields=["rejected", "duplicates"])
+    filing_id = filing.pk
+    transaction.on_commit(lambda: filing_enqueue(filing_id))
+    return result
+
+
+def filing_enqueue(filing_id: int) -> None:
+    enqueue(
+        "partners.tasks.filing_process",
+        filing_id,
+        fallback="the filing is matched by the next sweep (partners.tasks.filings_resume)",
+    )

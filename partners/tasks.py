@@ -1,0 +1,27 @@
+"""Thin Celery tasks over partners' services. Each is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core.retrying import DatabaseRetryTask
+
+from . import services
+
+
+@shared_task(base=DatabaseRetryTask, name="partners.tasks.filing_process", acks_late=True, ignore_result=True)
+def filing_process(filing_id: int) -> str:
+    """Match and decide a filing (or resume it after its cursor). A second copy finds it claimed and stops."""
+    filing = services.filing_claim(filing_id)
+    if filing is None:
+        return "not-claimed"
+    return services.filing_run(filing).state
+
+
+@shared_task(base=DatabaseRetryTask, name="partners.tasks.filings_resume", ignore_result=True)
+def filings_resume() -> int:
+    """Re-queue filings whose message was lost or whose worker died (beat)."""
+    stale = services.filings_stale()
+    for filing_id in stale:
+        filing_process.delay(filing_id)
+    return len(stale)

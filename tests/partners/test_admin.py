@@ -1,0 +1,171 @@
+"""The operator's pages: a partner set up, its domains verified, a key shown once, suspended."""
+
+from __future__ import annotations
+
+from partners.models import (
+    Partner,
+    PartnerAction,
+    PartnerActionKind,
+    PartnerDomain,
+    PartnerKey,
+    PartnerStatus,
+)
+from partners.services import partner_key_authenticate
+from tests.helpers import messages_of
+
+
+def test_an_operator_sets_a_partner_up_in_the_admin(operator_client, superuser):
+    response = operator_client.post(
+        "/admin/partners/partner/add/",
+        {
+            "name": "Gallery",
+            "slug": "gallery",
+            "contact_email": "legal@gallery.example",
+            "agreement_ref": "AG-77",
+            "agreement_date": "2026-11-30",
+            "attestation_text": "We hold our creators' instruction.",
+            "domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0",
+            "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:2000]
+    partner = Partner.objects.get(slug="gallery")
+    assert partner.policy.auto_approve_verified_hashed is False
+    created = PartnerAction.objects.get(partner=partner, kind=PartnerActionKind.PARTNER_CREATED)
+    assert created.actor == superuser
+
+    response = operator_client.post(
+        "/admin/partners/partnerdomain/add/",
+        {"partner": partner.pk, "host": "*.Gallery.Example", "include_subdomains": ""},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    domain = PartnerDomain.objects.get(partner=partner)
+    assert (domain.host, domain.include_subdomains, domain.verified) == ("gallery.example", True, False)
+
+    operator_client.post(
+        "/admin/partners/partnerdomain/",
+        {"action": "verify", "_selected_action": [domain.pk]},
+    )
+    domain.refresh_from_db()
+    assert domain.verified and domain.verified_by == superuser
+
+    response = operator_client.post(
+        "/admin/partners/partner/", {"action": "create_key", "_selected_action": [partner.pk]}, follow=True
+    )
+    shown = next(m for m in messages_of(response) if "New partner key" in m)
+    raw = shown.split(": ", 1)[1].split(" ", 1)[0]
+    assert raw.startswith("rdp_") and partner_key_authenticate(raw).partner == partner
+    page = operator_client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
+    assert raw not in page and PartnerKey.objects.get(partner=partner).prefix in page
+
+
+def test_a_domain_that_is_not_one_is_an_error_on_the_form(operator_client, partner):
+    response = operator_client.post(
+        "/admin/partners/partnerdomain/add/", {"partner": partner.partner.pk, "host": "10.0.0.1"}
+    )
+    assert response.status_code == 200 and "is not a domain name" in response.content.decode()
+    nul = operator_client.post(
+        "/admin/partners/partnerdomain/add/", {"partner": partner.partner.pk, "host": "a\x00"}
+    )
+    assert (
+        nul.status_code in (200, 302) and PartnerDomain.objects.filter(partner=partner.partner).count() == 1
+    )
+
+
+def test_suspending_asks_why_and_records_it(operator_client, partner, superuser):
+    selected = {"action": "suspend", "_selected_action": [partner.partner.pk]}
+    asked = operator_client.post("/admin/partners/partner/", selected)
+    assert asked.status_code == 200 and "Why?" in asked.content.decode()
+    partner.partner.refresh_from_db()
+    assert partner.partner.status == PartnerStatus.ACTIVE
+    operator_client.post("/admin/partners/partner/", {**selected, "apply": "1", "reason": "Contract lapsed"})
+    partner.partner.refresh_from_db()
+    assert (
+        partner.partner.status == PartnerStatus.SUSPENDED
+        and partner.partner.status_reason == "Contract lapsed"
+    )
+    assert partner.partner.status_changed_by == superuser
+
+
+def test_revoking_a_key_in_the_admin(operator_client, partner):
+    key = PartnerKey.objects.get(partner=partner.partner)
+    operator_client.post("/admin/partners/partnerkey/", {"action": "revoke", "_selected_action": [key.pk]})
+    assert partner_key_authenticate(partner.key) is None
+
+
+def test_the_policy_is_changed_through_its_service(operator_client, partner, superuser):
+    policy = partner.partner.policy
+    response = operator_client.post(
+        f"/admin/partners/filingpolicy/{policy.pk}/change/",
+        {"auto_approve_verified_hashed": "on", "sample_size": "5"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    policy.refresh_from_db()
+    assert policy.auto_approve_verified_hashed and policy.sample_size == 5
+    action = PartnerAction.objects.filter(partner=partner.partner).order_by("pk").last()
+    assert action.kind == PartnerActionKind.POLICY_CHANGED and action.actor == superuser
+
+
+def test_the_lists_open(operator_client, partner):
+    for model in (
+        "partner",
+        "partnerdomain",
+        "partnerkey",
+        "filingpolicy",
+        "filing",
+        "filingrow",
+        "partneraction",
+    ):
+        assert operator_client.get(f"/admin/partners/{model}/").status_code == 200, model
+
+
+def test_a_moderator_passes_or_fails_a_sample_in_the_admin(
+    operator_client, partner, partner_dataset, superuser
+):
+    from partners import services
+    from partners.models import Filing, SampleState
+    from tests.helpers import partner_row
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=1
+    )
+    key = PartnerKey.objects.get(partner=partner.partner)
+    made = []
+    for start in (0, 5):
+        rows = [partner_row(i) for i in range(start, start + 3)]
+        filing = services.filing_create(key=key, rows=rows, attestation=True).filing
+        made.append(services.filing_run(services.filing_claim(filing.pk)))
+    passing, failing = made
+    operator_client.post(
+        "/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [passing.pk]}
+    )
+    selected = {"action": "fail_sample", "_selected_action": [failing.pk]}
+    asked = operator_client.post("/admin/partners/filing/", selected)
+    assert asked.status_code == 200 and "Why?" in asked.content.decode()
+    operator_client.post("/admin/partners/filing/", {**selected, "apply": "1", "reason": "Not theirs"})
+    assert Filing.objects.get(pk=passing.pk).sample_state == SampleState.PASSED
+    assert Filing.objects.get(pk=failing.pk).sample_state == SampleState.FAILED
+    again = operator_client.post(
+        "/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [failing.pk]}, follow=True
+    )
+    assert any("no sample waiting" in m for m in messages_of(again))
+
+
+def test_moderators_read_filings_and_judge_samples_but_set_nothing_up(moderator, partner, partner_dataset):
+    from partners import services
+    from partners.models import Filing, SampleState
+    from tests.helpers import logged_in, partner_row
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=1
+    )
+    key = PartnerKey.objects.get(partner=partner.partner)
+    filing = services.filing_create(key=key, rows=[partner_row(0), partner_row(1)], attestation=True).filing
+    services.filing_run(services.filing_claim(filing.pk))
+    desk = logged_in(moderator)
+    assert desk.get("/admin/partners/filing/").status_code == 200
+    assert desk.get("/admin/partners/filingrow/?state__exact=sampled").status_code == 200
+    assert desk.get("/admin/partners/partner/add/").status_code == 403
+    assert desk.get("/admin/partners/partnerkey/").status_code == 403
+    desk.post("/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [filing.pk]})
+    assert Filing.objects.get(pk=filing.pk).sample_state == SampleState.PASSED

@@ -1,0 +1,103 @@
+"""A partner's filing end to end on a real Celery worker (Redis, PostgreSQL): filed through the
+API, matched and approved by policy in chunks, its removals delivered to the maintainer's receiver
+on loopback naming the filing; a filing whose message was lost is found by the beat sweep."""
+
+from __future__ import annotations
+
+import pytest
+
+from partners import tasks
+from partners.models import Filing, FilingState, PartnerAction, PartnerActionKind, RowState
+from registry.models import Removal
+from tests.helpers import partner_row, wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+FILE = "/api/v1/partner/filings/"
+
+
+def test_a_filing_is_matched_approved_and_delivered_by_the_worker(
+    celery_worker_process,
+    partner_api,
+    partner,
+    partner_dataset,
+    auto_policy,
+    endpoint_on_pd,
+    receiver,
+    settings,
+):
+    rows = [partner_row(i) for i in range(20)] + [
+        partner_row(20, phash=None),
+        partner_row(21, choice="licence"),
+    ]
+    response = partner_api.post(FILE, {"attestation": True, "rows": rows}, format="json")
+    assert response.status_code == 202, response.content
+    filing_id = response.json()["id"]
+    filing = wait_until(
+        lambda: Filing.objects.filter(public_id=filing_id, state=FilingState.COMPLETED).first(),
+        what="the worker to decide the filing",
+    )
+    counts = partner_api.get(f"{FILE}{filing_id}/").json()["counts"]
+    assert counts["approved"] == 20 and counts["waiting"] == 1 and counts["rejected"] == 1
+    assert Removal.objects.filter(source_ref=filing_id).count() == 20
+    assert PartnerAction.objects.filter(
+        kind=PartnerActionKind.ROWS_APPROVED_BY_POLICY, object_id=filing.pk
+    ).exists()
+    hooks = receiver.wait_for(1, timeout=60)
+    delivered = [r for hook in hooks for r in hook.json()["data"]["removals"]]
+    assert {r["request"] for r in delivered} == {filing_id}
+    assert sorted(r["external_id"] for r in delivered) == sorted(f"e{i}" for i in range(20))
+    assert filing.rows.get(index=20).state == RowState.WAITING
+
+
+def test_the_sweep_requeues_a_filing_whose_message_was_lost(
+    celery_worker_process, partner, partner_dataset, auto_policy
+):
+    from datetime import timedelta
+
+    from celery import current_app
+
+    from partners import services
+    from partners.models import PartnerKey
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    key = PartnerKey.objects.get(partner=partner.partner)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(current_app, "send_task", broker_down)
+        filing = services.filing_create(
+            key=key, rows=[partner_row(0), partner_row(1)], attestation=True
+        ).filing
+    # The filing is stored; its message never left. After a while the sweep finds it.
+    assert Filing.objects.get(pk=filing.pk).state == FilingState.QUEUED
+    Filing.objects.filter(pk=filing.pk).update(created_at=filing.created_at - timedelta(minutes=10))
+    assert tasks.filings_resume() == 1
+    wait_until(
+        lambda: Filing.objects.filter(pk=filing.pk, state=FilingState.COMPLETED).exists(),
+        what="the requeued filing",
+    )
+    assert Removal.objects.filter(source_ref=filing.public_id).count() == 2
+
+
+def test_a_passed_sample_sends_the_filing_back_to_the_worker(
+    celery_worker_process, partner_api, partner, partner_dataset, moderator
+):
+    from partners import services
+    from partners.models import SampleState
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=2
+    )
+    rows = [partner_row(i) for i in range(6)]
+    filing_id = partner_api.post(FILE, {"attestation": True, "rows": rows}, format="json").json()["id"]
+    held = wait_until(
+        lambda: Filing.objects.filter(public_id=filing_id, state=FilingState.HELD).first(), what="the sample"
+    )
+    assert held.sample_state == SampleState.PENDING and not Removal.objects.exists()
+    assert partner_api.get(f"{FILE}{filing_id}/").json()["counts"]["sampled"] == 2
+    services.filing_sample_pass(filing=held, actor=moderator)
+    wait_until(
+        lambda: Filing.objects.filter(public_id=filing_id, state=FilingState.COMPLETED).exists(),
+        what="the worker to decide the passed filing",
+    )
+    assert Removal.objects.filter(source_ref=filing_id).count() == 6
