@@ -126,6 +126,13 @@ class RemovalReason(models.TextChoices):
     PRIVACY = "privacy", gettext_lazy("Privacy")
 
 
+class RemovalSource(models.TextChoices):
+    """Who asked: an artist's own request, or a partner platform filing for the creators it hosts."""
+
+    ARTIST = "artist", "Artist"
+    PARTNER = "partner", "Partner"
+
+
 class RemovalState(models.TextChoices):
     PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
@@ -153,6 +160,13 @@ class Removal(models.Model):
     pdq = models.BinaryField(max_length=32, null=True, blank=True)
     reason = models.CharField(max_length=20, choices=RemovalReason.choices)
     source_ref = models.CharField(max_length=40, db_index=True)
+    # Database defaults too: rows written by SQL (the set-based writer, bulk loads) get them.
+    source = models.CharField(
+        max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST, db_default="artist"
+    )
+    partner = models.CharField(
+        max_length=200, blank=True, default="", db_default="", help_text="The partner's public name."
+    )
     approved_at = models.DateTimeField()
     state = models.CharField(
         max_length=20, choices=RemovalState.choices, default=RemovalState.PENDING, db_index=True
