@@ -213,7 +213,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         under = expected + len(range(0, import_rows, DOMAIN_EVERY)) * 2  # the two imports add some
         assert done.removals == counted, (done.removals, counted)
         assert counted == under, (counted, under)
-        events = WebhookEvent.objects.filter(removals__source_ref=SOURCE).distinct().count()
+        events = WebhookEvent.objects.filter(removals__source_ref=SOURCE).values("pk").distinct().count()
         outbox = WebhookDelivery.objects.count()
         assert Removal.objects.count() == removals_before + done.removals
         note(f"  resolved {done.removals:,} removals in {resolve_s:.1f} s; host index {host_index:,} bytes")

@@ -204,6 +204,11 @@ class DomainOptOut(models.Model):
     path_prefix = models.CharField(max_length=100, blank=True, help_text='"" or "/…/"')
     reason = models.CharField(max_length=20, choices=RemovalReason.choices)
     source_ref = models.CharField(max_length=40, db_index=True)
+    # Who asked, copied onto the rule's removals and answered by the lookup (see Removal).
+    source = models.CharField(
+        max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST, db_default="artist"
+    )
+    partner = models.CharField(max_length=200, blank=True, default="", db_default="")
     approved_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

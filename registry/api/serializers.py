@@ -74,6 +74,11 @@ class RemovalSerializer(serializers.Serializer[Any]):
     approved_at = serializers.DateTimeField()
     state = serializers.ChoiceField(choices=["pending", "delivered", "acknowledged", "revoked"])
     acknowledged_at = serializers.DateTimeField(allow_null=True)
+    source = serializers.ChoiceField(
+        choices=["artist", "partner"],
+        help_text="Who asked: the artist's own request, or a partner platform filing for its creators.",
+    )
+    partner = serializers.CharField(help_text='The partner\'s public name; "" when an artist asked.')
 
 
 class RemovalPageSerializer(serializers.Serializer[Any]):
@@ -192,12 +197,21 @@ class LookupSerializer(serializers.Serializer[Any]):
     phashes = serializers.ListField(child=OutsideTextField(max_length=64), required=False, default=list)
 
 
+class RemovalOriginSerializer(serializers.Serializer[Any]):
+    source = serializers.ChoiceField(choices=["artist", "partner"])
+    partner = serializers.CharField()
+
+
 class LookupResultSerializer(serializers.Serializer[Any]):
     urls = serializers.DictField(child=serializers.BooleanField())
     phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     domains = serializers.DictField(
         child=serializers.CharField(),
         help_text="For each URL under a domain opt-out: its scope, e.g. `*.example.com/portfolio/`.",
+    )
+    sources = serializers.DictField(
+        child=RemovalOriginSerializer(many=True),
+        help_text="For each removed URL: who asked (`artist`, or `partner` with its public name).",
     )
 
 

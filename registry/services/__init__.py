@@ -35,11 +35,13 @@ from .maintainers import (
 from .rematch import dataset_rematch, items_rematch, source_rematch
 from .removals import (
     AckResult,
+    ItemQuery,
     RecordSummary,
     RemovalEntry,
     removals_acknowledge,
     removals_record,
     removals_record_many,
+    removals_write,
 )
 from .webhooks import (
     webhook_endpoint_create,
@@ -55,6 +57,7 @@ __all__ = [
     "STALE_AFTER",
     "AckResult",
     "ImportBusy",
+    "ItemQuery",
     "OptOutsRecorded",
     "RecordSummary",
     "RemovalEntry",
@@ -87,6 +90,7 @@ __all__ = [
     "removals_mark_delivered",
     "removals_record",
     "removals_record_many",
+    "removals_write",
     "source_rematch",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",

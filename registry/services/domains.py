@@ -63,7 +63,13 @@ def domain_optouts_record(
             host_key=scope.key,
             include_subdomains=scope.include_subdomains,
             path_prefix=scope.path_prefix,
-            defaults={"host": scope.host, "reason": reason, "approved_at": approved_at},
+            defaults={
+                "host": scope.host,
+                "reason": reason,
+                "approved_at": approved_at,
+                "source": source,
+                "partner": partner,
+            },
         )
         condition, params = scope_sql(rule_scope(rule))
         written = removals_write(
@@ -117,6 +123,8 @@ def optouts_match_written(*, dataset_id: int, rows: Iterable[dict[str, object]])
             source_ref=rule.source_ref,
             reason=rule.reason,
             entries=[RemovalEntry(dataset=item.dataset, item=item) for item in items],
+            source=rule.source,
+            partner=rule.partner,
         )
     if created:
         refs = {r.source_ref for r in created}

@@ -39,6 +39,7 @@ from ..models import (
 from ..serialize import RemovalLike, iso, removal_to_dict
 
 MAX_REMOVALS_PER_EVENT = 500
+PARTNER_MAX_LENGTH = 200  # Removal.partner
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ def _source(source_ref: str, reason: str, approved_at: datetime | None, source: 
         raise ValueError(f"source must be one of {', '.join(RemovalSource.values)}, not {source!r}")
     if source == RemovalSource.ARTIST and partner:
         raise ValueError("an artist's removal names no partner")
+    if source == RemovalSource.PARTNER and not partner.strip():
+        raise ValueError("a partner's removal names the partner")
+    if len(partner) > PARTNER_MAX_LENGTH or "\x00" in partner:
+        raise ValueError(f"a partner's name is at most {PARTNER_MAX_LENGTH} characters, without NUL")
     return _Source(source_ref, reason, approved_at or clock.now(), source, partner)
 
 
