@@ -42,7 +42,11 @@ for event in events:
     removals = list(event.removals.order_by("pk"))
     stamp = datetime.fromisoformat(event.payload["timestamp"].replace("Z", "+00:00"))
     parity.append(event.payload == event_payload("removal.approved", event.dataset, removals, stamp))
+from registry.bulk_matching import OptOutRow, optout_rows_match
+url_rows = [OptOutRow(1, url="https://i.example/a/3.jpg"), OptOutRow(2, url="https://i.example/a/none.jpg")]
+matched = [(m.row_id, m.signal) for m in optout_rows_match(url_rows)]
 print("RESULT" + json.dumps({
+    "matched": matched,
     "vendor": connection.vendor,
     "written": [written.count, written.events, written.by_dataset.get(dataset.pk)],
     "again": [again.count, again.events],
@@ -92,3 +96,4 @@ def test_the_writer_on_sqlite(tmp_path):
     )
     assert result["deliveries"] == 3  # one endpoint, three events
     assert result["ids"] == 731
+    assert result["matched"] == [[1, "url"]]  # bulk matching's URL join, the SQLite way
