@@ -283,15 +283,10 @@ class _Writer:
                     values,
                 )
                 return
-            # SQLite: one writer at a time and AUTOINCREMENT ids, so ours are those above the last.
-            cursor.execute("SELECT coalesce(max(id), 0) FROM registry_removal")
-            (last,) = cursor.fetchone()
-            cursor.execute(insert, values)
-            cursor.execute(
-                f"INSERT INTO {_NEW} (id, dataset_id)"  # noqa: S608 (fixed names)
-                " SELECT id, dataset_id FROM registry_removal WHERE id > %s",
-                [last],
-            )
+            # SQLite: no INSERT in a WITH; the new ids come back (RETURNING) and go in by executemany.
+            cursor.execute(insert + " RETURNING id, dataset_id", values)
+            new = cursor.fetchall()
+            cursor.executemany(f"INSERT INTO {_NEW} (id, dataset_id) VALUES (%s, %s)", new)  # noqa: S608
 
     def new_ids(self) -> list[int]:
         with connection.cursor() as cursor:
