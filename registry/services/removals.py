@@ -304,12 +304,14 @@ class _Writer:
             summary.by_dataset = {int(d): int(n) for d, n in cursor.fetchall()}
             if not summary.by_dataset:
                 return summary
-            # Each removal's event, numbered per data set: the nth 500 of the data set's new ids.
-            cursor.execute(
-                f"UPDATE {_NEW} AS n SET grp = (o.rank - 1) / %s FROM (SELECT id, row_number() OVER"  # noqa: S608
-                f" (PARTITION BY dataset_id ORDER BY id) AS rank FROM {_NEW}) AS o WHERE o.id = n.id",
-                [MAX_REMOVALS_PER_EVENT],
-            )
+            if not self.postgres:
+                # Each removal's event, numbered per data set: the nth 500 of the data set's new ids
+                # (PostgreSQL numbers them in each events statement instead of rewriting the rows).
+                cursor.execute(
+                    f"UPDATE {_NEW} AS n SET grp = (o.rank - 1) / %s FROM (SELECT id, row_number() OVER"  # noqa: S608
+                    f" (PARTITION BY dataset_id ORDER BY id) AS rank FROM {_NEW}) AS o WHERE o.id = n.id",
+                    [MAX_REMOVALS_PER_EVENT],
+                )
             summary.count = sum(summary.by_dataset.values())
             summary.dataset_ids = set(summary.by_dataset)
             datasets = Dataset.objects.in_bulk(list(summary.by_dataset))
@@ -354,11 +356,15 @@ class _Writer:
         )
         cursor.execute(
             f"""
-            WITH grouped AS MATERIALIZED (
+            WITH numbered AS MATERIALIZED (
+                SELECT id, (row_number() OVER (ORDER BY id) - 1) / %(per_event)s AS grp
+                FROM {_NEW} WHERE dataset_id = %(dataset)s
+            ), chosen AS MATERIALIZED (
+                SELECT id, grp FROM numbered WHERE grp >= %(first)s AND grp < %(last)s
+            ), grouped AS MATERIALIZED (
                 SELECT n.grp, {_new_id_sql("msg")} AS public_id,
                        jsonb_agg(jsonb_build_object({removal}) ORDER BY r.id) AS removals
-                FROM {_NEW} n JOIN registry_removal r ON r.id = n.id
-                WHERE n.dataset_id = %(dataset)s AND n.grp >= %(first)s AND n.grp < %(last)s
+                FROM chosen n JOIN registry_removal r ON r.id = n.id
                 GROUP BY n.grp
             ), events AS (
                 INSERT INTO registry_webhookevent
@@ -372,7 +378,7 @@ class _Writer:
             ), links AS (
                 INSERT INTO registry_webhookevent_removals (webhookevent_id, removal_id)
                 SELECT e.id, n.id FROM events e JOIN grouped g ON g.public_id = e.public_id
-                JOIN {_NEW} n ON n.dataset_id = %(dataset)s AND n.grp = g.grp
+                JOIN chosen n ON n.grp = g.grp
             )
             INSERT INTO registry_webhookdelivery
                 (public_id, event_id, endpoint_id, state, attempts, next_attempt_at, last_error, created_at)
@@ -385,6 +391,7 @@ class _Writer:
                 "slug": dataset.slug,
                 "approved_at": iso(self.who.approved_at),
                 "dataset": dataset.pk,
+                "per_event": MAX_REMOVALS_PER_EVENT,
                 "first": groups.start,
                 "last": groups.stop,
                 "maintainer": dataset.maintainer_id,
