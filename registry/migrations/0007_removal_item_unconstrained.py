@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_removal_source'),
+        ("registry", "0006_removal_source"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='removal',
-            name='item',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='removals', to='registry.datasetitem'),
+            model_name="removal",
+            name="item",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="removals",
+                to="registry.datasetitem",
+            ),
         ),
     ]
