@@ -69,7 +69,7 @@ def _usable(url: str | None) -> bool:
 
 
 def _by_url(rows: list[OptOutRow]) -> list[RowMatch]:
-    wanted = [(r.row_id, url_key(r.url), r.url) for r in rows if _usable(r.url)]
+    wanted = [(r.row_id, url_key(r.url), r.url) for r in rows if r.url is not None and _usable(r.url)]
     if not wanted:
         return []
     with connection.cursor() as cursor:

@@ -69,14 +69,14 @@ def removed_url_sources(
     wanted = set(urls)
     keys = list({url_key(u) for u in wanted})
     for start in range(0, len(keys), 2000):
-        for url, source, partner in (
+        for removed, source, partner in (
             Removal.objects.filter(url_key__in=keys[start : start + 2000])
             .exclude(state=RemovalState.REVOKED)
             .values_list("url", "source", "partner")
             .distinct()
         ):
-            if url in wanted:
-                found.setdefault(url, set()).add((source, partner))
+            if removed is not None and removed in wanted:
+                found.setdefault(removed, set()).add((source, partner))
     return found
 
 
