@@ -25,7 +25,7 @@ import time
 from .common import note, rss_bytes, table
 from .pgdb import bench_database, psql
 
-BASELINE_ROWS = 2_000
+BASELINE_ROWS = 500
 
 
 def _rows(database: str, n: int, seed: int) -> list[object]:
