@@ -126,6 +126,13 @@ class RemovalReason(models.TextChoices):
     PRIVACY = "privacy", gettext_lazy("Privacy")
 
 
+class RemovalSource(models.TextChoices):
+    """Who asked: an artist's own request, or a partner platform filing for the creators it hosts."""
+
+    ARTIST = "artist", "Artist"
+    PARTNER = "partner", "Partner"
+
+
 class RemovalState(models.TextChoices):
     PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
@@ -142,8 +149,16 @@ class Removal(models.Model):
 
     public_id = models.CharField(max_length=40, unique=True, default=ids.new_removal_id)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="removals")
+    # No database constraint: checking one locks the item's row, which on a domain opt-out of
+    # 50,000 items scattered over as many pages wrote 430 MiB of WAL at commit (full-page images)
+    # and took seconds. Items are never deleted but through the ORM, which sets this to NULL.
     item = models.ForeignKey(
-        DatasetItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="removals"
+        DatasetItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="removals",
+        db_constraint=False,
     )
     external_id = models.CharField(max_length=200, null=True, blank=True)
     url = models.TextField(null=True, blank=True)
@@ -153,6 +168,13 @@ class Removal(models.Model):
     pdq = models.BinaryField(max_length=32, null=True, blank=True)
     reason = models.CharField(max_length=20, choices=RemovalReason.choices)
     source_ref = models.CharField(max_length=40, db_index=True)
+    # Database defaults too: rows written by SQL (the set-based writer, bulk loads) get them.
+    source = models.CharField(
+        max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST, db_default="artist"
+    )
+    partner = models.CharField(
+        max_length=200, blank=True, default="", db_default="", help_text="The partner's public name."
+    )
     approved_at = models.DateTimeField()
     state = models.CharField(
         max_length=20, choices=RemovalState.choices, default=RemovalState.PENDING, db_index=True
@@ -190,6 +212,11 @@ class DomainOptOut(models.Model):
     path_prefix = models.CharField(max_length=100, blank=True, help_text='"" or "/…/"')
     reason = models.CharField(max_length=20, choices=RemovalReason.choices)
     source_ref = models.CharField(max_length=40, db_index=True)
+    # Who asked, copied onto the rule's removals and answered by the lookup (see Removal).
+    source = models.CharField(
+        max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST, db_default="artist"
+    )
+    partner = models.CharField(max_length=200, blank=True, default="", db_default="")
     approved_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -53,6 +53,30 @@ def removed_urls(urls: list[str], *, covered: Iterable[str] | None = None) -> se
             .distinct()
             if url in wanted
         )
+    return found
+
+
+def removed_url_sources(
+    urls: list[str], *, covered: Mapping[str, DomainOptOut] | Iterable[str]
+) -> dict[str, set[tuple[str, str]]]:
+    """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
+    pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
+    under a rule, with their rule when known)."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for url in covered:
+        rule = covered[url] if isinstance(covered, Mapping) else None
+        found[url] = {(rule.source, rule.partner)} if rule is not None else set()
+    wanted = set(urls)
+    keys = list({url_key(u) for u in wanted})
+    for start in range(0, len(keys), 2000):
+        for removed, source, partner in (
+            Removal.objects.filter(url_key__in=keys[start : start + 2000])
+            .exclude(state=RemovalState.REVOKED)
+            .values_list("url", "source", "partner")
+            .distinct()
+        ):
+            if removed is not None and removed in wanted:
+                found.setdefault(removed, set()).add((source, partner))
     return found
 
 

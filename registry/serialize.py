@@ -28,6 +28,8 @@ class RemovalLike(Protocol):
     approved_at: datetime
     state: str
     acknowledged_at: datetime | None
+    source: str
+    partner: str
 
     @property
     def dataset(self) -> Any: ...
@@ -46,4 +48,7 @@ def removal_to_dict(removal: RemovalLike | Removal, *, dataset_slug: str | None 
         "approved_at": iso(removal.approved_at),
         "state": removal.state,
         "acknowledged_at": iso(removal.acknowledged_at),
+        # Added fields (the contract only grows): who asked, and the partner's name for a partner.
+        "source": removal.source,
+        "partner": removal.partner,
     }

@@ -19,7 +19,7 @@ from ..serialize import removal_to_dict
 CHUNK = 5000
 COLUMNS = [
     "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
-    "approved_at", "state", "acknowledged_at",
+    "approved_at", "state", "acknowledged_at", "source", "partner",
 ]  # fmt: skip
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",

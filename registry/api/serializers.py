@@ -74,6 +74,13 @@ class RemovalSerializer(serializers.Serializer[Any]):
     approved_at = serializers.DateTimeField()
     state = serializers.ChoiceField(choices=["pending", "delivered", "acknowledged", "revoked"])
     acknowledged_at = serializers.DateTimeField(allow_null=True)
+    # A field named like Field.source: DRF's metaclass takes declared fields off the class, so
+    # nothing is shadowed at run time; only the stubs see a clash.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["artist", "partner"],
+        help_text="Who asked: the artist's own request, or a partner platform filing for its creators.",
+    )
+    partner = serializers.CharField(help_text='The partner\'s public name; "" when an artist asked.')
 
 
 class RemovalPageSerializer(serializers.Serializer[Any]):
@@ -192,12 +199,21 @@ class LookupSerializer(serializers.Serializer[Any]):
     phashes = serializers.ListField(child=OutsideTextField(max_length=64), required=False, default=list)
 
 
+class RemovalOriginSerializer(serializers.Serializer[Any]):
+    source = serializers.ChoiceField(choices=["artist", "partner"])  # type: ignore[assignment]  # as above
+    partner = serializers.CharField()
+
+
 class LookupResultSerializer(serializers.Serializer[Any]):
     urls = serializers.DictField(child=serializers.BooleanField())
     phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     domains = serializers.DictField(
         child=serializers.CharField(),
         help_text="For each URL under a domain opt-out: its scope, e.g. `*.example.com/portfolio/`.",
+    )
+    sources = serializers.DictField(
+        child=RemovalOriginSerializer(many=True),
+        help_text="For each removed URL: who asked (`artist`, or `partner` with its public name).",
     )
 
 

@@ -36,11 +36,13 @@ from .maintainers import (
 from .rematch import dataset_rematch, items_rematch, source_rematch
 from .removals import (
     AckResult,
+    ItemQuery,
     RecordSummary,
     RemovalEntry,
     removals_acknowledge,
     removals_record,
     removals_record_many,
+    removals_write,
 )
 from .webhooks import (
     webhook_endpoint_create,
@@ -56,6 +58,7 @@ __all__ = [
     "STALE_AFTER",
     "AckResult",
     "ImportBusy",
+    "ItemQuery",
     "OptOutsRecorded",
     "RecordSummary",
     "RemovalEntry",
@@ -89,6 +92,7 @@ __all__ = [
     "removals_mark_delivered",
     "removals_record",
     "removals_record_many",
+    "removals_write",
     "source_rematch",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",

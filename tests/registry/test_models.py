@@ -126,3 +126,20 @@ def test_the_default_orderings(maintainer, dataset, endpoint):
     services.api_key_revoke(key=maintainer.maintainer.api_keys.get())
     kinds = list(OperatorAction.objects.values_list("kind", flat=True))
     assert kinds[0] == "api_key_revoked"  # newest first
+
+
+def test_a_removal_written_without_its_source_reads_as_an_artists(dataset):
+    """Rows from before migration 0006, or written by SQL that names no source (bulk loads), get
+    the database's defaults: "artist" and no partner."""
+    from django.db import connection
+
+    from registry.models import Removal
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registry_removal (public_id, dataset_id, reason, source_ref, approved_at, state)"
+            " VALUES ('rm_old', %s, 'copyright', 'RR-2026-000001', now(), 'delivered')",
+            [dataset.pk],
+        )
+    old = Removal.objects.get(public_id="rm_old")
+    assert (old.source, old.partner) == ("artist", "")

@@ -25,7 +25,8 @@ class LookupView(APIView):
             "Whether each URL is removed anywhere in the registry (by a removal, or because it is "
             "under a domain opt-out even if no data set holds it), and which removals each pHash "
             "falls within the match radius of. `domains` names the opt-out scope of each URL a "
-            "domain opt-out covers. At most 10,000 entries together."
+            "domain opt-out covers; `sources` who asked for each removed URL (`artist`, or `partner` "
+            "with the partner's public name). At most 10,000 entries together."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -49,15 +50,20 @@ class LookupView(APIView):
                     "invalid_hash", f"phashes[{index}] {exc}.", details={"index": index, "value": text}
                 ) from None
         covering = selectors.optouts_covering(urls)
-        removed = selectors.removed_urls(urls, covered=covering)
+        sources = selectors.removed_url_sources(urls, covered=covering)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
         )
         return Response(
             {
-                "urls": {url: url in removed for url in urls},
+                "urls": {url: url in sources for url in urls},
                 "phashes": {text: near[code] for text, code in codes.items()},
                 # URLs removed by a domain opt-out, registered in a data set or not: its scope.
                 "domains": {url: str(selectors.rule_scope(rule)) for url, rule in covering.items()},
+                # Added: who asked for each removed URL (an artist, or a partner by its public name).
+                "sources": {
+                    url: [{"source": source, "partner": partner} for source, partner in sorted(pairs)]
+                    for url, pairs in sources.items()
+                },
             }
         )

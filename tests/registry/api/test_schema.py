@@ -25,7 +25,7 @@ CONTRACT = [
 ]
 REMOVAL_FIELDS = {
     "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
-    "approved_at", "state", "acknowledged_at",
+    "approved_at", "state", "acknowledged_at", "source", "partner",
 }  # fmt: skip
 
 
@@ -67,7 +67,7 @@ def test_the_write_bodies_take_the_contract_fields(schema):
     imp = body_schema(schema, "/api/v1/datasets/{slug}/imports/", "post", "202")
     assert {"id", "status", "processed", "total", "errors"} <= set(imp["properties"])
     lookup = body_schema(schema, "/api/v1/lookup/", "post")
-    assert set(lookup["properties"]) == {"urls", "phashes", "domains"}
+    assert set(lookup["properties"]) == {"urls", "phashes", "domains", "sources"}
 
 
 def test_errors_are_described_with_the_contract_body(schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from unittest import mock
 
+import pytest
+
 from registry import services, signals
 from registry.hashing import hex_to_code
 from registry.models import Removal, RemovalState, WebhookDelivery, WebhookEvent, url_key
@@ -141,3 +143,132 @@ def test_an_acknowledgement_tells_the_sources_after_commit(dataset, django_captu
     finally:
         signals.removals_acknowledged.disconnect(listener)
     assert received == [{"RR-2026-000042"}]
+
+
+# --- the set-based writer (removals_write) and the source of a removal
+
+
+def _items(dataset, n, prefix="w"):
+    rows = [
+        {
+            "external_id": f"{prefix}{i}",
+            "url": f"https://i.example/{prefix}/{i}.jpg",
+            "phash": f"{i + 1:016x}",
+        }
+        for i in range(n)
+    ]
+    services.items_upsert(dataset=dataset, rows=rows)
+    return list(
+        dataset.items.filter(external_id__startswith=prefix).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def test_removals_write_removes_every_selected_item_once_with_events_of_500(dataset, endpoint):
+    ids = _items(dataset, 1201)
+    done = services.removals_write(
+        source_ref="RR-2026-000001", reason="likeness", items=services.ItemQuery.of_ids(ids)
+    )
+    assert (done.count, done.by_dataset, done.events) == (1201, {dataset.pk: 1201}, 3)
+    removals = Removal.objects.filter(source_ref="RR-2026-000001").order_by("pk")
+    assert sorted(r.item_id for r in removals) == ids
+    assert {(r.reason, r.state, r.source, r.partner) for r in removals} == {
+        ("likeness", "pending", "artist", "")
+    }
+    sizes = [e.removals.count() for e in WebhookEvent.objects.order_by("pk")]
+    assert sizes == [500, 500, 201]
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 3
+    again = services.removals_write(
+        source_ref="RR-2026-000001", reason="likeness", items=services.ItemQuery.of_ids(ids)
+    )
+    assert (again.count, again.events) == (0, 0) and WebhookEvent.objects.count() == 3
+
+
+def test_the_databases_payload_is_event_payloads_own(dataset, endpoint):
+    """The PostgreSQL writer builds payloads in SQL: they must equal event_payload's for the same rows."""
+    ids = _items(dataset, 3)
+    negative_row = {"external_id": "neg", "url": "https://i.example/n.jpg", "phash": "ffffffffffffff00"}
+    services.items_upsert(dataset=dataset, rows=[{**negative_row, "pdq": "ab" * 32}])
+    ids.append(dataset.items.get(external_id="neg").pk)
+    services.removals_write(
+        source_ref="RR-2026-000003",
+        reason="privacy",
+        items=services.ItemQuery.of_ids(ids),
+        source="partner",
+        partner="Atelier « Été »",
+    )
+    event = WebhookEvent.objects.get()
+    removals = list(Removal.objects.order_by("pk"))
+    expected = services.removals.event_payload("removal.approved", dataset, removals, clock_of(event))
+    assert event.payload == expected
+    [negative] = [r for r in event.payload["data"]["removals"] if r["external_id"] == "neg"]
+    assert (negative["phash"], negative["pdq"]) == ("ffffffffffffff00", "ab" * 32)
+    assert (negative["source"], negative["partner"]) == ("partner", "Atelier « Été »")
+
+
+def clock_of(event):
+    from datetime import datetime
+
+    return datetime.fromisoformat(event.payload["timestamp"].replace("Z", "+00:00"))
+
+
+def test_removals_record_many_keeps_events_full_across_chunks_and_data_sets(maintainer, dataset, monkeypatch):
+    other = services.dataset_create(maintainer=maintainer.maintainer, slug="o", name="O")
+    monkeypatch.setattr(services.removals, "RECORD_CHUNK", 300)
+    first, second = _items(dataset, 700, "a"), _items(other, 600, "b")
+    entries = [services.RemovalEntry(dataset=dataset, item_id=pk) for pk in first]
+    entries += [services.RemovalEntry(dataset=other, item_id=pk) for pk in second]
+    entries += [services.RemovalEntry(dataset=dataset, item_id=first[0])]  # again: skipped
+    done = services.removals_record_many(
+        source_ref="RR-2026-000004", reason="copyright", entries=iter(entries)
+    )
+    assert (done.count, done.events, done.dataset_ids) == (1300, 4, {dataset.pk, other.pk})
+    sizes = sorted((e.dataset_id, e.removals.count()) for e in WebhookEvent.objects.all())
+    assert sizes == sorted([(dataset.pk, 500), (dataset.pk, 200), (other.pk, 500), (other.pk, 100)])
+    for event in WebhookEvent.objects.all():
+        pks = list(event.removals.values_list("pk", flat=True))
+        assert set(Removal.objects.filter(pk__in=pks).values_list("dataset_id", flat=True)) == {
+            event.dataset_id
+        }
+
+
+def test_a_partner_removal_names_its_partner_everywhere_it_is_written(dataset):
+    ids = _items(dataset, 2)
+    [removal, _] = services.removals_record(
+        source_ref="PF-1",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item_id=pk) for pk in ids],
+        source="partner",
+        partner="ArtPlatform",
+    )
+    stored = Removal.objects.get(pk=removal.pk)
+    assert (stored.source, stored.partner) == ("partner", "ArtPlatform")
+    assert not WebhookDelivery.objects.exists()  # no endpoint subscribed: an event, no outbox row
+    payload = WebhookEvent.objects.get().payload["data"]["removals"]
+    assert {(r["source"], r["partner"]) for r in payload} == {("partner", "ArtPlatform")}
+
+
+@pytest.mark.parametrize(
+    ("source", "partner", "message"),
+    [
+        ("artist", "ArtPlatform", "names no partner"),
+        ("partner", "", "names the partner"),
+        ("partner", "A\x00B", "without NUL"),
+        ("partner", "x" * 201, "at most 200"),
+        ("museum", "", "must be one of"),
+    ],
+)
+def test_a_source_that_does_not_fit_is_refused_before_anything_is_written(dataset, source, partner, message):
+    ids = _items(dataset, 1)
+    with pytest.raises(ValueError, match=message):
+        services.removals_write(
+            source_ref="PF-2", reason="copyright", items=services.ItemQuery.of_ids(ids), source=source,
+            partner=partner,
+        )  # fmt: skip
+    assert not Removal.objects.exists() and not WebhookEvent.objects.exists()
+
+
+def test_a_write_of_nothing_writes_no_event(dataset, endpoint):
+    done = services.removals_write(
+        source_ref="RR-2026-000005", reason="copyright", items=services.ItemQuery.of_ids([])
+    )
+    assert (done.count, done.events) == (0, 0) and not WebhookEvent.objects.exists()

@@ -64,3 +64,34 @@ def test_lookup_answers_removed_for_any_url_under_a_domain_opt_out(api, dataset)
     services.domain_optouts_revoke(source_ref="RR-2026-000042")
     again = api.post("/api/v1/lookup/", {"urls": urls}, format="json").json()
     assert not any(again["urls"].values()) and again["domains"] == {}
+
+
+def test_lookup_says_who_asked_for_each_removed_url(api, dataset):
+    from registry import services
+    from registry.hosts import Scope
+
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {"external_id": "p", "url": "https://i.example/p.jpg"},
+            {"external_id": "a", "url": "https://a.example/a.jpg"},
+        ],
+    )
+    for ref, source, partner in (("PF-1", "partner", "ArtPlatform"), ("RR-2026-000001", "artist", "")):
+        services.removals_record(
+            source_ref=ref,
+            reason="copyright",
+            entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get(external_id="p"))],
+            source=source,
+            partner=partner,
+        )
+    services.domain_optouts_record(
+        source_ref="PF-2", reason="copyright", scopes=[Scope("a.example")], source="partner", partner="Museum"
+    )
+    urls = ["https://i.example/p.jpg", "https://a.example/unregistered.jpg", "https://nothing.example/x.jpg"]
+    body = api.post("/api/v1/lookup/", {"urls": urls}, format="json").json()
+    assert body["urls"] == {urls[0]: True, urls[1]: True, urls[2]: False}
+    assert body["sources"] == {
+        urls[0]: [{"source": "artist", "partner": ""}, {"source": "partner", "partner": "ArtPlatform"}],
+        urls[1]: [{"source": "partner", "partner": "Museum"}],
+    }

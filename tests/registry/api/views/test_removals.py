@@ -68,7 +68,10 @@ def test_it_shows_the_removal_object_of_the_contract(api, maintainer):
         "approved_at",
         "state",
         "acknowledged_at",
+        "source",
+        "partner",
     }
+    assert (row["source"], row["partner"]) == ("artist", "")
     assert row["id"].startswith("rm_") and row["id"] == removal.public_id
     assert row["dataset"] == "d" and row["state"] == "pending" and row["acknowledged_at"] is None
     assert row["approved_at"].endswith("Z")
@@ -117,3 +120,17 @@ def test_it_explains_a_bad_ack_body(api, maintainer):
         api.post("/api/v1/datasets/d/removals/ack/", {"ids": "rm_x"}, format="json"), 400, "invalid_request"
     )
     assert_error(api.post("/api/v1/datasets/d/removals/ack/", [1, 2], format="json"), 400, "invalid_request")
+
+
+def test_the_feed_names_a_partners_removal_and_its_partner(api, maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    services.items_upsert(dataset=dataset, rows=[{"external_id": "p", "url": "https://i.example/p.jpg"}])
+    services.removals_record(
+        source_ref="PF-000001",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get())],
+        source="partner",
+        partner="ArtPlatform",
+    )
+    [row] = api.get("/api/v1/datasets/d/removals/").json()["results"]
+    assert (row["source"], row["partner"], row["request"]) == ("partner", "ArtPlatform", "PF-000001")
