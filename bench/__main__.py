@@ -37,8 +37,10 @@ def main() -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(NAMES)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (search: 100k and 1M codes)")
     parser.add_argument(
-        "--items", type=int, default=None, help="domain_optout, partner_filing: items in the data set"
-        "--items", type=int, default=None, help="domain_optout, bulk_match: items in the data set"
+        "--items",
+        type=int,
+        default=None,
+        help="domain_optout, partner_filing, bulk_match: items in the data set",
     )
     parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")
     args = parser.parse_args()
