@@ -9,15 +9,14 @@ a chunk decided twice records nothing twice (removals are unique per source and 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
 
 from core import clock
-from registry.models import Dataset, DatasetItem
-from registry.services import RemovalEntry, removals_record_many
+from registry.models import RemovalSource
+from registry.services import ItemQuery, removals_write
 
 from ..models import Filing, FilingPolicy, FilingRow, FilingState, Partner, PartnerActionKind, RowState
 from .audit import partner_action_record
@@ -60,22 +59,6 @@ def filing_run(filing: Filing, *, chunk: int = CHUNK) -> Filing:
     while filing_decide_chunk(filing=filing, chunk=chunk):
         pass
     return Filing.objects.get(pk=filing.pk)
-
-
-def _entries(item_ids: list[int], datasets: dict[int, Dataset]) -> Iterator[RemovalEntry]:
-    rows = DatasetItem.objects.filter(pk__in=item_ids).order_by("pk")
-    for pk, dataset_id, external_id, url, phash, dhash, pdq in rows.values_list(
-        "pk", "dataset_id", "external_id", "url", "phash", "dhash", "pdq"
-    ).iterator(chunk_size=2000):
-        yield RemovalEntry(
-            dataset=datasets[dataset_id],
-            item_id=pk,
-            external_id=external_id,
-            url=url,
-            phash=phash,
-            dhash=dhash,
-            pdq=bytes(pdq) if pdq is not None else None,
-        )
 
 
 @transaction.atomic
@@ -126,15 +109,15 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
         )
     recorded = 0
     if approved_rows:
-        all_items = sorted(set().union(*approved.values()))
-        dataset_ids = set(DatasetItem.objects.filter(pk__in=all_items).values_list("dataset_id", flat=True))
-        datasets = Dataset.objects.in_bulk(dataset_ids)
         for basis, items in sorted(approved.items()):
-            summary = removals_record_many(
+            # Set-wise: one INSERT ... SELECT of the items, their events and outbox rows.
+            summary = removals_write(
                 source_ref=locked.public_id,
                 reason=basis,
-                entries=_entries(sorted(items), datasets),
+                items=ItemQuery.of_ids(sorted(items)),
                 approved_at=now,
+                source=RemovalSource.PARTNER,
+                partner=partner.name,
             )
             recorded += summary.count
         partner_action_record(

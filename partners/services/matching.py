@@ -1,8 +1,8 @@
-"""Which registered items a filing's rows name: one function, so a bulk matcher can replace it.
+"""Which registered items a filing's rows name: registry's bulk matcher, over a chunk at once.
 
-URLs match exactly (registry's url_key, then the URL itself: a key collision costs a row read,
-never a wrong match), set-wise for the whole chunk; hashes go through registry's search, which
-verifies every candidate with a second hash (registry.matching).
+URLs match exactly (one join by url_key per batch, the URL itself compared), hashes through one
+batch search per data set's Hamming index, each candidate verified as an artist's work is
+(registry.bulk_matching).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from registry.matching import search_work
-from registry.models import DatasetItem, url_key
+from registry.bulk_matching import OptOutRow, optout_rows_match
 
 from ..models import FilingRow
 
@@ -19,19 +18,17 @@ from ..models import FilingRow
 def rows_match(rows: Sequence[FilingRow]) -> dict[int, set[int]]:
     """Row pk -> the ids of the registered items it matches (by its work URL or its hashes)."""
     found: dict[int, set[int]] = defaultdict(set)
-    by_key: dict[int, list[FilingRow]] = defaultdict(list)
-    for row in rows:
-        by_key[url_key(row.work_url)].append(row)
-    if by_key:
-        items = DatasetItem.objects.filter(url_key__in=list(by_key)).values_list("pk", "url_key", "url")
-        for pk, key, url in items.iterator(chunk_size=2000):
-            for row in by_key.get(key, ()):
-                if row.work_url == url:
-                    found[row.pk].add(pk)
-    for row in rows:
-        if row.phash is None:
-            continue
-        pdq = bytes(row.pdq) if row.pdq is not None else None
-        for hit in search_work(phash=row.phash, dhash=row.dhash, pdq=pdq, pdq_quality=row.pdq_quality):
-            found[row.pk].add(hit.item_id)
+    wanted = (
+        OptOutRow(
+            row_id=row.pk,
+            url=row.work_url,
+            phash=row.phash,
+            dhash=row.dhash,
+            pdq=bytes(row.pdq) if row.pdq is not None else None,
+            pdq_quality=row.pdq_quality,
+        )
+        for row in rows
+    )
+    for match in optout_rows_match(wanted):
+        found[match.row_id].add(match.item_id)
     return dict(found)

@@ -46,6 +46,7 @@ def test_a_filing_is_matched_approved_and_delivered_by_the_worker(
     delivered = [r for hook in hooks for r in hook.json()["data"]["removals"]]
     assert {r["request"] for r in delivered} == {filing_id}
     assert sorted(r["external_id"] for r in delivered) == sorted(f"e{i}" for i in range(20))
+    assert {(r["source"], r["partner"]) for r in delivered} == {("partner", partner.partner.name)}
     assert filing.rows.get(index=20).state == RowState.WAITING
 
 

@@ -50,6 +50,8 @@ def test_the_policy_approves_hashed_rows_on_a_verified_domain_and_says_so(
     assert states(filing) == {0: "approved", 1: "approved", 2: "waiting", 3: "unmatched"}
     removals = Removal.objects.filter(source_ref=filing.public_id).order_by("external_id")
     assert [(r.external_id, r.reason) for r in removals] == [("e0", "copyright"), ("e1", "privacy")]
+    # Maintainers see who filed them: the partner, by its public name.
+    assert {(r.source, r.partner) for r in removals} == {("partner", partner.partner.name)}
     assert WebhookDelivery.objects.filter(endpoint=endpoint_on_pd).count() >= 1
     audit = PartnerAction.objects.filter(kind=PartnerActionKind.ROWS_APPROVED_BY_POLICY).order_by("pk")
     assert [a.detail["rows"] for a in audit] == [2, 1]  # one row per chunk that approved something
