@@ -36,6 +36,7 @@ from .models import (
     Maintainer,
     OperatorAction,
     Removal,
+    RemovalSource,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -269,6 +270,7 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
         "public_id",
         "dataset",
         "source_ref",
+        "filed_by",
         "short_url",
         "reason",
         "state",
@@ -276,7 +278,7 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
         "delivered_at",
         "acknowledged_at",
     )
-    list_filter = ("state", "dataset", "reason")
+    list_filter = ("state", "source", "dataset", "reason")
     list_select_related = ("dataset",)
     search_fields = ("public_id", "source_ref", "url")
     date_hierarchy = "approved_at"
@@ -286,6 +288,11 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     @admin.display(description="URL")
     def short_url(self, obj: Removal) -> str:
         return Truncator(obj.url or "").chars(80)
+
+    @admin.display(description="filed by", ordering="source")
+    def filed_by(self, obj: Removal) -> str:
+        """The artist's own request, or the partner that filed for its creator (by name)."""
+        return obj.partner if obj.source == RemovalSource.PARTNER else "artist"
 
 
 class OptOutStateFilter(admin.SimpleListFilter):

@@ -289,3 +289,28 @@ def test_domain_optouts_are_listed_read_only_with_filters_search_and_the_ticket(
     assert rule.path_prefix == "/art/"
     assert admin.post(reverse("admin:registry_domainoptout_delete", args=[rule.pk])).status_code == 403
     assert DomainOptOut.objects.count() == 3
+
+
+def test_the_removals_list_says_who_filed_each_and_filters_by_it(moderator, maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="demo", name="Demo")
+    services.removals_record(
+        source_ref="RR-2026-000001",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, url="https://img.example/a.jpg")],
+    )
+    services.removals_record(
+        source_ref="pf_filing",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, url="https://art.example/b.jpg")],
+        source="partner",
+        partner="Art Platform",
+    )
+    client = logged_in(moderator)
+    listing = client.get(reverse("admin:registry_removal_changelist"))
+    rows = {
+        r.source_ref: listing.context["cl"].model_admin.filed_by(r) for r in listing.context["cl"].result_list
+    }
+    assert rows == {"RR-2026-000001": "artist", "pf_filing": "Art Platform"}
+    assert "Art Platform" in listing.content.decode()
+    partners_only = client.get(reverse("admin:registry_removal_changelist") + "?source__exact=partner")
+    assert [r.source_ref for r in partners_only.context["cl"].result_list] == ["pf_filing"]
