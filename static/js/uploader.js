@@ -207,6 +207,10 @@
         if (job.refused) { failed++; }
       });
       overall.value = size ? Math.floor(100 * sent / size) : 0;
+      if (form && !ticket) {  // nothing is sent before the request exists: say what is chosen
+        summary.textContent = format(text.chosen, {total: jobs.length, size: humanSize(size)});
+        return;
+      }
       summary.textContent = format(text.summary, {
         done: done, total: jobs.length, sent: humanSize(sent), size: humanSize(size),
         added: added, duplicates: duplicates, failed: failed

@@ -104,6 +104,8 @@ def test_the_whole_journey_from_sign_up_to_the_maintainers_confirmation(
     )
     expect(page.locator(".upload")).to_have_count(3)
     expect(page.locator(".upload").first).to_contain_text("ready: sent when you create the request")
+    expect(page.locator("[data-upload-summary]")).to_contain_text("3 files chosen (", timeout=5_000)
+    assert "Sent:" not in page.locator("[data-upload-summary]").inner_text()
     artist.check("request-new-chosen")
     assert not RemovalRequest.objects.exists() and not PortfolioUpload.objects.exists()
     page.get_by_role("button", name="Create the request and upload").click()
