@@ -461,16 +461,16 @@ def web_server() -> Iterator[Site]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             pause = site.slow.get(self.path)
-            if pause is None:
-                self.wfile.write(body)
-                return
             try:
+                if pause is None:
+                    self.wfile.write(body)
+                    return
                 for index in range(len(body)):
                     self.wfile.write(body[index : index + 1])
                     self.wfile.flush()
                     time.sleep(pause)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up on a slow answer, as it should
+                pass  # the client gave up on a slow or oversized answer, as it should
 
         def log_message(self, *args: Any) -> None:
             pass
