@@ -44,10 +44,11 @@ def _fixture(database: str, *, label: str, works: int, items: int) -> int:
         database,
         f"""
         INSERT INTO registry_datasetitem
-            (dataset_id, external_id, url, url_key, phash, dhash, pdq_quality, created_at, updated_at)
+            (dataset_id, external_id, url, url_key, host, path, phash, dhash, pdq_quality,
+             created_at, updated_at)
         SELECT ds.id, '{label}-' || i, 'https://img.example/{label}/' || i || '.jpg',
-               (random() * 9.2e18)::bigint, (random() * 9.2e18)::bigint, (random() * 9.2e18)::bigint,
-               50, now(), now()
+               (random() * 9.2e18)::bigint, 'example.img.', '/{label}/' || i || '.jpg',
+               (random() * 9.2e18)::bigint, (random() * 9.2e18)::bigint, 50, now(), now()
         FROM generate_series(0, {items - 1}) AS i
         JOIN registry_dataset ds ON ds.slug = 'set-' || (i % {DATASETS});
         INSERT INTO requests_app_work

@@ -54,9 +54,10 @@ def _fill(
         JOIN registry_dataset ds ON ds.slug = 'bench-' || ((w.id + c) %% %(datasets)s)
         WHERE w.artist_id = %(artist)s AND w.hash_state = 'done';
         INSERT INTO registry_datasetitem
-            (dataset_id, external_id, url, url_key, phash, created_at, updated_at)
+            (dataset_id, external_id, url, url_key, host, path, phash, created_at, updated_at)
         SELECT dataset_id, external_id, 'https://img.example/' || external_id || '.jpg',
-               ('x' || left(md5(external_id), 16))::bit(64)::bigint, work_id, now(), now()
+               ('x' || left(md5(external_id), 16))::bit(64)::bigint,
+               'example.img.', '/' || external_id || '.jpg', work_id, now(), now()
         FROM bench_copies;
         INSERT INTO requests_app_match (work_id, item_id, algorithm, distance, signals, view, confidence,
             state, created_at)

@@ -99,10 +99,10 @@ def _seed(database: str, jpegs: list[bytes], items: int) -> int:
         database,
         f"""
         INSERT INTO registry_datasetitem
-            (dataset_id, external_id, url, url_key, phash, dhash, created_at, updated_at)
+            (dataset_id, external_id, url, url_key, host, path, phash, dhash, created_at, updated_at)
         SELECT {dataset.pk}, 'r' || i, 'https://img.example/r/' || i || '.jpg',
                ('x' || left(encode(sha256(convert_to('https://img.example/r/' || i || '.jpg', 'UTF8')),
-                'hex'), 16))::bit(64)::bigint,
+                'hex'), 16))::bit(64)::bigint, 'example.img.', '/r/' || i || '.jpg',
                ('x' || left(md5('p' || i), 16))::bit(64)::bigint,
                ('x' || left(md5('d' || i), 16))::bit(64)::bigint, now(), now()
         FROM generate_series(1, {items}) AS i;
