@@ -5,6 +5,7 @@ from __future__ import annotations
 from partners import services
 from partners.models import FilingRow, PartnerKey
 from registry import services as registry_services
+from registry.bulk_matching import OptOutRow, optout_rows_match
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from tests.helpers import jpeg_hashes, partner_row, photo, photo_bytes
 
@@ -60,3 +61,32 @@ def test_a_reencoded_copy_is_found_by_its_hashes_at_another_url(partner, maintai
     )
     found = services.rows_match(rows)
     assert found == {rows[0].pk: {dataset.items.get(external_id="cat").pk}}
+
+
+def test_a_hash_match_of_medium_confidence_is_not_a_match_for_automatic_approval(
+    partner, maintainer, settings
+):
+
+    item_phash, item_dhash = 0x0F0F_3C3C_5A5A_6969, 0x1234_5678_9ABC_DEF0
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="m", name="M")
+    registry_services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {
+                "external_id": "near",
+                "url": "https://mirror.example/near.jpg",
+                "phash": code_to_hex(item_phash),
+                "dhash": code_to_hex(item_dhash),
+            }
+        ],
+    )
+    # The pHash within its distance, the dHash only close: a suggestion for a person, of medium confidence.
+    dhash_off = settings.MATCH_DHASH_MAX_DISTANCE + 2
+    assert dhash_off <= settings.MATCH_DHASH_AGREE_DISTANCE
+    row_phash = item_phash ^ 0b1111  # 4 bits
+    row_dhash = item_dhash ^ ((1 << dhash_off) - 1)
+    [row] = filed(partner, [partner_row(1, phash=code_to_hex(row_phash), dhash=code_to_hex(row_dhash))])
+    [seen] = optout_rows_match([OptOutRow(row_id=row.pk, phash=row.phash, dhash=row.dhash)])
+    assert (seen.signal, seen.confidence) == ("hash", "medium")
+
+    assert services.rows_match([row]) == {}
