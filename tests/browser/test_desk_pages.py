@@ -82,3 +82,24 @@ def test_a_big_request_desk_fits_1280_and_375_px(demo_desk: Any):
     assert page.locator("#works .work").count() == len(drawn.params["works"]) == 20
     assert fits(page) == []
     desk.check("desk-request-big")
+
+
+def test_the_registrys_removals_list_fits_1280_px_with_who_filed_each(demo_desk: Any):
+    """Eight columns beside the filters, no navigation side bar: every header on screen."""
+    desk = demo_desk
+    page = desk.page
+    desk.goto("/admin/registry/removal/")
+    expect(page.locator("#result_list")).to_be_visible()
+    assert headers(page, "#result_list thead th") == [
+        "id",
+        "data set",
+        "source ref",
+        "filed by",
+        "url",
+        "reason",
+        "state",
+        "progress",
+    ]
+    assert fits(page) == []
+    assert set(page.locator("#result_list td.field-filed_by").all_inner_texts()) == {"artist"}
+    desk.check("registry-removals")
