@@ -79,7 +79,13 @@ class CheckedAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(CheckedAdmin):
-    """Listed and viewed, never added, edited or deleted here: services own these rows."""
+    """Listed and viewed, never added, edited or deleted here: services own these rows.
+
+    Their lists (removals, items, deliveries, audit rows) are wide: they take the whole width,
+    as the desk's queue does, without the navigation side bar (the breadcrumbs lead back)."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -242,7 +242,7 @@ class DatasetAdmin(ReadOnlyAdmin):
 
 @admin.register(DatasetItem)
 class DatasetItemAdmin(HashColumns, ReadOnlyAdmin):
-    list_display = ("external_id", "dataset", "short_url", "phash_hex", "dhash_hex", "pdq_quality")
+    list_display = ("external_id", "dataset_slug", "short_url", "phash_hex", "dhash_hex", "pdq_quality")
     list_filter = ("dataset",)
     list_select_related = ("dataset",)
     search_fields = ("external_id", "url")
@@ -261,14 +261,18 @@ class DatasetItemAdmin(HashColumns, ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    @admin.display(description="data set", ordering="dataset__slug")
+    def dataset_slug(self, obj: DatasetItem) -> str:
+        return obj.dataset.slug
+
     @admin.display(description="URL")
     def short_url(self, obj: DatasetItem) -> str:
-        return Truncator(obj.url).chars(80)
+        return Truncator(obj.url).chars(36)
 
 
 @admin.register(Removal)
 class RemovalAdmin(HashColumns, ReadOnlyAdmin):
-    # Eight narrow columns, so that the list fits beside the admin's side bar at 1280 px: the id
+    # Eight narrow columns, so that the list fits beside its filters at 1280 px: the id
     # and URL shortened (whole on the removal's page, and searchable), the data set by slug, the
     # delivery's progress in one column.
     list_display = (
@@ -288,10 +292,6 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     date_hierarchy = "approved_at"
     exclude = ("pdq", "url_key")
     readonly_fields = ("phash_hex", "dhash_hex")
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        # The list takes the whole width, as the desk's queue does: no navigation side bar.
-        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     @admin.display(description="id", ordering="public_id")
     def short_id(self, obj: Removal) -> str:

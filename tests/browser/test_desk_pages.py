@@ -84,8 +84,9 @@ def test_a_big_request_desk_fits_1280_and_375_px(demo_desk: Any):
     desk.check("desk-request-big")
 
 
-def test_the_registrys_removals_list_fits_1280_px_with_who_filed_each(demo_desk: Any):
-    """Eight columns beside the filters, no navigation side bar: every header on screen."""
+def test_the_registrys_removals_and_items_lists_fit_1280_px(demo_desk: Any):
+    """Beside the filters, without the navigation side bar: every header on screen; the removals
+    say who filed each."""
     desk = demo_desk
     page = desk.page
     desk.goto("/admin/registry/removal/")
@@ -103,3 +104,14 @@ def test_the_registrys_removals_list_fits_1280_px_with_who_filed_each(demo_desk:
     assert fits(page) == []
     assert set(page.locator("#result_list td.field-filed_by").all_inner_texts()) == {"artist"}
     desk.check("registry-removals")
+    # The data sets' items, as wide: every column on screen too.
+    desk.goto("/admin/registry/datasetitem/")
+    assert headers(page, "#result_list thead th") == [
+        "external id",
+        "data set",
+        "url",
+        "phash",
+        "dhash",
+        "pdq quality",
+    ]
+    assert fits(page) == []
