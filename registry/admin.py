@@ -278,7 +278,7 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "dataset_slug",
-        "source_ref",
+        "short_source_ref",
         "filed_by",
         "short_url",
         "reason",
@@ -301,6 +301,11 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     def dataset_slug(self, obj: Removal) -> str:
         return obj.dataset.slug
 
+    @admin.display(description="source ref", ordering="source_ref")
+    def short_source_ref(self, obj: Removal) -> str:
+        """A ticket's reference whole (RR-2026-000123); a partner's filing id (pf_ and 22) shortened."""
+        return Truncator(obj.source_ref).chars(16)
+
     @admin.display(description="URL")
     def short_url(self, obj: Removal) -> str:
         return Truncator(obj.url or "").chars(30)
@@ -321,7 +326,7 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     @admin.display(description="filed by", ordering="source")
     def filed_by(self, obj: Removal) -> str:
         """The artist's own request, or the partner that filed for its creator (by name)."""
-        return obj.partner if obj.source == RemovalSource.PARTNER else "artist"
+        return Truncator(obj.partner).chars(20) if obj.source == RemovalSource.PARTNER else "artist"
 
 
 class OptOutStateFilter(admin.SimpleListFilter):
