@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from core import clock
-from registry.services import api_key_hash
+from registry.services import api_key_hash, live_key_find
 
 from ..models import Partner, PartnerActionKind, PartnerKey
 from .audit import partner_action_record
@@ -32,19 +31,7 @@ def partner_key_create(
 
 def partner_key_authenticate(raw: str) -> PartnerKey | None:
     """The live key with this value (its partner loaded), or None."""
-    key = (
-        PartnerKey.objects.select_related("partner")
-        .filter(key_hash=api_key_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if key is None:
-        return None
-    now = clock.now()
-    # Write last-used at most once a minute: a busy key must not write on every call.
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-        PartnerKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
-    return key
+    return live_key_find(PartnerKey.objects.select_related("partner"), raw)
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from .maintainers import (
     api_key_create,
     api_key_hash,
     api_key_revoke,
+    live_key_find,
     maintainer_create,
     maintainer_update,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "imports_stale",
     "items_rematch",
     "items_upsert",
+    "live_key_find",
     "maintainer_create",
     "maintainer_update",
     "optouts_match_written",

@@ -6,9 +6,11 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 
 from core import clock
 
@@ -41,20 +43,22 @@ def api_key_create(
     return key, raw
 
 
-def api_key_authenticate(raw: str) -> ApiKey | None:
-    key = (
-        ApiKey.objects.select_related("maintainer")
-        .filter(key_hash=api_key_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
+def live_key_find(keys: QuerySet[Any], raw: str) -> Any:
+    """The live key of `keys` (maintainers' or partners': both store hash, revoked_at and
+    last_used_at) with this value, or None; its last use is noted."""
+    key = keys.filter(key_hash=api_key_hash(raw), revoked_at__isnull=True).first()
     if key is None:
         return None
     now = clock.now()
     # Write last-used at most once a minute: a busy key must not write on every call.
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        keys.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    return live_key_find(ApiKey.objects.select_related("maintainer"), raw)
 
 
 @transaction.atomic
