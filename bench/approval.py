@@ -12,19 +12,14 @@ written too (their messages go to a broker nobody consumes, which is purged).
 from __future__ import annotations
 
 import os
-import resource
 import time
 
-from .common import note, table
+from .common import note, peak_rss_mb, table
 from .pgdb import bench_database, psql
 
 DATASETS = 5
 SIZES = ((500, 5_000), (5_000, 50_000))  # (works, matched items)
 QUICK_SIZES = ((100, 1_000), (1_000, 10_000))
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _fixture(database: str, *, label: str, works: int, items: int) -> int:
@@ -106,7 +101,7 @@ def run(*, quick: bool = False) -> None:
         moderator.groups.add(Group.objects.get(name=MODERATOR_GROUP))
         client = Client()
         client.force_login(moderator)
-        baseline_rss = _peak_rss_mb()
+        baseline_rss = peak_rss_mb()
         for works, items in sizes:
             label = f"w{works}"
             pk = _fixture(database, label=label, works=works, items=items)
@@ -148,10 +143,10 @@ def run(*, quick: bool = False) -> None:
                     f"{len(per_event):,} (largest {biggest})",
                     f"{deliveries:,}",
                     f"{seconds:.1f} s",
-                    f"{_peak_rss_mb():.0f} MB",
+                    f"{peak_rss_mb():.0f} MB",
                 )
             )
-            note(f"  {label}: checked, peak RSS {_peak_rss_mb():.0f} MB")
+            note(f"  {label}: checked, peak RSS {peak_rss_mb():.0f} MB")
         app.control.purge()
     load = os.getloadavg()
     print("## Approval at size (desk approve POST -> services.request_approve, PostgreSQL)\n")

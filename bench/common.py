@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def rss_bytes() -> int:
     """Resident set size of this process, from /proc/self/statm."""
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (ru_maxrss, kB on Linux), in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def note(message: str) -> None:

@@ -21,17 +21,12 @@ from __future__ import annotations
 import datetime
 import os
 import random
-import resource
 import time
 
-from .common import note, table
+from .common import note, peak_rss_mb, table
 from .pgdb import bench_database, psql
 
 BATCH = 10_000
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _rows(start: int, rng: random.Random) -> list[dict[str, object]]:
@@ -100,7 +95,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         services.filing_policy_update(policy=partner.policy, auto_approve_verified_hashed=True)
         _, partner_key = services.partner_key_create(partner=partner)
         client = Client()
-        rss_loaded = _peak_rss_mb()
+        rss_loaded = peak_rss_mb()
 
         # Baseline: the maintainer's own JSON batch of 10,000 index rows (new items in the same data set).
         index_rows = [
@@ -134,7 +129,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             assert answer["counts"]["pending"] == BATCH, answer["counts"]
             filing_ids.append(answer["id"])
             note(f"  batch {b + 1}: filed in {filing_seconds[-1]:.2f} s")
-        rss_filed = _peak_rss_mb()
+        rss_filed = peak_rss_mb()
 
         t = time.perf_counter()
         search_work(phash=rng.getrandbits(63), dhash=rng.getrandbits(63))  # builds the Hamming index
@@ -150,7 +145,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             assert filing.state == "completed", filing.state
             assert Removal.objects.filter(source_ref=public_id).count() == BATCH
             note(f"  {public_id}: decided in {decide_seconds[-1]:.1f} s")
-        rss_decided = _peak_rss_mb()
+        rss_decided = peak_rss_mb()
         outbox = WebhookDelivery.objects.count()
         app.control.purge()
 
