@@ -161,11 +161,6 @@ class QueueAdmin(ReadOnlyAdmin):
             age(since),
         )
 
-    # The queue and the request page take the whole width: no navigation sidebar (the breadcrumbs
-    # lead back to the index).
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
-
     # --- bulk decisions
 
     @admin.action(description="Start review of the selected requests", permissions=["moderate"])
