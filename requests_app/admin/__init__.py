@@ -1,7 +1,9 @@
 """The moderators' admin, by area: the queue (queue.py) and its filters (filters.py), the desk
-where one request is judged (desk.py), what can be decided (decisions.py), and read-only views
-of the records around requests (records.py). Importing the package registers them all."""
+where one request is judged (desk.py), what can be decided (decisions.py), read-only views of
+the records around requests (records.py), and people's accounts (accounts.py). Importing the
+package registers them all."""
 
+from .accounts import GroupAdmin, UserAdmin
 from .decisions import DECISIONS, MODERATE_PERMISSION, Decision
 from .desk import RemovalRequestAdmin
 from .records import ArtistProfileAdmin, IdentityProofAdmin, MatchAdmin, TicketEventAdmin, WorkAdmin
@@ -11,9 +13,11 @@ __all__ = [
     "MODERATE_PERMISSION",
     "ArtistProfileAdmin",
     "Decision",
+    "GroupAdmin",
     "IdentityProofAdmin",
     "MatchAdmin",
     "RemovalRequestAdmin",
     "TicketEventAdmin",
+    "UserAdmin",
     "WorkAdmin",
 ]

@@ -141,9 +141,7 @@ def visitor(browser: Browser, live_server: Any, axe_source: str) -> Iterator[Any
     assert not problems, "\n".join(problems)
 
 
-@pytest.fixture
-def demo_desk(visitor: Any, settings: Any, tmp_path: Any) -> Any:
-    """The demo data (seed_demo), and a visitor logged in to the desk as its moderator at 1280 px."""
+def _demo_admin_login(visitor: Any, settings: Any, tmp_path: Any, username: str, password: str) -> Any:
     from django.core.management import call_command
 
     settings.VAR_DIR = tmp_path  # seed_demo keeps its demo API key there
@@ -152,8 +150,20 @@ def demo_desk(visitor: Any, settings: Any, tmp_path: Any) -> Any:
     page = desk.page
     page.set_viewport_size(DESKTOP)
     desk.goto("/admin/login/")
-    page.get_by_label("Username").fill("moderator@demo.example")
-    page.get_by_label("Password").fill("demo-moderator-pass")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#site-name")).to_be_visible()
     return desk
+
+
+@pytest.fixture
+def demo_desk(visitor: Any, settings: Any, tmp_path: Any) -> Any:
+    """The demo data (seed_demo), and a visitor logged in to the desk as its moderator at 1280 px."""
+    return _demo_admin_login(visitor, settings, tmp_path, "moderator@demo.example", "demo-moderator-pass")
+
+
+@pytest.fixture
+def demo_operator(visitor: Any, settings: Any, tmp_path: Any) -> Any:
+    """The demo data, and a visitor logged in to the admin as its operator (a superuser) at 1280 px."""
+    return _demo_admin_login(visitor, settings, tmp_path, "admin@demo.example", "demo-admin-pass")

@@ -115,3 +115,18 @@ def test_the_registrys_removals_and_items_lists_fit_1280_px(demo_desk: Any):
         "pdq quality",
     ]
     assert fits(page) == []
+
+
+def test_the_people_and_groups_lists_fit_1280_px(demo_operator: Any):
+    """Django's own user list kept the navigation side bar and ran 63 px past the window."""
+    desk = demo_operator
+    page = desk.page
+    desk.goto("/admin/auth/user/")
+    expect(page.locator("#result_list")).to_be_visible()
+    assert "email address" in headers(page, "#result_list thead th")
+    assert page.locator("#nav-sidebar").count() == 0
+    assert fits(page) == []
+    desk.check("auth-users")
+    desk.goto("/admin/auth/group/")
+    expect(page.locator("#changelist")).to_be_visible()
+    assert fits(page) == []
