@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.models import User
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 
 from .text import parse_id, printable, text_problem
@@ -80,6 +81,11 @@ class CheckedAdmin(admin.ModelAdmin):
         return super().get_object(request, object_id, from_field)
 
 
+def request_operator(request: HttpRequest) -> User | None:
+    """The signed-in operator, for the audit row (the admin only lets staff in)."""
+    return request.user if isinstance(request.user, User) else None
+
+
 class ReadOnlyAdmin(CheckedAdmin):
     """Listed and viewed, never added, edited or deleted here: services own these rows."""
 
@@ -116,3 +122,40 @@ class StaffRequest(HttpRequest):
     """
 
     user: User
+
+
+class HashedKeyAdmin(ReadOnlyAdmin):
+    """A list of one kind of API key (registry.models.HashedKey: maintainers', partners'), by the
+    key's visible start and its owner (`owner`: the owner's field), each revocable here by an
+    operator who may change such keys, through the owner's service (`revoke_key`)."""
+
+    owner = ""
+    actions = ["revoke"]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        owner = cls.owner
+        cls.list_display = ("prefix", "name", owner, "created_at", "last_used_at", "revoked_at", "is_active")
+        cls.list_filter = (("revoked_at", admin.EmptyFieldListFilter), owner)
+        cls.list_select_related = (owner,)
+        cls.search_fields = ("prefix", f"{owner}__name")
+        cls.fields = (owner, "name", "prefix", "created_at", "last_used_at", "revoked_at")
+        cls.readonly_fields = cls.fields
+
+    def revoke_key(self, *, key: Any, actor: User | None) -> None:
+        raise NotImplementedError
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj: Any) -> bool:
+        return bool(obj.is_active)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            self.revoke_key(key=key, actor=request_operator(request))
+            revoked += 1
+        messages.success(request, f"Revoked {revoked} key(s); requests with them now get 401.")

@@ -19,7 +19,8 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
 
-from core.admin import CheckedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import request_operator as _operator
 from core.text import text_problem
 
 from . import services
@@ -32,11 +33,6 @@ from .models import (
     PartnerDomain,
     PartnerKey,
 )
-
-
-def _operator(request: HttpRequest) -> User | None:
-    """The signed-in operator, for the audit row (the admin only lets staff in)."""
-    return request.user if isinstance(request.user, User) else None
 
 
 def _actions_list(rows: QuerySet[PartnerAction]) -> str:
@@ -253,29 +249,11 @@ class PartnerDomainAdmin(CheckedAdmin):
 
 
 @admin.register(PartnerKey)
-class PartnerKeyAdmin(ReadOnlyAdmin):
-    list_display = ("prefix", "name", "partner", "created_at", "last_used_at", "revoked_at", "is_active")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "partner")
-    list_select_related = ("partner",)
-    search_fields = ("prefix", "partner__name")
-    fields = ("partner", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = fields
-    actions = ["revoke"]
+class PartnerKeyAdmin(HashedKeyAdmin):
+    owner = "partner"
 
-    @admin.display(boolean=True, description="active")
-    def is_active(self, obj: PartnerKey) -> bool:
-        return obj.is_active
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("partners.change_partnerkey")
-
-    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
-        revoked = 0
-        for key in queryset.filter(revoked_at__isnull=True):
-            services.partner_key_revoke(key=key, actor=_operator(request))
-            revoked += 1
-        messages.success(request, f"Revoked {revoked} key(s); requests with them now get 401.")
+    def revoke_key(self, *, key: PartnerKey, actor: User | None) -> None:
+        services.partner_key_revoke(key=key, actor=actor)
 
 
 @admin.register(FilingPolicy)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from registry.models import RemovalReason
+from registry.models import HashedKey, RemovalReason
 
 
 def new_filing_id() -> str:
@@ -79,26 +79,16 @@ class PartnerDomain(models.Model):
         return self.verified_at is not None
 
 
-class PartnerKey(models.Model):
-    """A partner's API key (`rdp_...`). Only its SHA-256 is stored; the key is shown once."""
+class PartnerKey(HashedKey):
+    """A partner's API key (`rdp_...`): hashed as maintainers' keys are, never accepted by their API."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
-    name = models.CharField(max_length=100, default="default")
-    prefix = models.CharField(max_length=16, db_index=True, help_text="Visible start of the key.")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "partner API key"
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.partner})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
 
 class FilingPolicy(models.Model):

@@ -24,7 +24,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from core.admin import CheckedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import request_operator as _operator
 
 from . import services
 from .hashing import code_to_hex, pdq_to_hex
@@ -59,11 +60,6 @@ class HashColumns:
     @admin.display(description="PDQ")
     def pdq_hex(self, obj: Any) -> str | None:
         return pdq_to_hex(obj.pdq)
-
-
-def _operator(request: HttpRequest) -> User | None:
-    """The signed-in operator, for the audit row (the admin only lets staff in)."""
-    return request.user if isinstance(request.user, User) else None
 
 
 # --- maintainers and keys ---------------------------------------------------
@@ -146,7 +142,11 @@ class MaintainerAdmin(CheckedAdmin):
         members = list(form.cleaned_data.get("members", []))
         if change:
             services.maintainer_update(
-                maintainer=obj, name=obj.name, email=obj.email, members=members, actor=_operator(request)
+                maintainer=obj,
+                name=obj.name,
+                email=obj.email,
+                members=members,
+                actor=_operator(request),
             )
             return
         # A new maintainer comes with its first key, as from `create_maintainer`.
@@ -178,29 +178,11 @@ class MaintainerAdmin(CheckedAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ("prefix", "name", "maintainer", "created_at", "last_used_at", "revoked_at", "is_active")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "maintainer")
-    list_select_related = ("maintainer",)
-    search_fields = ("prefix", "maintainer__name")
-    fields = ("maintainer", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = fields
-    actions = ["revoke"]
+class ApiKeyAdmin(HashedKeyAdmin):
+    owner = "maintainer"
 
-    @admin.display(boolean=True, description="active")
-    def is_active(self, obj: ApiKey) -> bool:
-        return obj.is_active
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registry.change_apikey")
-
-    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        revoked = 0
-        for key in queryset.filter(revoked_at__isnull=True):
-            services.api_key_revoke(key=key, actor=_operator(request))
-            revoked += 1
-        messages.success(request, f"Revoked {revoked} key(s); requests with them now get 401.")
+    def revoke_key(self, *, key: ApiKey, actor: User | None) -> None:
+        services.api_key_revoke(key=key, actor=actor)
 
 
 # --- data sets and items ----------------------------------------------------

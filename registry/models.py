@@ -44,10 +44,10 @@ class Maintainer(models.Model):
         return self.name
 
 
-class ApiKey(models.Model):
-    """A maintainer's API key. Only its SHA-256 is stored; the key is shown once."""
+class HashedKey(models.Model):
+    """An API key of one owner (a maintainer, a partner). Only its SHA-256 is stored; the key is
+    shown once, and its visible start (`prefix`) names it in lists and audit rows."""
 
-    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, default="default")
     prefix = models.CharField(max_length=16, db_index=True, help_text="Visible start of the key.")
     key_hash = models.CharField(max_length=64, unique=True)
@@ -56,14 +56,23 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "API key"
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.maintainer})"
+        abstract = True
 
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiKey(HashedKey):
+    """A maintainer's API key (`rdk_...`)."""
+
+    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.maintainer})"
 
 
 class Dataset(models.Model):

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -14,10 +14,11 @@ from django.db.models import QuerySet
 
 from core import clock
 
-from ..models import ApiKey, Maintainer, OperatorActionKind
+from ..models import ApiKey, HashedKey, Maintainer, OperatorActionKind
 from .audit import operator_action_record
 
 API_KEY_PREFIX = "rdk_"
+K = TypeVar("K", bound=HashedKey)
 
 
 def api_key_hash(raw: str) -> str:
@@ -26,10 +27,30 @@ def api_key_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _api_key_new(*, maintainer: Maintainer, name: str) -> tuple[ApiKey, str]:
-    raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(maintainer=maintainer, name=name, prefix=raw[:12], key_hash=api_key_hash(raw))
+def hashed_key_new(model: type[K], *, key_prefix: str, name: str, **owner: Any) -> tuple[K, str]:
+    """A new key of `model` (maintainers' or partners') for `owner`: the row, and the raw key,
+    which is returned once and never stored."""
+    raw = key_prefix + secrets.token_urlsafe(32)
+    key = model._default_manager.create(name=name, prefix=raw[:12], key_hash=api_key_hash(raw), **owner)
     return key, raw
+
+
+def hashed_key_revoke(key: HashedKey) -> bool:
+    """Revoke a key (requests with it get 401 from now on), in the caller's transaction; False
+    when it was revoked already (nothing changes, and the caller writes no audit row)."""
+    # The row lock: two operators revoking at once write one revocation and one audit row.
+    locked = type(key)._default_manager.select_for_update().get(pk=key.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = clock.now()
+        locked.save(update_fields=["revoked_at"])
+        key.revoked_at = locked.revoked_at
+        return True
+    key.revoked_at = locked.revoked_at
+    return False
+
+
+def _api_key_new(*, maintainer: Maintainer, name: str) -> tuple[ApiKey, str]:
+    return hashed_key_new(ApiKey, key_prefix=API_KEY_PREFIX, name=name, maintainer=maintainer)
 
 
 @transaction.atomic
@@ -64,16 +85,10 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor: User | None = None) -> None:
     """Revoke a key (requests with it get 401 from now on). Revoking a revoked key changes nothing."""
-    # The row lock: two operators revoking at once write one revocation and one audit row.
-    locked = ApiKey.objects.select_for_update().get(pk=key.pk)
-    if locked.revoked_at is not None:
-        key.revoked_at = locked.revoked_at
-        return
-    key.revoked_at = locked.revoked_at = clock.now()
-    locked.save(update_fields=["revoked_at"])
-    operator_action_record(
-        actor=actor, kind=OperatorActionKind.API_KEY_REVOKED, obj=locked, detail={"prefix": locked.prefix}
-    )
+    if hashed_key_revoke(key):
+        operator_action_record(
+            actor=actor, kind=OperatorActionKind.API_KEY_REVOKED, obj=key, detail={"prefix": key.prefix}
+        )
 
 
 @transaction.atomic
