@@ -2,6 +2,20 @@
 
 from .approval import CHUNK, STALE_AFTER, filing_claim, filing_decide_chunk, filing_run, filings_stale
 from .audit import partner_action_record
+from .claims import (
+    ClaimError,
+    Creator,
+    Lifted,
+    claim_by_email,
+    claim_email_token,
+    claim_lift,
+    claim_profile_checked,
+    claim_removals,
+    claim_rows,
+    claim_start_profile,
+    claims_of,
+    creator_find,
+)
 from .filings import (
     MAX_ROWS_PER_FILING,
     FilingRefused,
@@ -28,6 +42,7 @@ from .partners import (
     partner_suspend,
     partner_update,
 )
+from .revocation import REVOKED_BY_DESK, Revoked, filing_revoke, partner_suspend_and_revoke
 from .sampling import SampleError, filing_sample_fail, filing_sample_hold, filing_sample_pass
 
 __all__ = [
@@ -35,19 +50,34 @@ __all__ = [
     "CHUNK",
     "MAX_ROWS_PER_FILING",
     "PARTNER_KEY_PREFIX",
+    "REVOKED_BY_DESK",
     "STALE_AFTER",
+    "ClaimError",
+    "Creator",
     "FilingRefused",
     "FilingResult",
+    "Lifted",
     "PartnerError",
+    "Revoked",
     "RowError",
     "SampleError",
     "Served",
+    "claim_by_email",
+    "claim_email_token",
+    "claim_lift",
+    "claim_profile_checked",
+    "claim_removals",
+    "claim_rows",
+    "claim_start_profile",
+    "claims_of",
     "clean_filing_row",
+    "creator_find",
     "filing_claim",
     "filing_create",
     "filing_decide_chunk",
     "filing_enqueue",
     "filing_policy_update",
+    "filing_revoke",
     "filing_run",
     "filing_sample_fail",
     "filing_sample_hold",
@@ -64,6 +94,7 @@ __all__ = [
     "partner_key_revoke",
     "partner_reinstate",
     "partner_suspend",
+    "partner_suspend_and_revoke",
     "partner_update",
     "row_key",
     "rows_match",
