@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Count, QuerySet
+from django.http import Http404
 
-from .models import Filing, FilingRow, Partner, RowState
+from .models import CreatorClaim, Filing, FilingRow, Partner, RowState
 
 
 def filings_of(partner: Partner) -> QuerySet[Filing]:
@@ -48,3 +49,11 @@ def rows_removal_counts(row_ids: list[int]) -> dict[int, tuple[int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [int(i) for i in row_ids])
         return {int(row): (int(live or 0), int(acked or 0)) for row, live, acked in cursor.fetchall()}
+
+
+def claim_for_artist(user_id: int, claim_id: int) -> CreatorClaim:
+    """The artist's own claim of a partner's creator; 404 for anyone else's."""
+    claim = CreatorClaim.objects.select_related("partner").filter(pk=claim_id, user_id=user_id).first()
+    if claim is None:
+        raise Http404("No such claim.")
+    return claim

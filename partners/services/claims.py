@@ -6,7 +6,7 @@ claims such a creator by proving one of the two: a signed link mailed to the add
 partner gave (signed like the site's email verification: Django's signing, a salt of its own,
 an expiry), or a token the creator puts on that profile page (fetched by the site's profile
 link-back check, through core.outbound's SSRF guard; requests_app calls it and hands the result
-to claim_profile_checked, since partners knows nothing of the site).
+the site's own checker, requests_app.proofs.profile_token_check).
 
 One creator id of one partner is claimed by one account at most: several accounts may start a
 claim, the first to prove it wins, and a unique index holds that under races. Every claim and
@@ -25,17 +25,21 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import clock
 from core.text import text_problem
 from registry.models import Removal
 from registry.services import RemovalQuery, removals_revoke
+from requests_app import notify, proofs
+from requests_app.models import ArtistProfile
 
 from ..models import (
     ClaimMethod,
@@ -144,6 +148,21 @@ def claim_email_token(*, user: User, creator: Creator) -> tuple[str, str]:
     return creator.email, signing.dumps(data, salt=CLAIM_TOKEN_SALT)
 
 
+def claim_email_send(*, profile: ArtistProfile, creator: Creator) -> str:
+    """Mail the claim link to the address the partner gave, in the artist's language (as the
+    email verification is mailed); the address, for the page to name. ClaimError as above."""
+    email, token = claim_email_token(user=profile.user, creator=creator)
+    link = settings.SITE_URL + reverse("claim_confirm", args=[token])
+    notify.creator_claim_link(profile=profile, to=email, link=link, partner=creator.partner.name)
+    return email
+
+
+def masked_email(email: str) -> str:
+    """An address shown to whoever asks to claim a creator: enough to recognise, not to harvest."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(1, min(len(local) - 1, 6))}@{domain}"
+
+
 @transaction.atomic
 def claim_by_email(*, user: User, token: str) -> CreatorClaim:
     """The mailed link opened by the account it was made for: the creator is that account's."""
@@ -197,6 +216,16 @@ def claim_start_profile(*, user: User, creator: Creator) -> CreatorClaim:
         claim.token = claim.token or PROFILE_TOKEN_PREFIX + secrets.token_hex(16)
         claim.save(update_fields=["method", "target", "token"])
     return claim
+
+
+def claim_profile_check(*, claim: CreatorClaim) -> tuple[CreatorClaim, str]:
+    """Look for the claim's token on the creator's profile page (the identity proofs' link-back
+    checker, through core.outbound: no private address, no redirect); the claim, what was found."""
+    result = proofs.profile_token_check(claim.target, claim.token)
+    claim = claim_profile_checked(
+        claim=claim, found=result.ok, detail=result.detail, evidence=result.evidence
+    )
+    return claim, result.detail
 
 
 @transaction.atomic
