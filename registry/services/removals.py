@@ -372,7 +372,7 @@ def removals_revoke(*, removals: RemovalQuery, why: str) -> RecordSummary:
     update = f"""
         UPDATE registry_removal AS r SET state = %s, revoked_at = %s, revoked_reason = %s
         WHERE ({removals.condition}) AND r.state <> %s
-        RETURNING r.id, r.dataset_id
+        RETURNING id, dataset_id
     """  # noqa: S608 (fixed SQL and the callers' fixed conditions; every value is a parameter)
     values = [RemovalState.REVOKED, now, why, *removals.params, RemovalState.REVOKED]
     with connection.cursor() as cursor:
