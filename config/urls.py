@@ -23,5 +23,6 @@ urlpatterns = [
     re_path(r"^api/v2/query/urls/?$", QueryUrlsView.as_view(), name="compat-query-urls"),
     # Anything else under /api/ answers in the API's error format, not an HTML page.
     re_path(r"^api/", json_404),
+    path("claims/", include("partners.site.urls")),
     path("", include("requests_app.urls")),
 ]

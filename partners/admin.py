@@ -25,6 +25,7 @@ from core.text import text_problem
 
 from . import services
 from .models import (
+    CreatorClaim,
     Filing,
     FilingPolicy,
     FilingRow,
@@ -108,7 +109,7 @@ class PartnerAdmin(CheckedAdmin):
     )
     readonly_fields = ("status", "status_reason", "status_changed_at", "status_changed_by", "audit_trail")
     inlines = [PartnerDomainInline, PartnerKeyInline]
-    actions = ["create_key", "suspend", "reinstate"]
+    actions = ["create_key", "suspend", "suspend_and_revoke", "reinstate"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # filings and removals name it: suspend it instead
@@ -161,6 +162,33 @@ class PartnerAdmin(CheckedAdmin):
         for partner in queryset:
             services.partner_suspend(partner=partner, reason=reason, actor=_operator(request))
         messages.success(request, f"Suspended {queryset.count()} partner(s): their keys file nothing now.")
+        return None
+
+    @admin.action(
+        description="Suspend the selected partners and revoke all their filings' removals",
+        permissions=["status"],
+    )
+    def suspend_and_revoke(
+        self, request: HttpRequest, queryset: QuerySet[Partner]
+    ) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self,
+            request,
+            queryset,
+            action="suspend_and_revoke",
+            question="Suspend these partners and revoke the removals of every filing they made? Why?",
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        for partner in queryset:
+            done = services.partner_suspend_and_revoke(
+                partner=partner, reason=reason, actor=_operator(request)
+            )
+            messages.success(
+                request,
+                f"{partner.name}: suspended; {done.removals:,} removal(s) of {done.filings:,} filing(s) "
+                f"revoked, maintainers told in {done.events:,} removal.revoked event(s).",
+            )
         return None
 
     @admin.action(description="Reinstate the selected partners", permissions=["status"])
@@ -284,7 +312,36 @@ class FilingAdmin(ReadOnlyAdmin):
     list_filter = ("state", "sample_state", "partner")
     list_select_related = ("partner",)
     search_fields = ("public_id", "partner__name")
-    actions = ["pass_sample", "fail_sample"]
+    actions = ["pass_sample", "fail_sample", "revoke_removals"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_filing")
+
+    @admin.action(
+        description="Revoke the selected filings' removals (maintainers are told; no more approvals)",
+        permissions=["revoke"],
+    )
+    def revoke_removals(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self,
+            request,
+            queryset,
+            action="revoke_removals",
+            question="Revoke every removal of these filings? Why?",
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        for filing in queryset:
+            done = services.filing_revoke(filing=filing, reason=reason, actor=_operator(request))
+            if not done.filings:
+                messages.warning(request, f"{filing.public_id}: its removals were revoked already.")
+                continue
+            messages.success(
+                request,
+                f"{filing.public_id}: {done.removals:,} removal(s) revoked, maintainers told in "
+                f"{done.events:,} removal.revoked event(s); its policy approves nothing more.",
+            )
+        return None
 
     def has_sample_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("partners.change_filing")
@@ -356,3 +413,14 @@ class PartnerActionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "partner", "object_type", "object_id", "actor")
     list_filter = ("kind", "partner")
     list_select_related = ("partner", "actor")
+
+
+@admin.register(CreatorClaim)
+class CreatorClaimAdmin(ReadOnlyAdmin):
+    """Who claimed which creator (each claim and lift is in the partner's audit trail too)."""
+
+    list_display = ("partner", "creator_id", "user", "method", "status", "verified_at")
+    list_filter = ("status", "method", "partner")
+    list_select_related = ("partner", "user")
+    search_fields = ("creator_id", "user__email", "partner__name")
+    exclude = ("token",)

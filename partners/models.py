@@ -11,7 +11,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from registry.models import HashedKey, RemovalReason
 
@@ -153,6 +154,9 @@ class Filing(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A moderator revoked its removals: the policy approves none of its rows from then on.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-pk"]
@@ -205,6 +209,8 @@ class FilingRow(models.Model):
     error = models.TextField(blank=True)
     matched = models.PositiveIntegerField(default=0, help_text="Registered items it matched.")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The creator, having claimed their account, lifted it: its removals are revoked.
+    lifted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["filing_id", "index"]
@@ -216,10 +222,30 @@ class FilingRow(models.Model):
             ),
             models.UniqueConstraint(fields=["filing", "index"], name="one_row_per_filing_index"),
         ]
-        indexes = [models.Index(fields=["filing", "state"], name="filing_row_state")]
+        indexes = [
+            models.Index(fields=["filing", "state"], name="filing_row_state"),
+            # A claimed creator's rows (creator ids compare ignoring case, as duplicates do).
+            models.Index(F("partner"), Lower("creator_id"), name="filing_row_creator"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.filing_id}#{self.index}"
+
+
+class FilingRowItem(models.Model):
+    """A registered item an approved row matched: with the filing's public id it names the row's
+    removal (removals are unique per source and item), so a claimed creator's removals and a
+    lifted row's are found without matching again."""
+
+    row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="items")
+    item_id = models.BigIntegerField(help_text="registry's DatasetItem id (no constraint across apps).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["row", "item_id"], name="one_link_per_row_item")]
+        indexes = [models.Index(fields=["item_id"], name="filing_row_item")]
+
+    def __str__(self) -> str:
+        return f"{self.row_id} -> item {self.item_id}"
 
 
 class PartnerActionKind(models.TextChoices):
@@ -237,6 +263,10 @@ class PartnerActionKind(models.TextChoices):
     SAMPLE_DRAWN = "sample_drawn", "sample drawn"
     SAMPLE_PASSED = "sample_passed", "sample passed"
     SAMPLE_FAILED = "sample_failed", "sample failed"
+    FILING_REVOKED = "filing_revoked", "filing's removals revoked"
+    PARTNER_REVOKED = "partner_revoked", "every filing's removals revoked"
+    CREATOR_CLAIMED = "creator_claimed", "creator claimed their account"
+    ROWS_LIFTED = "rows_lifted", "rows lifted by their creator"
 
 
 class PartnerAction(models.Model):
@@ -255,7 +285,7 @@ class PartnerAction(models.Model):
     partner = models.ForeignKey(
         Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
     )
-    object_type = models.CharField(max_length=40, help_text="partner, domain, key, policy or filing")
+    object_type = models.CharField(max_length=40, help_text="partner, domain, key, policy, filing or claim")
     object_id = models.PositiveBigIntegerField()
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -266,3 +296,58 @@ class PartnerAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_type} {self.object_id}"
+
+
+class ClaimMethod(models.TextChoices):
+    EMAIL = "email", "A link mailed to the address the partner gave"
+    PROFILE_LINK = "profile_link", "A token on the creator's profile page"
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the token on the profile"
+    VERIFIED = "verified", "Claimed"
+
+
+class CreatorClaim(models.Model):
+    """A creator a partner filed for (partner, creator id), claimed by an artist's account.
+
+    Verified by a signed link mailed to the address the partner gave, or by a token the creator
+    put on their profile page at the partner's `creator_url`. One creator id is claimed by one
+    account at most (the constraint); several may try, the first to prove it wins. The user, not
+    the artist profile: registry and partners know nothing of the site's profiles.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="claims")
+    creator_id = models.CharField(max_length=200, help_text="As the partner filed it.")
+    creator_key = models.CharField(max_length=200, help_text="The creator id in lower case.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creator_claims"
+    )
+    method = models.CharField(max_length=20, choices=ClaimMethod.choices)
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    target = models.TextField(help_text="The profile URL or the email address it was proved with.")
+    token = models.CharField(max_length=64, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "creator_key"],
+                condition=Q(status="verified"),
+                name="one_account_per_claimed_creator",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "creator_key", "user"], name="one_claim_per_creator_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.creator_id} ({self.get_status_display()})"
+
+    @property
+    def verified(self) -> bool:
+        return self.status == ClaimStatus.VERIFIED

@@ -1,5 +1,6 @@
 """What moderators may do on the partners' side: read partners, filings and their rows, and pass
-or fail a filing's sample (`change_filing`). Set-up, keys, domains, policies and suspension stay
+or fail a filing's sample and revoke a filing's removals (`change_filing`), and see who claimed
+which creator. Set-up, keys, domains, policies and suspension stay
 with operators (superusers)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ MODERATOR_PERMISSIONS = [
     "change_filing",
     "view_filingrow",
     "view_partneraction",
+    "view_creatorclaim",
 ]
 
 

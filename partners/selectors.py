@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, QuerySet
+from django.http import Http404
 
-from .models import Filing, FilingRow, Partner, RowState
+from .models import CreatorClaim, Filing, FilingRow, Partner, RowState
 
 
 def filings_of(partner: Partner) -> QuerySet[Filing]:
@@ -25,3 +27,33 @@ def row_counts(filing: Filing) -> dict[str, int]:
         .values_list("state", "n")
     )
     return {state: counts.get(state, 0) for state in RowState.values}
+
+
+def rows_removal_counts(row_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """For each row (a page of a claimed creator's): its live removals and how many of them the
+    maintainers acknowledged, through the items it matched at approval; one grouped query."""
+    if not row_ids:
+        return {}
+    marks = ", ".join("%s" for _ in row_ids)
+    sql = f"""
+        SELECT l.row_id,
+               sum(CASE WHEN r.state <> 'revoked' THEN 1 ELSE 0 END),
+               sum(CASE WHEN r.state = 'acknowledged' THEN 1 ELSE 0 END)
+        FROM partners_filingrowitem l
+        JOIN partners_filingrow fr ON fr.id = l.row_id
+        JOIN partners_filing f ON f.id = fr.filing_id
+        JOIN registry_removal r ON r.source_ref = f.public_id AND r.item_id = l.item_id
+        WHERE l.row_id IN ({marks})
+        GROUP BY l.row_id
+    """  # noqa: S608 (placeholders only; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(i) for i in row_ids])
+        return {int(row): (int(live or 0), int(acked or 0)) for row, live, acked in cursor.fetchall()}
+
+
+def claim_for_artist(user_id: int, claim_id: int) -> CreatorClaim:
+    """The artist's own claim of a partner's creator; 404 for anyone else's."""
+    claim = CreatorClaim.objects.select_related("partner").filter(pk=claim_id, user_id=user_id).first()
+    if claim is None:
+        raise Http404("No such claim.")
+    return claim

@@ -191,6 +191,9 @@ class Removal(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Why it was revoked, as maintainers read it (the feed, the export, the removal.revoked event);
+    # who did it is audited on the side that asked (a partner's audit trail, a ticket's timeline).
+    revoked_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]

@@ -191,8 +191,15 @@ def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]
     unique = list(dict.fromkeys(codes))
     results = removal_index().search_many(unique, radius) if unique else []
     pks = {pk for hits in results for pk, _ in hits}
-    public = dict(Removal.objects.filter(pk__in=pks).values_list("pk", "public_id"))
-    return {code: [public[pk] for pk, _ in hits] for code, hits in zip(unique, results, strict=True)}
+    # The index holds a revoked removal until its next rebuild: the state is read here, so the
+    # lookup stops answering with it the moment the revocation commits.
+    public = dict(
+        Removal.objects.filter(pk__in=pks).exclude(state=RemovalState.REVOKED).values_list("pk", "public_id")
+    )
+    return {
+        code: [public[pk] for pk, _ in hits if pk in public]
+        for code, hits in zip(unique, results, strict=True)
+    }
 
 
 def removals_for_export(maintainer: Maintainer, *, dataset: Dataset | None = None) -> QuerySet[Removal]:

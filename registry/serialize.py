@@ -30,6 +30,8 @@ class RemovalLike(Protocol):
     acknowledged_at: datetime | None
     source: str
     partner: str
+    revoked_at: datetime | None
+    revoked_reason: str
 
     @property
     def dataset(self) -> Any: ...
@@ -51,4 +53,7 @@ def removal_to_dict(removal: RemovalLike | Removal, *, dataset_slug: str | None 
         # Added fields (the contract only grows): who asked, and the partner's name for a partner.
         "source": removal.source,
         "partner": removal.partner,
+        # Added with revocation: when it was revoked and why (null and "" while it stands).
+        "revoked_at": iso(removal.revoked_at),
+        "revoked_reason": removal.revoked_reason,
     }

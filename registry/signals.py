@@ -8,3 +8,5 @@ from django.dispatch import Signal
 removals_acknowledged = Signal()
 # Sent with the source references that got new removals by re-matching.
 removals_rematched = Signal()
+# Sent with the source references some of whose removals were revoked.
+removals_revoked = Signal()

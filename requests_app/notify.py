@@ -47,11 +47,13 @@ def _send(
     subject: Callable[[], str],
     template: str,
     context: dict[str, object],
+    to: str = "",
 ) -> None:
+    """`to`: another address than the account's (a claim link goes where the partner said)."""
     with translation.override(language_of(profile)):
         body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
         subject_text = str(subject())
-    to = profile.user.email
+    to = to or profile.user.email
     transaction.on_commit(lambda: send_mail(subject_text, body, None, [to], fail_silently=False))
 
 
@@ -61,6 +63,22 @@ def email_verification(*, profile: ArtistProfile, link: str) -> None:
         subject=lambda: _("Confirm your email address for Removal Desk"),
         template="emails/verify_email.txt",
         context={"name": profile.display_name, "link": link},
+    )
+
+
+def creator_claim_link(*, profile: ArtistProfile, to: str, link: str, partner: str) -> None:
+    """The link that proves the account's holder reads the address a partner gave for a creator."""
+    _send(
+        profile=profile,
+        subject=lambda: _("Claim the works %(partner)s filed for you") % {"partner": partner},
+        template="emails/creator_claim.txt",
+        context={
+            "name": profile.display_name,
+            "link": link,
+            "partner": partner,
+            "account": profile.user.email,
+        },
+        to=to,
     )
 
 

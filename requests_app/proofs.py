@@ -353,16 +353,21 @@ def check_meta_tag(proof: IdentityProof) -> CheckResult:
 
 
 def check_profile_link(proof: IdentityProof) -> CheckResult:
-    """The token in the profile's text (its bio). Meta descriptions count too: many profile pages
+    """The token in the profile's text (its bio)."""
+    return profile_token_check(proof.target, proof.token)
+
+
+def profile_token_check(url: str, token: str) -> CheckResult:
+    """Whether `token` is in the text of the profile page at `url` (an identity proof's, or a
+    partner's creator claiming their account). Meta descriptions count too: many profile pages
     render the bio with JavaScript and carry it, server-side, only in og:description."""
-    url = proof.target
     response, error = _fetch(url)
     if response is None:
         return CheckResult(False, error, {"url": url})
     page = _read_page(response)
     text = " ".join(page.text)
-    in_text = proof.token in text
-    in_meta = any(proof.token in content for name, content in page.meta if "description" in name)
+    in_text = token in text
+    in_meta = any(token in content for name, content in page.meta if "description" in name)
     evidence = {"url": url, "status": response.status, "where": "text" if in_text else "meta description"}
     if in_text or in_meta:
         return CheckResult(True, _("Found the token on %(url)s.") % {"url": url}, evidence)

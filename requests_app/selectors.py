@@ -296,13 +296,17 @@ def scope_rows(ticket: RemovalRequest, *, count_now: bool = False) -> list[Scope
 def receipt_progress(reference: str) -> list[DatasetProgress]:
     """Per data set, what its maintainers did with the request's removals: one grouped query,
     whatever the number of removals (50,000 for a big request are counted, not loaded)."""
+    return removals_progress(removals_for_source(reference))
+
+
+def removals_progress(removals: QuerySet[Removal]) -> list[DatasetProgress]:
+    """receipt_progress of any set of removals (a claimed creator's, across a partner's filings)."""
     live = ~Q(state=RemovalState.REVOKED)
     # A maintainer pulling the feed may acknowledge what no webhook delivered: both count as received.
     received = Q(state__in=[RemovalState.DELIVERED, RemovalState.ACKNOWLEDGED])
     acknowledged = Q(state=RemovalState.ACKNOWLEDGED)
     rows = (
-        removals_for_source(reference)
-        .values("dataset_id", "dataset__name", "dataset__maintainer__name")
+        removals.values("dataset_id", "dataset__name", "dataset__maintainer__name")
         .annotate(
             total=Count("id", filter=live),
             delivered=Count("id", filter=received),

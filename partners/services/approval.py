@@ -18,7 +18,16 @@ from core import clock
 from registry.models import RemovalSource
 from registry.services import ItemQuery, removals_write
 
-from ..models import Filing, FilingPolicy, FilingRow, FilingState, Partner, PartnerActionKind, RowState
+from ..models import (
+    Filing,
+    FilingPolicy,
+    FilingRow,
+    FilingRowItem,
+    FilingState,
+    Partner,
+    PartnerActionKind,
+    RowState,
+)
 from .audit import partner_action_record
 from .filings import Served
 from .matching import rows_match
@@ -84,18 +93,22 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
         return False
     matches = rows_match(rows)
     served = Served.of(partner)
-    automatic = partner.is_active and policy.auto_approve_verified_hashed
+    # A filing whose removals a moderator revoked gets no more approvals (its rows wait).
+    automatic = partner.is_active and policy.auto_approve_verified_hashed and locked.revoked_at is None
     approved: dict[str, set[int]] = defaultdict(set)  # basis -> items
     approved_rows = 0
+    links: list[FilingRowItem] = []  # which items each approved row removes (claims read them)
     for row in rows:
         items = matches.get(row.pk, set())
         row.matched, row.decided_at = len(items), now
         row.on_verified_domain = served.covers(row.work_url)[1]
         has_hashes = row.phash is not None or row.pdq is not None
-        if automatic and row.on_verified_domain and has_hashes:
+        # A row its creator lifted (having claimed their account) is never approved by policy.
+        if automatic and row.on_verified_domain and has_hashes and row.lifted_at is None:
             row.state = RowState.APPROVED if items else RowState.UNMATCHED
             approved[row.basis] |= items
             approved_rows += 1
+            links += [FilingRowItem(row_id=row.pk, item_id=item_id) for item_id in sorted(items)]
         else:
             row.state = RowState.WAITING
     # One UPDATE per outcome (a handful per chunk): Django's bulk_update writes a CASE per row and
@@ -120,6 +133,7 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
                 partner=partner.name,
             )
             recorded += summary.count
+        FilingRowItem.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
         partner_action_record(
             actor=None,
             kind=PartnerActionKind.ROWS_APPROVED_BY_POLICY,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from ..models import Filing, FilingPolicy, Partner, PartnerAction, PartnerDomain, PartnerKey
+from ..models import CreatorClaim, Filing, FilingPolicy, Partner, PartnerAction, PartnerDomain, PartnerKey
 
 _OBJECT_TYPES: dict[type, str] = {
     Partner: "partner",
@@ -14,9 +14,10 @@ _OBJECT_TYPES: dict[type, str] = {
     PartnerKey: "key",
     FilingPolicy: "policy",
     Filing: "filing",
+    CreatorClaim: "claim",
 }
 
-Audited = Partner | PartnerDomain | PartnerKey | FilingPolicy | Filing
+Audited = Partner | PartnerDomain | PartnerKey | FilingPolicy | Filing | CreatorClaim
 
 
 def partner_action_record(

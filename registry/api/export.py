@@ -19,7 +19,7 @@ from ..serialize import removal_to_dict
 CHUNK = 5000
 COLUMNS = [
     "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
-    "approved_at", "state", "acknowledged_at", "source", "partner",
+    "approved_at", "state", "acknowledged_at", "source", "partner", "revoked_at", "revoked_reason",
 ]  # fmt: skip
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",
@@ -71,7 +71,7 @@ def parquet(queryset: QuerySet[Removal]) -> Iterator[bytes]:
     def flush() -> bytes:
         table = pa.Table.from_pylist(
             [
-                {**r, "approved_at": _ts(r["approved_at"]), "acknowledged_at": _ts(r["acknowledged_at"])}
+                {**r, **{name: _ts(r[name]) for name in ("approved_at", "acknowledged_at", "revoked_at")}}
                 for r in batch
             ],
             schema=schema,

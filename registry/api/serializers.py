@@ -81,6 +81,10 @@ class RemovalSerializer(serializers.Serializer[Any]):
         help_text="Who asked: the artist's own request, or a partner platform filing for its creators.",
     )
     partner = serializers.CharField(help_text='The partner\'s public name; "" when an artist asked.')
+    revoked_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was revoked; null while it stands."
+    )
+    revoked_reason = serializers.CharField(help_text='Why it was revoked; "" while it stands.')
 
 
 class RemovalPageSerializer(serializers.Serializer[Any]):

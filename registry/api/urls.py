@@ -21,6 +21,9 @@ urlpatterns = [
     re_path(rf"^datasets/{SLUG}/items/?$", views.ItemsUpsertView.as_view(), name="dataset-items"),
     re_path(rf"^datasets/{SLUG}/removals/?$", views.RemovalFeedView.as_view(), name="dataset-removals"),
     re_path(
+        rf"^datasets/{SLUG}/revocations/?$", views.RevocationFeedView.as_view(), name="dataset-revocations"
+    ),
+    re_path(
         rf"^datasets/{SLUG}/removals/ack/?$", views.RemovalAckView.as_view(), name="dataset-removals-ack"
     ),
     re_path(r"^webhooks/?$", views.WebhookListView.as_view(), name="webhooks"),

@@ -12,12 +12,12 @@ import json
 import logging
 import random
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import urllib3
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from standardwebhooks.webhooks import Webhook
 
@@ -31,6 +31,7 @@ from ..models import (
     RemovalState,
     WebhookDelivery,
     WebhookEndpoint,
+    WebhookEventType,
 )
 from .webhooks import webhook_endpoint_disable, webhook_live_secrets
 
@@ -50,6 +51,8 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = timedelta(days=5)
 MAX_RETRY_AFTER = timedelta(hours=10)
 EXCERPT_BYTES = 2048
+# How soon an event held behind an earlier one for the same removals looks again (at the least).
+ORDER_WAIT = timedelta(seconds=5)
 
 
 def _lease(now: datetime) -> datetime:
@@ -132,6 +135,34 @@ def _signed_request(delivery: WebhookDelivery, now: datetime) -> tuple[bytes, di
     return body.encode("utf-8"), headers
 
 
+def _waits_for_earlier(delivery: WebhookDelivery) -> datetime | None:
+    """When the latest earlier delivery to the same endpoint, of an event carrying any of this
+    event's removals, is next due; None when there is none pending (the approval of a removal
+    being revoked, still retrying, say). Approvals never wait: they are a removal's first event.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT max(d.next_attempt_at), count(*) FROM registry_webhookevent_removals mine
+            JOIN registry_webhookevent_removals theirs
+              ON theirs.removal_id = mine.removal_id AND theirs.webhookevent_id < mine.webhookevent_id
+            JOIN registry_webhookdelivery d
+              ON d.event_id = theirs.webhookevent_id AND d.endpoint_id = %s AND d.state = %s
+            WHERE mine.webhookevent_id = %s
+            """,
+            [delivery.endpoint_id, DeliveryState.PENDING, delivery.event_id],
+        )
+        row = cursor.fetchone()
+    if row is None or not row[1]:
+        return None
+    latest = row[0]
+    if isinstance(latest, str):  # SQLite hands timestamps back as text, in UTC
+        latest = datetime.fromisoformat(latest)
+    if latest is None:
+        return clock.now()
+    return latest if latest.tzinfo is not None else latest.replace(tzinfo=UTC)
+
+
 def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
@@ -164,6 +195,16 @@ def delivery_attempt(delivery_id: int, *, claimed_until: datetime | None = None)
             last_error=f"endpoint disabled: {endpoint.disabled_reason}",
         )
         return "endpoint-disabled"
+    if delivery.event.event_type != WebhookEventType.REMOVAL_APPROVED:
+        earliest = _waits_for_earlier(delivery)
+        if earliest is not None:
+            # Not an attempt: the maintainer must see the approval before the revocation.
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                locked_until=None,
+                next_attempt_at=max(now + ORDER_WAIT, earliest),
+                last_error="waiting for an earlier event about the same removals to reach this endpoint",
+            )
+            return "waiting"
 
     body, headers = _signed_request(delivery, now)
     status: int | None = None

@@ -6,22 +6,24 @@ them, skipping items already removed for the source, and the new ids land in a t
 from which the events (at most 500 removals each, per data set) and their outbox rows are
 written. On PostgreSQL the event payloads are built by the database (jsonb), so no Python object
 exists per removal; on SQLite (the embedded mode) a portable path builds them in Python.
+
+Revocation (`removals_revoke`) is the same shape the other way: one UPDATE of the removals a
+condition selects, their ids into the same temporary table, and the same event writer sends
+them as `removal.revoked`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
-from django.db.models import Q
 
 from core import clock
-from core.queueing import enqueue
 
 from .. import signals
 from ..models import (
@@ -30,13 +32,12 @@ from ..models import (
     Removal,
     RemovalSource,
     RemovalState,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
     WebhookEventType,
     url_key,
 )
-from ..serialize import RemovalLike, iso, removal_to_dict
+from .events import _NEW, RecordSummary, _events_write, _new_id_sql, _written_table
+from .events import event_payload as event_payload  # the payload's shape, which tests compare
+from .events import subscribed_endpoints as subscribed_endpoints
 
 MAX_REMOVALS_PER_EVENT = 500
 PARTNER_MAX_LENGTH = 200  # Removal.partner
@@ -79,23 +80,6 @@ class ItemQuery:
 
 def _json_ids(item_ids: Sequence[int]) -> str:
     return "[" + ",".join(str(int(i)) for i in item_ids) + "]"
-
-
-@dataclass
-class RecordSummary:
-    """What a write recorded: how many removals, in which data sets, in how many events."""
-
-    count: int = 0
-    dataset_ids: set[int] = field(default_factory=set)
-    events: int = 0
-    by_dataset: dict[int, int] = field(default_factory=dict)
-
-    def add(self, other: RecordSummary) -> None:
-        self.count += other.count
-        self.dataset_ids |= other.dataset_ids
-        self.events += other.events
-        for dataset_id, n in other.by_dataset.items():
-            self.by_dataset[dataset_id] = self.by_dataset.get(dataset_id, 0) + n
 
 
 @dataclass(frozen=True)
@@ -189,11 +173,6 @@ def removals_write(
 
 # Entries read and inserted at once: a few thousand rows per INSERT.
 RECORD_CHUNK = 2000
-# Events (of up to 500 removals) built per statement: bounds the memory of the database's answer.
-EVENTS_PER_STATEMENT = 20
-
-# The removals of the write in progress (the connection's own temporary table).
-_NEW = "registry_removal_written"
 _STAGE = "registry_removal_entries"  # SQLite: the entries of one chunk, as rows
 
 # The columns a row source yields, with their PostgreSQL types (the array insert).
@@ -210,13 +189,6 @@ _COLUMNS = (
 _NAMES = ", ".join(name for name, _ in _COLUMNS)
 
 
-def _new_id_sql(prefix: str) -> str:
-    # The shape of ids.public_id (a prefix and random characters), made by the database.
-    if connection.vendor == "postgresql":
-        return f"'{prefix}_' || replace(gen_random_uuid()::text, '-', '')"
-    return f"'{prefix}_' || lower(hex(randomblob(16)))"
-
-
 class _Writer:
     """One write: row sources inserted into removals, then their events (see removals_write)."""
 
@@ -224,12 +196,7 @@ class _Writer:
         self.who = who
         self.postgres = connection.vendor == "postgresql"
         self.now = clock.now()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_NEW} (id bigint PRIMARY KEY, dataset_id bigint NOT NULL,"
-                " grp integer)"
-            )
-            cursor.execute(f"DELETE FROM {_NEW}")  # noqa: S608 (fixed name)
+        _written_table()
 
     # --- the removals
 
@@ -296,139 +263,9 @@ class _Writer:
     # --- the events
 
     def finish(self) -> RecordSummary:
-        """The events of everything inserted (per data set, in id order, 500 a piece), their outbox
-        rows, and the deliveries enqueued on commit."""
-        summary = RecordSummary()
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT dataset_id, count(*) FROM {_NEW} GROUP BY dataset_id")  # noqa: S608
-            summary.by_dataset = {int(d): int(n) for d, n in cursor.fetchall()}
-            if not summary.by_dataset:
-                return summary
-            if not self.postgres:
-                # Each removal's event, numbered per data set: the nth 500 of the data set's new ids
-                # (PostgreSQL numbers them in each events statement instead of rewriting the rows).
-                cursor.execute(
-                    f"UPDATE {_NEW} AS n SET grp = (o.rank - 1) / %s FROM (SELECT id, row_number() OVER"  # noqa: S608
-                    f" (PARTITION BY dataset_id ORDER BY id) AS rank FROM {_NEW}) AS o WHERE o.id = n.id",
-                    [MAX_REMOVALS_PER_EVENT],
-                )
-            summary.count = sum(summary.by_dataset.values())
-            summary.dataset_ids = set(summary.by_dataset)
-            datasets = Dataset.objects.in_bulk(list(summary.by_dataset))
-            event_type = WebhookEventType.REMOVAL_APPROVED
-            delivery_ids: list[int] = []
-            for dataset_id, count in sorted(summary.by_dataset.items()):
-                dataset = datasets[dataset_id]
-                endpoint_ids = [e.pk for e in subscribed_endpoints(dataset, event_type)]
-                groups = -(-count // MAX_REMOVALS_PER_EVENT)
-                summary.events += groups
-                for first in range(0, groups, EVENTS_PER_STATEMENT):
-                    last = min(first + EVENTS_PER_STATEMENT, groups)
-                    write = self._events_postgres if self.postgres else self._events_portable
-                    delivery_ids += write(cursor, dataset, range(first, last), endpoint_ids)
-            cursor.execute(f"DELETE FROM {_NEW}")  # noqa: S608 (fixed name)
-        if delivery_ids:
-            transaction.on_commit(lambda: _enqueue_deliveries(delivery_ids))
-        return summary
-
-    def _events_postgres(
-        self, cursor: CursorWrapper, dataset: Dataset, groups: range, endpoint_ids: list[int]
-    ) -> list[int]:
-        """Events, links and outbox rows of some of a data set's groups in one statement, the
-        payloads built by the database in the shape of event_payload (tests compare the two)."""
-        removal = ", ".join(
-            f"'{key}', {value}"
-            for key, value in (
-                ("id", "r.public_id"),
-                ("dataset", "%(slug)s::text"),
-                ("external_id", "r.external_id"),
-                ("url", "r.url"),
-                ("phash", "lpad(to_hex(r.phash), 16, '0')"),
-                ("pdq", "encode(r.pdq, 'hex')"),
-                ("reason", "r.reason"),
-                ("request", "r.source_ref"),
-                ("approved_at", "%(approved_at)s::text"),
-                ("state", "r.state"),
-                ("acknowledged_at", "NULL::text"),
-                ("source", "r.source"),
-                ("partner", "r.partner"),
-            )
-        )
-        cursor.execute(
-            f"""
-            WITH numbered AS MATERIALIZED (
-                SELECT id, (row_number() OVER (ORDER BY id) - 1) / %(per_event)s AS grp
-                FROM {_NEW} WHERE dataset_id = %(dataset)s
-            ), chosen AS MATERIALIZED (
-                SELECT id, grp FROM numbered WHERE grp >= %(first)s AND grp < %(last)s
-            ), grouped AS MATERIALIZED (
-                SELECT n.grp, {_new_id_sql("msg")} AS public_id,
-                       jsonb_agg(jsonb_build_object({removal}) ORDER BY r.id) AS removals
-                FROM chosen n JOIN registry_removal r ON r.id = n.id
-                GROUP BY n.grp
-            ), events AS (
-                INSERT INTO registry_webhookevent
-                    (public_id, maintainer_id, dataset_id, event_type, payload, created_at)
-                SELECT g.public_id, %(maintainer)s, %(dataset)s, %(type)s,
-                       jsonb_build_object('type', %(type)s::text, 'timestamp', %(now_iso)s::text,
-                           'data', jsonb_build_object('dataset', %(slug)s::text, 'removals', g.removals)),
-                       %(now)s
-                FROM grouped g ORDER BY g.grp
-                RETURNING id, public_id
-            ), links AS (
-                INSERT INTO registry_webhookevent_removals (webhookevent_id, removal_id)
-                SELECT e.id, n.id FROM events e JOIN grouped g ON g.public_id = e.public_id
-                JOIN chosen n ON n.grp = g.grp
-            )
-            INSERT INTO registry_webhookdelivery
-                (public_id, event_id, endpoint_id, state, attempts, next_attempt_at, last_error, created_at)
-            SELECT {_new_id_sql("dl")}, e.id, p.endpoint_id, 'pending', 0, %(now)s, '', %(now)s
-            FROM events e CROSS JOIN unnest(%(endpoints)s::bigint[]) AS p(endpoint_id)
-            ORDER BY e.id, p.endpoint_id
-            RETURNING id
-            """,  # noqa: S608 (fixed SQL; every value is a parameter)
-            {
-                "slug": dataset.slug,
-                "approved_at": iso(self.who.approved_at),
-                "dataset": dataset.pk,
-                "per_event": MAX_REMOVALS_PER_EVENT,
-                "first": groups.start,
-                "last": groups.stop,
-                "maintainer": dataset.maintainer_id,
-                "type": str(WebhookEventType.REMOVAL_APPROVED),
-                "now_iso": iso(self.now),
-                "now": self.now,
-                "endpoints": endpoint_ids,
-            },
-        )
-        return [int(pk) for (pk,) in cursor.fetchall()]
-
-    def _events_portable(
-        self, cursor: CursorWrapper, dataset: Dataset, groups: range, endpoint_ids: list[int]
-    ) -> list[int]:
-        """The same rows through the ORM, the payloads by event_payload (SQLite)."""
-        event_type = WebhookEventType.REMOVAL_APPROVED
-        delivery_ids: list[int] = []
-        for group in groups:
-            cursor.execute(
-                f"SELECT id FROM {_NEW} WHERE dataset_id = %s AND grp = %s ORDER BY id",  # noqa: S608
-                [dataset.pk, group],
-            )
-            removal_ids = [int(pk) for (pk,) in cursor.fetchall()]
-            removals = list(Removal.objects.filter(pk__in=removal_ids).order_by("pk"))
-            event = WebhookEvent.objects.create(
-                maintainer_id=dataset.maintainer_id,
-                dataset=dataset,
-                event_type=event_type,
-                payload=event_payload(event_type, dataset, removals, self.now),
-            )
-            event.removals.add(*removal_ids)
-            deliveries = WebhookDelivery.objects.bulk_create(
-                WebhookDelivery(event=event, endpoint_id=endpoint_id, next_attempt_at=self.now)
-                for endpoint_id in endpoint_ids
-            )
-            delivery_ids += [d.pk for d in deliveries]
-        return delivery_ids
+        """The removal.approved events of everything inserted, their outbox rows, and the deliveries
+        enqueued on commit (see _events_write)."""
+        return _events_write(WebhookEventType.REMOVAL_APPROVED, self.now, MAX_REMOVALS_PER_EVENT)
 
 
 def _entry_columns(entry: RemovalEntry) -> tuple[Any, ...]:
@@ -445,39 +282,6 @@ def _entry_columns(entry: RemovalEntry) -> tuple[Any, ...]:
         entry.dhash if entry.dhash is not None else (item.dhash if item else None),
         entry.pdq if entry.pdq is not None else (bytes(item.pdq) if item and item.pdq else None),
     )
-
-
-def subscribed_endpoints(dataset: Dataset, event_type: str) -> list[WebhookEndpoint]:
-    """The maintainer's live endpoints that take `event_type` for `dataset` (none listed: all)."""
-    return [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            Q(datasets__isnull=True) | Q(datasets=dataset.pk),
-            maintainer_id=dataset.maintainer_id,
-            enabled=True,
-            deleted_at__isnull=True,
-        ).distinct()
-        if event_type in endpoint.event_types
-    ]
-
-
-def event_payload(
-    event_type: str, dataset: Dataset, removals: Sequence[RemovalLike | Removal], now: datetime
-) -> dict[str, object]:
-    """The body of one webhook event: its type, time, data set and removals (at most 500)."""
-    return {
-        "type": event_type,
-        "timestamp": iso(now),
-        "data": {
-            "dataset": dataset.slug,
-            "removals": [removal_to_dict(r, dataset_slug=dataset.slug) for r in removals],
-        },
-    }
-
-
-def _enqueue_deliveries(delivery_ids: list[int]) -> None:
-    for delivery_id in delivery_ids:
-        enqueue("registry.tasks.delivery_send", delivery_id, fallback="the delivery sweep sends it")
 
 
 @dataclass
@@ -504,3 +308,89 @@ def removals_acknowledge(*, dataset: Dataset, ids: Sequence[str]) -> AckResult:
         refs = {r.source_ref for r in changed}
         transaction.on_commit(lambda: signals.removals_acknowledged.send(sender=Removal, source_refs=refs))
     return AckResult(acknowledged=len(found), unknown=[i for i in wanted if i not in found])
+
+
+# --- revocation -----------------------------------------------------------------
+
+REVOKED_REASON_MAX_LENGTH = 500  # Removal.revoked_reason
+
+
+@dataclass(frozen=True)
+class RemovalQuery:
+    """A set of removals, given set-wise: a condition on `registry_removal r`."""
+
+    condition: str
+    params: Sequence[Any] = ()
+
+    @classmethod
+    def of_ids(cls, removal_ids: Sequence[int]) -> RemovalQuery:
+        """The removals with these ids (one array parameter, whatever the count)."""
+        if connection.vendor == "postgresql":
+            return cls("r.id = ANY(%s::bigint[])", [list(removal_ids)])
+        return cls("r.id IN (SELECT value FROM json_each(%s))", [_json_ids(removal_ids)])
+
+    @classmethod
+    def of_sources(cls, source_refs: Sequence[str]) -> RemovalQuery:
+        """Every removal recorded for these source references (a request, a partner's filings)."""
+        if connection.vendor == "postgresql":
+            return cls("r.source_ref = ANY(%s::varchar[])", [list(source_refs)])
+        return cls("r.source_ref IN (SELECT value FROM json_each(%s))", [json.dumps(list(source_refs))])
+
+
+def revoked_reason_problem(why: str) -> str:
+    """What is wrong with a revocation's reason as maintainers will read it ("" when nothing)."""
+    if not why.strip():
+        return "say why: maintainers read the reason with the revocation"
+    if len(why) > REVOKED_REASON_MAX_LENGTH:
+        return f"the reason is at most {REVOKED_REASON_MAX_LENGTH} characters"
+    if "\x00" in why:
+        return "the reason holds a NUL character"
+    return ""
+
+
+@transaction.atomic
+def removals_revoke(*, removals: RemovalQuery, why: str) -> RecordSummary:
+    """Revoke every live removal `removals` selects, with removal.revoked events and outbox rows.
+
+    One UPDATE, whatever the count: pending, delivered and acknowledged removals become revoked
+    with the time and `why` (a removal revoked already is left as it was, so revoking twice sends
+    nothing twice). The events are written by the writer removal.approved uses, 500 removals a
+    piece per data set; each removal in them reads `"state": "revoked"`. Who revoked is for the
+    caller to audit. The lookup, the phash index and the receipts stop counting them at commit.
+
+    Order: the UPDATE takes the rows' locks, so a delivery marking them delivered meanwhile
+    either commits first (and is revoked over) or waits and finds them revoked; the delivery
+    engine sends an event only after the earlier events carrying the same removals have reached
+    that endpoint (delivery._waits_for_earlier), so a maintainer never sees the revocation
+    before the approval.
+    """
+    problem = revoked_reason_problem(why)
+    if problem:
+        raise ValueError(problem)
+    now = clock.now()
+    _written_table()
+    update = f"""
+        UPDATE registry_removal AS r SET state = %s, revoked_at = %s, revoked_reason = %s
+        WHERE ({removals.condition}) AND r.state <> %s
+        RETURNING id, dataset_id
+    """  # noqa: S608 (fixed SQL and the callers' fixed conditions; every value is a parameter)
+    values = [RemovalState.REVOKED, now, why, *removals.params, RemovalState.REVOKED]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH changed AS ({update}) INSERT INTO {_NEW} (id, dataset_id)"  # noqa: S608
+                " SELECT id, dataset_id FROM changed",
+                values,
+            )
+        else:
+            cursor.execute(update, values)
+            changed = cursor.fetchall()
+            cursor.executemany(f"INSERT INTO {_NEW} (id, dataset_id) VALUES (%s, %s)", changed)  # noqa: S608
+        cursor.execute(
+            f"SELECT DISTINCT r.source_ref FROM registry_removal r JOIN {_NEW} n ON n.id = r.id"  # noqa: S608
+        )
+        refs = {ref for (ref,) in cursor.fetchall()}
+    summary = _events_write(WebhookEventType.REMOVAL_REVOKED, now, MAX_REMOVALS_PER_EVENT)
+    if refs:
+        transaction.on_commit(lambda: signals.removals_revoked.send(sender=Removal, source_refs=refs))
+    return summary

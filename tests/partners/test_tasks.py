@@ -102,3 +102,36 @@ def test_a_passed_sample_sends_the_filing_back_to_the_worker(
         what="the worker to decide the passed filing",
     )
     assert Removal.objects.filter(source_ref=filing_id).count() == 6
+
+
+def test_a_lifted_work_reaches_the_maintainer_as_removal_revoked_after_its_approval(
+    celery_worker_process, partner_api, partner, partner_dataset, auto_policy, maintainer, receiver, artist
+):
+    """Filed, approved and delivered by the worker; the creator claims and lifts one work; the
+    worker delivers the signed removal.revoked after the approval, in that order."""
+    from standardwebhooks.webhooks import Webhook
+
+    from partners import services
+    from registry import services as registry_services
+
+    _, secret = registry_services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer,
+        url=receiver.url,
+        event_types=["removal.approved", "removal.revoked"],
+    )
+    creator = {"id": "ada", "profile_url": "https://art.example/u/ada", "email": "ada@creators.example"}
+    rows = [partner_row(0, creator=creator), partner_row(1, creator=creator)]
+    filing_id = partner_api.post(FILE, {"attestation": True, "rows": rows}, format="json").json()["id"]
+    receiver.wait_for(1, timeout=60)
+    found = services.creator_find(partner=partner.partner, creator_id="ada")
+    _, token = services.claim_email_token(user=artist.user, creator=found)
+    claim = services.claim_by_email(user=artist.user, token=token)
+    row = services.claim_rows(claim).get(index=0)
+    assert services.claim_lift(claim=claim, user=artist.user, row_ids=[row.pk]).removals == 1
+    approved, revoked = receiver.wait_for(2, timeout=60)[:2]
+    assert Webhook(secret).verify(approved.body, approved.headers)["type"] == "removal.approved"
+    payload = Webhook(secret).verify(revoked.body, revoked.headers)
+    assert payload["type"] == "removal.revoked"
+    [lifted] = payload["data"]["removals"]
+    assert (lifted["external_id"], lifted["state"], lifted["request"]) == ("e0", "revoked", filing_id)
+    assert dict(Removal.objects.values_list("external_id", "state")) == {"e0": "revoked", "e1": "delivered"}

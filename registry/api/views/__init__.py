@@ -5,7 +5,7 @@ from .datasets import DatasetDetailView, DatasetListView, ItemsUpsertView
 from .export import SLUG_PATTERN, ExportView
 from .imports import ImportCreateView, ImportDetailView, import_to_dict
 from .lookup import LookupView
-from .removals import RemovalAckView, RemovalFeedView
+from .removals import RemovalAckView, RemovalFeedView, RevocationFeedView
 from .webhooks import (
     WebhookDeliveriesView,
     WebhookDetailView,
@@ -25,6 +25,7 @@ __all__ = [
     "LookupView",
     "RemovalAckView",
     "RemovalFeedView",
+    "RevocationFeedView",
     "WebhookDeliveriesView",
     "WebhookDetailView",
     "WebhookListView",

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import services
-from ...models import Removal
+from ...models import Removal, WebhookEvent, WebhookEventType
 from ...serialize import removal_to_dict
 from .. import serializers as s
 from ..pagination import paginate
@@ -34,6 +34,37 @@ class RemovalFeedView(APIView):
         return Response(
             {
                 "results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in page.rows],
+                "next": page.next,
+                "poll": page.poll,
+            }
+        )
+
+
+class RevocationFeedView(APIView):
+    @extend_schema(
+        operation_id="dataset_revocations_list",
+        parameters=PAGE_PARAMS,
+        responses={200: s.RemovalPageSerializer, **ERRORS},
+        description=(
+            "Every revoked removal of this data set, in the order the revocations happened (a removal "
+            "once, with `state` revoked, `revoked_at` and `revoked_reason`). The removals feed shows "
+            "each removal's state as it is now, but only new removals come after its `poll` cursor: "
+            "poll this feed the same way (keep the last `poll`) to learn of every revocation, even "
+            "without webhooks. Take a revoked removal back into your data set: it is no longer "
+            "removed."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        dataset = own_dataset(request, slug)
+        # Each revoked removal is linked once to a removal.revoked event: the links' own key
+        # orders the revocations as they were written, and only grows.
+        links = WebhookEvent.removals.through.objects.filter(
+            webhookevent__dataset=dataset, webhookevent__event_type=WebhookEventType.REMOVAL_REVOKED
+        ).select_related("removal")
+        page = paginate(links, request)
+        return Response(
+            {
+                "results": [removal_to_dict(link.removal, dataset_slug=dataset.slug) for link in page.rows],
                 "next": page.next,
                 "poll": page.poll,
             }

@@ -13,6 +13,7 @@ CONTRACT = [
     ("/api/v1/imports/{import_id}/", "get"),
     ("/api/v1/datasets/{slug}/removals/", "get"),
     ("/api/v1/datasets/{slug}/removals/ack/", "post"),
+    ("/api/v1/datasets/{slug}/revocations/", "get"),
     ("/api/v1/removals/export/", "get"),
     ("/api/v1/lookup/", "post"),
     ("/api/v2/query/urls/", "post"),
@@ -25,7 +26,7 @@ CONTRACT = [
 ]
 REMOVAL_FIELDS = {
     "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
-    "approved_at", "state", "acknowledged_at", "source", "partner",
+    "approved_at", "state", "acknowledged_at", "source", "partner", "revoked_at", "revoked_reason",
 }  # fmt: skip
 
 

@@ -102,7 +102,7 @@ def test_only_enabled_endpoints_of_the_data_sets_maintainer_that_chose_the_event
 
 def test_deliveries_are_queued_after_commit(dataset, endpoint, django_capture_on_commit_callbacks):
     with (
-        mock.patch("registry.services.removals.enqueue") as enqueue,
+        mock.patch("registry.services.events.enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         record_removals(dataset, 1)

@@ -70,6 +70,8 @@ def test_it_shows_the_removal_object_of_the_contract(api, maintainer):
         "acknowledged_at",
         "source",
         "partner",
+        "revoked_at",
+        "revoked_reason",
     }
     assert (row["source"], row["partner"]) == ("artist", "")
     assert row["id"].startswith("rm_") and row["id"] == removal.public_id
