@@ -2,6 +2,15 @@
 
 from .approval import CHUNK, STALE_AFTER, filing_claim, filing_decide_chunk, filing_run, filings_stale
 from .audit import partner_action_record
+from .files import (
+    FileRefused,
+    file_chunk_write,
+    file_claim,
+    file_fail,
+    file_filing_create,
+    file_filings_stale,
+    file_read,
+)
 from .filings import (
     MAX_ROWS_PER_FILING,
     FilingRefused,
@@ -36,6 +45,7 @@ __all__ = [
     "MAX_ROWS_PER_FILING",
     "PARTNER_KEY_PREFIX",
     "STALE_AFTER",
+    "FileRefused",
     "FilingRefused",
     "FilingResult",
     "PartnerError",
@@ -43,6 +53,12 @@ __all__ = [
     "SampleError",
     "Served",
     "clean_filing_row",
+    "file_chunk_write",
+    "file_claim",
+    "file_fail",
+    "file_filing_create",
+    "file_filings_stale",
+    "file_read",
     "filing_claim",
     "filing_create",
     "filing_decide_chunk",

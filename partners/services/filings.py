@@ -210,12 +210,7 @@ def filing_create(*, key: PartnerKey, rows: Sequence[Any], attestation: Any) -> 
     Raises FilingRefused (nothing stored) for a suspended partner, a missing attestation or too many rows.
     """
     partner = key.partner
-    if attestation is not True:
-        raise FilingRefused(
-            "attestation_required",
-            'Send "attestation": true to confirm, as your agreement says, that you hold the instruction '
-            f"of every creator in this filing: {partner.attestation_text[:500]}",
-        )
+    attestation_check(partner=partner, attestation=attestation)
     if len(rows) > MAX_ROWS_PER_FILING:
         raise FilingRefused(
             "too_many_rows",
@@ -224,14 +219,30 @@ def filing_create(*, key: PartnerKey, rows: Sequence[Any], attestation: Any) -> 
         )
     with transaction.atomic():
         # The partner's row lock: two filings of one partner sharing a row cannot both store it.
-        partner = Partner.objects.select_for_update().get(pk=partner.pk)
-        if not partner.is_active:
-            raise FilingRefused(
-                "partner_suspended",
-                "Your organisation's filings are suspended; write to us to have them reinstated.",
-                status=403,
-            )
+        partner = partner_lock_active(partner)
         return _store(partner=partner, key=key, rows=rows)
+
+
+def attestation_check(*, partner: Partner, attestation: Any) -> None:
+    """Raise FilingRefused unless the body attests, as the partner's agreement says."""
+    if attestation is not True:
+        raise FilingRefused(
+            "attestation_required",
+            'Send "attestation": true to confirm, as your agreement says, that you hold the instruction '
+            f"of every creator in this filing: {partner.attestation_text[:500]}",
+        )
+
+
+def partner_lock_active(partner: Partner) -> Partner:
+    """Lock the partner's row (inside a transaction); raise FilingRefused if it is suspended."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if not partner.is_active:
+        raise FilingRefused(
+            "partner_suspended",
+            "Your organisation's filings are suspended; write to us to have them reinstated.",
+            status=403,
+        )
+    return partner
 
 
 def _store(*, partner: Partner, key: PartnerKey, rows: Sequence[Any]) -> FilingResult:
@@ -239,28 +250,50 @@ def _store(*, partner: Partner, key: PartnerKey, rows: Sequence[Any]) -> FilingR
     filing = Filing.objects.create(
         partner=partner, key=key, attestation=partner.attestation_text, total=len(rows)
     )
-    result = FilingResult(filing=filing)
-    cleaned: list[tuple[int, dict[str, Any] | RowError]] = []
+    cleaned: list[Cleaned] = []
     for index, row in enumerate(rows):
         try:
-            cleaned.append((index, clean_filing_row(row, served=served)))
+            cleaned.append((index, None, clean_filing_row(row, served=served)))
         except RowError as exc:
-            cleaned.append((index, exc))
-    keys = [c["row_key"] for _, c in cleaned if isinstance(c, dict)]
+            cleaned.append((index, None, exc))
+    result = rows_store(filing=filing, partner=partner, cleaned=cleaned)
+    filing.rejected, filing.duplicates = len(result.rejected), len(result.duplicates)
+    filing.save(update_fields=["rejected", "duplicates"])
+    filing_id = filing.pk
+    transaction.on_commit(lambda: filing_enqueue(filing_id))
+    return result
+
+
+# (index in the filing, line in its file or None, the cleaned row or why it was rejected)
+Cleaned = tuple[int, int | None, "dict[str, Any] | RowError"]
+
+
+def _where(index: int, line: int | None) -> str:
+    return f"row {index}" if line is None else f"row {index}, line {line}"
+
+
+def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) -> FilingResult:
+    """Store cleaned rows of `filing`: rejected ones with their error, a row the partner filed
+    before (or earlier in this filing) as a duplicate naming it, the others pending.
+
+    The caller holds the partner's row lock, so two filings sharing a row cannot both store it.
+    """
+    result = FilingResult(filing=filing)
+    keys = [c["row_key"] for _, _, c in cleaned if isinstance(c, dict)]
     earlier = {
-        row_key: (pk, public_id, index)
-        for row_key, pk, public_id, index in FilingRow.objects.filter(
+        row_key: (pk, public_id, index, line)
+        for row_key, pk, public_id, index, line in FilingRow.objects.filter(
             partner=partner, row_key__in=keys
-        ).values_list("row_key", "pk", "filing__public_id", "index")
+        ).values_list("row_key", "pk", "filing__public_id", "index", "line")
     }
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int | None]] = {}
     objects = []
-    for index, value in cleaned:
+    for index, line, value in cleaned:
         if isinstance(value, RowError):
             result.rejected.append({"index": index, "field": value.field, "error": value.message})
             objects.append(
                 FilingRow(
-                    filing=filing, partner=partner, index=index, state=RowState.REJECTED,
+                    filing=filing, partner=partner, index=index, line=line, state=RowState.REJECTED,
                     error_field=value.field, error=value.message,
                 )
             )  # fmt: skip
@@ -268,30 +301,32 @@ def _store(*, partner: Partner, key: PartnerKey, rows: Sequence[Any]) -> FilingR
         key_value = value["row_key"]
         if key_value in earlier or key_value in seen:
             if key_value in earlier:
-                pk, public_id, at = earlier[key_value]
-                message = f"the same row was filed before (filing {public_id}, row {at}); nothing changed"
+                pk, public_id, at, at_line = earlier[key_value]
+                if public_id == filing.public_id:
+                    message = f"the same row is {_where(at, at_line)} of this filing; nothing changed"
+                else:
+                    message = (
+                        f"the same row was filed before (filing {public_id}, {_where(at, at_line)}); "
+                        "nothing changed"
+                    )
                 duplicate: dict[str, Any] = {"index": index, "filing": public_id, "row": at}
             else:
-                pk, at = None, seen[key_value]
-                message = f"the same row is row {at} of this filing; nothing changed"
+                pk, (at, at_line) = None, seen[key_value]
+                message = f"the same row is {_where(at, at_line)} of this filing; nothing changed"
                 duplicate = {"index": index, "filing": filing.public_id, "row": at}
             result.duplicates.append(duplicate)
             objects.append(
                 FilingRow(
-                    filing=filing, partner=partner, index=index, state=RowState.DUPLICATE,
+                    filing=filing, partner=partner, index=index, line=line, state=RowState.DUPLICATE,
                     duplicate_of_id=pk, error=message, **{**value, "row_key": None},
                 )
             )  # fmt: skip
             continue
-        seen[key_value] = index
+        seen[key_value] = (index, line)
         objects.append(
-            FilingRow(filing=filing, partner=partner, index=index, state=RowState.PENDING, **value)
+            FilingRow(filing=filing, partner=partner, index=index, line=line, state=RowState.PENDING, **value)
         )
     FilingRow.objects.bulk_create(objects, batch_size=2000)
-    filing.rejected, filing.duplicates = len(result.rejected), len(result.duplicates)
-    filing.save(update_fields=["rejected", "duplicates"])
-    filing_id = filing.pk
-    transaction.on_commit(lambda: filing_enqueue(filing_id))
     return result
 
 
