@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from core.queueing import enqueue
 from core.text import printable, text_problem
@@ -30,6 +30,9 @@ MAX_EMAIL_LENGTH = 254
 # A scheme, a host and no white space (as registry's index rows): http and https only.
 _HTTP_URL = re.compile(r"^https?://[^\s/?#@:]+(?::\d{1,5})?(?:[/?#]\S*)?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Computed once: an enum's `.values` builds its list on every call (a tenth of reading a file).
+BASES = tuple(RemovalReason.values)
+CHOICES = tuple(RowChoice.values)
 
 
 class FilingRefused(Exception):
@@ -179,8 +182,8 @@ def clean_filing_row(row: Any, *, served: Served) -> dict[str, Any]:
     image_url = _url(row, "image_url", required=False, served=served)
     phash, dhash, pdq = _hashes(row)
     pdq_quality = _pdq_quality(row, has_pdq=pdq is not None)
-    basis = _choice(row, "basis", RemovalReason.values)
-    choice = _choice(row, "choice", RowChoice.values, hint=" (licensing choices are not taken yet)")
+    basis = _choice(row, "basis", BASES)
+    choice = _choice(row, "choice", CHOICES, hint=" (licensing choices are not taken yet)")
     return {
         "creator_id": creator_id,
         "creator_url": profile,
@@ -289,12 +292,12 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
     seen: dict[str, tuple[int, int | None]] = {}
     objects = []
     for index, line, value in cleaned:
+        where = {"filing_id": filing.pk, "partner_id": partner.pk, "index": index, "line": line}
         if isinstance(value, RowError):
             result.rejected.append({"index": index, "field": value.field, "error": value.message})
             objects.append(
                 FilingRow(
-                    filing=filing, partner=partner, index=index, line=line, state=RowState.REJECTED,
-                    error_field=value.field, error=value.message,
+                    **where, state=RowState.REJECTED, error_field=value.field, error=value.message,
                 )
             )  # fmt: skip
             continue
@@ -317,17 +320,46 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
             result.duplicates.append(duplicate)
             objects.append(
                 FilingRow(
-                    filing=filing, partner=partner, index=index, line=line, state=RowState.DUPLICATE,
-                    duplicate_of_id=pk, error=message, **{**value, "row_key": None},
+                    **where, state=RowState.DUPLICATE, duplicate_of_id=pk, error=message,
+                    **{**value, "row_key": None},
                 )
             )  # fmt: skip
             continue
         seen[key_value] = (index, line)
         objects.append(
-            FilingRow(filing=filing, partner=partner, index=index, line=line, state=RowState.PENDING, **value)
+            FilingRow(
+                filing_id=filing.pk,
+                partner_id=partner.pk,
+                index=index,
+                line=line,
+                state=RowState.PENDING,
+                **value,
+            )
         )
-    FilingRow.objects.bulk_create(objects, batch_size=2000)
+    rows_insert(objects)
     return result
+
+
+# Every column a stored row sets (the rest keep their defaults), in the order COPY sends them.
+_INSERTED = (
+    "filing_id", "partner_id", "index", "line", "state", "row_key", "duplicate_of_id", "creator_id",
+    "creator_url", "creator_email", "work_url", "image_url", "phash", "dhash", "pdq", "pdq_quality",
+    "basis", "choice", "on_verified_domain", "error_field", "error", "matched",
+)  # fmt: skip
+
+
+def rows_insert(objects: Sequence[FilingRow]) -> None:
+    """Insert new rows: through COPY on PostgreSQL (bulk_create built and split its query at about
+    1,000 rows a second, the bulk of reading a file), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        FilingRow.objects.bulk_create(objects, batch_size=2000)
+        return
+    table = FilingRow._meta.db_table
+    column_of = {field.attname: field.column for field in FilingRow._meta.concrete_fields}
+    columns = ", ".join(f'"{column_of[name]}"' for name in _INSERTED)
+    with connection.cursor() as cursor, cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+        for row in objects:
+            copy.write_row([getattr(row, name) for name in _INSERTED])
 
 
 def filing_enqueue(filing_id: int) -> None:
