@@ -84,9 +84,7 @@ def test_an_interrupted_upload_resumes_at_the_offset_the_server_holds(partner_ap
     # A chunk sent again from 0 is refused, naming the offset to send from.
     error = assert_error(send_chunk(partner_api, filing_id, data[:100], 0), 409, "offset_mismatch")
     assert error["details"] == {"offset": half}
-    error = assert_error(
-        send_chunk(partner_api, filing_id, data[half:] + b"extra", half), 400, "past_size"
-    )
+    error = assert_error(send_chunk(partner_api, filing_id, data[half:] + b"extra", half), 400, "past_size")
     done = send_chunk(partner_api, filing_id, data[half:], half)
     assert done.status_code == 200 and done.json()["state"] == "reading"
     assert_error(send_chunk(partner_api, filing_id, b"more", len(data)), 409, "not_receiving")
@@ -156,8 +154,8 @@ def test_a_file_failing_after_some_batches_keeps_no_accepted_row(partner_api, pa
 @pytest.mark.parametrize(
     ("name", "extra", "data", "message"),
     [
-        ("rows.parquet", {}, ndjson_bytes([partner_row(0)]), "announced as parquet but its content is ndjson"),
-        ("rows.ndjson", {}, csv_bytes([partner_row(0)]), "announced as ndjson but its content is csv"),
+        ("rows.parquet", {}, ndjson_bytes([partner_row(0)]), "as parquet but its content is ndjson"),
+        ("rows.ndjson", {}, csv_bytes([partner_row(0)]), "as ndjson but its content is csv"),
         ("rows.csv", {}, b"\x1f\x8b\x08\x00" + b"\x00" * 100, "compressed (gzip)"),
         ("rows.csv", {}, b"PK\x03\x04" + b"\x00" * 100, "compressed (zip)"),
         ("rows.csv", {"sha256": "0" * 64}, csv_bytes([partner_row(0)]), "changed on the way"),
