@@ -4,75 +4,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0001_initial'),
+        ("partners", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='filing',
-            name='file_format',
-            field=models.CharField(blank=True, help_text='csv, ndjson or parquet.', max_length=10),
+            model_name="filing",
+            name="file_format",
+            field=models.CharField(blank=True, help_text="csv, ndjson or parquet.", max_length=10),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='file_name',
+            model_name="filing",
+            name="file_name",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='file_path',
-            field=models.CharField(blank=True, help_text='Under PRIVATE_MEDIA_ROOT.', max_length=200),
+            model_name="filing",
+            name="file_path",
+            field=models.CharField(blank=True, help_text="Under PRIVATE_MEDIA_ROOT.", max_length=200),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='file_sha256',
+            model_name="filing",
+            name="file_sha256",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='file_size',
-            field=models.BigIntegerField(blank=True, help_text='Bytes announced.', null=True),
+            model_name="filing",
+            name="file_size",
+            field=models.BigIntegerField(blank=True, help_text="Bytes announced.", null=True),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='message',
-            field=models.TextField(blank=True, help_text='Why the file could not be read.'),
+            model_name="filing",
+            name="message",
+            field=models.TextField(blank=True, help_text="Why the file could not be read."),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='received',
-            field=models.BigIntegerField(default=0, help_text='Bytes of the file received.'),
+            model_name="filing",
+            name="received",
+            field=models.BigIntegerField(default=0, help_text="Bytes of the file received."),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='received_at',
+            model_name="filing",
+            name="received_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='rows_read',
-            field=models.BigIntegerField(default=0, help_text='Rows of the file read and committed: a resumed read starts after them.'),
+            model_name="filing",
+            name="rows_read",
+            field=models.BigIntegerField(
+                default=0, help_text="Rows of the file read and committed: a resumed read starts after them."
+            ),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='rows_total',
-            field=models.BigIntegerField(blank=True, help_text='Rows the file holds, if countable.', null=True),
+            model_name="filing",
+            name="rows_total",
+            field=models.BigIntegerField(
+                blank=True, help_text="Rows the file holds, if countable.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='filing',
-            name='source',
-            field=models.CharField(choices=[('json', 'JSON batch'), ('file', 'File')], default='json', max_length=10),
+            model_name="filing",
+            name="source",
+            field=models.CharField(
+                choices=[("json", "JSON batch"), ("file", "File")], default="json", max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='filingrow',
-            name='line',
-            field=models.PositiveBigIntegerField(blank=True, help_text='In a file: its line (CSV, header included; NDJSON) or row (Parquet).', null=True),
+            model_name="filingrow",
+            name="line",
+            field=models.PositiveBigIntegerField(
+                blank=True,
+                help_text="In a file: its line (CSV, header included; NDJSON) or row (Parquet).",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='filing',
-            name='state',
-            field=models.CharField(choices=[('queued', 'Queued'), ('matching', 'Matching'), ('held', 'Held for its sample'), ('completed', 'Completed'), ('receiving', 'Receiving its file'), ('reading', 'Reading its file'), ('failed', 'Failed: its file cannot be read')], default='queued', max_length=20),
+            model_name="filing",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("matching", "Matching"),
+                    ("held", "Held for its sample"),
+                    ("completed", "Completed"),
+                    ("receiving", "Receiving its file"),
+                    ("reading", "Reading its file"),
+                    ("failed", "Failed: its file cannot be read"),
+                ],
+                default="queued",
+                max_length=20,
+            ),
         ),
     ]
