@@ -279,3 +279,44 @@ def test_keys_other_than_the_partners_own_are_refused(partner_api, other_partner
 def test_a_suspended_partner_cannot_announce_a_file(partner_api, partner, superuser):
     services.partner_suspend(partner=partner.partner, actor=superuser, reason="audit")
     assert_error(announce(partner_api, b"{}\n", "rows.ndjson"), 403, "partner_suspended")
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])
+def test_every_hash_and_field_is_stored_as_sent(partner_api, fmt):
+    pdq = "0123456789abcdef" * 4
+    row = partner_row(
+        7,
+        dhash="00ff00ff00ff00ff",
+        pdq=pdq,
+        pdq_quality=90,
+        image_url="https://cdn.art.example/i/7.png",
+        creator={"id": "C7", "profile_url": "https://art.example/u/c7", "email": "c7@mail.example"},
+    )
+    filing = read_and_decide_here(upload(partner_api, ENCODE[fmt]([row]), NAMES[fmt])["id"])
+    stored = filing.rows.get()
+    assert bytes(stored.pdq) == bytes.fromhex(pdq) and stored.pdq_quality == 90
+    assert stored.dhash == 0x00FF00FF00FF00FF and stored.creator_email == "c7@mail.example"
+    assert (stored.creator_id, stored.image_url, stored.line) == ("C7", row["image_url"], FIRST_LINE[fmt])
+
+
+def test_a_parquet_row_group_too_big_to_hold_fails_the_file(partner_api, partner, settings):
+    # Parquet compresses: a small file can unpack to gigabytes. Its row groups' sizes are read
+    # from the footer before any row, and one over the limit fails the file whole.
+    settings.PARTNER_FILE_MAX_ROW_GROUP_BYTES = 10_000
+    data = parquet_bytes(
+        [partner_row(i, work_url=f"https://art.example/{'w' * 2000}/{i}") for i in range(50)]
+    )
+    assert len(data) < 20_000
+    filing = read_and_decide_here(upload(partner_api, data, "rows.parquet")["id"])
+    assert filing.state == FilingState.FAILED and "unpacks to" in filing.message, filing.message
+    assert filing.rows_read == 0 and not filing.rows.exists()
+
+
+def test_a_csv_field_of_10_mb_rejects_its_row_only(partner_api, partner):
+    rows = csv_bytes([partner_row(0), partner_row(1)]).split(b"\n")
+    huge = b"c9," + b"x" * (10 * 1024 * 1024) + b",https://art.example/w,copyright,remove"
+    data = b"\n".join([rows[0], rows[1], huge, rows[2]]) + b"\n"
+    filing = read_and_decide_here(upload(partner_api, data, "rows.csv", chunk=8 * 1024 * 1024)["id"])
+    bad = rejected(partner_api, filing.public_id)
+    assert [r["line"] for r in bad] == [3] and "cannot be read as CSV" in bad[0]["error"]
+    assert filing.rows.filter(state=RowState.WAITING).count() == 2
