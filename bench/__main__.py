@@ -28,6 +28,7 @@ NAMES = (
     "domain_optout",
     "portfolio_quota",
     "partner_filing",
+    "partner_file",
     "bulk_match",
 )
 
@@ -40,7 +41,7 @@ def main() -> None:
         "--items",
         type=int,
         default=None,
-        help="domain_optout, partner_filing, bulk_match: items in the data set",
+        help="domain_optout, partner_filing, bulk_match: items in the data set; partner_file: rows",
     )
     parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")
     args = parser.parse_args()

@@ -143,6 +143,14 @@ PORTFOLIO_UPLOAD_STALE_DAYS = env_int("PORTFOLIO_UPLOAD_STALE_DAYS", 7, minimum=
 PORTFOLIO_QUOTA_BYTES = env_int("PORTFOLIO_QUOTA_BYTES", 20 * 1024**3, minimum=1024 * 1024)
 PORTFOLIO_QUOTA_WORKS = env_int("PORTFOLIO_QUOTA_WORKS", 50_000, minimum=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024**3, minimum=1024)
+# Partners' file filings (partners/services/files.py, docs/api.md "Partners"): the largest file, the
+# largest chunk of one PATCH, the rows read per committed batch, the longest NDJSON line and the
+# largest Parquet row group (unpacked) a worker holds.
+PARTNER_FILE_MAX_BYTES = env_int("PARTNER_FILE_MAX_BYTES", 2 * 1024**3, minimum=1024)
+PARTNER_FILE_CHUNK_BYTES = env_int("PARTNER_FILE_CHUNK_BYTES", 16 * 1024 * 1024, minimum=1024)
+PARTNER_FILE_BATCH_ROWS = env_int("PARTNER_FILE_BATCH_ROWS", 5000, minimum=1)
+PARTNER_FILE_MAX_LINE_BYTES = env_int("PARTNER_FILE_MAX_LINE_BYTES", 1024 * 1024, minimum=1024)
+PARTNER_FILE_MAX_ROW_GROUP_BYTES = env_int("PARTNER_FILE_MAX_ROW_GROUP_BYTES", 512 * 1024**2, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
@@ -250,6 +258,7 @@ CELERY_TASK_ROUTES = {
     "requests_app.tasks.request_rematch": {"queue": "matching"},
     "requests_app.tasks.work_hash": {"queue": "hashing"},
     "partners.tasks.filing_process": {"queue": "matching"},
+    "partners.tasks.filing_file_read": {"queue": "imports"},
 }
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {

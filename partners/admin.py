@@ -29,6 +29,8 @@ from .models import (
     Filing,
     FilingPolicy,
     FilingRow,
+    FilingSource,
+    FilingState,
     Partner,
     PartnerAction,
     PartnerDomain,
@@ -349,6 +351,19 @@ class FilingAdmin(ReadOnlyAdmin):
     @admin.display(description="rows", ordering="total")
     def rows(self, obj: Filing) -> str:
         return f"{obj.total:,} ({obj.rejected:,} rejected, {obj.duplicates:,} duplicates)"
+
+    # The filing's page: how far its file is (bytes received, rows read of those counted).
+    readonly_fields = ("progress",)
+
+    @admin.display(description="progress")
+    def progress(self, obj: Filing) -> str:
+        if obj.source != FilingSource.FILE:
+            return f"a JSON batch of {obj.total:,} rows"
+        if obj.state == FilingState.RECEIVING:
+            return f"receiving its file: {obj.received:,} of {obj.file_size or 0:,} bytes"
+        of = f"of {obj.rows_total:,}" if obj.rows_total is not None else "(total not countable)"
+        text = f"{obj.rows_read:,} rows read {of} from {obj.file_name} ({obj.file_format})"
+        return f"{text}; failed: {obj.message}" if obj.state == FilingState.FAILED else text
 
     @admin.action(description="Pass the sample: let the policy decide the filing", permissions=["sample"])
     def pass_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> None:

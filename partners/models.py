@@ -127,6 +127,15 @@ class FilingState(models.TextChoices):
     MATCHING = "matching", "Matching"
     HELD = "held", "Held for its sample"
     COMPLETED = "completed", "Completed"
+    # A file filing's own stages, before its rows are matched (partners.services.files).
+    RECEIVING = "receiving", "Receiving its file"
+    READING = "reading", "Reading its file"
+    FAILED = "failed", "Failed: its file cannot be read"
+
+
+class FilingSource(models.TextChoices):
+    JSON = "json", "JSON batch"
+    FILE = "file", "File"
 
 
 class SampleState(models.TextChoices):
@@ -157,6 +166,20 @@ class Filing(models.Model):
     # A moderator revoked its removals: the policy approves none of its rows from then on.
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.TextField(blank=True)
+    # A file filing (source "file"): the file announced, its bytes received, then read in batches.
+    source = models.CharField(max_length=10, choices=FilingSource.choices, default=FilingSource.JSON)
+    file_format = models.CharField(max_length=10, blank=True, help_text="csv, ndjson or parquet.")
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.BigIntegerField(null=True, blank=True, help_text="Bytes announced.")
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_path = models.CharField(max_length=200, blank=True, help_text="Under PRIVATE_MEDIA_ROOT.")
+    received = models.BigIntegerField(default=0, help_text="Bytes of the file received.")
+    received_at = models.DateTimeField(null=True, blank=True)
+    rows_read = models.BigIntegerField(
+        default=0, help_text="Rows of the file read and committed: a resumed read starts after them."
+    )
+    rows_total = models.BigIntegerField(null=True, blank=True, help_text="Rows the file holds, if countable.")
+    message = models.TextField(blank=True, help_text="Why the file could not be read.")
 
     class Meta:
         ordering = ["-pk"]
@@ -188,6 +211,11 @@ class FilingRow(models.Model):
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="rows")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
     index = models.PositiveIntegerField(help_text="Its position in the batch, from 0.")
+    line = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="In a file: its line (CSV, header included; NDJSON) or row (Parquet).",
+    )
     state = models.CharField(max_length=20, choices=RowState.choices)
     row_key = models.CharField(max_length=64, null=True, blank=True)
     duplicate_of = models.ForeignKey(

@@ -20,8 +20,24 @@ def filing_process(filing_id: int) -> str:
 
 @shared_task(base=DatabaseRetryTask, name="partners.tasks.filings_resume", ignore_result=True)
 def filings_resume() -> int:
-    """Re-queue filings whose message was lost or whose worker died (beat)."""
+    """Re-queue filings whose message was lost or whose worker died (beat), and file filings whose
+    reading stopped the same way."""
     stale = services.filings_stale()
     for filing_id in stale:
         filing_process.delay(filing_id)
-    return len(stale)
+    unread = services.file_filings_stale()
+    for filing_id in unread:
+        filing_file_read.delay(filing_id)
+    return len(stale) + len(unread)
+
+
+@shared_task(
+    base=DatabaseRetryTask, name="partners.tasks.filing_file_read", acks_late=True, ignore_result=True
+)
+def filing_file_read(filing_id: int) -> str:
+    """Read a file filing's rows (or resume after its cursor), then queue its matching. A second copy
+    finds it claimed and stops."""
+    filing = services.file_claim(filing_id)
+    if filing is None:
+        return "not-claimed"
+    return services.file_read(filing).state

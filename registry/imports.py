@@ -13,13 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db import connection
 
 from core import clock
+from core.text import printable
 
 from .hosts import url_host_path
 from .models import DatasetItem, url_key
@@ -27,6 +28,7 @@ from .models import DatasetItem, url_key
 BATCH = 10_000  # rows read, and written in one transaction
 FORMATS = ("csv", "ndjson", "parquet")
 COLUMNS = ("external_id", "url", "phash", "dhash", "pdq", "pdq_quality")
+REQUIRED = ("external_id", "url")
 UPDATED_FIELDS = ("url", "url_key", "host", "path", "phash", "dhash", "pdq", "pdq_quality", "updated_at")
 
 
@@ -51,22 +53,44 @@ def detect_format(name: str, head: bytes) -> str:
 Row = tuple[int, dict[str, Any] | None, str | None]
 
 
-def read_csv(handle: IO[bytes]) -> Iterator[Row]:
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+def read_csv(
+    handle: IO[bytes],
+    *,
+    columns: Sequence[str] = COLUMNS,
+    required: Sequence[str] = REQUIRED,
+    errors: str = "replace",
+) -> Iterator[Row]:
+    """Rows of a CSV file with a header row, keyed by the `columns` it names (others ignored).
+
+    `errors` is how bytes that are not UTF-8 are decoded: "replace" (the index imports) or
+    "surrogateescape", which keeps them as lone surrogates that the row's validation refuses.
+    A record the csv module cannot parse (a field over its limit) is that row's error.
+    """
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors=errors, newline="")
     reader = csv.reader(text)
     try:
         header = next(reader)
     except StopIteration:
         raise ImportFileError("The CSV file is empty; it needs a header row.") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"The CSV header row cannot be read: {exc}.") from None
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
-    if "external_id" not in header or "url" not in header:
+    if any(name not in header for name in required):
+        optional = [name for name in columns if name not in required]
         raise ImportFileError(
-            "The CSV header must name external_id and url (and optionally phash, dhash, pdq, pdq_quality); "
-            f"it has {header}."
+            f"The CSV header must name {_and(required)} (and optionally {', '.join(optional)}); "
+            f"it has {[printable(h, 40) for h in header[:30]]}."
         )
-    positions = {name: header.index(name) for name in COLUMNS if name in header}
+    positions = {name: header.index(name) for name in columns if name in header}
     width = len(header)
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, None, f"cannot be read as CSV ({exc})"
+            continue
         line = reader.line_num
         if not values or values == [""]:
             continue
@@ -76,8 +100,24 @@ def read_csv(handle: IO[bytes]) -> Iterator[Row]:
         yield line, {name: values[pos] for name, pos in positions.items()}, None
 
 
-def read_ndjson(handle: IO[bytes]) -> Iterator[Row]:
-    for line_number, raw in enumerate(handle, start=1):
+def _and(names: Sequence[str]) -> str:
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
+def read_ndjson(handle: IO[bytes], *, max_line: int | None = None) -> Iterator[Row]:
+    """One JSON object per line. With `max_line`, a longer line is that row's error and is skipped
+    without being held in memory (a file with no line breaks cannot exhaust the worker)."""
+    line_number = 0
+    while True:
+        raw = handle.readline() if max_line is None else handle.readline(max_line + 1)
+        if not raw:
+            return
+        line_number += 1
+        if max_line is not None and len(raw) > max_line and not raw.endswith(b"\n"):
+            while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield line_number, None, f"is longer than {max_line:,} bytes"
+            continue
         if not raw.strip():
             continue
         try:
@@ -94,23 +134,46 @@ def read_ndjson(handle: IO[bytes]) -> Iterator[Row]:
         yield line_number, value, None
 
 
-def read_parquet(handle: IO[bytes]) -> Iterator[Row]:
+def read_parquet(
+    handle: IO[bytes],
+    *,
+    columns: Sequence[str] = COLUMNS,
+    required: Sequence[str] = REQUIRED,
+    as_text: Sequence[str] = ("external_id",),
+    max_row_group_bytes: int | None = None,
+) -> Iterator[Row]:
+    """Rows of a Parquet file, `columns` it has (others ignored), numbered from 1; `as_text`
+    columns are turned into strings. With `max_row_group_bytes`, a file whose row group
+    unpacks to more (a compression bomb, or groups too big to hold) is refused before reading."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(handle)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise ImportFileError(f"The Parquet file cannot be read: {exc}") from None
-    names = [n for n in COLUMNS if n in parquet.schema_arrow.names]
-    if "external_id" not in names or "url" not in names:
-        raise ImportFileError("The Parquet file must have columns external_id and url.")
+    names = [n for n in columns if n in parquet.schema_arrow.names]
+    if any(name not in names for name in required):
+        raise ImportFileError(f"The Parquet file must have columns {_and(required)}.")
+    if max_row_group_bytes is not None:
+        for group in range(parquet.metadata.num_row_groups):
+            size = parquet.metadata.row_group(group).total_byte_size
+            if size > max_row_group_bytes:
+                raise ImportFileError(
+                    f"Row group {group} of the Parquet file unpacks to {size:,} bytes, more than the "
+                    f"{max_row_group_bytes:,} accepted; write smaller row groups."
+                )
     row_number = 0
-    for batch in parquet.iter_batches(batch_size=BATCH, columns=names):
-        for record in batch.to_pylist():
-            row_number += 1
-            if record.get("external_id") is not None:
-                record["external_id"] = str(record["external_id"])
-            yield row_number, record, None
+    try:
+        for batch in parquet.iter_batches(batch_size=BATCH, columns=names):
+            for record in batch.to_pylist():
+                row_number += 1
+                for name in as_text:
+                    if record.get(name) is not None:
+                        record[name] = str(record[name])
+                yield row_number, record, None
+    except (OSError, ValueError, pa.ArrowException) as exc:  # a damaged page or column chunk
+        raise ImportFileError(f"The Parquet file cannot be read after row {row_number:,}: {exc}") from None
 
 
 READERS: dict[str, Callable[[IO[bytes]], Iterator[Row]]] = {

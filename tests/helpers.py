@@ -780,10 +780,12 @@ def schemathesis_fuzz(
     headers: dict[str, str],
     path_parameters: dict[str, str],
     known_good: dict[str, Any] | None = None,
+    known_good_headers: dict[str, dict[str, str]] | None = None,
 ) -> list[int]:
     """Schemathesis's checks (no server error, the documented schema and content type) on valid and
     invalid generated requests to one operation; the status codes seen. `known_good`: a body sent
-    once more, by operation label, when no generated request succeeded."""
+    once more, by operation label, when no generated request succeeded (with the operation's
+    `known_good_headers`, if any)."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -817,6 +819,9 @@ def schemathesis_fuzz(
     run()
     known_good = known_good or {}
     if operation.label in known_good and not any(code < 300 for code in statuses):
-        case = operation.Case(body=known_good[operation.label], path_parameters=path_parameters)
-        statuses.append(case.call_and_validate(headers=headers, checks=checks).status_code)
+        body = known_good[operation.label]
+        media = {"media_type": "application/octet-stream"} if isinstance(body, bytes) else {}
+        case = operation.Case(body=body, path_parameters=path_parameters, **media)
+        extra = (known_good_headers or {}).get(operation.label, {})
+        statuses.append(case.call_and_validate(headers={**headers, **extra}, checks=checks).status_code)
     return statuses

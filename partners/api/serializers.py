@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from registry.models import RemovalReason
 
-from ..models import FilingState, RowChoice, RowState
+from ..models import FilingSource, FilingState, RowChoice, RowState
 
 HEX16 = r"^[0-9a-f]{16}$"
 
@@ -54,6 +54,22 @@ class DuplicateSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField(help_text="Its index in that filing.")
 
 
+class ProgressSerializer(serializers.Serializer[Any]):
+    rows_read = serializers.IntegerField(help_text="Rows read and stored (a JSON batch: all of them).")
+    rows_total = serializers.IntegerField(
+        allow_null=True, help_text="Rows the file holds, counted before reading; null when not countable."
+    )
+
+
+class FilingFileSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    format = serializers.ChoiceField(choices=["csv", "ndjson", "parquet"])
+    size = serializers.IntegerField(help_text="Bytes announced.")
+    received = serializers.IntegerField(help_text="Bytes received: the offset to send the next chunk from.")
+    chunk_size = serializers.IntegerField(help_text="The largest chunk one PATCH may carry.")
+    url = serializers.CharField(help_text="Where its chunks go (PATCH) and where it stands (GET).")
+
+
 class FilingSerializer(serializers.Serializer[Any]):
     id = serializers.CharField()
     state = serializers.ChoiceField(choices=FilingState.values)
@@ -63,6 +79,10 @@ class FilingSerializer(serializers.Serializer[Any]):
     )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    source = serializers.ChoiceField(choices=FilingSource.values, help_text="json: a batch; file: a file.")  # type: ignore[assignment]  # a declared field, not Field.source
+    progress = ProgressSerializer()
+    file = FilingFileSerializer(allow_null=True, help_text="The file of a file filing; null for a batch.")
+    message = serializers.CharField(allow_blank=True, help_text="Why a failed file could not be read.")
 
 
 class FilingCreatedSerializer(FilingSerializer):
@@ -84,8 +104,38 @@ class RowSerializer(serializers.Serializer[Any]):
     matched = serializers.IntegerField(help_text="Registered items the row matched.")
     field = serializers.CharField(allow_blank=True, help_text="For a rejected row: the field at fault.")
     error = serializers.CharField(allow_blank=True, help_text="Why it was rejected, or what it duplicates.")
+    line = serializers.IntegerField(
+        allow_null=True,
+        help_text="In a file: the row's line (CSV, header included; NDJSON) or row number (Parquet); "
+        "null in a batch.",
+    )
 
 
 class RowPageSerializer(serializers.Serializer[Any]):
     results = RowSerializer(many=True)
     next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
+
+
+# --- file filings -----------------------------------------------------------
+
+
+class FileFilingCreateSerializer(serializers.Serializer[Any]):
+    attestation = serializers.BooleanField(
+        help_text="true: you hold the instruction of every creator in this file, as your agreement says."
+    )
+    name = serializers.CharField(max_length=255, help_text="The file's name (rows.csv, rows.ndjson, ...).")
+    size = serializers.IntegerField(min_value=1, help_text="The file's size in bytes.")
+    format = serializers.ChoiceField(
+        choices=["csv", "ndjson", "parquet"], required=False, help_text="Default: from the name's extension."
+    )
+    sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$", required=False, help_text="The file's SHA-256, checked once it is all in."
+    )
+
+
+class FileStateSerializer(serializers.Serializer[Any]):
+    offset = serializers.IntegerField(help_text="Bytes the server holds: send the next chunk from here.")
+    size = serializers.IntegerField()
+    chunk_size = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=FilingState.values)
+    message = serializers.CharField(allow_blank=True)

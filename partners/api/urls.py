@@ -6,6 +6,8 @@ from . import views
 
 urlpatterns = [
     re_path(r"^filings/?$", views.FilingListView.as_view(), name="filings"),
+    re_path(r"^filings/files/?$", views.FileFilingCreateView.as_view(), name="file-filings"),
     re_path(rf"^filings/{views.FILING}/?$", views.FilingDetailView.as_view(), name="filing"),
     re_path(rf"^filings/{views.FILING}/rows/?$", views.FilingRowsView.as_view(), name="filing-rows"),
+    re_path(rf"^filings/{views.FILING}/file/?$", views.FilingFileView.as_view(), name="filing-file"),
 ]

@@ -19,6 +19,15 @@ from .claims import (
     creator_find,
     masked_email,
 )
+from .files import (
+    FileRefused,
+    file_chunk_write,
+    file_claim,
+    file_fail,
+    file_filing_create,
+    file_filings_stale,
+    file_read,
+)
 from .filings import (
     MAX_ROWS_PER_FILING,
     FilingRefused,
@@ -57,6 +66,7 @@ __all__ = [
     "STALE_AFTER",
     "ClaimError",
     "Creator",
+    "FileRefused",
     "FilingRefused",
     "FilingResult",
     "Lifted",
@@ -77,6 +87,12 @@ __all__ = [
     "claims_of",
     "clean_filing_row",
     "creator_find",
+    "file_chunk_write",
+    "file_claim",
+    "file_fail",
+    "file_filing_create",
+    "file_filings_stale",
+    "file_read",
     "filing_claim",
     "filing_create",
     "filing_decide_chunk",

@@ -164,6 +164,7 @@ class Worker:
         name: str,
         concurrency: int = 2,
         timeout_seconds: int = WORKER_TIMEOUT_SECONDS,
+        queues: str = "deliveries,default",
     ) -> None:
         self.log_path = shared_dir / f"worker-{name}.log"
         self.env = {
@@ -176,7 +177,7 @@ class Worker:
             "FAULTS_EMAIL_DIR": str(shared_dir / "emails"),
         }
         self.args = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "deliveries,default",
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
             "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--hostname", f"faults-{name}-{os.getpid()}@%h",

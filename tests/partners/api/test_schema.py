@@ -9,6 +9,9 @@ CONTRACT = [
     ("/api/v1/partner/filings/", "post"),
     ("/api/v1/partner/filings/{filing_id}/", "get"),
     ("/api/v1/partner/filings/{filing_id}/rows/", "get"),
+    ("/api/v1/partner/filings/files/", "post"),
+    ("/api/v1/partner/filings/{filing_id}/file/", "get"),
+    ("/api/v1/partner/filings/{filing_id}/file/", "patch"),
 ]
 
 
@@ -58,8 +61,33 @@ def test_every_partner_endpoint_in_docs_api_md_is_served(partner_schema):
     from tests.helpers import ROOT
 
     section = (ROOT / "docs" / "api.md").read_text().split("## Partners", 1)[1]
-    promised = set(re.findall(r"`(GET|POST) (/api/v1/partner/[^`?]*?)(?:\?[^`]*)?`", section))
-    assert len(promised) == 4, promised
+    promised = set(re.findall(r"`(GET|POST|PATCH) (/api/v1/partner/[^`?]*?)(?:\?[^`]*)?`", section))
+    assert len(promised) == 7, promised
     for method, path in promised:
         path = path.replace("{id}", "{filing_id}")
         assert method.lower() in partner_schema["paths"].get(path, {}), f"{method} {path} not served"
+
+
+def test_the_file_filing_bodies_have_the_contract_fields(partner_schema):
+    paths = partner_schema["paths"]
+    request = paths["/api/v1/partner/filings/files/"]["post"]["requestBody"]["content"]["application/json"]
+    announce = component(partner_schema, request["schema"]["$ref"])
+    assert set(announce["properties"]) == {"attestation", "name", "size", "format", "sha256"}
+    created = body(partner_schema, "/api/v1/partner/filings/files/", "post", "201")
+    assert {"id", "state", "source", "progress", "file", "message"} <= set(created["properties"])
+    send = paths["/api/v1/partner/filings/{filing_id}/file/"]["patch"]
+    assert set(send["requestBody"]["content"]) == {
+        "application/offset+octet-stream",
+        "application/octet-stream",
+    }
+    assert any(p["name"] == "Upload-Offset" and p["in"] == "header" for p in send["parameters"])
+    assert {"200", "409", "413", "415", "422"} <= set(send["responses"])
+    state = body(partner_schema, "/api/v1/partner/filings/{filing_id}/file/", "get", "200")
+    assert set(state["properties"]) == {"offset", "size", "chunk_size", "state", "message"}
+    row = component(
+        partner_schema,
+        body(partner_schema, "/api/v1/partner/filings/{filing_id}/rows/", "get", "200")["properties"][
+            "results"
+        ]["items"]["$ref"],
+    )
+    assert "line" in row["properties"]
