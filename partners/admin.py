@@ -334,7 +334,7 @@ class FilingAdmin(ReadOnlyAdmin):
             return reason
         for filing in queryset:
             try:
-                services.filing_sample_fail(filing=filing, actor=_operator(request), reason=reason)
+                services.sample_fail(filing=filing, actor=_operator(request), reason=reason)
             except services.SampleError as exc:
                 messages.error(request, str(exc))
             else:
@@ -378,3 +378,7 @@ class PartnerActionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "partner", "object_type", "object_id", "actor")
     list_filter = ("kind", "partner")
     list_select_related = ("partner", "actor")
+
+
+# The partners' desk (waiting, conflicting and sampled rows): its own module, registered with these.
+from . import admin_desk  # noqa: E402, F401

@@ -24,4 +24,19 @@ def filings_resume() -> int:
     stale = services.filings_stale()
     for filing_id in stale:
         filing_process.delay(filing_id)
-    return len(stale)
+    # Held filings whose rows on the desk were never matched for it (a lost message, a dead worker).
+    unmatched = services.filings_evidence_missing()
+    for filing_id in unmatched:
+        filing_evidence.delay(filing_id)
+    return len(stale) + len(unmatched)
+
+
+@shared_task(
+    base=DatabaseRetryTask, name="partners.tasks.filing_evidence", acks_late=True, ignore_result=True
+)
+def filing_evidence(filing_id: int) -> int:
+    """Match a held filing's rows on the desk (its sample failed) for the desk to show. Idempotent."""
+    from .models import Filing
+
+    filing = Filing.objects.filter(pk=filing_id).first()
+    return services.held_evidence_store(filing=filing) if filing is not None else 0

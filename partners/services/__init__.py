@@ -1,7 +1,18 @@
 """Every state change on the partners' side, by topic. Admin, API views and tasks call these."""
 
-from .approval import CHUNK, STALE_AFTER, filing_claim, filing_decide_chunk, filing_run, filings_stale
+from .approval import (
+    CHUNK,
+    STALE_AFTER,
+    filing_claim,
+    filing_decide_chunk,
+    filing_run,
+    filings_stale,
+    rows_removals_record,
+)
 from .audit import partner_action_record
+from .conflicts import rows_conflicts
+from .desk import DeskError, DeskResult, rows_approve, rows_decline, sample_fail, sample_rows_mark
+from .evidence import desk_evidence, filings_evidence_missing, held_evidence_store
 from .filings import (
     MAX_ROWS_PER_FILING,
     FilingRefused,
@@ -13,6 +24,7 @@ from .filings import (
     filing_enqueue,
     row_key,
 )
+from .images import image_fetch, images_prepare
 from .keys import PARTNER_KEY_PREFIX, partner_key_authenticate, partner_key_create, partner_key_revoke
 from .matching import rows_match
 from .partners import (
@@ -36,6 +48,8 @@ __all__ = [
     "MAX_ROWS_PER_FILING",
     "PARTNER_KEY_PREFIX",
     "STALE_AFTER",
+    "DeskError",
+    "DeskResult",
     "FilingRefused",
     "FilingResult",
     "PartnerError",
@@ -43,6 +57,7 @@ __all__ = [
     "SampleError",
     "Served",
     "clean_filing_row",
+    "desk_evidence",
     "filing_claim",
     "filing_create",
     "filing_decide_chunk",
@@ -52,7 +67,11 @@ __all__ = [
     "filing_sample_fail",
     "filing_sample_hold",
     "filing_sample_pass",
+    "filings_evidence_missing",
     "filings_stale",
+    "held_evidence_store",
+    "image_fetch",
+    "images_prepare",
     "partner_action_record",
     "partner_create",
     "partner_domain_add",
@@ -66,5 +85,11 @@ __all__ = [
     "partner_suspend",
     "partner_update",
     "row_key",
+    "rows_approve",
+    "rows_conflicts",
+    "rows_decline",
     "rows_match",
+    "rows_removals_record",
+    "sample_fail",
+    "sample_rows_mark",
 ]
