@@ -47,6 +47,20 @@ class DeskChangeList(ChangeList):
             row.served = served[row.partner_id].covers(row.work_url)
 
 
+class DeskStateFilter(admin.SimpleListFilter):
+    """The desk's own states only (the list holds nothing else)."""
+
+    title = "state"
+    parameter_name = "state__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(state.value, str(state.label)) for state in DESK_STATES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(state=value) if value in RowState.values else queryset
+
+
 class FilingOnDeskFilter(admin.SimpleListFilter):
     """The filings that have rows on the desk (the 50 newest): a filter by filing that stays short."""
 
@@ -79,23 +93,28 @@ def _served(obj: DeskRow) -> tuple[bool, bool]:
 
 def _request_link(conflict: Any) -> str:
     url = reverse("admin:requests_app_removalrequest_change", args=[conflict.request_id])
-    return format_html('<a href="{}">{}</a>', url, conflict.request.reference or f"#{conflict.request_id}")
+    # Underlined: links inside a line of text must not differ by their colour alone.
+    return format_html(
+        '<a href="{}" style="text-decoration: underline">{}</a>',
+        url,
+        conflict.request.reference or f"#{conflict.request_id}",
+    )
 
 
 @admin.register(DeskRow)
 class PartnerDeskAdmin(ReadOnlyAdmin):
     list_display = (
         "row_ref",
-        "partner",
+        "short_partner",
         "state",
-        "creator_id",
+        "short_creator",
         "short_work_url",
         "domain",
         "items",
         "conflict",
         "mark",
     )
-    list_filter = ("state", FilingOnDeskFilter, "partner", "sample_mark")
+    list_filter = (DeskStateFilter, FilingOnDeskFilter, "partner", "sample_mark")
     list_select_related = ("filing", "partner")
     search_fields = ("filing__public_id", "creator_id", "work_url")
     ordering = ("filing_id", "index")
@@ -133,9 +152,17 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
     def row_ref(self, obj: DeskRow) -> str:
         return f"{Truncator(obj.filing.public_id).chars(12)} #{obj.index}"
 
+    @admin.display(description="partner", ordering="partner__name")
+    def short_partner(self, obj: DeskRow) -> str:
+        return Truncator(obj.partner.name).chars(20)
+
+    @admin.display(description="creator", ordering="creator_id")
+    def short_creator(self, obj: DeskRow) -> str:
+        return Truncator(obj.creator_id).chars(16)
+
     @admin.display(description="work URL")
     def short_work_url(self, obj: DeskRow) -> str:
-        return Truncator(obj.work_url or "").chars(30)
+        return Truncator(obj.work_url or "").chars(24)
 
     @admin.display(description="domain")
     def domain(self, obj: DeskRow) -> str:
@@ -153,7 +180,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             return "none"
         first = found[0]
         more = f" +{len(found) - 1}" if len(found) > 1 else ""
-        return f"{first.item.dataset.slug}: {first.summary}{more}"
+        return f"{Truncator(first.item.dataset.slug).chars(12)}: {first.summary}{more}"
 
     @admin.display(description="conflict")
     def conflict(self, obj: DeskRow) -> str:
@@ -211,7 +238,8 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             return "none" if obj.matched_at else "not matched yet"
         return format_html_join(
             "\n",
-            "<div>{} ({}) · <a href='{}' rel='noreferrer'>{}</a> · {}</div>",
+            "<div>{} ({}) · <a href='{}' rel='noreferrer' style='text-decoration: underline'>{}</a>"
+            " · {}</div>",
             (
                 (
                     s.item.dataset.name,

@@ -267,8 +267,8 @@ class DeskRow(FilingRow):
 
     class Meta:
         proxy = True
-        verbose_name = "row on the partners' desk"
-        verbose_name_plural = "partners' desk"
+        verbose_name = "row for the desk"
+        verbose_name_plural = "rows for the desk"
 
 
 class FilingRowMatch(models.Model):
