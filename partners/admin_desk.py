@@ -119,7 +119,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
     search_fields = ("filing__public_id", "creator_id", "work_url")
     ordering = ("filing_id", "index")
     list_per_page = 50
-    actions = ["approve", "decline", "mark_good", "mark_bad"]
+    actions = ["approve", "decline", "mark_good", "mark_bad", "fetch_images_again"]
     fields = (
         "filing",
         "partner",
@@ -336,3 +336,10 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         )
         self._report(request, result, f"Marked {result.decided} sampled row(s) bad.")
         return None
+
+    @admin.action(description="Fetch the images again (their fetch failed)", permissions=["desk"])
+    def fetch_images_again(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
+        result = services.rows_image_retry(
+            row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)
+        )
+        self._report(request, result, f"{result.decided} image(s) will be fetched again by the worker.")

@@ -233,7 +233,11 @@ class FilingRow(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     # The image behind image_url, when the worker fetched and hashed it (the row sent no hashes).
     image_fetched_at = models.DateTimeField(null=True, blank=True)
-    image_sha256 = models.CharField(max_length=64, blank=True)
+    image_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="As an artist's upload of the same file: re-encoded without metadata.",
+    )
     image_attempts = models.PositiveSmallIntegerField(default=0)
     # The desk: who decided the row (empty: the policy), why, and a sampled row's mark.
     decided_by = models.ForeignKey(
@@ -332,6 +336,7 @@ class PartnerActionKind(models.TextChoices):
     SAMPLE_ROWS_MARKED = "sample_rows_marked", "sampled rows marked"
     ROWS_APPROVED_BY_DESK = "rows_approved_by_desk", "rows approved by the desk"
     ROWS_DECLINED_BY_DESK = "rows_declined_by_desk", "rows declined by the desk"
+    IMAGES_FETCHED_AGAIN = "images_fetched_again", "images to be fetched again"
 
 
 class PartnerAction(models.Model):

@@ -39,4 +39,4 @@ def filing_evidence(filing_id: int) -> int:
     from .models import Filing
 
     filing = Filing.objects.filter(pk=filing_id).first()
-    return services.held_evidence_store(filing=filing) if filing is not None else 0
+    return services.desk_rows_refresh(filing=filing) if filing is not None else 0

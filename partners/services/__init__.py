@@ -11,8 +11,16 @@ from .approval import (
 )
 from .audit import partner_action_record
 from .conflicts import rows_conflicts
-from .desk import DeskError, DeskResult, rows_approve, rows_decline, sample_fail, sample_rows_mark
-from .evidence import desk_evidence, filings_evidence_missing, held_evidence_store
+from .desk import (
+    DeskError,
+    DeskResult,
+    rows_approve,
+    rows_decline,
+    rows_image_retry,
+    sample_fail,
+    sample_rows_mark,
+)
+from .evidence import desk_evidence, desk_rows_refresh, filings_evidence_missing
 from .filings import (
     MAX_ROWS_PER_FILING,
     FilingRefused,
@@ -58,6 +66,7 @@ __all__ = [
     "Served",
     "clean_filing_row",
     "desk_evidence",
+    "desk_rows_refresh",
     "filing_claim",
     "filing_create",
     "filing_decide_chunk",
@@ -69,7 +78,6 @@ __all__ = [
     "filing_sample_pass",
     "filings_evidence_missing",
     "filings_stale",
-    "held_evidence_store",
     "image_fetch",
     "images_prepare",
     "partner_action_record",
@@ -88,6 +96,7 @@ __all__ = [
     "rows_approve",
     "rows_conflicts",
     "rows_decline",
+    "rows_image_retry",
     "rows_match",
     "rows_removals_record",
     "sample_fail",

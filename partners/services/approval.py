@@ -21,7 +21,7 @@ from registry.services import ItemQuery, removals_write
 from ..models import Filing, FilingPolicy, FilingRow, FilingState, Partner, PartnerActionKind, RowState
 from .audit import partner_action_record
 from .conflicts import rows_conflicts
-from .evidence import held_evidence_store, rows_evidence_store
+from .evidence import desk_rows_refresh, rows_evidence_store
 from .filings import Served
 from .images import images_prepare
 from .matching import rows_match
@@ -63,7 +63,7 @@ def filing_run(filing: Filing, *, chunk: int = CHUNK) -> Filing:
     between the two fetches nothing twice, and a filing whose rows carry hashes fetches nothing.
     """
     if filing_sample_hold(filing=filing):
-        held_evidence_store(filing=filing)
+        desk_rows_refresh(filing=filing)
         return Filing.objects.get(pk=filing.pk)
     while True:
         images_prepare(filing=filing, limit=chunk)

@@ -10,6 +10,7 @@ look the same to maintainers.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from core import clock
 from core.queueing import enqueue
 
 from ..models import (
+    DESK_STATES,
     Filing,
     FilingRow,
     FilingRowMatch,
@@ -158,6 +160,35 @@ def rows_decline(*, row_ids: Iterable[int], actor: User | None, reason: str) -> 
             obj=filings[filing_id],
             detail={"rows": len(group), "indices": _indices(group), "reason": reason},
         )
+        result.decided += len(group)
+    return result
+
+
+@transaction.atomic
+def rows_image_retry(*, row_ids: Iterable[int], actor: User | None) -> DeskResult:
+    """Fetch again the images of desk rows whose fetch failed (a server that was down for longer
+    than the worker's few tries): their error is cleared and the worker fetches, hashes and
+    matches them again (partners.tasks.filing_evidence); they stay on the desk."""
+    filings, _partners, rows = _locked_rows(row_ids)
+    result = DeskResult()
+    chosen: dict[int, list[FilingRow]] = defaultdict(list)
+    for row in rows:
+        if row.state in (*DECIDABLE, RowState.SAMPLED) and row.error_field == "image_url":
+            chosen[row.filing_id].append(row)
+        else:
+            why = "its image was not refused" if row.state in DESK_STATES else row.get_state_display()
+            result.skipped.append(f"{filings[row.filing_id].public_id} row {row.index}: {why}")
+    for filing_id, group in sorted(chosen.items()):
+        FilingRow.objects.filter(pk__in=[r.pk for r in group]).update(
+            error_field="", error="", image_fetched_at=None, image_attempts=0, matched_at=None
+        )
+        partner_action_record(
+            actor=actor,
+            kind=PartnerActionKind.IMAGES_FETCHED_AGAIN,
+            obj=filings[filing_id],
+            detail={"rows": len(group), "indices": _indices(group)},
+        )
+        transaction.on_commit(functools.partial(filing_evidence_enqueue, filing_id))
         result.decided += len(group)
     return result
 

@@ -48,40 +48,51 @@ def rows_evidence_store(
         FilingRowConflict.objects.bulk_create(kept, batch_size=2000, ignore_conflicts=True)
 
 
-def held_evidence_store(*, filing: Filing) -> int:
-    """Match a held filing's rows on the desk not matched yet (its sample; every row once the sample
-    failed) and keep what the desk shows of them.
+def rows_evidence_refresh(*, filing: Filing, rows: Sequence[FilingRow]) -> int:
+    """Fetch the images these desk rows need, match them and keep what the desk shows of them.
 
-    A sample is drawn before any matching; without this the moderator would judge rows blind.
-    A sampled row in conflict stays sampled (the sample is judged as drawn), its conflict shown.
+    A waiting row found in conflict now is put in conflict; a sampled one stays sampled (the
+    sample is judged as drawn), its conflict shown.
     """
+    images_fetch_rows(filing=filing, rows=rows)
+    batch = list(FilingRow.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk"))
+    matches = rows_match(batch)
+    conflicts = rows_conflicts(batch, matches)
+    with transaction.atomic():
+        rows_evidence_store(batch, matches, conflicts)
+        now = clock.now()
+        counts: dict[int, list[int]] = defaultdict(list)
+        for row in batch:
+            counts[len(matches.get(row.pk, ()))].append(row.pk)
+        for count, pks in counts.items():
+            FilingRow.objects.filter(pk__in=pks).update(matched=count, matched_at=now)
+        FilingRow.objects.filter(pk__in=list(conflicts), state=RowState.WAITING).update(
+            state=RowState.CONFLICT
+        )
+    return len(batch)
+
+
+def desk_rows_refresh(*, filing: Filing) -> int:
+    """Match a filing's rows on the desk not matched yet and keep what the desk shows of them: a
+    held filing's sample (drawn before any matching: without this the moderator would judge rows
+    blind), every row of a failed sample (the sample held them), a row whose image a moderator
+    asked to fetch again, rows left to the desk before their evidence was kept."""
     todo = FilingRow.objects.filter(
         filing=filing, state__in=[RowState.SAMPLED, RowState.WAITING], matched_at__isnull=True
     )
     done = 0
     while batch := list(todo.order_by("pk")[:1000]):
-        images_fetch_rows(filing=filing, rows=batch)
-        batch = list(FilingRow.objects.filter(pk__in=[r.pk for r in batch]).order_by("pk"))
-        matches = rows_match(batch)
-        conflicts = rows_conflicts(batch, matches)
-        with transaction.atomic():
-            rows_evidence_store(batch, matches, conflicts)
-            now = clock.now()
-            counts: dict[int, list[int]] = defaultdict(list)
-            for row in batch:
-                counts[len(matches.get(row.pk, ()))].append(row.pk)
-            for count, pks in counts.items():
-                FilingRow.objects.filter(pk__in=pks).update(matched=count, matched_at=now)
-        done += len(batch)
+        done += rows_evidence_refresh(filing=filing, rows=batch)
     return done
 
 
 def filings_evidence_missing() -> list[int]:
-    """Held filings with rows on the desk never matched (a lost message, a killed worker): beat."""
+    """Filings with rows on the desk never matched (a lost message, a killed worker, an image to
+    fetch again), idle for a while: the beat sweep queues their matching for the desk."""
     stale = clock.now() - STALE_AFTER_EVIDENCE
     return list(
         Filing.objects.filter(
-            state=FilingState.HELD,
+            state__in=[FilingState.HELD, FilingState.COMPLETED],
             rows__state__in=[RowState.SAMPLED, RowState.WAITING],
             rows__matched_at__isnull=True,
             heartbeat_at__lt=stale,

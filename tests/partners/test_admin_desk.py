@@ -123,3 +123,22 @@ def test_a_hostile_selection_is_refused_with_a_message(moderator, partner, partn
     assert any("not a row id" in m for m in messages_of(response))
     assert desk.get(f"{DESK}?filing=%00").status_code == 302
     assert not Removal.objects.exists()
+
+
+def test_a_moderator_asks_for_a_refused_image_to_be_fetched_again(
+    moderator, local_partner, photo_dataset, image_site, settings
+):
+    from partners.models import PartnerAction, PartnerActionKind
+
+    settings.PARTNER_IMAGE_FETCH_ATTEMPTS = 1
+    url = image_site.serve("/down.png", (503, {}, b"down"))
+    filing = file_and_run(local_partner, [partner_row(0, phash=None, image_url=url)])
+    row = filing.rows.get()
+    desk = logged_in(moderator)
+    listed = desk.get(DESK).content.decode()
+    assert "image_url could not be fetched" in listed
+    done = desk.post(DESK, {"action": "fetch_images_again", "_selected_action": [row.pk]}, follow=True)
+    assert any("1 image(s) will be fetched again" in m for m in messages_of(done))
+    assert FilingRow.objects.get(pk=row.pk).error == ""
+    assert PartnerAction.objects.get(kind=PartnerActionKind.IMAGES_FETCHED_AGAIN).actor == moderator
+    assert "not matched yet" in desk.get(DESK).content.decode()

@@ -129,7 +129,7 @@ def test_one_row_marked_bad_fails_the_sample_and_every_row_is_matched_for_the_de
     assert "1 of 2 sampled rows marked bad: Stock photo" in failed.detail["reason"]
     assert set(filing.rows.values_list("state", flat=True)) == {RowState.WAITING}
     # The rows the sample held were never matched: the worker's evidence task does it (run here).
-    assert services.held_evidence_store(filing=filing) == 2
+    assert services.desk_rows_refresh(filing=filing) == 2
     assert all(r.matched_at is not None and r.matched == 1 for r in FilingRow.objects.filter(filing=filing))
     result = services.rows_approve(row_ids=list(filing.rows.values_list("pk", flat=True)), actor=moderator)
     assert result.decided == 4 and result.removals == 4
