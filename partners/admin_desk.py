@@ -268,7 +268,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
                     c.work_id,
                     Truncator(c.work.original_name).chars(40),
                     c.get_kind_display(),
-                    f"(distance {c.distance})" if c.kind != "sha256" else "",
+                    f"(distance {c.distance})",
                 )
                 for c in conflicts
             ),

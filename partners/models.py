@@ -292,7 +292,6 @@ class FilingRowMatch(models.Model):
 class ConflictKind(models.TextChoices):
     ITEM = "item", "the same registered item"
     PHASH = "phash", "a pHash within the conflict distance"
-    SHA256 = "sha256", "the same file"
 
 
 class FilingRowConflict(models.Model):

@@ -5,10 +5,11 @@ their own. Nothing links a creator on a platform to an artist on this site yet, 
 is someone else: a row that names a work an artist claims is not approved by policy, it goes to
 the desk in conflict, with both sides' evidence.
 
-The same three signals as two artists' conflicts (requests_app.services.conflicts): the same
-registered item (the row matched it, the artist confirmed it as a copy of their work), a pHash
-within CONFLICT_PHASH_MAX_DISTANCE, or the same file (the sha256 of an image the worker fetched).
-Set-wise per chunk: three queries and one numpy popcount pass per hashed row, whatever the
+The signals of two artists' conflicts (requests_app.services.conflicts): the same registered
+item (the row matched it, the artist confirmed it as a copy of their work), or a pHash within
+CONFLICT_PHASH_MAX_DISTANCE of the artist's work (the same file is distance 0: a row carries no
+file's sha256 comparable with a work's, which is of the work re-encoded without metadata).
+Set-wise per chunk: two queries and one numpy popcount pass per hashed row, whatever the
 chunk's size.
 """
 
@@ -46,12 +47,6 @@ def rows_conflicts(
         )  # fmt: skip
 
     claiming = Work.objects.filter(request__status__in=CLAIMING)
-    by_sha = {row.image_sha256: row.pk for row in rows if row.image_sha256}
-    if by_sha:
-        for work_id, request_id, sha in claiming.filter(sha256__in=list(by_sha)).values_list(
-            "pk", "request_id", "sha256"
-        ):
-            add(by_sha[sha], request_id, work_id, ConflictKind.SHA256, 0, None)
     rows_of_item: dict[int, list[int]] = defaultdict(list)
     for row_id, items in matches.items():
         for item_id in items:

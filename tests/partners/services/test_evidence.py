@@ -78,7 +78,7 @@ def test_an_image_fetched_again_is_hashed_matched_and_its_conflict_found(
     assert refreshed.phash is not None and refreshed.matched == 1 and refreshed.image_attempts == 1
     assert refreshed.state == RowState.CONFLICT
     [evidence] = services.desk_evidence([refreshed]).values()
-    assert {c.kind for c in evidence.conflicts} >= {"sha256"}
+    assert {(c.kind, c.request.artist) for c in evidence.conflicts} == {("item", artist)}
     assert services.filings_evidence_missing() == []
     # A row whose image was not refused is left alone.
     again = services.rows_image_retry(row_ids=[failed.pk], actor=moderator)
