@@ -34,7 +34,7 @@ from ..models import (
 )
 from .approval import rows_removals_record
 from .audit import partner_action_record
-from .sampling import filing_sample_fail, filing_sample_pass
+from .sampling import SampleError, filing_sample_fail, filing_sample_pass
 
 DECIDABLE = (RowState.WAITING, RowState.CONFLICT)
 
@@ -252,7 +252,15 @@ def filing_evidence_enqueue(filing_id: int) -> None:
 
 
 def _sample_settle(*, filing: Filing, actor: User | None) -> str:
-    """Pass or fail the filing's sample once every sampled row is marked; "" while some are not."""
+    """Pass or fail the filing's sample once every sampled row is marked; "" while some are not
+    (or when another moderator's last mark settled it first)."""
+    try:
+        return _sample_verdict(filing=filing, actor=actor)
+    except SampleError:
+        return ""
+
+
+def _sample_verdict(*, filing: Filing, actor: User | None) -> str:
     sampled = FilingRow.objects.filter(filing=filing, state=RowState.SAMPLED)
     marks = list(sampled.values_list("sample_mark", flat=True))
     if not marks or SampleMark.NONE in marks:

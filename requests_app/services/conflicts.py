@@ -76,11 +76,11 @@ def conflicts_detect(*, ticket: RemovalRequest) -> list[RequestConflict]:
     conflicts = []
     for other_request_id, pairs in sorted(found.items()):
         conflicts.append(_conflict_record(ticket, other_request_id, pairs))
-    partner_conflicts_flag(ticket=ticket)
+    _partner_conflicts_flag(ticket=ticket)
     return conflicts
 
 
-def partner_conflicts_flag(*, ticket: RemovalRequest) -> list[dict[str, object]]:
+def _partner_conflicts_flag(*, ticket: RemovalRequest) -> list[dict[str, object]]:
     """Flag on the request's internal timeline the partners' filings that had the same registered
     items removed already (a partner files for a creator of its own, and no claim links that
     creator to this artist yet, so it is someone else's claim to the same works).

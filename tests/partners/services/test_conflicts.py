@@ -14,7 +14,7 @@ from registry.hashing import code_to_hex, compute_hashes
 from registry.models import Removal
 from requests_app import services as request_services
 from requests_app.models import EventKind, TicketEvent
-from tests.helpers import make_request, partner_row, photo_bytes, photo_url
+from tests.helpers import logged_in, make_request, partner_row, photo_bytes, photo_url
 
 
 def file_and_run(partner, rows):
@@ -96,6 +96,16 @@ def test_an_artists_request_after_a_partners_removal_is_flagged_naming_the_filin
     flagged = TicketEvent.objects.get(request=ticket, kind=EventKind.CONFLICT, new_value="partner")
     assert flagged.params["filing"] == filing.public_id and flagged.params["partner"] == partner.partner.name
     assert filing.public_id in flagged.message and "ArtPlace" in flagged.message
+    # The artists' desk shows it, on the request's internal timeline, in the moderator's language.
+    page = logged_in(moderator).get(f"/admin/requests_app/removalrequest/{ticket.pk}/change/")
+    assert (
+        filing.public_id in page.content.decode()
+        and "removed already for the partner" in page.content.decode()
+    )
+    french = logged_in(moderator)
+    french.cookies["django_language"] = "fr"
+    shown = french.get(f"/admin/requests_app/removalrequest/{ticket.pk}/change/").content.decode()
+    assert "déjà été retirée pour le partenaire ArtPlace" in shown
     # Submitted again (after a question), the same filing is not flagged twice.
     request_services.request_ask_info(ticket=ticket, moderator=moderator, message="Which one?", canned="")
     request_services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
