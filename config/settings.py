@@ -197,6 +197,10 @@ MATCH_INDEX_CHECK_SECONDS = env_int("MATCH_INDEX_CHECK_SECONDS", 60, minimum=0)
 # called; tests turn this on to reach receivers on loopback.
 OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", False)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
+# A partner's row with an image URL and no hashes: its image is fetched (partners.services.images).
+PARTNER_IMAGE_TIMEOUT_SECONDS = env_int("PARTNER_IMAGE_TIMEOUT_SECONDS", 15, minimum=1)
+PARTNER_IMAGE_FETCH_ATTEMPTS = env_int("PARTNER_IMAGE_FETCH_ATTEMPTS", 3, minimum=1)
+PARTNER_IMAGE_FETCH_CONCURRENCY = env_int("PARTNER_IMAGE_FETCH_CONCURRENCY", 4, minimum=1)
 
 # Keys for secrets that must be read back (webhook signing secrets). Defaults
 # to one derived from SECRET_KEY; list several (comma-separated) to rotate.
@@ -259,6 +263,7 @@ CELERY_TASK_ROUTES = {
     "requests_app.tasks.work_hash": {"queue": "hashing"},
     "partners.tasks.filing_process": {"queue": "matching"},
     "partners.tasks.filing_file_read": {"queue": "imports"},
+    "partners.tasks.filing_evidence": {"queue": "matching"},
 }
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {

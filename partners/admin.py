@@ -384,7 +384,7 @@ class FilingAdmin(ReadOnlyAdmin):
             return reason
         for filing in queryset:
             try:
-                services.filing_sample_fail(filing=filing, actor=_operator(request), reason=reason)
+                services.sample_fail(filing=filing, actor=_operator(request), reason=reason)
             except services.SampleError as exc:
                 messages.error(request, str(exc))
             else:
@@ -439,3 +439,7 @@ class CreatorClaimAdmin(ReadOnlyAdmin):
     list_select_related = ("partner", "user")
     search_fields = ("creator_id", "user__email", "partner__name")
     exclude = ("token",)
+
+
+# The partners' desk (waiting, conflicting and sampled rows): its own module, registered with these.
+from . import admin_desk  # noqa: E402, F401

@@ -199,6 +199,19 @@ class RowState(models.TextChoices):
     APPROVED = "approved", "Approved"
     UNMATCHED = "unmatched", "No match"
     """Approvable, but no registered item matched it (nothing to remove yet)."""
+    CONFLICT = "conflict", "Conflict with an artist's request"
+    """It names a work an artist claims in a request of their own: a moderator decides."""
+    DECLINED = "declined", "Declined by the desk"
+
+
+# The rows a moderator decides on the partners' desk.
+DESK_STATES = (RowState.WAITING, RowState.CONFLICT, RowState.SAMPLED)
+
+
+class SampleMark(models.TextChoices):
+    NONE = "", "Not marked"
+    GOOD = "good", "Good"
+    BAD = "bad", "Bad"
 
 
 class RowChoice(models.TextChoices):
@@ -236,9 +249,26 @@ class FilingRow(models.Model):
     error_field = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
     matched = models.PositiveIntegerField(default=0, help_text="Registered items it matched.")
+    matched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its matches were stored for the desk (a sampled row)."
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     # The creator, having claimed their account, lifted it: its removals are revoked.
     lifted_at = models.DateTimeField(null=True, blank=True)
+    # The image behind image_url, when the worker fetched and hashed it (the row sent no hashes).
+    image_fetched_at = models.DateTimeField(null=True, blank=True)
+    image_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="As an artist's upload of the same file: re-encoded without metadata.",
+    )
+    image_attempts = models.PositiveSmallIntegerField(default=0)
+    # The desk: who decided the row (empty: the policy), why, and a sampled row's mark.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    sample_mark = models.CharField(max_length=10, choices=SampleMark.choices, blank=True, default="")
 
     class Meta:
         ordering = ["filing_id", "index"]
@@ -258,6 +288,61 @@ class FilingRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filing_id}#{self.index}"
+
+    @property
+    def has_hashes(self) -> bool:
+        return self.phash is not None or self.pdq is not None
+
+
+class DeskRow(FilingRow):
+    """A partner's row on the moderators' desk (waiting, in conflict or sampled)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "row for the desk"
+        verbose_name_plural = "rows for the desk"
+
+
+class FilingRowMatch(models.Model):
+    """A registered item a row matched, kept for the desk when the row was not approved by policy
+    (an approved row's matches are its removals)."""
+
+    row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="item_matches")
+    item = models.ForeignKey("registry.DatasetItem", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["row", "item"], name="one_match_per_row_item")]
+
+    def __str__(self) -> str:
+        return f"{self.row_id} ~ item {self.item_id}"
+
+
+class ConflictKind(models.TextChoices):
+    ITEM = "item", "the same registered item"
+    PHASH = "phash", "a pHash within the conflict distance"
+
+
+class FilingRowConflict(models.Model):
+    """An artist's claiming request that names the same work as a partner's row."""
+
+    row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="conflicts")
+    request = models.ForeignKey(
+        "requests_app.RemovalRequest", on_delete=models.CASCADE, related_name="partner_conflicts"
+    )
+    work = models.ForeignKey("requests_app.Work", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        "registry.DatasetItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=ConflictKind.choices)
+    distance = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["row_id", "request_id", "pk"]
+        constraints = [models.UniqueConstraint(fields=["row", "work"], name="one_conflict_per_row_work")]
+
+    def __str__(self) -> str:
+        return f"row {self.row_id} / work {self.work_id} ({self.kind})"
 
 
 class FilingRowItem(models.Model):
@@ -295,6 +380,10 @@ class PartnerActionKind(models.TextChoices):
     PARTNER_REVOKED = "partner_revoked", "every filing's removals revoked"
     CREATOR_CLAIMED = "creator_claimed", "creator claimed their account"
     ROWS_LIFTED = "rows_lifted", "rows lifted by their creator"
+    SAMPLE_ROWS_MARKED = "sample_rows_marked", "sampled rows marked"
+    ROWS_APPROVED_BY_DESK = "rows_approved_by_desk", "rows approved by the desk"
+    ROWS_DECLINED_BY_DESK = "rows_declined_by_desk", "rows declined by the desk"
+    IMAGES_FETCHED_AGAIN = "images_fetched_again", "images to be fetched again"
 
 
 class PartnerAction(models.Model):

@@ -28,7 +28,11 @@ def filings_resume() -> int:
     unread = services.file_filings_stale()
     for filing_id in unread:
         filing_file_read.delay(filing_id)
-    return len(stale) + len(unread)
+    # Held filings whose rows on the desk were never matched for it (a lost message, a dead worker).
+    unmatched = services.filings_evidence_missing()
+    for filing_id in unmatched:
+        filing_evidence.delay(filing_id)
+    return len(stale) + len(unread) + len(unmatched)
 
 
 @shared_task(
@@ -41,3 +45,14 @@ def filing_file_read(filing_id: int) -> str:
     if filing is None:
         return "not-claimed"
     return services.file_read(filing).state
+
+
+@shared_task(
+    base=DatabaseRetryTask, name="partners.tasks.filing_evidence", acks_late=True, ignore_result=True
+)
+def filing_evidence(filing_id: int) -> int:
+    """Match a held filing's rows on the desk (its sample failed) for the desk to show. Idempotent."""
+    from .models import Filing
+
+    filing = Filing.objects.filter(pk=filing_id).first()
+    return services.desk_rows_refresh(filing=filing) if filing is not None else 0

@@ -196,6 +196,17 @@ def _conflict_found(p: Params) -> str:
     ) % {"count": count, "artist": p["artist"], "reference": p["reference"]}
 
 
+def _partner_conflict_found(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d registered copy of these works was removed already for the partner %(partner)s "
+        "(filing %(filing)s), which filed it for a creator of its own: check who owns it.",
+        "%(count)d registered copies of these works were removed already for the partner %(partner)s "
+        "(filing %(filing)s), which filed them for a creator of its own: check who owns them.",
+        count,
+    ) % {"count": count, "partner": p["partner"], "filing": p["filing"]}
+
+
 def _conflict_resolved(p: Params) -> str:
     verdicts = {
         "none": _("Conflict resolved: not a conflict with %(reference)s."),
@@ -313,6 +324,7 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "removals_confirmed": _removals_confirmed,
     "copies_found": _copies_found,
     "conflict_found": _conflict_found,
+    "partner_conflict_found": _partner_conflict_found,
     "conflict_resolved": _conflict_resolved,
     "sla_escalated": _sla_escalated,
     "proof_document_uploaded": _proof_document_uploaded,

@@ -769,6 +769,11 @@ def partner_row(i: int, **overrides: Any) -> dict[str, Any]:
     return row
 
 
+def photo_url(name: str) -> str:
+    """Where the partners tests' `photo_dataset` item of a sample photo sits: on the partner's CDN."""
+    return f"https://cdn.{PARTNER_HOST}/photos/{name}"
+
+
 # --- the property fuzzer ----------------------------------------------------
 
 FUZZ_EXAMPLES = 25

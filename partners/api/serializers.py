@@ -29,7 +29,8 @@ class FilingRowSerializer(serializers.Serializer[Any]):
     pdq = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, allow_null=True)
     pdq_quality = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
     image_url = serializers.URLField(
-        required=False, help_text="The image on one of the partner's domains (kept; not fetched yet)."
+        required=False,
+        help_text="The image on one of the partner's domains: fetched and hashed if the row has no hashes.",
     )
     basis = serializers.ChoiceField(choices=RemovalReason.values)
     choice = serializers.ChoiceField(choices=RowChoice.values)

@@ -1,6 +1,14 @@
 """Every state change on the partners' side, by topic. Admin, API views and tasks call these."""
 
-from .approval import CHUNK, STALE_AFTER, filing_claim, filing_decide_chunk, filing_run, filings_stale
+from .approval import (
+    CHUNK,
+    STALE_AFTER,
+    filing_claim,
+    filing_decide_chunk,
+    filing_run,
+    filings_stale,
+    rows_removals_record,
+)
 from .audit import partner_action_record
 from .claims import (
     ClaimError,
@@ -19,6 +27,17 @@ from .claims import (
     creator_find,
     masked_email,
 )
+from .conflicts import rows_conflicts
+from .desk import (
+    DeskError,
+    DeskResult,
+    rows_approve,
+    rows_decline,
+    rows_image_retry,
+    sample_fail,
+    sample_rows_mark,
+)
+from .evidence import desk_evidence, desk_rows_refresh, filings_evidence_missing
 from .files import (
     FileRefused,
     file_chunk_write,
@@ -39,6 +58,7 @@ from .filings import (
     filing_enqueue,
     row_key,
 )
+from .images import image_fetch, images_prepare
 from .keys import PARTNER_KEY_PREFIX, partner_key_authenticate, partner_key_create, partner_key_revoke
 from .matching import rows_match
 from .partners import (
@@ -66,6 +86,8 @@ __all__ = [
     "STALE_AFTER",
     "ClaimError",
     "Creator",
+    "DeskError",
+    "DeskResult",
     "FileRefused",
     "FilingRefused",
     "FilingResult",
@@ -87,6 +109,8 @@ __all__ = [
     "claims_of",
     "clean_filing_row",
     "creator_find",
+    "desk_evidence",
+    "desk_rows_refresh",
     "file_chunk_write",
     "file_claim",
     "file_fail",
@@ -103,7 +127,10 @@ __all__ = [
     "filing_sample_fail",
     "filing_sample_hold",
     "filing_sample_pass",
+    "filings_evidence_missing",
     "filings_stale",
+    "image_fetch",
+    "images_prepare",
     "masked_email",
     "partner_action_record",
     "partner_create",
@@ -119,5 +146,12 @@ __all__ = [
     "partner_suspend_and_revoke",
     "partner_update",
     "row_key",
+    "rows_approve",
+    "rows_conflicts",
+    "rows_decline",
+    "rows_image_retry",
     "rows_match",
+    "rows_removals_record",
+    "sample_fail",
+    "sample_rows_mark",
 ]

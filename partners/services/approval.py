@@ -9,7 +9,8 @@ a chunk decided twice records nothing twice (removals are unique per source and 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -29,7 +30,10 @@ from ..models import (
     RowState,
 )
 from .audit import partner_action_record
+from .conflicts import rows_conflicts
+from .evidence import desk_rows_refresh, rows_evidence_store
 from .filings import Served
+from .images import images_prepare
 from .matching import rows_match
 from .sampling import filing_sample_hold
 
@@ -61,13 +65,56 @@ def filings_stale() -> list[int]:
 def filing_run(filing: Filing, *, chunk: int = CHUNK) -> Filing:
     """Decide every pending row after the filing's cursor, a chunk per transaction; then complete it.
 
-    A filing whose policy samples is held first, until a moderator passes or fails its sample.
+    A filing whose policy samples is held first, until a moderator passes or fails its sample; its
+    sampled rows (and, once a sample failed, all its rows) are matched meanwhile, so the desk
+    shows what each names. Before each chunk, the
+    images of rows that sent an image URL and no hashes are fetched and hashed (images_prepare),
+    outside the chunk's transaction: the hashes are committed as they come, so a worker killed
+    between the two fetches nothing twice, and a filing whose rows carry hashes fetches nothing.
     """
     if filing_sample_hold(filing=filing):
+        desk_rows_refresh(filing=filing)
         return Filing.objects.get(pk=filing.pk)
-    while filing_decide_chunk(filing=filing, chunk=chunk):
-        pass
+    while True:
+        images_prepare(filing=filing, limit=chunk)
+        if not filing_decide_chunk(filing=filing, chunk=chunk):
+            break
     return Filing.objects.get(pk=filing.pk)
+
+
+def rows_removals_record(
+    *,
+    filing: Filing,
+    partner: Partner,
+    rows_items: Sequence[tuple[FilingRow, set[int]]],
+    approved_at: datetime,
+) -> int:
+    """Record the removals of approved rows (each with the items it matched): one set-wise write
+    per basis (one INSERT ... SELECT of the items, their events and outbox rows), named as the
+    partner's, with the filing's id as their source reference; and which items each row removes
+    (FilingRowItem: a creator who claims their account lifts them by row). The policy's chunks and
+    the desk's approvals both go through here."""
+    by_basis: dict[str, set[int]] = defaultdict(set)
+    for row, items in rows_items:
+        by_basis[row.basis] |= items
+    recorded = 0
+    for basis, items in sorted(by_basis.items()):
+        if not items:
+            continue
+        summary = removals_write(
+            source_ref=filing.public_id,
+            reason=basis,
+            items=ItemQuery.of_ids(sorted(items)),
+            approved_at=approved_at,
+            source=RemovalSource.PARTNER,
+            partner=partner.name,
+        )
+        recorded += summary.count
+    links = [
+        FilingRowItem(row_id=row.pk, item_id=item) for row, items in rows_items for item in sorted(items)
+    ]
+    FilingRowItem.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
+    return recorded
 
 
 @transaction.atomic
@@ -75,7 +122,8 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
     """One chunk of pending rows: matched, then approved by policy or left waiting. False when none was left.
 
     The partner's row is locked: a suspension made meanwhile waits for this chunk, and the chunks
-    after it see the partner suspended and approve nothing.
+    after it see the partner suspended and approve nothing. A row naming a work that an artist
+    claims in a request of their own is never approved here: it goes to the desk in conflict.
     """
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     partner = Partner.objects.select_for_update().get(pk=locked.partner_id)
@@ -92,23 +140,21 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
         )
         return False
     matches = rows_match(rows)
+    conflicts = rows_conflicts(rows, matches)
     served = Served.of(partner)
     # A filing whose removals a moderator revoked gets no more approvals (its rows wait).
     automatic = partner.is_active and policy.auto_approve_verified_hashed and locked.revoked_at is None
-    approved: dict[str, set[int]] = defaultdict(set)  # basis -> items
-    approved_rows = 0
-    links: list[FilingRowItem] = []  # which items each approved row removes (claims read them)
+    approved: list[tuple[FilingRow, set[int]]] = []  # rows approved, with the items they remove
     for row in rows:
         items = matches.get(row.pk, set())
         row.matched, row.decided_at = len(items), now
         row.on_verified_domain = served.covers(row.work_url)[1]
-        has_hashes = row.phash is not None or row.pdq is not None
+        if row.pk in conflicts:
+            row.state = RowState.CONFLICT
         # A row its creator lifted (having claimed their account) is never approved by policy.
-        if automatic and row.on_verified_domain and has_hashes and row.lifted_at is None:
+        elif automatic and row.on_verified_domain and row.has_hashes and row.lifted_at is None:
             row.state = RowState.APPROVED if items else RowState.UNMATCHED
-            approved[row.basis] |= items
-            approved_rows += 1
-            links += [FilingRowItem(row_id=row.pk, item_id=item_id) for item_id in sorted(items)]
+            approved.append((row, items))
         else:
             row.state = RowState.WAITING
     # One UPDATE per outcome (a handful per chunk): Django's bulk_update writes a CASE per row and
@@ -116,24 +162,16 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
     outcomes: dict[tuple[str, int, bool], list[int]] = defaultdict(list)
     for row in rows:
         outcomes[(row.state, row.matched, row.on_verified_domain)].append(row.pk)
-    for (state, matched, verified), pks in outcomes.items():
+    for (state, count, verified), pks in outcomes.items():
         FilingRow.objects.filter(pk__in=pks).update(
-            state=state, matched=matched, on_verified_domain=verified, decided_at=now
+            state=state, matched=count, on_verified_domain=verified, decided_at=now, matched_at=now
         )
-    recorded = 0
-    if approved_rows:
-        for basis, items in sorted(approved.items()):
-            # Set-wise: one INSERT ... SELECT of the items, their events and outbox rows.
-            summary = removals_write(
-                source_ref=locked.public_id,
-                reason=basis,
-                items=ItemQuery.of_ids(sorted(items)),
-                approved_at=now,
-                source=RemovalSource.PARTNER,
-                partner=partner.name,
-            )
-            recorded += summary.count
-        FilingRowItem.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
+    # What the desk shows of the rows left to it: their items and conflicts (one INSERT each).
+    rows_evidence_store(
+        [row for row in rows if row.state in (RowState.WAITING, RowState.CONFLICT)], matches, conflicts
+    )
+    if approved:
+        recorded = rows_removals_record(filing=locked, partner=partner, rows_items=approved, approved_at=now)
         partner_action_record(
             actor=None,
             kind=PartnerActionKind.ROWS_APPROVED_BY_POLICY,
@@ -141,7 +179,7 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
             detail={
                 "policy": policy.pk,
                 "settings": policy.settings_dict(),
-                "rows": approved_rows,
+                "rows": len(approved),
                 "rows_from": rows[0].index,
                 "rows_to": rows[-1].index,
                 "removals": recorded,

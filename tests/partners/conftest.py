@@ -5,12 +5,16 @@ partner's domain (people, maintainers and the worker: tests/conftest.py)."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from partners import services
@@ -108,3 +112,83 @@ def endpoint_on_pd(maintainer: Any, receiver: Any, partner_dataset: Dataset) -> 
         datasets=[partner_dataset],
     )
     return endpoint
+
+
+# --- the desk: artists' claims, images on loopback ----------------------------
+
+DESK_PHOTOS = ("chelsea.png", "coffee.png", "astronaut.png")
+
+
+@pytest.fixture
+def photo_dataset(maintainer: Any) -> Dataset:
+    """A data set holding a half-size JPEG copy of a few sample photos (all three hashes), at URLs on
+    the partner's domain: a partner's row names them by URL, an artist's upload finds them by hash."""
+    from tests.helpers import image_bytes, item_row, photo, photo_url
+
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="ph", name="Photos")
+    rows = []
+    for name in DESK_PHOTOS:
+        image = photo(name).convert("RGB")
+        copy = image.resize((image.width // 2, image.height // 2))
+        rows.append({**item_row(name, image_bytes(copy, "JPEG", quality=70)), "url": photo_url(name)})
+    registry_services.items_upsert(dataset=dataset, rows=rows)
+    return dataset
+
+
+@dataclass
+class ImageSite:
+    """A loopback web server: each path answers its list of (status, headers, body) in turn, the
+    last one again and again; `hits` counts the requests per path."""
+
+    port: int = 0
+    answers: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return f"http://localhost:{self.port}{path}"
+
+    def serve(self, path: str, *answers: tuple[int, dict[str, str], bytes]) -> str:
+        self.answers[path] = list(answers)
+        return self.url(path)
+
+
+@pytest.fixture
+def image_site() -> Iterator[ImageSite]:
+    site = ImageSite()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            count = site.hits.get(self.path, 0)
+            site.hits[self.path] = count + 1
+            answers = site.answers.get(self.path) or [(404, {}, b"not found")]
+            status, headers, body = answers[min(count, len(answers) - 1)]
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    site.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def local_partner(partner: PartnerWithKey) -> PartnerWithKey:
+    """The partner, serving its images on localhost too (verified), where `image_site` listens.
+
+    Made as a row: the operator's form refuses a single label such as localhost, rightly so."""
+    from partners.models import PartnerDomain
+
+    PartnerDomain.objects.create(partner=partner.partner, host="localhost", verified_at=timezone.now())
+    return partner

@@ -135,3 +135,74 @@ def test_a_lifted_work_reaches_the_maintainer_as_removal_revoked_after_its_appro
     [lifted] = payload["data"]["removals"]
     assert (lifted["external_id"], lifted["state"], lifted["request"]) == ("e0", "revoked", filing_id)
     assert dict(Removal.objects.values_list("external_id", "state")) == {"e0": "revoked", "e1": "delivered"}
+
+
+def test_the_worker_fetches_image_urls_and_holds_a_conflict_for_the_desk(
+    celery_worker_process, partner_api, local_partner, photo_dataset, auto_policy, image_site, artist
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from partners.models import FilingRowConflict
+    from requests_app import services as request_services
+    from requests_app.models import Match
+    from tests.helpers import photo_bytes, photo_url
+
+    # The artist's own request of the same picture, hashed and matched by the worker, then submitted.
+    ticket = request_services.request_create(artist=artist, basis="copyright")
+    upload = SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))
+    request_services.works_add(ticket=ticket, actor=artist.user, files=[upload])
+    matches = wait_until(
+        lambda: list(Match.objects.filter(work__request=ticket).values_list("pk", flat=True)),
+        what="the worker to hash and match the artist's work",
+    )
+    request_services.matches_decide(ticket=ticket, actor=artist.user, confirm=matches)
+    request_services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    coffee = image_site.serve("/coffee.png", (200, {"Content-Type": "image/png"}, photo_bytes("coffee.png")))
+    rows = [
+        partner_row(0, phash=None, image_url=coffee, work_url="https://art.example/w/coffee"),
+        partner_row(1, phash=None, image_url=image_site.url("/gone.png")),
+        partner_row(2, work_url=photo_url("chelsea.png")),
+    ]
+    response = partner_api.post(FILE, {"attestation": True, "rows": rows}, format="json")
+    assert response.status_code == 202, response.content
+    filing_id = response.json()["id"]
+    filing = wait_until(
+        lambda: Filing.objects.filter(public_id=filing_id, state=FilingState.COMPLETED).first(),
+        what="the worker to fetch, match and decide the filing",
+    )
+    found = {r.index: r for r in filing.rows.all()}
+    assert found[0].state == RowState.APPROVED and found[0].image_fetched_at is not None
+    assert found[1].state == RowState.WAITING and "answered 404" in found[1].error
+    assert found[2].state == RowState.CONFLICT
+    assert FilingRowConflict.objects.get(row=found[2]).request == ticket
+    assert list(Removal.objects.filter(source_ref=filing_id).values_list("url", flat=True)) == [
+        photo_url("coffee.png")
+    ]
+    counts = partner_api.get(f"{FILE}{filing_id}/").json()["counts"]
+    assert (counts["approved"], counts["waiting"], counts["conflict"]) == (1, 1, 1)
+
+
+def test_a_failed_sample_has_its_rows_matched_for_the_desk_by_the_worker(
+    celery_worker_process, partner, partner_dataset, moderator
+):
+    from partners import services
+    from partners.models import FilingRow, PartnerKey, SampleState
+
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=True, sample_size=1
+    )
+    key = PartnerKey.objects.get(partner=partner.partner)
+    filing = services.filing_create(key=key, rows=[partner_row(i) for i in range(3)], attestation=True).filing
+    wait_until(
+        lambda: FilingRow.objects.filter(
+            filing=filing, state=RowState.SAMPLED, matched_at__isnull=False
+        ).exists(),
+        what="the worker to draw and match the sample",
+    )
+    services.sample_fail(filing=filing, actor=moderator, reason="Not their creators")
+    assert Filing.objects.get(pk=filing.pk).sample_state == SampleState.FAILED
+    wait_until(
+        lambda: not FilingRow.objects.filter(filing=filing, matched_at__isnull=True).exists(),
+        what="the worker to match the held rows for the desk",
+    )
+    assert list(FilingRow.objects.filter(filing=filing).values_list("matched", flat=True)) == [1, 1, 1]

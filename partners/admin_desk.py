@@ -1,0 +1,343 @@
+"""The partners' desk in the admin: the rows the policy left to a person, with their evidence.
+
+One list ("Partners' desk") of waiting, conflicting and sampled rows, by filing and partner, each
+with what judging it takes side by side: the row as sent, whether its work URL lies on a verified
+domain of the partner, the registered items it matched (URL, data set, hash distances) and any
+artist's request that claims the same work. Its actions call partners.services.desk, which lock
+the rows, record removals through the policy's own writer and audit each decision (PartnerAction,
+the moderator as actor). A row's page shows the same evidence in full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+
+from core.admin import ReadOnlyAdmin
+from registry.hashing import code_to_hex, pdq_to_hex
+
+from . import services
+from .admin import _operator, _reason_or_prompt
+from .models import DESK_STATES, DeskRow, Filing, FilingRow, RowState, SampleMark
+from .services.evidence import RowEvidence
+from .services.filings import Served
+
+
+class DeskChangeList(ChangeList):
+    """Reads the evidence of the page's rows at once (three queries), never row by row."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        rows = list(self.result_list)
+        evidence = services.desk_evidence(rows)
+        served: dict[int, Served] = {}
+        # The page's queryset keeps these very objects (its result cache): the columns read them.
+        for row in rows:
+            row.desk = evidence[row.pk]
+            if row.partner_id not in served:
+                served[row.partner_id] = Served.of(row.partner)
+            row.served = served[row.partner_id].covers(row.work_url)
+
+
+class DeskStateFilter(admin.SimpleListFilter):
+    """The desk's own states only (the list holds nothing else)."""
+
+    title = "state"
+    parameter_name = "state__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(state.value, str(state.label)) for state in DESK_STATES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(state=value) if value in RowState.values else queryset
+
+
+class FilingOnDeskFilter(admin.SimpleListFilter):
+    """The filings that have rows on the desk (the 50 newest): a filter by filing that stays short."""
+
+    title = "filing"
+    parameter_name = "filing"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        # Newest first, one index probe (filing, state) per filing until 50 are found: no scan
+        # of every row on the desk.
+        on_desk = FilingRow.objects.filter(filing=OuterRef("pk"), state__in=DESK_STATES)
+        filings = Filing.objects.filter(Exists(on_desk)).select_related("partner").order_by("-pk")[:50]
+        return [(str(f.pk), f"{f.public_id[:12]} ({f.partner.name})") for f in filings]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(filing_id=int(value)) if value and value.isdigit() else queryset
+
+
+def _evidence(obj: DeskRow) -> RowEvidence:
+    found = getattr(obj, "desk", None)
+    return found if found is not None else services.desk_evidence([obj])[obj.pk]
+
+
+def _served(obj: DeskRow) -> tuple[bool, bool]:
+    found = getattr(obj, "served", None)
+    return found if found is not None else Served.of(obj.partner).covers(obj.work_url)
+
+
+def _request_link(conflict: Any) -> str:
+    url = reverse("admin:requests_app_removalrequest_change", args=[conflict.request_id])
+    # Underlined: links inside a line of text must not differ by their colour alone.
+    return format_html(
+        '<a href="{}" style="text-decoration: underline">{}</a>',
+        url,
+        conflict.request.reference or f"#{conflict.request_id}",
+    )
+
+
+@admin.register(DeskRow)
+class PartnerDeskAdmin(ReadOnlyAdmin):
+    list_display = (
+        "row_ref",
+        "short_partner",
+        "state",
+        "short_creator",
+        "short_work_url",
+        "domain",
+        "items",
+        "conflict",
+        "mark",
+    )
+    list_filter = (DeskStateFilter, FilingOnDeskFilter, "partner", "sample_mark")
+    list_select_related = ("filing", "partner")
+    search_fields = ("filing__public_id", "creator_id", "work_url")
+    ordering = ("filing_id", "index")
+    list_per_page = 50
+    actions = ["approve", "decline", "mark_good", "mark_bad", "fetch_images_again"]
+    fields = (
+        "filing",
+        "partner",
+        "index",
+        "state",
+        "as_sent",
+        "domain_evidence",
+        "image",
+        "matched_items",
+        "artist_conflicts",
+        "decision",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DeskRow]:
+        return super().get_queryset(request).filter(state__in=DESK_STATES)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return DeskChangeList
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("partners.view_filingrow")
+
+    def has_desk_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partners.change_filing")
+
+    # --- the list's columns: short, so that the list fits 1280 px beside its filters
+
+    @admin.display(description="row", ordering="filing__public_id")
+    def row_ref(self, obj: DeskRow) -> str:
+        return f"{Truncator(obj.filing.public_id).chars(12)} #{obj.index}"
+
+    @admin.display(description="partner", ordering="partner__name")
+    def short_partner(self, obj: DeskRow) -> str:
+        return Truncator(obj.partner.name).chars(20)
+
+    @admin.display(description="creator", ordering="creator_id")
+    def short_creator(self, obj: DeskRow) -> str:
+        return Truncator(obj.creator_id).chars(16)
+
+    @admin.display(description="work URL")
+    def short_work_url(self, obj: DeskRow) -> str:
+        return Truncator(obj.work_url or "").chars(24)
+
+    @admin.display(description="domain")
+    def domain(self, obj: DeskRow) -> str:
+        on_domain, verified = _served(obj)
+        return "verified" if verified else ("not verified" if on_domain else "not the partner's")
+
+    @admin.display(description="matched items")
+    def items(self, obj: DeskRow) -> str:
+        found = _evidence(obj).items
+        if obj.error_field == "image_url":
+            return Truncator(obj.error).chars(40)
+        if obj.matched_at is None and not found:
+            return "not matched yet"
+        if not found:
+            return "none"
+        first = found[0]
+        more = f" +{len(found) - 1}" if len(found) > 1 else ""
+        return f"{Truncator(first.item.dataset.slug).chars(12)}: {first.summary}{more}"
+
+    @admin.display(description="conflict")
+    def conflict(self, obj: DeskRow) -> str:
+        conflicts = _evidence(obj).conflicts
+        if not conflicts:
+            return "-"
+        requests = {c.request_id: c for c in conflicts}
+        return format_html_join(" ", "{}", ((_request_link(c),) for c in requests.values()))
+
+    @admin.display(description="mark", ordering="sample_mark")
+    def mark(self, obj: DeskRow) -> str:
+        return obj.get_sample_mark_display() if obj.state == RowState.SAMPLED else "-"
+
+    # --- the row's page: the same evidence, in full
+
+    @admin.display(description="the row as sent")
+    def as_sent(self, obj: DeskRow) -> str:
+        fields = [
+            ("creator", f"{obj.creator_id} · {obj.creator_url} {obj.creator_email}".strip()),
+            ("work URL", obj.work_url),
+            ("image URL", obj.image_url or "-"),
+            ("pHash", code_to_hex(obj.phash) or "-"),
+            ("dHash", code_to_hex(obj.dhash) or "-"),
+            ("PDQ", pdq_to_hex(obj.pdq) or "-"),
+            ("basis", obj.get_basis_display()),
+            ("choice", obj.get_choice_display()),
+        ]
+        return format_html_join("\n", "<div><strong>{}</strong>: {}</div>", fields)
+
+    @admin.display(description="partner's domain")
+    def domain_evidence(self, obj: DeskRow) -> str:
+        on_domain, verified = _served(obj)
+        domains = ", ".join(
+            f"{d}{' (verified)' if d.verified else ' (not verified)'}" for d in obj.partner.domains.all()
+        )
+        verdict = "on a verified domain" if verified else ("on a domain not verified" if on_domain else "off")
+        return f"The work URL is {verdict}. {obj.partner.name}'s domains: {domains or 'none'}."
+
+    @admin.display(description="image")
+    def image(self, obj: DeskRow) -> str:
+        if not obj.image_url:
+            return "no image URL"
+        if obj.error_field == "image_url":
+            return f"not hashed ({obj.image_attempts} attempt(s)): {obj.error}"
+        if obj.image_fetched_at:
+            return (
+                f"fetched and hashed {obj.image_fetched_at:%Y-%m-%d %H:%M} (sha256 {obj.image_sha256[:16]}…)"
+            )
+        return "hashes sent by the partner" if obj.has_hashes else "not fetched yet"
+
+    @admin.display(description="matched registered items")
+    def matched_items(self, obj: DeskRow) -> str:
+        found = _evidence(obj).items
+        if not found:
+            return "none" if obj.matched_at else "not matched yet"
+        return format_html_join(
+            "\n",
+            "<div>{} ({}) · <a href='{}' rel='noreferrer' style='text-decoration: underline'>{}</a>"
+            " · {}</div>",
+            (
+                (
+                    s.item.dataset.name,
+                    s.item.dataset.slug,
+                    s.item.url,
+                    Truncator(s.item.url).chars(80),
+                    s.summary,
+                )
+                for s in found
+            ),
+        )
+
+    @admin.display(description="artists' requests claiming the same work")
+    def artist_conflicts(self, obj: DeskRow) -> str:
+        conflicts = _evidence(obj).conflicts
+        if not conflicts:
+            return "none"
+        return format_html_join(
+            "\n",
+            "<div>{} by {} ({}) · work {} “{}” · {} {}</div>",
+            (
+                (
+                    _request_link(c),
+                    c.request.artist.display_name,
+                    c.request.get_status_display(),
+                    c.work_id,
+                    Truncator(c.work.original_name).chars(40),
+                    c.get_kind_display(),
+                    f"(distance {c.distance})",
+                )
+                for c in conflicts
+            ),
+        )
+
+    @admin.display(description="decision")
+    def decision(self, obj: DeskRow) -> str:
+        if obj.decided_by_id is None:
+            return "-"
+        return format_html(
+            "{} · {} · {}", obj.decided_by, f"{obj.decided_at:%Y-%m-%d %H:%M}", obj.decision_reason or "-"
+        )
+
+    # --- actions
+
+    def _report(self, request: HttpRequest, result: services.DeskResult, done: str) -> None:
+        if result.decided:
+            messages.success(request, done)
+        for skipped in result.skipped[:20]:
+            messages.warning(request, f"Left alone: {skipped}.")
+        for verdict in result.samples:
+            messages.info(request, verdict)
+
+    @admin.action(description="Approve for the partner (record the removals)", permissions=["desk"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
+        result = services.rows_approve(
+            row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)
+        )
+        self._report(
+            request, result, f"Approved {result.decided} row(s); {result.removals} removal(s) recorded."
+        )
+
+    @admin.action(description="Decline (nothing removed; asks why)", permissions=["desk"])
+    def decline(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self, request, queryset, action="decline", question="Decline these rows? Why?"
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        result = services.rows_decline(
+            row_ids=queryset.values_list("pk", flat=True), actor=_operator(request), reason=reason
+        )
+        self._report(request, result, f"Declined {result.decided} row(s).")
+        return None
+
+    @admin.action(description="Mark sampled rows good", permissions=["desk"])
+    def mark_good(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
+        result = services.sample_rows_mark(
+            row_ids=queryset.values_list("pk", flat=True), actor=_operator(request), mark=SampleMark.GOOD
+        )
+        self._report(request, result, f"Marked {result.decided} sampled row(s) good.")
+
+    @admin.action(description="Mark sampled rows bad (asks why)", permissions=["desk"])
+    def mark_bad(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> TemplateResponse | None:
+        reason = _reason_or_prompt(
+            self, request, queryset, action="mark_bad", question="Mark these sampled rows bad? What is wrong?"
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
+        result = services.sample_rows_mark(
+            row_ids=queryset.values_list("pk", flat=True),
+            actor=_operator(request),
+            mark=SampleMark.BAD,
+            note=reason,
+        )
+        self._report(request, result, f"Marked {result.decided} sampled row(s) bad.")
+        return None
+
+    @admin.action(description="Fetch the images again (their fetch failed)", permissions=["desk"])
+    def fetch_images_again(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
+        result = services.rows_image_retry(
+            row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)
+        )
+        self._report(request, result, f"{result.decided} image(s) will be fetched again by the worker.")

@@ -1,0 +1,114 @@
+"""partners.services.conflicts: a partner's row naming a work an artist claims in a request of their
+own is held in conflict (never approved by policy), with both sides' evidence; the moderator rules.
+And the other way round: an artist's request submitted after a partner's removals of the same
+items is flagged on its internal timeline, naming the filing."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from partners import services
+from partners.models import ConflictKind, FilingRow, FilingRowConflict, PartnerKey, RowState
+from registry.hashing import code_to_hex, compute_hashes
+from registry.models import Removal
+from requests_app import services as request_services
+from requests_app.models import EventKind, TicketEvent
+from tests.helpers import logged_in, make_request, partner_row, photo_bytes, photo_url
+
+
+def file_and_run(partner, rows):
+    key = PartnerKey.objects.get(partner=partner.partner)
+    filing = services.filing_create(key=key, rows=rows, attestation=True).filing
+    return services.filing_run(services.filing_claim(filing.pk))
+
+
+def chelsea_phash() -> str:
+    return code_to_hex(compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8).phash)
+
+
+def test_a_row_naming_an_artists_claimed_work_is_held_in_conflict(
+    partner, photo_dataset, auto_policy, artist, moderator
+):
+    ticket = make_request(artist, "chelsea.png")  # submitted, its copy in the data set confirmed
+    rows = [
+        partner_row(0, work_url=photo_url("chelsea.png"), phash=None),  # the same item, by URL
+        partner_row(1, phash=chelsea_phash()),  # the artist's very picture, by pHash
+        partner_row(2, work_url=photo_url("coffee.png")),  # nobody's claim: approved by policy
+    ]
+    filing = file_and_run(partner, rows)
+    found = {r.index: r for r in FilingRow.objects.filter(filing=filing)}
+    assert found[0].state == RowState.CONFLICT and found[1].state == RowState.CONFLICT
+    assert found[2].state == RowState.APPROVED
+    by_url = FilingRowConflict.objects.get(row=found[0])
+    assert (by_url.request, by_url.kind) == (ticket, ConflictKind.ITEM)
+    assert by_url.item.url == photo_url("chelsea.png")
+    by_hash = FilingRowConflict.objects.get(row=found[1])
+    assert (by_hash.request, by_hash.kind, by_hash.distance) == (ticket, ConflictKind.PHASH, 0)
+    assert list(Removal.objects.filter(source_ref=filing.public_id).values_list("url", flat=True)) == [
+        photo_url("coffee.png")
+    ]
+    # The moderator rules for the partner: the row's item is removed, named as the partner's.
+    result = services.rows_approve(row_ids=[found[0].pk], actor=moderator)
+    assert result.decided == 1 and result.removals == 1
+    assert Removal.objects.filter(source_ref=filing.public_id, url=photo_url("chelsea.png")).exists()
+    # ...or against it: nothing is removed, the reason is kept.
+    services.rows_decline(row_ids=[found[1].pk], actor=moderator, reason="The artist holds the original.")
+    declined = FilingRow.objects.get(pk=found[1].pk)
+    assert declined.state == RowState.DECLINED and declined.decided_by == moderator
+
+
+def test_a_withdrawn_or_draft_claim_is_no_conflict(partner, photo_dataset, auto_policy, artist):
+    ticket = make_request(artist, "chelsea.png")
+    request_services.request_withdraw(ticket=ticket, actor=artist.user)
+    make_request(artist, "coffee.png", submit=False)  # a draft claims nothing yet
+    filing = file_and_run(
+        partner,
+        [partner_row(0, work_url=photo_url("chelsea.png")), partner_row(1, work_url=photo_url("coffee.png"))],
+    )
+    assert set(filing.rows.values_list("state", flat=True)) == {RowState.APPROVED}
+    assert not FilingRowConflict.objects.exists()
+
+
+def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(partner, photo_dataset, artist):
+    make_request(artist, "chelsea.png")
+    key = PartnerKey.objects.get(partner=partner.partner)
+    rows = [partner_row(i, work_url=photo_url("chelsea.png")) for i in range(50)]
+    filing = services.filing_create(key=key, rows=rows, attestation=True).filing
+    objects = list(filing.rows.order_by("index"))
+    item = photo_dataset.items.get(external_id="chelsea.png").pk
+    counts = []
+    for size in (5, 50):
+        chosen = objects[:size]
+        with CaptureQueriesContext(connection) as queries:
+            found = services.rows_conflicts(chosen, {row.pk: {item} for row in chosen})
+        assert len(found) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 2
+
+
+def test_an_artists_request_after_a_partners_removal_is_flagged_naming_the_filing(
+    partner, photo_dataset, auto_policy, artist, moderator
+):
+    filing = file_and_run(partner, [partner_row(0, work_url=photo_url("chelsea.png"))])
+    assert filing.rows.get().state == RowState.APPROVED
+    ticket = make_request(artist, "chelsea.png")
+    flagged = TicketEvent.objects.get(request=ticket, kind=EventKind.CONFLICT, new_value="partner")
+    assert flagged.params["filing"] == filing.public_id and flagged.params["partner"] == partner.partner.name
+    assert filing.public_id in flagged.message and "ArtPlace" in flagged.message
+    # The artists' desk shows it, on the request's internal timeline, in the moderator's language.
+    page = logged_in(moderator).get(f"/admin/requests_app/removalrequest/{ticket.pk}/change/")
+    assert (
+        filing.public_id in page.content.decode()
+        and "removed already for the partner" in page.content.decode()
+    )
+    french = logged_in(moderator)
+    french.cookies["django_language"] = "fr"
+    shown = french.get(f"/admin/requests_app/removalrequest/{ticket.pk}/change/").content.decode()
+    assert "déjà été retirée pour le partenaire ArtPlace" in shown
+    # Submitted again (after a question), the same filing is not flagged twice.
+    request_services.request_ask_info(ticket=ticket, moderator=moderator, message="Which one?", canned="")
+    request_services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    assert (
+        TicketEvent.objects.filter(request=ticket, kind=EventKind.CONFLICT, new_value="partner").count() == 1
+    )
