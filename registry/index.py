@@ -68,12 +68,16 @@ MAX_BITS = 64 // NHASH  # 21: three disjoint 21-bit segments
 MIN_BITS = 16
 # A hash-table probe (with its candidates) costs about as much as scanning this many codes.
 _PROBE_COST_IN_CODES = 600
-# From this many queries on, search_many answers by the join (bench/bulk_match.py: below it
-# numpy's per-call overhead dominates and faiss's probing wins).
-JOIN_MIN_BATCH = 16
+# From this many queries on, search_many answers by the join. It beats faiss's probing from about
+# 8 queries a call (bench/bulk_match.py: 140 us a query at 10 M codes against 1-2 ms), but is
+# built on first use (12 s and 37 bytes a code at 10 M codes): a process matching single works
+# (about 90 derived views a call) keeps to faiss; bulk matching and re-matching take the join.
+JOIN_MIN_BATCH = 256
 # The join's candidate arrays are cut to about this many entries per pass (memory stays flat).
 _JOIN_CANDIDATES_PER_PASS = 1 << 22
-# Codes added after the join was built are scanned directly, up to this many; then it is rebuilt.
+# Codes added after the join was built are scanned directly, up to this many; past it they get a
+# join of their own (the tail's), and past a quarter of the main join's size the main one is built
+# again over everything: a data set growing by imports costs rebuilds in proportion to what came.
 _JOIN_TAIL_MAX = 4096
 
 
@@ -120,11 +124,12 @@ class _SegmentJoin:
     Per segment: the positions in segment order (int32), the codes in that order (uint64: a
     bucket's codes are contiguous, so gathering candidates reads memory in runs, not one cache
     miss per candidate), and a direct-address table of 2**bits + 1 bucket offsets (int32 below 2**31 codes).
-    Covers positions [0, size) of the index's arrays; later ones are the index's tail.
+    Covers positions [base, base + size) of the index's arrays.
     """
 
-    def __init__(self, codes: np.ndarray, bits: int):
+    def __init__(self, codes: np.ndarray, bits: int, base: int = 0):
         self.bits = bits
+        self.base = base
         self.size = len(codes)
         self.order: list[np.ndarray] = []
         self.sorted_codes: list[np.ndarray] = []
@@ -205,7 +210,8 @@ class _SegmentJoin:
             for t in range(segment):
                 earlier |= np.bitwise_count((xor >> np.uint64(t * bits)) & mask) <= nflip
             query_of, places, d = query_of[~earlier], places[~earlier], d[~earlier]
-        found.append((query_of + first, self.order[segment][places].astype(np.int64), d.astype(np.int64)))
+        positions = self.order[segment][places].astype(np.int64) + self.base
+        found.append((query_of + first, positions, d.astype(np.int64)))
 
 
 class HammingIndex:
@@ -219,6 +225,7 @@ class HammingIndex:
         self._faiss: Any = None  # faiss.IndexBinaryMultiHash or None (numpy scan)
         self._bits = 0
         self._join: _SegmentJoin | None = None  # built by the first large batch, see search_many_join
+        self._join_tail: _SegmentJoin | None = None  # codes added since, once there are many
         self._lock = threading.RLock()
         self.meta: dict[str, Any] = {}
 
@@ -283,7 +290,7 @@ class HammingIndex:
                 self._ids, self._codes = self._ids[self._live], self._codes[self._live]
             self._live, self._dead = None, 0
             self._faiss, self._bits = None, 0
-            self._join = None  # positions moved
+            self._join = self._join_tail = None  # positions moved
             if len(self._codes) > FLAT_MAX:
                 self._build_faiss()
 
@@ -329,22 +336,19 @@ class HammingIndex:
     def search_many_join(self, codes: Sequence[int] | np.ndarray, radius: int) -> list[list[tuple[int, int]]]:
         """search_many for a large batch, by the segment join: the same answers, in numpy passes
         over the whole batch. The join is built on first use and after compaction; codes added
-        since are scanned directly (up to _JOIN_TAIL_MAX, then the join is built again), dead
-        ones skipped."""
+        since are scanned directly (up to _JOIN_TAIL_MAX), then joined apart, until they are a
+        quarter of the main join and it is built again; dead ones are skipped."""
         queries = to_uint64(codes if isinstance(codes, np.ndarray) else np.array(list(codes), dtype=object))
         if radius < 0 or not len(self._codes):
             return [[] for _ in range(len(queries))]
         radius = min(int(radius), 64)
         with self._lock:
-            join = self._join
-            if join is None or len(self._codes) - join.size > _JOIN_TAIL_MAX:
-                join = self._join = _SegmentJoin(self._codes, choose_bits(len(self._codes)))
-            query_of, positions, distances = join.search(queries, radius)
-            if join.size < len(self._codes):
-                tail_q, tail_pos, tail_d = self._scan_tail(queries, radius, join.size)
-                query_of = np.concatenate([query_of, tail_q])
-                positions = np.concatenate([positions, tail_pos])
-                distances = np.concatenate([distances, tail_d])
+            joins = self._joins_current()
+            found = [join.search(queries, radius) for join in joins]
+            covered = joins[-1].base + joins[-1].size
+            if covered < len(self._codes):
+                found.append(self._scan_tail(queries, radius, covered))
+            query_of, positions, distances = (np.concatenate([f[i] for f in found]) for i in range(3))
             if self._live is not None and len(positions):
                 keep = self._live[positions]
                 query_of, positions, distances = query_of[keep], positions[keep], distances[keep]
@@ -357,6 +361,21 @@ class HammingIndex:
             list(zip(ids_list[a:b], distances_list[a:b], strict=True))
             for a, b in itertools.pairwise(bounds.tolist())
         ]
+
+    def _joins_current(self) -> list[_SegmentJoin]:
+        """The main join and the tail's (if any), built or rebuilt as the codes grew (under the lock)."""
+        n = len(self._codes)
+        main = self._join
+        if main is None or (n - main.size) * 4 > main.size:
+            main = self._join = _SegmentJoin(self._codes, choose_bits(n))
+            self._join_tail = None
+        tail = self._join_tail
+        covered = tail.base + tail.size if tail is not None else main.size
+        if n - covered > _JOIN_TAIL_MAX:
+            tail = self._join_tail = _SegmentJoin(
+                self._codes[main.size :], choose_bits(n - main.size), main.size
+            )
+        return [main] if tail is None else [main, tail]
 
     def _scan_tail(
         self, queries: np.ndarray, radius: int, start: int
@@ -378,9 +397,8 @@ class HammingIndex:
         return np.concatenate(qs), np.concatenate(ps), np.concatenate(ds)
 
     def join_memory_bytes(self) -> int:
-        """The join's arrays (0 until a large batch built them)."""
-        join = self._join
-        return join.nbytes() if join is not None else 0
+        """The joins' arrays (0 until a large batch built them)."""
+        return sum(join.nbytes() for join in (self._join, self._join_tail) if join is not None)
 
     def _hits(self, positions: np.ndarray, distances: np.ndarray) -> list[tuple[int, int]]:
         positions = np.asarray(positions, dtype=np.int64)

@@ -51,7 +51,7 @@ def test_the_worker_approves_exactly_the_high_hash_matches_of_the_full_search(
         ],
     )  # fmt: skip
     rows = []
-    for n, (_e, phash, dhash, pdq) in enumerate(items[:60]):
+    for n, (_e, phash, dhash, pdq) in enumerate(items[:300]):  # a batch past JOIN_MIN_BATCH
         # near and far mixes: both strict, pHash strict with a far dHash (high only with a PDQ), neither
         dp, dd, dq = ((3, 2, 8), (4, 15, 10), (9, 8, None), (12, 10, 12))[n % 4]
         row = partner_row(1000 + n, work_url=f"https://cdn.{PARTNER_HOST}/copy/{n}.jpg")
@@ -87,4 +87,4 @@ def test_the_worker_approves_exactly_the_high_hash_matches_of_the_full_search(
     removed = set(Removal.objects.filter(source_ref=filing_id).values_list("item_id", flat=True))
     assert removed == set().union(*expected.values())
     # the mixes above: every both-strict row, and the far-dHash rows whose item has a PDQ
-    assert len(removed) == 15 + 15 + sum(1 for n in range(1, 60, 4) if n % 3 == 0)
+    assert len(removed) == 75 + 75 + sum(1 for n in range(1, 300, 4) if n % 3 == 0)

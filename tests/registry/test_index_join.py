@@ -66,26 +66,36 @@ def test_dead_entries_are_skipped_and_compaction_rebuilds_the_join():
     assert index._join is not None and index._join.size == len(index)
 
 
-def test_codes_added_after_the_join_are_found_then_the_join_is_built_again(monkeypatch):
+def test_codes_added_after_the_join_are_scanned_then_joined_apart_then_joined_again(monkeypatch):
     monkeypatch.setattr(index_module, "_JOIN_TAIL_MAX", 500)
     rng = np.random.default_rng(2)
     index, ids, codes, queries = build(rng, 20_000, 6)
     index.search_many_join(queries, 6)
     first = index._join
-    # near copies of the queries, added after the join was built (the tail)
-    more_codes = np.array([flip_bits(int(q), [3, 40]) for q in queries.tolist()], dtype=np.int64)
-    more_ids = np.arange(len(more_codes), dtype=np.int64) + 10**6
-    index.add(more_ids, more_codes)
-    ids, codes = np.concatenate([ids, more_ids]), np.concatenate([codes, more_codes])
+
+    def add(more_ids: np.ndarray, more_codes: np.ndarray) -> None:
+        nonlocal ids, codes
+        index.add(more_ids, more_codes)
+        ids, codes = np.concatenate([ids, more_ids]), np.concatenate([codes, more_codes])
+
+    # near copies of the queries, added after the join was built: scanned
+    add(
+        np.arange(len(queries), dtype=np.int64) + 10**6,
+        np.array([flip_bits(int(q), [3, 40]) for q in queries.tolist()], dtype=np.int64),
+    )
     joined = index.search_many_join(queries, 6)
-    assert index._join is first and joined == expected(index, ids, codes, queries, 6)
+    assert index._join is first and index._join_tail is None
+    assert joined == expected(index, ids, codes, queries, 6)
     assert all(any(i >= 10**6 for i, _ in hits) for hits in joined)
-    bulk_ids = np.arange(600, dtype=np.int64) + 2 * 10**6
-    bulk_codes = random_signed(rng, 600)
-    index.add(bulk_ids, bulk_codes)  # the tail now exceeds _JOIN_TAIL_MAX
-    ids, codes = np.concatenate([ids, bulk_ids]), np.concatenate([codes, bulk_codes])
+    # past _JOIN_TAIL_MAX: the added codes get a join of their own, the main one stays
+    add(np.arange(600, dtype=np.int64) + 2 * 10**6, random_signed(rng, 600))
     assert index.search_many_join(queries, 6) == expected(index, ids, codes, queries, 6)
-    assert index._join is not first and index._join is not None and index._join.size == len(codes)
+    tail = index._join_tail
+    assert index._join is first and tail is not None and tail.base == first.size
+    # more than a quarter of the main join: one join over everything again
+    add(np.arange(6_000, dtype=np.int64) + 3 * 10**6, random_signed(rng, 6_000))
+    assert index.search_many_join(queries, 6) == expected(index, ids, codes, queries, 6)
+    assert index._join is not first and index._join.size == len(codes) and index._join_tail is None
 
 
 def test_crowded_buckets_are_split_into_smaller_passes(monkeypatch):
@@ -104,10 +114,10 @@ def test_crowded_buckets_are_split_into_smaller_passes(monkeypatch):
 def test_search_many_takes_the_join_for_a_large_batch_only():
     rng = np.random.default_rng(4)
     index, ids, codes, queries = build(rng, 70_000, 8)
-    index.search_many(queries[: JOIN_MIN_BATCH - 1], 8)
+    many = np.resize(queries, JOIN_MIN_BATCH)
+    index.search_many(many[:-1], 8)
     assert index._join is None and index.join_memory_bytes() == 0
     before = index.memory_bytes()
-    many = np.concatenate([queries] * 2)
     assert index.search_many(many, 8) == [brute_force(ids, codes, int(q), 8) for q in many.tolist()]
     assert index._join is not None
     # 3 segments x (4-byte positions + 8-byte codes) per code, plus the offset tables
