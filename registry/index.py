@@ -10,18 +10,8 @@ within r; faiss then confirms each candidate with the full distance. Small
 indexes (and very large radii, where probing would cost more) use a numpy
 popcount scan, which is exact too.
 
-A large batch of queries (a partner's file, thousands of rows at once) is
-answered instead by a join (`search_many_join`): the same pigeonhole as
-multi-index hashing, but over our own arrays in numpy, a few passes per
-batch rather than one C++ probe loop per query. For each of the 3 disjoint
-segments the codes are kept sorted by segment value, with a direct-address
-table of bucket offsets (`_SegmentJoin`); every flip pattern of up to
-floor(r / 3) bits is XORed into the whole batch's segment values at once,
-the buckets' ranges are expanded into candidates (np.repeat), their codes
-gathered and popcounted, and a hit is kept by the first segment that finds
-it, so nothing is reported twice. At 10 million codes a dHash query
-(radius 8) costs 1-2.4 ms in faiss's per-query probing and about 0.14 ms in
-the join, in batches of a few hundred or more (bench/bulk_match.py).
+A large batch of queries is answered instead by a join over our own arrays
+(registry.index_join, `HammingIndex.search_many_join`).
 
 Codes arrive as the database stores them: signed int64. They are viewed as
 uint64 and laid out little-endian, 8 bytes per code, for faiss
@@ -57,13 +47,15 @@ from typing import Any
 import faiss
 import numpy as np
 
+from .index_join import NHASH, Joins
+
 _faiss_any: Any = faiss  # the SWIG callback I/O classes have no type stubs
 
 _MAGIC = b"RDHAMM01"
 _FORMAT_VERSION = 1
 # Below this many codes a numpy scan (about 1 ns per code) beats building hash tables.
 FLAT_MAX = 1 << 16
-NHASH = 3
+
 MAX_BITS = 64 // NHASH  # 21: three disjoint 21-bit segments
 MIN_BITS = 16
 # A hash-table probe (with its candidates) costs about as much as scanning this many codes.
@@ -73,12 +65,6 @@ _PROBE_COST_IN_CODES = 600
 # built on first use (12 s and 37 bytes a code at 10 M codes): a process matching single works
 # (about 90 derived views a call) keeps to faiss; bulk matching and re-matching take the join.
 JOIN_MIN_BATCH = 256
-# The join's candidate arrays are cut to about this many entries per pass (memory stays flat).
-_JOIN_CANDIDATES_PER_PASS = 1 << 22
-# Codes added after the join was built are scanned directly, up to this many; past it they get a
-# join of their own (the tail's), and past a quarter of the main join's size the main one is built
-# again over everything: a data set growing by imports costs rebuilds in proportion to what came.
-_JOIN_TAIL_MAX = 4096
 
 
 def to_uint64(codes: Any) -> np.ndarray:
@@ -110,111 +96,6 @@ def _probes(nhash: int, bits: int, radius: int) -> int:
     return nhash * sum(math.comb(bits, k) for k in range(nflip + 1))
 
 
-def _flip_masks(bits: int, nflip: int) -> np.ndarray:
-    """Every `bits`-bit mask with at most `nflip` ones, as int64 (0 first)."""
-    masks = [0]
-    for k in range(1, nflip + 1):
-        masks += [sum(1 << b for b in chosen) for chosen in itertools.combinations(range(bits), k)]
-    return np.array(masks, dtype=np.int64)
-
-
-class _SegmentJoin:
-    """The codes sorted by each of NHASH disjoint `bits`-bit segments, for `search_many_join`.
-
-    Per segment: the positions in segment order (int32), the codes in that order (uint64: a
-    bucket's codes are contiguous, so gathering candidates reads memory in runs, not one cache
-    miss per candidate), and a direct-address table of 2**bits + 1 bucket offsets (int32 below
-    2**31 codes).
-    Covers positions [base, base + size) of the index's arrays.
-    """
-
-    def __init__(self, codes: np.ndarray, bits: int, base: int = 0):
-        self.bits = bits
-        self.base = base
-        self.size = len(codes)
-        self.order: list[np.ndarray] = []
-        self.sorted_codes: list[np.ndarray] = []
-        self.offsets: list[np.ndarray] = []
-        mask = np.uint64((1 << bits) - 1)
-        position_type = np.int32 if self.size < 2**31 else np.int64
-        for segment in range(NHASH):
-            values = ((codes >> np.uint64(segment * bits)) & mask).astype(np.int64)
-            order = np.argsort(values, kind="stable").astype(position_type)
-            counts = np.bincount(values, minlength=1 << bits)
-            offsets = np.zeros((1 << bits) + 1, dtype=position_type)
-            np.cumsum(counts, out=offsets[1:])
-            self.order.append(order)
-            self.sorted_codes.append(codes[order])
-            self.offsets.append(offsets)
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for group in (self.order, self.sorted_codes, self.offsets) for a in group)
-
-    def search(self, queries: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(query number, position, distance) of every code within `radius`, each pair once."""
-        flips = _flip_masks(self.bits, radius // NHASH)
-        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # Queries per pass, so that the candidates stay near _JOIN_CANDIDATES_PER_PASS.
-        per_query = max(1.0, len(flips) * self.size / (1 << self.bits))
-        step = max(1, int(_JOIN_CANDIDATES_PER_PASS / per_query))
-        for first in range(0, len(queries), step):
-            for segment in range(NHASH):
-                self._probe(queries[first : first + step], first, segment, flips, radius, found)
-        if not found:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty
-        q, p, d = (np.concatenate([f[i] for f in found]) for i in range(3))
-        return q, p, d
-
-    def _probe(
-        self,
-        chunk: np.ndarray,
-        first: int,
-        segment: int,
-        flips: np.ndarray,
-        radius: int,
-        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    ) -> None:
-        """One segment's buckets for `chunk` (queries `first`... of the batch), into `found`."""
-        bits, mask = self.bits, np.uint64((1 << self.bits) - 1)
-        nflip = radius // NHASH
-        values = ((chunk >> np.uint64(segment * bits)) & mask).astype(np.int64)
-        probes = (values[:, None] ^ flips[None, :]).reshape(-1)
-        offsets = self.offsets[segment]
-        starts = offsets[probes]
-        counts = offsets[probes + 1] - starts
-        per_query = counts.reshape(len(chunk), len(flips)).sum(axis=1, dtype=np.int64)
-        total = int(per_query.sum())
-        if not total:
-            return
-        if total > 2 * _JOIN_CANDIDATES_PER_PASS and len(chunk) > 1:
-            # Crowded buckets (many equal codes): halve the pass rather than grow its arrays.
-            half = len(chunk) // 2
-            self._probe(chunk[:half], first, segment, flips, radius, found)
-            self._probe(chunk[half:], first + half, segment, flips, radius, found)
-            return
-        # Candidate k of probe p sits at starts[p] + k: one repeat of (start - the probes' running
-        # total) plus a running index gives every candidate's place; each candidate is compared
-        # with its query's code, repeated alongside.
-        before = np.cumsum(counts, dtype=np.int64) - counts
-        places = np.repeat(starts - before, counts) + np.arange(total, dtype=np.int64)
-        sorted_codes = self.sorted_codes[segment]
-        d = np.bitwise_count(sorted_codes[places] ^ np.repeat(chunk, per_query))
-        keep = np.flatnonzero(d <= radius)
-        if not len(keep):
-            return
-        query_of = np.searchsorted(np.cumsum(per_query), keep, side="right")
-        places, d = places[keep], d[keep]
-        if segment:  # a pair an earlier segment finds (within nflip there) is that segment's
-            xor = sorted_codes[places] ^ chunk[query_of]
-            earlier = np.zeros(len(keep), dtype=bool)
-            for t in range(segment):
-                earlier |= np.bitwise_count((xor >> np.uint64(t * bits)) & mask) <= nflip
-            query_of, places, d = query_of[~earlier], places[~earlier], d[~earlier]
-        positions = self.order[segment][places].astype(np.int64) + self.base
-        found.append((query_of + first, positions, d.astype(np.int64)))
-
-
 class HammingIndex:
     """Exact Hamming range search over 64-bit codes with our own int64 ids."""
 
@@ -225,8 +106,7 @@ class HammingIndex:
         self._dead = 0
         self._faiss: Any = None  # faiss.IndexBinaryMultiHash or None (numpy scan)
         self._bits = 0
-        self._join: _SegmentJoin | None = None  # built by the first large batch, see search_many_join
-        self._join_tail: _SegmentJoin | None = None  # codes added since, once there are many
+        self._joins = Joins()  # built by the first large batch, see search_many_join
         self._lock = threading.RLock()
         self.meta: dict[str, Any] = {}
 
@@ -291,7 +171,7 @@ class HammingIndex:
                 self._ids, self._codes = self._ids[self._live], self._codes[self._live]
             self._live, self._dead = None, 0
             self._faiss, self._bits = None, 0
-            self._join = self._join_tail = None  # positions moved
+            self._joins.reset()  # positions moved
             if len(self._codes) > FLAT_MAX:
                 self._build_faiss()
 
@@ -344,12 +224,7 @@ class HammingIndex:
             return [[] for _ in range(len(queries))]
         radius = min(int(radius), 64)
         with self._lock:
-            joins = self._joins_current()
-            found = [join.search(queries, radius) for join in joins]
-            covered = joins[-1].base + joins[-1].size
-            if covered < len(self._codes):
-                found.append(self._scan_tail(queries, radius, covered))
-            query_of, positions, distances = (np.concatenate([f[i] for f in found]) for i in range(3))
+            query_of, positions, distances = self._joins.search(self._codes, choose_bits, queries, radius)
             if self._live is not None and len(positions):
                 keep = self._live[positions]
                 query_of, positions, distances = query_of[keep], positions[keep], distances[keep]
@@ -363,43 +238,9 @@ class HammingIndex:
             for a, b in itertools.pairwise(bounds.tolist())
         ]
 
-    def _joins_current(self) -> list[_SegmentJoin]:
-        """The main join and the tail's (if any), built or rebuilt as the codes grew (under the lock)."""
-        n = len(self._codes)
-        main = self._join
-        if main is None or (n - main.size) * 4 > main.size:
-            main = self._join = _SegmentJoin(self._codes, choose_bits(n))
-            self._join_tail = None
-        tail = self._join_tail
-        covered = tail.base + tail.size if tail is not None else main.size
-        if n - covered > _JOIN_TAIL_MAX:
-            tail = self._join_tail = _SegmentJoin(
-                self._codes[main.size :], choose_bits(n - main.size), main.size
-            )
-        return [main] if tail is None else [main, tail]
-
-    def _scan_tail(
-        self, queries: np.ndarray, radius: int, start: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Codes added since the join was built (positions `start`...), scanned against every query."""
-        tail = self._codes[start:]
-        step = max(1, _JOIN_CANDIDATES_PER_PASS // max(1, len(tail)))
-        qs, ps, ds = (
-            [np.empty(0, dtype=np.int64)],
-            [np.empty(0, dtype=np.int64)],
-            [np.empty(0, dtype=np.int64)],
-        )
-        for first in range(0, len(queries), step):
-            d = np.bitwise_count(queries[first : first + step, None] ^ tail[None, :])
-            q, p = np.nonzero(d <= radius)
-            qs.append(q + first)
-            ps.append(p + start)
-            ds.append(d[q, p].astype(np.int64))
-        return np.concatenate(qs), np.concatenate(ps), np.concatenate(ds)
-
     def join_memory_bytes(self) -> int:
         """The joins' arrays (0 until a large batch built them)."""
-        return sum(join.nbytes() for join in (self._join, self._join_tail) if join is not None)
+        return self._joins.nbytes()
 
     def _hits(self, positions: np.ndarray, distances: np.ndarray) -> list[tuple[int, int]]:
         positions = np.asarray(positions, dtype=np.int64)

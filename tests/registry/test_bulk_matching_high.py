@@ -87,7 +87,7 @@ def test_want_high_finds_exactly_the_high_matches_of_the_full_search(maintainer,
     every = sorted((m.row_id, m.item_id) for m in optout_rows_match(rows) if m.confidence == HIGH)
     high = sorted((m.row_id, m.item_id) for m in optout_rows_match(rows, want="high"))
     assert high == every
-    assert indexes("dhash").get(dataset.pk)._join is not None  # the batch went through the join
+    assert indexes("dhash").get(dataset.pk)._joins.main is not None  # the batch went through the join
     assert len(high) >= 2 * 120  # the (3, 2) and (9, 8) rows of every item at least
     if items_with_pdq:
         # a pHash and a PDQ strict with the dHash far (4, 14, 10): found only by the pHash search

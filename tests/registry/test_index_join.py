@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from registry import index as index_module
+from registry import index_join
 from registry.index import JOIN_MIN_BATCH, HammingIndex, to_uint64
 
 from .test_index import brute_force, flip_bits, random_signed
@@ -55,23 +55,23 @@ def test_dead_entries_are_skipped_and_compaction_rebuilds_the_join():
     rng = np.random.default_rng(1)
     index, ids, codes, queries = build(rng, 20_000, 8)
     index.search_many_join(queries, 8)
-    first = index._join
+    first = index._joins.main
     dead = rng.choice(ids, size=3_000, replace=False)
     index.remove(dead)
-    assert index._join is first  # positions unchanged: the live mask does it
+    assert index._joins.main is first  # positions unchanged: the live mask does it
     assert index.search_many_join(queries, 8) == expected(index, ids, codes, queries, 8)
     index.remove(rng.choice(index.ids(), size=len(index) // 3, replace=False))  # past a quarter: compacts
-    assert index._join is None
+    assert index._joins.main is None
     assert index.search_many_join(queries, 8) == expected(index, ids, codes, queries, 8)
-    assert index._join is not None and index._join.size == len(index)
+    assert index._joins.main is not None and index._joins.main.size == len(index)
 
 
 def test_codes_added_after_the_join_are_scanned_then_joined_apart_then_joined_again(monkeypatch):
-    monkeypatch.setattr(index_module, "_JOIN_TAIL_MAX", 500)
+    monkeypatch.setattr(index_join, "_JOIN_TAIL_MAX", 500)
     rng = np.random.default_rng(2)
     index, ids, codes, queries = build(rng, 20_000, 6)
     index.search_many_join(queries, 6)
-    first = index._join
+    first = index._joins.main
 
     def add(more_ids: np.ndarray, more_codes: np.ndarray) -> None:
         nonlocal ids, codes
@@ -84,22 +84,24 @@ def test_codes_added_after_the_join_are_scanned_then_joined_apart_then_joined_ag
         np.array([flip_bits(int(q), [3, 40]) for q in queries.tolist()], dtype=np.int64),
     )
     joined = index.search_many_join(queries, 6)
-    assert index._join is first and index._join_tail is None
+    assert index._joins.main is first and index._joins.tail is None
     assert joined == expected(index, ids, codes, queries, 6)
     assert all(any(i >= 10**6 for i, _ in hits) for hits in joined)
     # past _JOIN_TAIL_MAX: the added codes get a join of their own, the main one stays
     add(np.arange(600, dtype=np.int64) + 2 * 10**6, random_signed(rng, 600))
     assert index.search_many_join(queries, 6) == expected(index, ids, codes, queries, 6)
-    tail = index._join_tail
-    assert index._join is first and tail is not None and tail.base == first.size
+    tail = index._joins.tail
+    assert index._joins.main is first and tail is not None and tail.base == first.size
     # more than a quarter of the main join: one join over everything again
     add(np.arange(6_000, dtype=np.int64) + 3 * 10**6, random_signed(rng, 6_000))
     assert index.search_many_join(queries, 6) == expected(index, ids, codes, queries, 6)
-    assert index._join is not first and index._join.size == len(codes) and index._join_tail is None
+    assert (
+        index._joins.main is not first and index._joins.main.size == len(codes) and index._joins.tail is None
+    )
 
 
 def test_crowded_buckets_are_split_into_smaller_passes(monkeypatch):
-    monkeypatch.setattr(index_module, "_JOIN_CANDIDATES_PER_PASS", 1_000)
+    monkeypatch.setattr(index_join, "_JOIN_CANDIDATES_PER_PASS", 1_000)
     rng = np.random.default_rng(3)
     crowd = np.full(5_000, 0x0F0F0F0F0F0F0F0F, dtype=np.int64)  # 5,000 equal codes: one bucket each
     codes = np.concatenate([random_signed(rng, 5_000), crowd])
@@ -116,12 +118,12 @@ def test_search_many_takes_the_join_for_a_large_batch_only():
     index, ids, codes, queries = build(rng, 70_000, 8)
     many = np.resize(queries, JOIN_MIN_BATCH)
     index.search_many(many[:-1], 8)
-    assert index._join is None and index.join_memory_bytes() == 0
+    assert index._joins.main is None and index.join_memory_bytes() == 0
     before = index.memory_bytes()
     assert index.search_many(many, 8) == [brute_force(ids, codes, int(q), 8) for q in many.tolist()]
-    assert index._join is not None
+    assert index._joins.main is not None
     # 3 segments x (4-byte positions + 8-byte codes) per code, plus the offset tables
-    bits = index._join.bits
+    bits = index._joins.main.bits
     assert index.join_memory_bytes() == 3 * (12 * len(codes) + 4 * ((1 << bits) + 1))
     assert index.memory_bytes() == before + index.join_memory_bytes()
 
