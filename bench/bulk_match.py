@@ -10,6 +10,12 @@
   time (batch=1: a query and an index search per row) over the first 2,000 rows.
 - Peak RSS of this process (ru_maxrss) and its growth during each run; the Hamming indexes'
   build (the first search builds them from the table) is timed apart.
+- The full search (`want="any"`: pHash and dHash searches) against partners' `want="high"` (the
+  dHash search alone for rows without PDQ), over the same rows.
+- The Hamming index alone, in memory, at 1,000,000 and 10,000,000 random codes (--quick: 1 M):
+  the batch join (`search_many_join`, batches of 10,000) against faiss's per-query probing (what
+  `search_many` did for every batch before), in the same process, per query, at the dHash's
+  radius 8 and the pHash's 10, and the join's build time and memory.
 
 `python -m bench bulk_match [--items N]` (default 10,000,000; --quick: 1,000,000).
 """
@@ -62,6 +68,58 @@ def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def index_ratio(n: int, *, faiss_queries: int = 300, join_queries: int = 20_000) -> list[list[str]]:
+    """Rows of the join-versus-faiss table for an index of n random codes (queries: half random,
+    half a stored code moved by 3 bits)."""
+    import numpy as np
+
+    from registry import index as index_module
+    from registry.index import HammingIndex
+
+    rng = np.random.default_rng(n)
+    codes = rng.integers(0, 2**64, size=n, dtype=np.uint64).view(np.int64)
+    started = time.perf_counter()
+    index = HammingIndex.build(np.arange(n, dtype=np.int64), codes)
+    faiss_build = time.perf_counter() - started
+    queries = rng.integers(0, 2**64, size=join_queries, dtype=np.uint64).view(np.int64)
+    queries[::2] = codes[rng.integers(0, n, size=join_queries // 2)] ^ np.int64(0b10101)
+    started = time.perf_counter()
+    index.search_many_join(queries[:1], 8)
+    join_build = time.perf_counter() - started
+    out = []
+    for radius in (8, 10):
+        saved = index_module.JOIN_MIN_BATCH
+        index_module.JOIN_MIN_BATCH = 1 << 62  # search_many as it was: faiss, query by query
+        try:
+            started = time.perf_counter()
+            probed = index.search_many(queries[:faiss_queries], radius)
+            faiss_us = (time.perf_counter() - started) / faiss_queries * 1e6
+        finally:
+            index_module.JOIN_MIN_BATCH = saved
+        count = join_queries if radius == 8 else join_queries // 4
+        started = time.perf_counter()
+        joined = [
+            hit
+            for start in range(0, count, 10_000)
+            for hit in index.search_many_join(queries[start : start + min(10_000, count)], radius)
+        ]
+        join_us = (time.perf_counter() - started) / count * 1e6
+        out.append(
+            [
+                f"{n:,}",
+                str(radius),
+                f"{faiss_us:,.0f} us ({faiss_queries:,} queries)",
+                f"{join_us:,.1f} us ({count:,} queries)",
+                f"{faiss_us / join_us:,.1f}x",
+                str(joined[:faiss_queries] == probed),
+                f"faiss {faiss_build:.1f} s; join {join_build:.1f} s, "
+                f"{index.join_memory_bytes() / 2**20:,.0f} MiB",
+            ]
+        )
+        note(f"  {n:,} codes, radius {radius}: faiss {faiss_us:,.0f} us, join {join_us:,.1f} us per query")
+    return out
+
+
 def run(*, quick: bool = False, items: int | None = None) -> None:
     n = items or (1_000_000 if quick else 10_000_000)
     sizes = (10_000, 100_000) if quick else (100_000, 1_000_000)
@@ -110,6 +168,18 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         same = sorted((m.row_id, m.item_id) for m in baseline) == sorted(
             (m.row_id, m.item_id) for m in optout_rows_match(baseline_rows)
         )
+        # Partners' narrower search over the first size's rows, against the full one's high matches.
+        rows = rows_all[: sizes[0]]
+        started = time.perf_counter()
+        every = sorted((m.row_id, m.item_id) for m in optout_rows_match(rows) if m.confidence == "high")
+        any_s = time.perf_counter() - started
+        started = time.perf_counter()
+        high = sorted((m.row_id, m.item_id) for m in optout_rows_match(rows, want="high"))
+        high_s = time.perf_counter() - started
+
+    ratios = [
+        row for size in ((1_000_000,) if quick else (1_000_000, 10_000_000)) for row in index_ratio(size)
+    ]
 
     print(f"## Bulk matching of opt-out rows against {n:,} items on PostgreSQL\n")
     print(
@@ -150,3 +220,17 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         )
     )
     print(f"\nThe baseline's pairs equal the batched path's on the same rows: {same}.")
+    print(
+        f'\nwant="high" (partners: URL matches and high hash matches, the dHash search alone for rows '
+        f"without PDQ) over the first {sizes[0]:,} rows: {high_s:.1f} s ({sizes[0] / high_s:,.0f} rows/s) "
+        f"against {any_s:.1f} s for the full search ({sizes[0] / any_s:,.0f} rows/s), "
+        f"{any_s / high_s:.1f}x; the same pairs as the full search's high ones: {high == every} "
+        f"({len(high):,}).\n"
+    )
+    print(
+        "The Hamming index alone (random codes, in memory): the batch join against faiss's "
+        "per-query probing.\n"
+    )
+    print(
+        table(["codes", "radius", "faiss per query", "join per query", "ratio", "same hits", "build"], ratios)
+    )

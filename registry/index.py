@@ -10,6 +10,9 @@ within r; faiss then confirms each candidate with the full distance. Small
 indexes (and very large radii, where probing would cost more) use a numpy
 popcount scan, which is exact too.
 
+A large batch of queries is answered instead by a join over our own arrays
+(registry.index_join, `HammingIndex.search_many_join`).
+
 Codes arrive as the database stores them: signed int64. They are viewed as
 uint64 and laid out little-endian, 8 bytes per code, for faiss
 (`codes_to_bytes`); a Hamming distance does not depend on the bit order as
@@ -28,6 +31,7 @@ incrementally.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -43,17 +47,24 @@ from typing import Any
 import faiss
 import numpy as np
 
+from .index_join import NHASH, Joins
+
 _faiss_any: Any = faiss  # the SWIG callback I/O classes have no type stubs
 
 _MAGIC = b"RDHAMM01"
 _FORMAT_VERSION = 1
 # Below this many codes a numpy scan (about 1 ns per code) beats building hash tables.
 FLAT_MAX = 1 << 16
-NHASH = 3
+
 MAX_BITS = 64 // NHASH  # 21: three disjoint 21-bit segments
 MIN_BITS = 16
 # A hash-table probe (with its candidates) costs about as much as scanning this many codes.
 _PROBE_COST_IN_CODES = 600
+# From this many queries on, search_many answers by the join. It beats faiss's probing from about
+# 8 queries a call (bench/bulk_match.py: 140 us a query at 10 M codes against 1-2 ms), but is
+# built on first use (12 s and 37 bytes a code at 10 M codes): a process matching single works
+# (about 90 derived views a call) keeps to faiss; bulk matching and re-matching take the join.
+JOIN_MIN_BATCH = 256
 
 
 def to_uint64(codes: Any) -> np.ndarray:
@@ -95,6 +106,7 @@ class HammingIndex:
         self._dead = 0
         self._faiss: Any = None  # faiss.IndexBinaryMultiHash or None (numpy scan)
         self._bits = 0
+        self._joins = Joins()  # built by the first large batch, see search_many_join
         self._lock = threading.RLock()
         self.meta: dict[str, Any] = {}
 
@@ -159,6 +171,7 @@ class HammingIndex:
                 self._ids, self._codes = self._ids[self._live], self._codes[self._live]
             self._live, self._dead = None, 0
             self._faiss, self._bits = None, 0
+            self._joins.reset()  # positions moved
             if len(self._codes) > FLAT_MAX:
                 self._build_faiss()
 
@@ -173,6 +186,8 @@ class HammingIndex:
         if radius < 0 or not len(self._codes):
             return [[] for _ in range(len(queries))]
         radius = min(int(radius), 64)
+        if len(queries) >= JOIN_MIN_BATCH and self.join_pays(radius):
+            return self.search_many_join(queries, radius)
         with self._lock:
             use_faiss = self._faiss is not None and (
                 _probes(NHASH, self._bits, radius) * _PROBE_COST_IN_CODES < len(self._codes)
@@ -191,6 +206,41 @@ class HammingIndex:
                 positions = np.flatnonzero(d <= radius)
                 results.append(self._hits(positions, d[positions]))
             return results
+
+    def join_pays(self, radius: int) -> bool:
+        """Whether the join's candidates per query (probes times a bucket's codes) are fewer than
+        a scan's (every code): false for small indexes' wide radii."""
+        n = len(self._codes)
+        bits = choose_bits(n)
+        return radius >= 0 and _probes(NHASH, bits, radius) * max(1.0, n / (1 << bits)) < n
+
+    def search_many_join(self, codes: Sequence[int] | np.ndarray, radius: int) -> list[list[tuple[int, int]]]:
+        """search_many for a large batch, by the segment join: the same answers, in numpy passes
+        over the whole batch. The join is built on first use and after compaction; codes added
+        since are scanned directly (up to _JOIN_TAIL_MAX), then joined apart, until they are a
+        quarter of the main join and it is built again; dead ones are skipped."""
+        queries = to_uint64(codes if isinstance(codes, np.ndarray) else np.array(list(codes), dtype=object))
+        if radius < 0 or not len(self._codes):
+            return [[] for _ in range(len(queries))]
+        radius = min(int(radius), 64)
+        with self._lock:
+            query_of, positions, distances = self._joins.search(self._codes, choose_bits, queries, radius)
+            if self._live is not None and len(positions):
+                keep = self._live[positions]
+                query_of, positions, distances = query_of[keep], positions[keep], distances[keep]
+            ids = self._ids[positions]
+        order = np.lexsort((ids, distances, query_of))
+        query_of, ids, distances = query_of[order], ids[order], distances[order]
+        bounds = np.searchsorted(query_of, np.arange(len(queries) + 1))
+        ids_list, distances_list = ids.tolist(), distances.tolist()
+        return [
+            list(zip(ids_list[a:b], distances_list[a:b], strict=True))
+            for a, b in itertools.pairwise(bounds.tolist())
+        ]
+
+    def join_memory_bytes(self) -> int:
+        """The joins' arrays (0 until a large batch built them)."""
+        return self._joins.nbytes()
 
     def _hits(self, positions: np.ndarray, distances: np.ndarray) -> list[tuple[int, int]]:
         positions = np.asarray(positions, dtype=np.int64)
@@ -227,7 +277,8 @@ class HammingIndex:
         return dict(zip(self._ids[mask].tolist(), self._codes[mask].view(np.int64).tolist(), strict=True))
 
     def memory_bytes(self) -> int:
-        """Approximate resident size: our arrays, faiss's copy of the codes and its hash tables.
+        """Approximate resident size: our arrays, faiss's copy of the codes and its hash tables,
+        and the join's sorted copies (12 bytes per code per segment plus 2**bits offsets each).
 
         Each faiss table is a std::unordered_map from segment value to a vector
         of labels; calibrated on this machine at about 29 bytes per code per
@@ -239,7 +290,7 @@ class HammingIndex:
             n = int(self._faiss.ntotal)
             buckets = (1 << self._bits) * (1 - math.exp(-n / (1 << self._bits)))
             total += n * 8 + NHASH * int(n * 29 + buckets * 40)
-        return total
+        return total + self.join_memory_bytes()
 
     # --- persistence ----------------------------------------------------------
 
@@ -415,15 +466,24 @@ class DatasetIndexes:
         hits.sort(key=lambda hit: (hit[1], hit[0]))
         return hits
 
-    def search_all_many(self, codes: Sequence[int], radius: int) -> list[list[tuple[int, int]]]:
-        """search_all for several codes at once: one look at the data sets, one batch per index."""
+    def search_all_many(
+        self, codes: Sequence[int], radius: int, *, dataset_ids: Sequence[int] | None = None
+    ) -> list[list[tuple[int, int]]]:
+        """search_all for several codes at once: one look at the data sets, one batch per index
+        (a large batch is answered by the index's join, see HammingIndex.search_many_join).
+        `dataset_ids`: only these data sets (default: every one)."""
         from .models import Dataset
 
         if not codes:
             return []
-        dataset_ids = list(Dataset.objects.order_by("pk").values_list("pk", flat=True))
-        for stale in set(self._indexes) - set(dataset_ids):
+        existing = list(Dataset.objects.order_by("pk").values_list("pk", flat=True))
+        for stale in set(self._indexes) - set(existing):
             self.forget(stale)
+        if dataset_ids is not None:
+            existing_set = set(existing)
+            dataset_ids = [d for d in dataset_ids if d in existing_set]
+        else:
+            dataset_ids = existing
         hits: list[list[tuple[int, int]]] = [[] for _ in codes]
         for dataset_id in dataset_ids:
             for found, more in zip(hits, self.get(dataset_id).search_many(codes, radius), strict=True):

@@ -2,7 +2,9 @@
 
 URLs match exactly (one join by url_key per batch, the URL itself compared), hashes through one
 batch search per data set's Hamming index, each candidate verified as an artist's work is
-(registry.bulk_matching); of the hash matches, only those of high confidence count.
+(registry.bulk_matching); of the hash matches, only those of high confidence count, and only
+what can be rated high is searched (`want="high"`: the dHash search, and the pHash search for
+rows with a PDQ; see registry.bulk_matching).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from registry.bulk_matching import OptOutRow, optout_rows_match
-from registry.matching import HIGH
 
 from ..models import FilingRow
 
@@ -30,11 +31,10 @@ def rows_match(rows: Sequence[FilingRow]) -> dict[int, set[int]]:
         )
         for row in rows
     )
-    for match in optout_rows_match(wanted):
-        # Rows are approved without a person looking: only exact URLs and hash matches the
-        # verifier is sure of. A medium one (a pHash within 10 and a second hash merely close)
-        # happens by chance about once per 125,000 rows against a million random items
-        # (bench/partner_filing.py saw one in 150,000): enough to remove someone else's image.
-        if match.signal == "url" or match.confidence == HIGH:
-            found[match.row_id].add(match.item_id)
+    # Rows are approved without a person looking: only exact URLs and hash matches the verifier
+    # is sure of. A medium one (a pHash within 10 and a second hash merely close) happens by
+    # chance about once per 125,000 rows against a million random items (bench/partner_filing.py
+    # saw one in 150,000): enough to remove someone else's image.
+    for match in optout_rows_match(wanted, want="high"):
+        found[match.row_id].add(match.item_id)
     return dict(found)
