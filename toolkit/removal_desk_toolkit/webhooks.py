@@ -22,9 +22,8 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
-
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from .store import Store, StoreError
 
@@ -44,6 +43,10 @@ class Outcome:
 
 class WebhookReceiver:
     def __init__(self, store: Store, *, secrets: Iterable[str]) -> None:
+        # Imported here: `removal-desk --help` and the other commands need none of it.
+        from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+        self.refused = WebhookVerificationError
         self.store = store
         self.verifiers = []
         for secret in secrets:
@@ -68,7 +71,7 @@ class WebhookReceiver:
             try:
                 payload = verifier.verify(body, lowered)
                 break
-            except WebhookVerificationError as exc:
+            except self.refused as exc:
                 problem = str(exc)
             except (ValueError, UnicodeDecodeError) as exc:  # a body or header that is not what it claims
                 problem = f"unreadable ({type(exc).__name__})"
@@ -113,9 +116,8 @@ def wsgi_app(receiver: WebhookReceiver) -> Callable[..., Iterable[bytes]]:
                 }
                 outcome = receiver.handle(body, headers)
         data = json.dumps({"message": outcome.message}).encode()
-        reason = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized"}.get(outcome.status, "")
         start_response(
-            f"{outcome.status} {reason}".strip(),
+            f"{outcome.status} {HTTPStatus(outcome.status).phrase}",
             [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
         )
         return [data]
