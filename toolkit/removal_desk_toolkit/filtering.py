@@ -29,6 +29,7 @@ Needs pyarrow (`pip install removal-desk-toolkit[filter]`); pandas only for filt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ MIN_MINORITY_BITS = 8
 REASONS = ("", "url", "domain", "phash")  # index = the reason code; 0 keeps the row
 KEEP, URL, DOMAIN, PHASH = range(4)
 
+_SCOPE_HOST = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
 _M = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2^64
 _L = 0xC2B2AE3D27D4EB4F  # mixes in the length ("a" and "a\0" differ)
 _MASK = 2**64 - 1
@@ -171,8 +173,8 @@ class Scope:
         if subdomains:
             text = text[2:]
         host_part, slash, path = text.partition("/")
-        host = normalise_host(host_part)
-        if not host or "*" in host:
+        host = normalise_host(host_part) if "://" not in text else ""
+        if not host or not _SCOPE_HOST.match(host):
             raise ValueError(
                 f"{line.strip()!r} is not a domain scope; "
                 "write example.com, *.example.com or example.com/path/"
