@@ -179,3 +179,13 @@ def test_bad_scopes_and_radii_are_refused_clearly():
         Scope.parse("two words.example")
     with pytest.raises(ValueError, match="radius"):
         Removed([], radius=65)
+
+
+def test_the_vectorised_hash_is_the_hash_of_each_string():
+    from removal_desk_toolkit.filtering import _column_hashes
+
+    texts = ["", "a", "a\0", "12345678", "123456789", "https://img.example/" + "x" * 40, "bücher", "☃" * 9]
+    values = pa.chunked_array([pa.array(texts[:3]), pa.array([*texts[3:], None])])
+    hashes = _column_hashes(values)
+    assert [int(h) for h in hashes[: len(texts)]] == [text_hash(t) for t in texts]
+    assert len(set(hashes[: len(texts)].tolist())) == len(texts)

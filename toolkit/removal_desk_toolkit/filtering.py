@@ -17,11 +17,12 @@ A row is dropped when, in this order of reasons:
   nothing and is not compared, as on the server.
 
 Speed: the URLs and hosts are never turned into Python strings. Each is hashed to 64 bits in
-numpy straight from Arrow's buffers (a polynomial hash by prefix sums, so a URL's host and its
-parent domains are hashed from the same pass), looked up in the removals' sorted hashes, and
-every hit is confirmed by comparing the strings themselves: a hash collision costs a
-comparison, never a wrong drop. Hosts that are not plain ASCII (IDNA, user info, escapes, IP
-literals) take the general path, in Python. pHashes go through removal_desk_toolkit.hamming's
+numpy straight from Arrow's buffers (a polynomial over its bytes read eight at a time, so a
+URL's host and each parent domain are hashed from the same buffer by their byte ranges), looked
+up in the removals' sorted hashes, and every hit is confirmed by comparing the strings
+themselves: a hash collision costs a comparison, never a wrong drop. Hosts that are not plain
+lower-case ASCII (IDNA, upper case, user info, escapes, IP literals) take the general path, in
+Python. pHashes go through removal_desk_toolkit.hamming's
 exact multi-index over the removals.
 
 Needs pyarrow (`pip install removal-desk-toolkit[filter]`); pandas only for filter_frame.
@@ -60,58 +61,71 @@ _MASK = 2**64 - 1
 _WINDOW = 64  # bytes of a URL read for its scheme and host: longer hosts take the general path
 _SLICE_ROWS = 32_768
 
-# Byte classes for hosts: 1 a plain host character (after lower-casing), 2 where a host ends
-# (/ ? # : or past the URL's end), 0 anything else (user info, escapes, IPv6, non-ASCII).
-_LOWER = np.arange(256, dtype=np.uint8)
-_LOWER[ord("A") : ord("Z") + 1] += 32
-_CLASS = np.zeros(256, dtype=np.uint8)
-for _c in b"abcdefghijklmnopqrstuvwxyz0123456789_.-":
-    _CLASS[_c] = 1
-for _c in b"/?#:\x00":
-    _CLASS[_c] = 2
+# Masks keeping the first k bytes (0-8) of a little-endian 64-bit word.
+_KEEP_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 
 class _Powers:
-    """M^k and M^-k modulo 2^64, grown on demand and shared by every batch of a process."""
+    """M^k modulo 2^64, grown on demand and shared by every batch of a process."""
 
     def __init__(self) -> None:
         self.up = np.ones(1, dtype=np.uint64)
-        self.down = np.ones(1, dtype=np.uint64)
 
-    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, n: int) -> np.ndarray:
         if len(self.up) < n:
-            size = max(n, 2 * len(self.up))
-            up = np.full(size, _M, dtype=np.uint64)
+            up = np.full(max(n, 2 * len(self.up)), _M, dtype=np.uint64)
             up[0] = 1
-            down = np.full(size, pow(_M, -1, 2**64), dtype=np.uint64)
-            down[0] = 1
-            self.up, self.down = np.cumprod(up, dtype=np.uint64), np.cumprod(down, dtype=np.uint64)
-        return self.up, self.down
+            self.up = np.cumprod(up, dtype=np.uint64)
+        return self.up
 
 
 _powers = _Powers()
 
 
 def text_hash(value: str | bytes) -> int:
-    """The 64-bit hash of one string, equal to what the vectorised paths compute."""
+    """The 64-bit hash of one string, equal to what the vectorised paths compute: its bytes read
+    as little-endian 64-bit words w0, w1, ... (the last one zero-padded), sum of wk * M^k, plus
+    the length times L, modulo 2^64."""
     data = value.encode("utf-8") if isinstance(value, str) else value
     h, m = 0, 1
-    for byte in data:
-        h = (h + byte * m) & _MASK
+    for k in range(0, len(data), 8):
+        h = (h + int.from_bytes(data[k : k + 8], "little") * m) & _MASK
         m = (m * _M) & _MASK
     return (h + len(data) * _L) & _MASK
 
 
-def _hashes_from_prefix(prefix: np.ndarray, down: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hash of bytes [a, b) from prefix sums of byte * M^position (positions of `prefix`)."""
+def _words(data: np.ndarray) -> np.ndarray:
+    """Every unaligned little-endian 64-bit word of `data` (one starting at each byte), a view
+    over a copy padded with 8 zero bytes."""
+    padded = np.concatenate([data, np.zeros(8, dtype=np.uint8)])
+    return np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+
+
+def _hash_ranges(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """text_hash of the bytes [start, end) of each range, eight bytes a step, in numpy."""
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64)
+    lengths = ends - starts
+    steps = np.maximum((lengths + 7) >> 3, 1)
+    first = np.cumsum(steps) - steps
+    k = np.arange(int(first[-1] + steps[-1]), dtype=np.int64) - np.repeat(first, steps)
+    left = np.repeat(lengths, steps) - 8 * k
+    up = _powers.get(int(steps.max()))
     with np.errstate(over="ignore"):
-        return (prefix[b] - prefix[a]) * down[a] + (b - a).astype(np.uint64) * np.uint64(_L)
+        contributions = (words[np.repeat(starts, steps) + 8 * k] & _KEEP_BYTES[np.clip(left, 0, 8)]) * up[k]
+        return np.add.reduceat(contributions, first) + lengths.astype(np.uint64) * np.uint64(_L)
+
+
+def _one_array(array: Any) -> Any:
+    """A column as one Arrow array: a chunked column of one chunk without copying it."""
+    if isinstance(array, pa.ChunkedArray):
+        return array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    return array
 
 
 def _text_buffers(array: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(bytes, start, end) of every value of a string column (nulls: start == end), no copies."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    array = _one_array(array)
     if pa.types.is_dictionary(array.type):
         array = array.cast(array.type.value_type)
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
@@ -209,7 +223,10 @@ class _HashSet:
         """Position in this set of each hash (of the first equal one), or -1."""
         if not len(self.hashes):
             return np.full(len(hashes), -1, dtype=np.int64)
-        at = np.searchsorted(self.hashes, hashes)
+        # Sorted queries walk the table in order: several times faster than random probes.
+        order = np.argsort(hashes)
+        at = np.empty(len(hashes), dtype=np.int64)
+        at[order] = np.searchsorted(self.hashes, hashes[order])
         at[at == len(self.hashes)] = 0
         return np.where(self.hashes[at] == hashes, at, -1)
 
@@ -225,23 +242,12 @@ class _HashSet:
 
 def _column_hashes(array: Any) -> np.ndarray:
     data, starts, ends = _text_buffers(array)
+    words = _words(data)
     out = np.empty(len(starts), dtype=np.uint64)
     for lo in range(0, len(starts), _SLICE_ROWS):
         s, e = starts[lo : lo + _SLICE_ROWS], ends[lo : lo + _SLICE_ROWS]
-        out[lo : lo + len(s)] = _slice_hashes(data, s, e)
+        out[lo : lo + len(s)] = _hash_ranges(words, s, e)
     return out
-
-
-def _slice_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    if not len(starts):
-        return np.empty(0, dtype=np.uint64)
-    base, top = int(starts.min()), int(ends.max())
-    chunk = data[base:top]
-    up, down = _powers.get(len(chunk) + 1)
-    prefix = np.zeros(len(chunk) + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        np.cumsum(chunk * up[: len(chunk)], out=prefix[1:])
-    return _hashes_from_prefix(prefix, down, starts - base, ends - base)
 
 
 @dataclass
@@ -274,23 +280,28 @@ class Removed:
         if not 0 <= radius <= 64:
             raise ValueError("radius must be from 0 to 64 bits")
         self.radius, self.pdq_radius = radius, pdq_radius
-        urls: dict[str, str] = {}
         ids: list[str] = []
-        codes: list[int] = []
-        pdqs: list[bytes | None] = []
+        url_list: list[str | None] = []
+        phashes: list[Any] = []
+        pdqs: list[Any] = []
         for removal in removals:
-            url = removal.get("url")
-            if url:
-                urls.setdefault(url, removal["id"])
-            code = _hex_code(removal.get("phash"))
-            if code is not None and _says_something(code):
-                ids.append(removal["id"])
-                codes.append(code)
-                pdqs.append(_hex_pdq(removal.get("pdq")))
-        self.urls = urls
-        self.code_ids = ids
-        self.codes = np.array(codes, dtype=np.uint64)
-        self.pdqs = pdqs
+            ids.append(removal["id"])
+            url_list.append(removal.get("url") or None)
+            phashes.append(removal.get("phash"))
+            pdqs.append(removal.get("pdq"))
+        # The first removal of a URL names it (the store reads them in id order).
+        self.urls: dict[str, str] = {}
+        for removal_id, url in zip(ids, url_list, strict=True):
+            if url is not None and url not in self.urls:
+                self.urls[url] = removal_id
+        codes, known = column_codes(pa.array(phashes, type=pa.string()))
+        ones = np.bitwise_count(codes)
+        known &= (ones >= MIN_MINORITY_BITS) & (ones <= 64 - MIN_MINORITY_BITS)
+        keep = np.flatnonzero(known)
+        self.code_ids = [ids[i] for i in keep]
+        self.codes = codes[keep].copy()
+        pdq_words, has_pdq = column_pdqs(pa.array(pdqs, type=pa.string()))
+        self.pdq_words, self.has_pdq = pdq_words[keep].copy(), has_pdq[keep].copy()
         self.scopes = [s if isinstance(s, Scope) else Scope.parse(s) for s in domains]
         self._built = False
 
@@ -312,8 +323,6 @@ class Removed:
             "_paths",
             "_path_hosts",
             "_index",
-            "_pdq_matrix",
-            "_has_pdq",
         ):
             state.pop(name, None)
         state["_built"] = False
@@ -339,11 +348,6 @@ class Removed:
         path_hosts = list(self._paths)
         self._path_hosts = _HashSet(path_hosts, path_hosts)
         self._index = MultiIndex(self.codes)
-        self._has_pdq = np.array([p is not None for p in self.pdqs], dtype=bool)
-        self._pdq_matrix = np.zeros((len(self.pdqs), 4), dtype=np.uint64)
-        for i, p in enumerate(self.pdqs):
-            if p is not None:
-                self._pdq_matrix[i] = np.frombuffer(p, dtype=">u8")
         self._built = True
 
     # --- the batch function ---------------------------------------------------------------
@@ -399,26 +403,25 @@ class Removed:
         if not len(self._url_set) and not check_domains:
             return
         data, starts, ends = _text_buffers(column)
+        words = _words(data)
         padded = np.concatenate([data, np.zeros(_WINDOW, dtype=np.uint8)])
-        windows = np.lib.stride_tricks.sliding_window_view(padded, _WINDOW)
-        texts: Any = None  # the column's Python strings, fetched only for rows that need them
+        texts = _Texts(column)  # the column's Python strings, fetched only for rows that need them
         for lo in range(0, len(starts), _SLICE_ROWS):
             s, e = starts[lo : lo + _SLICE_ROWS], ends[lo : lo + _SLICE_ROWS]
             if len(self._url_set):
-                hits = self._url_set.find(_slice_hashes(data, s, e))
+                hits = self._url_set.find(_hash_ranges(words, s, e))
                 for i in np.flatnonzero(hits >= 0):
-                    texts = texts if texts is not None else _Texts(column)
-                    at = self._url_set.confirm(int(hits[i]), texts[lo + i])
+                    at = self._url_set.confirm(int(hits[i]), texts[lo + int(i)])
                     if at >= 0:
                         reason[lo + i] = URL
                         removal[lo + i] = self._url_set.names[at]
             if check_domains:
-                texts = texts if texts is not None else _Texts(column)
-                self._check_domains(windows, s, e, lo, texts, reason, removal)
+                self._check_domains(words, padded, s, e, lo, texts, reason, removal)
 
     def _check_domains(
         self,
-        windows: np.ndarray,
+        words: np.ndarray,
+        padded: np.ndarray,
         s: np.ndarray,
         e: np.ndarray,
         lo: int,
@@ -426,50 +429,37 @@ class Removed:
         reason: np.ndarray,
         removal: np.ndarray,
     ) -> None:
-        window = _LOWER[windows[s]]  # (rows, _WINDOW), lower-cased
-        length = np.minimum(e - s, _WINDOW)
-        beyond = np.arange(_WINDOW)[None, :] >= length[:, None]
-        window[beyond] = 0
-        https = (window[:, :8] == np.frombuffer(b"https://", np.uint8)).all(axis=1)
-        http = (window[:, :7] == np.frombuffer(b"http://", np.uint8)).all(axis=1)
-        start = np.where(https, 8, 7)
-        kind = _CLASS[window]
-        kind[np.arange(_WINDOW)[None, :] < start[:, None]] = 1
-        stop = np.argmax(kind != 1, axis=1)
-        ended = (kind != 1).any(axis=1)
-        plain = (https | http) & ended & (kind[np.arange(len(s)), stop] == 2)
-        closing_dot = window[np.arange(len(s)), np.maximum(stop - 1, 0)] == ord(".")
-        stop = np.where(closing_dot & (stop > start), stop - 1, stop)
-        plain &= stop > start
-        up, down = _powers.get(_WINDOW + 1)
-        prefix = np.zeros((len(s), _WINDOW + 1), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            np.cumsum(window * up[None, :_WINDOW], axis=1, out=prefix[:, 1:])
-        rows = np.flatnonzero(plain)
-        a, b = start[rows], stop[rows]
-        with np.errstate(over="ignore"):
-            host_hash = (prefix[rows, b] - prefix[rows, a]) * down[a] + (b - a).astype(np.uint64) * np.uint64(
-                _L
-            )
-        candidates: dict[int, str] = {}  # row in slice -> its host, for the rows to look at in Python
-        for matcher in (self._hosts, self._wild, self._path_hosts):
-            if len(matcher):
-                for i in rows[matcher.find(host_hash) >= 0]:
-                    candidates[int(i)] = ""
-        if len(self._wild):
-            # Parent domains: the host after each of its dots.
-            dot_rows, dot_cols = np.nonzero((window == ord(".")) & plain[:, None])
-            inside = (dot_cols >= start[dot_rows]) & (dot_cols < stop[dot_rows])
-            dot_rows, dot_cols = dot_rows[inside], dot_cols[inside] + 1
-            b = stop[dot_rows]
-            with np.errstate(over="ignore"):
-                parent = (prefix[dot_rows, b] - prefix[dot_rows, dot_cols]) * down[dot_cols] + (
-                    b - dot_cols
-                ).astype(np.uint64) * np.uint64(_L)
-            for i in dot_rows[self._wild.find(parent) >= 0]:
-                candidates[int(i)] = ""
-        for i in np.flatnonzero(~plain):
-            candidates[int(i)] = ""  # the general path: IDNA, user info, escapes, long hosts
+        """Domain scopes over one slice of rows: the plain case (http(s), a lower-case ASCII host)
+        in numpy, every other URL and every hash hit in Python. Hosts are read in a window of 32
+        bytes, then 64 for the few longer ones."""
+        candidates: set[int] = set()
+        todo = np.arange(len(s))
+        for width in (32, _WINDOW):
+            windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+            plain, start, stop, longer = _plain_hosts(windows[s[todo]], e[todo] - s[todo])
+            if width == _WINDOW:
+                plain &= ~longer
+            else:
+                todo_next = todo[longer]
+            candidates.update(todo[~plain & ~longer].tolist() if width != _WINDOW else todo[~plain].tolist())
+            rows = todo[plain]
+            a, b = s[rows] + start[plain], s[rows] + stop[plain]
+            host_hashes = _hash_ranges(words, a, b)
+            for matcher in (self._hosts, self._wild, self._path_hosts):
+                if len(matcher):
+                    candidates.update(rows[matcher.find(host_hashes) >= 0].tolist())
+            if len(self._wild) and len(rows):
+                # Parent domains: the host after each of its dots.
+                host_windows = windows[s[rows]]
+                dot_rows, dot_cols = np.nonzero(host_windows == 46)
+                inside = (dot_cols >= start[plain][dot_rows]) & (dot_cols < stop[plain][dot_rows])
+                dot_rows, dot_cols = dot_rows[inside], dot_cols[inside]
+                parents = _hash_ranges(words, s[rows][dot_rows] + dot_cols + 1, b[dot_rows])
+                candidates.update(rows[dot_rows[self._wild.find(parents) >= 0]].tolist())
+            if width != _WINDOW:
+                todo = todo_next
+                if not len(todo):
+                    break
         for i in candidates:
             row = lo + i
             if reason[row] != KEEP:
@@ -520,12 +510,12 @@ class Removed:
         q, c, d = self._index.search(codes[rows], self.radius)
         if not len(q):
             return
-        if pdq_column is not None and self._has_pdq.any():
+        if pdq_column is not None and self.has_pdq.any():
             row_pdq, row_has = column_pdqs(pdq_column)
-            both = row_has[rows[q]] & self._has_pdq[c]
+            both = row_has[rows[q]] & self.has_pdq[c]
             if both.any():
                 far = np.zeros(len(q), dtype=bool)
-                diff = row_pdq[rows[q[both]]] ^ self._pdq_matrix[c[both]]
+                diff = row_pdq[rows[q[both]]] ^ self.pdq_words[c[both]]
                 far[both] = np.bitwise_count(diff).sum(axis=1) > self.pdq_radius
                 q, c, d = q[~far], c[~far], d[~far]
         # Sorted by query then distance: the first hit of each query is its nearest removal.
@@ -538,14 +528,42 @@ class Removed:
             removal[t] = ids[position]
 
 
+def _plain_hosts(window: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For windows of URL bytes: (plain, host start, host stop, longer). `plain`: an http(s) URL
+    whose host is lower-case ASCII letters, digits, ".", "-", "_" and ends inside the window
+    (a closing dot left off); `longer`: such a host still going at the window's end."""
+    n, width = window.shape
+    rows = np.arange(n)
+    column = np.arange(width, dtype=np.uint8)[None, :]
+    past_end = column >= np.minimum(lengths, 255).astype(np.uint8)[:, None]
+    # Uint8 arithmetic wraps, so (x - a) < k tests a <= x < a + k in one comparison.
+    host_char = ((window - 97) < 26) | ((window - 48) < 10) | ((window - 45) < 2) | (window == 95)
+    stops = ~host_char | past_end
+    https = (window[:, :8] == np.frombuffer(b"https://", np.uint8)).all(axis=1)
+    http = (window[:, :7] == np.frombuffer(b"http://", np.uint8)).all(axis=1)
+    stops[:, :7] = False
+    stops[:, 7] &= ~https  # "https://" has its last "/" there
+    start = np.where(https, 8, 7)
+    stop = np.argmax(stops, axis=1)
+    found = stops[rows, stop]
+    at_stop = window[rows, stop]
+    ended = past_end[rows, stop] | (at_stop == 47) | (at_stop == 63) | (at_stop == 35) | (at_stop == 58)
+    web = https | http
+    longer = web & ~found
+    plain = web & found & ended
+    stop = np.where(window[rows, np.maximum(stop - 1, 0)] == 46, stop - 1, stop)  # a closing dot
+    plain &= stop > start
+    return plain, start, stop, longer
+
+
 class _Texts:
     """The Python strings of a column, fetched one at a time (only rows being confirmed)."""
 
     def __init__(self, column: Any) -> None:
-        self.column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        self.column = column
 
     def __getitem__(self, i: int) -> Any:
-        return self.column[int(i)].as_py()
+        return self.column[int(i)].as_py()  # a ChunkedArray finds the chunk itself
 
 
 _HEX = np.full(256, 255, dtype=np.uint8)
@@ -571,7 +589,7 @@ def _hex_words(column: Any, words: int) -> tuple[np.ndarray, np.ndarray]:
 
 def column_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
     """A pHash column (16 hex digits, or the registry's signed int64) -> (uint64 codes, readable)."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    array = _one_array(column)
     if pa.types.is_integer(array.type):
         known = np.asarray(array.is_valid())
         values = np.asarray(array.fill_null(0).cast(pa.int64())).view(np.uint64)
@@ -583,29 +601,6 @@ def column_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
 def column_pdqs(column: Any) -> tuple[np.ndarray, np.ndarray]:
     """A PDQ column (64 hex digits) -> (uint64 words (rows, 4), readable)."""
     return _hex_words(column, 4)
-
-
-def _hex_code(text: Any) -> int | None:
-    if not isinstance(text, str) or len(text) != 16:
-        return None
-    try:
-        return int(text, 16)
-    except ValueError:
-        return None
-
-
-def _hex_pdq(text: Any) -> bytes | None:
-    if not isinstance(text, str) or len(text) != 64:
-        return None
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        return None
-
-
-def _says_something(code: int) -> bool:
-    ones = code.bit_count()
-    return MIN_MINORITY_BITS <= ones <= 64 - MIN_MINORITY_BITS
 
 
 __all__ = ["REASONS", "Removed", "Scope", "Verdict", "column_codes", "pc", "text_hash"]

@@ -51,9 +51,10 @@ class MultiIndex:
 
     def __init__(self, codes: np.ndarray) -> None:
         self.codes = to_codes(codes)
-        self.tables: list[tuple[np.ndarray, np.ndarray]] = []  # (bucket starts, code positions)
+        # Per segment: (bucket starts, code positions sorted by bucket).
+        self.tables: list[tuple[np.ndarray, np.ndarray]] = []
         for shift, width in SEGMENTS:
-            keys = ((self.codes >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(np.int64)
+            keys = ((self.codes >> np.uint64(shift)) & np.uint64((1 << width) - 1)).view(np.int64)
             order = np.argsort(keys, kind="stable").astype(np.int32 if len(keys) < 2**31 else np.int64)
             starts = np.zeros((1 << width) + 1, dtype=np.int64)
             np.cumsum(np.bincount(keys, minlength=1 << width), out=starts[1:])
@@ -88,24 +89,26 @@ class MultiIndex:
         query_parts, code_parts = [], []
         for (shift, width), (starts, order), masks in zip(SEGMENTS, self.tables, flips, strict=True):
             keys = (queries >> np.uint64(shift)) & np.uint64((1 << width) - 1)
-            probes = (keys[:, None] ^ masks[None, :]).astype(np.int64)  # (queries, flips)
-            lo = starts[probes].ravel()
-            counts = starts[probes + 1].ravel() - lo
-            hit = counts > 0
-            if not hit.any():
+            probes = (keys[:, None] ^ masks[None, :]).view(np.int64).ravel()  # (queries x flips)
+            # The table is read at random (a cache miss a probe); a bucket's end sits next to
+            # its start, so the second read is nearly free.
+            lo = starts[probes]
+            counts = starts[probes + 1] - lo
+            hit = np.flatnonzero(counts)
+            if not len(hit):
                 continue
             lo, counts = lo[hit], counts[hit]
-            which = np.repeat(np.arange(len(queries), dtype=np.int64), len(masks))[hit]
+            which = hit // len(masks)
             # Expand each bucket [lo, lo + count) into its positions without a Python loop.
             total = int(counts.sum())
             first = np.cumsum(counts) - counts
             positions = np.arange(total, dtype=np.int64) - np.repeat(first - lo, counts)
             query_parts.append(np.repeat(which, counts))
-            code_parts.append(order[positions].astype(np.int64))
+            code_parts.append(order[positions])
         if not query_parts:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
         q = np.concatenate(query_parts)
-        c = np.concatenate(code_parts)
+        c = np.concatenate(code_parts).astype(np.int64)
         d = np.bitwise_count(self.codes[c] ^ queries[q]).astype(np.int64)
         near = d <= radius
         q, c, d = q[near], c[near], d[near]
