@@ -29,6 +29,7 @@ NAMES = (
     "portfolio_quota",
     "partner_filing",
     "bulk_match",
+    "toolkit_filter",
 )
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from removal_desk_toolkit.filtering import Removed, Scope, column_codes, text_hash
-from removal_desk_toolkit.hamming import MultiIndex, brute_force
+from removal_desk_toolkit.hamming import FOUR_SEGMENTS, SEGMENTS, MultiIndex, brute_force, layout
 
 
 def random_codes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -33,12 +33,19 @@ def test_the_multi_index_finds_exactly_what_comparing_every_pair_finds(radius):
     # The same flips all inside one segment, and spread over the three.
     near += [flipped(int(codes[7]), list(range(42, 42 + k))) for k in range(12)]
     near += [flipped(int(codes[9]), [0, 21, 42, 1, 22, 43, 2, 23, 44][:k]) for k in range(10)]
+    near += [flipped(int(codes[11]), [0, 16, 32, 48, 1, 17, 33, 49][:k]) for k in range(9)]
     queries = np.concatenate([np.array(near, dtype=np.uint64), random_codes(rng, 200)])
-    found = MultiIndex(codes).search(queries, radius)
     expected = brute_force(codes, queries, radius)
     assert len(expected[0]) > 0
-    for got, want in zip(found, expected, strict=True):
-        np.testing.assert_array_equal(got, want)
+    for segments in (SEGMENTS, FOUR_SEGMENTS):
+        found = MultiIndex(codes, segments).search(queries, radius)
+        for got, want in zip(found, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_the_layout_is_three_segments_but_four_where_three_would_need_two_flips():
+    assert layout(4, 1_000_000) == SEGMENTS and layout(5, 1_000_000) == SEGMENTS
+    assert layout(6, 1_000_000) == FOUR_SEGMENTS and layout(7, 1_000_000) == FOUR_SEGMENTS
 
 
 def test_the_multi_index_takes_signed_codes_and_empty_sides():

@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from .hamming import MultiIndex
+from .hamming import MultiIndex, layout
 
 try:
     import pyarrow as pa
@@ -347,7 +347,7 @@ class Removed:
                 self._paths.setdefault(scope.host, []).append(scope)
         path_hosts = list(self._paths)
         self._path_hosts = _HashSet(path_hosts, path_hosts)
-        self._index = MultiIndex(self.codes)
+        self._index = MultiIndex(self.codes, layout(self.radius, len(self.codes)))
         self._built = True
 
     # --- the batch function ---------------------------------------------------------------

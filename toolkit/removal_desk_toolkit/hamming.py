@@ -1,4 +1,4 @@
-"""An exact Hamming range search over 64-bit codes: a multi-index on three segments, in numpy.
+"""An exact Hamming range search over 64-bit codes: a multi-index on segments, in numpy.
 
 The removals are the small side (millions) and a data set the big one (billions): the removals
 are indexed once, and the data set's codes stream through in batches.
@@ -13,18 +13,45 @@ A segment's table is a counting sort of the codes by that segment (2^21 or 2^22 
 lookup is two array reads; a batch of queries is looked up at once, all its flips together.
 At radius 6 a query makes 718 lookups (232 + 232 + 254); against a million removals a bucket
 holds 0.24 to 0.48 codes, so about 250 candidates are checked per query.
+
+Three segments take one flip a segment up to radius 5. At radius 6 and 7 they need two flips,
+ten times the lookups, where four segments of 16 bits need one (68 lookups, about a thousand
+candidates per query against a million codes) and answer the same, exactly, several times
+faster. `layout` picks whichever of the two a cost estimate says is cheaper for the radius and
+the number of codes; both are tested against comparing every pair.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from functools import lru_cache
 
 import numpy as np
 
 SEGMENTS = ((0, 21), (21, 21), (42, 22))  # (shift, width) of each segment; 21 + 21 + 22 = 64
-# Queries looked up together: bounded so that the probes of a batch (queries x flips) stay near
-# 2 million entries (about 100 MB of work arrays) whatever the radius.
+FOUR_SEGMENTS = ((0, 16), (16, 16), (32, 16), (48, 16))
+# What a lookup costs against checking one candidate (a random read of the table, its
+# bookkeeping), measured on this code: about four.
+LOOKUP_COST = 4.0
+
+
+def layout(radius: int, codes: int) -> tuple[tuple[int, int], ...]:
+    """The segments that answer `radius` over `codes` codes with the least estimated work."""
+
+    def cost(segments: tuple[tuple[int, int], ...]) -> float:
+        most = radius // len(segments)
+        lookups = sum(sum(math.comb(width, k) for k in range(most + 1)) for _, width in segments)
+        candidates = sum(
+            sum(math.comb(width, k) for k in range(most + 1)) * codes / 2**width for _, width in segments
+        )
+        return lookups * LOOKUP_COST + candidates
+
+    return min((SEGMENTS, FOUR_SEGMENTS), key=cost)
+
+
+# Queries looked up together: bounded so that the lookups and candidates of a batch stay near
+# 2 million entries (about 100 MB of work arrays) whatever the radius and the number of codes.
 PROBE_BUDGET = 2_000_000
 
 
@@ -49,11 +76,14 @@ def to_codes(values: np.ndarray) -> np.ndarray:
 class MultiIndex:
     """Codes (uint64) and, for each segment, its counting-sort table: exact range search."""
 
-    def __init__(self, codes: np.ndarray) -> None:
+    def __init__(self, codes: np.ndarray, segments: tuple[tuple[int, int], ...] = SEGMENTS) -> None:
+        if sum(width for _, width in segments) != 64:
+            raise ValueError("the segments must cover the 64 bits")
         self.codes = to_codes(codes)
+        self.segments = segments
         # Per segment: (bucket starts, code positions sorted by bucket).
         self.tables: list[tuple[np.ndarray, np.ndarray]] = []
-        for shift, width in SEGMENTS:
+        for shift, width in segments:
             keys = ((self.codes >> np.uint64(shift)) & np.uint64((1 << width) - 1)).view(np.int64)
             order = np.argsort(keys, kind="stable").astype(np.int32 if len(keys) < 2**31 else np.int64)
             starts = np.zeros((1 << width) + 1, dtype=np.int64)
@@ -71,9 +101,13 @@ class MultiIndex:
         if radius < 0 or not len(self.codes) or not len(queries):
             return empty
         radius = min(int(radius), 64)
-        most = radius // len(SEGMENTS)
-        flips = [_flips(width, most) for _, width in SEGMENTS]
-        step = max(1, PROBE_BUDGET // max(len(f) for f in flips))
+        most = radius // len(self.segments)
+        flips = [_flips(width, most) for _, width in self.segments]
+        per_query = sum(
+            len(f) * (1 + len(self.codes) / 2**width)
+            for f, (_, width) in zip(flips, self.segments, strict=True)
+        )
+        step = max(1, int(PROBE_BUDGET // per_query))
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for start in range(0, len(queries), step):
             found.append(self._search_batch(queries[start : start + step], radius, flips, start))
@@ -87,7 +121,7 @@ class MultiIndex:
         self, queries: np.ndarray, radius: int, flips: list[np.ndarray], offset: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         query_parts, code_parts = [], []
-        for (shift, width), (starts, order), masks in zip(SEGMENTS, self.tables, flips, strict=True):
+        for (shift, width), (starts, order), masks in zip(self.segments, self.tables, flips, strict=True):
             keys = (queries >> np.uint64(shift)) & np.uint64((1 << width) - 1)
             probes = (keys[:, None] ^ masks[None, :]).view(np.int64).ravel()  # (queries x flips)
             # The table is read at random (a cache miss a probe); a bucket's end sits next to
