@@ -247,10 +247,11 @@ def run(args: Any, *, stderr: Any = sys.stderr) -> int:
         with Store(args.store) as store:
             for dataset in args.dataset:
                 started = time.monotonic()
-                result = sync(
-                    store, client, dataset, full=args.full, limit=args.limit, progress=_Line(stderr)
-                )
+                line = _Line(stderr)
+                result = sync(store, client, dataset, full=args.full, limit=args.limit, progress=line)
                 counts = store.counts().get(dataset, {"live": 0, "revoked": 0})
+                if line.tty:
+                    stderr.write("\n")  # past the line redrawn in place
                 stderr.write(
                     f"{dataset}: up to date: {result.removals} removals read in {result.pages} page(s), "
                     f"{counts['live']} in force and {counts['revoked']} revoked held"
