@@ -196,3 +196,15 @@ def test_the_vectorised_hash_is_the_hash_of_each_string():
     hashes = _column_hashes(values)
     assert [int(h) for h in hashes[: len(texts)]] == [text_hash(t) for t in texts]
     assert len(set(hashes[: len(texts)].tolist())) == len(texts)
+
+
+def test_other_options_reuse_the_removals_read():
+    removed = Removed(removals())
+    near = pa.table({"url": ["https://x.artist.example/"], "phash": [f"{flipped(CODE, [1, 2, 3, 4]):016x}"]})
+    assert list(removed.check(near).reason) == [3]
+    narrower = removed.with_options(domains=["*.artist.example"], radius=2)
+    assert narrower.urls is removed.urls and narrower.radius == 2
+    assert list(narrower.check(near).reason) == [2]
+    assert list(narrower.with_options().check(near).reason) == [0]
+    with pytest.raises(ValueError, match="radius"):
+        removed.with_options(radius=-1)

@@ -30,6 +30,7 @@ Needs pyarrow (`pip install removal-desk-toolkit[filter]`); pandas only for filt
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -304,6 +305,18 @@ class Removed:
         self.pdq_words, self.has_pdq = pdq_words[keep].copy(), has_pdq[keep].copy()
         self.scopes = [s if isinstance(s, Scope) else Scope.parse(s) for s in domains]
         self._built = False
+
+    def with_options(self, *, domains: Iterable[str | Scope] = (), radius: int | None = None) -> Removed:
+        """The same removals with other domain scopes or radius, without reading them again."""
+        other = copy.copy(self.__getstate__())
+        clone = Removed.__new__(Removed)
+        clone.__dict__.update(other)
+        clone.scopes = [s if isinstance(s, Scope) else Scope.parse(s) for s in domains]
+        if radius is not None:
+            if not 0 <= radius <= 64:
+                raise ValueError("radius must be from 0 to 64 bits")
+            clone.radius = radius
+        return clone
 
     @classmethod
     def from_store(cls, path: str, *, datasets: Iterable[str] | None = None, **options: Any) -> Removed:
