@@ -20,9 +20,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# The maintainers' toolkit (toolkit/, no Django) first: the server imports its hashing code.
+# The maintainers' toolkit (toolkit/, no Django) first: the server imports its hashing code;
+# with its Dask extra, which its tests run a LocalCluster with.
 $(VENV)/.installed: pyproject.toml toolkit/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ./toolkit -e ".[dev]"
+	$(BIN)/pip install --quiet -e "./toolkit[dask]" -e ".[dev]"
 	touch $@
 
 run: $(VENV)/.installed

@@ -30,6 +30,7 @@ NAMES = (
     "partner_filing",
     "partner_file",
     "bulk_match",
+    "toolkit_filter",
 )
 
 

@@ -93,6 +93,11 @@ class RemovalPageSerializer(serializers.Serializer[Any]):
     poll = serializers.CharField(
         help_text="The cursor just after this page: keep the last one and poll with it later."
     )
+    recorded = serializers.IntegerField(
+        allow_null=True,
+        help_text="On the last page (next null): how many removals of this data set were recorded up "
+        "to this page's end, revoked ones included, to check a copy against; null on the others.",
+    )
 
 
 class AckSerializer(serializers.Serializer[Any]):

@@ -396,3 +396,43 @@ def hash_main() -> int:
 
 if __name__ == "__main__":
     sys.exit(hash_main())
+
+
+DESK_DESCRIPTION = (
+    "Removal Desk's tools for data set maintainers: hash images, keep a local copy of a data "
+    "set's removals (sync, webhooks), and drop the removed rows of data set shards (filter)."
+)
+
+
+def desk_main(argv: Sequence[str] | None = None) -> int:
+    """The `removal-desk` console script: one command with a subcommand per tool.
+
+    Each subcommand imports its own module only when chosen, so `removal-desk sync` never loads
+    the image libraries and `removal-desk hash` never loads pyarrow."""
+    parser = argparse.ArgumentParser(prog="removal-desk", description=DESK_DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    hashing = commands.add_parser("hash", help="hash image files as the registry does (removal-desk-hash)")
+    add_arguments(hashing)
+    from . import filter_command, sync, webhooks
+
+    syncing = commands.add_parser("sync", help="bring a local copy of a data set's removals up to date")
+    sync.add_arguments(syncing)
+    filtering = commands.add_parser("filter", help="drop the removed rows of data set shards, with a report")
+    filter_command.add_arguments(filtering)
+    receiving = commands.add_parser("webhooks", help="receive the registry's signed webhooks into the store")
+    webhooks.add_arguments(receiving)
+    args = parser.parse_args(argv)
+    if args.command == "hash":
+        return main([*args.paths, *_hash_options(args)], prog="removal-desk hash")
+    if args.command == "sync":
+        return sync.run(args)
+    if args.command == "filter":
+        return filter_command.run(args)
+    return webhooks.run(args)
+
+
+def _hash_options(args: argparse.Namespace) -> list[str]:
+    options = ["--workers", str(args.workers)]
+    if args.url_prefix is not None:
+        options += ["--url-prefix", args.url_prefix]
+    return options

@@ -11,7 +11,7 @@ from ... import services
 from ...models import Removal, WebhookEvent, WebhookEventType
 from ...serialize import removal_to_dict
 from .. import serializers as s
-from ..pagination import paginate
+from ..pagination import decode_cursor, paginate
 from ._common import ERRORS, PAGE_PARAMS, own_dataset
 
 
@@ -25,17 +25,25 @@ class RemovalFeedView(APIView):
             "following page and null on the last page. `poll` is the cursor just after this page: "
             "keep the last `poll` you received and call with it later to receive exactly what was "
             "recorded since (keeping the last non-null `next` also misses nothing, but repeats the "
-            "last page)."
+            "last page). `recorded`, on the last page only (null on the others), is how many "
+            "removals of this data set were recorded up to that page's end, revoked ones included: "
+            "a copy that holds fewer missed some (a removal committed late, below a cursor already "
+            "passed) and should read the feed again from the start."
         ),
     )
     def get(self, request: Request, slug: str) -> Response:
         dataset = own_dataset(request, slug)
-        page = paginate(Removal.objects.filter(dataset=dataset), request)
+        removals = Removal.objects.filter(dataset=dataset)
+        page = paginate(removals, request)
+        # Counted on the last page only: on every page, reading a long feed would count its
+        # head again for each page (quadratic); once per poll it is one index scan.
+        recorded = None if page.next else removals.filter(pk__lte=decode_cursor(page.poll)).count()
         return Response(
             {
                 "results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in page.rows],
                 "next": page.next,
                 "poll": page.poll,
+                "recorded": recorded,
             }
         )
 

@@ -46,7 +46,7 @@ def test_every_path_of_the_contract_is_described(schema, path, method):
 
 def test_the_removal_object_has_exactly_the_contract_fields(schema):
     page = body_schema(schema, "/api/v1/datasets/{slug}/removals/", "get")
-    assert set(page["properties"]) == {"results", "next", "poll"}
+    assert set(page["properties"]) == {"results", "next", "poll", "recorded"}
     removal = component(schema, page["properties"]["results"]["items"]["$ref"])
     assert set(removal["properties"]) == REMOVAL_FIELDS
     state = removal["properties"]["state"]

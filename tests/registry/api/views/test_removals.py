@@ -136,3 +136,19 @@ def test_the_feed_names_a_partners_removal_and_its_partner(api, maintainer):
     )
     [row] = api.get("/api/v1/datasets/d/removals/").json()["results"]
     assert (row["source"], row["partner"], row["request"]) == ("partner", "ArtPlatform", "PF-000001")
+
+
+def test_it_counts_what_was_recorded_on_the_last_page_only(api, maintainer):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    other = services.dataset_create(maintainer=maintainer.maintainer, slug="e", name="E")
+    record_removals(dataset, 3)
+    record_removals(other, 2, ref="RR-2026-000009")  # another data set's removals are not counted
+    first = api.get("/api/v1/datasets/d/removals/?limit=2").json()
+    assert first["next"] and first["recorded"] is None
+    last = api.get(f"/api/v1/datasets/d/removals/?limit=2&cursor={first['next']}").json()
+    assert last["next"] is None and last["recorded"] == 3
+    # Revoked removals stay rows of the feed, so they count; the count stops at the page's end.
+    Removal.objects.filter(dataset=dataset).update(state=RemovalState.REVOKED)
+    record_removals(dataset, 1, ref="RR-2026-000002")
+    later = api.get("/api/v1/datasets/d/removals/?limit=2&cursor=" + last["poll"]).json()
+    assert [r["request"] for r in later["results"]] == ["RR-2026-000002"] and later["recorded"] == 4
