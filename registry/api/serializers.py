@@ -87,12 +87,15 @@ class RemovalSerializer(serializers.Serializer[Any]):
     revoked_reason = serializers.CharField(help_text='Why it was revoked; "" while it stands.')
 
 
-class RemovalPageSerializer(serializers.Serializer[Any]):
+class RevocationPageSerializer(serializers.Serializer[Any]):
     results = RemovalSerializer(many=True)
     next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
     poll = serializers.CharField(
         help_text="The cursor just after this page: keep the last one and poll with it later."
     )
+
+
+class RemovalPageSerializer(RevocationPageSerializer):
     recorded = serializers.IntegerField(
         allow_null=True,
         help_text="On the last page (next null): how many removals of this data set were recorded up "

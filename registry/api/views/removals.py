@@ -52,7 +52,7 @@ class RevocationFeedView(APIView):
     @extend_schema(
         operation_id="dataset_revocations_list",
         parameters=PAGE_PARAMS,
-        responses={200: s.RemovalPageSerializer, **ERRORS},
+        responses={200: s.RevocationPageSerializer, **ERRORS},
         description=(
             "Every revoked removal of this data set, in the order the revocations happened (a removal "
             "once, with `state` revoked, `revoked_at` and `revoked_reason`). The removals feed shows "
