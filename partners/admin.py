@@ -336,11 +336,11 @@ class FilingAdmin(ReadOnlyAdmin):
         for filing in queryset:
             done = services.filing_revoke(filing=filing, reason=reason, actor=_operator(request))
             if not done.filings:
-                messages.warning(request, f"{filing.public_id}: its removals were revoked already.")
+                messages.warning(request, f"Filing {filing.public_id}: its removals were revoked already.")
                 continue
             messages.success(
                 request,
-                f"{filing.public_id}: {done.removals:,} removal(s) revoked, maintainers told in "
+                f"Filing {filing.public_id}: {done.removals:,} removal(s) revoked, maintainers told in "
                 f"{done.events:,} removal.revoked event(s); its policy approves nothing more.",
             )
         return None
@@ -373,7 +373,9 @@ class FilingAdmin(ReadOnlyAdmin):
             except services.SampleError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"{filing.public_id}: sample passed; the policy decides it now.")
+                messages.success(
+                    request, f"Filing {filing.public_id}: sample passed; the policy decides it now."
+                )
 
     @admin.action(description="Fail the sample: hold the filing for the desk", permissions=["sample"])
     def fail_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
@@ -388,7 +390,9 @@ class FilingAdmin(ReadOnlyAdmin):
             except services.SampleError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"{filing.public_id}: sample failed; every row waits for the desk.")
+                messages.success(
+                    request, f"Filing {filing.public_id}: sample failed; every row waits for the desk."
+                )
         return None
 
 

@@ -285,8 +285,8 @@ def _sample_verdict(*, filing: Filing, actor: User | None) -> str:
         reason = f"{bad} of {len(marks)} sampled rows marked bad: " + "; ".join(notes)[:2000]
         sample_fail(filing=filing, actor=actor, reason=reason)
         return (
-            f"{filing.public_id}: sample failed ({bad} of {len(marks)} rows bad); every row waits for "
+            f"Filing {filing.public_id}: sample failed ({bad} of {len(marks)} rows bad); every row waits for "
             "the desk."
         )
     filing_sample_pass(filing=filing, actor=actor)
-    return f"{filing.public_id}: sample passed ({len(marks)} rows good); the policy decides it now."
+    return f"Filing {filing.public_id}: sample passed ({len(marks)} rows good); the policy decides it now."

@@ -100,6 +100,8 @@ def test_a_moderator_marks_sampled_rows_and_the_sample_passes(moderator, partner
     assert "What is wrong?" in asked.content.decode()
     done = desk.post(DESK, {"action": "mark_good", "_selected_action": sampled}, follow=True)
     assert any("sample passed" in m for m in messages_of(done))
+    # The admin capitalises a message's first letter: a filing's id never starts one ("Pf_...").
+    assert f"Filing {filing.public_id}: sample passed" in done.content.decode()
     filing.refresh_from_db()
     assert filing.sample_state == SampleState.PASSED
 
