@@ -16,7 +16,6 @@ deleted before any was matched, so nothing of it is approved and the same rows c
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -28,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
+from core.chunks import chunk_write_at
 from core.queueing import enqueue
 from core.text import printable, text_problem
 from registry import imports as readers
@@ -186,14 +186,7 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
                 offset=row.received,
             )
         path = _path(row)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Bytes past `received` are a write that failed before its row was saved: overwritten here.
-        with open(path, "r+b" if path.exists() else "wb") as handle:
-            handle.seek(offset)
-            handle.write(data)
-            handle.truncate()
-            handle.flush()
-            os.fsync(handle.fileno())
+        chunk_write_at(path, offset, data)
         row.received = offset + len(data)
         fields = ["received"]
         if row.received == size:

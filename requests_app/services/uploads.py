@@ -6,7 +6,6 @@ works, one member per transaction, so a worker that dies resumes where it stoppe
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import uuid
 import zipfile
@@ -22,6 +21,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from core.chunks import chunk_write_at
 from core.queueing import enqueue
 from core.text import printable, text_problem
 from registry.hashing import ImageRejected, SanitizedImage, sanitize
@@ -172,14 +172,7 @@ def upload_chunk_write(*, upload: PortfolioUpload, offset: int, data: bytes) -> 
                 offset=row.received,
             )
         path = _file(row)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Bytes past `received` are a write that failed before its row was saved: overwritten here.
-        with open(path, "r+b" if path.exists() else "wb") as handle:
-            handle.seek(offset)
-            handle.write(data)
-            handle.truncate()
-            handle.flush()
-            os.fsync(handle.fileno())
+        chunk_write_at(path, offset, data)
         row.received = offset + len(data)
         if row.received == row.size:
             row.completed_at = timezone.now()
