@@ -44,6 +44,32 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "c
 # --- images -----------------------------------------------------------------
 
 
+@contextmanager
+def broker_queue(name: str) -> Iterator[Callable[[], list[tuple[str, tuple[Any, ...]]]]]:
+    """The real broker's queue `name`, emptied first; call the result to take what was sent since.
+
+    Each message as (task name, args), read and acknowledged through kombu as a worker would
+    (no worker runs, so nothing else takes them).
+    """
+    from celery import current_app
+    from kombu import Exchange, Queue
+
+    with current_app.connection_for_read() as connection:
+        queue = Queue(name, Exchange(name), routing_key=name)(connection.default_channel)
+        queue.declare()
+
+        def take() -> list[tuple[str, tuple[Any, ...]]]:
+            sent = []
+            while (message := queue.get(accept=["json"])) is not None:
+                message.ack()
+                args, _kwargs, _embed = message.decode()
+                sent.append((message.headers["task"], tuple(args)))
+            return sent
+
+        take()
+        yield take
+
+
 def photo(name: str) -> Image.Image:
     return Image.open(PHOTOS / name)
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
 
 from registry import services, signals
 from registry.hashing import hex_to_code
 from registry.models import Removal, RemovalState, WebhookDelivery, WebhookEvent, url_key
-from tests.helpers import record_removals
+from tests.helpers import broker_queue, record_removals
 
 
 def test_a_removal_of_an_item_copies_the_items_fields(dataset):
@@ -101,13 +99,12 @@ def test_only_enabled_endpoints_of_the_data_sets_maintainer_that_chose_the_event
 
 
 def test_deliveries_are_queued_after_commit(dataset, endpoint, django_capture_on_commit_callbacks):
-    with (
-        mock.patch("registry.services.events.enqueue") as enqueue,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        record_removals(dataset, 1)
-    delivery = WebhookDelivery.objects.get()
-    enqueue.assert_called_once_with("registry.tasks.delivery_send", delivery.pk, fallback=mock.ANY)
+    with broker_queue("deliveries") as sent:
+        with django_capture_on_commit_callbacks(execute=True):
+            record_removals(dataset, 1)
+            assert sent() == []  # not before the commit: a worker would not find the delivery
+        delivery = WebhookDelivery.objects.get()
+        assert sent() == [("registry.tasks.delivery_send", (delivery.pk,))]
 
 
 def test_acknowledging_is_idempotent_per_data_set_and_lists_unknown_ids(maintainer, dataset):
