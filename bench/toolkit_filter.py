@@ -112,50 +112,6 @@ def _rate(fn, rows: int) -> tuple[float, float, float]:  # type: ignore[no-untyp
     return rows / best[0], best[0], best[1]
 
 
-def _removals() -> list[dict[str, object]]:
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    ids = np.arange(REMOVALS, dtype=np.int64) * 100  # one data set row in 100 is removed by URL
-    urls = _urls(ids).to_pylist()
-    codes = _hex(rng.integers(0, 2**64, REMOVALS, dtype=np.uint64)).to_pylist()
-    return [
-        {"id": f"rm_{i}", "url": url, "phash": code, "pdq": None}
-        for i, (url, code) in enumerate(zip(urls, codes, strict=True))
-    ]
-
-
-# 1,000 hosts of the 50,000 (one row in 50) and 1,000 wildcards matching none.
-DOMAINS = [f"img{k}.example.com" for k in range(0, HOSTS, HOSTS // 1000)] + [
-    f"*.artist{k}.example" for k in range(1000)
-]
-
-
-def _removed(removals, *, domains=(), radius: int = 6):  # type: ignore[no-untyped-def]
-    from removal_desk_toolkit.filtering import Removed
-
-    removed = Removed(removals, radius=radius) if isinstance(removals, list) else removals
-    removed = removed.with_options(domains=domains, radius=radius)
-    removed._build()  # what the first batch would do
-    return removed
-
-
-def _rows(n: int, offset: int = 0):  # type: ignore[no-untyped-def]
-    import numpy as np
-    import pyarrow as pa
-
-    rng = np.random.default_rng(offset + 1)
-    ids = np.arange(offset, offset + n, dtype=np.int64)
-    return pa.table(
-        {
-            "external_id": pa.array(ids),
-            "url": _urls(ids),
-            "phash": _hex(rng.integers(0, 2**64, n, dtype=np.uint64)),
-            "caption": pa.array(np.full(n, "a photo"), type=pa.string()),
-        }
-    )
-
-
 def one_core() -> tuple[list[list[object]], object]:
     started = time.perf_counter()
     from removal_desk_toolkit.filtering import Removed
