@@ -22,6 +22,7 @@ from standardwebhooks.webhooks import Webhook
 
 from registry import services
 from registry.models import Removal, RemovalState
+from registry.services.removals import RemovalQuery
 from tests.helpers import record_removals, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,17 +62,20 @@ def test_it_syncs_a_data_set_and_then_only_what_was_recorded_since(live_server, 
     first = desk(*args, key=maintainer.key)
     assert first.returncode == 0, first.stderr
     assert [i for i, _ in held(store)] == server_ids(dataset)
-    assert "d: up to date: 7 removals read in 3 page(s), 7 in force and 0 revoked held" in first.stderr
+    assert (
+        "d: up to date: 7 removals read in 3 page(s) and 0 revocations, 7 in force and 0 revoked held"
+        in first.stderr
+    )
     assert "7 recorded on the server" in first.stderr
 
     record_removals(dataset, 2, ref="RR-2026-000002")
     second = desk(*args, key=maintainer.key)
     assert second.returncode == 0, second.stderr
-    assert "2 removals read in 1 page(s), 9 in force" in second.stderr
+    assert "2 removals read in 1 page(s) and 0 revocations, 9 in force" in second.stderr
     assert [i for i, _ in held(store)] == server_ids(dataset)
     # Nothing new: one empty page, nothing doubled.
     third = desk(*args, key=maintainer.key)
-    assert "0 removals read in 1 page(s), 9 in force" in third.stderr
+    assert "0 removals read in 1 page(s) and 0 revocations, 9 in force" in third.stderr
     assert len(held(store)) == 9 and held(store, "e") == []
 
 
@@ -122,6 +126,33 @@ def test_a_removal_missing_from_the_copy_is_found_by_the_count_and_read_again(
     assert result.returncode == 0, result.stderr
     assert "1 removal(s) were recorded below a cursor already passed; reading the feed again" in result.stderr
     assert [i for i, _ in held(store)] == server_ids(dataset)
+
+
+def test_a_plain_sync_learns_of_revocations_from_the_revocations_feed(live_server, maintainer, tmp_path):
+    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
+    removals = record_removals(dataset, 5)
+    store = tmp_path / "removals.sqlite3"
+    args = ("sync", "--server", live_server.url, "--dataset", "d", "--store", str(store), "--limit", "2")
+    assert desk(*args, key=maintainer.key).returncode == 0
+    # Revoked by the registry after the copy passed them: the removals feed's cursor is beyond.
+    services.removals_revoke(
+        removals=RemovalQuery.of_ids([removals[0].pk, removals[3].pk]), why="Lifted by the artist."
+    )
+    synced = desk(*args, key=maintainer.key)
+    assert synced.returncode == 0, synced.stderr
+    assert "0 removals read in 1 page(s) and 2 revocations, 3 in force and 2 revoked held" in synced.stderr
+    assert dict(held(store)) == {
+        r.public_id: ("revoked" if r in (removals[0], removals[3]) else "pending") for r in removals
+    }
+    # Polled from its own cursor: read once, not again on the next sync.
+    again = desk(*args, key=maintainer.key)
+    assert "0 removals read in 1 page(s) and 0 revocations, 3 in force and 2 revoked held" in again.stderr
+    # A revocation of a removal the copy never held (recorded and revoked since) is held too.
+    [late] = record_removals(dataset, 1, ref="RR-2026-000009")
+    services.removals_revoke(removals=RemovalQuery.of_ids([late.pk]), why="Lifted by the artist.")
+    last = desk(*args, key=maintainer.key)
+    assert "1 removals read in 1 page(s) and 1 revocations, 3 in force and 3 revoked held" in last.stderr
+    assert dict(held(store))[late.public_id] == "revoked"
 
 
 def test_full_takes_revocations_and_a_refused_cursor_says_what_to_do(live_server, maintainer, tmp_path):

@@ -65,7 +65,10 @@ CREATE TABLE IF NOT EXISTS feeds (
     cursor TEXT,
     recorded INTEGER,
     pages INTEGER NOT NULL DEFAULT 0,
-    synced_at REAL
+    synced_at REAL,
+    -- The revocations feed's own cursor (GET .../revocations/): it lists each revoked removal
+    -- once, in the order revoked, which the removals feed (in the order recorded) cannot show.
+    revocations_cursor TEXT
 );
 CREATE TABLE IF NOT EXISTS webhook_events (
     id TEXT PRIMARY KEY,
@@ -88,6 +91,7 @@ class Feed:
     cursor: str | None
     recorded: int | None
     pages: int
+    revocations_cursor: str | None
 
 
 class Store:
@@ -102,6 +106,9 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(feeds)")}
+            if "revocations_cursor" not in columns:  # a store written by toolkit 0.1
+                self.db.execute("ALTER TABLE feeds ADD COLUMN revocations_cursor TEXT")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a removals store this toolkit can open ({exc})") from None
 
@@ -130,7 +137,9 @@ class Store:
 
     def feed(self, dataset: str) -> Feed | None:
         row = self.db.execute(
-            "SELECT dataset, server, cursor, recorded, pages FROM feeds WHERE dataset = ?", (dataset,)
+            "SELECT dataset, server, cursor, recorded, pages, revocations_cursor FROM feeds "
+            "WHERE dataset = ?",
+            (dataset,),
         ).fetchone()
         return Feed(*row) if row else None
 
@@ -149,7 +158,10 @@ class Store:
             if feed is None:
                 db.execute("INSERT INTO feeds (dataset, server) VALUES (?, ?)", (dataset, server))
             elif restart:
-                db.execute("UPDATE feeds SET cursor = NULL, pages = 0 WHERE dataset = ?", (dataset,))
+                db.execute(
+                    "UPDATE feeds SET cursor = NULL, pages = 0, revocations_cursor = NULL WHERE dataset = ?",
+                    (dataset,),
+                )
         started = self.feed(dataset)
         assert started is not None
         return started
@@ -164,6 +176,18 @@ class Store:
                 "UPDATE feeds SET cursor = ?, recorded = ?, pages = pages + 1, synced_at = ? "
                 "WHERE dataset = ?",
                 (cursor, recorded, time.time(), dataset),
+            )
+
+    def revocations_page(self, *, dataset: str, removals: Sequence[Mapping[str, Any]], cursor: str) -> None:
+        """A page of the revocations feed and the cursor just after it, in one transaction: each
+        removal held as revoked (a revocation is final on the server), new ones added."""
+        with self.transaction() as db:
+            self._upsert(
+                db, dataset, [{**r, "state": REVOKED} for r in removals], in_feed=False, keep_revoked=True
+            )
+            db.execute(
+                "UPDATE feeds SET revocations_cursor = ?, synced_at = ? WHERE dataset = ?",
+                (cursor, time.time(), dataset),
             )
 
     def in_feed_count(self, dataset: str) -> int:

@@ -13,10 +13,12 @@ What is checked: the feed's last page says how many removals the data set holds 
 passed, and the whole feed is read again (idempotent: removals are keyed by id). When it still
 disagrees, the sync fails saying so.
 
-What the feed cannot show: a removal revoked later keeps its place in the feed, so a poll from
-the cursor does not see the change. Revocations arrive by the `removal.revoked` webhook (see
-removal_desk_toolkit.webhooks), and `--full` reads the whole feed again and takes every state as
-the server holds it now.
+What the removals feed cannot show: a removal revoked later keeps its place in it, so a poll from
+the cursor does not see the change. So each sync then polls the revocations feed
+(`GET /api/v1/datasets/{slug}/revocations/`, every revoked removal once, in the order revoked)
+from its own cursor, kept in the store the same way: together the two feeds are the whole record,
+without webhooks. (The `removal.revoked` webhook brings the same news sooner: see
+removal_desk_toolkit.webhooks.) `--full` forgets both cursors and reads both feeds again.
 
 Standard library only (urllib): the sync needs nothing a maintainer has to install.
 """
@@ -63,6 +65,7 @@ class SyncResult:
     recorded: int | None
     held: int
     reread: bool
+    revocations: int = 0  # entries read from the revocations feed
 
 
 class FeedClient:
@@ -88,11 +91,14 @@ class FeedClient:
         self.retries = retries
         self.sleep = sleep
 
-    def page(self, dataset: str, cursor: str | None, limit: int = PAGE_LIMIT) -> Page:
+    def page(
+        self, dataset: str, cursor: str | None, limit: int = PAGE_LIMIT, *, feed: str = "removals"
+    ) -> Page:
+        """A page of the data set's `removals` feed or of its `revocations` feed."""
         query: dict[str, Any] = {"limit": limit}
         if cursor:
             query["cursor"] = cursor
-        body = self._get(f"/api/v1/datasets/{quote(dataset, safe='')}/removals/?{urlencode(query)}")
+        body = self._get(f"/api/v1/datasets/{quote(dataset, safe='')}/{feed}/?{urlencode(query)}")
         try:
             results = body["results"]
             if not isinstance(results, list) or not isinstance(body["poll"], str):
@@ -201,7 +207,8 @@ def sync(
             continue
         held = store.in_feed_count(dataset)
         if page.recorded is None or held == page.recorded:
-            return SyncResult(pages, removals, page.recorded, held, reread)
+            revocations = _revocations(store, client, dataset, limit=limit, progress=progress)
+            return SyncResult(pages, removals, page.recorded, held, reread, revocations)
         if held > page.recorded:
             raise SyncError(
                 f"the store holds {held} removals of {dataset!r} from the feed but the server "
@@ -221,6 +228,24 @@ def sync(
         reread, cursor = True, None
 
 
+def _revocations(
+    store: Store, client: FeedClient, dataset: str, *, limit: int, progress: Callable[[str], None]
+) -> int:
+    """Poll the revocations feed from the store's cursor to its end; the entries read."""
+    feed = store.feed(dataset)
+    cursor = feed.revocations_cursor if feed is not None else None
+    read = pages = 0
+    while True:
+        page = client.page(dataset, cursor, limit, feed="revocations")
+        store.revocations_page(dataset=dataset, removals=page.removals, cursor=page.poll)
+        pages += 1
+        read += len(page.removals)
+        progress(f"{dataset}: revocations page {pages}, {read} revocations read")
+        if page.next is None:
+            return read
+        cursor = page.next
+
+
 def add_arguments(parser: Any) -> None:
     parser.add_argument("--server", required=True, help="the registry's address, e.g. https://desk.example")
     parser.add_argument("--dataset", required=True, action="append", help="a data set's slug (repeatable)")
@@ -228,8 +253,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="read the whole feed again from the start and take every state (revocations) as the "
-        "server holds it now",
+        help="read the removals and revocations feeds again from the start and take every state as "
+        "the server holds it now",
     )
     parser.add_argument("--limit", type=int, default=PAGE_LIMIT, help="removals per page (1 to 1000)")
     parser.epilog = (
@@ -253,7 +278,8 @@ def run(args: Any, *, stderr: Any = sys.stderr) -> int:
                 if line.tty:
                     stderr.write("\n")  # past the line redrawn in place
                 stderr.write(
-                    f"{dataset}: up to date: {result.removals} removals read in {result.pages} page(s), "
+                    f"{dataset}: up to date: {result.removals} removals read in {result.pages} page(s) "
+                    f"and {result.revocations} revocations, "
                     f"{counts['live']} in force and {counts['revoked']} revoked held"
                     + (f", {result.recorded} recorded on the server" if result.recorded is not None else "")
                     + f", in {time.monotonic() - started:.1f} s\n"
