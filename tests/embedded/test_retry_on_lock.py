@@ -9,11 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from tests.embedded.sqlite import MANAGE, ROOT, embedded_env, migrate
 from tests.helpers import PHOTOS, wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
 
 SETUP = f"""
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,23 +24,10 @@ services.works_add(ticket=ticket, actor=profile.user, files=[SimpleUploadedFile(
 
 
 def test_a_task_blocked_by_a_writer_retries_then_finishes(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "1",
-            "VAR_DIR": str(tmp_path),
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
-            "SQLITE_TIMEOUT_SECONDS": "1",
-        }
-    )
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    env = embedded_env(tmp_path, SQLITE_TIMEOUT_SECONDS="1")
+    migrate(env)
     # The upload's work_hash message waits in the broker folder: no worker runs yet.
-    subprocess.run([*manage, "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
+    subprocess.run([*MANAGE, "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
     database = tmp_path / "removal_desk.sqlite3"
 
     def state() -> str:

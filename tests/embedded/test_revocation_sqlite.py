@@ -3,13 +3,7 @@ the delivery engine's order check, and a claimed creator lifting a partner's row
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embedded.sqlite import script_result
 
 SCRIPT = """
 import datetime, json
@@ -78,25 +72,8 @@ print("RESULT" + json.dumps({
 
 
 def test_revocation_on_sqlite(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "1",
-            "VAR_DIR": str(tmp_path),
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
-            "PYTHONPATH": str(ROOT),
-            "OUTBOUND_ALLOW_LOOPBACK": "1",  # the endpoint below is never called: no worker runs
-        }
-    )
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    done = subprocess.run([*manage, "shell", "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.rsplit("RESULT", 1)[1])
+    # The endpoint the script registers is never called: no worker runs.
+    result = script_result(tmp_path, SCRIPT, OUTBOUND_ALLOW_LOOPBACK="1")
     assert result["vendor"] == "sqlite"
     assert result["revoked"] == [700, 2]
     assert result["again"] == [0, 0]
