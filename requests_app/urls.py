@@ -107,6 +107,11 @@ urlpatterns = [
         name="site_signals_fetch",
     ),
     path(
+        "identity/proofs/<id:proof_id>/publish/",
+        site_signals.site_signals_publish,
+        name="site_signals_publish",
+    ),
+    path(
         "identity/proofs/<id:proof_id>/document/",
         identity.identity_document,
         name="identity_document",

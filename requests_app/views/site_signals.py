@@ -1,7 +1,9 @@
 """What your site already says: robots.txt, ai.txt and tdmrep.json of a verified domain.
 
 The page shows what was read last time (never fetching on a GET), a button to read the site
-again, and a link that opens a domain request with the scope the files reserve.
+again, and a link that opens a domain request with the scope the files reserve. Its companion,
+the publish page, writes those files the other way round: what to put on the site so crawlers
+honour the artist's choice without asking us (site_signals.publish).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, services, site_signals
 from ..models import IdentityProof, SiteSignals
+from ..site_signals import publish
 from ._common import ArtistRequest, artist_required
 
 # The domain request page (views/domains.py) takes its scope lines from ?scope=LINE&scope=LINE.
@@ -112,3 +115,53 @@ def site_signals_fetch(request: ArtistRequest, proof_id: int) -> HttpResponse:
     else:
         messages.success(request, _("We read your site again; here is what it says."))
     return HttpResponseRedirect(reverse("site_signals", args=[proof.pk]))
+
+
+# The files the publish page offers as downloads: ?download=KEY.
+DOWNLOADS = {
+    "robots.txt": ("robots_txt", "text/plain"),
+    "headers.txt": ("headers", "text/plain"),
+    "tdmrep.json": ("tdmrep_json", "application/json"),
+    "ai.txt": ("ai_txt", "text/plain"),
+}
+
+
+@require_GET
+@artist_required
+def site_signals_publish(request: ArtistRequest, proof_id: int) -> HttpResponse:
+    """What to publish on a verified domain for a preference and a path (a GET form: links to
+    the page keep the choice), each text shown to copy and offered as a download."""
+    proof = selectors.proof_for_artist(request.user, proof_id)
+    refusal = selectors.site_signals_refusal(proof)
+    choice = request.GET.get("preference", "reserve")
+    if choice not in publish.PREFERENCES:
+        choice = "reserve"
+    path = request.GET.get("path", "/")
+    error, texts = "", None
+    if not refusal:
+        try:
+            texts = publish.snippets(publish.PREFERENCES[choice], path=path)
+        except publish.PublishRefused as exc:
+            error = str(exc)
+    download = request.GET.get("download", "")
+    if texts is not None and download in DOWNLOADS:
+        field, content_type = DOWNLOADS[download]
+        response = HttpResponse(getattr(texts, field), content_type=f"{content_type}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{download}"'
+        return response
+    host = proof.target.split(":", 1)[0]
+    return render(
+        request,
+        "requests_app/site_publish.html",
+        {
+            "proof": proof,
+            "refusal": refusal,
+            "error": error,
+            "choice": choice,
+            "path": path if len(path) <= 200 else path[:200] + "…",
+            "texts": texts,
+            "host": host,
+            "query": urlencode({"preference": choice, "path": path}),
+        },
+        status=403 if refusal else (400 if error else 200),
+    )

@@ -3,7 +3,7 @@ not verified, the files as read, and the link that opens a domain request with t
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.test import Client
 from django.urls import reverse
@@ -127,3 +127,71 @@ def test_a_site_that_reserves_hundreds_of_places(artist, verified_site):
     assert "These files reserve 150 places; the link below carries the first 100." in html
     assert "a domain request for the whole of localhost may serve you better" in html
     assert response.context["carried"] == 100
+
+
+def publish_page(proof, **query):
+    return reverse("site_signals_publish", args=[proof.pk]) + ("?" + urlencode(query) if query else "")
+
+
+def test_what_the_publish_page_writes_is_what_the_site_is_then_read_to_say(artist, verified_site):
+    proof, site = verified_site
+    client = logged_in(artist.user)
+    shown = client.get(publish_page(proof, preference="search-only", path="/portfolio/"))
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert "Content-Usage: /portfolio/ train-ai=n, search=y" in html and "tdm-reservation" in html
+    files = {}
+    for name, address in (
+        ("robots.txt", "/robots.txt"),
+        ("ai.txt", "/ai.txt"),
+        ("tdmrep.json", "/.well-known/tdmrep.json"),
+    ):
+        download = client.get(
+            publish_page(proof, preference="search-only", path="/portfolio/", download=name)
+        )
+        assert (
+            download.status_code == 200
+            and download["Content-Disposition"] == f'attachment; filename="{name}"'
+        )
+        files[name] = download.content
+        site.pages[address] = (200, {"Content-Type": download["Content-Type"]}, download.content)
+    assert files["robots.txt"].decode() in html.replace("&#x27;", "'")
+    # The site publishes them; the real fetch reads each as reserving exactly /portfolio/.
+    client.post(reverse("site_signals_fetch", args=[proof.pk]))
+    record = SiteSignals.objects.get()
+    host = site.domain.split(":", 1)[0]  # scopes name hosts without their port
+    assert record.scope == [f"{host}/portfolio/"]
+    assert {key: [line["scope"] for line in data["scope"]] for key, data in record.files.items()} == {
+        key: [f"{host}/portfolio/"] for key in ("robots", "ai_txt", "tdmrep")
+    }
+    assert publish_page(proof) in client.get(reverse("identity_proof", args=[proof.pk])).content.decode()
+
+
+def test_the_publish_page_refuses_what_it_cannot_write_and_other_people(
+    artist, other_artist, verified_site, site
+):
+    proof, _site = verified_site
+    client = logged_in(artist.user)
+    bad = client.get(publish_page(proof, path="/a\nDisallow: /", download="robots.txt"))
+    assert bad.status_code == 400 and "Content-Disposition" not in bad
+    assert "The path must start with / and be a plain folder prefix" in bad.content.decode()
+    # Bytes that are not UTF-8 arrive as U+FFFD (Django's decoding): written, percent-encoded.
+    mangled = client.get(reverse("site_signals_publish", args=[proof.pk]) + "?path=/%ED%A0%80/")
+    assert mangled.status_code == 200 and "Disallow: /%EF%BF%BD%EF%BF%BD%EF%BF%BD/" in mangled.content.decode()
+    # An unknown choice is the default one, not an error.
+    assert "train-ai=n" in client.get(publish_page(proof, preference="<script>")).content.decode()
+    assert logged_in(other_artist.user).get(publish_page(proof)).status_code == 404
+    anonymous = Client().get(publish_page(proof))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    pending = IdentityProof.objects.create(
+        artist=artist, method=ProofMethod.DNS_TXT, target="pending.example", status=ProofStatus.PENDING
+    )
+    refused = client.get(publish_page(pending, download="robots.txt"))
+    assert refused.status_code == 403 and "is not verified" in refused.content.decode()
+
+
+def test_the_publish_page_in_french(artist, verified_site):
+    proof, _site = verified_site
+    html = french_client(artist).get(publish_page(proof)).content.decode()
+    assert "Ce qu\u2019il faut publier sur votre site" in html
+    assert "Réserver à l\u2019écart de l\u2019entraînement" in html
