@@ -14,7 +14,8 @@ settings through the callers' `max_pixels`.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils import formats
@@ -33,6 +34,8 @@ from removal_desk_toolkit.hashing import (
     pdq_distance,
     pdq_to_hex,
 )
+
+from .provenance import read_embedded
 
 __all__ = [
     "ALLOWED_FORMATS",
@@ -65,6 +68,8 @@ class SanitizedImage:
     extension: str
     width: int
     height: int
+    # What the original file said about AI training before its metadata went (registry.provenance).
+    embedded: dict[str, Any] = field(default_factory=dict)
 
 
 def _(message: str) -> str:
@@ -149,4 +154,5 @@ def sanitize(data: bytes, *, max_pixels: int) -> SanitizedImage:
         extension=ALLOWED_FORMATS[fmt],
         width=image.width,
         height=image.height,
+        embedded=read_embedded(data, fmt),
     )

@@ -217,6 +217,12 @@ class Work(models.Model):
     )
     hash_state = models.CharField(max_length=20, choices=HashState.choices, default=HashState.PENDING)
     hash_error = models.TextField(blank=True)
+    embedded_signals = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the uploaded file said about AI training (C2PA/CAWG training-mining, IPTC "
+        "plus:DataMining) before its metadata was stripped: registry.provenance.",
+    )
     decision = models.CharField(max_length=10, choices=WorkDecision.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 

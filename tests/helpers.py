@@ -70,6 +70,98 @@ def broker_queue(name: str) -> Iterator[Callable[[], list[tuple[str, tuple[Any, 
         yield take
 
 
+@functools.cache
+def _c2pa_signer_pems() -> tuple[bytes, bytes]:
+    """A certificate chain (a test CA and its ES256 signer, made here) and the signer's key, PEM."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tests"),
+            ]
+        )
+
+    def usage(*, ca: bool) -> x509.KeyUsage:
+        return x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+            encipher_only=False, decipher_only=False,
+        )  # fmt: skip
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def certificate(subject: str, public: Any, *, ca: bool) -> x509.CertificateBuilder:
+        built = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name("Removal Desk test CA"))
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(usage(ca=ca), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        )
+        if not ca:  # C2PA's signer profile: an end-entity certificate for signing documents
+            built = built.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+            ).add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+        return built
+
+    root = certificate("Removal Desk test CA", ca_key.public_key(), ca=True).sign(ca_key, hashes.SHA256())
+    leaf = certificate("Test signer", key.public_key(), ca=False).sign(ca_key, hashes.SHA256())
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return chain, private
+
+
+def c2pa_signed(data: bytes, mime: str, entries: dict[str, Any]) -> bytes:
+    """`data` with a C2PA manifest signed by a test certificate made here, holding a CAWG
+    training-and-data-mining assertion with `entries` ({"cawg.ai_training": {"use": ...}})."""
+    import json
+
+    import c2pa
+
+    chain, key = _c2pa_signer_pems()
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(b"es256", chain, key, None))
+    manifest = {
+        "claim_generator_info": [{"name": "removal-desk-tests", "version": "1"}],
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {
+                    "actions": [
+                        {
+                            "action": "c2pa.created",
+                            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture",
+                        }
+                    ]
+                },
+            },
+            {"label": "cawg.training-mining", "data": {"entries": entries}},
+        ],
+    }
+    out = io.BytesIO()
+    try:
+        c2pa.Builder(json.dumps(manifest)).sign(signer, mime, io.BytesIO(data), out)
+    finally:
+        signer.close()
+    return out.getvalue()
+
+
 def photo(name: str) -> Image.Image:
     return Image.open(PHOTOS / name)
 

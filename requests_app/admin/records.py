@@ -103,6 +103,7 @@ class WorkAdmin(HashColumns, ReadOnlyAdmin):
         "phash_hex",
         "dhash_hex",
         "pdq_quality",
+        "embedded_signals",
         "created_at",
     )
     readonly_fields = fields

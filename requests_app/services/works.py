@@ -184,6 +184,7 @@ def work_store(
             original_name=name,
             sha256=digest,
             size_bytes=len(clean_content.content),
+            embedded_signals=clean_content.embedded,
             format=clean_content.format,
             width=clean_content.width,
             height=clean_content.height,
