@@ -342,6 +342,11 @@ SITE_SIGNALS_TIMEOUT_SECONDS = env_int("SITE_SIGNALS_TIMEOUT_SECONDS", 6, minimu
 SITE_SIGNALS_MAX_BYTES = env_int("SITE_SIGNALS_MAX_BYTES", 512 * 1024, minimum=1024)
 SITE_SIGNALS_MIN_SECONDS = env_int("SITE_SIGNALS_MIN_SECONDS", 30, minimum=0)
 
+# The public transparency report (/transparency/): how long its figures are kept before they are
+# computed again (the page says when they were), and how many months of requests it shows.
+REPORT_CACHE_SECONDS = env_int("REPORT_CACHE_SECONDS", 600, minimum=0)
+REPORT_MONTHS = env_int("REPORT_MONTHS", 12, minimum=1)
+
 # Ownership evidence and conflicts.
 CONFLICT_PHASH_MAX_DISTANCE = env_int("CONFLICT_PHASH_MAX_DISTANCE", 4, minimum=0)
 EVIDENCE_LARGE_WORK_PIXELS = env_int("EVIDENCE_LARGE_WORK_PIXELS", 4_000_000, minimum=1)

@@ -13,6 +13,7 @@ from .views import (
     requests,
     search,
     site_signals,
+    transparency,
     uploads,
     works,
 )
@@ -83,6 +84,9 @@ urlpatterns = [
     path("requests/<reference:reference>/works/one/", works.work_upload_one, name="work_upload_one"),
     path("requests/<reference:reference>/reply/", decisions.request_reply, name="request_reply"),
     path("search/", search.public_search, name="public_search"),
+    path("transparency/", transparency.transparency, name="transparency"),
+    path("transparency/report.json", transparency.transparency_json, name="transparency_json"),
+    path("transparency/report.csv", transparency.transparency_csv, name="transparency_csv"),
     path("account/", accounts.account, name="account"),
     path("account/export.json", accounts.account_export, name="account_export"),
     path("account/delete/", accounts.account_delete, name="account_delete"),

@@ -1,0 +1,216 @@
+"""The public transparency report: what Removal Desk did, in figures anyone may read.
+
+- requests by month of submission, by outcome and by basis (the last REPORT_MONTHS months);
+- removals per data set: in force, acknowledged, revoked, and how many came from partners;
+- per maintainer, the median and 95th-percentile time from approval to acknowledgement.
+
+Computed by a few aggregate queries (percentiles by PostgreSQL's percentile_cont; on the
+embedded SQLite default, from the sorted durations) and cached for REPORT_CACHE_SECONDS: the page
+says when its figures were computed. No artist, work or request is named: only counts, and
+maintainers' and data sets' public names, which the home page shows already.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from registry.models import Dataset, Maintainer, Removal, RemovalReason, RemovalSource, RemovalState
+
+from .models import RemovalRequest
+from .workflow import Status
+
+CACHE_KEY = "requests_app:transparency-report:v1"
+# Outcomes as the report groups them: a completed request was approved first.
+OUTCOMES: dict[str, str] = {
+    Status.APPROVED.value: "approved",
+    Status.COMPLETED.value: "approved",
+    Status.REJECTED.value: "rejected",
+    Status.WITHDRAWN.value: "withdrawn",
+}
+OUTCOME_KEYS = ("approved", "rejected", "withdrawn", "open")
+BASIS_KEYS = tuple(RemovalReason.values)
+
+
+def report() -> dict[str, Any]:
+    """The report's figures, from the cache when fresh (see the module's docstring)."""
+    figures = cache.get(CACHE_KEY)
+    if figures is None:
+        figures = compute()
+        cache.set(CACHE_KEY, figures, settings.REPORT_CACHE_SECONDS)
+    return figures
+
+
+def _months(now: datetime) -> list[str]:
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    months = []
+    for _ in range(settings.REPORT_MONTHS):
+        months.append(first.strftime("%Y-%m"))
+        first = (first - timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+def compute(now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    months = _months(now)
+    since = datetime.fromisoformat(months[0] + "-01").replace(tzinfo=now.tzinfo)
+    by_month: dict[str, dict[str, int]] = {m: dict.fromkeys(OUTCOME_KEYS + BASIS_KEYS, 0) for m in months}
+    rows = (
+        RemovalRequest.objects.filter(submitted_at__gte=since)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month", "status", "basis")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        month = row["month"].strftime("%Y-%m")
+        if month not in by_month:
+            continue
+        by_month[month][OUTCOMES.get(row["status"], "open")] += row["n"]
+        if row["basis"] in BASIS_KEYS:
+            by_month[month][row["basis"]] += row["n"]
+    datasets = [
+        {
+            "dataset": d.name,
+            "maintainer": d.maintainer.name,
+            "in_force": d.in_force,
+            "acknowledged": d.acknowledged,
+            "revoked": d.revoked,
+            "from_partners": d.from_partners,
+        }
+        for d in Dataset.objects.select_related("maintainer")
+        .annotate(
+            in_force=Count("removals", filter=~Q(removals__state=RemovalState.REVOKED)),
+            acknowledged=Count("removals", filter=Q(removals__state=RemovalState.ACKNOWLEDGED)),
+            revoked=Count("removals", filter=Q(removals__state=RemovalState.REVOKED)),
+            from_partners=Count(
+                "removals",
+                filter=Q(removals__source=RemovalSource.PARTNER) & ~Q(removals__state=RemovalState.REVOKED),
+            ),
+        )
+        .order_by("name")
+    ]
+    return {
+        "computed_at": now.isoformat(),
+        "fresh_seconds": settings.REPORT_CACHE_SECONDS,
+        "months": [{"month": m, **by_month[m]} for m in months],
+        "datasets": datasets,
+        "maintainers": _acknowledgement_times(),
+    }
+
+
+def _acknowledgement_times() -> list[dict[str, Any]]:
+    """Per maintainer with removals: how many were acknowledged, and the median and 95th
+    percentile of approval -> acknowledgement, in hours."""
+    names = dict(Maintainer.objects.values_list("pk", "name"))
+    totals = dict(
+        Removal.objects.values("dataset__maintainer")
+        .annotate(n=Count("id"))
+        .values_list("dataset__maintainer", "n")
+    )
+    found: dict[int, tuple[int, float | None, float | None]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT d.maintainer_id, count(*),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY s)
+                FROM (SELECT dataset_id, extract(epoch FROM acknowledged_at - approved_at) AS s
+                      FROM registry_removal WHERE acknowledged_at IS NOT NULL) r
+                JOIN registry_dataset d ON d.id = r.dataset_id
+                GROUP BY d.maintainer_id
+                """
+            )
+            for maintainer, n, median, p95 in cursor.fetchall():
+                found[maintainer] = (n, float(median), float(p95))
+    else:
+        durations: dict[int, list[float]] = defaultdict(list)
+        for maintainer, approved, acknowledged in Removal.objects.filter(
+            acknowledged_at__isnull=False
+        ).values_list("dataset__maintainer", "approved_at", "acknowledged_at"):
+            if acknowledged is not None:  # the filter says so; the type does not
+                durations[maintainer].append((acknowledged - approved).total_seconds())
+        for maintainer, values in durations.items():
+            values.sort()
+            found[maintainer] = (len(values), _percentile(values, 0.5), _percentile(values, 0.95))
+    out = []
+    for maintainer, total in sorted(totals.items(), key=lambda kv: names.get(kv[0], "")):
+        n, median, p95 = found.get(maintainer, (0, None, None))
+        out.append(
+            {
+                "maintainer": names.get(maintainer, ""),
+                "removals": total,
+                "acknowledged": n,
+                "median_hours": None if median is None else round(median / 3600, 2),
+                "p95_hours": None if p95 is None else round(p95 / 3600, 2),
+            }
+        )
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks: what percentile_cont computes."""
+    at = (len(values) - 1) * q
+    low, high = math.floor(at), math.ceil(at)
+    return values[low] + (values[high] - values[low]) * (at - low)
+
+
+def as_csv(figures: dict[str, Any]) -> str:
+    """One table per section, each row led by its section's name."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "key", *OUTCOME_KEYS, *BASIS_KEYS])
+    for month in figures["months"]:
+        writer.writerow(["requests", month["month"], *(month[k] for k in OUTCOME_KEYS + BASIS_KEYS)])
+    writer.writerow(
+        ["section", "dataset", "maintainer", "in_force", "acknowledged", "revoked", "from_partners"]
+    )
+    for row in figures["datasets"]:
+        writer.writerow(["removals", *row.values()])
+    writer.writerow(["section", "maintainer", "removals", "acknowledged", "median_hours", "p95_hours"])
+    for row in figures["maintainers"]:
+        writer.writerow(["acknowledgement", *("" if v is None else v for v in row.values())])
+    return out.getvalue()
+
+
+def bars(values: list[tuple[str, int]], *, width: int = 640, bar: int = 22, gap: int = 8) -> dict[str, Any]:
+    """An SVG horizontal bar chart's geometry (the template draws it): one bar per (label, value),
+    scaled to the largest; the label column is a third of the width.
+
+    Coordinates are strings: a template would localise a number ("15,4" in French), which SVG
+    reads as a list of positions, one per glyph."""
+    top = max((v for _, v in values), default=0) or 1
+    label_width = width // 3
+    room = width - label_width - 70
+    rows = []
+    for i, (label, value) in enumerate(values):
+        length = round(room * value / top)
+        rows.append(
+            {
+                "label": label,
+                "value": value,
+                "y": str(i * (bar + gap)),
+                "text_y": str(i * (bar + gap) + round(bar * 0.7)),
+                "x": str(label_width),
+                "length": str(length),
+                "value_x": str(label_width + length + 6),
+            }
+        )
+    return {
+        "width": str(width),
+        "height": str(max(1, len(values)) * (bar + gap)),
+        "bar": str(bar),
+        "rows": rows,
+        "label_x": str(label_width - 8),
+    }

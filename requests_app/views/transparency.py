@@ -1,0 +1,74 @@
+"""The public transparency report (requests_app.report): a page of plots, each with its table, and
+the same figures as CSV and JSON. Public: no login, nothing personal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .. import report
+from ..workflow import Status
+
+
+@require_GET
+def transparency(request: HttpRequest) -> HttpResponse:
+    figures = report.report()
+    months = figures["months"]
+    requests_chart = report.bars([(m["month"], sum(m[k] for k in report.OUTCOME_KEYS)) for m in months])
+    removals_chart = report.bars([(f"{d['dataset']}", d["in_force"]) for d in figures["datasets"]])
+    ack_chart = report.bars(
+        [
+            (m["maintainer"], round(m["median_hours"] or 0))
+            for m in figures["maintainers"]
+            if m["acknowledged"]
+        ]
+    )
+    outcome_labels = {
+        "approved": Status.APPROVED.label,
+        "rejected": Status.REJECTED.label,
+        "withdrawn": Status.WITHDRAWN.label,
+        "open": _("Not decided yet"),
+    }
+    outcome_list = [outcome_labels[k] for k in report.OUTCOME_KEYS]
+    basis_list = [str(label) for _value, label in report.RemovalReason.choices]
+    return render(
+        request,
+        "requests_app/transparency.html",
+        {
+            "figures": figures,
+            "computed_at": datetime.fromisoformat(figures["computed_at"]),
+            "fresh_minutes": max(1, figures["fresh_seconds"] // 60),
+            "requests_chart": requests_chart,
+            "removals_chart": removals_chart,
+            "ack_chart": ack_chart,
+            "outcome_labels": outcome_list,
+            "month_rows": [
+                {
+                    "month": m["month"],
+                    "outcomes": list(zip(outcome_list, (m[k] for k in report.OUTCOME_KEYS), strict=True)),
+                    "bases": list(zip(basis_list, (m[k] for k in report.BASIS_KEYS), strict=True)),
+                }
+                for m in months
+            ],
+            "basis_labels": basis_list,
+            "total_requests": sum(sum(m[k] for k in report.OUTCOME_KEYS) for m in months),
+        },
+    )
+
+
+@require_GET
+def transparency_json(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(report.report(), json_dumps_params={"indent": 1})
+    response["Content-Disposition"] = 'attachment; filename="removal-desk-report.json"'
+    return response
+
+
+@require_GET
+def transparency_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(report.as_csv(report.report()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="removal-desk-report.csv"'
+    return response

@@ -1,0 +1,42 @@
+"""The transparency report in chromium, with JavaScript off as a reader without it sees it: the
+plots are images with a title and a description, each followed by its table; axe-core passes and
+nothing scrolls sideways at 375 px, in English and in French."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from registry import services as registry
+from requests_app import report
+from tests.helpers import PHONE, fits, record_removals
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_the_report_reads_without_javascript_and_fits_a_phone(live_server, visitor, maintainer, locale):
+    cache.delete(report.CACHE_KEY)
+    dataset = registry.dataset_create(
+        maintainer=maintainer.maintainer, slug="laion", name="LAION-5B subset with a long public name"
+    )
+    removals = record_removals(dataset, 12)
+    registry.removals_acknowledge(dataset=dataset, ids=[r.public_id for r in removals[:8]])
+    heading = "Rapport de transparence" if locale == "fr-FR" else "Transparency report"
+    for javascript in (False, True):
+        reader = visitor(javascript=javascript, locale=locale)
+        if locale == "fr-FR":
+            reader.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
+        page = reader.goto("/transparency/")
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.get_by_role("img")).to_have_count(2)  # no request yet: two plots, and a sentence
+        expect(page.locator("table")).to_have_count(4)
+        expect(page.locator("table").nth(2)).to_contain_text("12")
+    reader.check(f"transparency-{locale}")  # axe-core runs in the page: with JavaScript
+    page.set_viewport_size(PHONE)
+    try:
+        assert fits(page) == []
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    cache.delete(report.CACHE_KEY)
