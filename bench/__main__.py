@@ -31,6 +31,7 @@ NAMES = (
     "partner_file",
     "bulk_match",
     "toolkit_filter",
+    "report",
 )
 
 

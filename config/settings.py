@@ -265,6 +265,12 @@ CELERY_TASK_ROUTES = {
     "partners.tasks.filing_file_read": {"queue": "imports"},
     "partners.tasks.filing_evidence": {"queue": "matching"},
 }
+
+# The public transparency report (/transparency/): how often beat computes its figures again (the
+# page says when it last did; the cache keeps them twice as long), and how many months it shows.
+REPORT_CACHE_SECONDS = env_int("REPORT_CACHE_SECONDS", 600, minimum=0)
+REPORT_MONTHS = env_int("REPORT_MONTHS", 12, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {
         "task": "registry.tasks.deliveries_sweep",
@@ -301,6 +307,10 @@ CELERY_BEAT_SCHEDULE = {
     "sla-escalate": {
         "task": "requests_app.tasks.sla_escalate",
         "schedule": timedelta(minutes=15),
+    },
+    "transparency-refresh": {
+        "task": "requests_app.tasks.transparency_refresh",
+        "schedule": timedelta(seconds=max(60, REPORT_CACHE_SECONDS)),
     },
     # One heartbeat message per queue: /health/ reports a queue whose workers stop taking them.
     **{
@@ -341,11 +351,6 @@ PROOF_DOCUMENT_RETENTION_DAYS = env_int("PROOF_DOCUMENT_RETENTION_DAYS", 30, min
 SITE_SIGNALS_TIMEOUT_SECONDS = env_int("SITE_SIGNALS_TIMEOUT_SECONDS", 6, minimum=1)
 SITE_SIGNALS_MAX_BYTES = env_int("SITE_SIGNALS_MAX_BYTES", 512 * 1024, minimum=1024)
 SITE_SIGNALS_MIN_SECONDS = env_int("SITE_SIGNALS_MIN_SECONDS", 30, minimum=0)
-
-# The public transparency report (/transparency/): how long its figures are kept before they are
-# computed again (the page says when they were), and how many months of requests it shows.
-REPORT_CACHE_SECONDS = env_int("REPORT_CACHE_SECONDS", 600, minimum=0)
-REPORT_MONTHS = env_int("REPORT_MONTHS", 12, minimum=1)
 
 # Ownership evidence and conflicts.
 CONFLICT_PHASH_MAX_DISTANCE = env_int("CONFLICT_PHASH_MAX_DISTANCE", 4, minimum=0)

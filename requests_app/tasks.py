@@ -38,6 +38,15 @@ def hashing_sweep() -> int:
     return len(due)
 
 
+@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.transparency_refresh", ignore_result=True)
+def transparency_refresh() -> str:
+    """The transparency report's figures computed again and cached (beat, every
+    REPORT_CACHE_SECONDS), so no visitor waits for them."""
+    from . import report
+
+    return str(report.refresh()["computed_at"])
+
+
 @shared_task(base=DatabaseRetryTask, name="requests_app.tasks.rematch_sweep", ignore_result=True)
 def rematch_sweep() -> int:
     """Approved requests whose re-matching never finished (a lost message, retries used up) (beat)."""
