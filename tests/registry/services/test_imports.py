@@ -186,8 +186,8 @@ def test_the_read_ahead_keeps_order_keys_rows_and_raises_the_readers_error_after
     with pytest.raises(imports.ImportFileError, match="after row 5"):
         for rows, errors in _read_ahead(batches()):
             seen.append(rows[0]["external_id"])
-            url = rows[0]["url"]
-            assert (rows[0]["url_key"], rows[0]["host"], rows[0]["path"]) == (url_key(url), *url_host_path(url))
+            row, url = rows[0], rows[0]["url"]
+            assert (row["url_key"], row["host"], row["path"]) == (url_key(url), *url_host_path(url))
             assert errors == []
     assert seen == ["0", "1", "2", "3", "4"]
     assert not [t for t in threading.enumerate() if t.name == "import-reader"]
