@@ -20,7 +20,7 @@ from pathlib import Path
 from .common import note, table
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = "rd_bench_imports"
+DB = f"rd_bench_imports{os.environ.get('BENCH_DB_SUFFIX', '')}"  # see bench/pgdb.py
 
 
 def _psql(*sql: str) -> None:
