@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
 import idna
@@ -158,7 +159,7 @@ class Scope:
     include_subdomains: bool = False
     path_prefix: str = ""
 
-    @property
+    @cached_property  # covers() reads it once per URL of a look-up batch
     def key(self) -> str:
         return host_key(self.host)
 

@@ -228,11 +228,10 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
             "COPY registry_import_stage"
             " (ord, external_id, url, url_key, host, path, phash, dhash, pdq, pdq_quality) FROM STDIN"
         ) as copy:
-            for position, row in enumerate(rows):
-                url = row["url"]
+            for position, row in enumerate(key_rows(rows)):
                 copy.write_row(
-                    (position, row["external_id"], url, url_key(url), *url_host_path(url), row["phash"],
-                     row["dhash"], row["pdq"], row["pdq_quality"])
+                    (position, row["external_id"], row["url"], row["url_key"], row["host"], row["path"],
+                     row["phash"], row["dhash"], row["pdq"], row["pdq_quality"])
                 )  # fmt: skip
         # DISTINCT ON keeps the last row of a repeated external_id: one INSERT may
         # not touch the same row twice.
@@ -261,8 +260,22 @@ def _write_postgres(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
     return BatchResult(int(created), int(updated))
 
 
+def key_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (cleaned) with their URL's `url_key`, `host` and `path` added where missing.
+
+    An import keys each batch in its reading thread (registry.services.imports), so that this
+    Python work overlaps PostgreSQL's on the batch before; a row keyed already is left as it is.
+    """
+    for row in rows:
+        if "url_key" not in row:
+            url = row["url"]
+            row["url_key"] = url_key(url)
+            row["host"], row["path"] = url_host_path(url)
+    return rows
+
+
 def _write_portable(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
-    last = {row["external_id"]: row for row in rows}
+    last = {row["external_id"]: row for row in key_rows(rows)}
     existing = set(
         DatasetItem.objects.filter(dataset_id=dataset_id, external_id__in=list(last)).values_list(
             "external_id", flat=True
@@ -280,12 +293,11 @@ def _write_portable(dataset_id: int, rows: list[dict[str, Any]]) -> BatchResult:
 
 
 def _item(dataset_id: int, row: dict[str, Any], now: Any) -> DatasetItem:
-    host, path = url_host_path(row["url"])
     return DatasetItem(
         dataset_id=dataset_id,
-        url_key=url_key(row["url"]),
-        host=host,
-        path=path,
+        url_key=row["url_key"],
+        host=row["host"],
+        path=row["path"],
         created_at=now,
         updated_at=now,
         **{name: row[name] for name in COLUMNS},

@@ -104,7 +104,12 @@ def optouts_match_written(*, dataset_id: int, rows: Iterable[dict[str, object]])
     """
     if not DomainOptOut.objects.filter(revoked_at__isnull=True).exists():
         return []  # no rule at all: the common case costs one indexed query a batch
-    keyed = [(str(r["external_id"]), *url_host_path(str(r["url"]))) for r in rows]
+    keyed = [
+        (str(r["external_id"]), str(r["host"]), str(r["path"]))
+        if "host" in r  # keyed already by the import (registry.imports.key_rows)
+        else (str(r["external_id"]), *url_host_path(str(r["url"])))
+        for r in rows
+    ]
     rules = active_optouts_for_keys({key for _, key, _ in keyed if key})
     if not rules:
         return []

@@ -7,7 +7,10 @@ batch are registry.imports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from datetime import timedelta
 from typing import IO, Any
 
@@ -122,6 +125,52 @@ def _batches(handle: IO[bytes], fmt: str, *, skip: int) -> Iterator[Batch]:
     yield batch, errors  # the last, possibly empty: the job's counters commit once more
 
 
+READ_AHEAD = 2  # batches read before their turn: memory stays a few batches, whatever the file
+
+
+def _read_ahead(batches: Iterator[Batch]) -> Generator[Batch, None, None]:
+    """`batches`, each read, validated and keyed by a thread of its own while the caller writes
+    the one before, so that this Python work and PostgreSQL's on the previous batch overlap (the
+    database calls release the GIL while they wait). Order and the per-batch commits are the
+    caller's, as without it; an error of the reader (a file that cannot be read) is raised here,
+    after the batches read before it."""
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch, errors in batches:
+                if not put(("batch", (import_files.key_rows(batch), errors))):
+                    return
+        except BaseException as exc:  # raised again in the caller's thread
+            put(("error", exc))
+            return
+        put(("done", None))
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:  # the caller stopped (done, or its write failed): the reader stops before the file closes
+        stop.set()
+        reader.join()
+
+
 def import_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Process a claimed `job` from where it stopped. Each batch commits with the job's counters."""
     try:
@@ -131,10 +180,11 @@ def import_run(job: ImportJob, *, progress: Callable[[ImportJob], None] | None =
                 job.total = import_files.count_rows(handle, job.format)
                 ImportJob.objects.filter(pk=job.pk).update(total=job.total)
                 handle.seek(0)
-            for batch, errors in _batches(handle, job.format, skip=job.processed):
-                _commit(job, batch, errors)
-                if progress:
-                    progress(job)
+            with closing(_read_ahead(_batches(handle, job.format, skip=job.processed))) as batches:
+                for batch, errors in batches:
+                    _commit(job, batch, errors)
+                    if progress:
+                        progress(job)
     except ImportFileError as exc:
         _finish(job, ImportStatus.FAILED, str(exc))
         return job

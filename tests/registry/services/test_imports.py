@@ -168,3 +168,56 @@ def test_pdq_quality_arrives_through_every_import_format(dataset):
     import_run_now(services.import_create(dataset=dataset, upload=io.BytesIO(line), name="i.ndjson"))
     stored = dict(DatasetItem.objects.filter(dataset=dataset).values_list("external_id", "pdq_quality"))
     assert stored == {"c": 91, "p": 33, "n": 7}
+
+
+def test_the_read_ahead_keeps_order_keys_rows_and_raises_the_readers_error_after_its_batches():
+    import threading
+
+    from registry.hosts import url_host_path
+    from registry.models import url_key
+    from registry.services.imports import _read_ahead
+
+    def batches():
+        for b in range(5):
+            yield [{"external_id": str(b), "url": f"https://i.example/{b}.jpg"}], []
+        raise imports.ImportFileError("The Parquet file cannot be read after row 5: damaged")
+
+    seen = []
+    with pytest.raises(imports.ImportFileError, match="after row 5"):
+        for rows, errors in _read_ahead(batches()):
+            seen.append(rows[0]["external_id"])
+            row, url = rows[0], rows[0]["url"]
+            assert (row["url_key"], row["host"], row["path"]) == (url_key(url), *url_host_path(url))
+            assert errors == []
+    assert seen == ["0", "1", "2", "3", "4"]
+    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
+
+
+def test_the_read_ahead_stops_its_reader_when_the_writer_fails():
+    import threading
+
+    from registry.services.imports import _read_ahead
+
+    read = []
+
+    def endless():
+        n = 0
+        while True:
+            read.append(n)
+            yield [{"external_id": str(n), "url": f"https://i.example/{n}.jpg"}], []
+            n += 1
+
+    ahead = _read_ahead(endless())
+    with pytest.raises(RuntimeError):
+        for rows, _ in ahead:
+            if rows[0]["external_id"] == "3":
+                raise RuntimeError("the batch's transaction failed")
+    ahead.close()
+    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
+    assert len(read) <= 3 + 1 + imports_read_ahead_depth()  # read at most a few batches ahead, then stopped
+
+
+def imports_read_ahead_depth() -> int:
+    from registry.services.imports import READ_AHEAD
+
+    return READ_AHEAD + 1  # the queue, plus the one the reader holds while waiting for room
