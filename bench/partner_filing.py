@@ -27,6 +27,7 @@ import hashlib
 import os
 import random
 import time
+from pathlib import Path
 
 from .common import note, peak_rss_mb, table
 from .pgdb import bench_database, psql
@@ -79,6 +80,40 @@ def _rows(start: int, items: int, total: int) -> tuple[list[dict[str, object]], 
     return rows, by_hash
 
 
+def backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stage_rows(times: dict[str, list[float]], rows: int) -> list[tuple[str, ...]]:
+    """The stages as table rows (wall, CPU here, CPU in PostgreSQL, per 1,000 rows), slowest first;
+    "commit and hand-off" is the chunk's time outside its named stages."""
+    whole = times.get("chunk (all, with its commit)", [0.0, 0.0, 0.0])
+    inner = [
+        v for k, v in times.items() if k not in ("chunk (all, with its commit)", "images: rows needing one")
+    ]
+    rest = [whole[k] - sum(v[k] for v in inner) for k in range(3)]
+    named = [(k, v) for k, v in times.items() if k != "chunk (all, with its commit)"]
+    named.append(("commit, hand-off, Python between stages", rest))
+    total = sum(v[0] for _, v in named) or 1.0
+    return [
+        (
+            name,
+            f"{v[0]:.1f} s ({v[0] / total:.0%})",
+            f"{v[1]:.1f} s",
+            f"{v[2]:.1f} s",
+            f"{(v[1] + v[2]) * 1000 / rows * 1000:.0f} ms",
+        )
+        for name, v in sorted(named, key=lambda kv: -kv[1][0])
+    ]
+
+
 def run(*, quick: bool = False, items: int | None = None) -> None:
     items = items or (100_000 if quick else 10_000_000)
     total = int(os.environ.get("BENCH_ROWS") or (20_000 if quick else 1_000_000))
@@ -92,6 +127,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         from django.test import Client
 
         from config.celery import app
+        from core import stages
         from partners import services
         from partners.models import Filing
         from partners.services import approval
@@ -160,6 +196,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         assert response.status_code == 200, response.content[:500]
 
         filing_seconds, filing_ids, by_hash = [], [], 0
+        file_cpu = [time.process_time(), backend_cpu()]
         for b in range(batches):
             rows, hashed = _rows(b * BATCH, items, total)
             by_hash += hashed
@@ -177,6 +214,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             if b < 3 or (b + 1) % 10 == 0:
                 note(f"  batch {b + 1}: filed in {filing_seconds[-1]:.2f} s")
         rss_filed = peak_rss_mb()
+        file_cpu = [time.process_time() - file_cpu[0], backend_cpu() - file_cpu[1]]
 
         t = time.perf_counter()
         dhash_index = indexes("dhash").get(dataset.pk)  # built from the table (and saved)
@@ -191,6 +229,9 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         decide_seconds: list[float] = []
         rss_at: dict[int, float] = {}
         removals = 0
+        decide_cpu = [time.process_time(), backend_cpu()]
+        recording = stages.recording(extra_cpu=backend_cpu)
+        times = recording.__enter__()
         for n, public_id in enumerate(filing_ids, 1):
             filing = services.filing_claim(Filing.objects.get(public_id=public_id).pk)
             assert filing is not None
@@ -205,6 +246,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 rss_at[n * BATCH] = peak_rss_mb()
             if n <= 3 or n % 10 == 0:
                 note(f"  {public_id}: decided in {decide_seconds[-1]:.1f} s ({n * BATCH:,} rows so far)")
+        recording.__exit__(None, None, None)
+        decide_cpu = [time.process_time() - decide_cpu[0], backend_cpu() - decide_cpu[1]]
         rss_decided = peak_rss_mb()
         outbox = WebhookDelivery.objects.count()
         app.control.purge()
@@ -235,7 +278,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 ),
                 (
                     f"partner filing POST ({batches} x 10,000 rows)",
-                    f"{sum(filing_seconds):.1f} s (slowest batch {max(filing_seconds):.2f} s)",
+                    f"{sum(filing_seconds):.1f} s (slowest batch {max(filing_seconds):.2f} s; CPU "
+                    f"{file_cpu[0]:.0f} s here + {file_cpu[1]:.0f} s PostgreSQL)",
                     f"{file_rate:,.0f} ({file_rate / base_rate:.2f}x the baseline)",
                     f"{rss_filed:.0f} MB",
                 ),
@@ -248,12 +292,22 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 (
                     f"matched + approved by policy + removals recorded ({total:,} rows: {total - by_hash:,} "
                     f"by URL, {by_hash:,} by hashes; {removals:,} removals, {outbox:,} outbox rows)",
-                    f"{sum(decide_seconds):.1f} s (slowest filing {max(decide_seconds):.1f} s)",
+                    f"{sum(decide_seconds):.1f} s (slowest filing {max(decide_seconds):.1f} s; CPU "
+                    f"{decide_cpu[0]:.0f} s here + {decide_cpu[1]:.0f} s PostgreSQL)",
                     f"{decide_rate:,.0f}",
                     f"{rss_decided:.0f} MB",
                 ),
             ],
         )
+    )
+    print(f"\nDeciding, by stage ({total:,} rows; CPU in this process and in its PostgreSQL backend):\n")
+    print(
+        table(("stage", "wall", "CPU here", "CPU PostgreSQL", "CPU per 1,000 rows"), stage_rows(times, total))
+    )
+    first, last = filing_seconds[: max(1, batches // 10)], filing_seconds[-max(1, batches // 10) :]
+    print(
+        f"\nFiling POSTs: the first tenth {sum(first) / len(first):.2f} s a batch, the last tenth "
+        f"{sum(last) / len(last):.2f} s a batch."
     )
     rss_lines = ", ".join(f"{rows:,} rows decided: {mb:.0f} MB" for rows, mb in sorted(rss_at.items()))
     print(
