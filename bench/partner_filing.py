@@ -16,6 +16,12 @@ and approved by policy, against a data set of 10 million items.
   outbox rows (handed to delivery). The dHash index and its join are built once before timing.
 - Peak RSS (ru_maxrss) after loading, after filing, and after deciding 100,000 and all rows.
 
+- BENCH_AS_FILE=1: the same rows as one NDJSON file instead (written before timing), sent through
+  the file API and read by the worker's code (partners.services.file_read), then decided as one
+  filing: the issue's "a million rows as one file".
+- The time per stage of deciding (core.stages: wall, CPU in this process and in its PostgreSQL
+  backend, read from /proc), since the machine is shared and CPU seconds move less with the load.
+
 `python -m bench partner_filing [--items N] [--quick]`; BENCH_CHUNK sets the rows per decided
 chunk (default partners.services.approval.CHUNK), BENCH_DB_SUFFIX the database's name.
 """
@@ -26,9 +32,12 @@ import datetime
 import hashlib
 import os
 import random
+import tempfile
 import time
+from pathlib import Path
 
 from .common import note, peak_rss_mb, table
+from .partner_file import _send
 from .pgdb import bench_database, psql
 
 BATCH = 10_000
@@ -79,6 +88,40 @@ def _rows(start: int, items: int, total: int) -> tuple[list[dict[str, object]], 
     return rows, by_hash
 
 
+def backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stage_rows(times: dict[str, list[float]], rows: int) -> list[tuple[str, ...]]:
+    """The stages as table rows (wall, CPU here, CPU in PostgreSQL, per 1,000 rows), slowest first;
+    "commit and hand-off" is the chunk's time outside its named stages."""
+    whole = times.get("chunk (all, with its commit)", [0.0, 0.0, 0.0])
+    inner = [
+        v for k, v in times.items() if k not in ("chunk (all, with its commit)", "images: rows needing one")
+    ]
+    rest = [whole[k] - sum(v[k] for v in inner) for k in range(3)]
+    named = [(k, v) for k, v in times.items() if k != "chunk (all, with its commit)"]
+    named.append(("commit, hand-off, Python between stages", rest))
+    total = sum(v[0] for _, v in named) or 1.0
+    return [
+        (
+            name,
+            f"{v[0]:.1f} s ({v[0] / total:.0%})",
+            f"{v[1]:.1f} s",
+            f"{v[2]:.1f} s",
+            f"{(v[1] + v[2]) * 1000 / rows * 1000:.0f} ms",
+        )
+        for name, v in sorted(named, key=lambda kv: -kv[1][0])
+    ]
+
+
 def run(*, quick: bool = False, items: int | None = None) -> None:
     items = items or (100_000 if quick else 10_000_000)
     total = int(os.environ.get("BENCH_ROWS") or (20_000 if quick else 1_000_000))
@@ -86,12 +129,18 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
     total = batches * BATCH
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     rng = random.Random(14)
-    with bench_database("partner_filing") as database:
+    as_file = bool(os.environ.get("BENCH_AS_FILE"))
+    with bench_database("partner_filing") as database, tempfile.TemporaryDirectory() as tmp:
         import json
 
         from django.test import Client
+        from django.test.utils import override_settings
+
+        media = override_settings(PRIVATE_MEDIA_ROOT=tmp)
+        media.enable()
 
         from config.celery import app
+        from core import stages
         from partners import services
         from partners.models import Filing
         from partners.services import approval
@@ -160,7 +209,30 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         assert response.status_code == 200, response.content[:500]
 
         filing_seconds, filing_ids, by_hash = [], [], 0
-        for b in range(batches):
+        if (
+            as_file
+        ):  # the rows as one NDJSON file (written before timing), sent and read as a partner's file is
+            path = Path(tmp) / "rows.ndjson"
+            with open(path, "w") as out:
+                for b in range(batches):
+                    rows, hashed = _rows(b * BATCH, items, total)
+                    by_hash += hashed
+                    out.writelines(json.dumps(row) + "\n" for row in rows)
+        file_cpu = [time.process_time(), backend_cpu()]
+        if as_file:
+            t = time.perf_counter()
+            public_id = _send(client, partner_key, path, "ndjson")
+            sent_seconds = time.perf_counter() - t
+            claimed = services.file_claim(Filing.objects.get(public_id=public_id).pk)
+            assert claimed is not None
+            t = time.perf_counter()
+            read = services.file_read(claimed)
+            filing_seconds = [sent_seconds, time.perf_counter() - t]
+            assert read.rows_read == total and read.state == "queued", (read.state, read.message)
+            filing_ids.append(public_id)
+            note(f"  file sent in {sent_seconds:.1f} s, read in {filing_seconds[1]:.1f} s")
+            path.unlink()
+        for b in range(0 if as_file else batches):
             rows, hashed = _rows(b * BATCH, items, total)
             by_hash += hashed
             body = json.dumps({"attestation": True, "rows": rows})
@@ -177,6 +249,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             if b < 3 or (b + 1) % 10 == 0:
                 note(f"  batch {b + 1}: filed in {filing_seconds[-1]:.2f} s")
         rss_filed = peak_rss_mb()
+        file_cpu = [time.process_time() - file_cpu[0], backend_cpu() - file_cpu[1]]
 
         t = time.perf_counter()
         dhash_index = indexes("dhash").get(dataset.pk)  # built from the table (and saved)
@@ -191,6 +264,10 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         decide_seconds: list[float] = []
         rss_at: dict[int, float] = {}
         removals = 0
+        decide_cpu = [time.process_time(), backend_cpu()]
+        recording = stages.recording(extra_cpu=backend_cpu)
+        times = recording.__enter__()
+        per_filing = total if as_file else BATCH
         for n, public_id in enumerate(filing_ids, 1):
             filing = services.filing_claim(Filing.objects.get(public_id=public_id).pk)
             assert filing is not None
@@ -199,24 +276,25 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             decide_seconds.append(time.perf_counter() - t)
             assert filing.state == "completed", filing.state
             count = Removal.objects.filter(source_ref=public_id).count()
-            assert count == BATCH, (public_id, count)  # every row names one item, by URL or hashes
+            assert count == per_filing, (public_id, count)  # every row names one item, by URL or hashes
             removals += count
-            if n * BATCH in (100_000, total):
-                rss_at[n * BATCH] = peak_rss_mb()
+            if n * per_filing in (100_000, total):
+                rss_at[n * per_filing] = peak_rss_mb()
             if n <= 3 or n % 10 == 0:
-                note(f"  {public_id}: decided in {decide_seconds[-1]:.1f} s ({n * BATCH:,} rows so far)")
+                note(f"  {public_id}: decided in {decide_seconds[-1]:.1f} s ({n * per_filing:,} rows so far)")
+        recording.__exit__(None, None, None)
+        decide_cpu = [time.process_time() - decide_cpu[0], backend_cpu() - decide_cpu[1]]
         rss_decided = peak_rss_mb()
         outbox = WebhookDelivery.objects.count()
         app.control.purge()
+        media.disable()
 
     load = os.getloadavg()
     file_rate = total / sum(filing_seconds)
     base_rate = BATCH / baseline
     decide_rate = total / sum(decide_seconds)
-    print(
-        f"## Partner filings ({items:,} registered items, {batches} batches of {BATCH:,} rows, "
-        f"chunks of {chunk:,})\n"
-    )
+    shape = f"one file of {total:,} rows" if as_file else f"{batches} batches of {BATCH:,} rows"
+    print(f"## Partner filings ({items:,} registered items, {shape}, chunks of {chunk:,})\n")
     print(
         table(
             ("stage", "time", "rows per second", "peak RSS after"),
@@ -234,8 +312,16 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                     "",
                 ),
                 (
-                    f"partner filing POST ({batches} x 10,000 rows)",
-                    f"{sum(filing_seconds):.1f} s (slowest batch {max(filing_seconds):.2f} s)",
+                    "partner file: one NDJSON file sent through the API (16 MB chunks), then read "
+                    "(checked, duplicates looked up, COPY)"
+                    if as_file
+                    else f"partner filing POST ({batches} x 10,000 rows)",
+                    (
+                        f"{filing_seconds[0]:.1f} s sent + {filing_seconds[1]:.1f} s read"
+                        if as_file
+                        else f"{sum(filing_seconds):.1f} s (slowest batch {max(filing_seconds):.2f} s)"
+                    )
+                    + f" (CPU {file_cpu[0]:.0f} s here + {file_cpu[1]:.0f} s PostgreSQL)",
                     f"{file_rate:,.0f} ({file_rate / base_rate:.2f}x the baseline)",
                     f"{rss_filed:.0f} MB",
                 ),
@@ -248,13 +334,24 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 (
                     f"matched + approved by policy + removals recorded ({total:,} rows: {total - by_hash:,} "
                     f"by URL, {by_hash:,} by hashes; {removals:,} removals, {outbox:,} outbox rows)",
-                    f"{sum(decide_seconds):.1f} s (slowest filing {max(decide_seconds):.1f} s)",
+                    f"{sum(decide_seconds):.1f} s (slowest filing {max(decide_seconds):.1f} s; CPU "
+                    f"{decide_cpu[0]:.0f} s here + {decide_cpu[1]:.0f} s PostgreSQL)",
                     f"{decide_rate:,.0f}",
                     f"{rss_decided:.0f} MB",
                 ),
             ],
         )
     )
+    print(f"\nDeciding, by stage ({total:,} rows; CPU in this process and in its PostgreSQL backend):\n")
+    print(
+        table(("stage", "wall", "CPU here", "CPU PostgreSQL", "CPU per 1,000 rows"), stage_rows(times, total))
+    )
+    if not as_file:
+        first, last = filing_seconds[: max(1, batches // 10)], filing_seconds[-max(1, batches // 10) :]
+        print(
+            f"\nFiling POSTs: the first tenth {sum(first) / len(first):.2f} s a batch, the last tenth "
+            f"{sum(last) / len(last):.2f} s a batch."
+        )
     rss_lines = ", ".join(f"{rows:,} rows decided: {mb:.0f} MB" for rows, mb in sorted(rss_at.items()))
     print(
         f"\nPeak RSS after {rss_lines}. Load average at the end: "

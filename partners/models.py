@@ -221,8 +221,10 @@ class RowChoice(models.TextChoices):
 class FilingRow(models.Model):
     """One row of a filing, as sent (validated), with what became of it."""
 
-    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="rows")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    # No index of their own: one_row_per_filing_index and filing_row_creator lead with them, and
+    # each index more is written for every row stored and every row decided.
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
     index = models.PositiveIntegerField(help_text="Its position in the batch, from 0.")
     line = models.PositiveBigIntegerField(
         null=True,
@@ -281,7 +283,25 @@ class FilingRow(models.Model):
             models.UniqueConstraint(fields=["filing", "index"], name="one_row_per_filing_index"),
         ]
         indexes = [
-            models.Index(fields=["filing", "state"], name="filing_row_state"),
+            # A filing's rows in a state, in id order: a chunk of pending rows after the cursor is
+            # read from here and stops at its LIMIT (with (filing, state) alone PostgreSQL read
+            # every pending row of the filing and sorted them, per chunk: quadratic in a file).
+            models.Index(fields=["filing", "state", "id"], name="filing_row_state_id"),
+            # The rows still waiting for their image to be fetched and hashed (images_prepare's
+            # query, before each chunk): without it, each chunk read every pending row after the
+            # cursor to find that none needed one.
+            models.Index(
+                fields=["filing", "id"],
+                condition=Q(
+                    state="pending",
+                    phash__isnull=True,
+                    pdq__isnull=True,
+                    image_fetched_at__isnull=True,
+                    error="",
+                )
+                & ~Q(image_url=""),
+                name="filing_row_needs_image",
+            ),
             # A claimed creator's rows (creator ids compare ignoring case, as duplicates do).
             models.Index(F("partner"), Lower("creator_id"), name="filing_row_creator"),
         ]
@@ -350,7 +370,8 @@ class FilingRowItem(models.Model):
     removal (removals are unique per source and item), so a claimed creator's removals and a
     lifted row's are found without matching again."""
 
-    row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="items")
+    # one_link_per_row_item leads with it: no index of its own.
+    row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="items", db_index=False)
     item_id = models.BigIntegerField(help_text="registry's DatasetItem id (no constraint across apps).")
 
     class Meta:

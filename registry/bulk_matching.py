@@ -38,6 +38,8 @@ from typing import Literal
 from django.conf import settings
 from django.db import connection
 
+from core.stages import stage
+
 from .matching import HIGH, Probe, dhash_informative, indexes, pdq_informative, phash_informative, verify
 from .models import Dataset, DatasetItem, url_key
 
@@ -82,7 +84,8 @@ def optout_rows_match(
         raise ValueError(f"want must be 'any' or 'high', not {want!r}")
     iterator = iter(rows)
     while chunk := list(islice(iterator, batch)):
-        found = {(m.row_id, m.item_id): m for m in _by_url(chunk)}
+        with stage("match: URL join"):
+            found = {(m.row_id, m.item_id): m for m in _by_url(chunk)}
         for match in _by_hash(chunk) if want == "any" else _by_hash_high(chunk):
             found.setdefault((match.row_id, match.item_id), match)
         yield from found.values()
@@ -163,7 +166,8 @@ def _search(
     """Add (position in rows, item id) for every item within `radius` of a chosen row's code."""
     if not chosen:
         return
-    hits = indexes(field).search_all_many([code for _, code in chosen], radius, dataset_ids=dataset_ids)
+    with stage(f"match: {field} index search"):
+        hits = indexes(field).search_all_many([code for _, code in chosen], radius, dataset_ids=dataset_ids)
     for (n, _), found in zip(chosen, hits, strict=True):
         candidates.update((n, item_id) for item_id, _ in found)
 
@@ -193,6 +197,11 @@ def _verified(rows: list[OptOutRow], candidates: set[tuple[int, int]]) -> list[R
     """The candidates that verify agrees with, against the items' hashes read in one query."""
     if not candidates:
         return []
+    with stage("match: hash candidates verified"):
+        return _verified_read(rows, candidates)
+
+
+def _verified_read(rows: list[OptOutRow], candidates: set[tuple[int, int]]) -> list[RowMatch]:
     items = {
         pk: (dataset_id, phash, dhash, bytes(pdq) if pdq is not None else None, quality)
         for pk, dataset_id, phash, dhash, pdq, quality in DatasetItem.objects.filter(

@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from core import clock
+from core.stages import stage
 from registry.models import RemovalSource
 from registry.services import ItemQuery, removals_write
 
@@ -80,9 +81,11 @@ def filing_run(filing: Filing, *, chunk: int = CHUNK) -> Filing:
         desk_rows_refresh(filing=filing)
         return Filing.objects.get(pk=filing.pk)
     while True:
-        images_prepare(filing=filing, limit=chunk)
-        if not filing_decide_chunk(filing=filing, chunk=chunk):
-            break
+        with stage("images: rows needing one"):
+            images_prepare(filing=filing, limit=chunk)
+        with stage("chunk (all, with its commit)"):
+            if not filing_decide_chunk(filing=filing, chunk=chunk):
+                break
     return Filing.objects.get(pk=filing.pk)
 
 
@@ -114,11 +117,29 @@ def rows_removals_record(
             partner=partner.name,
         )
         recorded += summary.count
-    links = [
-        FilingRowItem(row_id=row.pk, item_id=item) for row, items in rows_items for item in sorted(items)
-    ]
-    FilingRowItem.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
+    with stage("removals: row items"):
+        rows_items_link([(row.pk, item) for row, items in rows_items for item in sorted(items)])
     return recorded
+
+
+def rows_items_link(links: Sequence[tuple[int, int]]) -> None:
+    """Store (row id, item id) links, those stored already skipped. On PostgreSQL one INSERT of two
+    arrays: bulk_create built a model per link, a tenth of a chunk's time in this process."""
+    if not links:
+        return
+    if connection.vendor != "postgresql":
+        FilingRowItem.objects.bulk_create(
+            [FilingRowItem(row_id=row, item_id=item) for row, item in links],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FilingRowItem._meta.db_table} (row_id, item_id)"  # noqa: S608 (the model's table)
+            " SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+            [[row for row, _ in links], [item for _, item in links]],
+        )
 
 
 @transaction.atomic
@@ -129,14 +150,15 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
     after it see the partner suspended and approve nothing. A row naming a work that an artist
     claims in a request of their own is never approved here: it goes to the desk in conflict.
     """
-    locked = Filing.objects.select_for_update().get(pk=filing.pk)
-    partner = Partner.objects.select_for_update().get(pk=locked.partner_id)
-    policy = FilingPolicy.objects.get(partner=partner)
-    rows = list(
-        FilingRow.objects.filter(filing=locked, state=RowState.PENDING, pk__gt=locked.cursor).order_by("pk")[
-            :chunk
-        ]
-    )
+    with stage("rows: locks and read"):
+        locked = Filing.objects.select_for_update().get(pk=filing.pk)
+        partner = Partner.objects.select_for_update().get(pk=locked.partner_id)
+        policy = FilingPolicy.objects.get(partner=partner)
+        rows = list(
+            FilingRow.objects.filter(filing=locked, state=RowState.PENDING, pk__gt=locked.cursor).order_by(
+                "pk"
+            )[:chunk]
+        )
     now = clock.now()
     if not rows:
         Filing.objects.filter(pk=locked.pk).update(
@@ -144,7 +166,8 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
         )
         return False
     matches = rows_match(rows)
-    conflicts = rows_conflicts(rows, matches)
+    with stage("conflicts with artists' requests"):
+        conflicts = rows_conflicts(rows, matches)
     served = Served.of(partner)
     # A filing whose removals a moderator revoked gets no more approvals (its rows wait).
     automatic = partner.is_active and policy.auto_approve_verified_hashed and locked.revoked_at is None
@@ -166,28 +189,31 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
     outcomes: dict[tuple[str, int, bool], list[int]] = defaultdict(list)
     for row in rows:
         outcomes[(row.state, row.matched, row.on_verified_domain)].append(row.pk)
-    for (state, count, verified), pks in outcomes.items():
-        FilingRow.objects.filter(pk__in=pks).update(
-            state=state, matched=count, on_verified_domain=verified, decided_at=now, matched_at=now
-        )
+    with stage("rows: updates"):
+        for (state, count, verified), pks in outcomes.items():
+            FilingRow.objects.filter(pk__in=pks).update(
+                state=state, matched=count, on_verified_domain=verified, decided_at=now, matched_at=now
+            )
     # What the desk shows of the rows left to it: their items and conflicts (one INSERT each).
-    rows_evidence_store(
-        [row for row in rows if row.state in (RowState.WAITING, RowState.CONFLICT)], matches, conflicts
-    )
+    with stage("evidence for the desk"):
+        rows_evidence_store(
+            [row for row in rows if row.state in (RowState.WAITING, RowState.CONFLICT)], matches, conflicts
+        )
     if approved:
         recorded = rows_removals_record(filing=locked, partner=partner, rows_items=approved, approved_at=now)
-        partner_action_record(
-            actor=None,
-            kind=PartnerActionKind.ROWS_APPROVED_BY_POLICY,
-            obj=locked,
-            detail={
-                "policy": policy.pk,
-                "settings": policy.settings_dict(),
-                "rows": len(approved),
-                "rows_from": rows[0].index,
-                "rows_to": rows[-1].index,
-                "removals": recorded,
-            },
-        )
+        with stage("audit row"):
+            partner_action_record(
+                actor=None,
+                kind=PartnerActionKind.ROWS_APPROVED_BY_POLICY,
+                obj=locked,
+                detail={
+                    "policy": policy.pk,
+                    "settings": policy.settings_dict(),
+                    "rows": len(approved),
+                    "rows_from": rows[0].index,
+                    "rows_to": rows[-1].index,
+                    "removals": recorded,
+                },
+            )
     Filing.objects.filter(pk=locked.pk).update(cursor=rows[-1].pk, heartbeat_at=now)
     return True

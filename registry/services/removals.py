@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from core import clock
+from core.stages import stage
 
 from .. import signals
 from ..models import (
@@ -166,9 +167,11 @@ def removals_write(
     One INSERT ... SELECT, whatever the count: the rows never travel through Python. An item
     already removed for `source_ref` (by any earlier write) gets no second removal.
     """
-    writer = _Writer(_source(source_ref, reason, approved_at, source, partner))
-    writer.items(items)
-    return writer.finish()
+    with stage("removals: insert"):
+        writer = _Writer(_source(source_ref, reason, approved_at, source, partner))
+        writer.items(items)
+    with stage("removals: events and outbox"):
+        return writer.finish()
 
 
 # Entries read and inserted at once: a few thousand rows per INSERT.

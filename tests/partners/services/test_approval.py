@@ -113,3 +113,19 @@ def test_a_queued_filing_whose_message_was_lost_is_stale_after_a_while(partner):
     assert services.filings_stale() == []
     Filing.objects.filter(pk=filing.pk).update(created_at=filing.created_at - timedelta(minutes=10))
     assert services.filings_stale() == [filing.pk]
+
+
+def test_a_recorded_run_says_where_its_time_went(partner, partner_dataset, auto_policy, endpoint_on_pd):
+    from core import stages
+
+    filing = file_rows(partner, [partner_row(i) for i in range(3)])
+    with stages.recording() as times:
+        services.filing_run(services.filing_claim(filing.pk), chunk=2)
+    assert {
+        "images: rows needing one", "chunk (all, with its commit)", "rows: locks and read",
+        "match: URL join", "conflicts with artists' requests", "rows: updates",
+        "removals: insert", "removals: events and outbox", "removals: row items", "audit row",
+    } <= set(times)  # fmt: skip
+    assert all(wall >= 0 and cpu >= 0 for wall, cpu, _ in times.values())
+    assert times["chunk (all, with its commit)"][0] >= times["removals: insert"][0]
+    assert Removal.objects.count() == 3
