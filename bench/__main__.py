@@ -32,6 +32,7 @@ NAMES = (
     "bulk_match",
     "toolkit_filter",
     "report",
+    "shards",
 )
 
 
@@ -43,7 +44,10 @@ def main() -> None:
         "--items",
         type=int,
         default=None,
-        help="domain_optout, partner_filing, bulk_match: items in the data set; partner_file: rows",
+        help=(
+            "domain_optout, partner_filing, bulk_match: items in the data set; partner_file: rows;"
+            " shards: codes"
+        ),
     )
     parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")
     args = parser.parse_args()

@@ -192,6 +192,13 @@ REMATCH_PHASH_MAX_DISTANCE = env_int("REMATCH_PHASH_MAX_DISTANCE", 6, minimum=0)
 MATCH_PDQ_MAX_DISTANCE = env_int("MATCH_PDQ_MAX_DISTANCE", 31, minimum=0)
 # How often a process's in-memory Hamming index re-reads items whose hashes changed.
 MATCH_INDEX_CHECK_SECONDS = env_int("MATCH_INDEX_CHECK_SECONDS", 60, minimum=0)
+# A sharded data set (registry/shards.py): how long a search waits for each shard's answer, and
+# how many times a shard that did not answer is asked again before the search fails (never a
+# partial answer). Work matching then retries MATCH_SHARD_TASK_RETRIES times before the work is
+# marked failed with the shard named.
+MATCH_SHARD_TIMEOUT_SECONDS = env_int("MATCH_SHARD_TIMEOUT_SECONDS", 30, minimum=1)
+MATCH_SHARD_ATTEMPTS = env_int("MATCH_SHARD_ATTEMPTS", 3, minimum=1)
+MATCH_SHARD_TASK_RETRIES = env_int("MATCH_SHARD_TASK_RETRIES", 5, minimum=0)
 
 # Outbound HTTP (webhooks, verification fetches). Only public addresses are
 # called; tests turn this on to reach receivers on loopback.

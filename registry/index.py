@@ -460,9 +460,15 @@ class DatasetIndexes:
         dataset_ids = list(Dataset.objects.order_by("pk").values_list("pk", flat=True))
         for stale in set(self._indexes) - set(dataset_ids):
             self.forget(stale)
+        from . import shards
+
+        sharded = shards.sharded_datasets()
         hits: list[tuple[int, int]] = []
         for dataset_id in dataset_ids:
-            hits.extend(self.get(dataset_id).search(code, radius))
+            if dataset_id in sharded:  # its shards' workers answer (registry.shards)
+                hits.extend(shards.search(self.field, sharded[dataset_id], [code], radius)[0])
+            else:
+                hits.extend(self.get(dataset_id).search(code, radius))
         hits.sort(key=lambda hit: (hit[1], hit[0]))
         return hits
 
@@ -484,9 +490,17 @@ class DatasetIndexes:
             dataset_ids = [d for d in dataset_ids if d in existing_set]
         else:
             dataset_ids = existing
+        from . import shards
+
+        sharded = shards.sharded_datasets()
         hits: list[list[tuple[int, int]]] = [[] for _ in codes]
         for dataset_id in dataset_ids:
-            for found, more in zip(hits, self.get(dataset_id).search_many(codes, radius), strict=True):
+            answers = (
+                shards.search(self.field, sharded[dataset_id], codes, radius)
+                if dataset_id in sharded  # its shards' workers answer (registry.shards)
+                else self.get(dataset_id).search_many(codes, radius)
+            )
+            for found, more in zip(hits, answers, strict=True):
                 found.extend(more)
         for found in hits:
             found.sort(key=lambda hit: (hit[1], hit[0]))
@@ -516,15 +530,20 @@ class DatasetIndexes:
         self._stream_into(dataset_id, index, progress)
         return index
 
-    def _stream_into(self, dataset_id: int, index: HammingIndex, progress: Progress | None = None) -> int:
-        """Add every item with pk above meta['max_pk'], in chunks ordered by pk. Returns rows read."""
+    def _items(self, dataset_id: int) -> Any:
+        """The rows this cache indexes for one data set (a shard narrows them: registry.shards)."""
         from .models import DatasetItem
 
+        return DatasetItem.objects.filter(dataset_id=dataset_id)
+
+    def _stream_into(self, dataset_id: int, index: HammingIndex, progress: Progress | None = None) -> int:
+        """Add every item with pk above meta['max_pk'], in chunks ordered by pk. Returns rows read."""
         last = int(index.meta.get("max_pk", 0))
         seen = 0
         while True:
             rows = list(
-                DatasetItem.objects.filter(dataset_id=dataset_id, pk__gt=last)
+                self._items(dataset_id)
+                .filter(pk__gt=last)
                 .order_by("pk")
                 .values_list("pk", self.field)[:CHUNK]
             )
@@ -553,13 +572,12 @@ class DatasetIndexes:
         """
         from django.utils import timezone
 
-        from .models import DatasetItem
-
         started = timezone.now()
         since = datetime.fromisoformat(index.meta["checked_through"]) - _LATE_COMMIT_MARGIN
         max_pk = int(index.meta.get("max_pk", 0))
         rows = list(
-            DatasetItem.objects.filter(dataset_id=dataset_id, pk__lte=max_pk, updated_at__gte=since)
+            self._items(dataset_id)
+            .filter(pk__lte=max_pk, updated_at__gte=since)
             .order_by("pk")
             .values_list("pk", self.field)
         )
@@ -576,9 +594,7 @@ class DatasetIndexes:
                         np.array([code for _, code in fresh], dtype=np.int64),
                     )
                 changed = len(stale)
-        count = DatasetItem.objects.filter(
-            dataset_id=dataset_id, pk__lte=max_pk, **{f"{self.field}__isnull": False}
-        ).count()
+        count = self._items(dataset_id).filter(pk__lte=max_pk, **{f"{self.field}__isnull": False}).count()
         if count != len(index):  # items were deleted: start again
             return self._build(dataset_id), 0
         index.meta["checked_through"] = started.isoformat()

@@ -9,7 +9,7 @@ from celery import Task, shared_task
 
 from core.retrying import DatabaseRetryTask
 
-from . import health, services
+from . import health, services, shards
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +89,25 @@ def dataset_rematch(dataset_id: int, since: str) -> int:
 def worker_heartbeat(self: Task, queue: str) -> None:
     """Beat sends one to each queue every minute; the worker that takes it says so (/health/)."""
     health.heartbeat_record(queue=queue, hostname=self.request.hostname or "")
+
+
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.shard_search", acks_late=True, ignore_result=True)
+def shard_search(
+    dataset_id: int, number: int, field: str, codes: list[int], radius: int, reply_to: str
+) -> None:
+    """One shard's part of a search, on that shard's queue (registry.shards). Acknowledged late:
+    a worker killed mid-search puts the message back for another worker of the shard. A search
+    that fails otherwise answers with its error, so the searcher need not wait for its timeout."""
+    try:
+        hits = shards.shard_answer(
+            dataset_id=dataset_id, number=number, field=field, codes=codes, radius=radius
+        )
+    except Exception as exc:
+        from core.retrying import is_transient
+
+        if is_transient(exc):
+            raise  # DatabaseRetryTask retries it
+        log.exception("shard search of data set #%s shard %s failed", dataset_id, number)
+        shards.reply(reply_to, number, hits=None, error=f"{type(exc).__name__}: {exc}"[:500])
+        return
+    shards.reply(reply_to, number, hits=hits)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from core.retrying import DatabaseRetryTask
+from registry.shards import ShardUnavailable
 
 from . import services
 
@@ -15,10 +18,25 @@ def work_hash(work_id: int) -> str:
     return services.work_hash(work_id=work_id)
 
 
-@shared_task(base=DatabaseRetryTask, name="requests_app.tasks.work_match", acks_late=True, ignore_result=True)
-def work_match(work_id: int) -> str:
-    """Matching queue (workers that hold the data set indexes)."""
-    return services.work_match(work_id=work_id)
+@shared_task(
+    base=DatabaseRetryTask,
+    name="requests_app.tasks.work_match",
+    acks_late=True,
+    ignore_result=True,
+    bind=True,
+)
+def work_match(self: Task, work_id: int) -> str:
+    """Matching queue (workers that hold the data set indexes, or ask the shards' workers).
+
+    A shard that did not answer (registry.shards) is retried with backoff; after
+    MATCH_SHARD_TASK_RETRIES the work is marked failed with the shard named, never "no match"."""
+    try:
+        return services.work_match(work_id=work_id)
+    except ShardUnavailable as exc:
+        if self.request.retries >= settings.MATCH_SHARD_TASK_RETRIES:
+            return services.work_match_failed(work_id=work_id, reason=str(exc))
+        countdown = get_exponential_backoff_interval(1, self.request.retries, 60, full_jitter=True)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=settings.MATCH_SHARD_TASK_RETRIES) from exc
 
 
 @shared_task(

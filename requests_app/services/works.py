@@ -303,6 +303,15 @@ def work_match(*, work_id: int) -> str:
     return "done"
 
 
+def work_match_failed(*, work_id: int, reason: str) -> str:
+    """Matching could not complete (a data set's shard never answered, after the task's retries):
+    the work says so instead of showing no copies, which would read as "none found"."""
+    updated = Work.objects.filter(pk=work_id, hash_state=HashState.PENDING).update(
+        hash_state=HashState.FAILED, hash_error=f"Matching failed: {reason}"[:1000]
+    )
+    return "failed" if updated else "already-done"
+
+
 def _work_image(work: Work) -> Image.Image | None:
     """The work's picture decoded as hashing decodes it, for verifying a mirrored, turned or derived view."""
     try:

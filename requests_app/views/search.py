@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.text import parse_id
 from registry.hashing import ImageRejected, compute_hashes, open_image
+from registry.shards import ShardUnavailable
 
 from .. import selectors
 from ..forms import (
@@ -88,9 +89,19 @@ def _public_search(request: HttpRequest) -> HttpResponse:
     except ImageRejected as exc:
         form.add_error("image", str(exc))
         return render(request, "requests_app/search.html", context)
-    context["hits"] = selectors.public_search_hits(
-        hashes, image=lambda: open_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True)
-    )
+    try:
+        context["hits"] = selectors.public_search_hits(
+            hashes, image=lambda: open_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=True)
+        )
+    except ShardUnavailable:
+        # Part of a data set's index did not answer: no answer rather than a wrong "not found".
+        form.add_error(
+            "image",
+            _(
+                "Part of the registry did not answer, so this search has no complete result. Try again in a few minutes."  # noqa: E501
+            ),
+        )
+        return render(request, "requests_app/search.html", context, status=503)
     context["searched"] = True
     context["form"] = PublicSearchForm()
     return render(request, "requests_app/search.html", context)

@@ -137,3 +137,24 @@ def test_a_removal_recorded_by_hash_alone_counts_and_a_revoked_one_does_not(clie
 
     Removal.objects.filter(pk=removal.pk).update(state=RemovalState.REVOKED)
     assert "Not removed" in _search(client)
+
+
+def test_the_public_search_of_a_sharded_data_set_whose_shard_is_silent_says_so(
+    client, maintainer, clear_cache, settings
+):
+    """No worker holds the shard: the page says the search has no complete result (503), never
+    "we found no image like this one"."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    dataset_with_copy(maintainer, slug="alpha", name="Alpha Set", url="https://img.example/a/cat.jpg")
+    call_command("shard_add", "alpha", stdout=StringIO(), stderr=StringIO())
+    settings.MATCH_SHARD_TIMEOUT_SECONDS, settings.MATCH_SHARD_ATTEMPTS = 1, 1
+    response = client.post(
+        reverse("public_search"), {"image": SimpleUploadedFile("cat.png", photo_bytes("chelsea.png"))}
+    )
+    content = response.content.decode()
+    assert response.status_code == 503
+    assert "Part of the registry did not answer" in content
+    assert "We found no image like this one" not in content and "Alpha Set" not in content
