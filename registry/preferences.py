@@ -150,6 +150,14 @@ class Consent:
     def is_removal(self) -> bool:
         return is_removal(self.choice)
 
+    @property
+    def choice_label(self) -> str:
+        return str(Choice(self.choice).label)
+
+    @property
+    def licence_label(self) -> str:
+        return str(Licence(self.licence).label) if self.licence in Licence.values else ""
+
 
 class ConsentError(ValueError):
     """A choice that cannot be recorded, with the field at fault and a message a person can act on."""

@@ -65,7 +65,7 @@ def _store(row: Work | RemovalRequest, consent: Consent) -> None:
     row.save(update_fields=["choice", "licence", "licence_url", "attribution"])
 
 
-def _params(old: Consent, new: Consent, result: ChoiceResult, name: str = "") -> dict[str, object]:
+def _params(old: Consent, new: Consent, result: ChoiceResult, work: Work | None = None) -> dict[str, object]:
     params: dict[str, object] = {
         "text": "choice_changed",
         "old": old.choice,
@@ -76,8 +76,9 @@ def _params(old: Consent, new: Consent, result: ChoiceResult, name: str = "") ->
         "removed": result.removed,
         "granted": result.granted,
     }
-    if name:
-        params["name"] = name
+    if work is not None:
+        params["name"] = work.original_name
+        params["work"] = work.pk
     return params
 
 
@@ -103,9 +104,7 @@ def work_choice_set(
     result = ChoiceResult(changed=True)
     if ticket.status in REACHES_REGISTRY and work.decision == WorkDecision.APPROVED:
         result = _restate(ticket, Work.objects.filter(pk=work.pk), old, consent)
-    _event(
-        ticket, kind=EventKind.WORKS, actor=actor, params=_params(old, consent, result, work.original_name)
-    )
+    _event(ticket, kind=EventKind.WORKS, actor=actor, params=_params(old, consent, result, work))
     return result
 
 
