@@ -67,7 +67,6 @@ def work_choice(request: ArtistRequest, reference: str, work_id: int) -> HttpRes
     ticket = selectors.request_for_artist(request.user, reference)
     work = get_object_or_404(Work, pk=work_id, request=ticket)
     form = ConsentForm(initial=consent_initial(work) if work.choice else consent_initial(ticket))
-    status = 200
     if request.method == "POST":
         form = ConsentForm(request.POST)
         if form.is_valid():
@@ -79,7 +78,7 @@ def work_choice(request: ArtistRequest, reference: str, work_id: int) -> HttpRes
             else:
                 messages.success(request, _said(result))
                 return redirect(_detail_url(ticket) + f"#work-{work.pk}")
-        status = 400
+        # A refused form comes back with 200, as every form of the site does (the browser shows it).
         for name in form.errors:
             if name in form.fields:
                 form.fields[name].widget.attrs["autofocus"] = True
@@ -92,4 +91,4 @@ def work_choice(request: ArtistRequest, reference: str, work_id: int) -> HttpRes
         "action": reverse("work_choice", args=[ticket.reference, work.pk]),
         "history": work_choice_history(ticket, work),
     }
-    return render(request, "requests_app/work_choice.html", context, status=status)
+    return render(request, "requests_app/work_choice.html", context)
