@@ -113,3 +113,14 @@ def test_a_queued_filing_whose_message_was_lost_is_stale_after_a_while(partner):
     assert services.filings_stale() == []
     Filing.objects.filter(pk=filing.pk).update(created_at=filing.created_at - timedelta(minutes=10))
     assert services.filings_stale() == [filing.pk]
+
+
+def test_a_search_only_row_becomes_a_removal_that_allows_search(partner, partner_dataset, auto_policy):
+    filing = file_rows(partner, [partner_row(0), partner_row(1, choice="search_only")])
+    services.filing_run(services.filing_claim(filing.pk))
+    assert states(filing) == {0: "approved", 1: "approved"}
+    removals = Removal.objects.filter(source_ref=filing.public_id).order_by("external_id")
+    assert [(r.external_id, r.train_ai, r.search) for r in removals] == [
+        ("e0", "disallowed", "unknown"),
+        ("e1", "disallowed", "allowed"),
+    ]
