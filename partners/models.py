@@ -215,7 +215,11 @@ class SampleMark(models.TextChoices):
 
 
 class RowChoice(models.TextChoices):
+    """The creator's choice (registry.preferences.Choice): a removal, or a removal that allows
+    search indexing. Licences are not taken from partners yet."""
+
     REMOVE = "remove", "Remove"
+    SEARCH_ONLY = "search_only", "Search only"
 
 
 class FilingRow(models.Model):

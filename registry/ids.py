@@ -11,6 +11,10 @@ def new_removal_id() -> str:
     return public_id("rm")
 
 
+def new_grant_id() -> str:
+    return public_id("lg")
+
+
 def new_event_id() -> str:
     return public_id("msg")
 

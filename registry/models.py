@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
 from . import ids
+from .preferences import Licence, Preference
 
 
 def private_storage_for_imports() -> FileSystemStorage:
@@ -194,20 +195,33 @@ class Removal(models.Model):
     # Why it was revoked, as maintainers read it (the feed, the export, the removal.revoked event);
     # who did it is audited on the side that asked (a partner's audit trail, a ticket's timeline).
     revoked_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The artist's choice, in the AI preferences vocabulary (registry.preferences): a removal is
+    # always train-ai=disallowed; `search` says whether search indexing is allowed too (a
+    # "search only" choice) or unstated (a plain removal).
+    search = models.CharField(
+        max_length=10, choices=Preference.choices, default=Preference.UNKNOWN, db_default="unknown"
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["url_key"], name="removal_url_key")]
         constraints = [
+            # One live removal per item and source: once revoked (the artist lifted it, or chose
+            # a licence) the same source may remove the item again, as a new removal.
             models.UniqueConstraint(
                 fields=["source_ref", "item"],
-                condition=Q(item__isnull=False),
-                name="one_removal_per_item_per_source",
+                condition=Q(item__isnull=False) & ~Q(state="revoked"),
+                name="one_live_removal_per_item_per_source",
             )
         ]
 
     def __str__(self) -> str:
         return self.public_id
+
+    @property
+    def train_ai(self) -> str:
+        """A removal is a statement that training is disallowed (registry.preferences)."""
+        return str(Preference.DISALLOWED)
 
 
 class DomainOptOut(models.Model):
@@ -249,6 +263,66 @@ class DomainOptOut(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class GrantState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+
+
+class LicenceGrant(models.Model):
+    """An artist's permission to train on one item (or a bare hash) of one data set, under a licence.
+
+    Not a removal: readers of the removals feed treat every entry as "remove this", so a grant
+    has its own feed and added fields in the lookup and the v2 answer (`optIn`). train-ai is
+    allowed; `search` as the choice said. The primary key orders the grants feed; rows are only
+    appended (revoking sets `revoked_at`).
+    """
+
+    public_id = models.CharField(max_length=40, unique=True, default=ids.new_grant_id)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="licence_grants")
+    item = models.ForeignKey(
+        DatasetItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licence_grants",
+        db_constraint=False,
+    )
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    url = models.TextField(null=True, blank=True)
+    url_key = models.BigIntegerField(null=True, blank=True, db_index=True)
+    phash = models.BigIntegerField(null=True, blank=True)
+    dhash = models.BigIntegerField(null=True, blank=True)
+    pdq = models.BinaryField(max_length=32, null=True, blank=True)
+    licence = models.CharField(max_length=10, choices=Licence.choices)
+    licence_url = models.CharField(max_length=500)
+    attribution = models.CharField(max_length=300, blank=True)
+    search = models.CharField(max_length=10, choices=Preference.choices, default=Preference.UNKNOWN)
+    source_ref = models.CharField(max_length=40, db_index=True)
+    source = models.CharField(max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST)
+    partner = models.CharField(max_length=200, blank=True, default="")
+    granted_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=GrantState.choices, default=GrantState.ACTIVE)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_ref", "item"],
+                condition=Q(item__isnull=False) & Q(state="active"),
+                name="one_live_grant_per_item_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def train_ai(self) -> str:
+        return str(Preference.ALLOWED)
 
 
 class WebhookEventType(models.TextChoices):

@@ -13,12 +13,15 @@ from .models import (
     Dataset,
     DatasetItem,
     DomainOptOut,
+    GrantState,
+    LicenceGrant,
     Maintainer,
     Removal,
     RemovalState,
     WebhookEndpoint,
     url_key,
 )
+from .preferences import Preference, combine
 
 
 def datasets_of(maintainer: Maintainer) -> QuerySet[Dataset]:
@@ -71,6 +74,53 @@ def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str
             .values_list("url", "source", "partner")
         )
     return rows
+def licensed_urls(urls: Iterable[str]) -> dict[str, list[LicenceGrant]]:
+    """For each of `urls` that some standing licence grant covers: those grants, oldest first."""
+    wanted = set(urls)
+    keys = list({url_key(u) for u in wanted})
+    found: dict[str, list[LicenceGrant]] = {}
+    for start in range(0, len(keys), 2000):
+        for grant in LicenceGrant.objects.filter(
+            url_key__in=keys[start : start + 2000], state=GrantState.ACTIVE
+        ).order_by("pk"):
+            if grant.url in wanted:
+                found.setdefault(grant.url, []).append(grant)
+    return found
+
+
+def url_preferences(
+    urls: Iterable[str], *, removed: Iterable[str], grants: Mapping[str, list[LicenceGrant]]
+) -> dict[str, dict[str, str]]:
+    """train_ai and search for each of `urls`, every statement about it combined, disallow
+    winning (registry.preferences): a live removal or domain opt-out (`removed`) disallows
+    training, and its `search` says what it says of search; a standing grant allows training."""
+    wanted = set(urls)
+    removed = set(removed)
+    search: dict[str, set[str]] = {url: set() for url in wanted}
+    keys = list({url_key(u) for u in removed})
+    for start in range(0, len(keys), 2000):
+        for url, said in (
+            Removal.objects.filter(url_key__in=keys[start : start + 2000])
+            .exclude(state=RemovalState.REVOKED)
+            .values_list("url", "search")
+            .distinct()
+        ):
+            if url in search:
+                search[url].add(said)
+    answer: dict[str, dict[str, str]] = {}
+    for url in wanted:
+        granted = grants.get(url, [])
+        train = ([Preference.DISALLOWED] if url in removed else []) + [Preference.ALLOWED for _ in granted]
+        answer[url] = {
+            "train_ai": combine(train),
+            "search": combine(search[url] | {g.search for g in granted}),
+        }
+    return answer
+
+
+def grants_for_source(source_ref: str) -> QuerySet[LicenceGrant]:
+    """Every licence grant recorded for one upstream reference, with its data set."""
+    return LicenceGrant.objects.filter(source_ref=source_ref).select_related("dataset", "dataset__maintainer")
 
 
 def removed_url_sources(

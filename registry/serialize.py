@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .hashing import code_to_hex, pdq_to_hex
-from .models import Removal
+from .models import LicenceGrant, Removal
 
 
 def iso(value: datetime | None) -> str | None:
@@ -32,6 +32,7 @@ class RemovalLike(Protocol):
     partner: str
     revoked_at: datetime | None
     revoked_reason: str
+    search: str
 
     @property
     def dataset(self) -> Any: ...
@@ -56,4 +57,32 @@ def removal_to_dict(removal: RemovalLike | Removal, *, dataset_slug: str | None 
         # Added with revocation: when it was revoked and why (null and "" while it stands).
         "revoked_at": iso(removal.revoked_at),
         "revoked_reason": removal.revoked_reason,
+        # Added with choices (registry.preferences): a removal disallows training; `search` is
+        # "allowed" when the artist allowed search indexing, else "unknown".
+        "train_ai": "disallowed",
+        "search": removal.search,
+    }
+
+
+def grant_to_dict(grant: LicenceGrant, *, dataset_slug: str | None = None) -> dict[str, Any]:
+    """A licence grant as maintainers read it (the licences feed, the lookup's `licences`)."""
+    return {
+        "id": grant.public_id,
+        "dataset": dataset_slug or grant.dataset.slug,
+        "external_id": grant.external_id,
+        "url": grant.url,
+        "phash": code_to_hex(grant.phash),
+        "pdq": pdq_to_hex(grant.pdq),
+        "request": grant.source_ref,
+        "train_ai": "allowed",
+        "search": grant.search,
+        "licence": grant.licence,
+        "licence_url": grant.licence_url,
+        "attribution": grant.attribution,
+        "source": grant.source,
+        "partner": grant.partner,
+        "granted_at": iso(grant.granted_at),
+        "state": grant.state,
+        "revoked_at": iso(grant.revoked_at),
+        "revoked_reason": grant.revoked_reason,
     }

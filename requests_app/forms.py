@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from core.text import text_problem
 from registry.models import RemovalReason
+from registry.preferences import ATTRIBUTION_MAX_LENGTH, LICENCE_URL_MAX_LENGTH, Choice, Licence
 
 ACCEPTED_TYPES = "image/jpeg,image/png,image/webp"
 # The address is the account's username too (services.artist_signup), which holds 150 characters.
@@ -338,6 +339,41 @@ class WithdrawForm(OutsideTextForm):
     confirm = forms.BooleanField(
         label=_("I understand that a withdrawn request cannot be reopened"),
         error_messages={"required": _("Tick the box to confirm: withdrawing cannot be undone.")},
+    )
+
+
+class ConsentForm(OutsideTextForm):
+    """What AI may do with a work (or, for a request, with its works that make no choice of their
+    own). The choice is checked by services.consent (registry.preferences.consent_clean), whose
+    refusal names the field it is about."""
+
+    choice = forms.ChoiceField(
+        label=_("What AI may do with it"),
+        choices=Choice.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the three.")},
+    )
+    licence = forms.ChoiceField(
+        label=_("Licence"),
+        choices=Licence.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("Only for “Allow under a licence”."),
+    )
+    licence_url = forms.CharField(
+        label=_("Address of your licence"),
+        max_length=LICENCE_URL_MAX_LENGTH,
+        required=False,
+        help_text=_("Only for “Another licence”: an http:// or https:// address."),
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
+    attribution = forms.CharField(
+        label=_("How to credit you"),
+        max_length=ATTRIBUTION_MAX_LENGTH,
+        required=False,
+        strip=False,
+        help_text=_("Plain text, no HTML: e.g. “Photo: A. Artist”. CC BY and CC BY-SA need it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

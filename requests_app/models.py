@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import DatasetItem, RemovalReason
+from registry.preferences import Choice, Consent, Licence
 
 from .storage import select_private_storage
 from .workflow import Status
@@ -129,7 +130,20 @@ class Priority(models.IntegerChoices):
     HIGH = 2, _("High")
 
 
-class RemovalRequest(models.Model):
+class ConsentFields(models.Model):
+    """A choice as stored (registry.preferences): remove, licence or search only, and for a
+    licence which one, its URL and the attribution. Written only through services.consent, which
+    checks it with registry.preferences.consent_clean."""
+
+    licence = models.CharField(max_length=10, choices=Licence.choices, blank=True, default="")
+    licence_url = models.CharField(max_length=500, blank=True, default="")
+    attribution = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class RemovalRequest(ConsentFields):
     """The ticket. `reference` is its public name (RR-2026-000123)."""
 
     reference = models.CharField(max_length=40, unique=True, null=True, blank=True)
@@ -161,6 +175,8 @@ class RemovalRequest(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # When re-matching after approval last finished; empty while it is due (the beat sweep runs it).
     rematched_at = models.DateTimeField(null=True, blank=True)
+    # The request's default choice, for its works that make none of their own.
+    choice = models.CharField(max_length=12, choices=Choice.choices, default=Choice.REMOVE)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -188,7 +204,7 @@ class WorkDecision(models.TextChoices):
     DROPPED = "dropped", _("Not sent: another artist owns it")
 
 
-class Work(models.Model):
+class Work(ConsentFields):
     """A submitted image: re-encoded without metadata, stored privately, never served publicly."""
 
     artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="works")
@@ -224,6 +240,8 @@ class Work(models.Model):
         "plus:DataMining) before its metadata was stripped: registry.provenance.",
     )
     decision = models.CharField(max_length=10, choices=WorkDecision.choices, blank=True, default="")
+    # The work's own choice; "" follows its request's (RemovalRequest.choice).
+    choice = models.CharField(max_length=12, choices=Choice.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -238,6 +256,15 @@ class Work(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    def consent(self) -> Consent:
+        """The choice that holds for this work: its own, else its request's, else removal."""
+        if self.choice:
+            return Consent(self.choice, self.licence, self.licence_url, self.attribution)
+        if self.request is not None:
+            ticket = self.request
+            return Consent(ticket.choice, ticket.licence, ticket.licence_url, ticket.attribution)
+        return Consent()
 
 
 class UploadState(models.TextChoices):

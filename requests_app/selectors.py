@@ -381,6 +381,8 @@ def public_timeline(ticket: RemovalRequest) -> list[TimelineEntry]:
             "works_moved",
         ):
             title = _("Works removed")
+        elif (event.params or {}).get("text") == "choice_changed":
+            title = _("Choice changed")
         else:
             title = str(titles.get(event.kind, event.get_kind_display()))
         if by_artist:

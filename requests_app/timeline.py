@@ -311,6 +311,64 @@ def _domain_removals(p: Params) -> str:
     return " ".join(parts)
 
 
+def _licences_sent(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d licence grant sent: maintainers may train on these copies under your licence.",
+        "%(count)d licence grants sent: maintainers may train on these copies under your licence.",
+        count,
+    ) % {"count": count}
+
+
+def _choice_label(value: Any, licence: Any = "") -> str:
+    from registry.preferences import Choice, Licence
+
+    label = str(Choice(value).label) if value in Choice.values else str(value)
+    if value == Choice.LICENCE and licence in Licence.values:
+        return f"{label} ({Licence(licence).label})"
+    return label
+
+
+def _choice_changed(p: Params) -> str:
+    """An artist changed a work's choice (or the request's default): what it was, what it is,
+    and what the maintainers were sent for it."""
+    old = _choice_label(p.get("old"), p.get("old_licence", ""))
+    new = _choice_label(p.get("new"), p.get("new_licence", ""))
+    name = p.get("name")
+    if name:
+        sentence = _("Choice for %(name)s changed from “%(old)s” to “%(new)s”.") % {
+            "name": name,
+            "old": old,
+            "new": new,
+        }
+    else:
+        sentence = _("Default choice of this request changed from “%(old)s” to “%(new)s”.") % {
+            "old": old,
+            "new": new,
+        }
+    parts = [sentence]
+    revoked, removed, granted = (int(p.get(k, 0)) for k in ("revoked", "removed", "granted"))
+    if revoked:
+        parts.append(
+            ngettext(
+                "%(count)d earlier statement revoked at the maintainers.",
+                "%(count)d earlier statements revoked at the maintainers.",
+                revoked,
+            )
+            % {"count": revoked}
+        )
+    if removed:
+        parts.append(
+            ngettext("%(count)d removal sent.", "%(count)d removals sent.", removed) % {"count": removed}
+        )
+    if granted:
+        parts.append(
+            ngettext("%(count)d licence grant sent.", "%(count)d licence grants sent.", granted)
+            % {"count": granted}
+        )
+    return " ".join(parts)
+
+
 def _account_deleted(p: Params) -> str:
     return _("The artist deleted their account.")
 
@@ -343,6 +401,8 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "works_dropped": _works_dropped,
     "sample_drawn": _sample_drawn,
     "sample_reviewed": _sample_reviewed,
+    "licences_sent": _licences_sent,
+    "choice_changed": _choice_changed,
 }
 
 

@@ -5,6 +5,7 @@ from . import converters  # noqa: F401  (registers <reference:...> and <id:...>)
 from .forms import CheckedPasswordResetForm, CheckedSetPasswordForm
 from .views import (
     accounts,
+    consent,
     decisions,
     domains,
     home,
@@ -36,6 +37,10 @@ urlpatterns = [
     path("requests/<reference:reference>/works/", works.request_upload, name="request_upload"),
     path("requests/<reference:reference>/scope/", domains.request_scope_edit, name="request_scope_edit"),
     path("requests/<reference:reference>/matches/", works.request_matches, name="request_matches"),
+    path("requests/<reference:reference>/choice/", consent.request_choice, name="request_choice"),
+    path(
+        "requests/<reference:reference>/works/<id:work_id>/choice/", consent.work_choice, name="work_choice"
+    ),
     path("requests/<reference:reference>/submit/", decisions.request_submit, name="request_submit"),
     path("requests/<reference:reference>/withdraw/", decisions.request_withdraw, name="request_withdraw"),
     path("requests/<reference:reference>/status.json", requests.request_status, name="request_status"),

@@ -18,6 +18,7 @@ from django.db.models import Q
 from core import clock
 from core.stages import stage
 from registry.models import RemovalSource
+from registry.preferences import PREFERENCES
 from registry.services import ItemQuery, removals_write
 
 from ..models import (
@@ -28,6 +29,7 @@ from ..models import (
     FilingState,
     Partner,
     PartnerActionKind,
+    RowChoice,
     RowState,
 )
 from .audit import partner_action_record
@@ -101,11 +103,12 @@ def rows_removals_record(
     partner's, with the filing's id as their source reference; and which items each row removes
     (FilingRowItem: a creator who claims their account lifts them by row). The policy's chunks and
     the desk's approvals both go through here."""
-    by_basis: dict[str, set[int]] = defaultdict(set)
+    # One write per basis and choice: a search-only row's removals say search is allowed.
+    by_basis: dict[tuple[str, str], set[int]] = defaultdict(set)
     for row, items in rows_items:
-        by_basis[row.basis] |= items
+        by_basis[(row.basis, row.choice or RowChoice.REMOVE)] |= items
     recorded = 0
-    for basis, items in sorted(by_basis.items()):
+    for (basis, choice), items in sorted(by_basis.items()):
         if not items:
             continue
         summary = removals_write(
@@ -115,6 +118,7 @@ def rows_removals_record(
             approved_at=approved_at,
             source=RemovalSource.PARTNER,
             partner=partner.name,
+            search=PREFERENCES[choice][1],
         )
         recorded += summary.count
     with stage("removals: row items"):

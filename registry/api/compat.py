@@ -1,7 +1,8 @@
 """`POST /api/v2/query/urls/`: the opt-out query protocol existing tools already speak.
 
 Body: URLs, one per line, `Content-Type: text/plain` (or none); header `Authorization: API <key>`.
-Answer: `{"urls": [{"url", "optIn": false, "optOut": bool}, ...]}`: one entry per input
+Answer: `{"urls": [{"url", "optIn": bool, "optOut": bool}, ...]}` (`optIn` for a URL an artist
+licensed for training, unless a removal disallows it): one entry per input
 line, in order, empty lines included (as `"url": ""`), because clients read answers by position.
 """
 
@@ -78,9 +79,10 @@ class QueryUrlsView(APIView):
         responses={200: CompatAnswerSerializer},
         description=(
             "Compatibility with the opt-out query protocol: URLs one per line (at most 10,000), "
-            "`Content-Type: text/plain` (or none), `Authorization: API <key>`. The answer has one "
-            'entry per input line, in request order; an empty line answers `{"url": "", "optIn": '
-            'false, "optOut": false}`.'
+            "`Content-Type: text/plain` (or none), `Authorization: API <key>`. `optIn` is true for "
+            "a URL an artist allowed training on (a licence grant) that no removal covers. The "
+            "answer has one entry per input line, in request order; an empty line answers "
+            '`{"url": "", "optIn": false, "optOut": false}`.'
         ),
     )
     def post(self, request: Request) -> Response:
@@ -102,5 +104,9 @@ class QueryUrlsView(APIView):
                     f"Line {number} {problem}; send one URL per line.",
                     details={"line": number},
                 )
-        removed = selectors.removed_urls([u for u in urls if u])
-        return Response({"urls": [{"url": u, "optIn": False, "optOut": u in removed} for u in urls]})
+        asked = [u for u in urls if u]
+        removed = selectors.removed_urls(asked)
+        # optIn: the artist allowed training (a standing licence grant) and nothing disallows it:
+        # a removal wins over a grant (disallow wins), so the two are never both true.
+        granted = selectors.licensed_urls(set(asked) - removed)
+        return Response({"urls": [{"url": u, "optIn": u in granted, "optOut": u in removed} for u in urls]})

@@ -20,6 +20,7 @@ CHUNK = 5000
 COLUMNS = [
     "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
     "approved_at", "state", "acknowledged_at", "source", "partner", "revoked_at", "revoked_reason",
+    "train_ai", "search",
 ]  # fmt: skip
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",

@@ -85,6 +85,15 @@ class RemovalSerializer(serializers.Serializer[Any]):
         allow_null=True, help_text="When it was revoked; null while it stands."
     )
     revoked_reason = serializers.CharField(help_text='Why it was revoked; "" while it stands.')
+    train_ai = serializers.ChoiceField(
+        choices=["disallowed"],
+        help_text="The AI preferences category train-ai: a removal always disallows training.",
+    )
+    search = serializers.ChoiceField(
+        choices=["allowed", "unknown"],
+        help_text='The category search: "allowed" when the artist allowed search indexing '
+        '(but not training), "unknown" when they said nothing about it.',
+    )
 
 
 class RevocationPageSerializer(serializers.Serializer[Any]):
@@ -216,6 +225,42 @@ class RemovalOriginSerializer(serializers.Serializer[Any]):
     partner = serializers.CharField()
 
 
+class LicenceGrantSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    dataset = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+    phash = serializers.CharField(allow_null=True)
+    pdq = serializers.CharField(allow_null=True)
+    request = serializers.CharField()
+    train_ai = serializers.ChoiceField(choices=["allowed"], help_text="A licence grant allows training.")
+    search = serializers.ChoiceField(choices=["allowed", "unknown"])
+    licence = serializers.ChoiceField(choices=["cc0", "cc-by", "cc-by-sa", "custom"])
+    licence_url = serializers.CharField(help_text="The licence's http(s) address.")
+    attribution = serializers.CharField(
+        help_text='Plain text: how the artist asks to be credited ("" for none).'
+    )
+    source = serializers.ChoiceField(choices=["artist", "partner"])  # type: ignore[assignment]  # as above
+    partner = serializers.CharField()
+    granted_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=["active", "revoked"])
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField()
+
+
+class LicenceGrantPageSerializer(serializers.Serializer[Any]):
+    results = LicenceGrantSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page's cursor; null on the last page.")
+    poll = serializers.CharField(
+        help_text="The cursor just after this page: keep the last one and poll with it later."
+    )
+
+
+class PreferencesSerializer(serializers.Serializer[Any]):
+    train_ai = serializers.ChoiceField(choices=["allowed", "disallowed", "unknown"])
+    search = serializers.ChoiceField(choices=["allowed", "disallowed", "unknown"])
+
+
 class LookupResultSerializer(serializers.Serializer[Any]):
     urls = serializers.DictField(child=serializers.BooleanField())
     phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
@@ -226,6 +271,15 @@ class LookupResultSerializer(serializers.Serializer[Any]):
     sources = serializers.DictField(
         child=RemovalOriginSerializer(many=True),
         help_text="For each removed URL: who asked (`artist`, or `partner` with its public name).",
+    )
+    licences = serializers.DictField(
+        child=LicenceGrantSerializer(many=True),
+        help_text="For each URL a standing licence grant covers: the grants (licence, attribution).",
+    )
+    preferences = serializers.DictField(
+        child=PreferencesSerializer(),
+        help_text="For each URL asked: train_ai and search, each allowed, disallowed or unknown, "
+        "combined over every statement about it (disallowed wins).",
     )
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
     re_path(
         rf"^datasets/{SLUG}/revocations/?$", views.RevocationFeedView.as_view(), name="dataset-revocations"
     ),
+    re_path(rf"^datasets/{SLUG}/licences/?$", views.LicenceFeedView.as_view(), name="dataset-licences"),
     re_path(
         rf"^datasets/{SLUG}/removals/ack/?$", views.RemovalAckView.as_view(), name="dataset-removals-ack"
     ),

@@ -16,6 +16,7 @@ from .delivery import (
     removals_mark_delivered,
 )
 from .domains import OptOutsRecorded, domain_optouts_record, domain_optouts_revoke, optouts_match_written
+from .grants import GrantSelection, licence_grants_record, licence_grants_revoke
 from .imports import (
     STALE_AFTER,
     ImportBusy,
@@ -63,6 +64,7 @@ __all__ = [
     "MAX_ITEMS_PER_BATCH",
     "STALE_AFTER",
     "AckResult",
+    "GrantSelection",
     "ImportBusy",
     "ItemQuery",
     "OptOutsRecorded",
@@ -94,6 +96,8 @@ __all__ = [
     "imports_stale",
     "items_rematch",
     "items_upsert",
+    "licence_grants_record",
+    "licence_grants_revoke",
     "live_key_find",
     "maintainer_create",
     "maintainer_update",

@@ -149,6 +149,8 @@ def _events_postgres(cursor: CursorWrapper, batch: _EventBatch, endpoint_ids: li
             ("partner", "r.partner"),
             ("revoked_at", _iso_sql("r.revoked_at")),
             ("revoked_reason", "r.revoked_reason"),
+            ("train_ai", "'disallowed'::text"),
+            ("search", "r.search"),
         )
     )
     dataset = batch.dataset

@@ -42,14 +42,16 @@ def _pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> b
 
 def _record(pairs: Iterable[tuple[Removal, DatasetItem]]) -> list[Removal]:
     """New removals for (existing removal's source, item) pairs not recorded yet."""
-    by_source: dict[tuple[str, str], dict[int, DatasetItem]] = defaultdict(dict)
+    # The copy carries the removal's whole statement: its reason and its search preference.
+    by_source: dict[tuple[str, str, str], dict[int, DatasetItem]] = defaultdict(dict)
     for removal, item in pairs:
-        by_source[(removal.source_ref, removal.reason)][item.pk] = item
+        by_source[(removal.source_ref, removal.reason, removal.search)][item.pk] = item
     created: list[Removal] = []
-    for (source_ref, reason), items in by_source.items():
+    for (source_ref, reason, search), items in by_source.items():
         created += removals_record(
             source_ref=source_ref,
             reason=reason,
+            search=search,
             entries=[RemovalEntry(dataset=item.dataset, item=item) for item in items.values()],
         )
     if created:

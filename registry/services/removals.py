@@ -36,6 +36,7 @@ from ..models import (
     WebhookEventType,
     url_key,
 )
+from ..preferences import Preference
 from .events import _NEW, RecordSummary, _events_write, _new_id_sql, _written_table
 from .events import event_payload as event_payload  # the payload's shape, which tests compare
 from .events import subscribed_endpoints as subscribed_endpoints
@@ -92,9 +93,17 @@ class _Source:
     approved_at: datetime
     source: str
     partner: str
+    search: str = Preference.UNKNOWN
 
 
-def _source(source_ref: str, reason: str, approved_at: datetime | None, source: str, partner: str) -> _Source:
+def _source(
+    source_ref: str,
+    reason: str,
+    approved_at: datetime | None,
+    source: str,
+    partner: str,
+    search: str = Preference.UNKNOWN,
+) -> _Source:
     if source not in RemovalSource.values:
         raise ValueError(f"source must be one of {', '.join(RemovalSource.values)}, not {source!r}")
     if source == RemovalSource.ARTIST and partner:
@@ -103,7 +112,9 @@ def _source(source_ref: str, reason: str, approved_at: datetime | None, source: 
         raise ValueError("a partner's removal names the partner")
     if len(partner) > PARTNER_MAX_LENGTH or "\x00" in partner:
         raise ValueError(f"a partner's name is at most {PARTNER_MAX_LENGTH} characters, without NUL")
-    return _Source(source_ref, reason, approved_at or clock.now(), source, partner)
+    if search not in Preference.values:
+        raise ValueError(f"search must be one of {', '.join(Preference.values)}, not {search!r}")
+    return _Source(source_ref, reason, approved_at or clock.now(), source, partner, search)
 
 
 @transaction.atomic
@@ -115,15 +126,18 @@ def removals_record(
     approved_at: datetime | None = None,
     source: str = RemovalSource.ARTIST,
     partner: str = "",
+    search: str = Preference.UNKNOWN,
 ) -> list[Removal]:
     """Record approved removals and their webhook outbox rows in the caller's transaction.
 
     Idempotent per (source_ref, item): recording the same item again for the
-    same source returns nothing new. Deliveries are sent after commit; the
+    same source returns nothing new while its removal stands (once revoked, it is removed anew).
+    `search` is the choice's search preference (registry.preferences): "allowed" for a
+    search-only choice. Deliveries are sent after commit; the
     sweeper sends anything the after-commit hook did not. For small callers: the
     rows are returned; approvals at size call removals_record_many, which keeps none.
     """
-    writer = _Writer(_source(source_ref, reason, approved_at, source, partner))
+    writer = _Writer(_source(source_ref, reason, approved_at, source, partner, search))
     writer.entries(entries)
     new_ids = writer.new_ids()
     writer.finish()
@@ -139,6 +153,7 @@ def removals_record_many(
     approved_at: datetime | None = None,
     source: str = RemovalSource.ARTIST,
     partner: str = "",
+    search: str = Preference.UNKNOWN,
 ) -> RecordSummary:
     """removals_record for tens of thousands of entries, in bounded memory.
 
@@ -147,7 +162,7 @@ def removals_record_many(
     once every entry is in, from the new ids. Nothing grows with the request in Python but
     the outbox ids. Same idempotency, same transaction rule as removals_record.
     """
-    writer = _Writer(_source(source_ref, reason, approved_at, source, partner))
+    writer = _Writer(_source(source_ref, reason, approved_at, source, partner, search))
     writer.entries(entries)
     return writer.finish()
 
@@ -161,6 +176,7 @@ def removals_write(
     approved_at: datetime | None = None,
     source: str = RemovalSource.ARTIST,
     partner: str = "",
+    search: str = Preference.UNKNOWN,
 ) -> RecordSummary:
     """A removal of every item `items` selects (in its own data set), with events and outbox rows.
 
@@ -168,7 +184,7 @@ def removals_write(
     already removed for `source_ref` (by any earlier write) gets no second removal.
     """
     with stage("removals: insert"):
-        writer = _Writer(_source(source_ref, reason, approved_at, source, partner))
+        writer = _Writer(_source(source_ref, reason, approved_at, source, partner, search))
         writer.items(items)
     with stage("removals: events and outbox"):
         return writer.finish()
@@ -233,17 +249,18 @@ class _Writer:
         who = self.who
         insert = f"""
             INSERT INTO registry_removal
-                (public_id, {_NAMES}, reason, source_ref, approved_at, state, source, partner)
+                (public_id, {_NAMES}, reason, source_ref, approved_at, state, source, partner, search)
             SELECT {_new_id_sql("rm")}, {", ".join("s." + name for name, _ in _COLUMNS)},
-                   %s, %s, %s, 'pending', %s, %s
+                   %s, %s, %s, 'pending', %s, %s, %s
             FROM ({select}) AS s
             WHERE s.item_id IS NULL OR NOT EXISTS (
-                SELECT 1 FROM registry_removal r WHERE r.source_ref = %s AND r.item_id = s.item_id
+                SELECT 1 FROM registry_removal r
+                WHERE r.source_ref = %s AND r.item_id = s.item_id AND r.state <> 'revoked'
             )
             ON CONFLICT DO NOTHING
         """  # noqa: S608 (fixed SQL and the callers' fixed conditions; every value is a parameter)
         # The placeholders read: the written columns, the select's, then the source again.
-        values = [who.reason, who.source_ref, who.approved_at, who.source, who.partner, *params]
+        values = [who.reason, who.source_ref, who.approved_at, who.source, who.partner, who.search, *params]
         values.append(who.source_ref)
         with connection.cursor() as cursor:
             if self.postgres:

@@ -33,6 +33,7 @@ from .completion import (
     request_rematch,
 )
 from .conflicts import conflict_resolve, conflicts_detect
+from .consent import ChoiceResult, request_choice_set, work_choice_set
 from .domains import (
     DOMAIN_METHODS,
     ScopeCheck,
@@ -127,6 +128,7 @@ __all__ = [
     "ZIP_MAX_MEMBER_RATIO",
     "AccountDeleted",
     "ActionRefused",
+    "ChoiceResult",
     "FileError",
     "ScopeCheck",
     "SelectionMoved",
@@ -172,6 +174,7 @@ __all__ = [
     "request_artist_reply",
     "request_ask_info",
     "request_assign",
+    "request_choice_set",
     "request_complete_if_acknowledged",
     "request_copies_found",
     "request_create",
@@ -199,6 +202,7 @@ __all__ = [
     "uploads_expire",
     "uploads_processing_due",
     "verified_domain_proofs",
+    "work_choice_set",
     "work_hash",
     "work_hash_and_match",
     "work_match",

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from registry import services as registry_services
 from registry.models import Dataset
+from registry.preferences import Consent
 
 from .. import selectors
 from ..models import (
@@ -49,33 +50,71 @@ def _has_removals(ticket: RemovalRequest, works: QuerySet[Work]) -> bool:
 
 
 def _works_approve(ticket: RemovalRequest, works: QuerySet[Work]) -> registry_services.RecordSummary:
-    """Record a removal of every confirmed match of `works` and a bare hash removal of each work in
-    every data set where none of its copies was confirmed; mark the matches and works approved.
+    """Send every work's choice to the registry, and mark the matches and works approved.
+
+    A work whose choice disallows training (remove, search only) gets a removal of every
+    confirmed match and a bare hash removal in every data set where none of its copies was
+    confirmed; a licensed work gets licence grants of the same entries instead (never a
+    removal: registry.preferences). Returns what was removed; the grants get their own row.
 
     Idempotent for item removals (one per request and item); run once per work for bare hashes:
     the works' decision says which were approved already, and callers pass only undecided or held ones.
     """
     reference = ticket.reference or ""
-    summary = registry_services.removals_record_many(
-        source_ref=reference,
-        reason=ticket.basis,
-        entries=_entries(works),
-        approved_at=ticket.decided_at,
-    )
+    summary = registry_services.RecordSummary()
+    granted = 0
+    for consent, group in works_by_consent(ticket, works):
+        if consent.is_removal:
+            summary.add(
+                registry_services.removals_record_many(
+                    source_ref=reference,
+                    reason=ticket.basis,
+                    entries=work_entries(group),
+                    approved_at=ticket.decided_at,
+                    search=consent.search,
+                )
+            )
+        else:
+            granted += len(
+                registry_services.licence_grants_record(
+                    source_ref=reference, consent=consent, entries=work_entries(group)
+                )
+            )
+    if granted:
+        _event(
+            ticket, kind=EventKind.REMOVALS, actor=None, params={"text": "licences_sent", "count": granted}
+        )
     Match.objects.filter(work__in=works, state=MatchState.CONFIRMED).update(state=MatchState.APPROVED)
     works.update(decision=WorkDecision.APPROVED)
     return summary
 
 
-def _entries(works: QuerySet[Work]) -> Iterator[registry_services.RemovalEntry]:
-    """The removals of `works`, streamed: item removals first, then the bare hashes per data set.
+def works_by_consent(
+    ticket: RemovalRequest, works: QuerySet[Work]
+) -> Iterator[tuple[Consent, QuerySet[Work]]]:
+    """`works` grouped by the choice that holds for each: the request's default for those that
+    make none, then each distinct choice of their own (a few groups, whatever the count)."""
+    follow = works.filter(choice="")
+    if follow.exists():
+        yield Consent(ticket.choice, ticket.licence, ticket.licence_url, ticket.attribution), follow
+    own = works.exclude(choice="")
+    fields = ("choice", "licence", "licence_url", "attribution")
+    for values in own.order_by(*fields).values_list(*fields).distinct():
+        yield Consent(*values), own.filter(**dict(zip(fields, values, strict=True)))
+
+
+def work_entries(
+    works: QuerySet[Work], *, state: str = MatchState.CONFIRMED
+) -> Iterator[registry_services.RemovalEntry]:
+    """The registry entries of `works`, streamed: item entries of their matches in `state` first,
+    then the bare hashes per data set.
 
     A work with no copy today must still be removed tomorrow: the hash removal puts it in every
     maintainer's feed, the lookup's hash search and re-matching, so a copy that arrives later (a
     new version of a data set, a repost at another URL) becomes a removal of the same request.
     """
     datasets = {d.pk: d for d in Dataset.objects.order_by("pk")}
-    confirmed = Match.objects.filter(work__in=works, state=MatchState.CONFIRMED)
+    confirmed = Match.objects.filter(work__in=works, state=state)
     rows = (
         confirmed.order_by("item__dataset_id", "item_id")
         .values_list(
@@ -100,7 +139,7 @@ def _entries(works: QuerySet[Work]) -> Iterator[registry_services.RemovalEntry]:
             pdq=bytes(pdq) if pdq is not None else None,
         )
     for dataset in datasets.values():
-        covered = Match.objects.filter(work=OuterRef("pk"), state=MatchState.CONFIRMED, item__dataset=dataset)
+        covered = Match.objects.filter(work=OuterRef("pk"), state=state, item__dataset=dataset)
         bare = (
             _approvable(works)
             .exclude(Exists(covered))

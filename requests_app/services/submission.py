@@ -142,7 +142,7 @@ def request_submit(
     if works.filter(hash_state=HashState.PENDING).exists():
         raise ActionRefused(_("Some works are still being checked; wait a moment and submit again."))
     # A work with no copy found today is still worth submitting: its hash is removed from every
-    # data set, and copies that arrive later are found (see services.approval._entries).
+    # data set, and copies that arrive later are found (see services.approval.work_entries).
     if works.exists() and not works.exclude(hash_state=HashState.FAILED).exists():
         raise ActionRefused(_("None of these works could be read; add a work we can check."))
     if language not in dict(settings.LANGUAGES):

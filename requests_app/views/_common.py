@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from .. import portfolio, selectors, services
 from ..forms import (
     ArtistReplyForm,
+    ConsentForm,
     SubmitForm,
     WithdrawForm,
     WorksAddForm,
@@ -44,7 +45,7 @@ from ..models import (
     Work,
 )
 from ..services import ActionRefused
-from ..workflow import EDITABLE, REACHES_REGISTRY, TRANSITIONS, Status, TransitionNotAllowed
+from ..workflow import EDITABLE, REACHES_REGISTRY, RELEASED, TRANSITIONS, Status, TransitionNotAllowed
 
 View = Callable[..., HttpResponseBase]  # streamed responses (CSV) too
 
@@ -279,6 +280,21 @@ def _render_detail(
         "submit_form": submit_form,
         "submit_error": forms.get("submit_error", ""),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        # The request's default choice: shown until the request is closed without effect.
+        "consent_form": (
+            forms.get("consent_form")
+            or ConsentForm(
+                initial={
+                    "choice": ticket.choice,
+                    "licence": ticket.licence,
+                    "licence_url": ticket.licence_url if ticket.licence == "custom" else "",
+                    "attribution": ticket.attribution,
+                }
+            )
+        )
+        if req_status not in RELEASED
+        else None,
+        "choice_ticket": ticket if req_status not in RELEASED else None,
         "matches_error": matches_error,
         "first_choice_error": next((pk for pk in choices if pk in choice_errors), None),
         "statement": services.statement_text(submit_form["language"].value() or language),

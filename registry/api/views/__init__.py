@@ -4,6 +4,7 @@ around a service or selector; registry/api/urls.py routes to the names re-export
 from .datasets import DatasetDetailView, DatasetListView, ItemsUpsertView
 from .export import SLUG_PATTERN, ExportView
 from .imports import ImportCreateView, ImportDetailView, import_to_dict
+from .licences import LicenceFeedView
 from .lookup import LookupView
 from .removals import RemovalAckView, RemovalFeedView, RevocationFeedView
 from .webhooks import (
@@ -22,6 +23,7 @@ __all__ = [
     "ImportCreateView",
     "ImportDetailView",
     "ItemsUpsertView",
+    "LicenceFeedView",
     "LookupView",
     "RemovalAckView",
     "RemovalFeedView",

@@ -13,6 +13,7 @@ from core.text import is_clean_text
 
 from ... import selectors, services
 from ...hashing import hex_to_code
+from ...serialize import grant_to_dict
 from .. import serializers as s
 from ..errors import ApiError
 from ._common import ERRORS
@@ -50,7 +51,10 @@ class LookupView(APIView):
             "under a domain opt-out even if no data set holds it), and which removals each pHash "
             "falls within the match radius of. `domains` names the opt-out scope of each URL a "
             "domain opt-out covers; `sources` who asked for each removed URL (`artist`, or `partner` "
-            "with the partner's public name). At most 10,000 entries together."
+            "with the partner's public name); `licences` the standing licence grants of each URL "
+            "an artist allowed training on; `preferences` each URL's `train_ai` and `search` "
+            "(allowed, disallowed or unknown; a removal or opt-out disallows training, a grant "
+            "allows it, and disallowed wins). At most 10,000 entries together."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -78,6 +82,7 @@ class LookupView(APIView):
                 ) from None
         covering = selectors.optouts_covering(urls)
         sources = selectors.removed_url_sources(urls, covered=covering)
+        grants = selectors.licensed_urls(urls)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
         )
@@ -100,5 +105,9 @@ class LookupView(APIView):
                 "domains": {url: scopes[rule.pk] for url, rule in covering.items()},
                 # Added: who asked for each removed URL (an artist, or a partner by its public name).
                 "sources": {url: origins[frozenset(pairs)] for url, pairs in sources.items()},
+                # Added with choices: the licence grants standing for each URL, and each URL's
+                # train-ai and search preferences, every statement combined (disallow wins).
+                "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
+                "preferences": selectors.url_preferences(urls, removed=sources, grants=grants),
             }
         )

@@ -129,3 +129,14 @@ def test_a_recorded_run_says_where_its_time_went(partner, partner_dataset, auto_
     assert all(wall >= 0 and cpu >= 0 for wall, cpu, _ in times.values())
     assert times["chunk (all, with its commit)"][0] >= times["removals: insert"][0]
     assert Removal.objects.count() == 3
+
+
+def test_a_search_only_row_becomes_a_removal_that_allows_search(partner, partner_dataset, auto_policy):
+    filing = file_rows(partner, [partner_row(0), partner_row(1, choice="search_only")])
+    services.filing_run(services.filing_claim(filing.pk))
+    assert states(filing) == {0: "approved", 1: "approved"}
+    removals = Removal.objects.filter(source_ref=filing.public_id).order_by("external_id")
+    assert [(r.external_id, r.train_ai, r.search) for r in removals] == [
+        ("e0", "disallowed", "unknown"),
+        ("e1", "disallowed", "allowed"),
+    ]

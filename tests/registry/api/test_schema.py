@@ -14,6 +14,7 @@ CONTRACT = [
     ("/api/v1/datasets/{slug}/removals/", "get"),
     ("/api/v1/datasets/{slug}/removals/ack/", "post"),
     ("/api/v1/datasets/{slug}/revocations/", "get"),
+    ("/api/v1/datasets/{slug}/licences/", "get"),
     ("/api/v1/removals/export/", "get"),
     ("/api/v1/lookup/", "post"),
     ("/api/v2/query/urls/", "post"),
@@ -27,6 +28,12 @@ CONTRACT = [
 REMOVAL_FIELDS = {
     "id", "dataset", "external_id", "url", "phash", "pdq", "reason", "request",
     "approved_at", "state", "acknowledged_at", "source", "partner", "revoked_at", "revoked_reason",
+    "train_ai", "search",
+}  # fmt: skip
+GRANT_FIELDS = {
+    "id", "dataset", "external_id", "url", "phash", "pdq", "request", "train_ai", "search",
+    "licence", "licence_url", "attribution", "source", "partner", "granted_at", "state",
+    "revoked_at", "revoked_reason",
 }  # fmt: skip
 
 
@@ -68,7 +75,29 @@ def test_the_write_bodies_take_the_contract_fields(schema):
     imp = body_schema(schema, "/api/v1/datasets/{slug}/imports/", "post", "202")
     assert {"id", "status", "processed", "total", "errors"} <= set(imp["properties"])
     lookup = body_schema(schema, "/api/v1/lookup/", "post")
-    assert set(lookup["properties"]) == {"urls", "phashes", "domains", "sources"}
+    assert set(lookup["properties"]) == {"urls", "phashes", "domains", "sources", "licences", "preferences"}
+
+
+def enum_of(schema, prop: dict) -> set[str]:
+    prop = prop["allOf"][0] if "allOf" in prop else prop
+    return set((component(schema, prop["$ref"]) if "$ref" in prop else prop)["enum"])
+
+
+def test_the_removal_object_speaks_the_preferences_vocabulary(schema):
+    page = body_schema(schema, "/api/v1/datasets/{slug}/removals/", "get")
+    removal = component(schema, page["properties"]["results"]["items"]["$ref"])
+    # A removal keeps meaning "disallowed for training": a licence is never one.
+    assert enum_of(schema, removal["properties"]["train_ai"]) == {"disallowed"}
+    assert enum_of(schema, removal["properties"]["search"]) == {"allowed", "unknown"}
+
+
+def test_the_licence_grant_object_has_exactly_the_contract_fields(schema):
+    page = body_schema(schema, "/api/v1/datasets/{slug}/licences/", "get")
+    assert set(page["properties"]) == {"results", "next", "poll"}
+    grant = component(schema, page["properties"]["results"]["items"]["$ref"])
+    assert set(grant["properties"]) == GRANT_FIELDS
+    assert enum_of(schema, grant["properties"]["train_ai"]) == {"allowed"}
+    assert enum_of(schema, grant["properties"]["licence"]) == {"cc0", "cc-by", "cc-by-sa", "custom"}
 
 
 def test_errors_are_described_with_the_contract_body(schema):

@@ -50,7 +50,7 @@ def test_every_export_format_names_the_source_and_partner(api, maintainer):
     lines = b"".join(api.get("/api/v1/removals/export/?format=jsonl").streaming_content).decode().splitlines()
     assert [(json.loads(line)["source"], json.loads(line)["partner"]) for line in lines] == expected
     text = b"".join(api.get("/api/v1/removals/export/?format=csv").streaming_content).decode()
-    assert text.splitlines()[0].endswith(",source,partner,revoked_at,revoked_reason")
+    assert text.splitlines()[0].endswith(",source,partner,revoked_at,revoked_reason,train_ai,search")
     assert [(r["source"], r["partner"]) for r in csv.DictReader(io.StringIO(text))] == expected
     table = pq.read_table(
         io.BytesIO(b"".join(api.get("/api/v1/removals/export/?format=parquet").streaming_content))

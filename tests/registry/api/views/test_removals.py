@@ -72,8 +72,11 @@ def test_it_shows_the_removal_object_of_the_contract(api, maintainer):
         "partner",
         "revoked_at",
         "revoked_reason",
+        "train_ai",
+        "search",
     }
     assert (row["source"], row["partner"]) == ("artist", "")
+    assert (row["train_ai"], row["search"]) == ("disallowed", "unknown")
     assert row["id"].startswith("rm_") and row["id"] == removal.public_id
     assert row["dataset"] == "d" and row["state"] == "pending" and row["acknowledged_at"] is None
     assert row["approved_at"].endswith("Z")

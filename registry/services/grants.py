@@ -1,0 +1,105 @@
+"""Licence grants: an artist's permission to train on their works, recorded and revoked.
+
+A grant is the `licence` choice of registry.preferences reaching the registry. It is not a
+removal (see LicenceGrant): it has its own feed, and the lookup and the v2 answer read it. A
+work's grants are written in one transaction with the revocation of its removals when the
+artist changes their mind (requests_app.services.consent), so no reader ever sees both standing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from core import clock
+
+from ..models import GrantState, LicenceGrant, RemovalSource, url_key
+from ..preferences import Choice, Consent
+from .removals import RemovalEntry, revoked_reason_problem
+
+
+@transaction.atomic
+def licence_grants_record(
+    *,
+    source_ref: str,
+    consent: Consent,
+    entries: Iterable[RemovalEntry],
+    source: str = RemovalSource.ARTIST,
+    partner: str = "",
+) -> list[LicenceGrant]:
+    """Record a grant of every entry under `consent` (a checked licence choice).
+
+    Idempotent per (source_ref, item) while a grant stands: an item granted already for the
+    source gets no second grant. Bare hashes (no item) are recorded as given; callers send each
+    once (a work's decision says whether it was sent)."""
+    if consent.choice != Choice.LICENCE:
+        raise ValueError("only a licence choice is recorded as a grant")
+    now = clock.now()
+    rows = [_grant(entry, source_ref, consent, source, partner, now) for entry in entries]
+    item_ids = [row.item_id for row in rows if row.item_id is not None]
+    standing = set(
+        LicenceGrant.objects.filter(
+            source_ref=source_ref, item_id__in=item_ids, state=GrantState.ACTIVE
+        ).values_list("item_id", flat=True)
+    )
+    new = [row for row in rows if row.item_id is None or row.item_id not in standing]
+    return LicenceGrant.objects.bulk_create(new)
+
+
+def _grant(
+    entry: RemovalEntry, source_ref: str, consent: Consent, source: str, partner: str, now: datetime
+) -> LicenceGrant:
+    item = entry.item
+    url = entry.url or (item.url if item else None)
+    pdq = entry.pdq if entry.pdq is not None else (bytes(item.pdq) if item and item.pdq else None)
+    return LicenceGrant(
+        dataset=entry.dataset,
+        item_id=item.pk if item is not None else entry.item_id,
+        external_id=item.external_id if item else entry.external_id,
+        url=url,
+        url_key=url_key(url) if url else None,
+        phash=entry.phash if entry.phash is not None else (item.phash if item else None),
+        dhash=entry.dhash if entry.dhash is not None else (item.dhash if item else None),
+        pdq=pdq,
+        licence=consent.licence,
+        licence_url=consent.licence_url,
+        attribution=consent.attribution,
+        search=consent.search,
+        source_ref=source_ref,
+        source=source,
+        partner=partner,
+        granted_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class GrantSelection:
+    """Some of a source's grants: of these items, and bare ones of these pHashes."""
+
+    source_ref: str
+    item_ids: Sequence[int] = ()
+    phashes: Sequence[int] = ()
+
+    def queryset(self) -> QuerySet[LicenceGrant]:
+        return LicenceGrant.objects.filter(
+            Q(item_id__in=list(self.item_ids)) | Q(item__isnull=True, phash__in=list(self.phashes)),
+            source_ref=self.source_ref,
+        )
+
+
+@transaction.atomic
+def licence_grants_revoke(*, grants: GrantSelection, why: str) -> int:
+    """Revoke the standing grants `grants` selects (the artist withdrew the licence); returns how
+    many. A grant revoked already is left as it was."""
+    problem = revoked_reason_problem(why)
+    if problem:
+        raise ValueError(problem)
+    return (
+        grants.queryset()
+        .filter(state=GrantState.ACTIVE)
+        .update(state=GrantState.REVOKED, revoked_at=clock.now(), revoked_reason=why)
+    )
