@@ -384,6 +384,7 @@ class PartnerActionKind(models.TextChoices):
     ROWS_APPROVED_BY_DESK = "rows_approved_by_desk", "rows approved by the desk"
     ROWS_DECLINED_BY_DESK = "rows_declined_by_desk", "rows declined by the desk"
     IMAGES_FETCHED_AGAIN = "images_fetched_again", "images to be fetched again"
+    ROWS_IN_CONFLICT = "rows_in_conflict", "rows put in conflict by an artist's later request"
 
 
 class PartnerAction(models.Model):

@@ -9,8 +9,10 @@ The signals of two artists' conflicts (requests_app.services.conflicts): the sam
 item (the row matched it, the artist confirmed it as a copy of their work), or a pHash within
 CONFLICT_PHASH_MAX_DISTANCE of the artist's work (the same file is distance 0: a row carries no
 file's sha256 comparable with a work's, which is of the work re-encoded without metadata).
-Set-wise per chunk: two queries and one numpy popcount pass per hashed row, whatever the
-chunk's size.
+Set-wise per chunk: one query for the items, and for the pHashes one query per band of the
+claiming works' pHash (requests_app.models.PHASH_BANDS) by the chunk's keys through the bands'
+indexes, then one numpy popcount pass over the chunk per candidate work: the claiming works
+that are read are those near the chunk's codes, not all of them.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from collections.abc import Sequence
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 
 from requests_app.evidence import CLAIMED_MATCH_STATES
-from requests_app.models import Match, Work
+from requests_app.models import PHASH_BANDS, Match, Work, phash_band
 from requests_app.workflow import CLAIMING
 
 from ..models import ConflictKind, FilingRow, FilingRowConflict
+
+KEYS_PER_QUERY = 20_000  # PostgreSQL takes 65,535 parameters a query
 
 
 def rows_conflicts(
@@ -62,22 +68,40 @@ def rows_conflicts(
                 add(row_id, request_id, work_id, ConflictKind.ITEM, distance, item_id)
     hashed = [row for row in rows if row.phash is not None]
     if hashed:
-        works = list(claiming.filter(phash__isnull=False).values_list("pk", "request_id", "phash"))
-        if works:
-            work_ids = np.fromiter((w[0] for w in works), dtype=np.int64, count=len(works))
-            requests = np.fromiter((w[1] for w in works), dtype=np.int64, count=len(works))
-            codes = np.fromiter((w[2] for w in works), dtype=np.int64, count=len(works)).view(np.uint64)
-            limit = settings.CONFLICT_PHASH_MAX_DISTANCE
-            for row in hashed:
-                code = np.array([row.phash], dtype=np.int64).view(np.uint64)[0]
-                distances = np.bitwise_count(codes ^ code)
-                for k in np.flatnonzero(distances <= limit):
-                    add(
-                        row.pk,
-                        int(requests[k]),
-                        int(work_ids[k]),
-                        ConflictKind.PHASH,
-                        int(distances[k]),
-                        None,
-                    )
+        codes = np.fromiter((row.phash for row in hashed), dtype=np.int64, count=len(hashed))
+        limit = settings.CONFLICT_PHASH_MAX_DISTANCE
+        for work_id, request_id, phash in _works_near(claiming, codes):
+            distances = np.bitwise_count(
+                codes.view(np.uint64) ^ np.array([phash], dtype=np.int64).view(np.uint64)
+            )
+            for k in np.flatnonzero(distances <= limit):
+                add(hashed[k].pk, request_id, work_id, ConflictKind.PHASH, int(distances[k]), None)
     return dict(found)
+
+
+def band_keys(codes: np.ndarray, band: int) -> list[int]:
+    """The values of `band` (requests_app.models.PHASH_BANDS) within one bit of each code's."""
+    shift, width = PHASH_BANDS[band]
+    values = (codes.view(np.uint64) >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+    flips = np.concatenate((np.zeros(1, dtype=np.uint64), np.uint64(1) << np.arange(width, dtype=np.uint64)))
+    return sorted({int(v) for v in np.unique(values[:, None] ^ flips[None, :])})
+
+
+def _works_near(claiming: QuerySet[Work], codes: np.ndarray) -> list[tuple[int, int, int]]:
+    """The claiming works whose pHash may be within CONFLICT_PHASH_MAX_DISTANCE (at most 5) of one
+    of `codes`: a band of theirs is within one bit of the code's (PHASH_BANDS), looked up through
+    the bands' indexes, in slices of keys a query's parameters hold. Candidates only: the caller
+    measures the distance."""
+    if 2 * len(PHASH_BANDS) <= settings.CONFLICT_PHASH_MAX_DISTANCE:
+        raise ImproperlyConfigured("CONFLICT_PHASH_MAX_DISTANCE: the pHash bands find distances up to 5 only")
+    found: dict[int, tuple[int, int, int]] = {}
+    for band in range(len(PHASH_BANDS)):
+        keys = band_keys(codes, band)
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            near = claiming.annotate(band=phash_band(band)).filter(
+                phash__isnull=False, band__in=keys[start : start + KEYS_PER_QUERY]
+            )
+            for work_id, request_id, phash in near.values_list("pk", "request_id", "phash"):
+                if request_id is not None and phash is not None:  # claiming works have both
+                    found[work_id] = (work_id, request_id, phash)
+    return [found[k] for k in sorted(found)]

@@ -16,6 +16,7 @@ deleted before any was matched, so nothing of it is approved and the same rows c
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -288,10 +289,45 @@ def _flat(raw: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+class _LineBound(io.RawIOBase):
+    """A file's bytes, refused at the first physical line longer than `limit` (line break
+    included): the CSV reader holds a whole record in memory, so a file with no line breaks
+    would otherwise be read whole. Raises ImportFileError naming the line: the file fails (its
+    accepted rows are deleted, file_fail), nothing of it half-written."""
+
+    def __init__(self, handle: IO[bytes], limit: int) -> None:
+        super().__init__()
+        self._handle, self._limit = handle, limit
+        self._line, self._run = 1, 0  # the line being read, its bytes so far
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._handle.read(min(len(buffer), 1 << 16))
+        start = 0
+        while (end := data.find(b"\n", start)) != -1:
+            self._check(self._run + end + 1 - start)
+            self._line, self._run, start = self._line + 1, 0, end + 1
+        self._check(self._run + len(data) - start)
+        self._run += len(data) - start
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _check(self, length: int) -> None:
+        if length > self._limit:
+            raise ImportFileError(
+                f"Line {self._line:,} is longer than {self._limit:,} bytes "
+                "(PARTNER_FILE_MAX_CSV_LINE_BYTES): is a line break missing? Fix that line and send the "
+                "file again."
+            )
+
+
 def _records(handle: IO[bytes], file_format: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     if file_format == "csv":
+        bounded = io.BufferedReader(_LineBound(handle, settings.PARTNER_FILE_MAX_CSV_LINE_BYTES))
         for line, raw, problem in readers.read_csv(
-            handle, columns=COLUMNS, required=REQUIRED, errors="surrogateescape"
+            bounded, columns=COLUMNS, required=REQUIRED, errors="surrogateescape"
         ):
             yield line, None if raw is None else _flat(raw), problem
     elif file_format == "ndjson":

@@ -56,6 +56,7 @@ from .moderation import (
     sla_escalate,
     sla_state,
 )
+from .partner_conflicts import PartnerClaim, partner_conflict_resolve, partner_conflicts_record
 from .portfolio import (
     SelectionMoved,
     portfolio_request_start,
@@ -127,6 +128,7 @@ __all__ = [
     "AccountDeleted",
     "ActionRefused",
     "FileError",
+    "PartnerClaim",
     "ScopeCheck",
     "SelectionMoved",
     "Stored",
@@ -146,6 +148,8 @@ __all__ = [
     "email_verify",
     "hashing_due",
     "matches_decide",
+    "partner_conflict_resolve",
+    "partner_conflicts_record",
     "portfolio_request_start",
     "portfolio_works_add",
     "portfolio_works_remove",
