@@ -29,6 +29,7 @@ NAMES = (
     "portfolio_quota",
     "partner_filing",
     "partner_file",
+    "partner_conflicts",
     "bulk_match",
     "toolkit_filter",
     "report",

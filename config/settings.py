@@ -150,6 +150,12 @@ PARTNER_FILE_MAX_BYTES = env_int("PARTNER_FILE_MAX_BYTES", 2 * 1024**3, minimum=
 PARTNER_FILE_CHUNK_BYTES = env_int("PARTNER_FILE_CHUNK_BYTES", 16 * 1024 * 1024, minimum=1024)
 PARTNER_FILE_BATCH_ROWS = env_int("PARTNER_FILE_BATCH_ROWS", 5000, minimum=1)
 PARTNER_FILE_MAX_LINE_BYTES = env_int("PARTNER_FILE_MAX_LINE_BYTES", 1024 * 1024, minimum=1024)
+# A file filing announced but not sent whole within this many seconds of its last chunk expires
+# (beat, partners.tasks.filings_resume): the artists' unfinished uploads' length
+# (PORTFOLIO_UPLOAD_STALE_DAYS), by the same kind of sweep.
+PARTNER_FILE_UPLOAD_TTL = env_int("PARTNER_FILE_UPLOAD_TTL", PORTFOLIO_UPLOAD_STALE_DAYS * 86400, minimum=60)
+# The longest physical line of a CSV file filing: a longer one fails the file, naming the line.
+PARTNER_FILE_MAX_CSV_LINE_BYTES = env_int("PARTNER_FILE_MAX_CSV_LINE_BYTES", 64 * 1024, minimum=1024)
 PARTNER_FILE_MAX_ROW_GROUP_BYTES = env_int("PARTNER_FILE_MAX_ROW_GROUP_BYTES", 512 * 1024**2, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -7,6 +7,7 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners (platforms filing opt-outs for their creators)"
 
     def ready(self) -> None:
+        from . import receivers  # noqa: F401  (hears requests_app's signals)
         from .api import schema  # noqa: F401  (registers the OpenAPI auth scheme)
         from .roles import grant_moderators
 

@@ -131,6 +131,7 @@ class FilingState(models.TextChoices):
     RECEIVING = "receiving", "Receiving its file"
     READING = "reading", "Reading its file"
     FAILED = "failed", "Failed: its file cannot be read"
+    EXPIRED = "expired", "Expired: its file was not finished in time"
 
 
 class FilingSource(models.TextChoices):
@@ -409,6 +410,8 @@ class PartnerActionKind(models.TextChoices):
     ROWS_APPROVED_BY_DESK = "rows_approved_by_desk", "rows approved by the desk"
     ROWS_DECLINED_BY_DESK = "rows_declined_by_desk", "rows declined by the desk"
     IMAGES_FETCHED_AGAIN = "images_fetched_again", "images to be fetched again"
+    ROWS_IN_CONFLICT = "rows_in_conflict", "rows put in conflict by an artist's later request"
+    FILE_EXPIRED = "file_expired", "file filing expired unfinished"
 
 
 class PartnerAction(models.Model):

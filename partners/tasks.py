@@ -29,6 +29,7 @@ def filings_resume() -> int:
     for filing_id in unread:
         filing_file_read.delay(filing_id)
     # Held filings whose rows on the desk were never matched for it (a lost message, a dead worker).
+    services.file_uploads_expire()  # uploads never finished: their partial bytes are deleted
     unmatched = services.filings_evidence_missing()
     for filing_id in unmatched:
         filing_evidence.delay(filing_id)

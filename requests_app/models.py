@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.expressions import CombinedExpression
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import DatasetItem, RemovalReason
@@ -204,6 +206,19 @@ class WorkDecision(models.TextChoices):
     DROPPED = "dropped", _("Not sent: another artist owns it")
 
 
+# A work's pHash in three bands (bits 0-21, 22-42, 43-63), each indexed. Two pHashes within 5 bits
+# differ in at most one bit in one band at least (pigeonhole: 3 bands of 2 or more is 6), so the
+# works near a code are found by looking each band's value and its one-bit neighbours up (67 keys
+# a code) through the indexes, instead of reading every claiming work's pHash.
+PHASH_BANDS = ((0, 22), (22, 21), (43, 21))
+
+
+def phash_band(band: int) -> CombinedExpression:
+    """The SQL expression of `band` of a work's pHash (the indexes are on exactly this)."""
+    shift, width = PHASH_BANDS[band]
+    return F("phash").bitrightshift(shift).bitand((1 << width) - 1)
+
+
 class Work(ConsentFields):
     """A submitted image: re-encoded without metadata, stored privately, never served publicly."""
 
@@ -252,6 +267,8 @@ class Work(ConsentFields):
             # Duplicates are found by content within a portfolio (services.uploads); not unique, since
             # works uploaded into two requests before portfolios existed may share their bytes.
             models.Index(fields=["artist", "sha256"], name="work_artist_sha256"),
+            # Conflicts: the works near a pHash, by band (PHASH_BANDS).
+            *(models.Index(phash_band(b), name=f"work_phash_band{b}") for b in range(len(PHASH_BANDS))),
         ]
 
     def __str__(self) -> str:
@@ -472,6 +489,55 @@ class RequestConflict(models.Model):
         if self.resolution == ConflictResolution.SECOND:
             return self.second_id
         return None
+
+
+class PartnerConflictResolution(models.TextChoices):
+    OPEN = "", _("Unresolved")
+    ARTIST = "artist", _("The artist owns the works")
+    PARTNER = "partner", _("The partner's creator owns the works")
+    BOTH = "both", _("Not a conflict (both may ask)")
+
+
+class PartnerConflict(models.Model):
+    """An artist's request that claims a registered item a partner's filing had removed already,
+    for a creator the artist has not claimed: someone else's claim to the same work.
+
+    Written by the partners app when the request is submitted (services.partner_conflicts_record);
+    requests_app knows the filing by its public id and the partner by name only, as registry's
+    removals name them. An open one holds the work from approval (the later claim is held, the
+    recorded removal stays) until a moderator decides.
+    """
+
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="partner_claims")
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="+")
+    filing_ref = models.CharField(max_length=40, help_text="The partner's filing (pf_...).")
+    partner = models.CharField(max_length=200)
+    creator_id = models.CharField(max_length=200, blank=True)
+    resolution = models.CharField(
+        max_length=10, choices=PartnerConflictResolution.choices, blank=True, default=""
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "work", "item", "filing_ref"], name="one_partner_conflict_per_claim"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} ~ {self.filing_ref} (item {self.item_id})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolution == PartnerConflictResolution.OPEN
 
 
 class RequestScope(models.Model):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from registry import matching
 from registry import selectors as registry_selectors
 from registry.hashing import ImageHashes
 from registry.hosts import Scope
-from registry.models import Dataset, DatasetItem, Removal, RemovalState
+from registry.models import Dataset, DatasetItem, Removal, RemovalSource, RemovalState
 from registry.selectors import removals_for_source
 
 from . import likeness, timeline
@@ -29,6 +29,8 @@ from .models import (
     EventKind,
     IdentityProof,
     MatchConfidence,
+    PartnerConflict,
+    PartnerConflictResolution,
     PortfolioUpload,
     ProofMethod,
     ProofStatus,
@@ -144,6 +146,8 @@ class Holds:
     lost: set[int] = field(default_factory=set)  # a conflict was resolved for another artist
     open_conflicts: list[RequestConflict] = field(default_factory=list)
     lost_conflicts: list[RequestConflict] = field(default_factory=list)
+    # Conflicts with partners' filings (models.PartnerConflict): the same holding, per work.
+    open_partner_conflicts: list[PartnerConflict] = field(default_factory=list)
 
 
 def approval_holds(ticket: RemovalRequest) -> Holds:
@@ -156,19 +160,75 @@ def approval_holds(ticket: RemovalRequest) -> Holds:
         elif (owner := conflict.owner_request_id()) is not None and owner != ticket.pk:
             holds.lost |= touched
             holds.lost_conflicts.append(conflict)
+    for partner_conflict in partner_conflicts_of(ticket):
+        if partner_conflict.is_open:
+            holds.held.add(partner_conflict.work_id)
+            holds.open_partner_conflicts.append(partner_conflict)
+        elif partner_conflict.resolution == PartnerConflictResolution.PARTNER:
+            holds.lost.add(partner_conflict.work_id)
     holds.held -= holds.lost  # lost for good beats waiting
     return holds
 
 
-def open_conflict_exists() -> Exists:
+def partner_conflicts_of(ticket: RemovalRequest) -> list[PartnerConflict]:
+    """The request's conflicts with partners' filings whose removal of the item is still in force
+    (a filing revoked, or a row its creator lifted, holds nothing any more)."""
+    in_force = Removal.objects.filter(
+        source=RemovalSource.PARTNER, source_ref=OuterRef("filing_ref"), item_id=OuterRef("item_id")
+    ).exclude(state=RemovalState.REVOKED)
+    return list(
+        PartnerConflict.objects.filter(request=ticket)
+        .filter(Exists(in_force))
+        .select_related("resolved_by")
+        .order_by("filing_ref", "pk")
+    )
+
+
+@dataclass
+class PartnerConflictGroup:
+    """The request's conflicts with one partner filing, as the desk shows and resolves them."""
+
+    filing_ref: str
+    partner: str
+    conflicts: list[PartnerConflict]
+
+    @property
+    def is_open(self) -> bool:
+        return any(c.is_open for c in self.conflicts)
+
+    @property
+    def works(self) -> int:
+        return len({c.work_id for c in self.conflicts})
+
+
+def partner_conflict_groups(ticket: RemovalRequest) -> list[PartnerConflictGroup]:
+    groups: dict[str, PartnerConflictGroup] = {}
+    for conflict in partner_conflicts_of(ticket):
+        group = groups.setdefault(
+            conflict.filing_ref, PartnerConflictGroup(conflict.filing_ref, conflict.partner, [])
+        )
+        group.conflicts.append(conflict)
+    return list(groups.values())
+
+
+def open_conflict_exists() -> ExpressionWrapper:
     """For annotating a RemovalRequest queryset: an unresolved conflict with a claiming request."""
     claiming = list(CLAIMING)
-    return Exists(
+    with_artist = Exists(
         RequestConflict.objects.filter(resolution=ConflictResolution.OPEN).filter(
             Q(first=OuterRef("pk"), second__status__in=claiming)
             | Q(second=OuterRef("pk"), first__status__in=claiming)
         )
     )
+    in_force = Removal.objects.filter(
+        source=RemovalSource.PARTNER, source_ref=OuterRef("filing_ref"), item_id=OuterRef("item_id")
+    ).exclude(state=RemovalState.REVOKED)
+    with_partner = Exists(
+        PartnerConflict.objects.filter(
+            request=OuterRef("pk"), resolution=PartnerConflictResolution.OPEN
+        ).filter(Exists(in_force))
+    )
+    return ExpressionWrapper(Q(with_artist) | Q(with_partner), output_field=BooleanField())
 
 
 def proof_for_artist(user: User, proof_id: int) -> IdentityProof:

@@ -207,6 +207,21 @@ def _partner_conflict_found(p: Params) -> str:
     ) % {"count": count, "partner": p["partner"], "filing": p["filing"]}
 
 
+def _partner_conflict_resolved(p: Params) -> str:
+    verdicts = {
+        "artist": _(
+            "Conflict with the partner %(partner)s (filing %(filing)s) resolved: this artist owns the works."
+        ),
+        "partner": _(
+            "Conflict with the partner %(partner)s (filing %(filing)s) resolved: the works belong to the "
+            "partner's creator."
+        ),
+        "both": _("Conflict with the partner %(partner)s (filing %(filing)s) resolved: not a conflict."),
+    }
+    sentence = verdicts[str(p["verdict"])] % {"partner": p["partner"], "filing": p["filing"]}
+    return _joined(sentence, p.get("note"))
+
+
 def _conflict_resolved(p: Params) -> str:
     verdicts = {
         "none": _("Conflict resolved: not a conflict with %(reference)s."),
@@ -383,6 +398,7 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "copies_found": _copies_found,
     "conflict_found": _conflict_found,
     "partner_conflict_found": _partner_conflict_found,
+    "partner_conflict_resolved": _partner_conflict_resolved,
     "conflict_resolved": _conflict_resolved,
     "sla_escalated": _sla_escalated,
     "proof_document_uploaded": _proof_document_uploaded,

@@ -213,7 +213,7 @@ class FileFilingCreateView(PartnerView):
 class FilingFileView(PartnerView):
     @extend_schema(
         operation_id="partner_filing_file_retrieve",
-        responses={200: s.FileStateSerializer, **ERRORS},
+        responses={200: s.FileStateSerializer, 409: ErrorSerializer, **ERRORS},
         description="Where a filing's file stands: after a dropped connection, send from `offset`.",
     )
     def get(self, request: Request, filing_id: str) -> Response:
@@ -299,5 +299,12 @@ def _own_file_filing(request: Request, filing_id: str) -> Filing:
             "not_a_file_filing",
             "This filing came as JSON rows; it has no file.",
             status_code=status.HTTP_409_CONFLICT,
+        )
+    if filing.state == FilingState.EXPIRED:
+        raise ApiError(
+            "upload_expired",
+            filing.message,
+            status_code=status.HTTP_409_CONFLICT,
+            details={"state": filing.state, "offset": 0},
         )
     return filing

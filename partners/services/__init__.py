@@ -46,6 +46,7 @@ from .files import (
     file_filing_create,
     file_filings_stale,
     file_read,
+    file_uploads_expire,
 )
 from .filings import (
     MAX_ROWS_PER_FILING,
@@ -117,6 +118,7 @@ __all__ = [
     "file_filing_create",
     "file_filings_stale",
     "file_read",
+    "file_uploads_expire",
     "filing_claim",
     "filing_create",
     "filing_decide_chunk",

@@ -16,9 +16,11 @@ deleted before any was matched, so nothing of it is approved and the same rows c
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +35,8 @@ from core.text import printable, text_problem
 from registry import imports as readers
 from registry.imports import ImportFileError
 
-from ..models import Filing, FilingRow, FilingSource, FilingState, PartnerKey, RowState
+from ..models import Filing, FilingRow, FilingSource, FilingState, PartnerActionKind, PartnerKey, RowState
+from .audit import partner_action_record
 from .filings import (
     Cleaned,
     FilingRefused,
@@ -137,8 +140,55 @@ def file_filing_create(
             file_sha256=sha256.lower(),
         )
         filing.file_path = f"partner-files/{filing.public_id}.part"
+        filing.heartbeat_at = clock.now()
         filing.save()
     return filing
+
+
+def file_uploads_expire() -> int:
+    """Expire the file filings whose upload was not finished within PARTNER_FILE_UPLOAD_TTL of its
+    last chunk (or of its announcement): `expired`, the reason in `message`, the partial file
+    deleted, one PartnerAction each. As the artists' unfinished uploads (uploads_expire)."""
+    ttl = settings.PARTNER_FILE_UPLOAD_TTL
+    cutoff = clock.now() - timedelta(seconds=ttl)
+    due = Filing.objects.filter(state=FilingState.RECEIVING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    expired = 0
+    for pk in due.order_by("pk").values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            # A chunk being written holds this lock: it finishes first, and the filing is then fresh.
+            row = Filing.objects.select_for_update().get(pk=pk)
+            last = row.heartbeat_at or row.created_at
+            if row.state != FilingState.RECEIVING or last >= cutoff:
+                continue
+            row.state, row.finished_at = FilingState.EXPIRED, clock.now()
+            row.message = (
+                f"The file was not sent whole within {_duration(ttl)} of its last chunk "
+                f"({row.received:,} of {row.file_size or 0:,} bytes came); its bytes were deleted. "
+                "Announce the file again."
+            )
+            row.save(update_fields=["state", "finished_at", "message"])
+            partner_action_record(
+                actor=None,
+                kind=PartnerActionKind.FILE_EXPIRED,
+                obj=row,
+                detail={"received": row.received, "size": row.file_size, "ttl_seconds": ttl},
+            )
+            path = _path(row)
+            transaction.on_commit(partial(path.unlink, missing_ok=True))
+        expired += 1
+    return expired
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return f"{days} day{'s' if days != 1 else ''}"
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{seconds:,} seconds"
 
 
 def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
@@ -188,7 +238,8 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
         path = _path(row)
         chunk_write_at(path, offset, data)
         row.received = offset + len(data)
-        fields = ["received"]
+        row.heartbeat_at = clock.now()  # the upload's last activity: it expires that long after
+        fields = ["received", "heartbeat_at"]
         if row.received == size:
             now = clock.now()
             row.received_at = now
@@ -197,6 +248,7 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
                 row.state, row.message, row.finished_at = FilingState.FAILED, problem, now
             else:
                 row.state = FilingState.READING
+                row.heartbeat_at = None  # from here it is the reader's heartbeat (file_claim)
                 filing_id = row.pk
                 transaction.on_commit(lambda: file_enqueue(filing_id))
             fields += ["received_at", "state", "message", "finished_at"]
@@ -288,10 +340,45 @@ def _flat(raw: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+class _LineBound(io.RawIOBase):
+    """A file's bytes, refused at the first physical line longer than `limit` (line break
+    included): the CSV reader holds a whole record in memory, so a file with no line breaks
+    would otherwise be read whole. Raises ImportFileError naming the line: the file fails (its
+    accepted rows are deleted, file_fail), nothing of it half-written."""
+
+    def __init__(self, handle: IO[bytes], limit: int) -> None:
+        super().__init__()
+        self._handle, self._limit = handle, limit
+        self._line, self._run = 1, 0  # the line being read, its bytes so far
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._handle.read(min(len(buffer), 1 << 16))
+        start = 0
+        while (end := data.find(b"\n", start)) != -1:
+            self._check(self._run + end + 1 - start)
+            self._line, self._run, start = self._line + 1, 0, end + 1
+        self._check(self._run + len(data) - start)
+        self._run += len(data) - start
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _check(self, length: int) -> None:
+        if length > self._limit:
+            raise ImportFileError(
+                f"Line {self._line:,} is longer than {self._limit:,} bytes "
+                "(PARTNER_FILE_MAX_CSV_LINE_BYTES): is a line break missing? Fix that line and send the "
+                "file again."
+            )
+
+
 def _records(handle: IO[bytes], file_format: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     if file_format == "csv":
+        bounded = io.BufferedReader(_LineBound(handle, settings.PARTNER_FILE_MAX_CSV_LINE_BYTES))
         for line, raw, problem in readers.read_csv(
-            handle, columns=COLUMNS, required=REQUIRED, errors="surrogateescape"
+            bounded, columns=COLUMNS, required=REQUIRED, errors="surrogateescape"
         ):
             yield line, None if raw is None else _flat(raw), problem
     elif file_format == "ndjson":

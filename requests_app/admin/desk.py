@@ -104,6 +104,7 @@ class RemovalRequestAdmin(QueueAdmin):
                 "proofs": proofs,
                 "evidence": found,
                 "conflicts": found.conflicts,
+                "partner_conflicts": selectors.partner_conflict_groups(ticket),
                 "public_events": [e for e in events if e.kind in PUBLIC_EVENT_KINDS],
                 "internal_events": [e for e in events if e.kind not in PUBLIC_EVENT_KINDS],
                 "removals": list(removals_for_source(ticket.reference))
@@ -172,6 +173,11 @@ class RemovalRequestAdmin(QueueAdmin):
                 "<path:object_id>/conflicts/<id:conflict_id>/resolve/",
                 view(require_POST(self._checked_post(self.conflict_resolve_view))),
                 name="requests_app_removalrequest_conflict_resolve",
+            ),
+            path(
+                "<path:object_id>/partner-conflicts/<str:filing_ref>/resolve/",
+                view(require_POST(self._checked_post(self.partner_conflict_resolve_view))),
+                name="requests_app_removalrequest_partner_conflict_resolve",
             ),
             path(
                 "<path:object_id>/sample/",
@@ -312,6 +318,24 @@ class RemovalRequestAdmin(QueueAdmin):
         else:
             messages.success(request, "Conflict resolved; both requests' timelines record it.")
         return HttpResponseRedirect(self._change_url(ticket) + "#evidence")
+
+    def partner_conflict_resolve_view(
+        self, request: StaffRequest, object_id: str, filing_ref: str
+    ) -> HttpResponse:
+        ticket = self._ticket_for_moderation(request, object_id)
+        try:
+            services.partner_conflict_resolve(
+                ticket=ticket,
+                filing_ref=filing_ref,
+                moderator=request.user,
+                resolution=request.POST.get("resolution", ""),
+                note=request.POST.get("note", ""),
+            )
+        except REFUSALS as exc:
+            messages.error(request, refusal_text(ticket, exc))
+        else:
+            messages.success(request, "Conflict with the partner's filing resolved; the timeline records it.")
+        return HttpResponseRedirect(self._change_url(ticket) + "#partner-conflicts")
 
     def sample_view(self, request: StaffRequest, object_id: str) -> HttpResponse:
         """Draw a random sample of a big request's works (size from the choices or typed)."""

@@ -57,6 +57,7 @@ from .moderation import (
     sla_escalate,
     sla_state,
 )
+from .partner_conflicts import PartnerClaim, partner_conflict_resolve, partner_conflicts_record
 from .portfolio import (
     SelectionMoved,
     portfolio_request_start,
@@ -130,6 +131,7 @@ __all__ = [
     "ActionRefused",
     "ChoiceResult",
     "FileError",
+    "PartnerClaim",
     "ScopeCheck",
     "SelectionMoved",
     "Stored",
@@ -149,6 +151,8 @@ __all__ = [
     "email_verify",
     "hashing_due",
     "matches_decide",
+    "partner_conflict_resolve",
+    "partner_conflicts_record",
     "portfolio_request_start",
     "portfolio_works_add",
     "portfolio_works_remove",

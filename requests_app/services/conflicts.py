@@ -6,17 +6,14 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.models import Removal, RemovalSource, RemovalState
-
-from ..evidence import CLAIMED_MATCH_STATES
+from .. import signals
 from ..models import (
     ConflictResolution,
     EventKind,
-    Match,
     RemovalRequest,
     RequestConflict,
     Work,
@@ -76,49 +73,9 @@ def conflicts_detect(*, ticket: RemovalRequest) -> list[RequestConflict]:
     conflicts = []
     for other_request_id, pairs in sorted(found.items()):
         conflicts.append(_conflict_record(ticket, other_request_id, pairs))
-    _partner_conflicts_flag(ticket=ticket)
+    # The partners app records the request's conflicts with partners' rows (services.partner_conflicts).
+    signals.ticket_submitted.send(sender=RemovalRequest, ticket=ticket)
     return conflicts
-
-
-def _partner_conflicts_flag(*, ticket: RemovalRequest) -> list[dict[str, object]]:
-    """Flag on the request's internal timeline the partners' filings that had the same registered
-    items removed already (a partner files for a creator of its own, and no claim links that
-    creator to this artist yet, so it is someone else's claim to the same works).
-
-    Read from registry's removals (source "partner", the filing's id as their reference), so
-    requests_app needs nothing of the partners app: one query, whatever the request's size. A
-    filing already flagged for as many items is not flagged again (a request submitted again).
-    """
-    claimed = Match.objects.filter(work__request=ticket, state__in=CLAIMED_MATCH_STATES).values("item_id")
-    filings = list(
-        Removal.objects.filter(source=RemovalSource.PARTNER, item_id__in=Subquery(claimed))
-        .exclude(state=RemovalState.REVOKED)
-        .values("source_ref", "partner")
-        .annotate(count=Count("item_id", distinct=True))
-        .order_by("source_ref")
-    )
-    if not filings:
-        return []
-    flagged: dict[str, int] = {}
-    for earlier in ticket.events.filter(kind=EventKind.CONFLICT, new_value="partner").values_list(
-        "params", flat=True
-    ):
-        if isinstance(earlier, dict) and earlier.get("text") == "partner_conflict_found":
-            ref = str(earlier.get("filing", ""))
-            flagged[ref] = max(flagged.get(ref, 0), int(earlier.get("count", 0)))
-    found = []
-    for row in filings:
-        if flagged.get(row["source_ref"], 0) >= row["count"]:
-            continue
-        params: dict[str, object] = {
-            "text": "partner_conflict_found",
-            "count": row["count"],
-            "partner": row["partner"],
-            "filing": row["source_ref"],
-        }
-        _event(ticket, kind=EventKind.CONFLICT, actor=None, new="partner", params=params)
-        found.append(params)
-    return found
 
 
 def _conflict_record(

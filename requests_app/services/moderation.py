@@ -77,6 +77,19 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
                     "artist": other.artist.display_name,
                 }
             )
+        if holds.open_partner_conflicts:
+            by_partner = holds.open_partner_conflicts[0]
+            raise ActionRefused(
+                _(
+                    "%(reference)s is held: the partner %(partner)s had the same registered copies removed "
+                    "for a creator of its own (filing %(filing)s). Resolve the conflict first."
+                )
+                % {
+                    "reference": ticket.reference,
+                    "partner": by_partner.partner,
+                    "filing": by_partner.filing_ref,
+                }
+            )
         if holds.lost_conflicts:
             raise ActionRefused(
                 _(

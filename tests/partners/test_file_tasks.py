@@ -13,7 +13,7 @@ import pytest
 from partners import tasks
 from partners.models import Filing, FilingState, RowState
 from registry.models import Removal
-from tests.helpers import partner_row, wait_until
+from tests.helpers import assert_error, partner_row, wait_until
 from tests.partners.file_helpers import ENCODE, FILINGS, ndjson_bytes, upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -80,3 +80,39 @@ def test_the_sweep_reads_a_file_whose_message_was_lost(celery_worker_process, pa
         what="the swept file to be read and decided",
     )
     assert Filing.objects.get(pk=filing.pk).rows.filter(state=RowState.WAITING).count() == 30
+
+
+def test_the_sweep_expires_an_upload_never_finished(celery_worker_process, partner_api, partner):
+    from django.conf import settings as django_settings
+
+    from partners.models import PartnerAction, PartnerActionKind
+    from tests.partners.file_helpers import announce, send_chunk
+
+    data = ndjson_bytes([partner_row(i) for i in range(30)])
+    filing_id = announce(partner_api, data, "rows.ndjson").json()["id"]
+    assert send_chunk(partner_api, filing_id, data[:100], 0).status_code == 200
+    filing = Filing.objects.get(public_id=filing_id)
+    part = Path(django_settings.PRIVATE_MEDIA_ROOT) / filing.file_path
+    assert part.exists() and filing.heartbeat_at is not None
+    assert tasks.filings_resume() == 0
+    assert Filing.objects.get(pk=filing.pk).state == FilingState.RECEIVING  # still within its time
+    ttl = timedelta(seconds=django_settings.PARTNER_FILE_UPLOAD_TTL)
+    Filing.objects.filter(pk=filing.pk).update(heartbeat_at=filing.heartbeat_at - ttl - timedelta(minutes=1))
+    tasks.filings_resume.delay()  # the beat's task, on the worker
+    wait_until(
+        lambda: Filing.objects.filter(pk=filing.pk, state=FilingState.EXPIRED).exists(),
+        what="the unfinished upload to expire",
+    )
+    expired = Filing.objects.get(pk=filing.pk)
+    assert "not sent whole within 7 days" in expired.message and "100 of" in expired.message
+    assert not part.exists()
+    audit = PartnerAction.objects.get(kind=PartnerActionKind.FILE_EXPIRED, object_id=filing.pk)
+    assert audit.detail["received"] == 100
+    # The upload's endpoints say so, in the API's error format; the filing itself still reads.
+    for answer in (
+        partner_api.get(f"{FILINGS}{filing_id}/file/"),
+        send_chunk(partner_api, filing_id, data[100:200], 100),
+    ):
+        error = assert_error(answer, 409, "upload_expired")
+        assert "Announce the file again" in error["message"] and error["details"]["state"] == "expired"
+    assert partner_api.get(f"{FILINGS}{filing_id}/").json()["state"] == "expired"

@@ -312,11 +312,26 @@ def test_a_parquet_row_group_too_big_to_hold_fails_the_file(partner_api, partner
     assert filing.rows_read == 0 and not filing.rows.exists()
 
 
-def test_a_csv_field_of_10_mb_rejects_its_row_only(partner_api, partner):
+def test_a_csv_line_of_50_mb_fails_the_file_naming_it_with_memory_flat(partner_api, partner):
+    import tracemalloc
+
     rows = csv_bytes([partner_row(0), partner_row(1)]).split(b"\n")
-    huge = b"c9," + b"x" * (10 * 1024 * 1024) + b",https://art.example/w,copyright,remove"
-    data = b"\n".join([rows[0], rows[1], huge, rows[2]]) + b"\n"
-    filing = read_and_decide_here(upload(partner_api, data, "rows.csv", chunk=8 * 1024 * 1024)["id"])
-    bad = rejected(partner_api, filing.public_id)
-    assert [r["line"] for r in bad] == [3] and "cannot be read as CSV" in bad[0]["error"]
-    assert filing.rows.filter(state=RowState.WAITING).count() == 2
+    huge = b"c9," + b"x," * (25 * 1024 * 1024) + b"https://art.example/w,copyright,remove"  # no line break
+    data = b"\n".join([rows[0], rows[1], rows[2], huge])
+    sent = upload(partner_api, data, "rows.csv", chunk=16 * 1024 * 1024)
+    del data, huge
+    filing = Filing.objects.get(public_id=sent["id"])
+    claimed = services.file_claim(filing.pk)
+    assert claimed is not None
+    tracemalloc.start()
+    try:
+        filing = services.file_read(claimed)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert filing.state == FilingState.FAILED
+    assert "Line 4 is longer than 65,536 bytes" in filing.message
+    assert not filing.rows.exclude(state=RowState.REJECTED).exists()  # nothing half-written
+    assert peak < 8 * 1024 * 1024, peak  # the 50 MB line is never held
+    shown = partner_api.get(f"/api/v1/partner/filings/{filing.public_id}/").json()
+    assert shown["state"] == "failed" and "Line 4" in shown["message"]
