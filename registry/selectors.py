@@ -74,6 +74,8 @@ def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str
             .values_list("url", "source", "partner")
         )
     return rows
+
+
 def licensed_urls(urls: Iterable[str]) -> dict[str, list[LicenceGrant]]:
     """For each of `urls` that some standing licence grant covers: those grants, oldest first."""
     wanted = set(urls)
