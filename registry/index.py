@@ -455,22 +455,7 @@ class DatasetIndexes:
 
     def search_all(self, code: int, radius: int) -> list[tuple[int, int]]:
         """(item_id, distance) over every data set, sorted by distance then item id."""
-        from .models import Dataset
-
-        dataset_ids = list(Dataset.objects.order_by("pk").values_list("pk", flat=True))
-        for stale in set(self._indexes) - set(dataset_ids):
-            self.forget(stale)
-        from . import shards
-
-        sharded = shards.sharded_datasets()
-        hits: list[tuple[int, int]] = []
-        for dataset_id in dataset_ids:
-            if dataset_id in sharded:  # its shards' workers answer (registry.shards)
-                hits.extend(shards.search(self.field, sharded[dataset_id], [code], radius)[0])
-            else:
-                hits.extend(self.get(dataset_id).search(code, radius))
-        hits.sort(key=lambda hit: (hit[1], hit[0]))
-        return hits
+        return self.search_all_many([code], radius)[0]
 
     def search_all_many(
         self, codes: Sequence[int], radius: int, *, dataset_ids: Sequence[int] | None = None

@@ -265,7 +265,7 @@ def test_the_public_search_finds_copies_and_keeps_nothing(live_server, visitor, 
     register_dataset(live_server.url, "chelsea.png")
     searcher = visitor()
     page = searcher.goto("/")
-    page.get_by_role("contentinfo").get_by_role("link").click()
+    page.get_by_role("contentinfo").get_by_role("link", name="Have my works been used?").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Have my works been used?")
     searcher.check("search")
     mine = tmp_path / "my-cat.png"

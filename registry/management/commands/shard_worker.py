@@ -53,7 +53,7 @@ class Command(BaseCommand):
         from django.db import connections
 
         connections.close_all()  # the pool's processes open their own
-        from config.celery import app
+        from celery import current_app as app  # the project's, set up with Django
 
         queues = ",".join(s.queue for s in shards)
         hostname = options["hostname"] or f"shards-{os.getpid()}@%h"

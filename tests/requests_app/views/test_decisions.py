@@ -90,7 +90,7 @@ def test_it_submits_a_signed_request(artist, two_copies):
     assert f"Request {ticket.reference} is submitted." in content
     assert "Sign and submit" not in content
     assert "Add more works" not in content
-    assert 'type="radio"' not in content
+    assert 'name="match-' not in content  # the copies' decisions are closed (the AI-use choice stays)
 
 
 def test_it_refuses_to_submit_before_the_email_is_confirmed(db, maintainer):

@@ -184,5 +184,7 @@ def test_a_revoked_removal_stops_answering_the_moment_it_commits(api, maintainer
         "phashes": {},
         "domains": {},
         "sources": {},
+        "licences": {},
+        "preferences": {url: {"train_ai": "unknown", "search": "unknown"} for url in urls},
     }
     assert v2() == [False, False]
