@@ -12,14 +12,16 @@ import time
 
 import pytest
 import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
 from standardwebhooks.webhooks import Webhook
 
 from registry import services as registry_services
 from registry import tasks as registry_tasks
 from registry.models import GrantState, LicenceGrant, Removal, RemovalState
 from requests_app import services
+from requests_app.models import Work
 from tests.e2e.test_removal_flow import Browser
-from tests.helpers import ARTIST_PASSWORD, dataset_with_copy, make_request, wait_until
+from tests.helpers import ARTIST_PASSWORD, dataset_with_copy, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -38,7 +40,18 @@ def test_remove_then_licence_reaches_the_maintainer_in_the_order_it_happened(
     answers = iter([503])  # the first attempt fails: the approval is retrying when the change comes
     receiver.answer = lambda got: next(answers, 204)
 
-    ticket = make_request(artist, "chelsea.png")
+    # The request, its work hashed and matched by the worker (which takes the task at commit).
+    ticket = services.request_create(artist=artist, basis="copyright", description="my cat")
+    [work] = services.works_add(
+        ticket=ticket,
+        actor=artist.user,
+        files=[SimpleUploadedFile("chelsea.png", photo_bytes("chelsea.png"))],
+    ).works
+    wait_until(lambda: Work.objects.get(pk=work.pk).hash_state == "done", what="the worker to match the work")
+    confirm = list(work.matches.values_list("pk", flat=True))
+    assert confirm, "chelsea.png should match its copy"
+    services.matches_decide(ticket=ticket, actor=artist.user, confirm=confirm)
+    services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
     services.request_approve(ticket=ticket, moderator=moderator)
     ticket.refresh_from_db()
     removed = set(Removal.objects.filter(source_ref=ticket.reference).values_list("public_id", flat=True))
