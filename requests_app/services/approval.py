@@ -187,6 +187,16 @@ def _held_works_settle(
     touched = ticket.works.filter(
         pk__in=selectors.conflict_works(conflict, ticket), decision=WorkDecision.HELD
     )
+    return held_works_settle(ticket=ticket, touched=touched, owner=owner, moderator=moderator)
+
+
+def held_works_settle(
+    *, ticket: RemovalRequest, touched: QuerySet[Work], owner: bool, moderator: User
+) -> tuple[int, int]:
+    """Settle `touched`, works of `ticket` a resolved conflict held (another artist's request's,
+    or a partner's filing: services.partner_conflicts): released (approved) when `owner`, unless
+    another open conflict still holds them, else dropped. Returns (released, dropped); writes the
+    public timeline rows saying so."""
     if not touched.exists():
         return 0, 0
     if not owner:

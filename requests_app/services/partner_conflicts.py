@@ -21,12 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import selectors
 from ..models import EventKind, PartnerConflict, PartnerConflictResolution, RemovalRequest, WorkDecision
 from ..workflow import REACHES_REGISTRY
 from . import approval
 from ._ticket import ActionRefused, _event, _locked
-from .completion import request_complete_if_acknowledged
 
 
 @dataclass(frozen=True)
@@ -137,26 +135,9 @@ def partner_conflict_resolve(
 
 
 def _held_settle(ticket: RemovalRequest, work_ids: set[int], resolution: str, moderator: User) -> None:
-    touched = ticket.works.filter(pk__in=work_ids, decision=WorkDecision.HELD)
-    if not touched.exists():
-        return
-    if resolution == PartnerConflictResolution.PARTNER:
-        dropped = touched.update(decision=WorkDecision.DROPPED)
-        _event(
-            ticket,
-            kind=EventKind.REMOVALS,
-            actor=moderator,
-            params={"text": "works_dropped", "count": dropped},
-        )
-        request_complete_if_acknowledged(reference=ticket.reference or "")
-        return
-    release = touched.exclude(pk__in=selectors.approval_holds(ticket).held)
-    count = release.count()
-    if count:
-        approval._removals_event(ticket, approval._works_approve(ticket, release), moderator)
-        _event(
-            ticket,
-            kind=EventKind.REMOVALS,
-            actor=moderator,
-            params={"text": "works_released", "count": count},
-        )
+    approval.held_works_settle(
+        ticket=ticket,
+        touched=ticket.works.filter(pk__in=work_ids, decision=WorkDecision.HELD),
+        owner=resolution != PartnerConflictResolution.PARTNER,
+        moderator=moderator,
+    )
