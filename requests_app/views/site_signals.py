@@ -158,7 +158,7 @@ def site_signals_publish(request: ArtistRequest, proof_id: int) -> HttpResponse:
             "refusal": refusal,
             "error": error,
             "choice": choice,
-            "path": path if len(path) <= 200 else path[:200] + "…",
+            "path": path,  # shown back as typed: a shortened one would be sent again shortened
             "texts": texts,
             "host": host,
             "query": urlencode({"preference": choice, "path": path}),

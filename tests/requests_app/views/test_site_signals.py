@@ -179,6 +179,10 @@ def test_the_publish_page_refuses_what_it_cannot_write_and_other_people(
     mangled = client.get(reverse("site_signals_publish", args=[proof.pk]) + "?path=/%ED%A0%80/")
     assert mangled.status_code == 200
     assert "Disallow: /%EF%BF%BD%EF%BF%BD%EF%BF%BD/" in mangled.content.decode()
+    # A path too long is refused and shown back whole, so the artist can shorten what they typed.
+    long_path = "/portfolio/" + "a" * 1500 + "/"
+    too_long = client.get(publish_page(proof, path=long_path))
+    assert too_long.status_code == 400 and f'value="{long_path}"' in too_long.content.decode()
     # An unknown choice is the default one, not an error.
     assert "train-ai=n" in client.get(publish_page(proof, preference="<script>")).content.decode()
     assert logged_in(other_artist.user).get(publish_page(proof)).status_code == 404
