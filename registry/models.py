@@ -328,6 +328,8 @@ class LicenceGrant(models.Model):
 class WebhookEventType(models.TextChoices):
     REMOVAL_APPROVED = "removal.approved", "removal.approved"
     REMOVAL_REVOKED = "removal.revoked", "removal.revoked"
+    LICENCE_GRANTED = "licence.granted", "licence.granted"
+    LICENCE_REVOKED = "licence.revoked", "licence.revoked"
 
 
 class WebhookEndpoint(models.Model):
@@ -377,6 +379,8 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(max_length=40, choices=WebhookEventType.choices)
     payload = models.JSONField()
     removals = models.ManyToManyField(Removal, related_name="webhook_events")
+    # The grants a licence.granted / licence.revoked event carries (delivery orders by them).
+    grants = models.ManyToManyField(LicenceGrant, related_name="webhook_events", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

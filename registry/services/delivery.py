@@ -136,21 +136,37 @@ def _signed_request(delivery: WebhookDelivery, now: datetime) -> tuple[bytes, di
 
 
 def _waits_for_earlier(delivery: WebhookDelivery) -> datetime | None:
-    """When the latest earlier delivery to the same endpoint, of an event carrying any of this
-    event's removals, is next due; None when there is none pending (the approval of a removal
-    being revoked, still retrying, say). Approvals never wait: they are a removal's first event.
-    """
+    """When the latest earlier delivery to the same endpoint that this one must follow is next
+    due; None when there is none pending. A removal.revoked follows the events carrying any of
+    its removals (the approval it revokes, still retrying, say); a licence event follows the
+    events about the same items (the removal.revoked of the work it now licenses, or the grant
+    it withdraws); a removal.approved follows only licence events about its items (a licence
+    withdrawn for a removal), and looks only when such an event is pending there at all."""
+    event_type = delivery.event.event_type
+    licence_types = (WebhookEventType.LICENCE_GRANTED, WebhookEventType.LICENCE_REVOKED)
+    if event_type == WebhookEventType.REMOVAL_APPROVED:
+        pending_licences = WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            state=DeliveryState.PENDING,
+            event_id__lt=delivery.event_id,
+            event__event_type__in=licence_types,
+        )
+        if not pending_licences.exists():
+            return None
+        earlier = _EARLIER_GRANTS
+    elif event_type in licence_types:
+        earlier = _EARLIER_GRANTS + " UNION " + _EARLIER_REMOVALS
+    else:
+        earlier = _EARLIER_SAME_REMOVALS
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT max(d.next_attempt_at), count(*) FROM registry_webhookevent_removals mine
-            JOIN registry_webhookevent_removals theirs
-              ON theirs.removal_id = mine.removal_id AND theirs.webhookevent_id < mine.webhookevent_id
-            JOIN registry_webhookdelivery d
-              ON d.event_id = theirs.webhookevent_id AND d.endpoint_id = %s AND d.state = %s
-            WHERE mine.webhookevent_id = %s
-            """,
-            [delivery.endpoint_id, DeliveryState.PENDING, delivery.event_id],
+            f"""
+            WITH mine AS ({_SUBJECTS}), earlier AS ({earlier})
+            SELECT max(d.next_attempt_at), count(*) FROM registry_webhookdelivery d
+            WHERE d.endpoint_id = %(endpoint)s AND d.state = %(pending)s
+              AND d.event_id IN (SELECT event_id FROM earlier)
+            """,  # noqa: S608 (fixed SQL; every value is a parameter)
+            {"endpoint": delivery.endpoint_id, "pending": DeliveryState.PENDING, "event": delivery.event_id},
         )
         row = cursor.fetchone()
     if row is None or not row[1]:
@@ -161,6 +177,47 @@ def _waits_for_earlier(delivery: WebhookDelivery) -> datetime | None:
     if latest is None:
         return clock.now()
     return latest if latest.tzinfo is not None else latest.replace(tzinfo=UTC)
+
+
+# What an event is about: the (data set, item) of its removals and grants, or for a bare hash
+# (no item) the (data set, pHash).
+_SUBJECTS = """
+    SELECT r.id AS removal_id, r.dataset_id, r.item_id, r.phash
+    FROM registry_webhookevent_removals l JOIN registry_removal r ON r.id = l.removal_id
+    WHERE l.webhookevent_id = %(event)s
+    UNION ALL
+    SELECT NULL, g.dataset_id, g.item_id, g.phash
+    FROM registry_webhookevent_grants l JOIN registry_licencegrant g ON g.id = l.licencegrant_id
+    WHERE l.webhookevent_id = %(event)s
+"""
+# Earlier events carrying a grant about one of the same subjects.
+_EARLIER_GRANTS = """
+    SELECT l.webhookevent_id AS event_id FROM mine
+    JOIN registry_licencegrant g ON g.dataset_id = mine.dataset_id AND g.item_id = mine.item_id
+    JOIN registry_webhookevent_grants l ON l.licencegrant_id = g.id AND l.webhookevent_id < %(event)s
+    UNION
+    SELECT l.webhookevent_id FROM mine
+    JOIN registry_licencegrant g ON g.dataset_id = mine.dataset_id AND mine.item_id IS NULL
+      AND g.item_id IS NULL AND g.phash = mine.phash
+    JOIN registry_webhookevent_grants l ON l.licencegrant_id = g.id AND l.webhookevent_id < %(event)s
+"""
+# Earlier events carrying a removal about one of the same subjects.
+_EARLIER_REMOVALS = """
+    SELECT l.webhookevent_id FROM mine
+    JOIN registry_removal r ON r.dataset_id = mine.dataset_id AND r.item_id = mine.item_id
+    JOIN registry_webhookevent_removals l ON l.removal_id = r.id AND l.webhookevent_id < %(event)s
+    UNION
+    SELECT l.webhookevent_id FROM mine
+    JOIN registry_removal r ON r.dataset_id = mine.dataset_id AND mine.item_id IS NULL
+      AND r.item_id IS NULL AND r.phash = mine.phash
+    JOIN registry_webhookevent_removals l ON l.removal_id = r.id AND l.webhookevent_id < %(event)s
+"""
+# Earlier events carrying one of the same removals.
+_EARLIER_SAME_REMOVALS = """
+    SELECT l.webhookevent_id AS event_id FROM mine
+    JOIN registry_webhookevent_removals l ON l.removal_id = mine.removal_id
+      AND l.webhookevent_id < %(event)s
+"""
 
 
 def _retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -195,16 +252,16 @@ def delivery_attempt(delivery_id: int, *, claimed_until: datetime | None = None)
             last_error=f"endpoint disabled: {endpoint.disabled_reason}",
         )
         return "endpoint-disabled"
-    if delivery.event.event_type != WebhookEventType.REMOVAL_APPROVED:
-        earliest = _waits_for_earlier(delivery)
-        if earliest is not None:
-            # Not an attempt: the maintainer must see the approval before the revocation.
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                locked_until=None,
-                next_attempt_at=max(now + ORDER_WAIT, earliest),
-                last_error="waiting for an earlier event about the same removals to reach this endpoint",
-            )
-            return "waiting"
+    earliest = _waits_for_earlier(delivery)
+    if earliest is not None:
+        # Not an attempt: the maintainer must see what happened first first (the approval
+        # before its revocation, a removal's revocation before the licence that replaced it).
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            locked_until=None,
+            next_attempt_at=max(now + ORDER_WAIT, earliest),
+            last_error="waiting for an earlier event about the same removals or works to reach this endpoint",
+        )
+        return "waiting"
 
     body, headers = _signed_request(delivery, now)
     status: int | None = None

@@ -17,8 +17,9 @@ from django.db.models import Q, QuerySet
 
 from core import clock
 
-from ..models import GrantState, LicenceGrant, RemovalSource, url_key
+from ..models import GrantState, LicenceGrant, RemovalSource, WebhookEventType, url_key
 from ..preferences import Choice, Consent
+from .grant_events import grant_events_write
 from .removals import RemovalEntry, revoked_reason_problem
 
 
@@ -47,7 +48,11 @@ def licence_grants_record(
         ).values_list("item_id", flat=True)
     )
     new = [row for row in rows if row.item_id is None or row.item_id not in standing]
-    return LicenceGrant.objects.bulk_create(new)
+    created = LicenceGrant.objects.bulk_create(new)
+    grant_events_write(
+        event_type=WebhookEventType.LICENCE_GRANTED, grant_ids=[g.pk for g in created], now=now
+    )
+    return created
 
 
 def _grant(
@@ -94,12 +99,24 @@ class GrantSelection:
 @transaction.atomic
 def licence_grants_revoke(*, grants: GrantSelection, why: str) -> int:
     """Revoke the standing grants `grants` selects (the artist withdrew the licence); returns how
-    many. A grant revoked already is left as it was."""
+    many, each told to maintainers in a `licence.revoked` event. A grant revoked already is left
+    as it was (and not told twice)."""
     problem = revoked_reason_problem(why)
     if problem:
         raise ValueError(problem)
-    return (
+    now = clock.now()
+    # Locked, so a grant revoked by two writers at once is revoked (and told) once.
+    ids = list(
         grants.queryset()
         .filter(state=GrantState.ACTIVE)
-        .update(state=GrantState.REVOKED, revoked_at=clock.now(), revoked_reason=why)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    if not ids:
+        return 0
+    LicenceGrant.objects.filter(pk__in=ids).update(
+        state=GrantState.REVOKED, revoked_at=now, revoked_reason=why
+    )
+    grant_events_write(event_type=WebhookEventType.LICENCE_REVOKED, grant_ids=ids, now=now)
+    return len(ids)

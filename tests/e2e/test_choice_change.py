@@ -4,7 +4,8 @@ receiver, which verifies the signatures with the standardwebhooks library.
 The artist's work was removed; the approval's delivery is still retrying (the receiver answers
 503 at first) when the artist chooses a licence on the work's page over HTTP. The removal is
 revoked through the registry's revocation writer, and the maintainer receives `removal.revoked`
-only after `removal.approved` (delivery's order check), while the v2 protocol answers optIn."""
+only after `removal.approved` (delivery's order check), then `licence.granted` for the same
+work after the revocation, while the v2 protocol answers optIn."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_remove_then_licence_reaches_the_maintainer_in_the_order_it_happened(
     _endpoint, secret = registry_services.webhook_endpoint_create(
         maintainer=maintainer.maintainer,
         url=receiver.url,
-        event_types=["removal.approved", "removal.revoked"],
+        event_types=["removal.approved", "removal.revoked", "licence.granted"],
     )
     answers = iter([503])  # the first attempt fails: the approval is retrying when the change comes
     receiver.answer = lambda got: next(answers, 204)
@@ -75,23 +76,29 @@ def test_remove_then_licence_reaches_the_maintainer_in_the_order_it_happened(
     # (not running here): it is queued to the real worker the way beat would, until both are in.
     def swept_until_delivered() -> bool:
         with receiver.lock:
-            if len(receiver.received) >= 3:
+            if len(receiver.received) >= 4:
                 return True
         registry_tasks.deliveries_sweep.delay()
         time.sleep(1)
         return False
 
-    wait_until(swept_until_delivered, timeout=90, what="the retried approval and the revocation")
-    got = receiver.wait_for(3)
+    wait_until(swept_until_delivered, timeout=90, what="the retried approval, the revocation, the grant")
+    got = receiver.wait_for(4)
     delivered = [Webhook(secret).verify(g.body, g.headers) for g in got]
     types = [d["type"] for d in delivered]
     assert types[0] == "removal.approved"  # the failed attempt
-    assert types[1:] == ["removal.approved", "removal.revoked"], types
-    approved, revoked = delivered[1], delivered[2]
+    assert types[1:] == ["removal.approved", "removal.revoked", "licence.granted"], types
+    approved, revoked, granted = delivered[1], delivered[2], delivered[3]
     assert {r["id"] for r in approved["data"]["removals"]} == removed
     assert {r["id"] for r in revoked["data"]["removals"]} == removed
     assert {(r["state"], r["train_ai"]) for r in revoked["data"]["removals"]} == {("revoked", "disallowed")}
     assert revoked["timestamp"] > approved["timestamp"]
+    [licensed] = [g for g in granted["data"]["licences"] if g["url"] == COPY]
+    assert (licensed["licence"], licensed["attribution"], licensed["train_ai"]) == (
+        "cc-by",
+        "Photo: A. Artist",
+        "allowed",
+    )
 
     # --- the maintainer's interfaces: the revocations feed, the licences feed, v2's optIn
     api = requests.Session()

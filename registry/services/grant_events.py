@@ -1,0 +1,73 @@
+"""The webhook events of licence grants: `licence.granted` when grants are recorded,
+`licence.revoked` when they are withdrawn.
+
+Like the removal events (services.events): per data set, in id order, at most 500 grants an
+event, one outbox row per endpoint that takes the type, written in the transaction that changed
+the grants and enqueued on commit. Grants are few beside removals (an artist's licensed works),
+so these go through the ORM on every database. Each event is linked to its grants, which is
+what delivery's order check reads: a grant's event waits for earlier events about the same
+item (a removal.revoked of the work it replaces, say) to reach the endpoint first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
+
+from django.db import transaction
+
+from ..models import Dataset, LicenceGrant, WebhookDelivery, WebhookEvent, WebhookEventType
+from ..serialize import grant_to_dict, iso
+from .events import _enqueue_deliveries, subscribed_endpoints
+
+MAX_GRANTS_PER_EVENT = 500
+
+
+def grant_event_payload(
+    event_type: str, dataset: Dataset, grants: Sequence[LicenceGrant], now: datetime
+) -> dict[str, object]:
+    """The body of one grant event: its type, time, data set and grants (at most 500)."""
+    return {
+        "type": event_type,
+        "timestamp": iso(now),
+        "data": {
+            "dataset": dataset.slug,
+            "licences": [grant_to_dict(g, dataset_slug=dataset.slug) for g in grants],
+        },
+    }
+
+
+def grant_events_write(*, event_type: str, grant_ids: Sequence[int], now: datetime) -> int:
+    """Write the events of the grants `grant_ids` (read back as they now stand) and their outbox
+    rows; returns how many events. Call inside the transaction that changed the grants."""
+    if event_type not in (WebhookEventType.LICENCE_GRANTED, WebhookEventType.LICENCE_REVOKED):
+        raise ValueError(f"not a licence event type: {event_type}")
+    if not grant_ids:
+        return 0
+    grants = list(LicenceGrant.objects.filter(pk__in=list(grant_ids)).order_by("dataset_id", "pk"))
+    datasets = Dataset.objects.in_bulk({g.dataset_id for g in grants})
+    events = 0
+    delivery_ids: list[int] = []
+    for dataset_id, rows in groupby(grants, key=lambda g: g.dataset_id):
+        dataset = datasets[dataset_id]
+        endpoint_ids = [e.pk for e in subscribed_endpoints(dataset, event_type)]
+        of_dataset = list(rows)
+        for first in range(0, len(of_dataset), MAX_GRANTS_PER_EVENT):
+            chunk = of_dataset[first : first + MAX_GRANTS_PER_EVENT]
+            event = WebhookEvent.objects.create(
+                maintainer_id=dataset.maintainer_id,
+                dataset=dataset,
+                event_type=event_type,
+                payload=grant_event_payload(event_type, dataset, chunk, now),
+            )
+            event.grants.add(*chunk)
+            events += 1
+            deliveries = WebhookDelivery.objects.bulk_create(
+                WebhookDelivery(event=event, endpoint_id=endpoint_id, next_attempt_at=now)
+                for endpoint_id in endpoint_ids
+            )
+            delivery_ids += [d.pk for d in deliveries]
+    if delivery_ids:
+        transaction.on_commit(lambda: _enqueue_deliveries(delivery_ids))
+    return events

@@ -1,0 +1,177 @@
+"""registry.services: licence.granted and licence.revoked webhook events, their outbox rows, and
+their order against removal events about the same items at a real loopback receiver."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from registry import services
+from registry.models import DeliveryState, GrantState, LicenceGrant, WebhookDelivery, WebhookEvent
+from registry.preferences import consent_clean
+
+WHY = "The artist changed their choice for this work."
+CC_BY = consent_clean(choice="licence", licence="cc-by", attribution="Photo: A. Artist")
+
+
+def _items(dataset, count: int, *, prefix: str = "g") -> list:
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {
+                "external_id": f"{prefix}{i}",
+                "url": f"https://i.example/{prefix}{i}.jpg",
+                "phash": f"{(i * 0x9E3779B97F4A7C15 + 11) & (2**64 - 1):016x}",
+            }
+            for i in range(count)
+        ],
+    )
+    return list(dataset.items.filter(external_id__startswith=prefix).order_by("pk"))
+
+
+def _grant(dataset, items, ref="RR-2026-000007"):
+    return services.licence_grants_record(
+        source_ref=ref,
+        consent=CC_BY,
+        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
+    )
+
+
+@pytest.fixture
+def every_endpoint(maintainer, receiver):
+    return services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer,
+        url=receiver.url,
+        event_types=["removal.approved", "removal.revoked", "licence.granted", "licence.revoked"],
+    )
+
+
+def test_it_writes_licence_granted_events_of_at_most_500_for_subscribed_endpoints(
+    dataset, every_endpoint, maintainer, receiver
+):
+    endpoint, _ = every_endpoint
+    removals_only, _ = services.webhook_endpoint_create(
+        maintainer=maintainer.maintainer, url=receiver.url, event_types=["removal.approved"]
+    )
+    grants = _grant(dataset, _items(dataset, 1001))
+    events = WebhookEvent.objects.filter(event_type="licence.granted").order_by("pk")
+    assert [e.grants.count() for e in events] == [500, 500, 1]
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 3
+    assert not WebhookDelivery.objects.filter(endpoint=removals_only).exists()
+    first = events[0].payload
+    assert first["type"] == "licence.granted" and first["data"]["dataset"] == "d"
+    assert [g["id"] for g in first["data"]["licences"]] == [g.public_id for g in grants[:500]]
+    sample = first["data"]["licences"][0]
+    assert (sample["licence"], sample["attribution"], sample["train_ai"], sample["state"]) == (
+        "cc-by",
+        "Photo: A. Artist",
+        "allowed",
+        "active",
+    )
+    assert sample["licence_url"] == "https://creativecommons.org/licenses/by/4.0/"
+    # Recording the same items again grants nothing and tells nobody twice.
+    assert _grant(dataset, dataset.items.all()) == []
+    assert WebhookEvent.objects.filter(event_type="licence.granted").count() == 3
+
+
+def test_it_tells_a_revocation_once_signed_as_licence_revoked(dataset, every_endpoint, receiver):
+    _, secret = every_endpoint
+    items = _items(dataset, 3)
+    _grant(dataset, items)
+    assert services.deliveries_send_due() == {"succeeded": 1}
+    selection = services.GrantSelection(source_ref="RR-2026-000007", item_ids=[items[0].pk, items[1].pk])
+    assert services.licence_grants_revoke(grants=selection, why=WHY) == 2
+    assert services.licence_grants_revoke(grants=selection, why=WHY) == 0  # not told twice
+    assert WebhookEvent.objects.filter(event_type="licence.revoked").count() == 1
+    assert services.deliveries_send_due() == {"succeeded": 1}
+    granted, revoked = (Webhook(secret).verify(r.body, r.headers) for r in receiver.received)
+    assert granted["type"] == "licence.granted" and len(granted["data"]["licences"]) == 3
+    assert revoked["type"] == "licence.revoked"
+    assert [(g["state"], g["revoked_reason"]) for g in revoked["data"]["licences"]] == [("revoked", WHY)] * 2
+    assert revoked["timestamp"] > granted["timestamp"]
+    assert LicenceGrant.objects.filter(state=GrantState.ACTIVE).count() == 1
+
+
+def test_a_bad_reason_revokes_nothing_and_writes_no_event(dataset, every_endpoint):
+    items = _items(dataset, 1)
+    _grant(dataset, items)
+    with pytest.raises(ValueError, match="characters"):
+        services.licence_grants_revoke(
+            grants=services.GrantSelection(source_ref="RR-2026-000007", item_ids=[items[0].pk]), why="x" * 501
+        )
+    assert LicenceGrant.objects.get().state == GrantState.ACTIVE
+    assert not WebhookEvent.objects.filter(event_type="licence.revoked").exists()
+
+
+def test_a_licence_granted_waits_for_the_revocation_of_the_removal_it_replaces(
+    dataset, every_endpoint, receiver
+):
+    """Removed, then licensed: removal.revoked is written before licence.granted, and while the
+    revocation retries the grant waits, whatever order the workers take them in."""
+    items = _items(dataset, 2)
+    services.removals_record(
+        source_ref="RR-2026-000007",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
+    )
+    assert services.deliveries_send_due() == {"succeeded": 1}
+    receiver.answer = 503
+    services.removals_revoke(removals=services.RemovalQuery.of_sources(["RR-2026-000007"]), why=WHY)
+    assert services.deliveries_send_due() == {"retry": 1}  # the revocation fails once
+    _grant(dataset, items)
+    receiver.answer = 204
+    granted = WebhookDelivery.objects.get(event__event_type="licence.granted")
+    assert services.delivery_attempt(granted.pk) == "waiting"
+    granted.refresh_from_db()
+    assert granted.attempts == 0 and "earlier event" in granted.last_error
+    revoked = WebhookDelivery.objects.get(event__event_type="removal.revoked")
+    WebhookDelivery.objects.filter(pk=revoked.pk).update(next_attempt_at=revoked.created_at)
+    assert services.delivery_attempt(revoked.pk) == "succeeded"
+    WebhookDelivery.objects.filter(pk=granted.pk).update(next_attempt_at=granted.created_at)
+    assert services.delivery_attempt(granted.pk) == "succeeded"
+    types = [r.json()["type"] for r in receiver.received]
+    assert types == ["removal.approved", "removal.revoked", "removal.revoked", "licence.granted"]
+
+
+def test_a_removal_approved_waits_for_the_withdrawal_of_the_licence_it_replaces(
+    dataset, every_endpoint, receiver
+):
+    items = _items(dataset, 1)
+    _grant(dataset, items)
+    assert services.deliveries_send_due() == {"succeeded": 1}
+    receiver.answer = 503
+    services.licence_grants_revoke(
+        grants=services.GrantSelection(source_ref="RR-2026-000007", item_ids=[items[0].pk]), why=WHY
+    )
+    assert services.deliveries_send_due() == {"retry": 1}
+    services.removals_record(
+        source_ref="RR-2026-000007",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=items[0])],
+    )
+    receiver.answer = 204
+    approved = WebhookDelivery.objects.get(event__event_type="removal.approved")
+    assert services.delivery_attempt(approved.pk) == "waiting"
+    WebhookDelivery.objects.filter(state=DeliveryState.PENDING).update(next_attempt_at=approved.created_at)
+    withdrawn = WebhookDelivery.objects.get(event__event_type="licence.revoked")
+    assert services.delivery_attempt(withdrawn.pk) == "succeeded"
+    assert services.delivery_attempt(approved.pk) == "succeeded"
+    types = [r.json()["type"] for r in receiver.received]
+    assert types == ["licence.granted", "licence.revoked", "licence.revoked", "removal.approved"]
+
+
+def test_an_approval_of_other_items_does_not_wait_for_a_pending_licence_event(
+    dataset, every_endpoint, receiver
+):
+    licensed, removed = _items(dataset, 2)
+    receiver.answer = 503
+    _grant(dataset, [licensed])
+    assert services.deliveries_send_due() == {"retry": 1}
+    receiver.answer = 204
+    services.removals_record(
+        source_ref="RR-2026-000008",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=removed)],
+    )
+    approved = WebhookDelivery.objects.get(event__event_type="removal.approved")
+    assert services.delivery_attempt(approved.pk) == "succeeded"
