@@ -269,6 +269,11 @@ def removals_for_export(maintainer: Maintainer, *, dataset: Dataset | None = Non
     return qs.filter(dataset=dataset) if dataset is not None else qs
 
 
+def grants_for_export(maintainer: Maintainer, *, dataset: Dataset | None = None) -> QuerySet[LicenceGrant]:
+    qs = LicenceGrant.objects.filter(dataset__maintainer=maintainer).select_related("dataset").order_by("pk")
+    return qs.filter(dataset=dataset) if dataset is not None else qs
+
+
 FIGURES_CACHE_SECONDS = 300
 
 

@@ -1,7 +1,8 @@
-"""Streamed exports of the removal list: JSON Lines, CSV and Parquet.
+"""Streamed exports of the removal list and of the licence grants: JSON Lines, CSV and Parquet.
 
 Rows are read with a server-side cursor in chunks and written as they
-come, so a list of 100 million removals never sits in memory.
+come, so a list of 100 million removals never sits in memory. The grants are a file of their
+own (/licences/export/), so every reader of the removals file keeps reading only removals.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
-from ..models import Removal
-from ..serialize import removal_to_dict
+from ..serialize import grant_to_dict, removal_to_dict
 
 CHUNK = 5000
 COLUMNS = [
@@ -22,6 +24,25 @@ COLUMNS = [
     "approved_at", "state", "acknowledged_at", "source", "partner", "revoked_at", "revoked_reason",
     "train_ai", "search",
 ]  # fmt: skip
+LICENCE_COLUMNS = [
+    "id", "dataset", "external_id", "url", "phash", "pdq", "request", "train_ai", "search",
+    "licence", "licence_url", "attribution", "source", "partner", "granted_at", "state",
+    "revoked_at", "revoked_reason",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a file holds: its columns in order, each row's wire form, its timestamp columns."""
+
+    columns: list[str]
+    to_dict: Callable[[Any], dict[str, Any]]
+    timestamps: tuple[str, ...]
+
+
+REMOVALS = Shape(COLUMNS, removal_to_dict, ("approved_at", "acknowledged_at", "revoked_at"))
+LICENCES = Shape(LICENCE_COLUMNS, grant_to_dict, ("granted_at", "revoked_at"))
+
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",
@@ -29,14 +50,14 @@ CONTENT_TYPES = {
 }
 
 
-def _rows(queryset: QuerySet[Removal]) -> Iterator[dict[str, object]]:
-    for removal in queryset.iterator(chunk_size=CHUNK):
-        yield removal_to_dict(removal)
+def _rows(queryset: QuerySet[Any], shape: Shape) -> Iterator[dict[str, object]]:
+    for row in queryset.iterator(chunk_size=CHUNK):
+        yield shape.to_dict(row)
 
 
-def jsonl(queryset: QuerySet[Removal]) -> Iterator[bytes]:
+def jsonl(queryset: QuerySet[Any], shape: Shape = REMOVALS) -> Iterator[bytes]:
     buffer: list[str] = []
-    for row in _rows(queryset):
+    for row in _rows(queryset, shape):
         buffer.append(json.dumps(row, separators=(",", ":"), ensure_ascii=False))
         if len(buffer) >= CHUNK:
             yield ("\n".join(buffer) + "\n").encode()
@@ -45,11 +66,11 @@ def jsonl(queryset: QuerySet[Removal]) -> Iterator[bytes]:
         yield ("\n".join(buffer) + "\n").encode()
 
 
-def csv_stream(queryset: QuerySet[Removal]) -> Iterator[bytes]:
+def csv_stream(queryset: QuerySet[Any], shape: Shape = REMOVALS) -> Iterator[bytes]:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=shape.columns, lineterminator="\n")
     writer.writeheader()
-    for count, row in enumerate(_rows(queryset), start=1):
+    for count, row in enumerate(_rows(queryset, shape), start=1):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
         if count % CHUNK == 0:
             yield out.getvalue().encode()
@@ -58,12 +79,15 @@ def csv_stream(queryset: QuerySet[Removal]) -> Iterator[bytes]:
     yield out.getvalue().encode()
 
 
-def parquet(queryset: QuerySet[Removal]) -> Iterator[bytes]:
+def parquet(queryset: QuerySet[Any], shape: Shape = REMOVALS) -> Iterator[bytes]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pa.schema(
-        [(name, pa.timestamp("us", tz="UTC") if name.endswith("_at") else pa.string()) for name in COLUMNS]
+        [
+            (name, pa.timestamp("us", tz="UTC") if name in shape.timestamps else pa.string())
+            for name in shape.columns
+        ]
     )
     sink = io.BytesIO()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
@@ -71,10 +95,7 @@ def parquet(queryset: QuerySet[Removal]) -> Iterator[bytes]:
 
     def flush() -> bytes:
         table = pa.Table.from_pylist(
-            [
-                {**r, **{name: _ts(r[name]) for name in ("approved_at", "acknowledged_at", "revoked_at")}}
-                for r in batch
-            ],
+            [{**r, **{name: _ts(r[name]) for name in shape.timestamps}} for r in batch],
             schema=schema,
         )
         writer.write_table(table)
@@ -84,7 +105,7 @@ def parquet(queryset: QuerySet[Removal]) -> Iterator[bytes]:
         sink.truncate()
         return data
 
-    for row in _rows(queryset):
+    for row in _rows(queryset, shape):
         batch.append(row)
         if len(batch) >= CHUNK * 10:
             yield flush()

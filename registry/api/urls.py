@@ -40,6 +40,7 @@ urlpatterns = [
     re_path(r"^imports/(?P<import_id>imp_[A-Za-z0-9]+)/?$", views.ImportDetailView.as_view(), name="import"),
     re_path(r"^lookup/?$", views.LookupView.as_view(), name="lookup"),
     re_path(r"^removals/export/?$", views.ExportView.as_view(), name="removals-export"),
+    re_path(r"^licences/export/?$", views.LicenceExportView.as_view(), name="licences-export"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
     re_path(r"^docs/?$", ApiDocsView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
 ]

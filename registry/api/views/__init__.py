@@ -2,7 +2,7 @@
 around a service or selector; registry/api/urls.py routes to the names re-exported here."""
 
 from .datasets import DatasetDetailView, DatasetListView, ItemsUpsertView
-from .export import SLUG_PATTERN, ExportView
+from .export import SLUG_PATTERN, ExportView, LicenceExportView
 from .imports import ImportCreateView, ImportDetailView, import_to_dict
 from .licences import LicenceFeedView
 from .lookup import LookupView
@@ -23,6 +23,7 @@ __all__ = [
     "ImportCreateView",
     "ImportDetailView",
     "ItemsUpsertView",
+    "LicenceExportView",
     "LicenceFeedView",
     "LookupView",
     "RemovalAckView",

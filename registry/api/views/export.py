@@ -1,9 +1,12 @@
-"""/removals/export/: every removal of the caller's data sets as one streamed file."""
+"""/removals/export/ and /licences/export/: every removal (or licence grant) of the caller's data
+sets as one streamed file."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -42,19 +45,53 @@ class ExportView(APIView):
         ),
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        fmt = request.query_params.get("format", "jsonl")
-        if fmt not in export.WRITERS:
-            raise ApiError("invalid_format", "format must be jsonl, csv or parquet.")
-        maintainer = maintainer_of(request)
-        slug = request.query_params.get("dataset")
-        if slug is not None and not SLUG_PATTERN.fullmatch(slug):
-            raise ApiError(
-                "invalid_dataset",
-                "dataset must be the slug of one of your data sets (letters, digits, - and _).",
-            )
-        dataset = get_object_or_404(selectors.datasets_of(maintainer), slug=slug) if slug else None
+        return _export(request, "removals")
+
+
+class LicenceExportView(APIView):
+    @extend_schema(
+        operation_id="licences_export",
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=list(export.WRITERS), description="jsonl (default), csv or parquet"
+            ),
+            OpenApiParameter("dataset", str, description="Only this data set's licence grants."),
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
+            **ERRORS,
+        },
+        description=(
+            "Every licence grant of your data sets (standing and revoked; keep those whose state is "
+            "`active`) as one streamed file, in the order recorded: the licence grant object per "
+            "line (jsonl), or its fields as CSV columns or Parquet columns."
+        ),
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        return _export(request, "licences")
+
+
+def _export(request: Request, what: str) -> StreamingHttpResponse:
+    fmt = request.query_params.get("format", "jsonl")
+    if fmt not in export.WRITERS:
+        raise ApiError("invalid_format", "format must be jsonl, csv or parquet.")
+    maintainer = maintainer_of(request)
+    slug = request.query_params.get("dataset")
+    if slug is not None and not SLUG_PATTERN.fullmatch(slug):
+        raise ApiError(
+            "invalid_dataset",
+            "dataset must be the slug of one of your data sets (letters, digits, - and _).",
+        )
+    dataset = get_object_or_404(selectors.datasets_of(maintainer), slug=slug) if slug else None
+    if what == "licences":
+        shape = export.LICENCES
+        rows: QuerySet[Any] = selectors.grants_for_export(maintainer, dataset=dataset)
+    else:
+        shape = export.REMOVALS
         rows = selectors.removals_for_export(maintainer, dataset=dataset)
-        response = StreamingHttpResponse(export.WRITERS[fmt](rows), content_type=export.CONTENT_TYPES[fmt])
-        name = f"removals-{slug or 'all'}.{fmt}"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+    response = StreamingHttpResponse(export.WRITERS[fmt](rows, shape), content_type=export.CONTENT_TYPES[fmt])
+    name = f"{what}-{slug or 'all'}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -16,6 +16,7 @@ CONTRACT = [
     ("/api/v1/datasets/{slug}/revocations/", "get"),
     ("/api/v1/datasets/{slug}/licences/", "get"),
     ("/api/v1/removals/export/", "get"),
+    ("/api/v1/licences/export/", "get"),
     ("/api/v1/lookup/", "post"),
     ("/api/v2/query/urls/", "post"),
     ("/api/v1/webhooks/", "get"),
