@@ -216,11 +216,12 @@ class SampleMark(models.TextChoices):
 
 
 class RowChoice(models.TextChoices):
-    """The creator's choice (registry.preferences.Choice): a removal, or a removal that allows
-    search indexing. Licences are not taken from partners yet."""
+    """The creator's choice (registry.preferences.Choice): a removal, a removal that allows
+    search indexing, or a licence (recorded as licence grants, never as removals)."""
 
     REMOVE = "remove", "Remove"
     SEARCH_ONLY = "search_only", "Search only"
+    LICENCE = "licence", "Licence"
 
 
 class FilingRow(models.Model):
@@ -252,6 +253,10 @@ class FilingRow(models.Model):
     pdq_quality = models.SmallIntegerField(null=True, blank=True)
     basis = models.CharField(max_length=20, choices=RemovalReason.choices, blank=True)
     choice = models.CharField(max_length=20, choices=RowChoice.choices, blank=True)
+    # A licence row's licence (registry.preferences.Licence), its URL and the credit asked for.
+    licence = models.CharField(max_length=10, blank=True, default="")
+    licence_url = models.CharField(max_length=500, blank=True, default="")
+    attribution = models.CharField(max_length=300, blank=True, default="")
     on_verified_domain = models.BooleanField(default=False)
     error_field = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from registry.models import RemovalReason
+from registry.preferences import Licence
 
 from ..models import FilingSource, FilingState, RowChoice, RowState
 
@@ -34,6 +35,18 @@ class FilingRowSerializer(serializers.Serializer[Any]):
     )
     basis = serializers.ChoiceField(choices=RemovalReason.values)
     choice = serializers.ChoiceField(choices=RowChoice.values)
+    licence = serializers.ChoiceField(
+        choices=Licence.values, required=False, help_text="With choice licence: which licence."
+    )
+    licence_url = serializers.URLField(
+        required=False, help_text="With licence custom: the licence's http(s) address (ignored otherwise)."
+    )
+    attribution = serializers.CharField(
+        required=False,
+        max_length=300,
+        help_text="With choice licence: how the creator asks to be credited, plain text (no markup); "
+        "required for cc-by and cc-by-sa.",
+    )
 
 
 class FilingCreateSerializer(serializers.Serializer[Any]):

@@ -17,9 +17,9 @@ from django.db.models import Q
 
 from core import clock
 from core.stages import stage
-from registry.models import RemovalSource
-from registry.preferences import PREFERENCES
-from registry.services import ItemQuery, removals_write
+from registry.models import DatasetItem, RemovalSource
+from registry.preferences import PREFERENCES, Consent
+from registry.services import ItemQuery, RemovalEntry, licence_grants_record, removals_write
 
 from ..models import (
     Filing,
@@ -103,11 +103,18 @@ def rows_removals_record(
     partner's, with the filing's id as their source reference; and which items each row removes
     (FilingRowItem: a creator who claims their account lifts them by row). The policy's chunks and
     the desk's approvals both go through here."""
-    # One write per basis and choice: a search-only row's removals say search is allowed.
+    # One write per basis and choice: a search-only row's removals say search is allowed. A
+    # licence row's items are granted instead (rows_grants_record), one write per licence.
     by_basis: dict[tuple[str, str], set[int]] = defaultdict(set)
+    licensed: list[tuple[FilingRow, set[int]]] = []
     for row, items in rows_items:
-        by_basis[(row.basis, row.choice or RowChoice.REMOVE)] |= items
-    recorded = 0
+        if row.choice == RowChoice.LICENCE:
+            licensed.append((row, items))
+        else:
+            by_basis[(row.basis, row.choice or RowChoice.REMOVE)] |= items
+    if licensed:
+        rows_grants_record(filing=filing, partner=partner, rows_items=licensed)
+    recorded = 0  # removals; the grants are counted in the licences feed
     for (basis, choice), items in sorted(by_basis.items()):
         if not items:
             continue
@@ -122,7 +129,46 @@ def rows_removals_record(
         )
         recorded += summary.count
     with stage("removals: row items"):
-        rows_items_link([(row.pk, item) for row, items in rows_items for item in sorted(items)])
+        # The items a row removes, for a claimed creator to lift (a licence row removes none).
+        rows_items_link(
+            [
+                (row.pk, item)
+                for row, items in rows_items
+                if row.choice != RowChoice.LICENCE
+                for item in sorted(items)
+            ]
+        )
+    return recorded
+
+
+def rows_grants_record(
+    *, filing: Filing, partner: Partner, rows_items: Sequence[tuple[FilingRow, set[int]]]
+) -> int:
+    """Record the licence grants of approved licence rows: each row's items under its licence,
+    named as the partner's, with the filing's id as their source reference. An item granted
+    already for the filing gets no second grant (a chunk decided twice grants nothing twice)."""
+    by_consent: dict[Consent, set[int]] = defaultdict(set)
+    for row, items in rows_items:
+        consent = Consent(RowChoice.LICENCE, row.licence, row.licence_url, row.attribution)
+        by_consent[consent] |= items
+    granted: set[int] = set()
+    recorded = 0
+    for consent, items in by_consent.items():
+        fresh = sorted(items - granted)
+        granted |= items
+        entries = [
+            RemovalEntry(dataset=item.dataset, item=item)
+            for item in DatasetItem.objects.filter(pk__in=fresh).select_related("dataset").order_by("pk")
+        ]
+        recorded += len(
+            licence_grants_record(
+                source_ref=filing.public_id,
+                consent=consent,
+                entries=entries,
+                source=RemovalSource.PARTNER,
+                partner=partner.name,
+            )
+        )
     return recorded
 
 

@@ -63,6 +63,9 @@ COLUMNS = (
     "pdq_quality",
     "basis",
     "choice",
+    "licence",
+    "licence_url",
+    "attribution",
 )
 REQUIRED = ("creator_id", "creator_profile_url", "work_url", "basis", "choice")
 STALE_AFTER = timedelta(minutes=5)
@@ -326,8 +329,11 @@ def _flat(raw: dict[str, Any]) -> dict[str, Any]:
     """A CSV or Parquet record as the JSON row that clean_filing_row checks."""
     row: dict[str, Any] = {
         name: raw.get(name)
-        for name in ("work_url", "image_url", "phash", "dhash", "pdq", "pdq_quality", "basis", "choice")
-    }
+        for name in (
+            "work_url", "image_url", "phash", "dhash", "pdq", "pdq_quality", "basis", "choice",
+            "licence", "licence_url", "attribution",
+        )
+    }  # fmt: skip
     row["creator"] = {
         "id": raw.get("creator_id"),
         "profile_url": raw.get("creator_profile_url"),

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import translation
 
 from core.queueing import enqueue
 from core.text import printable, text_problem
 from registry.hashing import hex_to_code, hex_to_pdq
 from registry.hosts import url_host_path
 from registry.models import RemovalReason
+from registry.preferences import Consent, ConsentError, consent_clean
 
 from ..models import Filing, FilingRow, Partner, PartnerDomain, PartnerKey, RowChoice, RowState
 
@@ -152,6 +154,29 @@ def _choice(row: dict[str, Any], name: str, choices: Sequence[str], *, hint: str
     return value
 
 
+def _consent(row: dict[str, Any], choice: str) -> Consent:
+    """A licence row's licence, checked as the artist's form checks it (registry.preferences);
+    any other choice carries none (what was sent for one is dropped)."""
+    if choice != RowChoice.LICENCE:
+        return Consent(choice=choice)
+    given: dict[str, str] = {}
+    for name in ("licence", "licence_url", "attribution"):
+        value = row.get(name)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise RowError(name, f"{name} must be text, not {type(value).__name__}")
+        problem = text_problem(value)
+        if problem:
+            raise RowError(name, f"{name} {problem}")
+        given[name] = value
+    try:
+        with translation.override("en"):
+            return consent_clean(choice=choice, **given)
+    except ConsentError as exc:
+        raise RowError(exc.field, f"{exc.field}: {exc.message}") from None
+
+
 def row_key(
     *, creator_id: str, work_url: str, phash: int | None, dhash: int | None, pdq: bytes | None
 ) -> str:
@@ -183,7 +208,8 @@ def clean_filing_row(row: Any, *, served: Served) -> dict[str, Any]:
     phash, dhash, pdq = _hashes(row)
     pdq_quality = _pdq_quality(row, has_pdq=pdq is not None)
     basis = _choice(row, "basis", BASES)
-    choice = _choice(row, "choice", CHOICES, hint=" (licensing choices are not taken yet)")
+    choice = _choice(row, "choice", CHOICES)
+    consent = _consent(row, choice)
     return {
         "creator_id": creator_id,
         "creator_url": profile,
@@ -196,6 +222,9 @@ def clean_filing_row(row: Any, *, served: Served) -> dict[str, Any]:
         "pdq_quality": pdq_quality,
         "basis": basis,
         "choice": choice,
+        "licence": consent.licence,
+        "licence_url": consent.licence_url,
+        "attribution": consent.attribution,
         "row_key": row_key(creator_id=creator_id, work_url=work_url, phash=phash, dhash=dhash, pdq=pdq),
     }
 

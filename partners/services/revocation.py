@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from core import clock
-from registry.services import RemovalQuery, removals_revoke
+from registry.services import GrantSelection, RemovalQuery, licence_grants_revoke, removals_revoke
 
 from ..models import Filing, Partner, PartnerActionKind
 from .audit import partner_action_record
@@ -54,11 +54,20 @@ def filing_revoke(*, filing: Filing, reason: str, actor: User | None = None) -> 
     locked.revoked_at, locked.revoked_reason = clock.now(), reason
     locked.save(update_fields=["revoked_at", "revoked_reason"])
     summary = removals_revoke(removals=RemovalQuery.of_sources([locked.public_id]), why=REVOKED_BY_DESK)
+    # What the filing's licence rows granted is taken back with its removals.
+    grants = licence_grants_revoke(
+        grants=GrantSelection(source_ref=locked.public_id, whole_source=True), why=REVOKED_BY_DESK
+    )
     partner_action_record(
         actor=actor,
         kind=PartnerActionKind.FILING_REVOKED,
         obj=locked,
-        detail={"reason": reason, "removals": summary.count, "events": summary.events},
+        detail={
+            "reason": reason,
+            "removals": summary.count,
+            "events": summary.events,
+            **({"grants": grants} if grants else {}),
+        },
     )
     return Revoked(filings=1, removals=summary.count, events=summary.events)
 

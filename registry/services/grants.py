@@ -83,13 +83,17 @@ def _grant(
 
 @dataclass(frozen=True)
 class GrantSelection:
-    """Some of a source's grants: of these items, and bare ones of these pHashes."""
+    """Some of a source's grants: of these items, and bare ones of these pHashes (or, with
+    `whole_source`, all of them: a partner's filing revoked)."""
 
     source_ref: str
     item_ids: Sequence[int] = ()
     phashes: Sequence[int] = ()
+    whole_source: bool = False
 
     def queryset(self) -> QuerySet[LicenceGrant]:
+        if self.whole_source:
+            return LicenceGrant.objects.filter(source_ref=self.source_ref)
         return LicenceGrant.objects.filter(
             Q(item_id__in=list(self.item_ids)) | Q(item__isnull=True, phash__in=list(self.phashes)),
             source_ref=self.source_ref,

@@ -69,7 +69,21 @@ BAD_ROWS = [
     (partner_row(0, pdq="ab" * 31), "pdq", "64 lowercase"),
     (partner_row(0, pdq_quality=10**100), "pdq_quality", "0 to 100"),
     (partner_row(0, basis="x\x00"), "basis", "not accepted"),
-    (partner_row(0, choice="licence"), "choice", "'remove'"),
+    (partner_row(0, choice="sell"), "choice", "'licence'"),
+    (partner_row(0, choice="licence"), "licence", "Choose a licence"),
+    (partner_row(0, choice="licence", licence="cc-by"), "attribution", "asks for credit"),
+    (
+        partner_row(0, choice="licence", licence="custom", licence_url="javascript:alert(1)"),
+        "licence_url",
+        "http:// or https://",
+    ),
+    (
+        partner_row(0, choice="licence", licence="cc0", attribution="<a href=x>me</a>"),
+        "attribution",
+        "plain text",
+    ),
+    (partner_row(0, choice="licence", licence="cc0", attribution=["me"]), "attribution", "must be text"),
+    (partner_row(0, choice="licence", licence="cc0", attribution="a\x00b"), "attribution", "NUL"),
     (partner_row(0, creator="c0"), "creator", "an object"),
     (
         partner_row(0, creator={"id": "c", "profile_url": "https://art.example/u", "email": "nope"}),

@@ -22,11 +22,11 @@ def test_a_filing_stores_good_rows_and_lists_bad_ones(partner_api, partner):
     assert body["id"].startswith("pf_") and body["total"] == 5 and body["state"] == "queued"
     assert [(r["index"], r["field"]) for r in body["rejected"]] == [
         (1, "work_url"),
-        (2, "choice"),
+        (2, "licence"),
         (3, "phash"),
     ]
     assert "not on a domain this partner serves" in body["rejected"][0]["error"]
-    assert "'remove'" in body["rejected"][1]["error"] and "licensing" in body["rejected"][1]["error"]
+    assert "Choose a licence: cc0, cc-by, cc-by-sa, custom" in body["rejected"][1]["error"]
     assert "hexadecimal" in body["rejected"][2]["error"]
     assert body["duplicates"] == []
     assert body["counts"]["pending"] == 2 and body["counts"]["rejected"] == 3
