@@ -33,9 +33,20 @@ class ArtistProfile(models.Model):
     # The language the artist last used on the site (a code from settings.LANGUAGES): their emails use it.
     language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The portfolio's default choice (registry.preferences): new requests start from it, and a
+    # work in no request follows it. Written only through services.portfolio_choice_set.
+    default_choice = models.CharField(max_length=12, choices=Choice.choices, default=Choice.REMOVE)
+    default_licence = models.CharField(max_length=10, choices=Licence.choices, blank=True, default="")
+    default_licence_url = models.CharField(max_length=500, blank=True, default="")
+    default_attribution = models.CharField(max_length=300, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.user.email}>"
+
+    def default_consent(self) -> Consent:
+        return Consent(
+            self.default_choice, self.default_licence, self.default_licence_url, self.default_attribution
+        )
 
 
 class ProofMethod(models.TextChoices):
@@ -275,13 +286,14 @@ class Work(ConsentFields):
         return self.original_name
 
     def consent(self) -> Consent:
-        """The choice that holds for this work: its own, else its request's, else removal."""
+        """The choice that holds for this work: its own, else its request's (which started from
+        the portfolio's default), else the portfolio's default."""
         if self.choice:
             return Consent(self.choice, self.licence, self.licence_url, self.attribution)
         if self.request is not None:
             ticket = self.request
             return Consent(ticket.choice, ticket.licence, ticket.licence_url, ticket.attribution)
-        return Consent()
+        return self.artist.default_consent()
 
 
 class UploadState(models.TextChoices):

@@ -52,6 +52,7 @@ urlpatterns = [
     path("works/<id:work_id>/image/", works.work_image, name="work_image"),
     path("portfolio/", portfolio.portfolio_page, name="portfolio"),
     path("portfolio/selection/", portfolio.portfolio_selection, name="portfolio_selection"),
+    path("portfolio/choice/", portfolio.portfolio_choice, name="portfolio_choice"),
     # Resumable uploads into the portfolio (docs/uploads.md); /portfolio/ itself is the portfolio page.
     path("portfolio/upload/", uploads.portfolio_upload, name="portfolio_upload"),
     path("portfolio/uploads/", uploads.portfolio_upload_create, name="portfolio_upload_create"),

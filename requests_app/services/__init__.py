@@ -33,7 +33,7 @@ from .completion import (
     request_rematch,
 )
 from .conflicts import conflict_resolve, conflicts_detect
-from .consent import ChoiceResult, request_choice_set, work_choice_set
+from .consent import ChoiceResult, portfolio_choice_set, request_choice_set, work_choice_set
 from .domains import (
     DOMAIN_METHODS,
     ScopeCheck,
@@ -153,6 +153,7 @@ __all__ = [
     "matches_decide",
     "partner_conflict_resolve",
     "partner_conflicts_record",
+    "portfolio_choice_set",
     "portfolio_request_start",
     "portfolio_works_add",
     "portfolio_works_remove",

@@ -23,7 +23,7 @@ from registry import services as registry_services
 from registry.models import Removal, RemovalState
 from registry.preferences import Consent, ConsentError, consent_clean
 
-from ..models import EventKind, Match, MatchState, RemovalRequest, Work, WorkDecision
+from ..models import ArtistProfile, EventKind, Match, MatchState, RemovalRequest, Work, WorkDecision
 from ..workflow import REACHES_REGISTRY, RELEASED
 from ._ticket import ActionRefused, _event, _locked, _owned
 from .approval import work_entries
@@ -135,6 +135,36 @@ def request_choice_set(
             result = _restate(ticket, following, old, consent)
     _event(ticket, kind=EventKind.WORKS, actor=actor, params=_params(old, consent, result))
     return result
+
+
+@transaction.atomic
+def portfolio_choice_set(
+    *,
+    actor: User,
+    artist: ArtistProfile,
+    choice: str,
+    licence: str = "",
+    licence_url: str = "",
+    attribution: str = "",
+) -> bool:
+    """Set the portfolio's default choice (ActionRefused with the field at fault when it cannot be
+    recorded); returns whether it changed. New requests start from it and works in no request
+    follow it; requests made already keep their own choice (each is changed on its page), so
+    nothing is restated at the registry here."""
+    consent = _clean(choice, licence, licence_url, attribution)
+    artist = ArtistProfile.objects.select_for_update().get(pk=artist.pk)
+    if artist.user_id != actor.pk:
+        raise ActionRefused(_("This portfolio belongs to another account."))
+    if artist.default_consent() == consent:
+        return False
+    artist.default_choice = consent.choice
+    artist.default_licence = consent.licence
+    artist.default_licence_url = consent.licence_url
+    artist.default_attribution = consent.attribution
+    artist.save(
+        update_fields=["default_choice", "default_licence", "default_licence_url", "default_attribution"]
+    )
+    return True
 
 
 def _restate(ticket: RemovalRequest, works: QuerySet[Work], old: Consent, new: Consent) -> ChoiceResult:

@@ -37,7 +37,16 @@ STATEMENT_TEXT = gettext_noop(
 
 @transaction.atomic
 def request_create(*, artist: ArtistProfile, basis: str, description: str = "") -> RemovalRequest:
-    ticket = RemovalRequest.objects.create(artist=artist, basis=basis, description=description)
+    default = artist.default_consent()  # a new request starts from the portfolio's default choice
+    ticket = RemovalRequest.objects.create(
+        artist=artist,
+        basis=basis,
+        description=description,
+        choice=default.choice,
+        licence=default.licence,
+        licence_url=default.licence_url,
+        attribution=default.attribution,
+    )
     ticket.reference = f"RR-{ticket.created_at.year}-{ticket.pk:06d}"
     ticket.save(update_fields=["reference"])
     _event(ticket, kind=EventKind.CREATED, actor=artist.user, new=Status.DRAFT)

@@ -20,7 +20,8 @@ from core.text import parse_id, text_problem
 from registry.models import RemovalReason
 
 from .. import portfolio, services
-from ..models import HashState, RemovalRequest, Work
+from ..forms import ConsentForm
+from ..models import ArtistProfile, HashState, RemovalRequest, Work
 from ..portfolio import FilterInvalid, PortfolioFilter
 from ._common import REFUSED, ArtistRequest, _artist, _detail_url, artist_required
 
@@ -37,6 +38,10 @@ def filter_refused(request: ArtistRequest, message: str, back: str) -> HttpRespo
 @never_cache
 @artist_required
 def portfolio_page(request: ArtistRequest) -> HttpResponse:
+    return _portfolio_page(request)
+
+
+def _portfolio_page(request: ArtistRequest, consent_form: ConsentForm | None = None) -> HttpResponse:
     artist = _artist(request)
     try:
         flt = portfolio.filter_parse(request.GET)
@@ -68,8 +73,47 @@ def portfolio_page(request: ArtistRequest) -> HttpResponse:
             "bases": RemovalReason.choices,
             "within_ticket": within_ticket,
             "page_query": flt.query(),
+            "default_consent": artist.default_consent(),
+            "consent_form": consent_form or ConsentForm(initial=portfolio_consent_initial(artist)),
         },
     )
+
+
+def portfolio_consent_initial(artist: ArtistProfile) -> dict[str, str]:
+    return {
+        "choice": artist.default_choice,
+        "licence": artist.default_licence,
+        "licence_url": artist.default_licence_url if artist.default_licence == "custom" else "",
+        "attribution": artist.default_attribution,
+    }
+
+
+@require_POST
+@artist_required
+def portfolio_choice(request: ArtistRequest) -> HttpResponse:
+    """The portfolio's default choice: where new requests start and what works in no request follow."""
+    artist = _artist(request)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.portfolio_choice_set(actor=request.user, artist=artist, **form.cleaned_data)
+        except REFUSED as exc:
+            field = getattr(exc, "field", "")
+            form.add_error(field if field in form.fields else None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Your portfolio's default choice is saved: new requests start from it.")
+                if changed
+                else _("Nothing changed: that was your choice already."),
+            )
+            return redirect(reverse("portfolio") + "#default-choice")
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            break
+    # A refused form comes back with 200, as every form of the site does (the browser shows it).
+    return _portfolio_page(request, consent_form=form)
 
 
 def _page_number(request: ArtistRequest) -> str:

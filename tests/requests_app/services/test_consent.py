@@ -66,7 +66,8 @@ def test_a_search_only_request_sends_removals_that_allow_search(artist, moderato
 def test_a_licensed_request_sends_grants_and_never_a_removal(artist, moderator, copy_set):
     ticket = _approved(artist, moderator, **CC_BY)
     assert not Removal.objects.filter(source_ref=ticket.reference).exists()
-    assert not WebhookEvent.objects.exists()  # nothing a removals reader would take for "remove this"
+    # Nothing a removals reader would take for "remove this": the grants go as licence.granted.
+    assert set(WebhookEvent.objects.values_list("event_type", flat=True)) == {"licence.granted"}
     grant = LicenceGrant.objects.get(item__isnull=False)
     assert (grant.url, grant.licence, grant.attribution, grant.state) == (
         COPY,
