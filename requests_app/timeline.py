@@ -326,6 +326,17 @@ def _domain_removals(p: Params) -> str:
     return " ".join(parts)
 
 
+def _licences_recorded(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "Request complete: %(count)d licence grant stands, sent to the maintainers, who may train on "
+        "that copy under your licence and credit you as you asked.",
+        "Request complete: %(count)d licence grants stand, sent to the maintainers, who may train on "
+        "these copies under your licence and credit you as you asked.",
+        count,
+    ) % {"count": count}
+
+
 def _licences_sent(p: Params) -> str:
     count = int(p["count"])
     return ngettext(
@@ -418,6 +429,7 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "sample_drawn": _sample_drawn,
     "sample_reviewed": _sample_reviewed,
     "licences_sent": _licences_sent,
+    "licences_recorded": _licences_recorded,
     "choice_changed": _choice_changed,
 }
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.queueing import enqueue
-from registry.models import Dataset, RemovalState
-from registry.selectors import removals_for_source
+from registry.models import Dataset, GrantState, RemovalState
+from registry.selectors import grants_for_source, removals_for_source
 
 from .. import notify, timeline
 from ..models import (
@@ -34,27 +34,46 @@ REMOVAL_CONFIRMED_MESSAGE = timeline.REMOVAL_CONFIRMED_MESSAGE
 
 @transaction.atomic
 def request_complete_if_acknowledged(*, reference: str) -> bool:
-    """Complete an approved request once every one of its removals is acknowledged."""
+    """Complete an approved request once every one of its removals is acknowledged, or at once
+    when what it recorded is only licence grants (a licence asks nothing of maintainers to
+    acknowledge: nothing is to be removed). The receipt's last row says what was recorded."""
     ticket = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
     if ticket is None or ticket.status != Status.APPROVED:
         return False
     if ticket.works.filter(decision=WorkDecision.HELD).exists():
         return False  # a conflict still holds works whose removals may yet be sent
     states = set(removals_for_source(reference).values_list("state", flat=True))
-    if not states or not states <= {RemovalState.ACKNOWLEDGED, RemovalState.REVOKED}:
+    granted = grants_for_source(reference).filter(state=GrantState.ACTIVE).count()
+    if not states and not granted:
+        return False  # nothing recorded yet (approval's removals are written with it)
+    if not states <= {RemovalState.ACKNOWLEDGED, RemovalState.REVOKED}:
         return False
-    _event(
-        ticket,
-        kind=EventKind.REMOVALS,
-        actor=None,
-        params={"text": "removals_confirmed"},
-    )
+    removed = states - {RemovalState.REVOKED}
+    if states:
+        _event(ticket, kind=EventKind.REMOVALS, actor=None, params={"text": "removals_confirmed"})
+    if granted:
+        _event(
+            ticket,
+            kind=EventKind.REMOVALS,
+            actor=None,
+            params={"text": "licences_recorded", "count": granted},
+        )
     _transition(ticket, Status.COMPLETED, actor=None)
-    notify.request_changed(
-        ticket=ticket,
-        headline=gettext_lazy("Your works were removed"),
-        message=gettext_lazy("Every data set maintainer has confirmed the removal."),
-    )
+    if removed or not granted:
+        notify.request_changed(
+            ticket=ticket,
+            headline=gettext_lazy("Your works were removed"),
+            message=gettext_lazy("Every data set maintainer has confirmed the removal."),
+        )
+    else:
+        notify.request_changed(
+            ticket=ticket,
+            headline=gettext_lazy("Your licence was recorded"),
+            message=gettext_lazy(
+                "The data set maintainers were sent your licence for every copy found: they may "
+                "train on them under its terms. Nothing was to be removed, so your request is complete."
+            ),
+        )
     return True
 
 

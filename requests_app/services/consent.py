@@ -27,6 +27,7 @@ from ..models import ArtistProfile, EventKind, Match, MatchState, RemovalRequest
 from ..workflow import REACHES_REGISTRY, RELEASED
 from ._ticket import ActionRefused, _event, _locked, _owned
 from .approval import work_entries
+from .completion import request_complete_if_acknowledged
 
 CHANGED_BY_ARTIST = "The artist changed their choice for this work."
 _MASK = (1 << 64) - 1
@@ -105,6 +106,9 @@ def work_choice_set(
     if ticket.status in REACHES_REGISTRY and work.decision == WorkDecision.APPROVED:
         result = _restate(ticket, Work.objects.filter(pk=work.pk), old, consent)
     _event(ticket, kind=EventKind.WORKS, actor=actor, params=_params(old, consent, result, work))
+    if result.revoked:
+        # What is left to wait for may be nothing now (every removal became a licence).
+        request_complete_if_acknowledged(reference=ticket.reference or "")
     return result
 
 
@@ -134,6 +138,8 @@ def request_choice_set(
         if following.exists():
             result = _restate(ticket, following, old, consent)
     _event(ticket, kind=EventKind.WORKS, actor=actor, params=_params(old, consent, result))
+    if result.revoked:
+        request_complete_if_acknowledged(reference=ticket.reference or "")
     return result
 
 

@@ -132,6 +132,8 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
         headline=gettext_lazy("Your removal request was approved"),
         message=reason or gettext_lazy("We have sent the removals to the data set maintainers."),
     )
+    # A request whose works were all licensed recorded no removal to wait for: it completes now.
+    approval.request_complete_if_acknowledged(reference=reference)
     return ticket
 
 
