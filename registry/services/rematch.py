@@ -13,6 +13,8 @@ where both sides have one):
   the items of every data set (items the upstream side says to skip, e.g.
   ones its artist excluded, are left alone).
 
+Both extend licence grants to later copies as well (services.grant_rematch).
+
 The removal index they search (`matching.removal_index()`) is also what the
 lookup endpoint searches.
 """
@@ -29,6 +31,7 @@ from .. import signals
 from ..hashing import pdq_distance
 from ..matching import indexes, removal_index
 from ..models import DatasetItem, Removal, RemovalState
+from .grant_rematch import grants_items_rematch, grants_source_rematch
 from .removals import RemovalEntry, removals_record
 
 _CHUNK = 5000
@@ -62,7 +65,9 @@ def _record(pairs: Iterable[tuple[Removal, DatasetItem]]) -> list[Removal]:
 
 @transaction.atomic
 def items_rematch(*, item_ids: Sequence[int]) -> list[Removal]:
-    """Search new or changed items against every live removal; record the copies found."""
+    """Search new or changed items against every live removal; record the copies found. Copies
+    of licensed pictures are granted the same way (grant_rematch)."""
+    grants_items_rematch(item_ids=item_ids)
     index = removal_index()
     if not len(index):
         return []
@@ -92,9 +97,11 @@ def source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ()) -> lis
     """Search a source's removals against the items of every data set; record the copies found.
 
     In chunks of _CHUNK removals: one batched index search and one item look-up per chunk, so a
-    request of 50,000 removals costs tens of queries, not one or two per removal.
+    request of 50,000 removals costs tens of queries, not one or two per removal. The source's
+    licence grants are extended to their copies the same way (grant_rematch).
     """
     skip = set(skip_item_ids)
+    grants_source_rematch(source_ref=source_ref, skip_item_ids=skip)
     live = (
         Removal.objects.filter(source_ref=source_ref, phash__isnull=False)
         .exclude(state=RemovalState.REVOKED)
