@@ -2,7 +2,8 @@
 
 - requests by month of submission, by outcome and by basis (the last REPORT_MONTHS months);
 - removals per data set: in force, acknowledged, revoked, and how many came from partners;
-- per maintainer, the median and 95th-percentile time from approval to acknowledgement.
+- per maintainer, the median and 95th-percentile time from approval to acknowledgement;
+- licences granted: standing and revoked grants per licence, and grants per month (`licences`).
 
 Computed by a few aggregate queries (percentiles by PostgreSQL's percentile_cont; on the
 embedded SQLite default, from the sorted durations), every REPORT_CACHE_SECONDS by beat
@@ -27,12 +28,23 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from registry.models import Dataset, Maintainer, Removal, RemovalReason, RemovalSource, RemovalState
+from registry.models import (
+    Dataset,
+    GrantState,
+    LicenceGrant,
+    Maintainer,
+    Removal,
+    RemovalReason,
+    RemovalSource,
+    RemovalState,
+)
+from registry.preferences import Licence
 
 from .models import RemovalRequest
 from .workflow import Status
 
-CACHE_KEY = "requests_app:transparency-report:v1"
+# v2: the figures gained `licences`; a cache written before holds none.
+CACHE_KEY = "requests_app:transparency-report:v2"
 # Outcomes as the report groups them: a completed request was approved first.
 OUTCOMES: dict[str, str] = {
     Status.APPROVED.value: "approved",
@@ -43,6 +55,8 @@ OUTCOMES: dict[str, str] = {
 OUTCOME_KEYS = ("approved", "rejected", "withdrawn", "open")
 BASIS_KEYS = tuple(RemovalReason.values)
 DATASET_COUNTS = ("in_force", "acknowledged", "revoked", "from_partners")
+LICENCE_KEYS = tuple(Licence.values)
+LICENCE_COUNTS = ("in_force", "revoked", "from_partners")
 
 
 def report() -> dict[str, Any]:
@@ -109,6 +123,41 @@ def compute(now: datetime | None = None) -> dict[str, Any]:
         "months": [{"month": m, **by_month[m]} for m in months],
         "datasets": datasets,
         "maintainers": _acknowledgement_times(),
+        "licences": licences_granted(months, since),
+    }
+
+
+def licences_granted(months: list[str], since: datetime) -> dict[str, Any]:
+    """Licence grants (an artist's, or a partner's for its creators, permission to train under a
+    licence): per licence, those standing, revoked and filed by partners (one grouped pass); and
+    per month of the months shown, the grants recorded under each licence."""
+    per_licence: dict[str, dict[str, int]] = {k: dict.fromkeys(LICENCE_COUNTS, 0) for k in LICENCE_KEYS}
+    for licence, state, source, n in (
+        LicenceGrant.objects.order_by().values_list("licence", "state", "source").annotate(n=Count("id"))
+    ):
+        if licence not in per_licence:
+            continue
+        tally = per_licence[licence]
+        if state == GrantState.REVOKED:
+            tally["revoked"] += n
+            continue
+        tally["in_force"] += n
+        tally["from_partners"] += n if source == RemovalSource.PARTNER else 0
+    by_month: dict[str, dict[str, int]] = {m: dict.fromkeys(LICENCE_KEYS, 0) for m in months}
+    rows = (
+        LicenceGrant.objects.filter(granted_at__gte=since)
+        .annotate(month=TruncMonth("granted_at"))
+        .order_by()
+        .values_list("month", "licence")
+        .annotate(n=Count("id"))
+    )
+    for month_start, licence, n in rows:
+        month = month_start.strftime("%Y-%m")
+        if month in by_month and licence in LICENCE_KEYS:
+            by_month[month][licence] += n
+    return {
+        "by_licence": [{"licence": k, **per_licence[k]} for k in LICENCE_KEYS],
+        "by_month": [{"month": m, **by_month[m]} for m in months],
     }
 
 
@@ -184,7 +233,18 @@ def as_csv(figures: dict[str, Any]) -> str:
     writer.writerow(["section", "maintainer", "removals", "acknowledged", "median_hours", "p95_hours"])
     for row in figures["maintainers"]:
         writer.writerow(["acknowledgement", *("" if v is None else v for v in row.values())])
+    licences_csv(writer, figures["licences"])
     return out.getvalue()
+
+
+def licences_csv(writer: Any, licences: dict[str, Any]) -> None:
+    """The licences section: grants per licence, then grants per month and licence."""
+    writer.writerow(["section", "licence", *LICENCE_COUNTS])
+    for row in licences["by_licence"]:
+        writer.writerow(["licences", *row.values()])
+    writer.writerow(["section", "month", *LICENCE_KEYS])
+    for row in licences["by_month"]:
+        writer.writerow(["licences_by_month", *row.values()])
 
 
 def bars(values: list[tuple[str, int]], *, width: int = 440, bar: int = 22, gap: int = 8) -> dict[str, Any]:

@@ -4,6 +4,7 @@ the same figures as CSV and JSON. Public: no login, nothing personal."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -35,6 +36,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
     }
     outcome_list = [outcome_labels[k] for k in report.OUTCOME_KEYS]
     basis_list = [str(label) for _value, label in report.RemovalReason.choices]
+    context = licences_context(figures["licences"])
     return render(
         request,
         "requests_app/transparency.html",
@@ -56,8 +58,31 @@ def transparency(request: HttpRequest) -> HttpResponse:
             ],
             "basis_labels": basis_list,
             "total_requests": sum(sum(m[k] for k in report.OUTCOME_KEYS) for m in months),
+            **context,
         },
     )
+
+
+def licences_context(licences: dict[str, Any]) -> dict[str, Any]:
+    """The licences section's plots and tables: grants standing per licence, grants per month."""
+    labels = [str(report.Licence(k).label) for k in report.LICENCE_KEYS]
+    per_licence = [{"label": label, **row} for label, row in zip(labels, licences["by_licence"], strict=True)]
+    month_rows = [
+        {
+            "month": m["month"],
+            "counts": list(zip(labels, (m[k] for k in report.LICENCE_KEYS), strict=True)),
+            "total": sum(m[k] for k in report.LICENCE_KEYS),
+        }
+        for m in licences["by_month"]
+    ]
+    return {
+        "licence_rows": per_licence,
+        "licence_labels": labels,
+        "licence_month_rows": month_rows,
+        "licences_chart": report.bars([(row["label"], row["in_force"]) for row in per_licence]),
+        "licences_month_chart": report.bars([(m["month"], m["total"]) for m in month_rows]),
+        "total_licences": sum(row["in_force"] + row["revoked"] for row in per_licence),
+    }
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from registry import services as registry
+from registry.preferences import consent_clean
 from requests_app import report
 from tests.helpers import PHONE, fits, record_removals
 
@@ -23,6 +24,18 @@ def test_the_report_reads_without_javascript_and_fits_a_phone(live_server, visit
     )
     removals = record_removals(dataset, 12)
     registry.removals_acknowledge(dataset=dataset, ids=[r.public_id for r in removals[:8]])
+    registry.items_upsert(
+        dataset=dataset,
+        rows=[{"external_id": f"lic{i}", "url": f"https://i.example/lic{i}.jpg"} for i in range(5)],
+    )
+    registry.licence_grants_record(
+        source_ref="RR-2026-000077",
+        consent=consent_clean(choice="licence", licence="cc-by-sa", attribution="Photo: A. Artist"),
+        entries=[
+            registry.RemovalEntry(dataset=dataset, item=i)
+            for i in dataset.items.filter(external_id__startswith="lic")
+        ],
+    )
     heading = "Rapport de transparence" if locale == "fr-FR" else "Transparency report"
     for javascript in (False, True):
         reader = visitor(javascript=javascript, locale=locale)
@@ -30,9 +43,13 @@ def test_the_report_reads_without_javascript_and_fits_a_phone(live_server, visit
             reader.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
         page = reader.goto("/transparency/")
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-        expect(page.get_by_role("img")).to_have_count(2)  # no request yet: two plots, and a sentence
-        expect(page.locator("table")).to_have_count(4)
+        # No request yet: a sentence; removals and acknowledgement: a plot each; licences: two.
+        expect(page.get_by_role("img")).to_have_count(4)
+        expect(page.locator("table")).to_have_count(6)
         expect(page.locator("table").nth(2)).to_contain_text("12")
+        licences = page.locator("#licences-heading").locator("..")
+        expect(licences.locator("table").first).to_contain_text("CC BY-SA 4.0")
+        expect(licences.get_by_role("img").first).to_contain_text("5")
     reader.check(f"transparency-{locale}")  # axe-core runs in the page: with JavaScript
     page.set_viewport_size(PHONE)
     try:
