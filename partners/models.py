@@ -253,10 +253,6 @@ class FilingRow(models.Model):
     pdq_quality = models.SmallIntegerField(null=True, blank=True)
     basis = models.CharField(max_length=20, choices=RemovalReason.choices, blank=True)
     choice = models.CharField(max_length=20, choices=RowChoice.choices, blank=True)
-    # A licence row's licence (registry.preferences.Licence), its URL and the credit asked for.
-    licence = models.CharField(max_length=10, blank=True, default="")
-    licence_url = models.CharField(max_length=500, blank=True, default="")
-    attribution = models.CharField(max_length=300, blank=True, default="")
     on_verified_domain = models.BooleanField(default=False)
     error_field = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
@@ -373,6 +369,23 @@ class FilingRowConflict(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_id} / work {self.work_id} ({self.kind})"
+
+
+class FilingRowLicence(models.Model):
+    """A licence row's terms (registry.preferences.Licence): which licence, its URL and the credit
+    the creator asks for. A table of its own: FilingRow is read, written by COPY and probed for
+    duplicates at millions of rows, and columns every other row would carry empty change what
+    the planner chooses for those probes."""
+
+    row = models.OneToOneField(
+        FilingRow, on_delete=models.CASCADE, primary_key=True, related_name="licence_terms"
+    )
+    licence = models.CharField(max_length=10)
+    licence_url = models.CharField(max_length=500)
+    attribution = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.row_id}: {self.licence}"
 
 
 class FilingRowItem(models.Model):

@@ -26,6 +26,7 @@ from ..models import (
     FilingPolicy,
     FilingRow,
     FilingRowItem,
+    FilingRowLicence,
     FilingState,
     Partner,
     PartnerActionKind,
@@ -148,9 +149,12 @@ def rows_grants_record(
     named as the partner's, with the filing's id as their source reference. An item granted
     already for the filing gets no second grant (a chunk decided twice grants nothing twice)."""
     by_consent: dict[Consent, set[int]] = defaultdict(set)
+    terms = FilingRowLicence.objects.in_bulk([row.pk for row, _ in rows_items])
     for row, items in rows_items:
-        consent = Consent(RowChoice.LICENCE, row.licence, row.licence_url, row.attribution)
-        by_consent[consent] |= items
+        term = terms.get(row.pk)
+        if term is None:
+            continue  # a licence row stored without its terms grants nothing
+        by_consent[Consent(RowChoice.LICENCE, term.licence, term.licence_url, term.attribution)] |= items
     granted: set[int] = set()
     recorded = 0
     for consent, items in by_consent.items():

@@ -23,7 +23,16 @@ from registry.hosts import url_host_path
 from registry.models import RemovalReason
 from registry.preferences import Consent, ConsentError, consent_clean
 
-from ..models import Filing, FilingRow, Partner, PartnerDomain, PartnerKey, RowChoice, RowState
+from ..models import (
+    Filing,
+    FilingRow,
+    FilingRowLicence,
+    Partner,
+    PartnerDomain,
+    PartnerKey,
+    RowChoice,
+    RowState,
+)
 
 MAX_ROWS_PER_FILING = 10_000
 MAX_URL_LENGTH = 4096
@@ -222,9 +231,10 @@ def clean_filing_row(row: Any, *, served: Served) -> dict[str, Any]:
         "pdq_quality": pdq_quality,
         "basis": basis,
         "choice": choice,
-        "licence": consent.licence,
-        "licence_url": consent.licence_url,
-        "attribution": consent.attribution,
+        # Stored beside the row (FilingRowLicence), never in it: see rows_store.
+        "licence_terms": (consent.licence, consent.licence_url, consent.attribution)
+        if choice == RowChoice.LICENCE
+        else None,
         "row_key": row_key(creator_id=creator_id, work_url=work_url, phash=phash, dhash=dhash, pdq=pdq),
     }
 
@@ -350,8 +360,24 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
             continue
         seen[key_value] = (index, line)
         objects.append({**where, "state": RowState.PENDING, **value})
+    terms = {row["index"]: row.pop("licence_terms", None) for row in objects}
     rows_insert(objects)
+    _licence_terms_insert(filing, {index: t for index, t in terms.items() if t is not None})
     return result
+
+
+def _licence_terms_insert(filing: Filing, terms: dict[int, tuple[str, str, str]]) -> None:
+    """The licence rows' terms, beside the rows just stored (pending ones: a duplicate grants
+    nothing)."""
+    if not terms:
+        return
+    ids = FilingRow.objects.filter(filing=filing, index__in=list(terms), state=RowState.PENDING)
+    FilingRowLicence.objects.bulk_create(
+        FilingRowLicence(
+            row_id=pk, licence=terms[index][0], licence_url=terms[index][1], attribution=terms[index][2]
+        )
+        for index, pk in ids.values_list("index", "pk")
+    )
 
 
 def _earlier_rows(partner: Partner, keys: list[str]) -> list[tuple[str | None, int, str, int, int | None]]:

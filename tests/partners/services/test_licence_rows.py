@@ -52,8 +52,9 @@ def test_it_records_a_licence_row_as_a_grant_of_its_items_not_a_removal(
     assert list(FilingRowItem.objects.values_list("row__index", flat=True)) == [2]
     events = WebhookEvent.objects.filter(event_type="licence.granted")  # one per licence
     assert sorted(g["external_id"] for e in events for g in e.payload["data"]["licences"]) == ["e0", "e1"]
-    stored = FilingRow.objects.get(filing=filing, index=0)
+    stored = FilingRow.objects.get(filing=filing, index=0).licence_terms
     assert (stored.licence, stored.attribution) == ("cc-by", CREDIT)
+    assert not FilingRow.objects.filter(filing=filing, index=2, licence_terms__isnull=False).exists()
 
     # The same rows decided again (a chunk whose commit was not seen) grant nothing twice.
     licensed = [(row, {grants[f"e{row.index}"].item_id}) for row in filing.rows.filter(index__in=[0, 1])]
