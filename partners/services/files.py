@@ -218,6 +218,7 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
             "not_a_file_filing", "This filing was sent as JSON rows; it has no file.", status=409
         )
     if bad := chunk_size_problem(length=len(data), limit=settings.PARTNER_FILE_CHUNK_BYTES):
+        # A chunk too large is told the offset to send smaller ones from; an empty one is not.
         raise _chunk_refused(bad, offset=filing.received if bad.code == "chunk_too_large" else None)
     with transaction.atomic():
         row = Filing.objects.select_for_update().get(pk=filing.pk)
