@@ -34,6 +34,7 @@ NAMES = (
     "toolkit_filter",
     "report",
     "shards",
+    "shards_held",
 )
 
 
@@ -47,7 +48,7 @@ def main() -> None:
         default=None,
         help=(
             "domain_optout, partner_filing, bulk_match: items in the data set; partner_file: rows;"
-            " shards: codes"
+            " shards, shards_held: codes"
         ),
     )
     parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")

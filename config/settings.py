@@ -335,6 +335,12 @@ CELERY_BEAT_SCHEDULE = {
         }
         for queue in WORKER_QUEUES
     },
+    # And one to each shard of a sharded data set's index (the shards are rows, not settings).
+    "heartbeat-shards": {
+        "task": "registry.tasks.shard_heartbeats",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
 }
 # /health/: how long the broker may take to answer, and how old a queue's last heartbeat may be.
 HEALTH_BROKER_TIMEOUT_SECONDS = env_int("HEALTH_BROKER_TIMEOUT_SECONDS", 2, minimum=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -19,3 +20,36 @@ def chunk_write_at(path: Path, offset: int, data: bytes) -> None:
         handle.truncate()
         handle.flush()
         os.fsync(handle.fileno())
+
+
+@dataclass(frozen=True)
+class ChunkProblem:
+    """Why a chunk is refused: `code` names the case, `status` is its HTTP answer, and the figures
+    are what its message cites (each sender writes the message for its own readers)."""
+
+    code: str
+    status: int
+    limit: int = 0
+    offset: int = 0
+    received: int = 0
+    end: int = 0
+    size: int = 0
+
+
+def chunk_size_problem(*, length: int, limit: int) -> ChunkProblem | None:
+    """A chunk refused before its file is looked at: empty, or longer than `limit` bytes."""
+    if length == 0:
+        return ChunkProblem("empty_chunk", 400)
+    if length > limit:
+        return ChunkProblem("chunk_too_large", 413, limit=limit)
+    return None
+
+
+def chunk_place_problem(*, offset: int, length: int, received: int, size: int) -> ChunkProblem | None:
+    """A chunk that does not start where the file stopped (`received` bytes in), or that ends
+    past the `size` announced. Checked under the file's row lock, against the saved offset."""
+    if offset != received:
+        return ChunkProblem("offset_mismatch", 409, offset=offset, received=received)
+    if offset + length > size:
+        return ChunkProblem("past_size", 400, end=offset + length, size=size)
+    return None

@@ -1,17 +1,24 @@
-"""Is this deployment able to work? The database, the broker and a worker on every queue.
+"""Is this deployment able to work? The database, the broker, a worker on every queue, and a
+worker on every shard of a sharded data set's index.
 
 A load balancer asks `GET /health/`. The answer is 503 when this web process cannot do its
 job (the database or the broker does not answer: pages fail, uploads cannot be queued). A
 queue whose workers are silent makes the answer "degraded" but still 200: taking every web
 process out of the pool because a worker died would turn a backlog into an outage; monitoring
 alerts on "degraded" instead, and the sweeps catch up once the workers are back.
+
+Shards are the same, one level down: beat sends a heartbeat to each shard's queue every minute
+(`shard_heartbeats_send`; the schedule cannot name queues that come and go with `shard_add`), a
+shard worker that takes it records it, and a shard whose heartbeat is older than
+HEALTH_WORKER_STALE_SECONDS is named in `unserved` (its data set, its number and its queue) and
+makes the answer "degraded": searches of that data set fail (503 on /search/, matching retries)
+until a worker holds the shard again, but every other page and data set is served.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from celery import current_app
@@ -19,7 +26,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .models import WorkerHeartbeat
+from .models import IndexShard, WorkerHeartbeat, shard_queue
+
+# A shard's heartbeat message expires before the next one is sent (beat sends one a minute).
+SHARD_HEARTBEAT_EXPIRES_SECONDS = 55
 
 
 def heartbeat_record(*, queue: str, hostname: str) -> None:
@@ -51,29 +61,75 @@ def _broker() -> None:
         )
 
 
+def shard_heartbeats_send() -> int:
+    """One heartbeat message to each shard's queue (what beat runs every minute); how many."""
+    sent = 0
+    for queue in IndexShard.objects.order_by("dataset_id", "number").values_list("dataset_id", "number"):
+        name = shard_queue(*queue)
+        current_app.send_task(
+            "registry.tasks.worker_heartbeat",
+            args=(name,),
+            queue=name,
+            expires=SHARD_HEARTBEAT_EXPIRES_SECONDS,
+        )
+        sent += 1
+    return sent
+
+
+def _beat(beat: WorkerHeartbeat | None, now: Any, stale_after: float) -> dict[str, Any]:
+    age = (now - beat.seen_at).total_seconds() if beat else None
+    return {
+        "ok": age is not None and age <= stale_after,
+        "last_seen_seconds_ago": round(age, 1) if age is not None else None,
+        "hostname": beat.hostname if beat else None,
+    }
+
+
+def _shards(now: Any, stale_after: float) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Each sharded data set's shards with their last heartbeat, and a sentence per unserved shard."""
+    shards = list(IndexShard.objects.select_related("dataset").order_by("dataset_id", "number"))
+    queues = [shard.queue for shard in shards]
+    seen = {h.queue: h for h in WorkerHeartbeat.objects.filter(queue__in=queues)}
+    report: dict[str, dict[str, Any]] = {}
+    unserved: list[str] = []
+    for shard in shards:
+        state = {"queue": shard.queue, **_beat(seen.get(shard.queue), now, stale_after)}
+        # Keyed by slug, which two maintainers may share: the id keeps them apart.
+        report.setdefault(f"{shard.dataset.slug} (#{shard.dataset_id})", {})[str(shard.number)] = state
+        if not state["ok"]:
+            age = state["last_seen_seconds_ago"]
+            unserved.append(
+                f"data set {shard.dataset.slug} (#{shard.dataset_id}) shard {shard.number} "
+                f"({shard.queue}): "
+                + ("no worker has taken its heartbeat" if age is None else f"no worker for {age:g} s")
+                + "; start one with `manage.py shard_worker "
+                + f"{shard.dataset.slug}:{shard.number}`"
+            )
+    return report, unserved
+
+
 def health_report() -> tuple[int, dict[str, object]]:
     """(HTTP status, body) for the load balancer and for monitoring."""
     database = _timed(_database)
     broker = _timed(_broker)
     workers: dict[str, dict[str, Any]] = {}
+    shards: dict[str, dict[str, Any]] = {}
+    unserved: list[str] = []
     if database["ok"]:
-        stale_after = timedelta(seconds=settings.HEALTH_WORKER_STALE_SECONDS)
+        stale_after = float(settings.HEALTH_WORKER_STALE_SECONDS)
         seen = {h.queue: h for h in WorkerHeartbeat.objects.filter(queue__in=settings.WORKER_QUEUES)}
         now = timezone.now()
         for queue in settings.WORKER_QUEUES:
-            beat = seen.get(queue)
-            age = (now - beat.seen_at).total_seconds() if beat else None
-            workers[queue] = {
-                "ok": age is not None and age <= stale_after.total_seconds(),
-                "last_seen_seconds_ago": round(age, 1) if age is not None else None,
-                "hostname": beat.hostname if beat else None,
-            }
+            workers[queue] = _beat(seen.get(queue), now, stale_after)
+        shards, unserved = _shards(now, stale_after)
     serving = bool(database["ok"] and broker["ok"])
-    moving = serving and all(w["ok"] for w in workers.values())
+    moving = serving and all(w["ok"] for w in workers.values()) and not unserved
     status = "ok" if moving else ("degraded" if serving else "down")
     return (200 if serving else 503), {
         "status": status,
         "database": database,
         "broker": broker,
         "workers": workers,
+        "shards": shards,
+        "unserved": unserved,
     }

@@ -91,6 +91,12 @@ def worker_heartbeat(self: Task, queue: str) -> None:
     health.heartbeat_record(queue=queue, hostname=self.request.hostname or "")
 
 
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.shard_heartbeats", ignore_result=True)
+def shard_heartbeats() -> int:
+    """Beat runs it every minute: a heartbeat to each shard's queue, taken by a worker of the shard."""
+    return health.shard_heartbeats_send()
+
+
 @shared_task(base=DatabaseRetryTask, name="registry.tasks.shard_search", acks_late=True, ignore_result=True)
 def shard_search(
     dataset_id: int, number: int, field: str, codes: list[int], radius: int, reply_to: str

@@ -23,7 +23,11 @@ from registry import services as registry_services
 from registry.models import Maintainer
 from requests_app.models import ArtistProfile
 from requests_app.roles import MODERATOR_GROUP
+from tests import flush
 from tests.helpers import ROOT, database_url, make_artist
+
+# Transactional tests flush the database once the worker and other sessions are quiet (tests/flush.py).
+flush.install()
 
 # --- people -----------------------------------------------------------------
 
@@ -158,12 +162,14 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
     Tests that use it must be `transaction=True`, so what they write is
     committed and visible to the worker.
     """
+    from celery.utils.nodenames import host_format
     from django.conf import settings
     from django.db import connection
 
     from config.celery import app
 
     app.control.purge()
+    hostname = f"test-worker-{os.getpid()}@%h"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -193,7 +199,7 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
             "--without-gossip",
             "--without-mingle",
             "--hostname",
-            f"test-worker-{os.getpid()}@%h",
+            hostname,
         ],
         cwd=ROOT,
         env=env,
@@ -210,7 +216,9 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
     else:
         process.kill()
         raise RuntimeError(f"celery worker did not start: {log_path.read_text()[-3000:]}")
+    flush.worker_started(host_format(hostname), alive=lambda: process.poll() is None)
     yield process
+    flush.worker_stopped()
     process.terminate()
     try:
         process.wait(timeout=20)

@@ -19,6 +19,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
-from core.chunks import chunk_write_at
+from core.chunks import ChunkProblem, chunk_place_problem, chunk_size_problem, chunk_write_at
 from core.queueing import enqueue
 from core.text import printable, text_problem
 from registry import imports as readers
@@ -194,6 +195,20 @@ def _duration(seconds: int) -> str:
     return f"{seconds:,} seconds"
 
 
+_CHUNK_MESSAGES = {
+    "empty_chunk": "The chunk is empty.",
+    "chunk_too_large": "A chunk may hold at most {limit:,} bytes.",
+    "offset_mismatch": "This chunk starts at byte {offset:,} but {received:,} bytes are in; "
+    "send from byte {received:,}.",
+    "past_size": "This chunk ends at byte {end:,}, past the {size:,} bytes announced.",
+}
+
+
+def _chunk_refused(problem: ChunkProblem, *, offset: int | None) -> FileRefused:
+    message = _CHUNK_MESSAGES[problem.code].format(**asdict(problem))
+    return FileRefused(problem.code, message, status=problem.status, offset=offset)
+
+
 def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
     """Append one chunk at `offset`, which must be the bytes already received; nothing changes otherwise.
 
@@ -205,15 +220,9 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
         raise FileRefused(
             "not_a_file_filing", "This filing was sent as JSON rows; it has no file.", status=409
         )
-    if not data:
-        raise FileRefused("empty_chunk", "The chunk is empty.")
-    if len(data) > settings.PARTNER_FILE_CHUNK_BYTES:
-        raise FileRefused(
-            "chunk_too_large",
-            f"A chunk may hold at most {settings.PARTNER_FILE_CHUNK_BYTES:,} bytes.",
-            status=413,
-            offset=filing.received,
-        )
+    if bad := chunk_size_problem(length=len(data), limit=settings.PARTNER_FILE_CHUNK_BYTES):
+        # A chunk too large is told the offset to send smaller ones from; an empty one is not.
+        raise _chunk_refused(bad, offset=filing.received if bad.code == "chunk_too_large" else None)
     with transaction.atomic():
         row = Filing.objects.select_for_update().get(pk=filing.pk)
         if row.state != FilingState.RECEIVING:
@@ -223,21 +232,9 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
                 status=409,
                 offset=row.received,
             )
-        if offset != row.received:
-            raise FileRefused(
-                "offset_mismatch",
-                f"This chunk starts at byte {offset:,} but {row.received:,} bytes are in; "
-                f"send from byte {row.received:,}.",
-                status=409,
-                offset=row.received,
-            )
         size = row.file_size or 0
-        if offset + len(data) > size:
-            raise FileRefused(
-                "past_size",
-                f"This chunk ends at byte {offset + len(data):,}, past the {size:,} bytes announced.",
-                offset=row.received,
-            )
+        if bad := chunk_place_problem(offset=offset, length=len(data), received=row.received, size=size):
+            raise _chunk_refused(bad, offset=row.received)
         path = _path(row)
         chunk_write_at(path, offset, data)
         row.received = offset + len(data)

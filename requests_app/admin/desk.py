@@ -8,7 +8,7 @@ service, which locks the row, checks the transition table and writes the timelin
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.conf import settings
@@ -306,27 +306,39 @@ class RemovalRequestAdmin(QueueAdmin):
         )
         if conflict is None:
             raise PermissionDenied
-        try:
-            services.conflict_resolve(
-                conflict=conflict,
-                moderator=request.user,
-                resolution=request.POST.get("resolution", ""),
-                note=request.POST.get("note", ""),
-            )
-        except REFUSALS as exc:
-            messages.error(request, refusal_text(ticket, exc))
-        else:
-            messages.success(request, "Conflict resolved; both requests' timelines record it.")
-        return HttpResponseRedirect(self._change_url(ticket) + "#evidence")
+        return self._conflict_settle(
+            request,
+            ticket,
+            partial(services.conflict_resolve, conflict=conflict),
+            done="Conflict resolved; both requests' timelines record it.",
+            anchor="#evidence",
+        )
 
     def partner_conflict_resolve_view(
         self, request: StaffRequest, object_id: str, filing_ref: str
     ) -> HttpResponse:
         ticket = self._ticket_for_moderation(request, object_id)
+        return self._conflict_settle(
+            request,
+            ticket,
+            partial(services.partner_conflict_resolve, ticket=ticket, filing_ref=filing_ref),
+            done="Conflict with the partner's filing resolved; the timeline records it.",
+            anchor="#partner-conflicts",
+        )
+
+    def _conflict_settle(
+        self,
+        request: StaffRequest,
+        ticket: RemovalRequest,
+        resolve: Callable[..., object],
+        *,
+        done: str,
+        anchor: str,
+    ) -> HttpResponse:
+        """Either kind of conflict: resolved as the moderator chose, with their note; the desk
+        says so (or why not) and goes back to where the conflict is shown."""
         try:
-            services.partner_conflict_resolve(
-                ticket=ticket,
-                filing_ref=filing_ref,
+            resolve(
                 moderator=request.user,
                 resolution=request.POST.get("resolution", ""),
                 note=request.POST.get("note", ""),
@@ -334,8 +346,8 @@ class RemovalRequestAdmin(QueueAdmin):
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
-            messages.success(request, "Conflict with the partner's filing resolved; the timeline records it.")
-        return HttpResponseRedirect(self._change_url(ticket) + "#partner-conflicts")
+            messages.success(request, done)
+        return HttpResponseRedirect(self._change_url(ticket) + anchor)
 
     def sample_view(self, request: StaffRequest, object_id: str) -> HttpResponse:
         """Draw a random sample of a big request's works (size from the choices or typed)."""

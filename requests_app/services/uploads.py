@@ -10,7 +10,7 @@ import re
 import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,8 +20,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from core.chunks import chunk_write_at
+from core.chunks import ChunkProblem, chunk_place_problem, chunk_size_problem, chunk_write_at
 from core.queueing import enqueue
 from core.text import printable, text_problem
 from registry.hashing import ImageRejected, SanitizedImage, sanitize
@@ -129,6 +130,23 @@ def _file(upload: PortfolioUpload) -> Path:
     return Path(private_storage.path(upload.path))
 
 
+_CHUNK_MESSAGES = {
+    "empty_chunk": gettext_noop("The chunk is empty."),
+    "chunk_too_large": gettext_noop("A chunk may hold at most %(limit)d bytes."),
+    "offset_mismatch": gettext_noop(
+        "This chunk starts at byte %(offset)d but %(received)d bytes are in; send from byte %(received)d."
+    ),
+    "past_size": gettext_noop(
+        "This chunk ends at byte %(end)d, past the %(size)d bytes announced for the file."
+    ),
+}
+
+
+def _chunk_refused(problem: ChunkProblem, *, offset: int | None) -> UploadRefused:
+    message = _(_CHUNK_MESSAGES[problem.code]) % asdict(problem)
+    return UploadRefused(message, code=problem.code, status=problem.status, offset=offset)
+
+
 def upload_chunk_write(*, upload: PortfolioUpload, offset: int, data: bytes) -> PortfolioUpload:
     """Append one chunk at `offset`, which must be the bytes already received; nothing changes otherwise.
 
@@ -136,14 +154,8 @@ def upload_chunk_write(*, upload: PortfolioUpload, offset: int, data: bytes) -> 
     directory and limits) and queues it for unpacking; a file that fails the check is failed
     (its bytes deleted) and the answer says why.
     """
-    if not data:
-        raise UploadRefused(_("The chunk is empty."), code="empty_chunk")
-    if len(data) > settings.PORTFOLIO_CHUNK_BYTES:
-        raise UploadRefused(
-            _("A chunk may hold at most %(limit)d bytes.") % {"limit": settings.PORTFOLIO_CHUNK_BYTES},
-            code="chunk_too_large",
-            status=413,
-        )
+    if bad := chunk_size_problem(length=len(data), limit=settings.PORTFOLIO_CHUNK_BYTES):
+        raise _chunk_refused(bad, offset=None)
     with transaction.atomic():
         row = PortfolioUpload.objects.select_for_update().get(pk=upload.pk)
         if row.state != UploadState.RECEIVING:
@@ -153,24 +165,9 @@ def upload_chunk_write(*, upload: PortfolioUpload, offset: int, data: bytes) -> 
                 status=409,
                 offset=row.received,
             )
-        if offset != row.received:
-            raise UploadRefused(
-                _(
-                    "This chunk starts at byte %(offset)d but %(received)d bytes are in; "
-                    "send from byte %(received)d."
-                )
-                % {"offset": offset, "received": row.received},
-                code="offset_mismatch",
-                status=409,
-                offset=row.received,
-            )
-        if offset + len(data) > row.size:
-            raise UploadRefused(
-                _("This chunk ends at byte %(end)d, past the %(size)d bytes announced for the file.")
-                % {"end": offset + len(data), "size": row.size},
-                code="past_size",
-                offset=row.received,
-            )
+        bad = chunk_place_problem(offset=offset, length=len(data), received=row.received, size=row.size)
+        if bad:
+            raise _chunk_refused(bad, offset=row.received)
         path = _file(row)
         chunk_write_at(path, offset, data)
         row.received = offset + len(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 
@@ -63,3 +65,77 @@ def test_it_answers_503_when_the_broker_does_not_answer(client, db, unreachable_
 
 def test_it_takes_only_safe_methods(client, db):
     assert client.post("/health/").status_code == 405
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_it_names_the_shard_of_a_data_set_whose_worker_stopped(client, maintainer, settings):
+    from datetime import timedelta
+    from io import StringIO
+
+    import numpy as np
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from registry import health
+    from registry import services as registry_services
+    from registry.models import IndexShard
+    from tests.registry.test_shards import add_items, random_pairs, shard_workers
+
+    for queue in settings.WORKER_QUEUES:  # the ordinary queues are served: only shards are asked
+        WorkerHeartbeat.objects.create(queue=queue, hostname="w1", seen_at=timezone.now())
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
+    ids = add_items(dataset, random_pairs(np.random.default_rng(3), 40), "h")
+    call_command("shard_add", "web", "--at", str(ids[20]), stdout=StringIO(), stderr=StringIO())
+    queues = [shard.queue for shard in IndexShard.objects.order_by("number")]
+    key = f"web (#{dataset.pk})"
+
+    # No worker has taken a shard's heartbeat yet: both shards are unserved.
+    body = client.get("/health/").json()
+    assert body["status"] == "degraded" and len(body["unserved"]) == 2
+    assert body["shards"][key]["0"] == {
+        "queue": queues[0],
+        "ok": False,
+        "last_seen_seconds_ago": None,
+        "hostname": None,
+    }
+
+    with shard_workers(("web:0",), ("web:1",)) as (_, second):
+        assert health.shard_heartbeats_send() == 2
+        wait_until(
+            lambda: WorkerHeartbeat.objects.filter(queue__in=queues).count() == 2,
+            what="each shard's worker to take its heartbeat",
+        )
+        response = client.get("/health/")
+        assert response.status_code == 200 and response.json()["status"] == "ok"
+        served = response.json()["shards"][key]
+        for number in ("0", "1"):  # each shard's heartbeat taken by the worker holding it
+            assert served[number]["ok"] and served[number]["hostname"].startswith(
+                f"shard-test-{os.getpid()}-{number}@"
+            )
+        assert response.json()["unserved"] == []
+
+        # Shard 1's only worker stops; the next heartbeats are taken by shard 0's alone.
+        second.process.terminate()
+        second.process.wait(timeout=30)
+        WorkerHeartbeat.objects.filter(queue__in=queues).update(seen_at=timezone.now() - timedelta(minutes=5))
+        health.shard_heartbeats_send()
+        wait_until(
+            lambda: (
+                WorkerHeartbeat.objects.get(queue=queues[0]).seen_at > timezone.now() - timedelta(minutes=1)
+            ),
+            what="shard 0's worker to take its heartbeat again",
+        )
+        response = client.get("/health/")
+
+    assert response.status_code == 200  # degraded, still serving, as for a silent queue
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["shards"][key]["0"]["ok"] is True and body["shards"][key]["1"]["ok"] is False
+    assert body["shards"][key]["1"]["last_seen_seconds_ago"] >= 300
+    assert body["unserved"] == [
+        f"data set web (#{dataset.pk}) shard 1 ({queues[1]}): no worker for "
+        f"{body['shards'][key]['1']['last_seen_seconds_ago']:g} s; start one with "
+        "`manage.py shard_worker web:1`"
+    ]
+    assert all(w["ok"] for w in body["workers"].values())

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from typing import Any
 
-from ...models import LicenceGrant
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from ...models import Dataset, LicenceGrant
 from ...serialize import grant_to_dict
 from .. import serializers as s
-from ..pagination import paginate
-from ._common import ERRORS, PAGE_PARAMS, own_dataset
+from ._common import ERRORS, PAGE_PARAMS, DatasetFeedView
 
 
-class LicenceFeedView(APIView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="dataset_licences_list",
         parameters=PAGE_PARAMS,
         responses={200: s.LicenceGrantPageSerializer, **ERRORS},
@@ -28,13 +27,10 @@ class LicenceFeedView(APIView):
             "(the removals feed), and lookup stops answering for it at once."
         ),
     )
-    def get(self, request: Request, slug: str) -> Response:
-        dataset = own_dataset(request, slug)
-        page = paginate(LicenceGrant.objects.filter(dataset=dataset), request)
-        return Response(
-            {
-                "results": [grant_to_dict(g, dataset_slug=dataset.slug) for g in page.rows],
-                "next": page.next,
-                "poll": page.poll,
-            }
-        )
+)
+class LicenceFeedView(DatasetFeedView):
+    def feed_rows(self, dataset: Dataset) -> QuerySet[LicenceGrant]:
+        return LicenceGrant.objects.filter(dataset=dataset)
+
+    def feed_row(self, row: LicenceGrant, dataset: Dataset) -> dict[str, Any]:
+        return grant_to_dict(row, dataset_slug=dataset.slug)

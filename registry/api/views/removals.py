@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import services
-from ...models import Removal, WebhookEvent, WebhookEventType
+from ...models import Dataset, Removal, WebhookEvent, WebhookEventType
 from ...serialize import removal_to_dict
 from .. import serializers as s
-from ..pagination import decode_cursor, paginate
-from ._common import ERRORS, PAGE_PARAMS, own_dataset
+from ..pagination import Page, decode_cursor
+from ._common import ERRORS, PAGE_PARAMS, DatasetFeedView, own_dataset
 
 
-class RemovalFeedView(APIView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="dataset_removals_list",
         parameters=PAGE_PARAMS,
         responses={200: s.RemovalPageSerializer, **ERRORS},
@@ -31,25 +34,22 @@ class RemovalFeedView(APIView):
             "passed) and should read the feed again from the start."
         ),
     )
-    def get(self, request: Request, slug: str) -> Response:
-        dataset = own_dataset(request, slug)
-        removals = Removal.objects.filter(dataset=dataset)
-        page = paginate(removals, request)
+)
+class RemovalFeedView(DatasetFeedView):
+    def feed_rows(self, dataset: Dataset) -> QuerySet[Removal]:
+        return Removal.objects.filter(dataset=dataset)
+
+    def feed_row(self, row: Removal, dataset: Dataset) -> dict[str, Any]:
+        return removal_to_dict(row, dataset_slug=dataset.slug)
+
+    def feed_extra(self, rows: QuerySet[Any], page: Page) -> dict[str, Any]:
         # Counted on the last page only: on every page, reading a long feed would count its
         # head again for each page (quadratic); once per poll it is one index scan.
-        recorded = None if page.next else removals.filter(pk__lte=decode_cursor(page.poll)).count()
-        return Response(
-            {
-                "results": [removal_to_dict(r, dataset_slug=dataset.slug) for r in page.rows],
-                "next": page.next,
-                "poll": page.poll,
-                "recorded": recorded,
-            }
-        )
+        return {"recorded": None if page.next else rows.filter(pk__lte=decode_cursor(page.poll)).count()}
 
 
-class RevocationFeedView(APIView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="dataset_revocations_list",
         parameters=PAGE_PARAMS,
         responses={200: s.RevocationPageSerializer, **ERRORS},
@@ -62,21 +62,17 @@ class RevocationFeedView(APIView):
             "removed."
         ),
     )
-    def get(self, request: Request, slug: str) -> Response:
-        dataset = own_dataset(request, slug)
+)
+class RevocationFeedView(DatasetFeedView):
+    def feed_rows(self, dataset: Dataset) -> QuerySet[Any]:
         # Each revoked removal is linked once to a removal.revoked event: the links' own key
         # orders the revocations as they were written, and only grows.
-        links = WebhookEvent.removals.through.objects.filter(
+        return WebhookEvent.removals.through.objects.filter(
             webhookevent__dataset=dataset, webhookevent__event_type=WebhookEventType.REMOVAL_REVOKED
         ).select_related("removal")
-        page = paginate(links, request)
-        return Response(
-            {
-                "results": [removal_to_dict(link.removal, dataset_slug=dataset.slug) for link in page.rows],
-                "next": page.next,
-                "poll": page.poll,
-            }
-        )
+
+    def feed_row(self, row: Any, dataset: Dataset) -> dict[str, Any]:
+        return removal_to_dict(row.removal, dataset_slug=dataset.slug)
 
 
 class RemovalAckView(APIView):

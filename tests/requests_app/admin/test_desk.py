@@ -451,3 +451,30 @@ def test_the_desk_says_which_works_a_conflict_holds(artist, other_artist, modera
     page = client.get(change_url(ticket)).content.decode()
     assert "Approved with 1 work held by an unresolved conflict" in page
     assert "unresolved, held" in page
+
+
+def test_it_resolves_a_conflict_from_the_desk_or_says_why_not(artist, other_artist, moderator, maintainer):
+    from registry import services as registry_services
+    from requests_app.models import ConflictResolution, RequestConflict
+    from tests.helpers import big_request
+
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="c", name="C")
+    ticket = big_request(artist, [dataset], works=1, per_work=1)
+    rival = big_request(other_artist, [dataset], works=1, per_work=1, submit=False, seed=2)
+    Work.objects.filter(request=rival).update(sha256=ticket.works.get().sha256)
+    services.request_submit(ticket=rival, actor=other_artist.user, signed_name=other_artist.display_name)
+    conflict = RequestConflict.objects.get()
+    client = logged_in(moderator)
+    url = reverse("admin:requests_app_removalrequest_conflict_resolve", args=[ticket.pk, conflict.pk])
+
+    refused = client.post(url, {"resolution": "first", "note": "  "})
+    assert refused.status_code == 302 and refused["Location"] == change_url(ticket) + "#evidence"
+    assert messages_of(refused) == [f"{ticket}: Write down why: the next moderator will read it."]
+    assert RequestConflict.objects.get().is_open
+    client.get(refused["Location"])  # the page shows the message once
+
+    resolved = client.post(url, {"resolution": "both", "note": "Two licensees of one stock photo."})
+    assert resolved.status_code == 302 and resolved["Location"] == change_url(ticket) + "#evidence"
+    assert messages_of(resolved) == ["Conflict resolved; both requests' timelines record it."]
+    conflict.refresh_from_db()
+    assert conflict.resolution == ConflictResolution.BOTH and conflict.resolved_by == moderator
