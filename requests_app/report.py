@@ -2,7 +2,8 @@
 
 - requests by month of submission, by outcome and by basis (the last REPORT_MONTHS months);
 - removals per data set: in force, acknowledged, revoked, and how many came from partners;
-- per maintainer, the median and 95th-percentile time from approval to acknowledgement.
+- per maintainer, the median and 95th-percentile time from approval to acknowledgement;
+- disputes opened by month, and how they ended (the removal upheld or revoked) or still open.
 
 Computed by a few aggregate queries (percentiles by PostgreSQL's percentile_cont; on the
 embedded SQLite default, from the sorted durations), every REPORT_CACHE_SECONDS by beat
@@ -27,12 +28,21 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from registry.models import Dataset, Maintainer, Removal, RemovalReason, RemovalSource, RemovalState
+from registry.models import (
+    DISPUTE_DECIDED_STATES,
+    Dataset,
+    Dispute,
+    Maintainer,
+    Removal,
+    RemovalReason,
+    RemovalSource,
+    RemovalState,
+)
 
 from .models import RemovalRequest
 from .workflow import Status
 
-CACHE_KEY = "requests_app:transparency-report:v1"
+CACHE_KEY = "requests_app:transparency-report:v2"
 # Outcomes as the report groups them: a completed request was approved first.
 OUTCOMES: dict[str, str] = {
     Status.APPROVED.value: "approved",
@@ -109,6 +119,7 @@ def compute(now: datetime | None = None) -> dict[str, Any]:
         "months": [{"month": m, **by_month[m]} for m in months],
         "datasets": datasets,
         "maintainers": _acknowledgement_times(),
+        "disputes": disputes_by_month(months, since),
     }
 
 
@@ -162,6 +173,35 @@ def _acknowledgement_times() -> list[dict[str, Any]]:
     return out
 
 
+DISPUTE_OUTCOME_KEYS = ("upheld", "revoked", "open")
+
+
+def disputes_by_month(months: list[str], since: datetime) -> list[dict[str, Any]]:
+    """Disputes opened each month (filed and, from the public page, confirmed), by outcome: the
+    removal upheld, revoked, or not decided yet. One grouped query."""
+    by_month = {m: dict.fromkeys(("filed", *DISPUTE_OUTCOME_KEYS), 0) for m in months}
+    rows = (
+        Dispute.objects.filter(opened_at__gte=since)
+        .annotate(month=TruncMonth("opened_at"))
+        .values("month", "state")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        month = row["month"].strftime("%Y-%m")
+        if month not in by_month:
+            continue
+        outcome = row["state"] if row["state"] in DISPUTE_DECIDED_STATES else "open"
+        by_month[month]["filed"] += row["n"]
+        by_month[month][outcome] += row["n"]
+    return [{"month": m, **by_month[m]} for m in months]
+
+
+def _disputes_csv(writer: Any, figures: dict[str, Any]) -> None:
+    writer.writerow(["section", "month", "filed", *DISPUTE_OUTCOME_KEYS])
+    for row in figures.get("disputes", []):
+        writer.writerow(["disputes", row["month"], row["filed"], *(row[k] for k in DISPUTE_OUTCOME_KEYS)])
+
+
 def _percentile(values: list[float], q: float) -> float:
     """Linear interpolation between closest ranks: what percentile_cont computes."""
     at = (len(values) - 1) * q
@@ -184,6 +224,7 @@ def as_csv(figures: dict[str, Any]) -> str:
     writer.writerow(["section", "maintainer", "removals", "acknowledged", "median_hours", "p95_hours"])
     for row in figures["maintainers"]:
         writer.writerow(["acknowledgement", *("" if v is None else v for v in row.values())])
+    _disputes_csv(writer, figures)
     return out.getvalue()
 
 

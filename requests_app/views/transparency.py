@@ -4,6 +4,7 @@ the same figures as CSV and JSON. Public: no login, nothing personal."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -56,8 +57,29 @@ def transparency(request: HttpRequest) -> HttpResponse:
             ],
             "basis_labels": basis_list,
             "total_requests": sum(sum(m[k] for k in report.OUTCOME_KEYS) for m in months),
+            **_disputes_context(figures),
         },
     )
+
+
+def _disputes_context(figures: dict[str, Any]) -> dict[str, Any]:
+    """The disputes section: a bar per month (disputes opened), and the table of outcomes."""
+    rows = figures.get("disputes", [])
+    labels = {"upheld": _("Removal upheld"), "revoked": _("Removal revoked"), "open": _("Not decided yet")}
+    return {
+        "disputes_chart": report.bars([(m["month"], m["filed"]) for m in rows]),
+        "dispute_outcome_labels": [labels[k] for k in report.DISPUTE_OUTCOME_KEYS],
+        "dispute_rows": [
+            {
+                "month": m["month"],
+                "filed": m["filed"],
+                "outcomes": [(labels[k], m[k]) for k in report.DISPUTE_OUTCOME_KEYS],
+            }
+            for m in rows
+        ],
+        "dispute_totals": [(labels[k], sum(m[k] for m in rows)) for k in report.DISPUTE_OUTCOME_KEYS],
+        "total_disputes": sum(m["filed"] for m in rows),
+    }
 
 
 @require_GET
