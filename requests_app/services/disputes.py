@@ -62,4 +62,7 @@ def dispute_artist_answer(
     try:
         return registry_services.dispute_answer(dispute=dispute, body=body, links=links, actor=actor)
     except registry_services.DisputeRefused as exc:
-        raise ActionRefused(exc.message, field=exc.field or "body") from None
+        # The answer's text is the service's "statement"; its form calls the field "body".
+        raise ActionRefused(
+            exc.message, field={"statement": "body"}.get(exc.field, exc.field) or "body"
+        ) from None
