@@ -21,8 +21,9 @@ DECISION_MAX_LENGTH = 400  # it leads the removal's revoked_reason (500), after 
 MAX_LINKS = 10
 LINK_MAX_LENGTH = 2000
 # Tags, comments and entities: evidence is plain text (it is shown to moderators, mailed, and
-# answered by the API); a lone "<" or "&" in prose ("a < b", "A & B") is fine.
-_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
+# answered by the API); a lone "<" or "&" in prose ("a < b", "A & B") is fine: a browser reads
+# "< b" as text, so only "<" directly followed by a letter, "/", "!" or "?" counts as a tag.
+_MARKUP = re.compile(r"</?[A-Za-z!?]|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 # Control characters other than tab and line breaks.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # What an evidence file may be, by its first bytes (the name and the browser's type are not trusted).
