@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -471,6 +472,11 @@ def dispute_decide(*, dispute: Dispute, moderator: User, outcome: str, reason: s
 
 # --- the clock ------------------------------------------------------------------------
 
+
+def _delete_on_commit(storage: Storage, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
 SWEEP_BATCH = 200
 
 
@@ -506,7 +512,11 @@ def disputes_sweep(*, now: datetime | None = None) -> dict[str, int]:
             )
             for dispute in rows:
                 dispute.state = DisputeState.EXPIRED
-                dispute.save(update_fields=["state"])
+                # Nobody proved the address: a document it sent is not kept (deleted at commit).
+                if dispute.evidence:
+                    _delete_on_commit(dispute.evidence.storage, dispute.evidence.name or "")
+                    dispute.evidence = ""
+                dispute.save(update_fields=["state", "evidence"])
                 _message(dispute, kind=DisputeMessageKind.EXPIRED, author=DisputeAuthor.SYSTEM)
         done["expired"] += len(rows)
         if len(rows) < SWEEP_BATCH:

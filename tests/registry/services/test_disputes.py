@@ -327,3 +327,18 @@ def test_a_bad_decision_is_refused_with_nothing_written(
     assert refused.value.code == code
     assert Dispute.objects.get().state == DisputeState.OPEN
     assert not DisputeMessage.objects.filter(kind="decision").exists()
+
+
+def test_an_expired_disputes_document_is_deleted(
+    removals, tmp_path, settings, clock_back, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    dispute = file_publicly(removals[0], evidence=SimpleUploadedFile("id.pdf", b"%PDF-1.4 an identity card"))
+    stored = tmp_path / dispute.evidence.name
+    assert stored.exists()
+    clock.travel(timedelta(hours=49))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.disputes_sweep()["expired"] == 1
+    assert not stored.exists() and not Dispute.objects.get().evidence
