@@ -532,11 +532,21 @@ def latest_sample(ticket: RemovalRequest) -> TicketEvent | None:
     )
 
 
+def ticket_has_disputes(ticket: RemovalRequest) -> bool:
+    """Whether any dispute the artist sees concerns the request: one indexed read of the disputes
+    alone, so the page of a request with thousands of removals pays nothing when there is none."""
+    return (
+        Dispute.objects.filter(source_ref=ticket.reference)
+        .exclude(state__in=(DisputeState.UNCONFIRMED, DisputeState.EXPIRED))
+        .exists()
+    )
+
+
 def disputes_of_ticket(ticket: RemovalRequest) -> QuerySet[Dispute]:
     """The disputes the artist of `ticket` sees: those opened about its removals (never one whose
     filer has not confirmed their address yet, nor an expired one)."""
     return (
-        Dispute.objects.filter(removal__source_ref=ticket.reference, removal__source=RemovalSource.ARTIST)
+        Dispute.objects.filter(source_ref=ticket.reference, removal__source=RemovalSource.ARTIST)
         .exclude(state__in=(DisputeState.UNCONFIRMED, DisputeState.EXPIRED))
         .select_related("removal__dataset")
         .prefetch_related("messages")

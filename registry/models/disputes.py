@@ -74,6 +74,9 @@ DISPUTE_DECIDED_STATES = (DisputeState.UPHELD, DisputeState.REVOKED)
 class Dispute(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=ids.new_dispute_id)
     removal = models.ForeignKey("registry.Removal", on_delete=models.PROTECT, related_name="disputes")
+    # The removal's source reference, copied: a request's page asks "any dispute?" of this index
+    # alone, without reading the request's removals (a big request has thousands).
+    source_ref = models.CharField(max_length=40, db_index=True, default="")
     filer = models.CharField(max_length=12, choices=DisputeFiler.choices)
     maintainer = models.ForeignKey(
         "registry.Maintainer", on_delete=models.CASCADE, null=True, blank=True, related_name="disputes"

@@ -250,6 +250,7 @@ def dispute_file(
             )
     dispute = Dispute(
         removal=removal,
+        source_ref=removal.source_ref,
         filer=DisputeFiler.MAINTAINER if maintainer else DisputeFiler.PUBLIC,
         maintainer=maintainer,
         email=email if maintainer is None else "",
