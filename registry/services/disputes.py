@@ -33,6 +33,7 @@ from ..models import (
     DisputeFiler,
     DisputeMessage,
     DisputeMessageKind,
+    DisputeReason,
     DisputeState,
     Maintainer,
     Removal,
@@ -207,10 +208,8 @@ def dispute_file(
     evidence: UploadedFile | None = None,
 ) -> Dispute:
     """File a dispute about `removal`: by a maintainer of its data set (open at once), or by a
-    public disputant whose `email` must still be confirmed (dispute_confirm_link mails the link).
+    public disputant whose `email` must still be confirmed (dispute_confirm_link_send mails the link).
     """
-    from ..models import DisputeReason
-
     if reason not in DisputeReason.values:
         raise DisputeRefused(_("Choose one of the reasons offered."), code="invalid_reason", field="reason")
     clean = evidence_clean(statement=statement, links=links)
