@@ -38,8 +38,9 @@ def filing_dispute_record(*, dispute: Dispute, what: str, message: DisputeMessag
             f"Dispute {dispute.public_id} says removal {removal.public_id} (filing {filing.public_id}, "
             f"item {removal.url or removal.external_id or '-'}) is wrong: {dispute.get_reason_display()}.\n\n"
             f"Their statement:\n{dispute.statement}\n\n"
-            f"Send us your evidence (reply to this email, naming {dispute.public_id}) before {due}; "
-            "a moderator then keeps the removal or revokes it."
+            f"Answer with your evidence before {due}: "
+            f"POST /api/v1/partner/disputes/{dispute.public_id}/answer/ (docs/api.md, Partners). "
+            "A moderator then keeps the removal or revokes it."
         )
     elif what == "decided":
         kept = "stays in force" if dispute.state == "upheld" else "is revoked"
