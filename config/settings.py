@@ -321,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.sla_escalate",
         "schedule": timedelta(minutes=15),
     },
+    "disputes-sweep": {
+        "task": "registry.tasks.disputes_sweep",
+        "schedule": timedelta(minutes=15),
+    },
     "transparency-refresh": {
         "task": "requests_app.tasks.transparency_refresh",
         "schedule": timedelta(seconds=max(60, REPORT_CACHE_SECONDS)),
@@ -387,6 +391,15 @@ SLA_HOURS = {
     "in_review": env_int("SLA_IN_REVIEW_HOURS", 120, minimum=1),
 }
 SLA_DUE_SOON_HOURS = env_int("SLA_DUE_SOON_HOURS", 12, minimum=1)
+
+# Disputes (docs/api.md "Disputes"): the counter-notice period the side that asked for a removal
+# has to answer, how long a public filer has to confirm their address, and the public page's limits.
+DISPUTE_RESPONSE_DAYS = env_int("DISPUTE_RESPONSE_DAYS", 14, minimum=1)
+DISPUTE_CONFIRM_HOURS = env_int("DISPUTE_CONFIRM_HOURS", 48, minimum=1)
+DISPUTE_OPEN_PER_EMAIL = env_int("DISPUTE_OPEN_PER_EMAIL", 5, minimum=1)
+DISPUTE_LIMIT_PER_IP_HOUR = env_int("DISPUTE_LIMIT_PER_IP_HOUR", 10, minimum=1)
+DISPUTE_LIMIT_PER_EMAIL_DAY = env_int("DISPUTE_LIMIT_PER_EMAIL_DAY", 5, minimum=1)
+DISPUTE_EVIDENCE_MAX_BYTES = env_int("DISPUTE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Canned "ask for more information" texts: (key, title, text). Kept in code, not a model,
 # so they are reviewed and translated with the rest of the product's wording.

@@ -421,6 +421,7 @@ class PartnerActionKind(models.TextChoices):
     SAMPLE_PASSED = "sample_passed", "sample passed"
     SAMPLE_FAILED = "sample_failed", "sample failed"
     FILING_REVOKED = "filing_revoked", "filing's removals revoked"
+    DISPUTE = "dispute", "a removal of the filing disputed"
     PARTNER_REVOKED = "partner_revoked", "every filing's removals revoked"
     CREATOR_CLAIMED = "creator_claimed", "creator claimed their account"
     ROWS_LIFTED = "rows_lifted", "rows lifted by their creator"

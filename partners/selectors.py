@@ -6,11 +6,26 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
+from registry.models import Dispute, DisputeState, RemovalSource
+
 from .models import CreatorClaim, Filing, FilingRow, Partner, RowState
 
 
 def filings_of(partner: Partner) -> QuerySet[Filing]:
     return Filing.objects.filter(partner=partner)
+
+
+def disputes_of(partner: Partner) -> QuerySet[Dispute]:
+    """The disputes about removals the partner's filings asked for, once opened (a public
+    disputant's unconfirmed or expired ones were never told to anyone)."""
+    return (
+        Dispute.objects.filter(
+            source_ref__in=Filing.objects.filter(partner=partner).values("public_id"),
+            removal__source=RemovalSource.PARTNER,
+        )
+        .exclude(state__in=(DisputeState.UNCONFIRMED, DisputeState.EXPIRED))
+        .select_related("removal__dataset")
+    )
 
 
 def rows_of(filing: Filing, *, state: str | None = None) -> QuerySet[FilingRow]:

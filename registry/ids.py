@@ -29,3 +29,7 @@ def new_delivery_id() -> str:
 
 def new_import_id() -> str:
     return public_id("imp")
+
+
+def new_dispute_id() -> str:
+    return public_id("dp")

@@ -10,3 +10,7 @@ removals_acknowledged = Signal()
 removals_rematched = Signal()
 # Sent with the source references some of whose removals were revoked.
 removals_revoked = Signal()
+# A dispute about a removal changed: `dispute`, `what` ("opened", "answered", "due", "decided")
+# and `message` (its DisputeMessage). Sent inside the change's transaction: receivers write their
+# audit rows (a ticket's timeline) in it and send their emails on commit.
+dispute_changed = Signal()

@@ -117,3 +117,9 @@ def shard_search(
         shards.reply(reply_to, number, hits=None, error=f"{type(exc).__name__}: {exc}"[:500])
         return
     shards.reply(reply_to, number, hits=hits)
+
+
+@shared_task(base=DatabaseRetryTask, name="registry.tasks.disputes_sweep", ignore_result=True)
+def disputes_sweep() -> dict[str, int]:
+    """Beat: disputes whose answer time ran out go to the desk's queue; unconfirmed ones expire."""
+    return services.disputes_sweep()

@@ -39,5 +39,12 @@ class IdConverter:
         return str(value)
 
 
+class DisputeIdConverter(ReferenceConverter):
+    """A dispute's public id (registry.ids: dp_ and URL-safe letters and digits)."""
+
+    regex = r"dp_[A-Za-z0-9]{1,37}"
+
+
 register_converter(ReferenceConverter, "reference")
+register_converter(DisputeIdConverter, "dispute")
 register_converter(IdConverter, "id")

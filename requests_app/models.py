@@ -416,11 +416,19 @@ class EventKind(models.TextChoices):
     ESCALATION = "escalation", _("SLA escalation")
     CONFLICT = "conflict", _("Ownership conflict")
     SAMPLE = "sample", _("Sample checked")
+    DISPUTE = "dispute", _("Dispute")
 
 
 # Kinds an artist sees on their request's timeline; the rest are for moderators.
 PUBLIC_EVENT_KINDS = frozenset(
-    {EventKind.CREATED, EventKind.STATUS, EventKind.PUBLIC_REPLY, EventKind.WORKS, EventKind.REMOVALS}
+    {
+        EventKind.CREATED,
+        EventKind.STATUS,
+        EventKind.PUBLIC_REPLY,
+        EventKind.WORKS,
+        EventKind.REMOVALS,
+        EventKind.DISPUTE,
+    }
 )
 
 

@@ -21,6 +21,8 @@ from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 
+from registry.models import Dispute
+
 from .models import ArtistProfile, IdentityProof, RemovalRequest
 
 # A headline or message: a plain string, or a lazy one translated when the email is rendered.
@@ -126,3 +128,41 @@ def proof_reviewed(*, proof: IdentityProof, accepted: bool, note: str) -> None:
         template="emails/proof_reviewed.txt",
         context={"proof": proof, "accepted": accepted, "note": note, "name": proof.artist.display_name},
     )
+
+
+def request_dispute(*, ticket: RemovalRequest, dispute: Dispute, what: str) -> None:
+    """A dispute about one of the request's removals was opened (answer by its deadline) or decided.
+    Only the dispute's reason is told, never who filed it."""
+    ids = {"dispute": dispute.public_id, "removal": dispute.removal.public_id}
+    due = dispute.response_due_at.strftime("%Y-%m-%d %H:%M") if dispute.response_due_at else ""
+    reason = dispute.get_reason_display
+    if what == "opened":
+        headline = later(lambda: _("Someone disputes removal %(removal)s") % ids)
+        message = later(
+            lambda: (
+                _(
+                    "Dispute %(dispute)s says: %(reason)s. You may answer with your own evidence on your "
+                    "request's page until %(due)s (UTC); a moderator then decides whether the removal stays."
+                )
+                % {**ids, "reason": reason(), "due": due}
+            )
+        )
+    elif dispute.state == "revoked":
+        headline = later(lambda: _("Removal %(removal)s was revoked after a dispute") % ids)
+        message = later(lambda: _("The moderator's reason: %(why)s") % {"why": dispute.decision_reason})
+    else:
+        headline = later(lambda: _("Removal %(removal)s stays: the dispute was decided") % ids)
+        message = later(lambda: _("The moderator's reason: %(why)s") % {"why": dispute.decision_reason})
+    request_changed(ticket=ticket, headline=headline, message=message)
+
+
+def dispute_due(*, dispute: Dispute, recipients: list[str]) -> None:
+    """To the moderators: a dispute's answer time ran out, it waits for a decision (in English)."""
+    if not recipients:
+        return
+    subject = f"[{dispute.public_id}] Dispute waiting for a decision"
+    body = (
+        f"The time to answer dispute {dispute.public_id} about removal {dispute.removal.public_id} "
+        f"ran out. It is in the desk's dispute queue: {settings.SITE_URL}/admin/registry/dispute/\n"
+    )
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients, fail_silently=False))

@@ -21,3 +21,8 @@ def complete_acknowledged_requests(sender: Any, source_refs: set[str], **kwargs:
 def record_rematched_copies(sender: Any, source_refs: set[str], **kwargs: Any) -> None:
     for reference in sorted(source_refs):
         services.request_copies_found(reference=reference)
+
+
+@receiver(signals.dispute_changed)
+def record_dispute_step(sender: Any, dispute: Any, what: str, message: Any, **kwargs: Any) -> None:
+    services.dispute_step_record(dispute=dispute, what=what, message=message)

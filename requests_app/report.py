@@ -4,6 +4,7 @@
 - removals per data set: in force, acknowledged, revoked, and how many came from partners;
 - per maintainer, the median and 95th-percentile time from approval to acknowledgement;
 - licences granted: standing and revoked grants per licence, and grants per month (`licences`).
+- disputes opened by month, and how they ended (the removal upheld or revoked) or still open.
 
 Computed by a few aggregate queries (percentiles by PostgreSQL's percentile_cont; on the
 embedded SQLite default, from the sorted durations), every REPORT_CACHE_SECONDS by beat
@@ -29,7 +30,9 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from registry.models import (
+    DISPUTE_DECIDED_STATES,
     Dataset,
+    Dispute,
     GrantState,
     LicenceGrant,
     Maintainer,
@@ -43,8 +46,8 @@ from registry.preferences import Licence
 from .models import RemovalRequest
 from .workflow import Status
 
-# v2: the figures gained `licences`; a cache written before holds none.
-CACHE_KEY = "requests_app:transparency-report:v2"
+# v3: the figures gained `licences` and `disputes`; a cache written before holds neither.
+CACHE_KEY = "requests_app:transparency-report:v3"
 # Outcomes as the report groups them: a completed request was approved first.
 OUTCOMES: dict[str, str] = {
     Status.APPROVED.value: "approved",
@@ -124,6 +127,7 @@ def compute(now: datetime | None = None) -> dict[str, Any]:
         "datasets": datasets,
         "maintainers": _acknowledgement_times(),
         "licences": licences_granted(months, since),
+        "disputes": disputes_by_month(months, since),
     }
 
 
@@ -211,6 +215,35 @@ def _acknowledgement_times() -> list[dict[str, Any]]:
     return out
 
 
+DISPUTE_OUTCOME_KEYS = ("upheld", "revoked", "open")
+
+
+def disputes_by_month(months: list[str], since: datetime) -> list[dict[str, Any]]:
+    """Disputes opened each month (filed and, from the public page, confirmed), by outcome: the
+    removal upheld, revoked, or not decided yet. One grouped query."""
+    by_month = {m: dict.fromkeys(("filed", *DISPUTE_OUTCOME_KEYS), 0) for m in months}
+    rows = (
+        Dispute.objects.filter(opened_at__gte=since)
+        .annotate(month=TruncMonth("opened_at"))
+        .values("month", "state")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        month = row["month"].strftime("%Y-%m")
+        if month not in by_month:
+            continue
+        outcome = row["state"] if row["state"] in DISPUTE_DECIDED_STATES else "open"
+        by_month[month]["filed"] += row["n"]
+        by_month[month][outcome] += row["n"]
+    return [{"month": m, **by_month[m]} for m in months]
+
+
+def _disputes_csv(writer: Any, figures: dict[str, Any]) -> None:
+    writer.writerow(["section", "month", "filed", *DISPUTE_OUTCOME_KEYS])
+    for row in figures.get("disputes", []):
+        writer.writerow(["disputes", row["month"], row["filed"], *(row[k] for k in DISPUTE_OUTCOME_KEYS)])
+
+
 def _percentile(values: list[float], q: float) -> float:
     """Linear interpolation between closest ranks: what percentile_cont computes."""
     at = (len(values) - 1) * q
@@ -234,6 +267,7 @@ def as_csv(figures: dict[str, Any]) -> str:
     for row in figures["maintainers"]:
         writer.writerow(["acknowledgement", *("" if v is None else v for v in row.values())])
     licences_csv(writer, figures["licences"])
+    _disputes_csv(writer, figures)
     return out.getvalue()
 
 

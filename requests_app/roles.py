@@ -22,6 +22,8 @@ MODERATOR_PERMISSIONS = [
     ("registry", "view_domainoptout"),
     ("registry", "view_maintainer"),
     ("registry", "view_webhookdelivery"),
+    ("registry", "view_dispute"),
+    ("registry", "decide_dispute"),
 ]
 
 

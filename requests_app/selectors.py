@@ -18,7 +18,7 @@ from registry import matching
 from registry import selectors as registry_selectors
 from registry.hashing import ImageHashes
 from registry.hosts import Scope
-from registry.models import Dataset, DatasetItem, Removal, RemovalSource, RemovalState
+from registry.models import Dataset, DatasetItem, Dispute, DisputeState, Removal, RemovalSource, RemovalState
 from registry.selectors import removals_for_source
 
 from . import likeness, timeline
@@ -529,4 +529,26 @@ def latest_sample(ticket: RemovalRequest) -> TicketEvent | None:
         .select_related("actor")
         .order_by("-created_at", "-pk")
         .first()
+    )
+
+
+def ticket_has_disputes(ticket: RemovalRequest) -> bool:
+    """Whether any dispute the artist sees concerns the request: one indexed read of the disputes
+    alone, so the page of a request with thousands of removals pays nothing when there is none."""
+    return (
+        Dispute.objects.filter(source_ref=ticket.reference)
+        .exclude(state__in=(DisputeState.UNCONFIRMED, DisputeState.EXPIRED))
+        .exists()
+    )
+
+
+def disputes_of_ticket(ticket: RemovalRequest) -> QuerySet[Dispute]:
+    """The disputes the artist of `ticket` sees: those opened about its removals (never one whose
+    filer has not confirmed their address yet, nor an expired one)."""
+    return (
+        Dispute.objects.filter(source_ref=ticket.reference, removal__source=RemovalSource.ARTIST)
+        .exclude(state__in=(DisputeState.UNCONFIRMED, DisputeState.EXPIRED))
+        .select_related("removal__dataset")
+        .prefetch_related("messages")
+        .order_by("id")
     )

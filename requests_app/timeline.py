@@ -399,7 +399,27 @@ def _account_deleted(p: Params) -> str:
     return _("The artist deleted their account.")
 
 
+def _dispute(p: Params) -> str:
+    """A dispute about one of the request's removals (registry's Dispute), step by step."""
+    ids = {"dispute": p["dispute"], "removal": p["removal"]}
+    step = p["step"]
+    if step == "opened":
+        return _(
+            "Dispute %(dispute)s filed against removal %(removal)s; answers are taken until %(due)s (UTC)."
+        ) % {**ids, "due": p["due"]}
+    if step == "answered":
+        return _("The artist answered dispute %(dispute)s about removal %(removal)s.") % ids
+    if step == "due":
+        return _("The time to answer dispute %(dispute)s about removal %(removal)s ran out.") % ids
+    if p.get("outcome") == "revoked":
+        return _joined(
+            _("Dispute %(dispute)s decided: removal %(removal)s is revoked.") % ids, p.get("reason")
+        )
+    return _joined(_("Dispute %(dispute)s decided: removal %(removal)s stays.") % ids, p.get("reason"))
+
+
 RENDERERS: dict[str, Callable[[Params], str]] = {
+    "dispute": _dispute,
     "works_added": _works_added,
     "works_removed": _works_removed,
     "works_moved": _works_moved,

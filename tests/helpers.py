@@ -262,6 +262,19 @@ def record_removals(dataset: Any, n: int, ref: str = "RR-2026-000001") -> list[A
     )
 
 
+def published_removals(dataset: Any, n: int, ref: str = "RR-2026-000001") -> list[Any]:
+    """`record_removals`, then marked delivered as a hand-over would: removals in force, which
+    anyone may dispute (a pending one is not published yet)."""
+    from registry import services
+    from registry.models import Removal
+
+    removals = record_removals(dataset, n, ref)
+    services.removals_mark_delivered(removals=removals)
+    return list(
+        Removal.objects.filter(pk__in=[r.pk for r in removals]).select_related("dataset").order_by("pk")
+    )
+
+
 CAT_PHASH = "b15fe6465121175e"
 
 

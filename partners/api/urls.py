@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import disputes, views
 
 urlpatterns = [
     re_path(r"^filings/?$", views.FilingListView.as_view(), name="filings"),
@@ -10,4 +10,10 @@ urlpatterns = [
     re_path(rf"^filings/{views.FILING}/?$", views.FilingDetailView.as_view(), name="filing"),
     re_path(rf"^filings/{views.FILING}/rows/?$", views.FilingRowsView.as_view(), name="filing-rows"),
     re_path(rf"^filings/{views.FILING}/file/?$", views.FilingFileView.as_view(), name="filing-file"),
+    re_path(r"^disputes/?$", disputes.PartnerDisputeListView.as_view(), name="partner-disputes"),
+    re_path(
+        rf"^disputes/{disputes.DISPUTE}/answer/?$",
+        disputes.PartnerDisputeAnswerView.as_view(),
+        name="partner-dispute-answer",
+    ),
 ]

@@ -27,6 +27,12 @@ urlpatterns = [
     re_path(
         rf"^datasets/{SLUG}/removals/ack/?$", views.RemovalAckView.as_view(), name="dataset-removals-ack"
     ),
+    re_path(rf"^datasets/{SLUG}/disputes/?$", views.DisputeListView.as_view(), name="dataset-disputes"),
+    re_path(
+        rf"^datasets/{SLUG}/disputes/(?P<dispute_id>dp_[A-Za-z0-9]+)/?$",
+        views.DisputeDetailView.as_view(),
+        name="dataset-dispute",
+    ),
     re_path(r"^webhooks/?$", views.WebhookListView.as_view(), name="webhooks"),
     re_path(rf"^{WEBHOOK}/?$", views.WebhookDetailView.as_view(), name="webhook"),
     re_path(rf"^{WEBHOOK}/rotate-secret/?$", views.WebhookRotateSecretView.as_view(), name="webhook-rotate"),

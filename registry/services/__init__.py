@@ -15,6 +15,21 @@ from .delivery import (
     delivery_redeliver,
     removals_mark_delivered,
 )
+from .disputes import (
+    DISPUTABLE_STATES,
+    REVOKE,
+    UPHOLD,
+    DisputeRefused,
+    disputable_removal,
+    dispute_answer,
+    dispute_confirm,
+    dispute_confirm_link_send,
+    dispute_confirm_token,
+    dispute_decide,
+    dispute_file,
+    dispute_note,
+    disputes_sweep,
+)
 from .domains import OptOutsRecorded, domain_optouts_record, domain_optouts_revoke, optouts_match_written
 from .grants import GrantSelection, licence_grants_record, licence_grants_revoke
 from .imports import (
@@ -61,9 +76,13 @@ from .webhooks import (
 )
 
 __all__ = [
+    "DISPUTABLE_STATES",
     "MAX_ITEMS_PER_BATCH",
+    "REVOKE",
     "STALE_AFTER",
+    "UPHOLD",
     "AckResult",
+    "DisputeRefused",
     "GrantSelection",
     "ImportBusy",
     "ItemQuery",
@@ -85,6 +104,15 @@ __all__ = [
     "deliveries_send_due",
     "delivery_attempt",
     "delivery_redeliver",
+    "disputable_removal",
+    "dispute_answer",
+    "dispute_confirm",
+    "dispute_confirm_link_send",
+    "dispute_confirm_token",
+    "dispute_decide",
+    "dispute_file",
+    "dispute_note",
+    "disputes_sweep",
     "domain_optouts_record",
     "domain_optouts_revoke",
     "hashed_key_new",

@@ -34,6 +34,7 @@ from .completion import (
 )
 from .conflicts import conflict_resolve, conflicts_detect
 from .consent import ChoiceResult, portfolio_choice_set, request_choice_set, work_choice_set
+from .disputes import dispute_artist_answer, dispute_step_record
 from .domains import (
     DOMAIN_METHODS,
     ScopeCheck,
@@ -144,6 +145,8 @@ __all__ = [
     "clean_name",
     "conflict_resolve",
     "conflicts_detect",
+    "dispute_artist_answer",
+    "dispute_step_record",
     "domain_request_create",
     "email_is_verified",
     "email_verification_link",

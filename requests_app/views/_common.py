@@ -304,5 +304,8 @@ def _render_detail(
         "held_works": selectors.held_works_count(ticket) if approved else 0,
         "max_files": settings.UPLOAD_MAX_FILES,
         "scope_rows": selectors.scope_rows(ticket),
+        "disputes": list(selectors.disputes_of_ticket(ticket))
+        if approved and selectors.ticket_has_disputes(ticket)
+        else [],
     }
     return render(request, "requests_app/request_detail.html", context)

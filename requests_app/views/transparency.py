@@ -59,6 +59,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
             "basis_labels": basis_list,
             "total_requests": sum(sum(m[k] for k in report.OUTCOME_KEYS) for m in months),
             **context,
+            **_disputes_context(figures),
         },
     )
 
@@ -82,6 +83,26 @@ def licences_context(licences: dict[str, Any]) -> dict[str, Any]:
         "licences_chart": report.bars([(row["label"], row["in_force"]) for row in per_licence]),
         "licences_month_chart": report.bars([(m["month"], m["total"]) for m in month_rows]),
         "total_licences": sum(row["in_force"] + row["revoked"] for row in per_licence),
+    }
+
+
+def _disputes_context(figures: dict[str, Any]) -> dict[str, Any]:
+    """The disputes section: a bar per month (disputes opened), and the table of outcomes."""
+    rows = figures.get("disputes", [])
+    labels = {"upheld": _("Removal upheld"), "revoked": _("Removal revoked"), "open": _("Not decided yet")}
+    return {
+        "disputes_chart": report.bars([(m["month"], m["filed"]) for m in rows]),
+        "dispute_outcome_labels": [labels[k] for k in report.DISPUTE_OUTCOME_KEYS],
+        "dispute_rows": [
+            {
+                "month": m["month"],
+                "filed": m["filed"],
+                "outcomes": [(labels[k], m[k]) for k in report.DISPUTE_OUTCOME_KEYS],
+            }
+            for m in rows
+        ],
+        "dispute_totals": [(labels[k], sum(m[k] for m in rows)) for k in report.DISPUTE_OUTCOME_KEYS],
+        "total_disputes": sum(m["filed"] for m in rows),
     }
 
 

@@ -43,9 +43,10 @@ def test_the_report_reads_without_javascript_and_fits_a_phone(live_server, visit
             reader.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
         page = reader.goto("/transparency/")
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-        # No request yet: a sentence; removals and acknowledgement: a plot each; licences: two.
+        # No request yet: a sentence; removals and acknowledgement: a plot each; licences: two;
+        # no dispute yet: the disputes section has its table only.
         expect(page.get_by_role("img")).to_have_count(4)
-        expect(page.locator("table")).to_have_count(6)
+        expect(page.locator("table")).to_have_count(7)
         expect(page.locator("table").nth(2)).to_contain_text("12")
         licences = page.locator("#licences-heading").locator("..")
         expect(licences.locator("table").first).to_contain_text("CC BY-SA 4.0")

@@ -146,3 +146,15 @@ def verified_site(artist: ArtistProfile, site: Site, signals_settings: Any) -> t
     proof = services.proof_check(proof=proof)
     assert proof.status == "verified", proof.last_error
     return proof, site
+
+
+@pytest.fixture
+def published(submitted: RemovalRequest, moderator: User) -> Any:
+    """`submitted`, approved, and its removal delivered (in force, so anyone may dispute it)."""
+    from registry.models import Removal
+
+    services.request_approve(ticket=submitted, moderator=moderator, reason="ok")
+    removal = Removal.objects.select_related("dataset").get(source_ref=submitted.reference)
+    registry_services.removals_mark_delivered(removals=[removal])
+    removal.refresh_from_db()
+    return removal

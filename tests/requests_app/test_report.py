@@ -116,7 +116,8 @@ def test_the_page_is_public_with_a_table_for_each_plot_and_downloads_that_agree(
     page = Client().get(reverse("transparency"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert html.count('role="img"') == 3 and html.count("<caption>") == 4
+    # Three plots (no dispute yet: the disputes section has its table only) and five tables.
+    assert html.count('role="img"') == 3 and html.count("<caption>") == 5
     assert '<title id="ack-chart-title">Median hours to acknowledge, per maintainer</title>' in html
     assert "ada@example.org" not in html and "RR-2026-" not in html  # nobody is named
     data = Client().get(reverse("transparency_json")).json()
@@ -151,3 +152,60 @@ def test_an_empty_registry_says_so():
 def test_the_report_in_french(figures):
     html = french_client().get(reverse("transparency")).content.decode()
     assert "Rapport de transparence" in html and "Retraits par jeu de données" in html
+
+
+# --- disputes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def disputes(maintainer, moderator):
+    from tests.helpers import published_removals
+
+    dataset = registry.dataset_create(maintainer=maintainer.maintainer, slug="disputed", name="Disputed")
+    removals = published_removals(dataset, 4, ref="RR-2026-000777")
+    filed = [
+        registry.dispute_file(
+            removal=r,
+            maintainer=maintainer.maintainer,
+            reason="not_a_copy",
+            statement="The item is another photograph of the same place.",
+            links=[],
+        )
+        for r in removals[:3]
+    ]
+    registry.dispute_answer(
+        dispute=filed[0], body="It is my own photograph, see the RAW.", links=[], actor=None
+    )
+    registry.dispute_answer(
+        dispute=filed[1], body="It is my own photograph, see the RAW.", links=[], actor=None
+    )
+    registry.dispute_decide(dispute=filed[0], moderator=moderator, outcome="uphold", reason="A copy.")
+    registry.dispute_decide(dispute=filed[1], moderator=moderator, outcome="revoke", reason="Not a copy.")
+    # Unconfirmed: nobody was told, it is not counted.
+    registry.dispute_file(
+        removal=removals[3],
+        email="x@example.org",
+        reason="own_work",
+        statement="Mine, from my own camera.",
+        links=[],
+    )
+    return filed
+
+
+def test_disputes_are_counted_by_month_and_outcome(disputes):
+    figures = report.compute()
+    this_month = figures["disputes"][-1]
+    assert this_month == {"month": this_month["month"], "filed": 3, "upheld": 1, "revoked": 1, "open": 1}
+    assert sum(m["filed"] for m in figures["disputes"]) == 3
+    assert len(figures["disputes"]) == len(figures["months"])
+
+
+def test_the_page_and_downloads_show_the_disputes(disputes, client):
+    page = client.get(reverse("transparency")).content.decode()
+    assert 'id="disputes-heading"' in page and 'id="disputes-chart' in page
+    assert "Disputes by month and outcome" in page
+    rows = list(csv.reader(io.StringIO(client.get(reverse("transparency_csv")).content.decode())))
+    [line] = [r for r in rows if r[0] == "disputes" and r[2] == "3"]
+    assert line[3:] == ["1", "1", "1"]
+    assert client.get(reverse("transparency_json")).json()["disputes"][-1]["filed"] == 3
+    assert "x@example.org" not in page

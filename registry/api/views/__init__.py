@@ -2,6 +2,7 @@
 around a service or selector; registry/api/urls.py routes to the names re-exported here."""
 
 from .datasets import DatasetDetailView, DatasetListView, ItemsUpsertView
+from .disputes import DisputeDetailView, DisputeListView
 from .export import SLUG_PATTERN, ExportView, LicenceExportView
 from .imports import ImportCreateView, ImportDetailView, import_to_dict
 from .licences import LicenceFeedView
@@ -19,6 +20,8 @@ __all__ = [
     "SLUG_PATTERN",
     "DatasetDetailView",
     "DatasetListView",
+    "DisputeDetailView",
+    "DisputeListView",
     "ExportView",
     "ImportCreateView",
     "ImportDetailView",

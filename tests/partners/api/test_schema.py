@@ -12,6 +12,8 @@ CONTRACT = [
     ("/api/v1/partner/filings/files/", "post"),
     ("/api/v1/partner/filings/{filing_id}/file/", "get"),
     ("/api/v1/partner/filings/{filing_id}/file/", "patch"),
+    ("/api/v1/partner/disputes/", "get"),
+    ("/api/v1/partner/disputes/{dispute_id}/answer/", "post"),
 ]
 
 
@@ -62,9 +64,10 @@ def test_every_partner_endpoint_in_docs_api_md_is_served(partner_schema):
 
     section = (ROOT / "docs" / "api.md").read_text().split("## Partners", 1)[1]
     promised = set(re.findall(r"`(GET|POST|PATCH) (/api/v1/partner/[^`?]*?)(?:\?[^`]*)?`", section))
-    assert len(promised) == 7, promised
+    assert len(promised) == 9, promised
     for method, path in promised:
-        path = path.replace("{id}", "{filing_id}")
+        kind = "dispute_id" if "/disputes/" in path else "filing_id"
+        path = path.replace("{id}", "{" + kind + "}")
         assert method.lower() in partner_schema["paths"].get(path, {}), f"{method} {path} not served"
 
 

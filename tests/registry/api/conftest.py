@@ -41,13 +41,21 @@ def api_world(maintainer, receiver) -> tuple[World, dict[str, str]]:
     endpoint, _ = services.webhook_endpoint_create(
         maintainer=org, url=receiver.url, event_types=["removal.approved"], datasets=[dataset]
     )
-    services.removals_record(
+    removals = services.removals_record(
         source_ref="RR-2026-000001",
         reason="copyright",
         entries=[services.RemovalEntry(dataset=dataset, item=item) for item in dataset.items.all()[:3]],
     )
     row = WebhookDelivery.objects.get()
     services.delivery_attempt(row.pk)
+    # Delivered now: one disputed (for the detail), one left for a known-good dispute.
+    dispute = services.dispute_file(
+        removal=removals[0],
+        maintainer=org,
+        reason="not_a_copy",
+        statement="The item is another photograph of the same place.",
+        links=[],
+    )
     job = services.import_create(
         dataset=dataset,
         upload=io.BytesIO(b"external_id,url\nx,https://img.example/x.jpg\n"),
@@ -64,6 +72,8 @@ def api_world(maintainer, receiver) -> tuple[World, dict[str, str]]:
         "path.webhook_id": endpoint.public_id,
         "path.delivery_id": row.public_id,
         "path.import_id": job.public_id,
+        "path.dispute_id": dispute.public_id,
+        "dispute.removal": removals[1].public_id,
     }
     return World(key=maintainer.key), ids
 

@@ -15,6 +15,9 @@ CONTRACT = [
     ("/api/v1/datasets/{slug}/removals/ack/", "post"),
     ("/api/v1/datasets/{slug}/revocations/", "get"),
     ("/api/v1/datasets/{slug}/licences/", "get"),
+    ("/api/v1/datasets/{slug}/disputes/", "get"),
+    ("/api/v1/datasets/{slug}/disputes/", "post"),
+    ("/api/v1/datasets/{slug}/disputes/{dispute_id}/", "get"),
     ("/api/v1/removals/export/", "get"),
     ("/api/v1/licences/export/", "get"),
     ("/api/v1/lookup/", "post"),
@@ -99,6 +102,40 @@ def test_the_licence_grant_object_has_exactly_the_contract_fields(schema):
     assert set(grant["properties"]) == GRANT_FIELDS
     assert enum_of(schema, grant["properties"]["train_ai"]) == {"allowed"}
     assert enum_of(schema, grant["properties"]["licence"]) == {"cc0", "cc-by", "cc-by-sa", "custom"}
+
+
+DISPUTE_FIELDS = {
+    "id", "dataset", "removal", "reason", "statement", "links", "state", "outcome", "filed_at",
+    "response_due_at", "answered", "decided_at", "decision_reason",
+}  # fmt: skip
+
+
+def test_the_dispute_object_has_exactly_the_contract_fields(schema):
+    page = body_schema(schema, "/api/v1/datasets/{slug}/disputes/", "get")
+    assert set(page["properties"]) == {"results", "next"}
+    dispute = component(schema, page["properties"]["results"]["items"]["$ref"])
+    assert set(dispute["properties"]) == DISPUTE_FIELDS
+    assert enum_of(schema, dispute["properties"]["state"]) == {"open", "answered", "due", "upheld", "revoked"}
+    assert enum_of(schema, dispute["properties"]["reason"]) == {
+        "own_work", "not_a_copy", "licensed", "public_domain", "other",
+    }  # fmt: skip
+    created = body_schema(schema, "/api/v1/datasets/{slug}/disputes/", "post", "201")
+    assert set(created["properties"]) == DISPUTE_FIELDS
+    write = schema["paths"]["/api/v1/datasets/{slug}/disputes/"]["post"]["requestBody"]["content"]
+    asked = component(schema, write["application/json"]["schema"]["$ref"])
+    assert set(asked["properties"]) == {"removal", "reason", "statement", "links"}
+
+
+def test_every_dispute_endpoint_in_docs_api_md_is_served(schema):
+    import re
+
+    from tests.helpers import ROOT
+
+    section = (ROOT / "docs" / "api.md").read_text().split("### Disputes", 1)[1].split("\n## ", 1)[0]
+    promised = set(re.findall(r"`(GET|POST) (/api/v1/[^`?]*?)(?:\?[^`]*)?`", section))
+    assert len(promised) == 3, promised
+    for method, path in promised:
+        assert method.lower() in schema["paths"].get(path, {}), f"{method} {path} not served"
 
 
 def test_errors_are_described_with_the_contract_body(schema):

@@ -14,8 +14,22 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
-from . import ids
-from .preferences import Licence, Preference
+from .. import ids
+from ..preferences import Licence, Preference
+
+# Re-exported: every model of the app is read as registry.models.<Name>.
+from .disputes import (  # noqa: F401
+    DISPUTE_DECIDED_STATES,
+    DISPUTE_OPEN_STATES,
+    Dispute,
+    DisputeAuthor,
+    DisputeFiler,
+    DisputeMessage,
+    DisputeMessageKind,
+    DisputeReason,
+    DisputeState,
+    private_storage_for_disputes,
+)
 
 
 def private_storage_for_imports() -> FileSystemStorage:
