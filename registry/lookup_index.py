@@ -54,7 +54,9 @@ _REVOKED = RemovalState.REVOKED.value
 # transaction has written: then it sees rows that are not committed), in one snapshot. `seen`:
 # the transactions at or after `xmin` read already. A transaction's rows become visible all at
 # once when it commits, so they need no second read; while another transaction anywhere on the
-# server stays open, xmin stays behind it, and this keeps the read to what is new.
+# server stays open, xmin stays behind it, and this keeps the read to what is new: the condition
+# is the ranges between the seen ids (`_unseen`), each a range of the changed_xact index, so the
+# rows of a transaction seen already are not even visited (a filter would fetch each of them).
 _CHANGES_SQL = f"""
 WITH snap AS (
     SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
@@ -64,16 +66,16 @@ WITH snap AS (
            r.state = '{_REVOKED}' OR r.url IS NULL OR r.url_key IS NULL AS dead,
            r.source, r.partner, r.search
       FROM registry_removal r
-     WHERE r.changed_xact >= %(xmin)s AND r.changed_xact <> ALL(%(seen)s::bigint[])
+     WHERE __R__
     UNION ALL
     SELECT 'g', g.changed_xact, g.id, g.url_key, NULL,
            g.state <> '{GrantState.ACTIVE.value}' OR g.url_key IS NULL, '', '', ''
       FROM registry_licencegrant g
-     WHERE g.changed_xact >= %(xmin)s AND g.changed_xact <> ALL(%(seen)s::bigint[])
+     WHERE __G__
     UNION ALL
     SELECT 'o', o.changed_xact, o.id, NULL, NULL, o.revoked_at IS NOT NULL, '', '', ''
       FROM registry_domainoptout o
-     WHERE o.changed_xact >= %(xmin)s AND o.changed_xact <> ALL(%(seen)s::bigint[])
+     WHERE __O__
 )
 SELECT snap.xmin, snap.wrote, changed.* FROM snap LEFT JOIN changed ON true
 """  # noqa: S608 (constants only)
@@ -84,9 +86,22 @@ _COPY_ROW = np.dtype(
         *[("l3", ">i4"), ("key2", ">i8"), ("l4", ">i4"), ("origin", ">i8")],
     ]
 )
+_COLUMNS = (("key", np.int64), ("key2", np.int64), ("id", np.int64), ("origin", np.int32))
 _COPY_HEADER = 19  # PGCOPY\n\377\r\n\0, flags, header extension length
+# At most this many transactions are left out of a catch-up read by ranges (see _unseen).
+SEEN_RANGES = 500
 # Past this many removals changed since the build, they are merged into the sorted arrays.
 MERGE_AT = 100_000
+
+
+def _unseen(column: str, xmin: int, seen: list[int]) -> tuple[str, list[int]]:
+    """`column >= xmin` but for the values in `seen` (sorted, each >= xmin), as index ranges."""
+    parts, params = [f"{column} >= %s"], [xmin]
+    for value in seen if len(seen) <= SEEN_RANGES else ():  # beyond: re-read, applied alike
+        parts[-1] += f" AND {column} < %s"
+        parts.append(f"{column} > %s")
+        params += [value, value]
+    return "(" + " OR ".join(f"({p})" for p in parts) + ")", params
 
 
 def url_keys(urls: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +222,14 @@ class LookupIndex:
             TO STDOUT (FORMAT binary)
         """  # noqa: S608 (constants; the origins are parameters)
         params = [[o[0] for o in origins], [o[1] for o in origins], [o[2] for o in origins]]
-        parts: list[np.ndarray] = []
+        parts: list[tuple[np.ndarray, ...]] = []
+
+        def parse(data: bytes) -> None:  # kept as the compact columns, not COPY's 50-byte rows
+            rows = np.frombuffer(data, dtype=_COPY_ROW)
+            parts.append(
+                tuple(rows[name].astype(kind) for name, kind in _COLUMNS)  # astype copies
+            )
+
         pending = bytearray()
         skip = _COPY_HEADER
         size = _COPY_ROW.itemsize
@@ -221,19 +243,14 @@ class LookupIndex:
                     skip = 0
                 whole = len(pending) // size * size
                 if whole >= 1 << 22:
-                    parts.append(np.frombuffer(bytes(pending[:whole]), dtype=_COPY_ROW))
+                    parse(bytes(pending[:whole]))
                     del pending[:whole]
         whole = len(pending) // size * size  # the 2-byte trailer is left over
-        parts.append(np.frombuffer(bytes(pending[:whole]), dtype=_COPY_ROW))
-        rows = np.concatenate(parts) if parts else np.empty(0, _COPY_ROW)
-        order = np.argsort(rows["key"], kind="stable")
-        rows = rows[order]
-        return _Sorted(
-            keys=rows["key"].astype(np.int64),
-            key2=rows["key2"].astype(np.int64),
-            ids=rows["id"].astype(np.int64),
-            origins=rows["origin"].astype(np.int32),
-        )
+        parse(bytes(pending[:whole]))
+        keys, key2, ids, origin = (np.concatenate([part[n] for part in parts]) for n in range(4))
+        parts.clear()
+        order = np.argsort(keys, kind="stable")
+        return _Sorted(keys=keys[order], key2=key2[order], ids=ids[order], origins=origin[order])
 
     # --- keeping up -------------------------------------------------------------------------
 
@@ -241,7 +258,12 @@ class LookupIndex:
         """Apply what committed since the last read. False when this transaction has written
         (it would see its own rows before they commit): the caller reads the database."""
         with connection.cursor() as cursor:
-            cursor.execute(_CHANGES_SQL, {"xmin": self.xmin, "seen": sorted(self.seen)})
+            sql, params = _CHANGES_SQL, []
+            for alias in "rgo":
+                condition, values = _unseen(f"{alias}.changed_xact", self.xmin, sorted(self.seen))
+                sql = sql.replace(f"__{alias.upper()}__", condition)
+                params += values
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if rows[0][1]:
             return False

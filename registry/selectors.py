@@ -162,7 +162,9 @@ def removed_url_sources(
         rule = covered[url] if isinstance(covered, Mapping) else None
         found[url] = {(rule.source, rule.partner)} if rule is not None else set()
     for url, said in (url_removal_origins(urls) if origins is None else origins).items():
-        found.setdefault(url, set()).update((source, partner) for source, partner, _ in said)
+        pairs = found.setdefault(url, set())
+        for source, partner, _ in said:
+            pairs.add((source, partner))
     return found
 
 
