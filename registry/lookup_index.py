@@ -12,12 +12,14 @@ pages of the hits costs 200-330 ms a batch (bench/RESULTS.md). This holds instea
 
 Exactness: a write is answered as soon as its transaction commits, a revocation too. Each row
 carries `changed_xact`, the id of the transaction that last changed what a look-up says of it
-(triggers of migration 0011, so no writer can forget it). Before answering, the index reads the
-rows with `changed_xact >= xmin` in one statement, then takes that statement's snapshot xmin as
-the next `xmin`: a transaction that had not committed when the snapshot was taken has an id at
-least that xmin, so the next read sees it, whatever its removal ids. (A cursor on the id would
-skip a removal whose transaction commits after one with a later id.) A row read twice is applied
-twice, to the same result.
+(triggers of migration 0011, so no writer can forget it). Before answering, the index reads in
+one statement the rows of the transactions its last read could not see: those in progress then
+(the snapshot's xip list) and those from its xmax on; then that statement's snapshot's xip and
+xmax are the next read's. A transaction's rows become visible all at once when it commits, so a
+transaction that the snapshot saw committed has had every row read, and one it did not see is
+read next time, whatever its removal ids. (A cursor on the id would skip a removal whose
+transaction commits after one with a later id; the snapshot's xmin alone would read again every
+row of each transaction committed since the oldest one still open anywhere on the server.)
 
 Until a process has built its index (a thread started by its first look-up: at 10 M removals
 it takes tens of seconds) look-ups read the database as before, as they do on SQLite and
@@ -50,34 +52,32 @@ _KEY2_SQL = (
     "('x' || encode(substring(sha256(convert_to({url}, 'UTF8')) from 9 for 8), 'hex'))::bit(64)::bigint"
 )
 _REVOKED = RemovalState.REVOKED.value
-# What changed since `xmin`, and that statement's own snapshot xmin (and whether this
-# transaction has written: then it sees rows that are not committed), in one snapshot. `seen`:
-# the transactions at or after `xmin` read already. A transaction's rows become visible all at
-# once when it commits, so they need no second read; while another transaction anywhere on the
-# server stays open, xmin stays behind it, and this keeps the read to what is new: the condition
-# is the ranges between the seen ids (`_unseen`), each a range of the changed_xact index, so the
-# rows of a transaction seen already are not even visited (a filter would fetch each of them).
+# What the last read could not see (each condition: `changed_xact = ANY(xip) OR >= xmax`, two
+# ranges of the changed_xact index), this statement's snapshot xip and xmax, and whether this
+# transaction has written (then it sees rows that are not committed, and may never be).
 _CHANGES_SQL = f"""
 WITH snap AS (
-    SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+    SELECT pg_snapshot_xmax(t.s)::text::bigint AS xmax,
+           ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(t.s) AS x) AS xip,
            pg_current_xact_id_if_assigned() IS NOT NULL AS wrote
+      FROM (SELECT pg_current_snapshot() AS s) AS t
 ), changed AS (
-    SELECT 'r' AS kind, r.changed_xact, r.id, r.url_key, {_KEY2_SQL.format(url="r.url")} AS key2,
+    SELECT 'r' AS kind, r.id, r.url_key, {_KEY2_SQL.format(url="r.url")} AS key2,
            r.state = '{_REVOKED}' OR r.url IS NULL OR r.url_key IS NULL AS dead,
            r.source, r.partner, r.search
       FROM registry_removal r
-     WHERE __R__
+     WHERE (r.changed_xact = ANY(%(xip)s::bigint[]) OR r.changed_xact >= %(xmax)s)
     UNION ALL
-    SELECT 'g', g.changed_xact, g.id, g.url_key, NULL,
+    SELECT 'g', g.id, g.url_key, NULL,
            g.state <> '{GrantState.ACTIVE.value}' OR g.url_key IS NULL, '', '', ''
       FROM registry_licencegrant g
-     WHERE __G__
+     WHERE (g.changed_xact = ANY(%(xip)s::bigint[]) OR g.changed_xact >= %(xmax)s)
     UNION ALL
-    SELECT 'o', o.changed_xact, o.id, NULL, NULL, o.revoked_at IS NOT NULL, '', '', ''
+    SELECT 'o', o.id, NULL, NULL, o.revoked_at IS NOT NULL, '', '', ''
       FROM registry_domainoptout o
-     WHERE __O__
+     WHERE (o.changed_xact = ANY(%(xip)s::bigint[]) OR o.changed_xact >= %(xmax)s)
 )
-SELECT snap.xmin, snap.wrote, changed.* FROM snap LEFT JOIN changed ON true
+SELECT snap.xmax, snap.xip, snap.wrote, changed.* FROM snap LEFT JOIN changed ON true
 """  # noqa: S608 (constants only)
 # One COPY row: 4 fields (int16), then per field its length (int32) and a bigint.
 _COPY_ROW = np.dtype(
@@ -88,20 +88,8 @@ _COPY_ROW = np.dtype(
 )
 _COLUMNS = (("key", np.int64), ("key2", np.int64), ("id", np.int64), ("origin", np.int32))
 _COPY_HEADER = 19  # PGCOPY\n\377\r\n\0, flags, header extension length
-# At most this many transactions are left out of a catch-up read by ranges (see _unseen).
-SEEN_RANGES = 500
 # Past this many removals changed since the build, they are merged into the sorted arrays.
 MERGE_AT = 100_000
-
-
-def _unseen(column: str, xmin: int, seen: list[int]) -> tuple[str, list[int]]:
-    """`column >= xmin` but for the values in `seen` (sorted, each >= xmin), as index ranges."""
-    parts, params = [f"{column} >= %s"], [xmin]
-    for value in seen if len(seen) <= SEEN_RANGES else ():  # beyond: re-read, applied alike
-        parts[-1] += f" AND {column} < %s"
-        parts.append(f"{column} > %s")
-        params += [value, value]
-    return "(" + " OR ".join(f"({p})" for p in parts) + ")", params
 
 
 def url_keys(urls: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -136,8 +124,9 @@ class LookupIndex:
         self._reset_data()
 
     def _reset_data(self) -> None:
-        self.xmin = 0
-        self.seen: set[int] = set()
+        # What the last read could not see: the transactions in progress then, and from xmax on.
+        self.xmax = 0
+        self.xip: list[int] = []
         self.sorted = _Sorted()
         self.origins: list[Origin] = []
         self._origin_ids: dict[Origin, int] = {}
@@ -180,8 +169,12 @@ class LookupIndex:
         with connection.cursor() as cursor:
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
-                cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-                xmin = int(cursor.fetchone()[0])
+                cursor.execute(
+                    "SELECT pg_snapshot_xmax(s)::text::bigint,"
+                    " ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x)"
+                    " FROM (SELECT pg_current_snapshot() AS s) AS t"
+                )
+                xmax, xip = cursor.fetchone()
                 cursor.execute(
                     "SELECT DISTINCT source, partner, search FROM registry_removal WHERE state <> %s",
                     [_REVOKED],
@@ -198,7 +191,7 @@ class LookupIndex:
                 cursor.execute("COMMIT")
         with self._lock:
             self._reset_data()
-            self.xmin = xmin
+            self.xmax, self.xip = int(xmax), [int(x) for x in xip]
             self.sorted = arrays
             self.origins = origins
             self._origin_ids = {o: n for n, o in enumerate(origins)}
@@ -257,21 +250,15 @@ class LookupIndex:
     def catch_up(self) -> bool:
         """Apply what committed since the last read. False when this transaction has written
         (it would see its own rows before they commit): the caller reads the database."""
-        with connection.cursor() as cursor:
-            sql, params = _CHANGES_SQL, []
-            for alias in "rgo":
-                condition, values = _unseen(f"{alias}.changed_xact", self.xmin, sorted(self.seen))
-                sql = sql.replace(f"__{alias.upper()}__", condition)
-                params += values
-            cursor.execute(sql, params)
+        # One catch-up at a time, read and applied under the lock: a thread's older read applied
+        # after a newer one would put back what the newer one changed.
+        with self._lock, connection.cursor() as cursor:
+            cursor.execute(_CHANGES_SQL, {"xmax": self.xmax, "xip": self.xip})
             rows = cursor.fetchall()
-        if rows[0][1]:
-            return False
-        with self._lock:
+            if rows[0][2]:
+                return False
             rule_ids: list[int] = []
-            for _, _, kind, xact, pk, key, key2, dead, source, partner, search in rows:
-                if kind is not None:
-                    self.seen.add(int(xact))
+            for _, _, _, kind, pk, key, key2, dead, source, partner, search in rows:
                 if kind == "r":
                     self._apply_removal(int(pk), key, key2, bool(dead), (source, partner, search))
                 elif kind == "g":
@@ -284,8 +271,7 @@ class LookupIndex:
                 self.rules.update(
                     (r.pk, r) for r in DomainOptOut.objects.filter(pk__in=rule_ids, revoked_at__isnull=True)
                 )
-            self.xmin = max(self.xmin, int(rows[0][0]))
-            self.seen = {x for x in self.seen if x >= self.xmin}
+            self.xmax, self.xip = int(rows[0][0]), [int(x) for x in rows[0][1]]
             if len(self.changed) > MERGE_AT:
                 self._merge()
         return True
