@@ -6,10 +6,12 @@ half unknown; URLs under a domain opt-out (`*.artist.example`) that no data set 
 removed by nothing. Every answer is checked.
 
 Today's path is measured in the same run, against the same database, on the same server settings:
-the code of a baseline commit (BENCH_LOOKUP_BASELINE, default the commit before the look-up's
-fast path) is unpacked with `git archive` and served by a second gunicorn. Each server is timed
-with one client (URLs/s = 10,000 / the median call) and with two clients at once (URLs/s of the
-two together), the calls' bodies encoded before the clock starts.
+the code of a baseline commit (BENCH_LOOKUP_BASELINE, default the commit before the in-process
+look-up index, which probes PostgreSQL for every URL) is unpacked with `git archive` and served by
+a second gunicorn. Each server is timed with one client (URLs/s = 10,000 / the median call) and
+with two clients at once (URLs/s of the two together), the calls' bodies encoded before the clock
+starts. This code's workers are first warmed until each has built its index (its log says so),
+and the build time and each worker's resident memory before and after are reported.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -33,9 +36,8 @@ from .pgdb import ROOT, bench_database, fill_removals, free_port, psql, removal_
 BATCH = 10_000
 BATCHES = 6
 TARGET = 250_000  # URLs per second
-# The last commit before the look-up read its removals in one statement and skipped the
-# serializer for plainly valid batches.
-BASELINE = os.environ.get("BENCH_LOOKUP_BASELINE", "3d05af7")
+# The last commit before the in-process look-up index (registry/lookup_index.py).
+BASELINE = os.environ.get("BENCH_LOOKUP_BASELINE", "7bff477")
 WORKERS = os.environ.get("BENCH_LOOKUP_WORKERS", "2")
 THREADS = os.environ.get("BENCH_LOOKUP_THREADS", "2")
 
@@ -65,11 +67,12 @@ def _baseline_tree(tmp: Path) -> Path:
     archive = subprocess.run(
         ["git", "archive", "--format=tar", BASELINE], cwd=ROOT, check=True, capture_output=True
     ).stdout
+    tmp.mkdir()
     subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
     return tmp
 
 
-def _server(tree: Path, database: str) -> tuple[subprocess.Popen[bytes], str]:
+def _server(tree: Path, database: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -83,7 +86,7 @@ def _server(tree: Path, database: str) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", WORKERS, "--worker-class", "gthread", "--threads", THREADS, "--timeout", "300"],
-        cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
     )  # fmt: skip
     return process, f"http://127.0.0.1:{port}"
 
@@ -98,6 +101,55 @@ def _wait(session: Any, base: str) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise RuntimeError(f"gunicorn at {base} did not answer")
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _workers(master: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master):
+            found.append(int(status.parent.name))
+    return found
+
+
+def _warm_index(session: Any, base: str, log: Path, master: int) -> dict[str, float]:
+    """Look up until every worker's log line says its index is built: (build seconds, RSS)."""
+    import requests
+
+    workers = _workers(master)
+    before = {pid: _rss_mib(pid) for pid in workers}
+    started = time.perf_counter()
+    built: list[float] = []
+    while time.perf_counter() - started < 1200:
+        # A new connection each time (a kept-alive one stays with one worker).
+        requests.post(
+            base + "/api/v1/lookup/",
+            json={"urls": ["https://img.example/warm.jpg"]},
+            headers={"Authorization": session.headers["Authorization"]},
+            timeout=300,
+        )
+        built = [float(x) for x in re.findall(r"lookup index: \d+ removals in ([0-9.]+) s", log.read_text())]
+        if len(built) >= len(workers):
+            break
+        time.sleep(0.5)
+    else:
+        raise RuntimeError("the workers did not build their look-up index within 20 minutes")
+    after = {pid: _rss_mib(pid) for pid in workers}
+    return {
+        "build_s": max(built),
+        "rss_before": statistics.mean(before.values()),
+        "rss_after": statistics.mean(after.values()),
+    }
 
 
 Call = Callable[[Any, list[str], bytes], set[str]]
@@ -191,15 +243,21 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             "under an opted-out domain, held by no data set": [_domain(rng) for _ in range(BATCHES)],
             "removed by nothing": [_nothing(rng) for _ in range(BATCHES)],
         }
-        trees = {"this code": ROOT, f"baseline {BASELINE}": _baseline_tree(Path(tmp))}
+        trees = {"this code": ROOT, f"baseline {BASELINE}": _baseline_tree(Path(tmp) / "baseline")}
         rows = []
+        built: dict[str, float] = {}
         for label, tree in trees.items():
             note(f"lookup: serving {label}")
-            process, base = _server(tree, database)
+            log = Path(tmp) / f"gunicorn-{len(built)}-{label.split()[0]}.log"
+            process, base = _server(tree, database, log)
             try:
                 sessions = [requests.Session() for _ in range(2)]
                 sessions[0].headers["Authorization"] = f"Bearer {key}"
                 _wait(sessions[0], base)
+                if tree == ROOT:
+                    built = _warm_index(sessions[0], base, log, process.pid)
+                    note(f"  index built in {built['build_s']:.1f} s, RSS {built['rss_before']:.0f} -> "
+                         f"{built['rss_after']:.0f} MiB a worker")  # fmt: skip
                 for kind, batches in kinds.items():
                     for endpoint, call, encode, scheme in (
                         ("v1", _v1(base), lambda urls: json.dumps({"urls": urls}).encode(), "Bearer"),
@@ -223,6 +281,12 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         f"One client: 10,000 / the median call; two clients: the {BATCHES} batches shared by two "
         f"threads at once. Target: {TARGET:,} URLs/s. Load average after: "
         f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.\n"
+    )
+    print(
+        f"This code's index, in each worker: built in {built['build_s']:.1f} s from {n:,} removals "
+        f"(the slowest worker's log), resident memory {built['rss_before']:.0f} MiB before and "
+        f"{built['rss_after']:.0f} MiB after ({(built['rss_after'] - built['rss_before']) * 2**20 / n:.0f} "
+        f"bytes a removal; the arrays hold 28).\n"
     )
     out = []
     for label, endpoint, kind, single, double in rows:

@@ -196,6 +196,10 @@ MATCH_PROBE_PHASH_MAX_DISTANCE = env_int("MATCH_PROBE_PHASH_MAX_DISTANCE", 5, mi
 # sides have PDQ, within MATCH_PDQ_MAX_DISTANCE: no person confirms these.
 REMATCH_PHASH_MAX_DISTANCE = env_int("REMATCH_PHASH_MAX_DISTANCE", 6, minimum=0)
 MATCH_PDQ_MAX_DISTANCE = env_int("MATCH_PDQ_MAX_DISTANCE", 31, minimum=0)
+# URL look-ups (v1 and v2) on PostgreSQL answer from an index of the live removals held in each
+# process (registry/lookup_index.py: 28 bytes a removal, built by a thread at the first look-up,
+# the database answering until it is ready). Off: every look-up reads the database.
+LOOKUP_INDEX = env_bool("LOOKUP_INDEX", True)
 # How often a process's in-memory Hamming index re-reads items whose hashes changed.
 MATCH_INDEX_CHECK_SECONDS = env_int("MATCH_INDEX_CHECK_SECONDS", 60, minimum=0)
 # A sharded data set (registry/shards.py): how long a search waits for each shard's answer, and

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_path
+from .lookup_index import LookupIndex, Origin
 from .models import (
     ApiKey,
     Dataset,
@@ -41,18 +44,33 @@ def active_keys_of(maintainer: Maintainer) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(maintainer=maintainer, revoked_at__isnull=True)
 
 
-def removed_urls(urls: list[str], *, covered: Iterable[str] | None = None) -> set[str]:
+def removed_urls(
+    urls: list[str], *, covered: Iterable[str] | None = None, index: LookupIndex | None = None
+) -> set[str]:
     """Which of `urls` are removed (not revoked) in any data set of the registry, or under an
-    active domain opt-out (registered or not). `covered`: optouts_covering(urls), if known."""
-    found: set[str] = set(optouts_covering(urls) if covered is None else covered)
-    wanted = set(urls) - found
-    found.update(url for url, _, _ in _live_removals_by_url(wanted) if url in wanted)
+    active domain opt-out (registered or not). `covered`: optouts_covering(urls), if known;
+    `index`: this process's look-up index when it can answer (lookup_index()), else the database."""
+    found: set[str] = set(optouts_covering(urls, index=index) if covered is None else covered)
+    found.update(url_removal_origins(set(urls) - found, index=index))
     return found
 
 
-def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str, str]]:
-    """(url, source, partner) of the live (not revoked) removals whose url_key is one of these
-    URLs' keys. A key can be shared (a collision): callers compare the URL itself."""
+def url_removal_origins(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, set[Origin]]:
+    """For each of `urls` that a live removal names: its (source, partner, search) triples, all
+    that the look-up says of it, in one read (or none, from `index`)."""
+    wanted = urls if isinstance(urls, set) else set(urls)
+    if index is not None:
+        return index.removal_origins(list(wanted))
+    found: dict[str, set[Origin]] = {}
+    for url, source, partner, search in _live_removals_by_url(wanted):
+        if url is not None and url in wanted:
+            found.setdefault(url, set()).add((source, partner, search))
+    return found
+
+
+def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str, str, str]]:
+    """(url, source, partner, search) of the live (not revoked) removals whose url_key is one of
+    these URLs' keys. A key can be shared (a collision): callers compare the URL itself."""
     keys = list({url_key(u) for u in urls})
     if not keys:
         return []
@@ -61,24 +79,25 @@ def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str
         # 10,000 URLs the ORM's chunks of IN lists and its row objects cost more than the probes.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT url, source, partner FROM registry_removal"
+                "SELECT url, source, partner, search FROM registry_removal"
                 " WHERE url_key = ANY(%s::bigint[]) AND state <> %s",
                 [keys, RemovalState.REVOKED.value],
             )
             return cursor.fetchall()
-    rows: list[tuple[str | None, str, str]] = []
+    rows: list[tuple[str | None, str, str, str]] = []
     for start in range(0, len(keys), 2000):
         rows += (
             Removal.objects.filter(url_key__in=keys[start : start + 2000])
             .exclude(state=RemovalState.REVOKED)
-            .values_list("url", "source", "partner")
+            .values_list("url", "source", "partner", "search")
         )
     return rows
 
 
-def licensed_urls(urls: Iterable[str]) -> dict[str, list[LicenceGrant]]:
-    """For each of `urls` that some standing licence grant covers: those grants, oldest first."""
-    wanted = set(urls)
+def licensed_urls(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, list[LicenceGrant]]:
+    """For each of `urls` that some standing licence grant covers: those grants, oldest first.
+    With `index`, only the URLs whose key a standing grant has are read."""
+    wanted = set(urls) if index is None else set(index.may_be_granted(set(urls)))
     keys = list({url_key(u) for u in wanted})
     found: dict[str, list[LicenceGrant]] = {}
     for start in range(0, len(keys), 2000):
@@ -91,32 +110,36 @@ def licensed_urls(urls: Iterable[str]) -> dict[str, list[LicenceGrant]]:
 
 
 def url_preferences(
-    urls: Iterable[str], *, removed: Iterable[str], grants: Mapping[str, list[LicenceGrant]]
+    urls: Iterable[str],
+    *,
+    removed: Iterable[str],
+    grants: Mapping[str, list[LicenceGrant]],
+    origins: Mapping[str, set[Origin]] | None = None,
 ) -> dict[str, dict[str, str]]:
     """train_ai and search for each of `urls`, every statement about it combined, disallow
     winning (registry.preferences): a live removal or domain opt-out (`removed`) disallows
-    training, and its `search` says what it says of search; a standing grant allows training."""
-    wanted = set(urls)
+    training, and its `search` says what it says of search; a standing grant allows training.
+    `origins`: url_removal_origins(urls), if known (else read here)."""
     removed = set(removed)
-    search: dict[str, set[str]] = {url: set() for url in wanted}
-    keys = list({url_key(u) for u in removed})
-    for start in range(0, len(keys), 2000):
-        for url, said in (
-            Removal.objects.filter(url_key__in=keys[start : start + 2000])
-            .exclude(state=RemovalState.REVOKED)
-            .values_list("url", "search")
-            .distinct()
-        ):
-            if url in search:
-                search[url].add(said)
+    if origins is None:
+        origins = url_removal_origins(removed)
+    # Most URLs of a batch say the same few things: each combination is computed once.
+    answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
     answer: dict[str, dict[str, str]] = {}
-    for url in wanted:
-        granted = grants.get(url, [])
-        train = ([Preference.DISALLOWED] if url in removed else []) + [Preference.ALLOWED for _ in granted]
-        answer[url] = {
-            "train_ai": combine(train),
-            "search": combine(search[url] | {g.search for g in granted}),
-        }
+    nothing: frozenset[str] = frozenset()
+    for url in urls if isinstance(urls, (set, dict)) else dict.fromkeys(urls):
+        granted = grants.get(url, ())
+        said = origins.get(url)
+        key = (
+            url in removed,
+            nothing if said is None or url not in removed else frozenset(o[2] for o in said),
+            tuple(g.search for g in granted),
+        )
+        value = answers.get(key)
+        if value is None:
+            train = ([Preference.DISALLOWED] if key[0] else []) + [Preference.ALLOWED for _ in granted]
+            value = answers[key] = {"train_ai": combine(train), "search": combine(set(key[1]) | set(key[2]))}
+        answer[url] = value
     return answer
 
 
@@ -126,19 +149,22 @@ def grants_for_source(source_ref: str) -> QuerySet[LicenceGrant]:
 
 
 def removed_url_sources(
-    urls: list[str], *, covered: Mapping[str, DomainOptOut] | Iterable[str]
+    urls: list[str],
+    *,
+    covered: Mapping[str, DomainOptOut] | Iterable[str],
+    origins: Mapping[str, set[Origin]] | None = None,
 ) -> dict[str, set[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
-    under a rule, with their rule when known)."""
+    under a rule, with their rule when known). `origins`: url_removal_origins(urls), if known."""
     found: dict[str, set[tuple[str, str]]] = {}
     for url in covered:
         rule = covered[url] if isinstance(covered, Mapping) else None
         found[url] = {(rule.source, rule.partner)} if rule is not None else set()
-    wanted = set(urls)
-    for removed, source, partner in _live_removals_by_url(wanted):
-        if removed is not None and removed in wanted:
-            found.setdefault(removed, set()).add((source, partner))
+    for url, said in (url_removal_origins(urls) if origins is None else origins).items():
+        pairs = found.setdefault(url, set())
+        for source, partner, _ in said:
+            pairs.add((source, partner))
     return found
 
 
@@ -202,10 +228,15 @@ def rule_scope(rule: DomainOptOut) -> Scope:
     return Scope(host=rule.host, include_subdomains=rule.include_subdomains, path_prefix=rule.path_prefix)
 
 
-def optouts_covering(urls: Iterable[str]) -> dict[str, DomainOptOut]:
-    """For each URL under an active domain opt-out, a rule that covers it (the oldest of a host)."""
-    parsed = {url: url_host_path(url) for url in set(urls)}
-    rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
+def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, DomainOptOut]:
+    """For each URL under an active domain opt-out, a rule that covers it (the oldest of a host).
+    `index`: the look-up index holding the active rules (else they are read for these URLs)."""
+    if index is not None:
+        rules = index.active_rules()
+        parsed = {url: url_host_path(url) for url in may_be_under(urls, {r.host for r in rules})}
+    else:
+        parsed = {url: url_host_path(url) for url in set(urls)}
+        rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
     if not rules:
         return {}
     by_key: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
@@ -219,6 +250,36 @@ def optouts_covering(urls: Iterable[str]) -> dict[str, DomainOptOut]:
                 found[url] = hit
                 break
     return found
+
+
+# What url_host_path reads a host from that is not written out in the URL as it is (lower-cased):
+# escapes, characters urlsplit drops, international names.
+_HOST_NOT_AS_WRITTEN = ("%", "\t", "\r", "\n")
+
+
+def may_be_under(urls: Iterable[str], hosts: set[str]) -> set[str]:
+    """The URLs that a rule on one of `hosts` may cover: those whose text holds the host (any
+    case), or whose host url_host_path might read from something else. The rest cannot be
+    under any of them, and are not parsed."""
+    if not hosts:
+        return set()
+    wanted = list(dict.fromkeys(urls))
+    text = "\n".join(wanted)
+    if not text.isascii() or text.count("\n") != len(wanted) - 1:
+        return {u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)}
+    low = text.lower()
+    # Where each URL starts in the text: a needle found at offset p is in URL searchsorted - 1.
+    starts = np.cumsum([0] + [len(u) + 1 for u in wanted[:-1]])
+    found: set[str] = set()
+    for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]):
+        at = [m.start() for m in re.finditer(re.escape(needle), low)]
+        if at:
+            found.update(wanted[i] for i in np.searchsorted(starts, at, "right") - 1)
+    return found
+
+
+def _may_hold(low: str, hosts: set[str]) -> bool:
+    return any(h in low for h in hosts) or any(c in low for c in _HOST_NOT_AS_WRITTEN)
 
 
 def live_removals_of_items(items: list[DatasetItem]) -> dict[int, Removal]:

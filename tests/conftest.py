@@ -259,8 +259,14 @@ def wsgi_keeps_the_test_connection() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Each test starts with an empty cache: cached figures and rate-limit counters are per test."""
+    """Each test starts with an empty cache (cached figures and rate-limit counters are per test)
+    and a cold look-up index."""
     from django.core.cache import cache
 
+    from registry.lookup_index import lookup_index_reset
+
     cache.clear()
+    # The look-up index of this process (and of a live server's threads) starts cold: the
+    # tables are emptied between tests by TRUNCATE, which no change stamp records.
+    lookup_index_reset()
     yield

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from core.text import text_problem
 
 from .. import selectors
+from ..lookup_index import lookup_index
 from ..services import MAX_ITEMS_PER_BATCH
 from .auth import ApiKeyAuthentication
 from .errors import ApiError
@@ -105,8 +106,9 @@ class QueryUrlsView(APIView):
                     details={"line": number},
                 )
         asked = [u for u in urls if u]
-        removed = selectors.removed_urls(asked)
+        index = lookup_index()  # as /api/v1/lookup/: from memory when it can answer
+        removed = selectors.removed_urls(asked, index=index)
         # optIn: the artist allowed training (a standing licence grant) and nothing disallows it:
         # a removal wins over a grant (disallow wins), so the two are never both true.
-        granted = selectors.licensed_urls(set(asked) - removed)
+        granted = selectors.licensed_urls(set(asked) - removed, index=index)
         return Response({"urls": [{"url": u, "optIn": u in granted, "optOut": u in removed} for u in urls]})

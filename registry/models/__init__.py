@@ -215,10 +215,17 @@ class Removal(models.Model):
     search = models.CharField(
         max_length=10, choices=Preference.choices, default=Preference.UNKNOWN, db_default="unknown"
     )
+    # The PostgreSQL transaction that last wrote what a look-up answers from (set by a trigger,
+    # migration 0011): the in-process look-up index re-reads the rows changed since its last
+    # read by this, which, unlike the id, no transaction can commit behind (registry.lookup_index).
+    changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["url_key"], name="removal_url_key")]
+        indexes = [
+            models.Index(fields=["url_key"], name="removal_url_key"),
+            models.Index(fields=["changed_xact"], name="removal_changed_xact"),
+        ]
         constraints = [
             # One live removal per item and source: once revoked (the artist lifted it, or chose
             # a licence) the same source may remove the item again, as a new removal.
@@ -260,10 +267,15 @@ class DomainOptOut(models.Model):
     approved_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The PostgreSQL transaction that last wrote it (set by a trigger,
+    # migration 0011): the in-process look-up index re-reads the rows changed since its last
+    # read by this, which, unlike the id, no transaction can commit behind (registry.lookup_index).
+    changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "domain opt-out"
         ordering = ["host_key", "path_prefix", "pk"]
+        indexes = [models.Index(fields=["changed_xact"], name="optout_changed_xact")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_ref", "host_key", "include_subdomains", "path_prefix"],
@@ -320,9 +332,14 @@ class LicenceGrant(models.Model):
     state = models.CharField(max_length=10, choices=GrantState.choices, default=GrantState.ACTIVE)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=500, blank=True, default="")
+    # The PostgreSQL transaction that last wrote it (set by a trigger,
+    # migration 0011): the in-process look-up index re-reads the rows changed since its last
+    # read by this, which, unlike the id, no transaction can commit behind (registry.lookup_index).
+    changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["changed_xact"], name="grant_changed_xact")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_ref", "item"],

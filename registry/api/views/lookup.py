@@ -13,6 +13,7 @@ from core.text import is_clean_text
 
 from ... import selectors, services
 from ...hashing import hex_to_code
+from ...lookup_index import lookup_index
 from ...serialize import grant_to_dict
 from .. import serializers as s
 from ..errors import ApiError
@@ -80,9 +81,13 @@ class LookupView(APIView):
                 raise ApiError(
                     "invalid_hash", f"phashes[{index}] {exc}.", details={"index": index, "value": text}
                 ) from None
-        covering = selectors.optouts_covering(urls)
-        sources = selectors.removed_url_sources(urls, covered=covering)
-        grants = selectors.licensed_urls(urls)
+        # The process's index of live removals when it can answer (PostgreSQL, built, caught up
+        # with every commit), else the database: the same answers either way.
+        memory = lookup_index()
+        covering = selectors.optouts_covering(urls, index=memory)
+        said = selectors.url_removal_origins(urls, index=memory)  # one read: sources and search
+        sources = selectors.removed_url_sources(urls, covered=covering, origins=said)
+        grants = selectors.licensed_urls(urls, index=memory)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
         )
@@ -108,6 +113,6 @@ class LookupView(APIView):
                 # Added with choices: the licence grants standing for each URL, and each URL's
                 # train-ai and search preferences, every statement combined (disallow wins).
                 "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
-                "preferences": selectors.url_preferences(urls, removed=sources, grants=grants),
+                "preferences": selectors.url_preferences(urls, removed=sources, grants=grants, origins=said),
             }
         )
