@@ -6,10 +6,11 @@
   and analysed (this server runs without autovacuum).
 - Chunk: 1,000 hashed partner rows (the policy's chunk), 10 of them within 3 bits of a work, the
   rest random; no item matches (the pHash half of the check is what grows with the works).
-- Measured: rows_conflicts on that chunk, end to end (one statement probing the pHash bands'
-  indexes with the chunk's codes, the distance measured in it), against the baseline measured in
-  the same process: the former check, every claiming work's pHash read and one popcount pass over
-  them per row. Both must find the same conflicts. The plan's buffers are printed for the largest.
+- Measured: rows_conflicts on that chunk, end to end (up to FULL_READ_MAX claiming works read and
+  compared in blocks; more, one statement probing the pHash bands' indexes with the chunk's codes,
+  the distance measured in it), against the baseline measured in the same process: the former
+  check, every claiming work's pHash read and one popcount pass over them per row. Both must find
+  the same conflicts. The plan's buffers are printed for the largest.
 
 `python -m bench partner_conflicts [--quick]`.
 """
@@ -120,14 +121,15 @@ def run(*, quick: bool = False) -> None:
     print(
         "\n".join(
             [
-                "A chunk of 1,000 hashed rows against the claiming works; best of 3 each.",
+                "A chunk of 1,000 hashed rows against the claiming works; best of 3 each; rows_conflicts"
+                " reads the works up to 20,000 of them (FULL_READ_MAX), probes the bands above.",
                 "",
                 table(
                     [
                         "claiming works",
                         "conflicts found",
                         "former full read (s)",
-                        "bands' probes (s)",
+                        "rows_conflicts (s)",
                         "ratio",
                         "load average",
                     ],

@@ -5,6 +5,7 @@ items is flagged on its internal timeline, naming the filing."""
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -70,7 +71,13 @@ def test_a_withdrawn_or_draft_claim_is_no_conflict(partner, photo_dataset, auto_
     assert not FilingRowConflict.objects.exists()
 
 
-def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(partner, photo_dataset, artist):
+@pytest.mark.parametrize("full_read_max", [0, 20_000], ids=["probed", "read"])
+def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(
+    partner, photo_dataset, artist, monkeypatch, full_read_max
+):
+    from partners.services import conflicts
+
+    monkeypatch.setattr(conflicts, "FULL_READ_MAX", full_read_max)
     make_request(artist, "chelsea.png")
     key = PartnerKey.objects.get(partner=partner.partner)
     rows = [partner_row(i, work_url=photo_url("chelsea.png")) for i in range(50)]
@@ -84,8 +91,9 @@ def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(partner, photo_da
             found = services.rows_conflicts(chosen, {row.pk: {item} for row in chosen})
         assert len(found) == size
         counts.append(len(queries))
-    # The items, then the pHashes: one statement (with JIT off around it in a savepoint).
-    assert counts[0] == counts[1] <= 6
+    # The items, the bounded count, then the pHashes: one read, or one statement of probes (with
+    # JIT off around it in a savepoint).
+    assert counts[0] == counts[1] <= 7
 
 
 def test_an_artists_request_after_a_partners_removal_is_flagged_naming_the_filing(
@@ -115,16 +123,19 @@ def test_an_artists_request_after_a_partners_removal_is_flagged_naming_the_filin
     )
 
 
+@pytest.mark.parametrize("full_read_max", [0, 20_000], ids=["probed", "read"])
 def test_the_phash_bands_find_every_work_within_5_bits_and_measure_it(
-    partner, photo_dataset, artist, settings
+    partner, photo_dataset, artist, settings, monkeypatch, full_read_max
 ):
     """Exact: every claiming work within the distance is found with its distance, none beyond,
-    against the full read of every claiming work (the check the bands replaced)."""
+    through the bands' probes as through a read of every claiming work (few of them)."""
     import numpy as np
 
+    from partners.services import conflicts
     from partners.services.conflicts import claiming_works_near
     from requests_app.models import Work
 
+    monkeypatch.setattr(conflicts, "FULL_READ_MAX", full_read_max)
     settings.CONFLICT_PHASH_MAX_DISTANCE = 5
     ticket = make_request(artist, "chelsea.png")
     template = ticket.works.get()
@@ -162,8 +173,13 @@ def test_the_phash_bands_find_every_work_within_5_bits_and_measure_it(
     assert claiming_works_near(mine) == []
 
 
-def test_the_conflict_check_reads_only_the_works_near_the_chunks_codes(partner, photo_dataset, artist):
+def test_the_conflict_check_reads_only_the_works_near_the_chunks_codes(
+    partner, photo_dataset, artist, monkeypatch
+):
+    from partners.services import conflicts
     from partners.services.conflicts import claiming_works_near
+
+    monkeypatch.setattr(conflicts, "FULL_READ_MAX", 0)  # the probes, whatever the count
 
     ticket = make_request(artist, "chelsea.png")
     work = ticket.works.get()
@@ -175,7 +191,6 @@ def test_the_conflict_check_reads_only_the_works_near_the_chunks_codes(partner, 
 
 
 def test_a_distance_the_bands_cannot_find_is_refused(settings):
-    import pytest
     from django.core.exceptions import ImproperlyConfigured
 
     from partners.services.conflicts import claiming_works_near
