@@ -136,7 +136,9 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         from django.test import Client
         from django.test.utils import override_settings
 
-        media = override_settings(PRIVATE_MEDIA_ROOT=tmp)
+        # VAR_DIR too: an index file saved by an earlier run (another database, the same data set
+        # id) would be loaded instead of built, and checked against this one's items.
+        media = override_settings(PRIVATE_MEDIA_ROOT=tmp, VAR_DIR=tmp)
         media.enable()
 
         from config.celery import app

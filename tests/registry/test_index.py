@@ -247,6 +247,23 @@ def test_a_fresh_build_is_not_read_again_at_once_but_the_next_check_sees_changes
     assert p0 not in [pk for pk, _ in indexes.search_all(target, 2)]  # the replaced hash is seen
 
 
+def test_the_check_reads_the_updated_items_in_chunks(maintainer, tmp_path, monkeypatch):
+    from registry import index as index_module
+
+    monkeypatch.setattr(index_module, "CHUNK", 2)  # three items: two chunks, both checked
+    rng = np.random.default_rng(8)
+    target = int(random_signed(rng, 1)[0])
+    photos = services.dataset_create(maintainer=maintainer.maintainer, slug="photos", name="Photos")
+    services.items_upsert(
+        dataset=photos, rows=_items("p", [target, flip_bits(target, [5]), flip_bits(target, [9])])
+    )
+    indexes = DatasetIndexes(tmp_path, check_interval=0)
+    assert len(indexes.search_all(target, 2)) == 3
+    far = flip_bits(target, [1, 2, 3, 4, 5, 6])
+    services.items_upsert(dataset=photos, rows=_items("p", [far, far, far]))
+    assert indexes.search_all(target, 2) == []  # the first chunk's and the last one's replaced
+
+
 def test_rebuild_index_command(maintainer, tmp_path, settings):
     import io
 
