@@ -136,7 +136,9 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         from django.test import Client
         from django.test.utils import override_settings
 
-        media = override_settings(PRIVATE_MEDIA_ROOT=tmp)
+        # VAR_DIR too: an index file saved by an earlier run (another database, the same data set
+        # id) would be loaded instead of built, and checked against this one's items.
+        media = override_settings(PRIVATE_MEDIA_ROOT=tmp, VAR_DIR=tmp)
         media.enable()
 
         from config.celery import app
@@ -254,12 +256,15 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         t = time.perf_counter()
         dhash_index = indexes("dhash").get(dataset.pk)  # built from the table (and saved)
         index_seconds = time.perf_counter() - t
+        rss_index = peak_rss_mb()
         t = time.perf_counter()
         dhash_index.search_many_join([item_hashes(0)[1]], 8)  # the join's sorted copies
         join_seconds = time.perf_counter() - t
+        rss_join = peak_rss_mb()
         note(
-            f"  dHash index of {len(dhash_index):,} items built in {index_seconds:.1f} s, its join in "
-            f"{join_seconds:.1f} s ({dhash_index.join_memory_bytes() / 2**20:,.0f} MiB)"
+            f"  dHash index of {len(dhash_index):,} items built in {index_seconds:.1f} s (peak RSS "
+            f"{rss_index:,.0f} MB), its join in {join_seconds:.1f} s "
+            f"({dhash_index.join_memory_bytes() / 2**20:,.0f} MiB; peak RSS {rss_join:,.0f} MB)"
         )
         decide_seconds: list[float] = []
         rss_at: dict[int, float] = {}
@@ -329,7 +334,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                     "dHash index build (once), then its join",
                     f"{index_seconds:.1f} s + {join_seconds:.1f} s",
                     "",
-                    f"join {dhash_index.join_memory_bytes() / 2**20:,.0f} MiB",
+                    f"{rss_index:,.0f} MB after the build, {rss_join:,.0f} MB after the join "
+                    f"({dhash_index.join_memory_bytes() / 2**20:,.0f} MiB)",
                 ),
                 (
                     f"matched + approved by policy + removals recorded ({total:,} rows: {total - by_hash:,} "

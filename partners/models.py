@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from core.phash_bands import PHASH_BANDS, phash_band
 from registry.models import HashedKey, RemovalReason
 
 
@@ -207,6 +208,8 @@ class RowState(models.TextChoices):
 
 # The rows a moderator decides on the partners' desk.
 DESK_STATES = (RowState.WAITING, RowState.CONFLICT, RowState.SAMPLED)
+# Rows not decided yet that an artist's later request puts in conflict (services.late_conflicts).
+UNDECIDED = (RowState.WAITING, RowState.SAMPLED)
 
 
 class SampleMark(models.TextChoices):
@@ -310,6 +313,15 @@ class FilingRow(models.Model):
             ),
             # A claimed creator's rows (creator ids compare ignoring case, as duplicates do).
             models.Index(F("partner"), Lower("creator_id"), name="filing_row_creator"),
+            # The rows left undecided near an artist's work by pHash, when the artist's request is
+            # submitted after them (services.late_conflicts), by band (core.phash_bands). Partial:
+            # only the rows waiting or sampled, a few of a partner's millions.
+            *(
+                models.Index(
+                    phash_band(b), name=f"filing_row_phash_band{b}", condition=Q(state__in=UNDECIDED)
+                )
+                for b in range(len(PHASH_BANDS))
+            ),
         ]
 
     def __str__(self) -> str:

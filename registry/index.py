@@ -503,6 +503,9 @@ class DatasetIndexes:
             except (OSError, ValueError, RuntimeError):
                 pass  # unreadable or from another format: rebuild below
         index = self._build(dataset_id)
+        # Just read whole: no check now (the next one's margin still covers late commits); checked
+        # at once, a data set loaded in the last 10 minutes was all read a second time.
+        self._checked_at[dataset_id] = time.monotonic()
         index.save(path)
         return index
 
@@ -560,14 +563,17 @@ class DatasetIndexes:
         started = timezone.now()
         since = datetime.fromisoformat(index.meta["checked_through"]) - _LATE_COMMIT_MARGIN
         max_pk = int(index.meta.get("max_pk", 0))
-        rows = list(
-            self._items(dataset_id)
-            .filter(pk__lte=max_pk, updated_at__gte=since)
-            .order_by("pk")
-            .values_list("pk", self.field)
-        )
-        changed = 0
-        if rows:
+        changed, last = 0, 0
+        while True:  # in chunks, as a build reads: after a big load the margin holds all of it
+            rows = list(
+                self._items(dataset_id)
+                .filter(pk__gt=last, pk__lte=max_pk, updated_at__gte=since)
+                .order_by("pk")
+                .values_list("pk", self.field)[:CHUNK]
+            )
+            if not rows:
+                break
+            last = rows[-1][0]
             held = index.codes_of(np.array([r[0] for r in rows], dtype=np.int64))
             stale = [(pk, code) for pk, code in rows if held.get(pk) != code]
             if stale:
@@ -578,7 +584,9 @@ class DatasetIndexes:
                         np.array([pk for pk, _ in fresh], dtype=np.int64),
                         np.array([code for _, code in fresh], dtype=np.int64),
                     )
-                changed = len(stale)
+                changed += len(stale)
+            if len(rows) < CHUNK:
+                break
         count = self._items(dataset_id).filter(pk__lte=max_pk, **{f"{self.field}__isnull": False}).count()
         if count != len(index):  # items were deleted: start again
             return self._build(dataset_id), 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F
-from django.db.models.expressions import CombinedExpression
 from django.utils.translation import gettext_lazy as _
 
+from core.phash_bands import PHASH_BANDS, phash_band
 from registry.models import DatasetItem, RemovalReason
 from registry.preferences import Choice, Consent, Licence
 
@@ -217,17 +217,8 @@ class WorkDecision(models.TextChoices):
     DROPPED = "dropped", _("Not sent: another artist owns it")
 
 
-# A work's pHash in three bands (bits 0-21, 22-42, 43-63), each indexed. Two pHashes within 5 bits
-# differ in at most one bit in one band at least (pigeonhole: 3 bands of 2 or more is 6), so the
-# works near a code are found by looking each band's value and its one-bit neighbours up (67 keys
-# a code) through the indexes, instead of reading every claiming work's pHash.
-PHASH_BANDS = ((0, 22), (22, 21), (43, 21))
-
-
-def phash_band(band: int) -> CombinedExpression:
-    """The SQL expression of `band` of a work's pHash (the indexes are on exactly this)."""
-    shift, width = PHASH_BANDS[band]
-    return F("phash").bitrightshift(shift).bitand((1 << width) - 1)
+# A work's pHash in three bands, each indexed (core.phash_bands): the works near a code are found
+# through the indexes instead of reading every claiming work's pHash.
 
 
 class Work(ConsentFields):
@@ -278,8 +269,13 @@ class Work(ConsentFields):
             # Duplicates are found by content within a portfolio (services.uploads); not unique, since
             # works uploaded into two requests before portfolios existed may share their bytes.
             models.Index(fields=["artist", "sha256"], name="work_artist_sha256"),
-            # Conflicts: the works near a pHash, by band (PHASH_BANDS).
-            *(models.Index(phash_band(b), name=f"work_phash_band{b}") for b in range(len(PHASH_BANDS))),
+            # Conflicts: the works near a pHash, by band (core.phash_bands). The pHash, id and request
+            # ride along so that a probe reads the index only (1,000 codes' 67,000 probes at a million
+            # works: 0.66 s instead of 0.9-1.3 s, bench/partner_conflicts.py).
+            *(
+                models.Index(phash_band(b), F("phash"), F("id"), F("request_id"), name=f"work_phash_band{b}")
+                for b in range(len(PHASH_BANDS))
+            ),
         ]
 
     def __str__(self) -> str:
@@ -516,6 +512,8 @@ class PartnerConflictResolution(models.TextChoices):
     ARTIST = "artist", _("The artist owns the works")
     PARTNER = "partner", _("The partner's creator owns the works")
     BOTH = "both", _("Not a conflict (both may ask)")
+    # Nobody decided: the partner's filing was revoked, so its removal no longer stands against the work.
+    WITHDRAWN = "withdrawn", _("The partner's filing was revoked")
 
 
 class PartnerConflict(models.Model):

@@ -222,6 +222,17 @@ def _partner_conflict_resolved(p: Params) -> str:
     return _joined(sentence, p.get("note"))
 
 
+def _partner_conflict_withdrawn(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "The partner %(partner)s's filing %(filing)s was revoked: its conflict with %(count)d work of "
+        "this request holds nothing any more.",
+        "The partner %(partner)s's filing %(filing)s was revoked: its conflict with %(count)d works of "
+        "this request holds nothing any more.",
+        count,
+    ) % {"count": count, "partner": p["partner"], "filing": p["filing"]}
+
+
 def _conflict_resolved(p: Params) -> str:
     verdicts = {
         "none": _("Conflict resolved: not a conflict with %(reference)s."),
@@ -430,6 +441,7 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "conflict_found": _conflict_found,
     "partner_conflict_found": _partner_conflict_found,
     "partner_conflict_resolved": _partner_conflict_resolved,
+    "partner_conflict_withdrawn": _partner_conflict_withdrawn,
     "conflict_resolved": _conflict_resolved,
     "sla_escalated": _sla_escalated,
     "proof_document_uploaded": _proof_document_uploaded,

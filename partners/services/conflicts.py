@@ -9,10 +9,11 @@ The signals of two artists' conflicts (requests_app.services.conflicts): the sam
 item (the row matched it, the artist confirmed it as a copy of their work), or a pHash within
 CONFLICT_PHASH_MAX_DISTANCE of the artist's work (the same file is distance 0: a row carries no
 file's sha256 comparable with a work's, which is of the work re-encoded without metadata).
-Set-wise per chunk: one query for the items, and for the pHashes one query per band of the
-claiming works' pHash (requests_app.models.PHASH_BANDS) by the chunk's keys through the bands'
-indexes, then one numpy popcount pass over the chunk per candidate work: the claiming works
-that are read are those near the chunk's codes, not all of them.
+Set-wise per chunk: one query for the items, and for the pHashes either a read of the claiming
+works when they are few (FULL_READ_MAX) or one statement that probes the bands' indexes of their
+pHash (core.phash_bands) with the chunk's codes and measures the distance of what it finds there:
+then the claiming works read are those near the chunk's codes, and only the pairs within the
+distance come back, however many works claim.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import QuerySet
 
+from core.phash_bands import MAX_DISTANCE, jit_off, near_params, near_sql
 from requests_app.evidence import CLAIMED_MATCH_STATES
-from requests_app.models import PHASH_BANDS, Match, Work, phash_band
+from requests_app.models import Match, RemovalRequest, Work
 from requests_app.workflow import CLAIMING
 
 from ..models import ConflictKind, FilingRow, FilingRowConflict
@@ -51,7 +52,6 @@ def rows_conflicts(
             )
         )  # fmt: skip
 
-    claiming = Work.objects.filter(request__status__in=CLAIMING)
     rows_of_item: dict[int, list[int]] = defaultdict(list)
     for row_id, items in matches.items():
         for item_id in items:
@@ -65,52 +65,62 @@ def rows_conflicts(
         for item_id, work_id, request_id, distance in claimed:
             for row_id in rows_of_item[item_id]:
                 add(row_id, request_id, work_id, ConflictKind.ITEM, distance, item_id)
-    hashed = [row for row in rows if row.phash is not None]
-    if hashed:
-        codes = np.fromiter((row.phash for row in hashed), dtype=np.int64, count=len(hashed))
-        limit = settings.CONFLICT_PHASH_MAX_DISTANCE
-        near = _works_near(claiming, codes)
-        for start in range(0, len(near), 1000):  # one popcount pass per block of candidates
-            block = near[start : start + 1000]
-            theirs = np.fromiter((w[2] for w in block), dtype=np.int64, count=len(block)).view(np.uint64)
-            distances = np.bitwise_count(theirs[:, None] ^ codes.view(np.uint64)[None, :])
-            for j, k in zip(*np.nonzero(distances <= limit), strict=True):
-                work_id, request_id, _phash = block[j]
-                add(hashed[k].pk, request_id, work_id, ConflictKind.PHASH, int(distances[j, k]), None)
+    rows_of_code: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.phash is not None:
+            rows_of_code[row.phash].append(row.pk)
+    if rows_of_code:
+        for code, distance, work_id, request_id in claiming_works_near(list(rows_of_code)):
+            for row_id in rows_of_code[code]:
+                add(row_id, request_id, work_id, ConflictKind.PHASH, distance, None)
     return dict(found)
 
 
-def band_keys(codes: np.ndarray, band: int) -> list[int]:
-    """The values of `band` (requests_app.models.PHASH_BANDS) within one bit of each code's."""
-    shift, width = PHASH_BANDS[band]
-    values = (codes.view(np.uint64) >> np.uint64(shift)) & np.uint64((1 << width) - 1)
-    flips = np.concatenate((np.zeros(1, dtype=np.uint64), np.uint64(1) << np.arange(width, dtype=np.uint64)))
-    return np.unique(values[:, None] ^ flips[None, :]).astype(np.int64).tolist()
+# Up to this many claiming works with a pHash, reading them all and comparing costs less than the
+# bands' 67,000 probes a chunk (10,000 works: 0.03-0.08 s read, 0.06-0.08 s probed, and probing
+# an empty index still costs 0.06-0.1 s; 100,000: 0.8 s read, 0.24 s probed; bench/partner_conflicts.py).
+FULL_READ_MAX = 20_000
 
 
-def _works_near(claiming: QuerySet[Work], codes: np.ndarray) -> list[tuple[int, int, int]]:
-    """The claiming works whose pHash may be within CONFLICT_PHASH_MAX_DISTANCE (at most 5) of one
-    of `codes`: a band of theirs is within one bit of the code's (PHASH_BANDS), looked up through
-    the bands' indexes, one query per band. Candidates only: the caller measures the distance."""
-    if 2 * len(PHASH_BANDS) <= settings.CONFLICT_PHASH_MAX_DISTANCE:
-        raise ImproperlyConfigured("CONFLICT_PHASH_MAX_DISTANCE: the pHash bands find distances up to 5 only")
-    found: dict[int, tuple[int, int, int]] = {}
-    with_phash = claiming.filter(phash__isnull=False)
-    if connection.vendor != "postgresql":  # the embedded SQLite site: few works, read them all
-        for work_id, request_id, phash in with_phash.values_list("pk", "request_id", "phash"):
-            if request_id is not None and phash is not None:
-                found[work_id] = (work_id, request_id, phash)
-        return [found[k] for k in sorted(found)]
-    for band in range(len(PHASH_BANDS)):
-        # The keys as one array joined in (not an IN list of 20,000 literals, which PostgreSQL
-        # plans element by element): a hash join, or one index probe per key, whichever is cheaper.
-        near = with_phash.annotate(band=phash_band(band)).values_list("pk", "request_id", "phash", "band")
-        sql, params = near.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT q.* FROM ({sql}) AS q JOIN unnest(%s::bigint[]) AS k(v) ON q.band = k.v",  # noqa: S608
-                [*params, band_keys(codes, band)],
-            )
-            for work_id, request_id, phash, _band in cursor.fetchall():
-                found[work_id] = (work_id, request_id, phash)
-    return [found[k] for k in sorted(found)]
+def claiming_works_near(codes: Sequence[int]) -> list[tuple[int, int, int, int]]:
+    """(code, distance, work, request) for every work of a claiming request whose pHash is within
+    CONFLICT_PHASH_MAX_DISTANCE of one of `codes`, each pair once, in order. Few claiming works
+    (FULL_READ_MAX, counted by a bounded query; and always on the embedded SQLite site) are read
+    and compared in blocks; more, through one statement of index probes (core.phash_bands)."""
+    limit = settings.CONFLICT_PHASH_MAX_DISTANCE
+    if limit > MAX_DISTANCE:
+        raise ImproperlyConfigured(
+            f"CONFLICT_PHASH_MAX_DISTANCE: the pHash bands find distances up to {MAX_DISTANCE} only"
+        )
+    if not codes:
+        return []
+    works = Work.objects.filter(request__status__in=CLAIMING, phash__isnull=False)
+    if connection.vendor != "postgresql" or works[: FULL_READ_MAX + 1].count() <= FULL_READ_MAX:
+        return _compared(codes, list(works.values_list("pk", "request_id", "phash")), limit)
+    found: set[tuple[int, int, int, int]] = set()
+    near = near_sql(table=Work._meta.db_table, columns=("id", "request_id"))
+    sql = (
+        f"SELECT n.* FROM ({near}) AS n CROSS JOIN LATERAL (SELECT 1 FROM {RemovalRequest._meta.db_table} r"  # noqa: S608 (the models' tables)
+        " WHERE r.id = n.request_id AND r.status = ANY(%s) OFFSET 0) AS r"
+    )
+    with jit_off(), connection.cursor() as cursor:
+        cursor.execute(sql, [*near_params(codes, limit), list(CLAIMING)])
+        found.update(cursor.fetchall())
+    return sorted(found)
+
+
+def _compared(
+    codes: Sequence[int], works: list[tuple[int, int | None, int | None]], limit: int
+) -> list[tuple[int, int, int, int]]:
+    """The pairs within `limit` of `codes` and `works` (id, request, pHash): one popcount pass per
+    block of 1,000 works."""
+    found: set[tuple[int, int, int, int]] = set()
+    mine = np.array(codes, dtype=np.int64).view(np.uint64)
+    for start in range(0, len(works), 1000):
+        block = works[start : start + 1000]
+        theirs = np.fromiter((w[2] or 0 for w in block), dtype=np.int64, count=len(block)).view(np.uint64)
+        distances = np.bitwise_count(theirs[:, None] ^ mine[None, :])
+        for j, k in zip(*np.nonzero(distances <= limit), strict=True):
+            work_id, request_id, _phash = block[int(j)]
+            found.add((codes[int(k)], int(distances[j, k]), work_id, request_id or 0))
+    return sorted(found)

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from core import clock
 from registry.services import GrantSelection, RemovalQuery, licence_grants_revoke, removals_revoke
+from requests_app import services as request_services
 
 from ..models import Filing, Partner, PartnerActionKind
 from .audit import partner_action_record
@@ -45,9 +46,13 @@ def filing_revoke(*, filing: Filing, reason: str, actor: User | None = None) -> 
 
     The filing's row is locked first, as a chunk being decided locks it: a chunk in progress
     finishes before, and the chunks after it approve nothing. Revoking a filing again changes
-    nothing and writes no audit row.
+    nothing and writes no audit row. The artists' requests its conflicts held are locked before it
+    (a submission locks its request, then the filings) and their held works released.
     """
     reason = _reason(reason)
+    if Filing.objects.filter(pk=filing.pk, revoked_at__isnull=False).exists():
+        return Revoked(filings=0, removals=0, events=0)
+    released = request_services.partner_filings_revoked(filing_refs=[filing.public_id], actor=actor)
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     if locked.revoked_at is not None:
         return Revoked(filings=0, removals=0, events=0)
@@ -67,6 +72,7 @@ def filing_revoke(*, filing: Filing, reason: str, actor: User | None = None) -> 
             "removals": summary.count,
             "events": summary.events,
             **({"grants": grants} if grants else {}),
+            **({"artists_conflicts_withdrawn": released} if released else {}),
         },
     )
     return Revoked(filings=1, removals=summary.count, events=summary.events)
@@ -78,6 +84,8 @@ def partner_suspend_and_revoke(*, partner: Partner, reason: str, actor: User | N
     UPDATE of the removals. The filings are locked before the partner, in the order a chunk being
     decided takes them (filing, then partner), so the two never wait on each other."""
     reason = _reason(reason)
+    refs = Filing.objects.filter(partner=partner, revoked_at__isnull=True).values_list("public_id", flat=True)
+    released = request_services.partner_filings_revoked(filing_refs=list(refs), actor=actor)
     filings = list(
         Filing.objects.select_for_update().filter(partner=partner, revoked_at__isnull=True).order_by("pk")
     )
@@ -99,6 +107,7 @@ def partner_suspend_and_revoke(*, partner: Partner, reason: str, actor: User | N
             "filing_count": len(filings),
             "removals": summary.count,
             "events": summary.events,
-        },
+        }
+        | ({"artists_conflicts_withdrawn": released} if released else {}),
     )
     return Revoked(filings=len(filings), removals=summary.count, events=summary.events)

@@ -30,6 +30,7 @@ from .disputes import (  # noqa: F401
     DisputeState,
     private_storage_for_disputes,
 )
+from .shards import IndexShard, ShardState, shard_queue  # noqa: F401
 
 
 def private_storage_for_imports() -> FileSystemStorage:
@@ -555,47 +556,3 @@ class OperatorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_type} {self.object_id}"
-
-
-class ShardState(models.TextChoices):
-    BUILDING = "building", "building"
-    READY = "ready", "ready"
-
-
-class IndexShard(models.Model):
-    """One shard of a data set's Hamming index: the items whose id lies in [first_pk, end_pk)
-    (end_pk null: every id from first_pk on, where new items land). Matcher workers started for
-    the shard (`manage.py shard_worker`) hold it and consume its own queue; a data set with no
-    shard rows is searched whole in every matcher process, as before (registry.shards)."""
-
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="shards")
-    number = models.PositiveIntegerField()
-    first_pk = models.BigIntegerField()
-    end_pk = models.BigIntegerField(null=True, blank=True)
-    state = models.CharField(max_length=10, choices=ShardState.choices, default=ShardState.BUILDING)
-    item_count = models.BigIntegerField(default=0)
-    # Bumped by every change of range and every rebuild: workers holding an older generation
-    # load the shard again (from its file, else from the database).
-    generation = models.PositiveIntegerField(default=1)
-    built_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["dataset", "number"], name="index_shard_unique_number"),
-            models.UniqueConstraint(fields=["dataset", "first_pk"], name="index_shard_unique_start"),
-        ]
-        ordering = ["dataset_id", "first_pk"]
-
-    def __str__(self) -> str:
-        end = "" if self.end_pk is None else str(self.end_pk)
-        return f"data set #{self.dataset_id} shard {self.number} [{self.first_pk}, {end})"
-
-    @property
-    def queue(self) -> str:
-        return shard_queue(self.dataset_id, self.number)
-
-
-def shard_queue(dataset_id: int, number: int) -> str:
-    """The Celery queue of one shard's matcher workers."""
-    return f"match.dataset-{dataset_id}.shard-{number}"

@@ -58,7 +58,12 @@ from .moderation import (
     sla_escalate,
     sla_state,
 )
-from .partner_conflicts import PartnerClaim, partner_conflict_resolve, partner_conflicts_record
+from .partner_conflicts import (
+    PartnerClaim,
+    partner_conflict_resolve,
+    partner_conflicts_record,
+    partner_filings_revoked,
+)
 from .portfolio import (
     SelectionMoved,
     portfolio_request_start,
@@ -156,6 +161,7 @@ __all__ = [
     "matches_decide",
     "partner_conflict_resolve",
     "partner_conflicts_record",
+    "partner_filings_revoked",
     "portfolio_choice_set",
     "portfolio_request_start",
     "portfolio_works_add",

@@ -191,7 +191,7 @@ def _held_works_settle(
 
 
 def held_works_settle(
-    *, ticket: RemovalRequest, touched: QuerySet[Work], owner: bool, moderator: User
+    *, ticket: RemovalRequest, touched: QuerySet[Work], owner: bool, moderator: User | None
 ) -> tuple[int, int]:
     """Settle `touched`, works of `ticket` a resolved conflict held (another artist's request's,
     or a partner's filing: services.partner_conflicts): released (approved) when `owner`, unless

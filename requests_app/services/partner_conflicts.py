@@ -12,8 +12,8 @@ filing is one decision.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -134,7 +134,54 @@ def partner_conflict_resolve(
     return len(rows)
 
 
-def _held_settle(ticket: RemovalRequest, work_ids: set[int], resolution: str, moderator: User) -> None:
+def partner_filings_revoked(*, filing_refs: Sequence[str], actor: User | None) -> int:
+    """The partners' desk revoked these filings: their removals no longer stand against the works
+    of artists' requests, so every open conflict with them is closed as withdrawn (who revoked,
+    when, on the request's internal timeline) and an approved request gets the works they held
+    approved now, unless another conflict still holds them: what a moderator resolving for the
+    artist does. Called inside the revocation's transaction, before the filings are locked (the
+    requests first, as a submission locks its request before the filings). Returns how many
+    conflicts were closed."""
+    if not filing_refs:
+        return 0
+    open_ones = PartnerConflict.objects.filter(
+        filing_ref__in=list(filing_refs), resolution=PartnerConflictResolution.OPEN
+    )
+    closed = 0
+    for request_id in sorted(set(open_ones.values_list("request_id", flat=True))):
+        ticket = _locked(RemovalRequest(pk=request_id))
+        rows = list(open_ones.filter(request=ticket).select_for_update().order_by("pk"))
+        if not rows:
+            continue  # closed meanwhile
+        now = timezone.now()
+        PartnerConflict.objects.filter(pk__in=[c.pk for c in rows]).update(
+            resolution=PartnerConflictResolution.WITHDRAWN, resolved_by=actor, resolved_at=now,
+            note="The partner's filing was revoked.",
+        )  # fmt: skip
+        per_filing: dict[str, list[PartnerConflict]] = defaultdict(list)
+        for conflict in rows:
+            per_filing[conflict.filing_ref].append(conflict)
+        for filing_ref, conflicts in sorted(per_filing.items()):
+            _event(
+                ticket,
+                kind=EventKind.CONFLICT,
+                actor=actor,
+                old="open",
+                new=PartnerConflictResolution.WITHDRAWN,
+                params={
+                    "text": "partner_conflict_withdrawn",
+                    "partner": conflicts[0].partner,
+                    "filing": filing_ref,
+                    "count": len(conflicts),
+                },
+            )
+        if ticket.status in REACHES_REGISTRY:
+            _held_settle(ticket, {c.work_id for c in rows}, PartnerConflictResolution.WITHDRAWN, actor)
+        closed += len(rows)
+    return closed
+
+
+def _held_settle(ticket: RemovalRequest, work_ids: set[int], resolution: str, moderator: User | None) -> None:
     approval.held_works_settle(
         ticket=ticket,
         touched=ticket.works.filter(pk__in=work_ids, decision=WorkDecision.HELD),

@@ -226,6 +226,44 @@ def test_dataset_indexes_see_replaced_hashes_and_deleted_items(maintainer, tmp_p
     assert indexes.search_all(target, 8) == [(p0, 6)]
 
 
+def test_a_fresh_build_is_not_read_again_at_once_but_the_next_check_sees_changes(maintainer, tmp_path):
+    """Items written in the last 10 minutes (the late-commit margin) were read a second time, as
+    tuples, by the check that followed the build: at 10 M items, 4.4 GB and minutes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rng = np.random.default_rng(7)
+    target = int(random_signed(rng, 1)[0])
+    photos = services.dataset_create(maintainer=maintainer.maintainer, slug="photos", name="Photos")
+    services.items_upsert(dataset=photos, rows=_items("p", [target, flip_bits(target, [5])]))
+    indexes = DatasetIndexes(tmp_path, check_interval=60)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(indexes.get(photos.pk)) == 2
+    assert not [q for q in queries if "updated_at" in q["sql"]]  # built, not checked
+    indexes.check_interval = 0  # the next check is due
+    p0 = DatasetItem.objects.get(external_id="p0").pk
+    services.items_upsert(dataset=photos, rows=_items("p", [flip_bits(target, [1, 2, 3, 4, 5, 6])]))
+    assert indexes.search_all(target, 2) == [(DatasetItem.objects.get(external_id="p1").pk, 1)]
+    assert p0 not in [pk for pk, _ in indexes.search_all(target, 2)]  # the replaced hash is seen
+
+
+def test_the_check_reads_the_updated_items_in_chunks(maintainer, tmp_path, monkeypatch):
+    from registry import index as index_module
+
+    monkeypatch.setattr(index_module, "CHUNK", 2)  # three items: two chunks, both checked
+    rng = np.random.default_rng(8)
+    target = int(random_signed(rng, 1)[0])
+    photos = services.dataset_create(maintainer=maintainer.maintainer, slug="photos", name="Photos")
+    services.items_upsert(
+        dataset=photos, rows=_items("p", [target, flip_bits(target, [5]), flip_bits(target, [9])])
+    )
+    indexes = DatasetIndexes(tmp_path, check_interval=0)
+    assert len(indexes.search_all(target, 2)) == 3
+    far = flip_bits(target, [1, 2, 3, 4, 5, 6])
+    services.items_upsert(dataset=photos, rows=_items("p", [far, far, far]))
+    assert indexes.search_all(target, 2) == []  # the first chunk's and the last one's replaced
+
+
 def test_rebuild_index_command(maintainer, tmp_path, settings):
     import io
 

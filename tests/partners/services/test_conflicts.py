@@ -5,6 +5,7 @@ items is flagged on its internal timeline, naming the filing."""
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -70,7 +71,13 @@ def test_a_withdrawn_or_draft_claim_is_no_conflict(partner, photo_dataset, auto_
     assert not FilingRowConflict.objects.exists()
 
 
-def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(partner, photo_dataset, artist):
+@pytest.mark.parametrize("full_read_max", [0, 20_000], ids=["probed", "read"])
+def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(
+    partner, photo_dataset, artist, monkeypatch, full_read_max
+):
+    from partners.services import conflicts
+
+    monkeypatch.setattr(conflicts, "FULL_READ_MAX", full_read_max)
     make_request(artist, "chelsea.png")
     key = PartnerKey.objects.get(partner=partner.partner)
     rows = [partner_row(i, work_url=photo_url("chelsea.png")) for i in range(50)]
@@ -84,7 +91,9 @@ def test_the_check_costs_the_same_queries_for_5_rows_as_for_50(partner, photo_da
             found = services.rows_conflicts(chosen, {row.pk: {item} for row in chosen})
         assert len(found) == size
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 4  # the items, then the three pHash bands
+    # The items, the bounded count, then the pHashes: one read, or one statement of probes (with
+    # JIT off around it in a savepoint).
+    assert counts[0] == counts[1] <= 7
 
 
 def test_an_artists_request_after_a_partners_removal_is_flagged_naming_the_filing(
@@ -114,38 +123,78 @@ def test_an_artists_request_after_a_partners_removal_is_flagged_naming_the_filin
     )
 
 
-def test_the_phash_bands_find_every_code_within_5_bits():
+@pytest.mark.parametrize("full_read_max", [0, 20_000], ids=["probed", "read"])
+def test_the_phash_bands_find_every_work_within_5_bits_and_measure_it(
+    partner, photo_dataset, artist, settings, monkeypatch, full_read_max
+):
+    """Exact: every claiming work within the distance is found with its distance, none beyond,
+    through the bands' probes as through a read of every claiming work (few of them)."""
     import numpy as np
 
-    from partners.services.conflicts import band_keys
-    from requests_app.models import PHASH_BANDS
-
-    rng = np.random.default_rng(14)
-    codes = rng.integers(-(2**63), 2**63 - 1, size=200, dtype=np.int64)
-    for code in codes:
-        for distance in range(6):
-            bits = rng.choice(64, size=distance, replace=False)
-            near = np.uint64(np.array([code]).view(np.uint64)[0])
-            for bit in bits:
-                near ^= np.uint64(1) << np.uint64(bit)
-            near_bands = [
-                int((near >> np.uint64(shift)) & np.uint64((1 << width) - 1)) for shift, width in PHASH_BANDS
-            ]
-            one = np.array([code], dtype=np.int64)
-            assert any(near_bands[b] in band_keys(one, b) for b in range(len(PHASH_BANDS)))
-
-
-def test_the_conflict_check_reads_only_the_works_near_the_chunks_codes(partner, photo_dataset, artist):
-    from partners.services.conflicts import _works_near
+    from partners.services import conflicts
+    from partners.services.conflicts import claiming_works_near
     from requests_app.models import Work
-    from requests_app.workflow import CLAIMING
+
+    monkeypatch.setattr(conflicts, "FULL_READ_MAX", full_read_max)
+    settings.CONFLICT_PHASH_MAX_DISTANCE = 5
+    ticket = make_request(artist, "chelsea.png")
+    template = ticket.works.get()
+    rng = np.random.default_rng(14)
+    codes = rng.integers(-(2**63), 2**63 - 1, size=60, dtype=np.int64)
+    theirs = []
+    for code in codes:
+        for distance in range(8):  # 0 to 7 bits off: 6 and 7 must not come back
+            bits = rng.choice(64, size=distance, replace=False)
+            near = (int(code) % (1 << 64)) ^ sum(1 << int(b) for b in bits)  # unsigned, then signed
+            theirs.append(near - (1 << 64) if near >= 1 << 63 else near)
+    Work.objects.bulk_create(
+        [
+            Work(
+                artist=artist, request=ticket, file=template.file.name, original_name=f"{k}.png",
+                sha256=f"{k:064x}", size_bytes=1, format="PNG", width=1, height=1, phash=phash,
+            )
+            for k, phash in enumerate(theirs)
+        ]
+    )  # fmt: skip
+    mine = [int(c) for c in codes]
+    found = claiming_works_near(mine)
+    expected = set()
+    for work_id, request_id, phash in Work.objects.filter(request=ticket).values_list(
+        "pk", "request_id", "phash"
+    ):
+        for code in mine:
+            distance = ((code ^ phash) % (1 << 64)).bit_count()
+            if distance <= 5:
+                expected.add((code, distance, work_id, request_id))
+    assert set(found) == expected and len(found) == len(expected)
+    assert len(expected) >= 60 * 6  # each code's own six, and any chance meeting
+    # A withdrawn request claims nothing any more.
+    request_services.request_withdraw(ticket=ticket, actor=artist.user)
+    assert claiming_works_near(mine) == []
+
+
+def test_the_conflict_check_reads_only_the_works_near_the_chunks_codes(
+    partner, photo_dataset, artist, monkeypatch
+):
+    from partners.services import conflicts
+    from partners.services.conflicts import claiming_works_near
+
+    monkeypatch.setattr(conflicts, "FULL_READ_MAX", 0)  # the probes, whatever the count
 
     ticket = make_request(artist, "chelsea.png")
     work = ticket.works.get()
-    claiming = Work.objects.filter(request__status__in=CLAIMING)
-    import numpy as np
+    near = work.phash ^ 0b1011  # 3 bits off
+    far = ~work.phash  # every bit off
+    assert claiming_works_near([near]) == [(near, 3, work.pk, ticket.pk)]
+    assert claiming_works_near([far]) == []
+    assert claiming_works_near([]) == []
 
-    near = np.array([work.phash ^ 0b1011], dtype=np.int64)  # 3 bits off
-    far = np.array([~work.phash], dtype=np.int64)  # every bit off
-    assert [w[0] for w in _works_near(claiming, near)] == [work.pk]
-    assert _works_near(claiming, far) == []
+
+def test_a_distance_the_bands_cannot_find_is_refused(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from partners.services.conflicts import claiming_works_near
+
+    settings.CONFLICT_PHASH_MAX_DISTANCE = 6
+    with pytest.raises(ImproperlyConfigured, match="up to 5 only"):
+        claiming_works_near([1])

@@ -8,6 +8,7 @@ from partners import services
 from partners.models import (
     ClaimMethod,
     ClaimStatus,
+    ConflictKind,
     CreatorClaim,
     FilingRow,
     FilingRowConflict,
@@ -49,6 +50,64 @@ def test_it_puts_a_waiting_row_in_conflict_when_an_artist_claims_its_item_later(
     assert ticket.reference in page
     # Nothing is held on the artist's side: the partner has removed nothing.
     assert not PartnerConflict.objects.exists()
+
+
+def test_a_waiting_row_near_an_artists_later_work_by_phash_alone_is_put_in_conflict(
+    partner, photo_dataset, artist, moderator
+):
+    from registry.hashing import code_to_hex, compute_hashes
+    from tests.helpers import photo_bytes
+
+    chelsea = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8).phash
+    rows = [
+        # Another URL, no registered item shared: only the pHash, 2 bits off, says it is the same.
+        partner_row(0, work_url="https://cdn.art.example/elsewhere/0.jpg", phash=code_to_hex(chelsea ^ 0b11)),
+        partner_row(1),  # some other picture
+    ]
+    filing = file_and_run(partner, rows)
+    near, other = FilingRow.objects.filter(filing=filing).order_by("index")
+    assert near.state == other.state == RowState.WAITING and near.matched == 0
+    ticket = make_request(artist, "chelsea.png")
+    near.refresh_from_db()
+    other.refresh_from_db()
+    assert (near.state, other.state) == (RowState.CONFLICT, RowState.WAITING)
+    conflict = FilingRowConflict.objects.get(row=near)
+    assert (conflict.request, conflict.kind, conflict.distance, conflict.item) == (
+        ticket, ConflictKind.PHASH, 2, None
+    )  # fmt: skip
+    assert conflict.work == ticket.works.get()
+    audit = PartnerAction.objects.get(kind=PartnerActionKind.ROWS_IN_CONFLICT)
+    assert audit.detail["by_phash_only"] == [near.pk] and audit.detail["moved_to_conflict"] == [near.pk]
+    # Submitted again (after a question), nothing is recorded twice.
+    request_services.request_ask_info(ticket=ticket, moderator=moderator, message="Which one?", canned="")
+    request_services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    assert FilingRowConflict.objects.filter(row=near).count() == 1
+
+
+def test_a_sampled_or_lifted_row_near_by_phash(partner, photo_dataset, artist):
+    """A sampled row keeps its place in the sample with the conflict beside it; a lifted one is
+    left alone (its creator took it back)."""
+    from django.utils import timezone
+
+    from registry.hashing import code_to_hex, compute_hashes
+    from tests.helpers import photo_bytes
+
+    chelsea = compute_hashes(photo_bytes("chelsea.png"), max_pixels=10**8).phash
+    rows = [
+        partner_row(i, work_url=f"https://cdn.art.example/elsewhere/{i}.jpg", phash=code_to_hex(chelsea))
+        for i in range(2)
+    ]
+    filing = file_and_run(partner, rows)
+    sampled, lifted = FilingRow.objects.filter(filing=filing).order_by("index")
+    FilingRow.objects.filter(pk=sampled.pk).update(state=RowState.SAMPLED)
+    FilingRow.objects.filter(pk=lifted.pk).update(lifted_at=timezone.now())
+    ticket = make_request(artist, "chelsea.png")
+    sampled.refresh_from_db()
+    lifted.refresh_from_db()
+    assert (sampled.state, lifted.state) == (RowState.SAMPLED, RowState.WAITING)
+    assert list(FilingRowConflict.objects.values_list("row_id", "request_id", "kind")) == [
+        (sampled.pk, ticket.pk, ConflictKind.PHASH)
+    ]
 
 
 def test_a_row_of_a_creator_the_artist_claimed_is_no_conflict(partner, photo_dataset, artist):
@@ -156,3 +215,63 @@ def test_a_revoked_filing_holds_nothing(partner, photo_dataset, auto_policy, art
     services.filing_revoke(filing=filing, actor=moderator, reason="Filed by mistake.")
     request_services.request_approve(ticket=ticket, moderator=moderator)
     assert Removal.objects.filter(source_ref=ticket.reference).exists()
+
+
+def test_revoking_the_partners_filing_releases_the_works_its_conflict_held(
+    partner, photo_dataset, auto_policy, artist, moderator
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.models import EventKind, TicketEvent
+    from tests.helpers import photo_bytes
+
+    filing = file_and_run(partner, [partner_row(0, work_url=photo_url("chelsea.png"))])
+    ticket = request_services.request_create(artist=artist, basis="copyright", description="mine")
+    added = request_services.works_add(
+        ticket=ticket,
+        actor=artist.user,
+        files=[SimpleUploadedFile(n, photo_bytes(n)) for n in ("chelsea.png", "coffee.png")],
+    )
+    for work in added.works:
+        assert request_services.work_hash_and_match(work_id=work.pk) == "done"
+    confirm = [m for w in added.works for m in w.matches.values_list("pk", flat=True)]
+    request_services.matches_decide(ticket=ticket, actor=artist.user, confirm=confirm)
+    request_services.request_submit(ticket=ticket, actor=artist.user, signed_name=artist.display_name)
+    request_services.request_start_review(ticket=ticket, moderator=moderator)
+    request_services.request_approve(ticket=ticket, moderator=moderator)  # coffee goes, chelsea is held
+    held = ticket.works.get(original_name="chelsea.png")
+    assert held.decision == WorkDecision.HELD
+    assert not Removal.objects.filter(source_ref=ticket.reference, url=photo_url("chelsea.png")).exists()
+
+    services.filing_revoke(filing=filing, actor=moderator, reason="Filed for the wrong creator.")
+    held.refresh_from_db()
+    assert held.decision == WorkDecision.APPROVED  # as a moderator ruling for the artist would
+    assert Removal.objects.filter(source_ref=ticket.reference, url=photo_url("chelsea.png")).exists()
+    conflict = PartnerConflict.objects.get(request=ticket)
+    assert (conflict.resolution, conflict.resolved_by) == (PartnerConflictResolution.WITHDRAWN, moderator)
+    said = TicketEvent.objects.get(request=ticket, kind=EventKind.CONFLICT, new_value="withdrawn")
+    assert said.actor == moderator and filing.public_id in said.message and "revoked" in said.message
+    assert TicketEvent.objects.filter(request=ticket, params__text="works_released").exists()
+    audit = PartnerAction.objects.get(kind=PartnerActionKind.FILING_REVOKED)
+    assert audit.detail["artists_conflicts_withdrawn"] == 1
+    # Revoked again: nothing more happens.
+    services.filing_revoke(filing=filing, actor=moderator, reason="Again.")
+    assert TicketEvent.objects.filter(request=ticket, new_value="withdrawn").count() == 1
+
+
+def test_suspending_and_revoking_the_partner_releases_the_works_too(
+    partner, photo_dataset, auto_policy, artist, moderator
+):
+    _filing, ticket = _approved_then_claimed(partner, artist, moderator)
+    services.partner_suspend_and_revoke(partner=partner.partner, actor=moderator, reason="Agreement ended.")
+    conflict = PartnerConflict.objects.get(request=ticket)
+    assert conflict.resolution == PartnerConflictResolution.WITHDRAWN
+    # Nothing held any more: the request, in review, is approved whole.
+    request_services.request_approve(ticket=ticket, moderator=moderator)
+    assert ticket.works.get().decision == WorkDecision.APPROVED
+    assert (
+        PartnerAction.objects.get(kind=PartnerActionKind.PARTNER_REVOKED).detail[
+            "artists_conflicts_withdrawn"
+        ]
+        == 1
+    )
