@@ -121,6 +121,7 @@ class LookupIndex:
         self.state = "cold"  # cold -> building -> ready (or failed, then cold again)
         self.built_in = 0.0
         self.served = 0  # look-ups answered from memory, for the tests and the bench
+        self._builder: threading.Thread | None = None
         self._reset_data()
 
     def _reset_data(self) -> None:
@@ -150,7 +151,8 @@ class LookupIndex:
         with self._lock:
             if self.state == "cold":
                 self.state = "building"
-                threading.Thread(target=self._build_thread, name="lookup-index", daemon=True).start()
+                self._builder = threading.Thread(target=self._build_thread, name="lookup-index", daemon=True)
+                self._builder.start()
         return False
 
     def _build_thread(self) -> None:
@@ -386,8 +388,13 @@ def lookup_index() -> LookupIndex | None:
 
 
 def lookup_index_reset() -> None:
-    """Forget the index (the test suite empties the tables between tests by TRUNCATE)."""
+    """Forget the index (the test suite empties the tables between tests by TRUNCATE). A build
+    still running is waited for first: its thread reads in a transaction of its own, which would
+    hold the next flush and whose allocations would count in the next test's measures."""
     global _index
+    builder = _index._builder
+    if builder is not None and builder is not threading.current_thread():
+        builder.join(timeout=60)
     _index = LookupIndex()
 
 

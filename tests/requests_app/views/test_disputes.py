@@ -5,6 +5,7 @@ disputant sees or receives names the artist or their works."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -163,8 +164,7 @@ def test_bytes_that_are_not_utf8_are_read_as_replacement_characters_not_a_500(cl
     assert response.status_code == 200 and "\ufffd" in Dispute.objects.get().statement
 
 
-def test_an_evidence_file_is_kept_privately_and_must_be_a_document(client, published, tmp_path, settings):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path
+def test_an_evidence_file_is_kept_privately_and_must_be_a_document(client, published, settings):
     bad = SimpleUploadedFile("id.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     response = client.post(reverse("dispute_new"), {**form(published), "evidence": bad})
     assert "PDF, PNG or JPEG" in response.content.decode() and not Dispute.objects.exists()
@@ -177,7 +177,11 @@ def test_an_evidence_file_is_kept_privately_and_must_be_a_document(client, publi
         f"{dispute.public_id}.pdf"
     )
     assert dispute.evidence_name == "passport scan.pdf"
-    assert (tmp_path / dispute.evidence.name).read_bytes().startswith(b"%PDF-")
+    # Under the private folder no URL maps to (the storage reads PRIVATE_MEDIA_ROOT once per process).
+    stored = Path(dispute.evidence.path)
+    assert stored.is_relative_to(Path(settings.PRIVATE_MEDIA_ROOT).resolve())
+    assert stored.read_bytes().startswith(b"%PDF-")
+    stored.unlink()
 
 
 def test_the_same_address_cannot_dispute_a_removal_twice(
