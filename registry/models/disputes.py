@@ -14,24 +14,13 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
+
+from core.storage import PrivateStorage
 
 from .. import ids
 
-
-class _PrivateStorage(FileSystemStorage):
-    """Under settings.PRIVATE_MEDIA_ROOT, read when first used (not at import); no base URL."""
-
-    def __init__(self) -> None:
-        super().__init__(base_url=None)
-
-    @cached_property
-    def base_location(self) -> str:
-        return str(settings.PRIVATE_MEDIA_ROOT)
-
-
-_private_storage = _PrivateStorage()
+_private_storage = PrivateStorage()
 
 
 def private_storage_for_disputes() -> FileSystemStorage:
