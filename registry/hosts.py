@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import unquote, urlsplit
 
 import idna
@@ -116,20 +116,30 @@ _PLAIN_HOST = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 14)
+def _plain_key(written: str) -> str | None:
+    """The key of a host as _PLAIN_URL reads it, or None when it needs the general path. Cached:
+    a look-up batch under one opt-out has 10,000 URLs on a handful of hosts."""
+    host = written.lower()
+    if host.endswith("."):
+        host = host[:-1]
+    if len(host) <= MAX_HOST_LENGTH and not host[-1:].isdigit() and _PLAIN_HOST.match(host):
+        return ".".join(reversed(host.split("."))) + "."
+    return None
+
+
 def url_host_path(url: str) -> tuple[str, str]:
     """(host key, path) of a URL; ("", "") when its host cannot be read. Never raises."""
     if not isinstance(url, str) or "\x00" in url:
         return "", ""
     plain = _PLAIN_URL.match(url)
     if plain is not None:
-        host = plain.group(1).lower()
-        if host.endswith("."):
-            host = host[:-1]
-        if len(host) <= MAX_HOST_LENGTH and not host[-1:].isdigit() and _PLAIN_HOST.match(host):
+        written = plain.group(1)  # longer than a host can be: the general path, uncached
+        key = _plain_key(written) if len(written) <= MAX_HOST_LENGTH + 1 else None
+        if key is not None:
             start = plain.end(1)
             rest = url[url.find("/", start) :] if plain.group(2) == "/" else "/"
-            path = rest.split("?", 1)[0].split("#", 1)[0]
-            return ".".join(reversed(host.split("."))) + ".", path
+            return key, rest.split("?", 1)[0].split("#", 1)[0]
     try:
         parts = urlsplit(url.strip())
         netloc = parts.netloc

@@ -158,8 +158,9 @@ def removed_url_sources(
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
     under a rule, with their rule when known). `origins`: url_removal_origins(urls), if known."""
     found: dict[str, set[tuple[str, str]]] = {}
+    rules = covered if isinstance(covered, Mapping) else None  # an ABC's isinstance: once, not per URL
     for url in covered:
-        rule = covered[url] if isinstance(covered, Mapping) else None
+        rule = rules[url] if rules is not None else None
         found[url] = {(rule.source, rule.partner)} if rule is not None else set()
     for url, said in (url_removal_origins(urls) if origins is None else origins).items():
         pairs = found.setdefault(url, set())
@@ -243,12 +244,17 @@ def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -
     for rule in sorted(rules, key=lambda r: (r.approved_at, r.pk)):
         by_key.setdefault(rule.host_key, []).append((rule_scope(rule), rule))
     found: dict[str, DomainOptOut] = {}
+    # The rules that may cover each host, shortest suffix first (as key_suffixes gives them):
+    # gathered once per host, not per URL.
+    candidates: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
     for url, (key, path) in parsed.items():
-        for suffix in key_suffixes(key):
-            hit = next((rule for scope, rule in by_key.get(suffix, ()) if scope.covers(key, path)), None)
-            if hit is not None:
-                found[url] = hit
-                break
+        options = candidates.get(key)
+        if options is None:
+            options = [pair for suffix in key_suffixes(key) for pair in by_key.get(suffix, ())]
+            candidates[key] = options
+        hit = next((rule for scope, rule in options if scope.covers(key, path)), None)
+        if hit is not None:
+            found[url] = hit
     return found
 
 
