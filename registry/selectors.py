@@ -125,9 +125,12 @@ def url_preferences(
         origins = url_removal_origins(removed)
     # Most URLs of a batch say the same few things: each combination is computed once.
     answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
-    answer: dict[str, dict[str, str]] = {}
     nothing: frozenset[str] = frozenset()
-    for url in urls if isinstance(urls, (set, dict)) else dict.fromkeys(urls):
+    # A URL neither removed nor granted says nothing: all of them share that answer, in the
+    # batch's order, and only the others are looked at one by one.
+    silent = answers[(False, nothing, ())] = {"train_ai": combine([]), "search": combine(set())}
+    answer = dict.fromkeys(urls, silent)
+    for url in (removed | grants.keys()) & answer.keys():
         granted = grants.get(url, ())
         said = origins.get(url)
         key = (

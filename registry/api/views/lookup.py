@@ -35,10 +35,12 @@ def plain_texts(data: object, name: str, *, max_length: int) -> list[str] | None
     if type(data) is not dict:
         return None
     values = data.get(name, [])
-    if type(values) is not list or not all(type(v) is str for v in values):
+    # map and set in C: 10,000 generator steps each cost more than the check itself.
+    if type(values) is not list or not set(map(type, values)) <= {str}:
         return None
-    stripped = [v.strip() for v in values]
-    if not all(0 < len(v) <= max_length for v in stripped):
+    stripped = list(map(str.strip, values))
+    lengths = list(map(len, stripped))
+    if lengths and not (min(lengths) > 0 and max(lengths) <= max_length):
         return None
     return stripped if is_clean_text("".join(stripped)) else None
 
