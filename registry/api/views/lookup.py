@@ -105,10 +105,8 @@ class LookupView(APIView):
         for rule in covering.values():
             if rule.pk not in scopes:
                 scopes[rule.pk] = str(selectors.rule_scope(rule))
-        for pairs in sources.values():
-            key = frozenset(pairs)
-            if key not in origins:
-                origins[key] = [{"source": source, "partner": partner} for source, partner in sorted(pairs)]
+        for pairs in set(sources.values()):  # URLs that say the same share one frozenset
+            origins[pairs] = [{"source": source, "partner": partner} for source, partner in sorted(pairs)]
         return Response(
             {
                 "urls": {url: url in sources for url in urls},
@@ -116,7 +114,7 @@ class LookupView(APIView):
                 # URLs removed by a domain opt-out, registered in a data set or not: its scope.
                 "domains": {url: scopes[rule.pk] for url, rule in covering.items()},
                 # Added: who asked for each removed URL (an artist, or a partner by its public name).
-                "sources": {url: origins[frozenset(pairs)] for url, pairs in sources.items()},
+                "sources": {url: origins[pairs] for url, pairs in sources.items()},
                 # Added with choices: the licence grants standing for each URL, and each URL's
                 # train-ai and search preferences, every statement combined (disallow wins).
                 "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
