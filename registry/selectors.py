@@ -130,7 +130,16 @@ def url_preferences(
     # batch's order, and only the others are looked at one by one.
     silent = answers[(False, nothing, ())] = {"train_ai": combine([]), "search": combine(set())}
     answer = dict.fromkeys(urls, silent)
-    for url in (removed | grants.keys()) & answer.keys():
+    # So do the URLs removed by an opt-out alone (no removal of theirs, no grant): the whole of a
+    # batch under a domain opt-out. update() keeps each URL where it is.
+    only_ruled = (removed - origins.keys() - grants.keys()) & answer.keys()
+    if only_ruled:
+        ruled = answers[(True, nothing, ())] = {
+            "train_ai": combine([Preference.DISALLOWED]),
+            "search": combine(set()),
+        }
+        answer.update(dict.fromkeys(only_ruled, ruled))
+    for url in (removed - only_ruled | grants.keys()) & answer.keys():
         granted = grants.get(url, ())
         said = origins.get(url)
         key = (
