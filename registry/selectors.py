@@ -9,7 +9,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_path
+from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_paths
 from .lookup_index import LookupIndex, Origin
 from .models import (
     ApiKey,
@@ -257,9 +257,9 @@ def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -
     `index`: the look-up index holding the active rules (else they are read for these URLs)."""
     if index is not None:
         rules = index.active_rules()
-        parsed = {url: url_host_path(url) for url in may_be_under(urls, {r.host for r in rules})}
+        parsed = url_host_paths(may_be_under(urls, {r.host for r in rules}))
     else:
-        parsed = {url: url_host_path(url) for url in set(urls)}
+        parsed = url_host_paths(set(urls))
         rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
     if not rules:
         return {}
