@@ -9,7 +9,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_path
+from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_paths
 from .lookup_index import LookupIndex, Origin
 from .models import (
     ApiKey,
@@ -125,9 +125,21 @@ def url_preferences(
         origins = url_removal_origins(removed)
     # Most URLs of a batch say the same few things: each combination is computed once.
     answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
-    answer: dict[str, dict[str, str]] = {}
     nothing: frozenset[str] = frozenset()
-    for url in urls if isinstance(urls, (set, dict)) else dict.fromkeys(urls):
+    # A URL neither removed nor granted says nothing: all of them share that answer, in the
+    # batch's order, and only the others are looked at one by one.
+    silent = answers[(False, nothing, ())] = {"train_ai": combine([]), "search": combine(set())}
+    answer = dict.fromkeys(urls, silent)
+    # So do the URLs removed by an opt-out alone (no removal of theirs, no grant): the whole of a
+    # batch under a domain opt-out. update() keeps each URL where it is.
+    only_ruled = (removed - origins.keys() - grants.keys()) & answer.keys()
+    if only_ruled:
+        ruled = answers[(True, nothing, ())] = {
+            "train_ai": combine([Preference.DISALLOWED]),
+            "search": combine(set()),
+        }
+        answer.update(dict.fromkeys(only_ruled, ruled))
+    for url in (removed - only_ruled | grants.keys()) & answer.keys():
         granted = grants.get(url, ())
         said = origins.get(url)
         key = (
@@ -153,18 +165,30 @@ def removed_url_sources(
     *,
     covered: Mapping[str, DomainOptOut] | Iterable[str],
     origins: Mapping[str, set[Origin]] | None = None,
-) -> dict[str, set[tuple[str, str]]]:
+) -> dict[str, frozenset[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
-    under a rule, with their rule when known). `origins`: url_removal_origins(urls), if known."""
-    found: dict[str, set[tuple[str, str]]] = {}
+    under a rule, with their rule when known). `origins`: url_removal_origins(urls), if known.
+
+    URLs that say the same share one frozenset: a batch under one opt-out is 10,000 URLs with
+    one answer, not 10,000 new sets (whose garbage collections were most of such a call)."""
+    found: dict[str, frozenset[tuple[str, str]]] = {}
+    none: frozenset[tuple[str, str]] = frozenset()
+    of_rule: dict[int, frozenset[tuple[str, str]]] = {}
+    rules = covered if isinstance(covered, Mapping) else None  # an ABC's isinstance: once, not per URL
     for url in covered:
-        rule = covered[url] if isinstance(covered, Mapping) else None
-        found[url] = {(rule.source, rule.partner)} if rule is not None else set()
+        rule = rules[url] if rules is not None else None
+        if rule is None:
+            found[url] = none
+            continue
+        pairs = of_rule.get(rule.pk)
+        if pairs is None:
+            pairs = of_rule[rule.pk] = frozenset({(rule.source, rule.partner)})
+        found[url] = pairs
+    shared: dict[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] = {}
     for url, said in (url_removal_origins(urls) if origins is None else origins).items():
-        pairs = found.setdefault(url, set())
-        for source, partner, _ in said:
-            pairs.add((source, partner))
+        pairs = found.get(url, none) | {(source, partner) for source, partner, _ in said}
+        found[url] = shared.setdefault(pairs, pairs)
     return found
 
 
@@ -233,9 +257,9 @@ def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -
     `index`: the look-up index holding the active rules (else they are read for these URLs)."""
     if index is not None:
         rules = index.active_rules()
-        parsed = {url: url_host_path(url) for url in may_be_under(urls, {r.host for r in rules})}
+        parsed = url_host_paths(may_be_under(urls, {r.host for r in rules}))
     else:
-        parsed = {url: url_host_path(url) for url in set(urls)}
+        parsed = url_host_paths(set(urls))
         rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
     if not rules:
         return {}
@@ -243,12 +267,17 @@ def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -
     for rule in sorted(rules, key=lambda r: (r.approved_at, r.pk)):
         by_key.setdefault(rule.host_key, []).append((rule_scope(rule), rule))
     found: dict[str, DomainOptOut] = {}
+    # The rules that may cover each host, shortest suffix first (as key_suffixes gives them):
+    # gathered once per host, not per URL.
+    candidates: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
     for url, (key, path) in parsed.items():
-        for suffix in key_suffixes(key):
-            hit = next((rule for scope, rule in by_key.get(suffix, ()) if scope.covers(key, path)), None)
-            if hit is not None:
-                found[url] = hit
-                break
+        options = candidates.get(key)
+        if options is None:
+            options = [pair for suffix in key_suffixes(key) for pair in by_key.get(suffix, ())]
+            candidates[key] = options
+        hit = next((rule for scope, rule in options if scope.covers(key, path)), None)
+        if hit is not None:
+            found[url] = hit
     return found
 
 

@@ -26,6 +26,7 @@ from ..lookup_index import lookup_index
 from ..services import MAX_ITEMS_PER_BATCH
 from .auth import ApiKeyAuthentication
 from .errors import ApiError
+from .fastjson import FastJSONRenderer
 
 
 class CompatKeyAuthentication(ApiKeyAuthentication):
@@ -73,6 +74,7 @@ class QueryUrlsView(APIView):
     # Only `API <key>`: a `Bearer` header gets a 401 that names the scheme to use.
     authentication_classes = [CompatKeyAuthentication]
     parser_classes = [PlainTextParser]
+    renderer_classes = [FastJSONRenderer]  # 10,000 entries out: orjson, the same bytes
 
     @extend_schema(
         operation_id="compat_query_urls",

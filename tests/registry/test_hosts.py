@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from registry.hosts import (
     Scope,
@@ -13,6 +15,7 @@ from registry.hosts import (
     normalise_host,
     parse_scope,
     url_host_path,
+    url_host_paths,
 )
 
 
@@ -123,3 +126,20 @@ def test_bad_scope_lines_say_why(line, words):
 
 def test_a_scope_reads_as_its_line():
     assert str(Scope("example.com", include_subdomains=True, path_prefix="/art/")) == "*.example.com/art/"
+
+
+_url_parts = st.lists(
+    st.sampled_from(
+        ["https://", "HTTP://", "ftp://", "img.", "Artist.", "example", "ex%61mple", ".", ":8080", "/",
+         "/art/", "?q=1", "#f", "@", "[::1]", "bücher", "\x00", " ", "-", "192.0.2.1", "a" * 70]
+    ),
+    max_size=8,
+).map("".join)  # fmt: skip
+
+
+@given(urls=st.lists(_url_parts, max_size=30))
+def test_a_batch_is_keyed_as_each_url_alone(urls):
+    """url_host_paths makes each plain host's key once for a batch: the same answer as one by one,
+    the same host written twice included."""
+    urls = urls + [u.upper() for u in urls]
+    assert url_host_paths(urls) == {u: url_host_path(u) for u in urls}

@@ -118,3 +118,32 @@ def test_public_figures_count_items_and_live_removals_and_are_cached(maintainer,
     assert selectors.public_figures() == figures  # cached for FIGURES_CACHE_SECONDS
     cache.clear()
     assert selectors.public_figures()["totals"]["recorded"] == 3
+
+
+def test_the_rule_of_a_url_is_the_one_on_its_shortest_suffix_then_the_oldest(db):
+    """optouts_covering gathers each host's rules once for a whole batch: the rule each URL gets
+    is still the oldest on the shortest suffix of its host that covers its path."""
+    from registry.hosts import Scope, url_host_path
+
+    def record(scope: Scope, ref: str) -> None:
+        services.domain_optouts_record(source_ref=ref, reason="copyright", scopes=[scope])
+
+    record(Scope("img.artist.example", path_prefix="/art/"), "RR-2026-000101")  # the oldest
+    record(Scope("artist.example", include_subdomains=True, path_prefix="/art/"), "RR-2026-000102")
+    record(Scope("img.artist.example"), "RR-2026-000103")
+    urls = [
+        "https://img.artist.example/art/1.jpg",
+        "https://IMG.Artist.Example/art/2.jpg",  # the same host key, written otherwise
+        "https://img.artist.example/other/3.jpg",
+        "https://cdn.artist.example/other/4.jpg",
+        "https://img.artist.example./art/5.jpg?x=1",
+    ]
+    found = selectors.optouts_covering(urls)
+    refs = {url: rule.source_ref for url, rule in found.items()}
+    assert refs == {
+        urls[0]: "RR-2026-000102",  # artist.example is the shorter suffix of img.artist.example
+        urls[1]: "RR-2026-000102",
+        urls[2]: "RR-2026-000103",  # not under /art/: the host's own rule
+        urls[4]: "RR-2026-000102",
+    }
+    assert [url_host_path(u)[0] for u in urls[:2]] == ["example.artist.img.", "example.artist.img."]
