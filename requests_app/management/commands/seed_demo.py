@@ -22,7 +22,8 @@ from PIL import Image, ImageDraw, ImageOps
 
 from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes
-from registry.models import ApiKey, Dataset, Maintainer, Removal
+from registry.models import ApiKey, Dataset, Dispute, DisputeReason, Maintainer, Removal
+from registry.preferences import Choice, Licence
 from requests_app import services
 from requests_app.models import ArtistProfile, Match, MatchState, ProofMethod, RemovalRequest
 from requests_app.roles import MODERATOR_GROUP, ensure_moderator_group
@@ -122,6 +123,7 @@ class Command(BaseCommand):
             self._request(demo, artist=artist, moderator=moderator, datasets=[photos, art])
         rival = self._artist(RIVAL)
         self._request(RIVAL_REQUEST, artist=rival, moderator=moderator, datasets=[photos, art])
+        self._licence_and_dispute(artist, maintainer)
         self._summary(api_key)
 
     # --- people
@@ -309,6 +311,34 @@ class Command(BaseCommand):
             f"{len(added.works)} work(s), {Match.objects.filter(work__request=ticket).count()} match(es)"
         )
         return ticket
+
+    def _licence_and_dispute(self, artist: ArtistProfile, maintainer: Maintainer) -> None:
+        """The retina image allowed for training under CC BY-SA, and a maintainer's dispute of a
+        completed request's removal, open on its clock: the report, the desk and the feeds show both."""
+        approved = RemovalRequest.objects.get(artist=artist, description=DEMO_REQUESTS[3].description)
+        work = approved.works.filter(original_name="retina.jpg").first()
+        if work is not None and work.choice != Choice.LICENCE:
+            services.work_choice_set(
+                actor=artist.user,
+                work=work,
+                choice=Choice.LICENCE,
+                licence=Licence.CC_BY_SA,
+                attribution=f"{artist.display_name}, retina study",
+            )
+            self._say("  retina.jpg: allowed for AI training under CC BY-SA 4.0")
+        completed = RemovalRequest.objects.get(artist=artist, description=DEMO_REQUESTS[4].description)
+        removal = Removal.objects.filter(
+            source_ref=completed.reference, dataset__maintainer=maintainer
+        ).first()
+        if removal is not None and not Dispute.objects.filter(removal=removal).exists():
+            registry_services.dispute_file(
+                removal=removal,
+                maintainer=maintainer,
+                reason=DisputeReason.NOT_A_COPY,
+                statement="Our item is a different clock photographed by our own team in 2021.",
+                links=[],
+            )
+            self._say(f"  dispute of {removal.public_id} by {maintainer.name}: open")
 
     def _summary(self, api_key: str) -> None:
         site = settings.SITE_URL

@@ -10,7 +10,17 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from registry.models import ApiKey, Dataset, DatasetItem, Maintainer, Removal, RemovalState
+from registry.models import (
+    ApiKey,
+    Dataset,
+    DatasetItem,
+    Dispute,
+    DisputeState,
+    LicenceGrant,
+    Maintainer,
+    Removal,
+    RemovalState,
+)
 from requests_app.models import (
     Match,
     MatchState,
@@ -107,11 +117,26 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db, settings, tmp_pa
     approved = RemovalRequest.objects.get(status=Status.APPROVED)
     approved_removals = Removal.objects.filter(source_ref=approved.reference)
     assert approved_removals.count() >= 2
-    assert set(approved_removals.values_list("state", flat=True)) == {RemovalState.DELIVERED}
+    # The retina image is allowed for training under CC BY-SA: its removals were revoked and a
+    # licence grant stands for each of its matched items; the microscopy image's stay delivered.
+    retina = approved.works.get(original_name="retina.jpg")
+    assert retina.choice == "licence" and retina.licence == "cc-by-sa"
+    retina_urls = set(Match.objects.filter(work=retina).values_list("item__url", flat=True))
+    assert retina_urls
+    for removal in approved_removals.exclude(url=None):  # (a work's bare-hash removal has none)
+        expected = RemovalState.REVOKED if removal.url in retina_urls else RemovalState.DELIVERED
+        assert removal.state == expected, removal.url
+    grants = LicenceGrant.objects.filter(source_ref=approved.reference, state="active")
+    assert set(grants.exclude(url=None).values_list("url", flat=True)) == retina_urls
+    assert set(grants.values_list("licence", flat=True)) == {"cc-by-sa"}
     completed = RemovalRequest.objects.get(status=Status.COMPLETED)
     completed_removals = Removal.objects.filter(source_ref=completed.reference)
     assert {r.dataset.slug for r in completed_removals} == {"demo-photos", "demo-art"}
     assert set(completed_removals.values_list("state", flat=True)) == {RemovalState.ACKNOWLEDGED}
+    # The demo maintainer disputes one of them: open, on its clock, nothing decided.
+    [dispute] = Dispute.objects.all()
+    assert dispute.removal.source_ref == completed.reference and dispute.filer == "maintainer"
+    assert dispute.state == DisputeState.OPEN and dispute.response_due_at is not None
     in_review = RemovalRequest.objects.get(status=Status.IN_REVIEW)
     assert in_review.assignee == moderator
 
