@@ -23,14 +23,15 @@ from ._common import ERRORS
 SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
-class ExportView(APIView):
-    @extend_schema(
-        operation_id="removals_export",
+def _export_schema(operation_id: str, *, dataset_help: str, description: str) -> Any:
+    """The two exports' documentation: the same format parameter and streamed answers."""
+    return extend_schema(
+        operation_id=operation_id,
         parameters=[
             OpenApiParameter(
                 "format", str, enum=list(export.WRITERS), description="jsonl (default), csv or parquet"
             ),
-            OpenApiParameter("dataset", str, description="Only this data set's removals."),
+            OpenApiParameter("dataset", str, description=dataset_help),
         ],
         responses={
             (200, "application/x-ndjson"): OpenApiTypes.BINARY,
@@ -38,6 +39,14 @@ class ExportView(APIView):
             (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
             **ERRORS,
         },
+        description=description,
+    )
+
+
+class ExportView(APIView):
+    @_export_schema(
+        "removals_export",
+        dataset_help="Only this data set's removals.",
         description=(
             "Every removal of your data sets as one streamed file, for filtering before training: "
             "`application/x-ndjson` (jsonl), `text/csv` (csv, with a header row) or "
@@ -49,20 +58,9 @@ class ExportView(APIView):
 
 
 class LicenceExportView(APIView):
-    @extend_schema(
-        operation_id="licences_export",
-        parameters=[
-            OpenApiParameter(
-                "format", str, enum=list(export.WRITERS), description="jsonl (default), csv or parquet"
-            ),
-            OpenApiParameter("dataset", str, description="Only this data set's licence grants."),
-        ],
-        responses={
-            (200, "application/x-ndjson"): OpenApiTypes.BINARY,
-            (200, "text/csv"): OpenApiTypes.BINARY,
-            (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
-            **ERRORS,
-        },
+    @_export_schema(
+        "licences_export",
+        dataset_help="Only this data set's licence grants.",
         description=(
             "Every licence grant of your data sets (standing and revoked; keep those whose state is "
             "`active`) as one streamed file, in the order recorded: the licence grant object per "
