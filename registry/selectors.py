@@ -115,12 +115,18 @@ def url_preferences(
     removed: Iterable[str],
     grants: Mapping[str, list[LicenceGrant]],
     origins: Mapping[str, set[Origin]] | None = None,
+    ruled: Mapping[str, DomainOptOut] | None = None,
+    licensed: Mapping[str, DomainOptOut] | None = None,
 ) -> dict[str, dict[str, str]]:
     """train_ai and search for each of `urls`, every statement about it combined, disallow
     winning (registry.preferences): a live removal or domain opt-out (`removed`) disallows
     training, and its `search` says what it says of search; a standing grant allows training.
-    `origins`: url_removal_origins(urls), if known (else read here)."""
+    `origins`: url_removal_origins(urls), if known (else read here). `ruled`: the removing
+    rule covering each URL (optouts_covering), whose `search` counts too; `licensed`: the
+    licensing rule covering each URL (optouts_covering(licensing=True)), which allows training."""
     removed = set(removed)
+    ruled = ruled or {}
+    licensed = licensed or {}
     if origins is None:
         origins = url_removal_origins(removed)
     # Most URLs of a batch say the same few things: each combination is computed once.
@@ -132,21 +138,30 @@ def url_preferences(
     answer = dict.fromkeys(urls, silent)
     # So do the URLs removed by an opt-out alone (no removal of theirs, no grant): the whole of a
     # batch under a domain opt-out. update() keeps each URL where it is.
-    only_ruled = (removed - origins.keys() - grants.keys()) & answer.keys()
+    only_ruled = (removed - origins.keys() - grants.keys() - licensed.keys()) & answer.keys()
     if only_ruled:
-        ruled = answers[(True, nothing, ())] = {
-            "train_ai": combine([Preference.DISALLOWED]),
-            "search": combine(set()),
-        }
-        answer.update(dict.fromkeys(only_ruled, ruled))
-    for url in (removed - only_ruled | grants.keys()) & answer.keys():
-        granted = grants.get(url, ())
+        # The rule's search: unknown for a plain removal, allowed for a search-only rule.
+        by_search: dict[str, list[str]] = {}
+        for url in only_ruled:
+            rule = ruled.get(url)
+            by_search.setdefault(rule.consent.search if rule else Preference.UNKNOWN, []).append(url)
+        for search, of_search in by_search.items():
+            ruled_answer = answers[(True, frozenset({search}) - {Preference.UNKNOWN}, ())] = {
+                "train_ai": combine([Preference.DISALLOWED]),
+                "search": combine({search}),
+            }
+            answer.update(dict.fromkeys(of_search, ruled_answer))
+    for url in (removed - only_ruled | grants.keys() | licensed.keys()) & answer.keys():
+        granted = [g.search for g in grants.get(url, ())]
+        licensing = licensed.get(url)
+        if licensing is not None:
+            granted.append(licensing.consent.search)
         said = origins.get(url)
-        key = (
-            url in removed,
-            nothing if said is None or url not in removed else frozenset(o[2] for o in said),
-            tuple(g.search for g in granted),
-        )
+        searches = nothing if said is None or url not in removed else frozenset(o[2] for o in said)
+        rule = ruled.get(url)
+        if rule is not None and url in removed:
+            searches |= {rule.consent.search}
+        key = (url in removed, searches, tuple(granted))
         value = answers.get(key)
         if value is None:
             train = ([Preference.DISALLOWED] if key[0] else []) + [Preference.ALLOWED for _ in granted]
@@ -252,15 +267,22 @@ def rule_scope(rule: DomainOptOut) -> Scope:
     return Scope(host=rule.host, include_subdomains=rule.include_subdomains, path_prefix=rule.path_prefix)
 
 
-def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, DomainOptOut]:
-    """For each URL under an active domain opt-out, a rule that covers it (the oldest of a host).
+def optouts_covering(
+    urls: Iterable[str], *, index: LookupIndex | None = None, licensing: bool = False
+) -> dict[str, DomainOptOut]:
+    """For each URL under an active domain opt-out that removes (remove, search only), a rule
+    that covers it (the oldest of a host); with `licensing`, under one that licenses instead.
     `index`: the look-up index holding the active rules (else they are read for these URLs)."""
     if index is not None:
-        rules = index.active_rules()
+        rules = [r for r in index.active_rules() if r.is_removal != licensing]
         parsed = url_host_paths(may_be_under(urls, {r.host for r in rules}))
     else:
         parsed = url_host_paths(set(urls))
-        rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
+        rules = [
+            r
+            for r in active_optouts_for_keys(key for key, _ in parsed.values() if key)
+            if r.is_removal != licensing
+        ]
     if not rules:
         return {}
     by_key: dict[str, list[tuple[Scope, DomainOptOut]]] = {}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .hashing import code_to_hex, pdq_to_hex
-from .models import LicenceGrant, Removal
+from .models import DomainOptOut, LicenceGrant, Removal
 
 
 def iso(value: datetime | None) -> str | None:
@@ -85,4 +85,23 @@ def grant_to_dict(grant: LicenceGrant, *, dataset_slug: str | None = None) -> di
         "state": grant.state,
         "revoked_at": iso(grant.revoked_at),
         "revoked_reason": grant.revoked_reason,
+    }
+
+
+def rule_to_dict(rule: DomainOptOut, *, scope: str) -> dict[str, Any]:
+    """A domain opt-out rule as the lookup's `domain_rules` gives it: its scope and its choice
+    (a licensing rule's licence fields read as a licence grant's; "" for a removing rule)."""
+    consent = rule.consent
+    return {
+        "scope": scope,
+        "choice": consent.choice,
+        "train_ai": consent.train_ai,
+        "search": consent.search,
+        "licence": consent.licence,
+        "licence_url": consent.licence_url,
+        "attribution": consent.attribution,
+        "request": rule.source_ref,
+        "source": rule.source,
+        "partner": rule.partner,
+        "approved_at": iso(rule.approved_at),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -238,7 +239,9 @@ class RequestNewForm(_WorksOrZip):
 
 
 class DomainRequestForm(OutsideTextForm):
-    """A domain request: its basis, a note, and scope lines (checked by services.scope_lines_check)."""
+    """A domain request: its basis, a note, scope lines (checked by services.scope_lines_check),
+    and the choice for everything under them (checked by services.domain_request_create; left
+    out, the portfolio's default choice holds)."""
 
     basis = forms.ChoiceField(
         label=_("Why should these images be removed?"),
@@ -262,8 +265,21 @@ class DomainRequestForm(OutsideTextForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The per-work form's fields, the same checks (ConsentForm, services.consent).
+        for name, field in ConsentForm.base_fields.items():
+            self.fields[name] = copy.deepcopy(field)
+        self.fields["choice"].label = _("What AI may do with the images under these domains")
+        self.fields["choice"].required = False
+        checked_text_fields(self)
+
     def scope_lines(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("scope", "").splitlines() if line.strip()]
+
+    def consent_data(self) -> dict[str, str]:
+        names = ("choice", "licence", "licence_url", "attribution")
+        return {name: self.cleaned_data.get(name, "") for name in names}
 
 
 class ScopeEditForm(OutsideTextForm):

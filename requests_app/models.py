@@ -199,6 +199,10 @@ class RemovalRequest(ConsentFields):
     def __str__(self) -> str:
         return self.reference or f"draft #{self.pk}"
 
+    def consent(self) -> Consent:
+        """The request's choice: the default of its works, and the choice of its domain lines."""
+        return Consent(self.choice, self.licence, self.licence_url, self.attribution)
+
 
 class HashState(models.TextChoices):
     PENDING = "pending", _("Waiting to be hashed")

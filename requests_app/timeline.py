@@ -326,6 +326,18 @@ def _domain_removals(p: Params) -> str:
         counts = dict(row.get("datasets", {}))
         total = sum(int(n) for n in counts.values())
         where = ", ".join(f"{name}: {int(n):,}" for name, n in sorted(counts.items()))
+        if p.get("choice") == "licence":  # a licensing rule (domain choices): grants, not removals
+            parts.append(
+                ngettext(
+                    "Everything under %(scope)s is allowed for AI training under your licence: "
+                    "%(count)d registered item licensed%(where)s.",
+                    "Everything under %(scope)s is allowed for AI training under your licence: "
+                    "%(count)d registered items licensed%(where)s.",
+                    total,
+                )
+                % {"scope": row["scope"], "count": total, "where": f" ({where})" if where else ""}
+            )
+            continue
         parts.append(
             ngettext(
                 "Everything under %(scope)s is opted out: %(count)d registered item removed%(where)s.",

@@ -83,7 +83,8 @@ class QueryUrlsView(APIView):
         description=(
             "Compatibility with the opt-out query protocol: URLs one per line (at most 10,000), "
             "`Content-Type: text/plain` (or none), `Authorization: API <key>`. `optIn` is true for "
-            "a URL an artist allowed training on (a licence grant) that no removal covers. The "
+            "a URL an artist allowed training on (a licence grant, or a domain rule that licenses) "
+            "that no removal or removing domain rule covers. The "
             "answer has one entry per input line, in request order; an empty line answers "
             '`{"url": "", "optIn": false, "optOut": false}`.'
         ),
@@ -110,7 +111,10 @@ class QueryUrlsView(APIView):
         asked = [u for u in urls if u]
         index = lookup_index()  # as /api/v1/lookup/: from memory when it can answer
         removed = selectors.removed_urls(asked, index=index)
-        # optIn: the artist allowed training (a standing licence grant) and nothing disallows it:
-        # a removal wins over a grant (disallow wins), so the two are never both true.
-        granted = selectors.licensed_urls(set(asked) - removed, index=index)
+        # optIn: the artist allowed training (a standing licence grant, or a domain rule that
+        # licenses) and nothing disallows it: a removal or a removing rule wins over either
+        # (disallow wins), so the two are never both true.
+        unremoved = set(asked) - removed
+        granted = set(selectors.licensed_urls(unremoved, index=index))
+        granted |= set(selectors.optouts_covering(unremoved, index=index, licensing=True))
         return Response({"urls": [{"url": u, "optIn": u in granted, "optOut": u in removed} for u in urls]})

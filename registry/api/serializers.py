@@ -261,6 +261,26 @@ class PreferencesSerializer(serializers.Serializer[Any]):
     search = serializers.ChoiceField(choices=["allowed", "disallowed", "unknown"])
 
 
+class DomainRuleSerializer(serializers.Serializer[Any]):
+    scope = serializers.CharField(help_text="e.g. `example.com`, `*.example.com`, `example.com/portfolio/`.")
+    choice = serializers.ChoiceField(choices=["remove", "search_only", "licence"])
+    train_ai = serializers.ChoiceField(choices=["allowed", "disallowed"])
+    search = serializers.ChoiceField(choices=["allowed", "unknown"])
+    licence = serializers.CharField(
+        help_text='For a licensing rule: cc0, cc-by, cc-by-sa or custom; else "".'
+    )
+    licence_url = serializers.CharField(
+        help_text='For a licensing rule: the licence\'s http(s) address; else "".'
+    )
+    attribution = serializers.CharField(
+        help_text='Plain text: how the artist asks to be credited ("" for none).'
+    )
+    request = serializers.CharField()
+    source = serializers.ChoiceField(choices=["artist", "partner"])  # type: ignore[assignment]  # as above
+    partner = serializers.CharField()
+    approved_at = serializers.DateTimeField()
+
+
 class LookupResultSerializer(serializers.Serializer[Any]):
     urls = serializers.DictField(child=serializers.BooleanField())
     phashes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
@@ -280,6 +300,11 @@ class LookupResultSerializer(serializers.Serializer[Any]):
         child=PreferencesSerializer(),
         help_text="For each URL asked: train_ai and search, each allowed, disallowed or unknown, "
         "combined over every statement about it (disallowed wins).",
+    )
+    domain_rules = serializers.DictField(
+        child=DomainRuleSerializer(many=True),
+        help_text="For each URL under an active domain rule: the rules covering it with their choice "
+        "(the removing rule first; a URL under a removing and a licensing rule is removed).",
     )
 
 

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
 from .. import ids
-from ..preferences import Licence, Preference
+from ..preferences import Choice, Consent, Licence, Preference
 
 # Re-exported: every model of the app is read as registry.models.<Name>.
 from .disputes import (  # noqa: F401
@@ -252,6 +252,11 @@ class DomainOptOut(models.Model):
     Recording it writes a Removal of `source_ref` for every registered item under it; items
     imported or upserted later are matched at write time, and the lookup answers "removed" for
     any URL under it, registered or not. Never deleted: revoking sets `revoked_at`.
+
+    It carries the artist's choice (registry.preferences): `remove` as above; `search_only`
+    the same with removals whose `search` is allowed; `licence` writes no removal but a
+    LicenceGrant per registered item under it (at record and at write time alike), and the
+    lookup answers "allowed for training" for any URL under it that nothing removes.
     """
 
     host = models.CharField(max_length=253, help_text="Normalised: lower-case, IDNA, no port.")
@@ -268,6 +273,14 @@ class DomainOptOut(models.Model):
     approved_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The choice, checked by preferences.consent_clean (rules made before choices read "remove").
+    # Written only through services.domains, which restates the rule's statements when it changes.
+    choice = models.CharField(
+        max_length=12, choices=Choice.choices, default=Choice.REMOVE, db_default=Choice.REMOVE.value
+    )
+    licence = models.CharField(max_length=10, choices=Licence.choices, blank=True, default="", db_default="")
+    licence_url = models.CharField(max_length=500, blank=True, default="", db_default="")
+    attribution = models.CharField(max_length=300, blank=True, default="", db_default="")
     # The PostgreSQL transaction that last wrote it (set by a trigger,
     # migration 0011): the in-process look-up index re-reads the rows changed since its last
     # read by this, which, unlike the id, no transaction can commit behind (registry.lookup_index).
@@ -281,7 +294,13 @@ class DomainOptOut(models.Model):
             models.UniqueConstraint(
                 fields=["source_ref", "host_key", "include_subdomains", "path_prefix"],
                 name="one_domain_optout_per_source_scope",
-            )
+            ),
+            # A rule that licenses names its licence; one that removes names none.
+            models.CheckConstraint(
+                condition=(Q(choice__in=["remove", "search_only"]) & Q(licence="") & Q(licence_url=""))
+                | (Q(choice="licence") & Q(licence__in=list(Licence.values)) & ~Q(licence_url="")),
+                name="domain_optout_choice_consistent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,6 +309,15 @@ class DomainOptOut(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def consent(self) -> Consent:
+        return Consent(self.choice, self.licence, self.licence_url, self.attribution)
+
+    @property
+    def is_removal(self) -> bool:
+        """Whether the rule disallows training (remove, search only), i.e. writes removals."""
+        return self.consent.is_removal
 
 
 class GrantState(models.TextChoices):

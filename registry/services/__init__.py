@@ -30,7 +30,15 @@ from .disputes import (
     dispute_note,
     disputes_sweep,
 )
-from .domains import OptOutsRecorded, domain_optouts_record, domain_optouts_revoke, optouts_match_written
+from .domains import (
+    RULE_CHOICE_CHANGED,
+    OptOutsRecorded,
+    RuleChoiceChanged,
+    domain_optouts_choice_set,
+    domain_optouts_record,
+    domain_optouts_revoke,
+    optouts_match_written,
+)
 from .grants import GrantSelection, licence_grants_record, licence_grants_revoke
 from .imports import (
     STALE_AFTER,
@@ -79,6 +87,7 @@ __all__ = [
     "DISPUTABLE_STATES",
     "MAX_ITEMS_PER_BATCH",
     "REVOKE",
+    "RULE_CHOICE_CHANGED",
     "STALE_AFTER",
     "UPHOLD",
     "AckResult",
@@ -90,6 +99,7 @@ __all__ = [
     "RecordSummary",
     "RemovalEntry",
     "RemovalQuery",
+    "RuleChoiceChanged",
     "UpsertResult",
     "api_key_authenticate",
     "api_key_create",
@@ -113,6 +123,7 @@ __all__ = [
     "dispute_file",
     "dispute_note",
     "disputes_sweep",
+    "domain_optouts_choice_set",
     "domain_optouts_record",
     "domain_optouts_revoke",
     "hashed_key_new",

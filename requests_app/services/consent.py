@@ -1,5 +1,8 @@
 """An artist's choice per work (remove, licence, search only) and changing it later.
 
+A domain request's choice (the request's own) is the choice of its domain lines: changing it
+restates the request's registry rules as well (registry.services.domain_optouts_choice_set).
+
 The choice is checked by registry.preferences.consent_clean and stored on the work (or, as the
 default of its works, on the request). Before approval it is only stored. Once a work's
 statement has reached the registry (its request approved, the work approved), a change
@@ -30,6 +33,7 @@ from .approval import work_entries
 from .completion import request_complete_if_acknowledged
 
 CHANGED_BY_ARTIST = "The artist changed their choice for this work."
+CHANGED_FOR_DOMAIN = registry_services.RULE_CHOICE_CHANGED
 _MASK = (1 << 64) - 1
 
 
@@ -137,6 +141,16 @@ def request_choice_set(
         following = ticket.works.select_for_update().filter(choice="", decision=WorkDecision.APPROVED)
         if following.exists():
             result = _restate(ticket, following, old, consent)
+        # A domain request's lines take the request's choice: its registry rules are restated too.
+        rules = registry_services.domain_optouts_choice_set(
+            source_ref=ticket.reference or "", consent=consent, why=CHANGED_FOR_DOMAIN
+        )
+        result = ChoiceResult(
+            changed=True,
+            revoked=result.revoked + rules.revoked,
+            removed=result.removed + rules.removed,
+            granted=result.granted + rules.granted,
+        )
     _event(ticket, kind=EventKind.WORKS, actor=actor, params=_params(old, consent, result))
     if result.revoked:
         request_complete_if_acknowledged(reference=ticket.reference or "")

@@ -3,7 +3,8 @@
 A scope line is `example.com` (that host), `*.example.com` (with its subdomains) or
 `example.com/portfolio/` (under a path prefix); each must lie within a domain the artist
 verified by DNS TXT, a well-known file or a meta tag (a profile link or an email proves no
-domain). Approval (moderation.request_approve) records a registry rule per line.
+domain). Approval (moderation.request_approve) records a registry rule per line, each under the
+request's choice (remove, search only, or a licence: registry.services.domains).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.hosts import Scope, ScopeError, normalise_host, parse_scope
+from registry.preferences import ConsentError, consent_clean
 
 from ..models import (
     ArtistProfile,
@@ -113,13 +115,35 @@ def scope_of(row: RequestScope) -> Scope:
 
 @transaction.atomic
 def domain_request_create(
-    *, artist: ArtistProfile, basis: str, lines: Sequence[str], description: str = ""
+    *,
+    artist: ArtistProfile,
+    basis: str,
+    lines: Sequence[str],
+    description: str = "",
+    choice: str = "",
+    licence: str = "",
+    licence_url: str = "",
+    attribution: str = "",
 ) -> RemovalRequest:
-    """A draft request whose scope is these lines. Refused whole (nothing written) if any line is."""
+    """A draft request whose scope is these lines, under `choice` (and its licence), checked as a
+    work's choice is; no choice: the portfolio's default. Refused whole (nothing written) if any
+    line is, or the choice is, with the field at fault."""
+    consent = None
+    if choice:
+        try:
+            consent = consent_clean(
+                choice=choice, licence=licence, licence_url=licence_url, attribution=attribution
+            )
+        except ConsentError as exc:
+            raise ActionRefused(exc.message, field=exc.field) from None
     check = scope_lines_check(artist=artist, lines=lines)
     if check.errors:
         raise ActionRefused(" ".join(check.errors), field="scope")
     ticket = request_create(artist=artist, basis=basis, description=description)
+    if consent is not None and consent != ticket.consent():
+        ticket.choice, ticket.licence = consent.choice, consent.licence
+        ticket.licence_url, ticket.attribution = consent.licence_url, consent.attribution
+        ticket.save(update_fields=["choice", "licence", "licence_url", "attribution"])
     _scopes_write(ticket, check.accepted)
     _event(
         ticket,

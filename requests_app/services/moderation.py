@@ -106,8 +106,13 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
     ticket.decision_reason = reason
     ticket.save(update_fields=["decision_reason"])
     summary = approval._works_approve(ticket, works)
+    # The request's choice is its domain rules' choice (a domain request has one choice for its lines).
     covered = registry_services.domain_optouts_record(
-        source_ref=ticket.reference or "", reason=ticket.basis, scopes=scopes, approved_at=ticket.decided_at
+        source_ref=ticket.reference or "",
+        reason=ticket.basis,
+        scopes=scopes,
+        approved_at=ticket.decided_at,
+        consent=ticket.consent(),
     )
     held = undecided.filter(pk__in=holds.held).update(decision=WorkDecision.HELD)
     dropped = undecided.filter(pk__in=holds.lost).update(decision=WorkDecision.DROPPED)
@@ -139,12 +144,15 @@ def request_approve(*, ticket: RemovalRequest, moderator: User, reason: str = ""
 
 def _domain_params(scopes: Sequence[Scope], covered: registry_services.OptOutsRecorded) -> dict[str, object]:
     """The timeline row of a domain request's approval: per scope line, its removals per data set."""
+    written = {*covered.removals_by_dataset, *covered.grants_by_dataset}
     labels = dict(
         (d.pk, f"{d.name} ({d.maintainer.name})")
-        for d in Dataset.objects.filter(pk__in=list(covered.removals_by_dataset)).select_related("maintainer")
+        for d in Dataset.objects.filter(pk__in=list(written)).select_related("maintainer")
     )
     return {
         "text": "domain_removals",
+        # Added with domain choices: what the lines' rules say (their counts are grants for a licence).
+        "choice": covered.rules[0].choice if covered.rules else "remove",
         "scopes": [
             {"scope": str(scope), "datasets": {labels[pk]: n for pk, n in counts.items()}}
             for scope, counts in zip(scopes, covered.per_rule, strict=True)

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from registry.preferences import Choice
+
 from .. import selectors, services
 from ..forms import DomainRequestForm, ScopeEditForm
 from ..services import ActionRefused
@@ -29,16 +31,31 @@ def domain_request_new(request: ArtistRequest) -> HttpResponse:
                     basis=form.cleaned_data["basis"],
                     lines=form.scope_lines(),
                     description=form.cleaned_data["description"],
+                    **form.consent_data(),
                 )
-            except ActionRefused:
-                check = services.scope_lines_check(artist=artist, lines=form.scope_lines())
-                for error in check.errors:
-                    form.add_error("scope", error)
+            except ActionRefused as exc:
+                if exc.field in form.fields and exc.field != "scope":
+                    form.add_error(exc.field, str(exc))  # the choice: nothing else was checked yet
+                else:
+                    check = services.scope_lines_check(artist=artist, lines=form.scope_lines())
+                    for error in check.errors or [str(exc)]:
+                        form.add_error("scope", error)
             else:
                 return redirect(_detail_url(ticket))
     else:
         lines = [line.strip() for line in request.GET.getlist("scope")[:MAX_PREFILLED_LINES] if line.strip()]
-        form = DomainRequestForm(initial={"scope": "\n".join(line[:2000] for line in lines)})
+        # The choice starts as the portfolio's default, or as the page that linked here proposed.
+        default = artist.default_consent()
+        proposed = request.GET.get("choice", "")
+        form = DomainRequestForm(
+            initial={
+                "scope": "\n".join(line[:2000] for line in lines),
+                "choice": proposed if proposed in Choice.values else default.choice,
+                "licence": default.licence,
+                "licence_url": default.licence_url if default.licence == "custom" else "",
+                "attribution": default.attribution,
+            }
+        )
     proofs = services.verified_domain_proofs(artist)
     return render(
         request,

@@ -14,7 +14,7 @@ from core.text import is_clean_text
 from ... import selectors, services
 from ...hashing import hex_to_code
 from ...lookup_index import lookup_index
-from ...serialize import grant_to_dict
+from ...serialize import grant_to_dict, rule_to_dict
 from .. import serializers as s
 from ..errors import ApiError
 from ..fastjson import FastJSONParser, FastJSONRenderer
@@ -62,7 +62,9 @@ class LookupView(APIView):
             "with the partner's public name); `licences` the standing licence grants of each URL "
             "an artist allowed training on; `preferences` each URL's `train_ai` and `search` "
             "(allowed, disallowed or unknown; a removal or opt-out disallows training, a grant "
-            "allows it, and disallowed wins). At most 10,000 entries together."
+            "or a licensing domain rule allows it, and disallowed wins); `domain_rules` the active "
+            "domain rules covering each URL with their choice (remove, search_only, licence). "
+            "`domains` names only rules that remove. At most 10,000 entries together."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -92,6 +94,7 @@ class LookupView(APIView):
         # with every commit), else the database: the same answers either way.
         memory = lookup_index()
         covering = selectors.optouts_covering(urls, index=memory)
+        licensing = selectors.optouts_covering(urls, index=memory, licensing=True)
         said = selectors.url_removal_origins(urls, index=memory)  # one read: sources and search
         sources = selectors.removed_url_sources(urls, covered=covering, origins=said)
         grants = selectors.licensed_urls(urls, index=memory)
@@ -102,9 +105,15 @@ class LookupView(APIView):
         # each is written out once and the same value answers every URL that has it.
         scopes: dict[int, str] = {}
         origins: dict[frozenset[tuple[str, str]], list[dict[str, str]]] = {}
-        for rule in covering.values():
+        rules: dict[int, dict[str, object]] = {}
+        for rule in (*covering.values(), *licensing.values()):
             if rule.pk not in scopes:
                 scopes[rule.pk] = str(selectors.rule_scope(rule))
+                rules[rule.pk] = rule_to_dict(rule, scope=scopes[rule.pk])
+        domain_rules: dict[str, list[dict[str, object]]] = {}
+        for found in (covering, licensing):  # the removing rule first, then the licensing one
+            for url, rule in found.items():
+                domain_rules.setdefault(url, []).append(rules[rule.pk])
         for pairs in set(sources.values()):  # URLs that say the same share one frozenset
             origins[pairs] = [{"source": source, "partner": partner} for source, partner in sorted(pairs)]
         return Response(
@@ -118,6 +127,11 @@ class LookupView(APIView):
                 # Added with choices: the licence grants standing for each URL, and each URL's
                 # train-ai and search preferences, every statement combined (disallow wins).
                 "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
-                "preferences": selectors.url_preferences(urls, removed=sources, grants=grants, origins=said),
+                "preferences": selectors.url_preferences(
+                    urls, removed=sources, grants=grants, origins=said, ruled=covering, licensed=licensing
+                ),
+                # Added with domain choices: the active rules covering each URL, with their choice
+                # (a removing rule, and a licensing one; a URL under both is removed: disallow wins).
+                "domain_rules": domain_rules,
             }
         )

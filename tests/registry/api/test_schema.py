@@ -79,7 +79,9 @@ def test_the_write_bodies_take_the_contract_fields(schema):
     imp = body_schema(schema, "/api/v1/datasets/{slug}/imports/", "post", "202")
     assert {"id", "status", "processed", "total", "errors"} <= set(imp["properties"])
     lookup = body_schema(schema, "/api/v1/lookup/", "post")
-    assert set(lookup["properties"]) == {"urls", "phashes", "domains", "sources", "licences", "preferences"}
+    assert set(lookup["properties"]) == {
+        "urls", "phashes", "domains", "sources", "licences", "preferences", "domain_rules",
+    }  # fmt: skip
 
 
 def enum_of(schema, prop: dict) -> set[str]:
@@ -102,6 +104,21 @@ def test_the_licence_grant_object_has_exactly_the_contract_fields(schema):
     assert set(grant["properties"]) == GRANT_FIELDS
     assert enum_of(schema, grant["properties"]["train_ai"]) == {"allowed"}
     assert enum_of(schema, grant["properties"]["licence"]) == {"cc0", "cc-by", "cc-by-sa", "custom"}
+
+
+DOMAIN_RULE_FIELDS = {
+    "scope", "choice", "train_ai", "search", "licence", "licence_url", "attribution", "request",
+    "source", "partner", "approved_at",
+}  # fmt: skip
+
+
+def test_the_lookup_names_each_domain_rule_with_its_choice(schema):
+    lookup = body_schema(schema, "/api/v1/lookup/", "post")
+    rules = lookup["properties"]["domain_rules"]["additionalProperties"]
+    rule = component(schema, rules["items"]["$ref"])
+    assert set(rule["properties"]) == DOMAIN_RULE_FIELDS
+    assert enum_of(schema, rule["properties"]["choice"]) == {"remove", "search_only", "licence"}
+    assert enum_of(schema, rule["properties"]["train_ai"]) == {"allowed", "disallowed"}
 
 
 DISPUTE_FIELDS = {

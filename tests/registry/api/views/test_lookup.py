@@ -186,5 +186,6 @@ def test_a_revoked_removal_stops_answering_the_moment_it_commits(api, maintainer
         "sources": {},
         "licences": {},
         "preferences": {url: {"train_ai": "unknown", "search": "unknown"} for url in urls},
+        "domain_rules": {},
     }
     assert v2() == [False, False]
