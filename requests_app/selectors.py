@@ -259,6 +259,21 @@ def site_signals_of(proof: IdentityProof) -> SiteSignals | None:
     return SiteSignals.objects.filter(artist_id=proof.artist_id, site=proof.target).first()
 
 
+def domain_choice_of(proof: IdentityProof) -> str:
+    """The choice (registry.preferences.Choice) of the artist's latest approved domain request
+    whose lines lie on the proof's domain, or "" when none does: what the publish page starts from."""
+    domain = proof.target.split(":", 1)[0].lower().rstrip(".")
+    if not domain:
+        return ""
+    ticket = (
+        RemovalRequest.objects.filter(artist_id=proof.artist_id, status__in=[Status.APPROVED, Status.COMPLETED])
+        .filter(Q(scopes__host=domain) | Q(scopes__host__endswith="." + domain))
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    return ticket.choice if ticket is not None else ""
+
+
 def document_for_moderator(user: User | AnonymousUser, proof_id: int) -> IdentityProof:
     """Identity documents are for moderators only: not even their artist reads them back."""
     if not is_moderator(user):

@@ -117,6 +117,9 @@ def site_signals_fetch(request: ArtistRequest, proof_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("site_signals", args=[proof.pk]))
 
 
+# A domain request's choice (registry.preferences.Choice) as the publish page's preference.
+DOMAIN_CHOICE_PREFERENCE = {"remove": "reserve", "search_only": "search-only", "licence": "allow"}
+
 # The files the publish page offers as downloads: ?download=KEY.
 DOWNLOADS = {
     "robots.txt": ("robots_txt", "text/plain"),
@@ -133,9 +136,11 @@ def site_signals_publish(request: ArtistRequest, proof_id: int) -> HttpResponse:
     the page keep the choice), each text shown to copy and offered as a download."""
     proof = selectors.proof_for_artist(request.user, proof_id)
     refusal = selectors.site_signals_refusal(proof)
-    choice = request.GET.get("preference", "reserve")
+    # Unasked, the page starts from the choice of the artist's domain request for this domain.
+    default = DOMAIN_CHOICE_PREFERENCE.get(selectors.domain_choice_of(proof), "reserve")
+    choice = request.GET.get("preference", default)
     if choice not in publish.PREFERENCES:
-        choice = "reserve"
+        choice = default
     path = request.GET.get("path", "/")
     error, texts = "", None
     if not refusal:
