@@ -266,7 +266,9 @@ def domain_choice_of(proof: IdentityProof) -> str:
     if not domain:
         return ""
     ticket = (
-        RemovalRequest.objects.filter(artist_id=proof.artist_id, status__in=[Status.APPROVED, Status.COMPLETED])
+        RemovalRequest.objects.filter(
+            artist_id=proof.artist_id, status__in=[Status.APPROVED, Status.COMPLETED]
+        )
         .filter(Q(scopes__host=domain) | Q(scopes__host__endswith="." + domain))
         .order_by("-decided_at", "-pk")
         .first()
