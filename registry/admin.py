@@ -334,12 +334,13 @@ class DomainOptOutAdmin(ReadOnlyAdmin):
         "scope",
         "source_link",
         "reason",
+        "choice",
         "state",
         "approved_at",
         "revoked_at",
         "removals_link",
     )
-    list_filter = (OptOutStateFilter, "include_subdomains", "reason")
+    list_filter = (OptOutStateFilter, "include_subdomains", "reason", "choice")
     search_fields = ("host", "source_ref")
     date_hierarchy = "approved_at"
     fields = (
@@ -349,6 +350,10 @@ class DomainOptOutAdmin(ReadOnlyAdmin):
         "path_prefix",
         "source_link",
         "reason",
+        "choice",
+        "licence",
+        "licence_url",
+        "attribution",
         "approved_at",
         "revoked_at",
         "created_at",

@@ -121,6 +121,16 @@ def test_the_lookup_names_each_domain_rule_with_its_choice(schema):
     assert enum_of(schema, rule["properties"]["train_ai"]) == {"allowed", "disallowed"}
 
 
+def test_the_domain_rule_of_docs_api_md_is_the_served_one(schema):
+    import re
+
+    from tests.helpers import ROOT
+
+    text = (ROOT / "docs" / "api.md").read_text()
+    block = text.split('"domain_rules": {"<url>": [<domain rule>', 1)[1].split("```", 2)[1]
+    assert set(re.findall(r'"([a-z_]+)":', block)) == DOMAIN_RULE_FIELDS
+
+
 DISPUTE_FIELDS = {
     "id", "dataset", "removal", "reason", "statement", "links", "state", "outcome", "filed_at",
     "response_due_at", "answered", "decided_at", "decision_reason",
