@@ -19,6 +19,9 @@ A rule carries the artist's choice (registry.preferences), and what it writes fo
 Changing a rule's choice (domain_optouts_choice_set) revokes what it said (its removals, or its
 grants) and records what it now says, in one transaction: the revocation's events are written
 first, so `removal.revoked` reaches a maintainer before the `licence.granted` that follows it.
+What a change restates is what the rule covers: the registered items under its scope. Copies that
+re-matching found elsewhere (a repost on another host, recorded for the same source) are not
+restated by it (not done yet: they keep what the rule said when they were found).
 Revoking a rule stops it covering new items and lookups; its grants are revoked with it (a
 licence the artist withdrew must not stand), its removals stay (the removal was approved).
 """
