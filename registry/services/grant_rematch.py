@@ -11,7 +11,7 @@ that copy stands, and "disallow wins" anyway.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from django.conf import settings
@@ -28,10 +28,25 @@ _CHUNK = 5000
 _Statement = tuple[str, str, str, str, str, str]  # source_ref, licence, url, attribution, source, partner
 
 
-def _pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:
+def pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:
+    """Whether two PDQs are within MATCH_PDQ_MAX_DISTANCE (a side without one: nothing disagrees)."""
     if a is None or b is None:
         return True
     return pdq_distance(bytes(a), bytes(b)) <= settings.MATCH_PDQ_MAX_DISTANCE
+
+
+def items_in_chunks(item_ids: Sequence[int]) -> Iterator[list[DatasetItem]]:
+    """The items of `item_ids` that carry a pHash, with their data set, _CHUNK ids a query, in id
+    order; a chunk without one is skipped. What both re-matches of new or changed items search
+    (here for grants, services.rematch for removals)."""
+    for start in range(0, len(item_ids), _CHUNK):
+        items = list(
+            DatasetItem.objects.filter(pk__in=item_ids[start : start + _CHUNK], phash__isnull=False)
+            .select_related("dataset")
+            .order_by("pk")
+        )
+        if items:
+            yield items
 
 
 def _record(pairs: Iterable[tuple[LicenceGrant, DatasetItem]]) -> list[LicenceGrant]:
@@ -83,17 +98,12 @@ def grants_items_rematch(*, item_ids: Sequence[int]) -> list[LicenceGrant]:
     by_id = {g.pk: g for g in grants}
     radius = settings.REMATCH_PHASH_MAX_DISTANCE
     pairs: list[tuple[LicenceGrant, DatasetItem]] = []
-    for start in range(0, len(item_ids), _CHUNK):
-        items = list(
-            DatasetItem.objects.filter(pk__in=item_ids[start : start + _CHUNK], phash__isnull=False)
-            .select_related("dataset")
-            .order_by("pk")
-        )
-        results = index.search_many([i.phash for i in items if i.phash is not None], radius) if items else []
+    for items in items_in_chunks(item_ids):
+        results = index.search_many([i.phash for i in items if i.phash is not None], radius)
         for item, hits in zip(items, results, strict=True):
             for grant_id, _distance in hits:
                 grant = by_id[grant_id]
-                if grant.item_id != item.pk and _pdq_agrees(grant.pdq, item.pdq):
+                if grant.item_id != item.pk and pdq_agrees(grant.pdq, item.pdq):
                     pairs.append((grant, item))
     return _record(pairs)
 
@@ -112,6 +122,6 @@ def grants_source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ())
         for grant, hits in zip(chunk, results, strict=True):
             for item_id, _distance in hits:
                 item = candidates.get(item_id)
-                if item is not None and item.pk != grant.item_id and _pdq_agrees(grant.pdq, item.pdq):
+                if item is not None and item.pk != grant.item_id and pdq_agrees(grant.pdq, item.pdq):
                     pairs.append((grant, item))
     return _record(pairs)
