@@ -20,11 +20,21 @@ from django.db.models import Q
 
 from core.queueing import enqueue
 
-from ..models import Dataset, Removal, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from ..serialize import RemovalLike, iso, removal_to_dict
+from ..models import (
+    Dataset,
+    LicenceGrant,
+    Removal,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+)
+from ..serialize import RemovalLike, grant_to_dict, iso, removal_to_dict
 
 # Events (of up to 500 removals) built per statement: bounds the memory of the database's answer.
 EVENTS_PER_STATEMENT = 20
+
+_LICENCE_EVENTS = (WebhookEventType.LICENCE_GRANTED, WebhookEventType.LICENCE_REVOKED)
 
 # The removals of the write in progress (the connection's own temporary table).
 _NEW = "registry_removal_written"
@@ -244,17 +254,19 @@ def subscribed_endpoints(dataset: Dataset, event_type: str) -> list[WebhookEndpo
 
 
 def event_payload(
-    event_type: str, dataset: Dataset, removals: Sequence[RemovalLike | Removal], now: datetime
+    event_type: str, dataset: Dataset, rows: Sequence[RemovalLike | Removal | LicenceGrant], now: datetime
 ) -> dict[str, object]:
-    """The body of one webhook event: its type, time, data set and removals (at most 500)."""
-    return {
-        "type": event_type,
-        "timestamp": iso(now),
-        "data": {
-            "dataset": dataset.slug,
-            "removals": [removal_to_dict(r, dataset_slug=dataset.slug) for r in removals],
-        },
-    }
+    """The body of one webhook event: its type, time, data set and rows (at most 500): removals
+    under `removals`, licence grants (the licence.* events, services.grant_events) under `licences`."""
+    slug = dataset.slug
+    listed = [
+        grant_to_dict(row, dataset_slug=slug)
+        if isinstance(row, LicenceGrant)
+        else removal_to_dict(row, dataset_slug=slug)
+        for row in rows
+    ]
+    key = "licences" if event_type in _LICENCE_EVENTS else "removals"
+    return {"type": event_type, "timestamp": iso(now), "data": {"dataset": slug, key: listed}}
 
 
 def _enqueue_deliveries(delivery_ids: list[int]) -> None:

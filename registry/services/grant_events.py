@@ -18,24 +18,9 @@ from itertools import groupby
 from django.db import transaction
 
 from ..models import Dataset, LicenceGrant, WebhookDelivery, WebhookEvent, WebhookEventType
-from ..serialize import grant_to_dict, iso
-from .events import _enqueue_deliveries, subscribed_endpoints
+from .events import _enqueue_deliveries, event_payload, subscribed_endpoints
 
 MAX_GRANTS_PER_EVENT = 500
-
-
-def grant_event_payload(
-    event_type: str, dataset: Dataset, grants: Sequence[LicenceGrant], now: datetime
-) -> dict[str, object]:
-    """The body of one grant event: its type, time, data set and grants (at most 500)."""
-    return {
-        "type": event_type,
-        "timestamp": iso(now),
-        "data": {
-            "dataset": dataset.slug,
-            "licences": [grant_to_dict(g, dataset_slug=dataset.slug) for g in grants],
-        },
-    }
 
 
 def grant_events_write(*, event_type: str, grant_ids: Sequence[int], now: datetime) -> int:
@@ -59,7 +44,7 @@ def grant_events_write(*, event_type: str, grant_ids: Sequence[int], now: dateti
                 maintainer_id=dataset.maintainer_id,
                 dataset=dataset,
                 event_type=event_type,
-                payload=grant_event_payload(event_type, dataset, chunk, now),
+                payload=event_payload(event_type, dataset, chunk, now),
             )
             event.grants.add(*chunk)
             events += 1
