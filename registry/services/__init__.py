@@ -31,7 +31,7 @@ from .disputes import (
     disputes_sweep,
 )
 from .domains import OptOutsRecorded, domain_optouts_record, domain_optouts_revoke, optouts_match_written
-from .grants import GrantSelection, licence_grants_record, licence_grants_revoke
+from .grants import GrantSelection, licence_grants_record, licence_grants_record_many, licence_grants_revoke
 from .imports import (
     STALE_AFTER,
     ImportBusy,
@@ -125,6 +125,7 @@ __all__ = [
     "items_rematch",
     "items_upsert",
     "licence_grants_record",
+    "licence_grants_record_many",
     "licence_grants_revoke",
     "live_key_find",
     "maintainer_create",
