@@ -105,7 +105,7 @@ def rows_removals_record(
     (FilingRowItem: a creator who claims their account lifts them by row). The policy's chunks and
     the desk's approvals both go through here."""
     # One write per basis and choice: a search-only row's removals say search is allowed. A
-    # licence row's items are granted instead (rows_grants_record), one write per licence.
+    # licence row's items are granted instead (rows_grants_record), one write for its licences.
     by_basis: dict[tuple[str, str], set[int]] = defaultdict(set)
     licensed: list[tuple[FilingRow, set[int]]] = []
     for row, items in rows_items:

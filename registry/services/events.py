@@ -6,6 +6,9 @@ A write leaves the ids of the removals it changed in the connection's temporary 
 one outbox row per subscribed endpoint, and enqueues the deliveries on commit. On PostgreSQL one
 statement per 20 events builds the payloads in the database (jsonb); on SQLite (the embedded
 mode) the portable path builds them in Python through event_payload, which tests compare.
+
+Licence grants' events (services.grant_events) go the same way on PostgreSQL: `GRANTS` names
+their table, their temporary table, their link table and their fields (`REMOVALS` the removals').
 """
 
 from __future__ import annotations
