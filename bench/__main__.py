@@ -35,6 +35,7 @@ NAMES = (
     "report",
     "shards",
     "shards_held",
+    "grant_rematch",
 )
 
 
@@ -48,6 +49,7 @@ def main() -> None:
         default=None,
         help=(
             "domain_optout, partner_filing, bulk_match: items in the data set; partner_file: rows;"
+            " grant_rematch: standing grants;"
             " shards, shards_held: codes"
         ),
     )

@@ -22,6 +22,12 @@ and approved by policy, against a data set of 10 million items.
 - The time per stage of deciding (core.stages: wall, CPU in this process and in its PostgreSQL
   backend, read from /proc), since the machine is shared and CPU seconds move less with the load.
 
+- BENCH_LICENCE=1: every row a licence row (CC BY, one attribution for all) instead of a removal:
+  the items are granted (LicenceGrant, licence.granted events) instead of removed; the same
+  endpoint takes both event types, so both runs write the same number of events and outbox rows.
+  BENCH_LICENCE=creator: each of the 5,000 creators with an attribution of its own (a licence
+  write per distinct licence, attribution and URL, as the partner's rows say).
+
 `python -m bench partner_filing [--items N] [--quick]`; BENCH_CHUNK sets the rows per decided
 chunk (default partners.services.approval.CHUNK), BENCH_DB_SUFFIX the database's name.
 """
@@ -54,7 +60,7 @@ def item_hashes(i: int) -> tuple[int, int]:
     return _signed(phash), _signed(dhash)
 
 
-def _rows(start: int, items: int, total: int) -> tuple[list[dict[str, object]], int]:
+def _rows(start: int, items: int, total: int, licence: str = "") -> tuple[list[dict[str, object]], int]:
     """Rows start.. of the filing, and how many name an item by hashes. Row k names item
     k * (items // total): by its URL (k even) or by its hashes moved a little (k odd; by its URL
     after all when those hashes say too little for verify to count)."""
@@ -70,6 +76,9 @@ def _rows(start: int, items: int, total: int) -> tuple[list[dict[str, object]], 
             "basis": "copyright",
             "choice": "remove",
         }
+        if licence:
+            credit = f"Creator c{k % 5000}" if licence == "creator" else "The platform's creators"
+            row.update(choice="licence", licence="cc-by", attribution=credit)
         phash, dhash = item_hashes(i)
         near_phash, near_dhash = phash ^ 0b101, dhash ^ (0b111 << 20)
         usable = all(phash_informative(c) for c in (phash, near_phash)) and all(
@@ -130,6 +139,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     rng = random.Random(14)
     as_file = bool(os.environ.get("BENCH_AS_FILE"))
+    licence = os.environ.get("BENCH_LICENCE", "")
     with bench_database("partner_filing") as database, tempfile.TemporaryDirectory() as tmp:
         import json
 
@@ -148,13 +158,15 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         from partners.services import approval
         from registry import services as registry_services
         from registry.matching import indexes
-        from registry.models import Removal, WebhookDelivery
+        from registry.models import LicenceGrant, Removal, WebhookDelivery
 
         chunk = int(os.environ.get("BENCH_CHUNK") or approval.CHUNK)
         org, maintainer_key = registry_services.maintainer_create(name="Bench Org", email="ops@bench.example")
         dataset = registry_services.dataset_create(maintainer=org, slug="big", name="Big")
         registry_services.webhook_endpoint_create(
-            maintainer=org, url="https://hooks.example/removals", event_types=["removal.approved"]
+            maintainer=org,
+            url="https://hooks.example/removals",
+            event_types=["removal.approved", "licence.granted"],
         )
         started = time.perf_counter()
         psql(
@@ -217,7 +229,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             path = Path(tmp) / "rows.ndjson"
             with open(path, "w") as out:
                 for b in range(batches):
-                    rows, hashed = _rows(b * BATCH, items, total)
+                    rows, hashed = _rows(b * BATCH, items, total, licence)
                     by_hash += hashed
                     out.writelines(json.dumps(row) + "\n" for row in rows)
         file_cpu = [time.process_time(), backend_cpu()]
@@ -235,7 +247,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             note(f"  file sent in {sent_seconds:.1f} s, read in {filing_seconds[1]:.1f} s")
             path.unlink()
         for b in range(0 if as_file else batches):
-            rows, hashed = _rows(b * BATCH, items, total)
+            rows, hashed = _rows(b * BATCH, items, total, licence)
             by_hash += hashed
             body = json.dumps({"attestation": True, "rows": rows})
             t = time.perf_counter()
@@ -280,7 +292,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
             filing = services.filing_run(filing, chunk=chunk)
             decide_seconds.append(time.perf_counter() - t)
             assert filing.state == "completed", filing.state
-            count = Removal.objects.filter(source_ref=public_id).count()
+            written = LicenceGrant if licence else Removal
+            count = written.objects.filter(source_ref=public_id).count()
             assert count == per_filing, (public_id, count)  # every row names one item, by URL or hashes
             removals += count
             if n * per_filing in (100_000, total):
@@ -299,6 +312,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
     base_rate = BATCH / baseline
     decide_rate = total / sum(decide_seconds)
     shape = f"one file of {total:,} rows" if as_file else f"{batches} batches of {BATCH:,} rows"
+    shape += {"": "", "creator": ", licence rows, one attribution a creator"}.get(licence, ", licence rows")
     print(f"## Partner filings ({items:,} registered items, {shape}, chunks of {chunk:,})\n")
     print(
         table(
@@ -339,7 +353,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 ),
                 (
                     f"matched + approved by policy + removals recorded ({total:,} rows: {total - by_hash:,} "
-                    f"by URL, {by_hash:,} by hashes; {removals:,} removals, {outbox:,} outbox rows)",
+                    f"by URL, {by_hash:,} by hashes; {removals:,} {'grants' if licence else 'removals'}, "
+                    f"{outbox:,} outbox rows)",
                     f"{sum(decide_seconds):.1f} s (slowest filing {max(decide_seconds):.1f} s; CPU "
                     f"{decide_cpu[0]:.0f} s here + {decide_cpu[1]:.0f} s PostgreSQL)",
                     f"{decide_rate:,.0f}",

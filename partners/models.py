@@ -343,7 +343,8 @@ class DeskRow(FilingRow):
 
 class FilingRowMatch(models.Model):
     """A registered item a row matched, kept for the desk when the row was not approved by policy
-    (an approved row's matches are its removals)."""
+    (an approved row's matches are its removals). Why this is not one table with FilingRowItem:
+    see FilingRowItem."""
 
     row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="item_matches")
     item = models.ForeignKey("registry.DatasetItem", on_delete=models.CASCADE, related_name="+")
@@ -403,7 +404,17 @@ class FilingRowLicence(models.Model):
 class FilingRowItem(models.Model):
     """A registered item an approved row matched: with the filing's public id it names the row's
     removal (removals are unique per source and item), so a claimed creator's removals and a
-    lifted row's are found without matching again."""
+    lifted row's are found without matching again.
+
+    The same shape as FilingRowMatch (a row and an item), kept apart on purpose. A match is the
+    desk's evidence for a row still to decide: it goes with its item (a foreign key, deleted with
+    it) and is read by row and by item. A link is the record of what an approved row removed: it
+    holds a bare id with no constraint across apps (as Removal.item holds none), so deleting an
+    item neither cascades into it nor is slowed by it, and it is read by item (its unique
+    constraint serves the row). One table would need a kind column, one foreign-key rule for
+    both, and a migration copying every approved row's links (a million for a million-row
+    filing) at partner volume, for no query that reads both: not worth it.
+    """
 
     # one_link_per_row_item leads with it: no index of its own.
     row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="items", db_index=False)

@@ -19,7 +19,7 @@ from core import clock
 from core.stages import stage
 from registry.models import DatasetItem, RemovalSource
 from registry.preferences import PREFERENCES, Consent
-from registry.services import ItemQuery, RemovalEntry, licence_grants_record, removals_write
+from registry.services import ItemQuery, RemovalEntry, licence_grants_record_many, removals_write
 
 from ..models import (
     Filing,
@@ -105,7 +105,7 @@ def rows_removals_record(
     (FilingRowItem: a creator who claims their account lifts them by row). The policy's chunks and
     the desk's approvals both go through here."""
     # One write per basis and choice: a search-only row's removals say search is allowed. A
-    # licence row's items are granted instead (rows_grants_record), one write per licence.
+    # licence row's items are granted instead (rows_grants_record), one write for its licences.
     by_basis: dict[tuple[str, str], set[int]] = defaultdict(set)
     licensed: list[tuple[FilingRow, set[int]]] = []
     for row, items in rows_items:
@@ -155,25 +155,27 @@ def rows_grants_record(
         if term is None:
             continue  # a licence row stored without its terms grants nothing
         by_consent[Consent(RowChoice.LICENCE, term.licence, term.licence_url, term.attribution)] |= items
+    # One write for every licence of the chunk (a partner's creators each with an attribution of
+    # their own made one write, and one events write, per creator); an item under two licences is
+    # granted under the first, as before.
+    wanted = {pk for items in by_consent.values() for pk in items}
+    items_of = DatasetItem.objects.select_related("dataset").in_bulk(list(wanted))
     granted: set[int] = set()
-    recorded = 0
+    by_licence: list[tuple[Consent, list[RemovalEntry]]] = []
     for consent, items in by_consent.items():
-        fresh = sorted(items - granted)
+        fresh = sorted(pk for pk in items - granted if pk in items_of)
         granted |= items
-        entries = [
-            RemovalEntry(dataset=item.dataset, item=item)
-            for item in DatasetItem.objects.filter(pk__in=fresh).select_related("dataset").order_by("pk")
-        ]
-        recorded += len(
-            licence_grants_record(
-                source_ref=filing.public_id,
-                consent=consent,
-                entries=entries,
-                source=RemovalSource.PARTNER,
-                partner=partner.name,
-            )
+        by_licence.append(
+            (consent, [RemovalEntry(dataset=items_of[pk].dataset, item=items_of[pk]) for pk in fresh])
         )
-    return recorded
+    with stage("grants: insert, events and outbox"):
+        created = licence_grants_record_many(
+            source_ref=filing.public_id,
+            granted=by_licence,
+            source=RemovalSource.PARTNER,
+            partner=partner.name,
+        )
+    return len(created)
 
 
 def rows_items_link(links: Sequence[tuple[int, int]]) -> None:

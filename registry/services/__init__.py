@@ -39,7 +39,7 @@ from .domains import (
     domain_optouts_revoke,
     optouts_match_written,
 )
-from .grants import GrantSelection, licence_grants_record, licence_grants_revoke
+from .grants import GrantSelection, licence_grants_record, licence_grants_record_many, licence_grants_revoke
 from .imports import (
     STALE_AFTER,
     ImportBusy,
@@ -136,6 +136,7 @@ __all__ = [
     "items_rematch",
     "items_upsert",
     "licence_grants_record",
+    "licence_grants_record_many",
     "licence_grants_revoke",
     "live_key_find",
     "maintainer_create",

@@ -2,8 +2,8 @@
 of a licensed picture (a new version of a data set, a repost at another URL) is granted under
 the same licence, attribution and source, with the same strict thresholds no person confirms.
 
-Grants are few beside removals, so their codes are read from the database for each search
-(no standing index): the active grants that carry a pHash, in one HammingIndex per call.
+New items are searched in the index of the standing grants' pHash (registry.grant_index), kept
+between calls and checked against the database on each; a source's grants are read by source.
 An item a live removal of the same source speaks for is left alone: the artist's removal of
 that copy stands, and "disallow wins" anyway.
 """
@@ -11,13 +11,13 @@ that copy stands, and "disallow wins" anyway.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-import numpy as np
 from django.conf import settings
+from django.db.models import QuerySet
 
+from ..grant_index import grant_index
 from ..hashing import pdq_distance
-from ..index import HammingIndex
 from ..matching import indexes
 from ..models import DatasetItem, GrantState, LicenceGrant, Removal, RemovalState
 from ..preferences import Choice, Consent
@@ -28,10 +28,29 @@ _CHUNK = 5000
 _Statement = tuple[str, str, str, str, str, str]  # source_ref, licence, url, attribution, source, partner
 
 
-def _pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:
+def pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:
+    """Whether two PDQs are within MATCH_PDQ_MAX_DISTANCE (a side without one: nothing disagrees)."""
     if a is None or b is None:
         return True
     return pdq_distance(bytes(a), bytes(b)) <= settings.MATCH_PDQ_MAX_DISTANCE
+
+
+def items_in_chunks(item_ids: Sequence[int]) -> Iterator[list[DatasetItem]]:
+    """The items of `item_ids` that carry a pHash, with their data set, _CHUNK ids a query, in id
+    order; a chunk without one is skipped. What both re-matches of new or changed items search
+    (here for grants, services.rematch for removals)."""
+    for start in range(0, len(item_ids), _CHUNK):
+        items = list(
+            DatasetItem.objects.filter(pk__in=item_ids[start : start + _CHUNK], phash__isnull=False)
+            .select_related("dataset")
+            .order_by("pk")
+        )
+        if items:
+            yield items
+
+
+def _standing() -> QuerySet[LicenceGrant]:
+    return LicenceGrant.objects.filter(state=GrantState.ACTIVE, phash__isnull=False)
 
 
 def _record(pairs: Iterable[tuple[LicenceGrant, DatasetItem]]) -> list[LicenceGrant]:
@@ -68,32 +87,21 @@ def _record(pairs: Iterable[tuple[LicenceGrant, DatasetItem]]) -> list[LicenceGr
     return created
 
 
-def _standing() -> list[LicenceGrant]:
-    return list(LicenceGrant.objects.filter(state=GrantState.ACTIVE, phash__isnull=False).order_by("pk"))
-
-
 def grants_items_rematch(*, item_ids: Sequence[int]) -> list[LicenceGrant]:
     """Search new or changed items against every standing grant; grant the copies found."""
-    grants = _standing()
-    if not grants:
+    index = grant_index()
+    if not len(index):
         return []
-    index = HammingIndex.build(
-        np.array([g.pk for g in grants], dtype=np.int64), np.array([g.phash for g in grants], dtype=np.int64)
-    )
-    by_id = {g.pk: g for g in grants}
     radius = settings.REMATCH_PHASH_MAX_DISTANCE
     pairs: list[tuple[LicenceGrant, DatasetItem]] = []
-    for start in range(0, len(item_ids), _CHUNK):
-        items = list(
-            DatasetItem.objects.filter(pk__in=item_ids[start : start + _CHUNK], phash__isnull=False)
-            .select_related("dataset")
-            .order_by("pk")
-        )
-        results = index.search_many([i.phash for i in items if i.phash is not None], radius) if items else []
+    for items in items_in_chunks(item_ids):
+        results = index.search_many([i.phash for i in items if i.phash is not None], radius)
+        # Read back as they now stand: one revoked since the index saw it is no longer standing.
+        by_id = _standing().in_bulk({grant_id for hits in results for grant_id, _ in hits})
         for item, hits in zip(items, results, strict=True):
             for grant_id, _distance in hits:
-                grant = by_id[grant_id]
-                if grant.item_id != item.pk and _pdq_agrees(grant.pdq, item.pdq):
+                grant = by_id.get(grant_id)
+                if grant is not None and grant.item_id != item.pk and pdq_agrees(grant.pdq, item.pdq):
                     pairs.append((grant, item))
     return _record(pairs)
 
@@ -101,7 +109,7 @@ def grants_items_rematch(*, item_ids: Sequence[int]) -> list[LicenceGrant]:
 def grants_source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ()) -> list[LicenceGrant]:
     """Search a source's standing grants against the items of every data set; grant the copies."""
     skip = set(skip_item_ids)
-    grants = [g for g in _standing() if g.source_ref == source_ref]
+    grants = list(_standing().filter(source_ref=source_ref).order_by("pk"))
     radius = settings.REMATCH_PHASH_MAX_DISTANCE
     pairs: list[tuple[LicenceGrant, DatasetItem]] = []
     for start in range(0, len(grants), _CHUNK):
@@ -112,6 +120,6 @@ def grants_source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ())
         for grant, hits in zip(chunk, results, strict=True):
             for item_id, _distance in hits:
                 item = candidates.get(item_id)
-                if item is not None and item.pk != grant.item_id and _pdq_agrees(grant.pdq, item.pdq):
+                if item is not None and item.pk != grant.item_id and pdq_agrees(grant.pdq, item.pdq):
                     pairs.append((grant, item))
     return _record(pairs)

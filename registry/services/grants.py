@@ -37,17 +37,44 @@ def licence_grants_record(
     Idempotent per (source_ref, item) while a grant stands: an item granted already for the
     source gets no second grant. Bare hashes (no item) are recorded as given; callers send each
     once (a work's decision says whether it was sent)."""
-    if consent.choice != Choice.LICENCE:
+    return licence_grants_record_many(
+        source_ref=source_ref, granted=[(consent, entries)], source=source, partner=partner
+    )
+
+
+@transaction.atomic
+def licence_grants_record_many(
+    *,
+    source_ref: str,
+    granted: Sequence[tuple[Consent, Iterable[RemovalEntry]]],
+    source: str = RemovalSource.ARTIST,
+    partner: str = "",
+) -> list[LicenceGrant]:
+    """licence_grants_record for entries under several licences at once (a partner's rows, each
+    with its own licence and attribution): one insert and one events write for all, not one a
+    licence. An item named under two licences is granted under the first."""
+    if any(consent.choice != Choice.LICENCE for consent, _ in granted):
         raise ValueError("only a licence choice is recorded as a grant")
     now = clock.now()
-    rows = [_grant(entry, source_ref, consent, source, partner, now) for entry in entries]
-    item_ids = [row.item_id for row in rows if row.item_id is not None]
-    standing = set(
+    rows = [
+        _grant(entry, source_ref, consent, source, partner, now)
+        for consent, entries in granted
+        for entry in entries
+    ]
+    taken = set(
         LicenceGrant.objects.filter(
-            source_ref=source_ref, item_id__in=item_ids, state=GrantState.ACTIVE
+            source_ref=source_ref,
+            item_id__in=[row.item_id for row in rows if row.item_id is not None],
+            state=GrantState.ACTIVE,
         ).values_list("item_id", flat=True)
     )
-    new = [row for row in rows if row.item_id is None or row.item_id not in standing]
+    new = []
+    for row in rows:
+        if row.item_id is not None:
+            if row.item_id in taken:
+                continue
+            taken.add(row.item_id)
+        new.append(row)
     created = LicenceGrant.objects.bulk_create(new)
     grant_events_write(
         event_type=WebhookEventType.LICENCE_GRANTED, grant_ids=[g.pk for g in created], now=now

@@ -28,19 +28,12 @@ from django.conf import settings
 from django.db import transaction
 
 from .. import signals
-from ..hashing import pdq_distance
 from ..matching import indexes, removal_index
 from ..models import DatasetItem, Removal, RemovalState
-from .grant_rematch import grants_items_rematch, grants_source_rematch
+from .grant_rematch import grants_items_rematch, grants_source_rematch, items_in_chunks, pdq_agrees
 from .removals import RemovalEntry, removals_record
 
 _CHUNK = 5000
-
-
-def _pdq_agrees(a: bytes | memoryview | None, b: bytes | memoryview | None) -> bool:
-    if a is None or b is None:
-        return True
-    return pdq_distance(bytes(a), bytes(b)) <= settings.MATCH_PDQ_MAX_DISTANCE
 
 
 def _record(pairs: Iterable[tuple[Removal, DatasetItem]]) -> list[Removal]:
@@ -73,21 +66,14 @@ def items_rematch(*, item_ids: Sequence[int]) -> list[Removal]:
         return []
     radius = settings.REMATCH_PHASH_MAX_DISTANCE
     pairs: list[tuple[Removal, DatasetItem]] = []
-    for start in range(0, len(item_ids), _CHUNK):
-        items = list(
-            DatasetItem.objects.filter(pk__in=item_ids[start : start + _CHUNK], phash__isnull=False)
-            .select_related("dataset")
-            .order_by("pk")
-        )
-        if not items:
-            continue
+    for items in items_in_chunks(item_ids):
         results = index.search_many([i.phash for i in items if i.phash is not None], radius)
         removal_ids = {rid for hits in results for rid, _ in hits}
         removals = Removal.objects.in_bulk(removal_ids)
         for item, hits in zip(items, results, strict=True):
             for removal_id, _distance in hits:
                 removal = removals[removal_id]
-                if removal.item_id != item.pk and _pdq_agrees(removal.pdq, item.pdq):
+                if removal.item_id != item.pk and pdq_agrees(removal.pdq, item.pdq):
                     pairs.append((removal, item))
     return _record(pairs)
 
@@ -118,7 +104,7 @@ def source_rematch(*, source_ref: str, skip_item_ids: Iterable[int] = ()) -> lis
         for removal, hits in zip(chunk, results, strict=True):
             for item_id, _distance in hits:
                 item = candidates.get(item_id)
-                if item is not None and _pdq_agrees(removal.pdq, item.pdq):
+                if item is not None and pdq_agrees(removal.pdq, item.pdq):
                     pairs.append((removal, item))
     return _record(pairs)
 

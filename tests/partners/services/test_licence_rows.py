@@ -50,8 +50,10 @@ def test_it_records_a_licence_row_as_a_grant_of_its_items_not_a_removal(
     ) == ["e2"]
     # A claimed creator lifts removals by row: a licence row removes nothing.
     assert list(FilingRowItem.objects.values_list("row__index", flat=True)) == [2]
-    events = WebhookEvent.objects.filter(event_type="licence.granted")  # one per licence
-    assert sorted(g["external_id"] for e in events for g in e.payload["data"]["licences"]) == ["e0", "e1"]
+    # One write for the chunk's licences: one event carries both grants, each with its licence.
+    [event] = WebhookEvent.objects.filter(event_type="licence.granted")
+    told = {g["external_id"]: g["licence"] for g in event.payload["data"]["licences"]}
+    assert told == {"e0": "cc-by", "e1": "custom"}
     stored = FilingRow.objects.get(filing=filing, index=0).licence_terms
     assert (stored.licence, stored.attribution) == ("cc-by", CREDIT)
     assert not FilingRow.objects.filter(filing=filing, index=2, licence_terms__isnull=False).exists()

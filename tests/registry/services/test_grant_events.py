@@ -175,3 +175,70 @@ def test_an_approval_of_other_items_does_not_wait_for_a_pending_licence_event(
     )
     approved = WebhookDelivery.objects.get(event__event_type="removal.approved")
     assert services.delivery_attempt(approved.pk) == "succeeded"
+
+
+def test_the_databases_payload_is_event_payloads_own(dataset, every_endpoint):
+    """On PostgreSQL the payloads of grant events are built in SQL: they must equal event_payload's
+    for the same grants (a negative pHash, a PDQ, non-ASCII text, a revocation's time and reason)."""
+    from registry.services.events import event_payload
+    from tests.registry.services.test_removals import clock_of
+
+    items = _items(dataset, 3)
+    services.items_upsert(
+        dataset=dataset,
+        rows=[
+            {
+                "external_id": "neg",
+                "url": "https://i.example/n.jpg",
+                "phash": "ffffffffffffff00",
+                "pdq": "ab" * 32,
+            }
+        ],
+    )
+    items.append(dataset.items.get(external_id="neg"))
+    services.licence_grants_record(
+        source_ref="RR-2026-000008",
+        consent=consent_clean(choice="licence", licence="cc-by-sa", attribution="Atelier « Été »"),
+        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
+        source="partner",
+        partner="Atelier « Été »",
+    )
+
+    def built_as_event_payload(event_type: str, count: int) -> bool:
+        event = WebhookEvent.objects.get(event_type=event_type)
+        grants = list(event.grants.order_by("pk"))  # as they stand: as they stood when it was written
+        return len(grants) == count and event.payload == event_payload(
+            event_type, dataset, grants, clock_of(event)
+        )
+
+    assert built_as_event_payload("licence.granted", 4)
+    services.licence_grants_revoke(
+        grants=services.GrantSelection(source_ref="RR-2026-000008", item_ids=[items[0].pk]), why=WHY
+    )
+    assert built_as_event_payload("licence.revoked", 1)
+    [negative] = [
+        g
+        for g in WebhookEvent.objects.get(event_type="licence.granted").payload["data"]["licences"]
+        if g["external_id"] == "neg"
+    ]
+    assert (negative["phash"], negative["pdq"]) == ("ffffffffffffff00", "ab" * 32)
+
+
+def test_grants_under_several_licences_are_one_write_and_an_item_named_twice_is_granted_once(
+    dataset, every_endpoint
+):
+    a, b, c = _items(dataset, 3)
+    cc0 = consent_clean(choice="licence", licence="cc0")
+    entry = lambda item: services.RemovalEntry(dataset=dataset, item=item)  # noqa: E731
+    created = services.licence_grants_record_many(
+        source_ref="RR-2026-000009", granted=[(CC_BY, [entry(a), entry(b)]), (cc0, [entry(b), entry(c)])]
+    )
+    assert [(g.item_id, g.licence) for g in created] == [(a.pk, "cc-by"), (b.pk, "cc-by"), (c.pk, "cc0")]
+    [event] = WebhookEvent.objects.filter(event_type="licence.granted")
+    assert [g["licence"] for g in event.payload["data"]["licences"]] == ["cc-by", "cc-by", "cc0"]
+    # Again: every item stands granted for the source, so nothing new.
+    assert services.licence_grants_record_many(source_ref="RR-2026-000009", granted=[(cc0, [entry(a)])]) == []
+    with pytest.raises(ValueError, match="licence choice"):
+        services.licence_grants_record_many(
+            source_ref="RR-2026-000009", granted=[(consent_clean(choice="remove"), [entry(a)])]
+        )
