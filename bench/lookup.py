@@ -42,6 +42,8 @@ TARGET = 250_000  # URLs per second
 BASELINE = os.environ.get("BENCH_LOOKUP_BASELINE", "7bff477")
 WORKERS = os.environ.get("BENCH_LOOKUP_WORKERS", "2")
 THREADS = os.environ.get("BENCH_LOOKUP_THREADS", "2")
+# Keep the database (rd_bench_lookup_<n>) for the next run: 10 M removals take minutes to write.
+KEEP = os.environ.get("BENCH_LOOKUP_KEEP", "") == "1"
 
 
 def _mixed(rng: random.Random, n_removals: int) -> tuple[list[str], set[str]]:
@@ -241,22 +243,35 @@ def _measure(
 
 def run(*, quick: bool = False, items: int | None = None) -> None:
     n = items or (1_000_000 if quick else 10_000_000)
-    with bench_database("lookup") as database, tempfile.TemporaryDirectory() as tmp:
+    with bench_database(f"lookup_{n}", keep=KEEP) as database, tempfile.TemporaryDirectory() as tmp:
         import requests
         from django.db import transaction
 
         from registry import services
         from registry.hosts import Scope
+        from registry.models import DomainOptOut, Removal
 
-        note(f"lookup: writing {n:,} removals")
-        fill_removals(database, n)
-        # As autovacuum leaves a table in use: hint bits set, so reading does not write.
-        psql(database, "VACUUM ANALYZE registry_removal")
-        with transaction.atomic():
-            services.domain_optouts_record(
-                source_ref="RR-2026-999999", reason="copyright", scopes=[Scope("artist.example", True)]
-            )
-        _, key = services.maintainer_create(name="Looker", email="ops@look.example")
+        # A kept database (BENCH_LOOKUP_KEEP=1) is used again when it holds this run's rows.
+        if Removal.objects.filter(public_id__startswith="rm_bench").count() == n:
+            note(f"lookup: {n:,} removals already written ({database}, kept)")
+        else:
+            psql(database, "TRUNCATE registry_removal CASCADE")  # a run stopped while writing
+            note(f"lookup: writing {n:,} removals")
+            fill_removals(database, n)
+            # As autovacuum leaves a table in use: hint bits set, so reading does not write.
+            psql(database, "VACUUM ANALYZE registry_removal")
+        if not DomainOptOut.objects.filter(source_ref="RR-2026-999999", revoked_at__isnull=True).exists():
+            with transaction.atomic():
+                services.domain_optouts_record(
+                    source_ref="RR-2026-999999", reason="copyright", scopes=[Scope("artist.example", True)]
+                )
+        from registry.models import Maintainer
+
+        looker = Maintainer.objects.filter(name="Looker").first()
+        if looker is None:
+            _, key = services.maintainer_create(name="Looker", email="ops@look.example")
+        else:  # a kept database's maintainer: a key of its own for this run
+            _, key = services.api_key_create(maintainer=looker, name=f"bench {time.time():.0f}")
         rng = random.Random(7)
         kinds = {
             "half removed (2% of those revoked), half unknown": [_mixed(rng, n) for _ in range(BATCHES)],

@@ -320,9 +320,11 @@ class LookupIndex:
 
     # --- answering --------------------------------------------------------------------------
 
-    def removal_origins(self, urls: Sequence[str]) -> dict[str, set[Origin]]:
-        """For each of `urls` with a live removal: its (source, partner, search) triples."""
-        found: dict[str, set[Origin]] = {}
+    def removal_origins(self, urls: Sequence[str]) -> dict[str, frozenset[Origin]]:
+        """For each of `urls` with a live removal: its (source, partner, search) triples, in the
+        order of `urls` (those only changed since the build after). URLs that say the same share
+        one frozenset, so callers can work per distinct answer, not per URL."""
+        found: dict[str, frozenset[Origin]] = {}
         if not urls:
             return found
         keys, key2 = url_keys(urls)
@@ -338,9 +340,10 @@ class LookupIndex:
             high[order] = np.searchsorted(base.keys, ordered, "right")
             counts = high - low
             asked = np.nonzero(counts)[0]
+            shared: dict[frozenset[Origin], frozenset[Origin]] = {}
             if len(asked):
                 n = counts[asked]
-                which = np.repeat(asked, n)  # the URL of each candidate position
+                which = np.repeat(asked, n)  # the URL of each candidate position, ascending
                 first = np.repeat(low[asked], n)
                 position = first + np.arange(len(which)) - np.repeat(np.cumsum(n) - n, n)
                 same = base.key2[position] == key2[which]
@@ -348,15 +351,38 @@ class LookupIndex:
                     if len(self._changed_ids) != len(self.changed):
                         self._changed_ids = np.fromiter(self.changed, np.int64, len(self.changed))
                     same &= ~np.isin(base.ids[position], self._changed_ids)
-                for url_at, number in zip(
-                    which[same].tolist(), base.origins[position[same]].tolist(), strict=True
-                ):
-                    found.setdefault(urls[url_at], set()).add(origins[number])
+                hit, number = which[same], base.origins[position[same]]
+                # Nearly every URL has one removal: its answer is its origin's one-element set,
+                # made once per origin; a URL with several is gathered in Python.
+                several = np.zeros(len(hit), bool)
+                if len(hit) > 1:
+                    repeated = hit[1:] == hit[:-1]
+                    several[1:] |= repeated
+                    several[:-1] |= repeated
+                one = ~several
+                single = {int(k): frozenset((origins[int(k)],)) for k in np.unique(number[one])}
+                for answer in single.values():
+                    shared[answer] = answer
+                answers = list(map(single.__getitem__, number[one].tolist()))
+                at = hit[one].tolist()
+                if several.any():
+                    gathered: dict[int, set[Origin]] = {}
+                    for url_at, k in zip(hit[several].tolist(), number[several].tolist(), strict=True):
+                        gathered.setdefault(url_at, set()).add(origins[k])
+                    at += list(gathered)
+                    answers += [shared.setdefault(frozenset(v), frozenset(v)) for v in gathered.values()]
+                    ranked = np.argsort(np.array(at, np.intp), kind="stable").tolist()
+                    at = [at[r] for r in ranked]
+                    answers = [answers[r] for r in ranked]
+                found = dict(zip([urls[k] for k in at], answers, strict=True))
             if self.added:
                 for url_at, (key, second) in enumerate(zip(keys.tolist(), key2.tolist(), strict=True)):
-                    for other, number in self.added.get(key, {}).values():
-                        if other == second:
-                            found.setdefault(urls[url_at], set()).add(origins[number])
+                    candidates = self.added.get(key, {}).values()
+                    more = {origins[number] for other, number in candidates if other == second}
+                    if more:
+                        url = urls[url_at]
+                        both = found.get(url, frozenset()) | more
+                        found[url] = shared.setdefault(both, both)
             self.served += 1
         return found
 

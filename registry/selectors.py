@@ -9,7 +9,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_paths
+from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_keys, url_host_paths
 from .lookup_index import LookupIndex, Origin
 from .models import (
     ApiKey,
@@ -55,17 +55,21 @@ def removed_urls(
     return found
 
 
-def url_removal_origins(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, set[Origin]]:
+def url_removal_origins(
+    urls: Iterable[str], *, index: LookupIndex | None = None
+) -> dict[str, frozenset[Origin]]:
     """For each of `urls` that a live removal names: its (source, partner, search) triples, all
-    that the look-up says of it, in one read (or none, from `index`)."""
+    that the look-up says of it, in one read (or none, from `index`). URLs that say the same
+    share one frozenset (callers work once per distinct answer)."""
     wanted = urls if isinstance(urls, set) else set(urls)
     if index is not None:
         return index.removal_origins(list(wanted))
-    found: dict[str, set[Origin]] = {}
+    gathered: dict[str, set[Origin]] = {}
     for url, source, partner, search in _live_removals_by_url(wanted):
         if url is not None and url in wanted:
-            found.setdefault(url, set()).add((source, partner, search))
-    return found
+            gathered.setdefault(url, set()).add((source, partner, search))
+    shared: dict[frozenset[Origin], frozenset[Origin]] = {}
+    return {url: shared.setdefault(frozenset(said), frozenset(said)) for url, said in gathered.items()}
 
 
 def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str, str, str]]:
@@ -114,7 +118,7 @@ def url_preferences(
     *,
     removed: Iterable[str],
     grants: Mapping[str, list[LicenceGrant]],
-    origins: Mapping[str, set[Origin]] | None = None,
+    origins: Mapping[str, frozenset[Origin]] | None = None,
 ) -> dict[str, dict[str, str]]:
     """train_ai and search for each of `urls`, every statement about it combined, disallow
     winning (registry.preferences): a live removal or domain opt-out (`removed`) disallows
@@ -126,6 +130,14 @@ def url_preferences(
     # Most URLs of a batch say the same few things: each combination is computed once.
     answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
     nothing: frozenset[str] = frozenset()
+
+    def answer_for(key: tuple[bool, frozenset[str], tuple[str, ...]]) -> dict[str, str]:
+        value = answers.get(key)
+        if value is None:
+            train = ([Preference.DISALLOWED] if key[0] else []) + [Preference.ALLOWED for _ in key[2]]
+            value = answers[key] = {"train_ai": combine(train), "search": combine(set(key[1]) | set(key[2]))}
+        return value
+
     # A URL neither removed nor granted says nothing: all of them share that answer, in the
     # batch's order, and only the others are looked at one by one.
     silent = answers[(False, nothing, ())] = {"train_ai": combine([]), "search": combine(set())}
@@ -134,24 +146,23 @@ def url_preferences(
     # batch under a domain opt-out. update() keeps each URL where it is.
     only_ruled = (removed - origins.keys() - grants.keys()) & answer.keys()
     if only_ruled:
-        ruled = answers[(True, nothing, ())] = {
-            "train_ai": combine([Preference.DISALLOWED]),
-            "search": combine(set()),
-        }
-        answer.update(dict.fromkeys(only_ruled, ruled))
-    for url in (removed - only_ruled | grants.keys()) & answer.keys():
-        granted = grants.get(url, ())
-        said = origins.get(url)
-        key = (
-            url in removed,
-            nothing if said is None or url not in removed else frozenset(o[2] for o in said),
-            tuple(g.search for g in granted),
+        answer.update(dict.fromkeys(only_ruled, answer_for((True, nothing, ()))))
+    # The URLs removed by removals and granted nothing: one answer per distinct set of their
+    # removals' origins (URLs that say the same share one frozenset), mapped in C.
+    by_removal = list(((removed & origins.keys()) - grants.keys()) & answer.keys())
+    said = list(map(origins.__getitem__, by_removal))
+    of_said = {s: answer_for((True, frozenset(o[2] for o in s), ())) for s in set(said)}
+    answer.update(zip(by_removal, map(of_said.__getitem__, said), strict=True))
+    for url in grants.keys() & answer.keys():
+        granted = grants[url]
+        said_of = origins.get(url)
+        answer[url] = answer_for(
+            (
+                url in removed,
+                nothing if said_of is None or url not in removed else frozenset(o[2] for o in said_of),
+                tuple(g.search for g in granted),
+            )
         )
-        value = answers.get(key)
-        if value is None:
-            train = ([Preference.DISALLOWED] if key[0] else []) + [Preference.ALLOWED for _ in granted]
-            value = answers[key] = {"train_ai": combine(train), "search": combine(set(key[1]) | set(key[2]))}
-        answer[url] = value
     return answer
 
 
@@ -164,7 +175,7 @@ def removed_url_sources(
     urls: list[str],
     *,
     covered: Mapping[str, DomainOptOut] | Iterable[str],
-    origins: Mapping[str, set[Origin]] | None = None,
+    origins: Mapping[str, frozenset[Origin]] | None = None,
 ) -> dict[str, frozenset[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
@@ -172,22 +183,30 @@ def removed_url_sources(
 
     URLs that say the same share one frozenset: a batch under one opt-out is 10,000 URLs with
     one answer, not 10,000 new sets (whose garbage collections were most of such a call)."""
-    found: dict[str, frozenset[tuple[str, str]]] = {}
     none: frozenset[tuple[str, str]] = frozenset()
-    of_rule: dict[int, frozenset[tuple[str, str]]] = {}
-    rules = covered if isinstance(covered, Mapping) else None  # an ABC's isinstance: once, not per URL
-    for url in covered:
-        rule = rules[url] if rules is not None else None
-        if rule is None:
-            found[url] = none
-            continue
-        pairs = of_rule.get(rule.pk)
-        if pairs is None:
-            pairs = of_rule[rule.pk] = frozenset({(rule.source, rule.partner)})
-        found[url] = pairs
+    if isinstance(covered, Mapping):  # an ABC's isinstance: once, not per URL
+        # A batch under one opt-out is 10,000 URLs and one rule object: each rule's pairs are
+        # made once, found by the object's id (its pk is a Python property, 10,000 calls).
+        rules = covered
+        ids = list(map(id, rules.values()))
+        distinct = dict(zip(ids, rules.values(), strict=True))
+        of_rule = {i: none if r is None else frozenset({(r.source, r.partner)}) for i, r in distinct.items()}
+        found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
+    else:
+        found = dict.fromkeys(covered, none)
+    if origins is None:
+        origins = url_removal_origins(urls)
     shared: dict[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] = {}
-    for url, said in (url_removal_origins(urls) if origins is None else origins).items():
-        pairs = found.get(url, none) | {(source, partner) for source, partner, _ in said}
+    # Once per distinct set of origins (shared by the URLs that say the same), not per URL.
+    of_said: dict[frozenset[Origin], frozenset[tuple[str, str]]] = {}
+    for said in set(origins.values()):
+        pairs = frozenset((source, partner) for source, partner, _ in said)
+        of_said[said] = shared.setdefault(pairs, pairs)
+    ruled_too = {url: found[url] for url in origins.keys() & found.keys()}
+    # update() keeps a URL under a rule where it is and adds the others in the origins' order.
+    found.update(zip(origins.keys(), map(of_said.__getitem__, origins.values()), strict=True))
+    for url, ruled in ruled_too.items():  # under a rule and removed too: both say who asked
+        pairs = ruled | found[url]
         found[url] = shared.setdefault(pairs, pairs)
     return found
 
@@ -257,24 +276,40 @@ def optouts_covering(urls: Iterable[str], *, index: LookupIndex | None = None) -
     `index`: the look-up index holding the active rules (else they are read for these URLs)."""
     if index is not None:
         rules = index.active_rules()
-        parsed = url_host_paths(may_be_under(urls, {r.host for r in rules}))
+        if not rules:
+            return {}
+        wanted = list(may_be_under(urls, {r.host for r in rules}))
+        keys = url_host_keys(wanted)
     else:
-        parsed = url_host_paths(set(urls))
-        rules = active_optouts_for_keys(key for key, _ in parsed.values() if key)
+        wanted = list(set(urls))
+        keys = url_host_keys(wanted)
+        rules = active_optouts_for_keys(set(keys) - {""})
     if not rules:
         return {}
     by_key: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
     for rule in sorted(rules, key=lambda r: (r.approved_at, r.pk)):
         by_key.setdefault(rule.host_key, []).append((rule_scope(rule), rule))
-    found: dict[str, DomainOptOut] = {}
     # The rules that may cover each host, shortest suffix first (as key_suffixes gives them):
     # gathered once per host, not per URL.
     candidates: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
-    for url, (key, path) in parsed.items():
+    for key in set(keys):
+        candidates[key] = [pair for suffix in key_suffixes(key) for pair in by_key.get(suffix, ())]
+    if not any(scope.path_prefix for options in candidates.values() for scope, _ in options):
+        # No rule that may apply looks at the path: the host alone decides, once per host.
+        hit_of_key = {
+            key: next((rule for scope, rule in options if scope.covers(key, "/")), None)
+            for key, options in candidates.items()
+        }
+        return {
+            url: rule
+            for url, rule in zip(wanted, map(hit_of_key.__getitem__, keys), strict=True)
+            if rule is not None
+        }
+    found: dict[str, DomainOptOut] = {}
+    for url, (key, path) in url_host_paths(wanted).items():
         options = candidates.get(key)
         if options is None:
             options = [pair for suffix in key_suffixes(key) for pair in by_key.get(suffix, ())]
-            candidates[key] = options
         hit = next((rule for scope, rule in options if scope.covers(key, path)), None)
         if hit is not None:
             found[url] = hit
