@@ -183,7 +183,7 @@ def url_host_keys(urls: Sequence[str]) -> list[str]:
     """url_host_path(url)[0] of each of `urls` (the path left unread), for a batch: the plain
     hosts read from the batch's text in one pass, each distinct one's key made once; the others
     (and any batch whose text cannot be split back into its URLs) go through url_host_path."""
-    text = "\n".join(urls) if all(type(u) is str for u in urls) else None
+    text = "\n".join(urls) if set(map(type, urls)) <= {str} else None
     if text is None or "\x00" in text or text.count("\n") != len(urls) - 1:
         return [url_host_path(u)[0] for u in urls]
     written = _PLAIN_LINES.findall(text) if urls else []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -333,12 +332,20 @@ def may_be_under(urls: Iterable[str], hosts: set[str]) -> set[str]:
         return {u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)}
     low = text.lower()
     # Where each URL starts in the text: a needle found at offset p is in URL searchsorted - 1.
-    starts = np.cumsum([0] + [len(u) + 1 for u in wanted[:-1]])
+    lengths = np.fromiter(map(len, wanted), np.int64, len(wanted))
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
     found: set[str] = set()
     for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]):
-        at = [m.start() for m in re.finditer(re.escape(needle), low)]
-        if at:
-            found.update(wanted[i] for i in np.searchsorted(starts, at, "right") - 1)
+        # Split at the needle (as finditer, left to right, not overlapping), so each place is
+        # the lengths before it: a batch where every URL holds the host makes no match objects.
+        if not needle:  # no rule has an empty host; if one did, it would be in every URL
+            found.update(wanted)
+            continue
+        parts = low.split(needle)
+        if len(parts) > 1:
+            before = np.fromiter(map(len, parts[:-1]), np.int64, len(parts) - 1)
+            at = np.cumsum(before) + np.arange(len(before)) * len(needle)
+            found.update(map(wanted.__getitem__, (np.searchsorted(starts, at, "right") - 1).tolist()))
     return found
 
 
