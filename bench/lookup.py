@@ -44,6 +44,8 @@ WORKERS = os.environ.get("BENCH_LOOKUP_WORKERS", "2")
 THREADS = os.environ.get("BENCH_LOOKUP_THREADS", "2")
 # Keep the database (rd_bench_lookup_<n>) for the next run: 10 M removals take minutes to write.
 KEEP = os.environ.get("BENCH_LOOKUP_KEEP", "") == "1"
+# 0: each worker builds and holds its own index (LOOKUP_INDEX_SNAPSHOT_DIR empty).
+SHARED = os.environ.get("BENCH_LOOKUP_SHARED", "1") == "1"
 
 
 def _mixed(rng: random.Random, n_removals: int) -> tuple[list[str], set[str]]:
@@ -84,6 +86,8 @@ def _server(tree: Path, database: str, log: Path) -> tuple[subprocess.Popen[byte
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": url_of(database),
         "SECRET_KEY": "bench-only-" + "k" * 50,
+        # This code's workers share one copy of the index's arrays (a baseline ignores it).
+        "LOOKUP_INDEX_SNAPSHOT_DIR": str(log.parent / f"{log.stem}-index") if SHARED else "",
         "DEBUG": "0",
         "API_RATE_LIMIT": "1000000/min",
     }
@@ -112,6 +116,17 @@ def _rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _memory_mib(pid: int) -> dict[str, float]:
+    """Rss, Pss (shared pages divided among the processes that map them) and Anonymous (the
+    process's own heap) from /proc/<pid>/smaps_rollup, in MiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("Rss", "Pss", "Anonymous"):
+            found[name.lower()] = int(rest.split()[0]) / 1024
+    return found
 
 
 def _workers(master: int) -> list[int]:
@@ -150,6 +165,7 @@ def _warm_index(session: Any, base: str, log: Path, master: int) -> dict[str, fl
         raise RuntimeError("the workers did not build their look-up index within 20 minutes")
     after = {pid: _rss_mib(pid) for pid in workers}
     return {
+        "first_s": min(built),
         "build_s": max(built),
         "rss_before": statistics.mean(before.values()),
         "rss_after": statistics.mean(after.values()),
@@ -281,6 +297,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         trees = {"this code": ROOT, f"baseline {BASELINE}": _baseline_tree(Path(tmp) / "baseline")}
         rows = []
         built: dict[str, float] = {}
+        memory: dict[str, dict[str, float]] = {}
         for label, tree in trees.items():
             note(f"lookup: serving {label}")
             log = Path(tmp) / f"gunicorn-{len(built)}-{label.split()[0]}.log"
@@ -303,31 +320,45 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                         for session in sessions:
                             session.headers["Authorization"] = f"{scheme} {key}"
                         single, double = _measure(sessions, endpoint, batches, encode)
-                        note(f"  {label}, {name}, {kind}: {single:,.0f} / {double:,.0f} URLs/s")
-                        rows.append((label, name, kind, single, double))
+                        load_now = os.getloadavg()[0]
+                        note(f"  {label}, {name}, {kind}: {single:,.0f} / {double:,.0f} URLs/s "
+                             f"(load {load_now:.1f})")  # fmt: skip
+                        rows.append((label, name, kind, single, double, load_now))
+                # After every timed call: what each worker holds, its own and shared.
+                each = [_memory_mib(pid) for pid in _workers(process.pid)]
+                memory[label] = {k: statistics.mean(m[k] for m in each) for k in ("rss", "pss", "anonymous")}
+                note(f"  {label}: a worker's Rss / Pss / own heap {memory[label]['rss']:.0f} / "
+                     f"{memory[label]['pss']:.0f} / {memory[label]['anonymous']:.0f} MiB")  # fmt: skip
             finally:
                 process.terminate()
                 process.wait(30)
         load = os.getloadavg()
 
-    ours = {(e, k): (s, d) for label, e, k, s, d in rows if label == "this code"}
+    ours = {(e, k): (s, d) for label, e, k, s, d, _ in rows if label == "this code"}
     print(f"## Lookup: batches of {BATCH:,} URLs against {n:,} removals, through gunicorn\n")
     print(
         f"gunicorn on loopback ({WORKERS} processes x {THREADS} threads, gthread) in front of each "
         f"code, the same PostgreSQL database; {BATCHES} batches of each kind; every answer checked. "
         f"One client: 10,000 / the median call; two clients: the {BATCHES} batches shared by two "
         f"threads at once; the clock stops at each answer's last byte, checked after it. Target: "
-        f"{TARGET:,} URLs/s. Load average after: "
+        f"{TARGET:,} URLs/s. Load average (1 minute) beside each row; after the run: "
         f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.\n"
     )
+    sharing = "one snapshot mapped by every worker" if SHARED else "each worker its own copy"
     print(
-        f"This code's index, in each worker: built in {built['build_s']:.1f} s from {n:,} removals "
-        f"(the slowest worker's log), resident memory {built['rss_before']:.0f} MiB before and "
-        f"{built['rss_after']:.0f} MiB after ({(built['rss_after'] - built['rss_before']) * 2**20 / n:.0f} "
-        f"bytes a removal; the arrays hold 28).\n"
+        f"This code's index ({sharing}): ready in {built['first_s']:.1f} s in the first worker and "
+        f"{built['build_s']:.1f} s in the slowest (its log) from {n:,} removals; resident memory "
+        f"{built['rss_before']:.0f} MiB a worker before, {built['rss_after']:.0f} MiB after the warm-up.\n"
     )
+    for label, held in memory.items():
+        print(
+            f"- {label}, a worker after the timed calls: Rss {held['rss']:.0f} MiB, Pss "
+            f"{held['pss']:.0f} MiB (pages shared with the other worker counted half), own heap "
+            f"{held['anonymous']:.0f} MiB"
+        )
+    print()
     out = []
-    for label, endpoint, kind, single, double in rows:
+    for label, endpoint, kind, single, double, load_now in rows:
         mine = ours[(endpoint, kind)]
         out.append(
             [
@@ -337,11 +368,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 f"{single:,.0f}",
                 f"{double:,.0f}",
                 f"{mine[0] / single:.2f}x / {mine[1] / double:.2f}x",
+                f"{load_now:.1f}",
             ]
         )
-    print(
-        table(
-            ["code", "endpoint", "batch", "URLs/s, one client", "URLs/s, two clients", "this code vs"],
-            out,
-        )
-    )
+    headers = ["code", "endpoint", "batch", "URLs/s, one client", "URLs/s, two clients", "this code vs"]
+    print(table([*headers, "load"], out))

@@ -35,12 +35,21 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, connections
 
+from .lookup_snapshot import (
+    Snapshot,
+    build_lock,
+    database_identity,
+    snapshot_dir,
+    snapshot_load,
+    snapshot_write,
+)
 from .models import DomainOptOut, GrantState, RemovalState
 
 log = logging.getLogger(__name__)
@@ -123,6 +132,7 @@ class LookupIndex:
         self.state = "cold"  # cold -> building -> ready (or failed, then cold again)
         self.built_in = 0.0
         self.served = 0  # look-ups answered from memory, for the tests and the bench
+        self.shared = False  # the sorted arrays are mapped from the shared snapshot
         self._builder: threading.Thread | None = None
         self._reset_data()
 
@@ -168,8 +178,55 @@ class LookupIndex:
             connections.close_all()
 
     def build(self) -> None:
-        """Read every live removal, grant and rule in one snapshot; then the index is ready."""
+        """Read every live removal, grant and rule in one snapshot; then the index is ready.
+        With LOOKUP_INDEX_SNAPSHOT_DIR, the arrays another process wrote are mapped instead
+        when they are of this database (registry/lookup_snapshot.py), or written for the others."""
+        folder = snapshot_dir()
+        if folder is None:
+            self._build_from_database(None)
+            return
         started = time.perf_counter()
+        with build_lock(folder):  # the first process builds; the others wait and map its arrays
+            with connection.cursor() as cursor:
+                shared = snapshot_load(folder, cursor)
+            if shared is None:
+                self._build_from_database(folder)
+                return
+            self._install_shared(shared, started)
+
+    def _install_shared(self, shared: Snapshot, started: float) -> None:
+        """The mapped arrays, at their read position; grants and rules read now (a catch-up
+        from an older position applies their changes again, to the same result)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, url_key FROM registry_licencegrant WHERE state = %s AND url_key IS NOT NULL",
+                [GrantState.ACTIVE.value],
+            )
+            grants = {int(pk): int(key) for pk, key in cursor.fetchall()}
+        rules = {r.pk: r for r in DomainOptOut.objects.filter(revoked_at__isnull=True)}
+        a = shared.arrays
+        arrays = _Sorted(keys=a["keys"], key2=a["key2"], ids=a["ids"], origins=a["origins"])
+        with self._lock:
+            self._reset_data()
+            self.xmax, self.xip = shared.xmax, shared.xip
+            self.sorted = arrays
+            self.origins = list(shared.origins)
+            self._origin_ids = {o: n for n, o in enumerate(self.origins)}
+            self.grant_keys = grants
+            self.grant_key_count = Counter(grants.values())
+            self.rules = rules
+            self.built_in = time.perf_counter() - started
+            self.shared = True
+            self.state = "ready"
+        log.info(
+            "lookup index: %d removals in %.1f s (mapped from the shared snapshot)",
+            len(arrays.keys),
+            self.built_in,
+        )
+
+    def _build_from_database(self, folder: Path | None) -> None:
+        started = time.perf_counter()
+        identity: dict[str, Any] = {}
         with connection.cursor() as cursor:
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
@@ -191,6 +248,8 @@ class LookupIndex:
                 )
                 grants = {int(pk): int(key) for pk, key in cursor.fetchall()}
                 rules = {r.pk: r for r in DomainOptOut.objects.filter(revoked_at__isnull=True)}
+                if folder is not None:
+                    identity = database_identity(cursor)
             finally:
                 cursor.execute("COMMIT")
         with self._lock:
@@ -203,8 +262,26 @@ class LookupIndex:
             self.grant_key_count = Counter(grants.values())
             self.rules = rules
             self.built_in = time.perf_counter() - started
+            self.shared = False
             self.state = "ready"
         log.info("lookup index: %d removals in %.1f s", len(arrays.keys), self.built_in)
+        if folder is not None:
+            try:
+                snapshot_write(
+                    folder,
+                    identity=identity,
+                    arrays={
+                        "keys": arrays.keys,
+                        "key2": arrays.key2,
+                        "ids": arrays.ids,
+                        "origins": arrays.origins,
+                    },
+                    origins=origins,
+                    xmax=int(xmax),
+                    xip=[int(x) for x in xip],
+                )
+            except OSError:  # this process answers from its own copy; the others build theirs
+                log.exception("lookup index: the shared snapshot could not be written to %s", folder)
 
     @staticmethod
     def _copy_removals(raw: Any, origins: list[Origin]) -> _Sorted:
@@ -315,6 +392,7 @@ class LookupIndex:
         origins = np.concatenate([base.origins[keep], np.array([e[2] for _, e in live], np.int32)])
         order = np.argsort(keys, kind="stable")
         self.sorted = _Sorted(keys=keys[order], key2=key2[order], ids=ids[order], origins=origins[order])
+        self.shared = False  # this process's own arrays from now on
         self.changed, self.added = {}, {}
         self._changed_ids = np.empty(0, np.int64)
 
