@@ -104,7 +104,9 @@ def snapshot_load(folder: Path, cursor: Any) -> Snapshot | None:
         log.info("lookup index: the snapshot in %s is of another database or table; not used", folder)
         return None
     try:
-        arrays = {name: np.load(here / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        # Plain ndarray views of the maps (kept alive by .base): a memmap's indexing runs Python
+        # code on every result (0.6 ms a gather), a view's does not.
+        arrays = {name: np.asarray(np.load(here / f"{name}.npy", mmap_mode="r")) for name in _ARRAYS}
     except (OSError, ValueError):
         return None
     if len({len(a) for a in arrays.values()}) != 1:

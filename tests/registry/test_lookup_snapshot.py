@@ -4,6 +4,7 @@ exact at commit from the snapshot's read position, refused when the table was re
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,13 @@ def shared_dir(settings: Any, tmp_path: Any) -> Any:
     return tmp_path / "lookup-index"
 
 
+def _wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
 def _next_process() -> None:
     """Another worker of the same machine: a new index in this process, the same folder."""
     lookup_index_reset()
@@ -37,15 +45,16 @@ def _next_process() -> None:
 
 def test_the_first_build_writes_a_snapshot_the_next_process_maps(looker: Looker, world, shared_dir):
     looker.warm()
-    assert current_index().shared is False  # built from the database ...
+    assert current_index().built_in > 0  # built from the database ...
     meta = json.loads((shared_dir / "current.json").read_text())  # ... and written for the others
     assert (shared_dir / meta["folder"] / "keys.npy").exists()
+    _wait_until(lambda: current_index().shared)  # the builder too answers from the mapped files
     first = (looker.v1([CAT, DOG, OWL, NEW]), looker.v2([CAT, DOG, OWL, NEW]))
 
     _next_process()
     looker.warm()
     index = current_index()
-    assert index.shared is True and isinstance(index.sorted.keys, np.memmap)
+    assert index.shared is True and isinstance(index.sorted.keys.base, np.memmap)
     served = index.served
     assert (looker.v1([CAT, DOG, OWL, NEW]), looker.v2([CAT, DOG, OWL, NEW])) == first
     assert index.served == served + 2
@@ -76,7 +85,7 @@ def test_a_snapshot_of_a_rewritten_table_is_not_used(looker: Looker, world, shar
         cursor.execute("VACUUM FULL registry_removal")
     _next_process()
     looker.warm()
-    assert current_index().shared is False  # read from the database again ...
+    _wait_until(lambda: current_index().shared)  # read from the database again, written anew ...
     after = json.loads((shared_dir / "current.json").read_text())
     assert after["filenode"] != before["filenode"]  # ... and written anew, the old folder gone
     assert not (shared_dir / before["folder"]).exists()
@@ -87,6 +96,5 @@ def test_an_unreadable_snapshot_is_built_again(looker: Looker, world, shared_dir
     shared_dir.mkdir()
     (shared_dir / "current.json").write_text("{not json")
     looker.warm()
-    assert current_index().shared is False
     assert looker.removed([CAT, DOG, OWL, NEW]) == {CAT, DOG}
     assert json.loads((shared_dir / "current.json").read_text())["filenode"] > 0
