@@ -21,6 +21,9 @@ read next time, whatever its removal ids. (A cursor on the id would skip a remov
 transaction commits after one with a later id; the snapshot's xmin alone would read again every
 row of each transaction committed since the oldest one still open anywhere on the server.)
 
+With LOOKUP_INDEX_SNAPSHOT_DIR the sorted arrays are built once per machine and mapped by the
+other processes (registry/lookup_snapshot.py); the rest is each process's own, as above.
+
 Until a process has built its index (a thread started by its first look-up: at 10 M removals
 it takes tens of seconds) look-ups read the database as before, as they do on SQLite and
 inside a transaction that has written (its own rows are not committed, and may never be).
