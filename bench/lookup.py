@@ -14,6 +14,11 @@ starts; the clock stops at the answer's last byte, and the answers are checked a
 client's json.loads of 1-3 MB is not the server's time). This code's workers, and a baseline's
 that has the index too, are first warmed until each has built its index (its log says so), and
 this code's build time and each worker's resident memory before and after are reported.
+
+This code's server shares one index between its workers (LOOKUP_INDEX_SNAPSHOT_DIR in the run's
+temporary folder; BENCH_LOOKUP_SHARED=0: each its own), and each worker's Rss, Pss and own heap
+after the timed calls are reported for both codes. BENCH_LOOKUP_KEEP=1 keeps the database
+(rd_bench_lookup_<n>) for the next run, which uses it again when it holds that run's removals.
 """
 
 from __future__ import annotations
