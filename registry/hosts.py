@@ -172,10 +172,11 @@ def url_host_paths(urls: Iterable[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-# _PLAIN_URL at the start of every line of a batch's text (the URLs joined by "\n"), as one
-# findall: a line that is not plain gives "", so the list has one entry per line.
+# _PLAIN_URL after every "\n" of a batch's text ("\n" before each URL), as one findall: a line
+# that is not plain gives "", so the list has one entry per line. Starting with the literal
+# "\n" (not "^") lets the regex engine skip to each line instead of trying every character.
 _PLAIN_LINES = re.compile(
-    r"^(?:[hH][tT][tT][pP][sS]?://([A-Za-z0-9_.-]+)(?::\d{0,5})?(?=[/?#]|$))?", re.MULTILINE
+    r"\n(?:[hH][tT][tT][pP][sS]?://([A-Za-z0-9_.-]+)(?::\d{0,5})?(?=[/?#]|$))?", re.MULTILINE
 )
 
 
@@ -186,7 +187,7 @@ def url_host_keys(urls: Sequence[str]) -> list[str]:
     text = "\n".join(urls) if set(map(type, urls)) <= {str} else None
     if text is None or "\x00" in text or text.count("\n") != len(urls) - 1:
         return [url_host_path(u)[0] for u in urls]
-    written = _PLAIN_LINES.findall(text) if urls else []
+    written = _PLAIN_LINES.findall("\n" + text) if urls else []
     if len(written) != len(urls):  # not expected; the general path is always right
         return [url_host_path(u)[0] for u in urls]
     keys = {w: _plain_key(w) for w in set(written) if w}
