@@ -45,10 +45,11 @@ def _next_process() -> None:
 
 def test_the_first_build_writes_a_snapshot_the_next_process_maps(looker: Looker, world, shared_dir):
     looker.warm()
-    assert current_index().built_in > 0  # built from the database ...
-    meta = json.loads((shared_dir / "current.json").read_text())  # ... and written for the others
+    assert current_index().built_in > 0  # built from the database, answering from its own copy ...
+    # ... then written for the others (after it is ready), and the builder too answers from the files
+    _wait_until(lambda: current_index().shared)
+    meta = json.loads((shared_dir / "current.json").read_text())
     assert (shared_dir / meta["folder"] / "keys.npy").exists()
-    _wait_until(lambda: current_index().shared)  # the builder too answers from the mapped files
     first = (looker.v1([CAT, DOG, OWL, NEW]), looker.v2([CAT, DOG, OWL, NEW]))
 
     _next_process()
