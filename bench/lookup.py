@@ -14,6 +14,11 @@ starts; the clock stops at the answer's last byte, and the answers are checked a
 client's json.loads of 1-3 MB is not the server's time). This code's workers, and a baseline's
 that has the index too, are first warmed until each has built its index (its log says so), and
 this code's build time and each worker's resident memory before and after are reported.
+
+This code's server shares one index between its workers (LOOKUP_INDEX_SNAPSHOT_DIR in the run's
+temporary folder; BENCH_LOOKUP_SHARED=0: each its own), and each worker's Rss, Pss and own heap
+after the timed calls are reported for both codes. BENCH_LOOKUP_KEEP=1 keeps the database
+(rd_bench_lookup_<n>) for the next run, which uses it again when it holds that run's removals.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ TARGET = 250_000  # URLs per second
 BASELINE = os.environ.get("BENCH_LOOKUP_BASELINE", "7bff477")
 WORKERS = os.environ.get("BENCH_LOOKUP_WORKERS", "2")
 THREADS = os.environ.get("BENCH_LOOKUP_THREADS", "2")
+# Keep the database (rd_bench_lookup_<n>) for the next run: 10 M removals take minutes to write.
+KEEP = os.environ.get("BENCH_LOOKUP_KEEP", "") == "1"
+# 0: each worker builds and holds its own index (LOOKUP_INDEX_SNAPSHOT_DIR empty).
+SHARED = os.environ.get("BENCH_LOOKUP_SHARED", "1") == "1"
 
 
 def _mixed(rng: random.Random, n_removals: int) -> tuple[list[str], set[str]]:
@@ -82,6 +91,8 @@ def _server(tree: Path, database: str, log: Path) -> tuple[subprocess.Popen[byte
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": url_of(database),
         "SECRET_KEY": "bench-only-" + "k" * 50,
+        # This code's workers share one copy of the index's arrays (a baseline ignores it).
+        "LOOKUP_INDEX_SNAPSHOT_DIR": str(log.parent / f"{log.stem}-index") if SHARED else "",
         "DEBUG": "0",
         "API_RATE_LIMIT": "1000000/min",
     }
@@ -110,6 +121,17 @@ def _rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _memory_mib(pid: int) -> dict[str, float]:
+    """Rss, Pss (shared pages divided among the processes that map them) and Anonymous (the
+    process's own heap) from /proc/<pid>/smaps_rollup, in MiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("Rss", "Pss", "Anonymous"):
+            found[name.lower()] = int(rest.split()[0]) / 1024
+    return found
 
 
 def _workers(master: int) -> list[int]:
@@ -148,6 +170,7 @@ def _warm_index(session: Any, base: str, log: Path, master: int) -> dict[str, fl
         raise RuntimeError("the workers did not build their look-up index within 20 minutes")
     after = {pid: _rss_mib(pid) for pid in workers}
     return {
+        "first_s": min(built),
         "build_s": max(built),
         "rss_before": statistics.mean(before.values()),
         "rss_after": statistics.mean(after.values()),
@@ -241,22 +264,35 @@ def _measure(
 
 def run(*, quick: bool = False, items: int | None = None) -> None:
     n = items or (1_000_000 if quick else 10_000_000)
-    with bench_database("lookup") as database, tempfile.TemporaryDirectory() as tmp:
+    with bench_database(f"lookup_{n}", keep=KEEP) as database, tempfile.TemporaryDirectory() as tmp:
         import requests
         from django.db import transaction
 
         from registry import services
         from registry.hosts import Scope
+        from registry.models import DomainOptOut, Removal
 
-        note(f"lookup: writing {n:,} removals")
-        fill_removals(database, n)
-        # As autovacuum leaves a table in use: hint bits set, so reading does not write.
-        psql(database, "VACUUM ANALYZE registry_removal")
-        with transaction.atomic():
-            services.domain_optouts_record(
-                source_ref="RR-2026-999999", reason="copyright", scopes=[Scope("artist.example", True)]
-            )
-        _, key = services.maintainer_create(name="Looker", email="ops@look.example")
+        # A kept database (BENCH_LOOKUP_KEEP=1) is used again when it holds this run's rows.
+        if Removal.objects.filter(public_id__startswith="rm_bench").count() == n:
+            note(f"lookup: {n:,} removals already written ({database}, kept)")
+        else:
+            psql(database, "TRUNCATE registry_removal CASCADE")  # a run stopped while writing
+            note(f"lookup: writing {n:,} removals")
+            fill_removals(database, n)
+            # As autovacuum leaves a table in use: hint bits set, so reading does not write.
+            psql(database, "VACUUM ANALYZE registry_removal")
+        if not DomainOptOut.objects.filter(source_ref="RR-2026-999999", revoked_at__isnull=True).exists():
+            with transaction.atomic():
+                services.domain_optouts_record(
+                    source_ref="RR-2026-999999", reason="copyright", scopes=[Scope("artist.example", True)]
+                )
+        from registry.models import Maintainer
+
+        looker = Maintainer.objects.filter(name="Looker").first()
+        if looker is None:
+            _, key = services.maintainer_create(name="Looker", email="ops@look.example")
+        else:  # a kept database's maintainer: a key of its own for this run
+            _, key = services.api_key_create(maintainer=looker, name=f"bench {time.time():.0f}")
         rng = random.Random(7)
         kinds = {
             "half removed (2% of those revoked), half unknown": [_mixed(rng, n) for _ in range(BATCHES)],
@@ -266,6 +302,7 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         trees = {"this code": ROOT, f"baseline {BASELINE}": _baseline_tree(Path(tmp) / "baseline")}
         rows = []
         built: dict[str, float] = {}
+        memory: dict[str, dict[str, float]] = {}
         for label, tree in trees.items():
             note(f"lookup: serving {label}")
             log = Path(tmp) / f"gunicorn-{len(built)}-{label.split()[0]}.log"
@@ -288,31 +325,45 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                         for session in sessions:
                             session.headers["Authorization"] = f"{scheme} {key}"
                         single, double = _measure(sessions, endpoint, batches, encode)
-                        note(f"  {label}, {name}, {kind}: {single:,.0f} / {double:,.0f} URLs/s")
-                        rows.append((label, name, kind, single, double))
+                        load_now = os.getloadavg()[0]
+                        note(f"  {label}, {name}, {kind}: {single:,.0f} / {double:,.0f} URLs/s "
+                             f"(load {load_now:.1f})")  # fmt: skip
+                        rows.append((label, name, kind, single, double, load_now))
+                # After every timed call: what each worker holds, its own and shared.
+                each = [_memory_mib(pid) for pid in _workers(process.pid)]
+                memory[label] = {k: statistics.mean(m[k] for m in each) for k in ("rss", "pss", "anonymous")}
+                note(f"  {label}: a worker's Rss / Pss / own heap {memory[label]['rss']:.0f} / "
+                     f"{memory[label]['pss']:.0f} / {memory[label]['anonymous']:.0f} MiB")  # fmt: skip
             finally:
                 process.terminate()
                 process.wait(30)
         load = os.getloadavg()
 
-    ours = {(e, k): (s, d) for label, e, k, s, d in rows if label == "this code"}
+    ours = {(e, k): (s, d) for label, e, k, s, d, _ in rows if label == "this code"}
     print(f"## Lookup: batches of {BATCH:,} URLs against {n:,} removals, through gunicorn\n")
     print(
         f"gunicorn on loopback ({WORKERS} processes x {THREADS} threads, gthread) in front of each "
         f"code, the same PostgreSQL database; {BATCHES} batches of each kind; every answer checked. "
         f"One client: 10,000 / the median call; two clients: the {BATCHES} batches shared by two "
         f"threads at once; the clock stops at each answer's last byte, checked after it. Target: "
-        f"{TARGET:,} URLs/s. Load average after: "
+        f"{TARGET:,} URLs/s. Load average (1 minute) beside each row; after the run: "
         f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.\n"
     )
+    sharing = "one snapshot mapped by every worker" if SHARED else "each worker its own copy"
     print(
-        f"This code's index, in each worker: built in {built['build_s']:.1f} s from {n:,} removals "
-        f"(the slowest worker's log), resident memory {built['rss_before']:.0f} MiB before and "
-        f"{built['rss_after']:.0f} MiB after ({(built['rss_after'] - built['rss_before']) * 2**20 / n:.0f} "
-        f"bytes a removal; the arrays hold 28).\n"
+        f"This code's index ({sharing}): ready in {built['first_s']:.1f} s in the first worker and "
+        f"{built['build_s']:.1f} s in the slowest (its log) from {n:,} removals; resident memory "
+        f"{built['rss_before']:.0f} MiB a worker before, {built['rss_after']:.0f} MiB after the warm-up.\n"
     )
+    for label, held in memory.items():
+        print(
+            f"- {label}, a worker after the timed calls: Rss {held['rss']:.0f} MiB, Pss "
+            f"{held['pss']:.0f} MiB (pages shared with the other worker counted half), own heap "
+            f"{held['anonymous']:.0f} MiB"
+        )
+    print()
     out = []
-    for label, endpoint, kind, single, double in rows:
+    for label, endpoint, kind, single, double, load_now in rows:
         mine = ours[(endpoint, kind)]
         out.append(
             [
@@ -322,11 +373,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
                 f"{single:,.0f}",
                 f"{double:,.0f}",
                 f"{mine[0] / single:.2f}x / {mine[1] / double:.2f}x",
+                f"{load_now:.1f}",
             ]
         )
-    print(
-        table(
-            ["code", "endpoint", "batch", "URLs/s, one client", "URLs/s, two clients", "this code vs"],
-            out,
-        )
-    )
+    headers = ["code", "endpoint", "batch", "URLs/s, one client", "URLs/s, two clients", "this code vs"]
+    print(table([*headers, "load"], out))

@@ -53,13 +53,27 @@ def django_setup(database: str) -> None:
     connection.settings_dict["NAME"] = database
 
 
+def _exists(database: str) -> bool:
+    out = subprocess.run(
+        ["psql", *_pg_args(), "-d", "postgres", "-qAt", "-c",
+         f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],  # noqa: S608 (our own name)
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return out.stdout.strip() == "1"
+
+
 @contextmanager
-def bench_database(name: str) -> Iterator[str]:
-    """createdb rd_bench_<name>, migrate, point Django at it; dropdb afterwards."""
+def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
+    """createdb rd_bench_<name>, migrate, point Django at it; dropdb afterwards.
+
+    With `keep` (a benchmark whose rows take minutes to write) a database left by an earlier run
+    is used again, migrated, and left in place at the end: the benchmark checks that it holds
+    what it needs and writes only what is missing."""
     # BENCH_DB_SUFFIX keeps two checkouts benchmarking on one server apart.
     database = f"rd_bench_{name}{os.environ.get('BENCH_DB_SUFFIX', '')}"
-    subprocess.run(["dropdb", *_pg_args(), "--if-exists", "--force", database], check=True)
-    subprocess.run(["createdb", *_pg_args(), database], check=True)
+    if not (keep and _exists(database)):
+        subprocess.run(["dropdb", *_pg_args(), "--if-exists", "--force", database], check=True)
+        subprocess.run(["createdb", *_pg_args(), database], check=True)
     try:
         django_setup(database)
         from django.core.management import call_command
@@ -70,7 +84,8 @@ def bench_database(name: str) -> Iterator[str]:
         from django.db import connection
 
         connection.close()
-        subprocess.run(["dropdb", *_pg_args(), "--if-exists", "--force", database], check=True)
+        if not keep:
+            subprocess.run(["dropdb", *_pg_args(), "--if-exists", "--force", database], check=True)
 
 
 def psql(database: str, sql: str) -> str:

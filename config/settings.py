@@ -200,6 +200,10 @@ MATCH_PDQ_MAX_DISTANCE = env_int("MATCH_PDQ_MAX_DISTANCE", 31, minimum=0)
 # process (registry/lookup_index.py: 28 bytes a removal, built by a thread at the first look-up,
 # the database answering until it is ready). Off: every look-up reads the database.
 LOOKUP_INDEX = env_bool("LOOKUP_INDEX", True)
+# A folder where the first process to build that index writes its arrays, for the others of the
+# machine to map read-only (registry/lookup_snapshot.py: one copy for all workers, loaded in a
+# second). Empty: each process builds and holds its own. Use a local disk, one per database.
+LOOKUP_INDEX_SNAPSHOT_DIR = env_str("LOOKUP_INDEX_SNAPSHOT_DIR", "")
 # How often a process's in-memory Hamming index re-reads items whose hashes changed.
 MATCH_INDEX_CHECK_SECONDS = env_int("MATCH_INDEX_CHECK_SECONDS", 60, minimum=0)
 # A sharded data set (registry/shards.py): how long a search waits for each shard's answer, and

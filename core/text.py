@@ -22,7 +22,8 @@ def text_problem(value: str) -> str | None:
     """Why `value` cannot be stored or answered as text, or None when it can."""
     if "\x00" in value:
         return "contains a NUL character (\\u0000), which text may not hold"
-    if _SURROGATE.search(value):
+    # isascii() reads a flag every str carries: a batch of ASCII URLs is not scanned again.
+    if not value.isascii() and _SURROGATE.search(value):
         return "contains a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
     return None
 

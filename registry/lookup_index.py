@@ -21,6 +21,9 @@ read next time, whatever its removal ids. (A cursor on the id would skip a remov
 transaction commits after one with a later id; the snapshot's xmin alone would read again every
 row of each transaction committed since the oldest one still open anywhere on the server.)
 
+With LOOKUP_INDEX_SNAPSHOT_DIR the sorted arrays are built once per machine and mapped by the
+other processes (registry/lookup_snapshot.py); the rest is each process's own, as above.
+
 Until a process has built its index (a thread started by its first look-up: at 10 M removals
 it takes tens of seconds) look-ups read the database as before, as they do on SQLite and
 inside a transaction that has written (its own rows are not committed, and may never be).
@@ -35,12 +38,21 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, connections
 
+from .lookup_snapshot import (
+    Snapshot,
+    build_lock,
+    database_identity,
+    snapshot_dir,
+    snapshot_load,
+    snapshot_write,
+)
 from .models import DomainOptOut, GrantState, RemovalState
 
 log = logging.getLogger(__name__)
@@ -101,6 +113,24 @@ def url_keys(urls: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return both[:, 0], both[:, 1]
 
 
+def _ends(keys: np.ndarray, needles: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """searchsorted(keys, needles, "right") from the "left" places `start`: a URL has one
+    removal or a few (one per data set), so stepping over the equal keys costs a few gathers
+    where a second binary search over 10 M keys cost 5 ms a batch; past 8 steps, the search."""
+    end = start.copy()
+    if not len(keys):
+        return end
+    last = len(keys) - 1
+    for _ in range(8):
+        more = (end <= last) & (keys[np.minimum(end, last)] == needles)
+        if not more.any():
+            return end
+        end[more] += 1
+    rest = np.nonzero((end <= last) & (keys[np.minimum(end, last)] == needles))[0]
+    end[rest] = np.searchsorted(keys, needles[rest], "right")
+    return end
+
+
 @dataclass
 class _Sorted:
     """Live removals as of the build (or the last merge), sorted by key."""
@@ -123,6 +153,7 @@ class LookupIndex:
         self.state = "cold"  # cold -> building -> ready (or failed, then cold again)
         self.built_in = 0.0
         self.served = 0  # look-ups answered from memory, for the tests and the bench
+        self.shared = False  # the sorted arrays are mapped from the shared snapshot
         self._builder: threading.Thread | None = None
         self._reset_data()
 
@@ -168,8 +199,55 @@ class LookupIndex:
             connections.close_all()
 
     def build(self) -> None:
-        """Read every live removal, grant and rule in one snapshot; then the index is ready."""
+        """Read every live removal, grant and rule in one snapshot; then the index is ready.
+        With LOOKUP_INDEX_SNAPSHOT_DIR, the arrays another process wrote are mapped instead
+        when they are of this database (registry/lookup_snapshot.py), or written for the others."""
+        folder = snapshot_dir()
+        if folder is None:
+            self._build_from_database(None)
+            return
         started = time.perf_counter()
+        with build_lock(folder):  # the first process builds; the others wait and map its arrays
+            with connection.cursor() as cursor:
+                shared = snapshot_load(folder, cursor)
+            if shared is None:
+                self._build_from_database(folder)
+                return
+            self._install_shared(shared, started)
+
+    def _install_shared(self, shared: Snapshot, started: float) -> None:
+        """The mapped arrays, at their read position; grants and rules read now (a catch-up
+        from an older position applies their changes again, to the same result)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, url_key FROM registry_licencegrant WHERE state = %s AND url_key IS NOT NULL",
+                [GrantState.ACTIVE.value],
+            )
+            grants = {int(pk): int(key) for pk, key in cursor.fetchall()}
+        rules = {r.pk: r for r in DomainOptOut.objects.filter(revoked_at__isnull=True)}
+        a = shared.arrays
+        arrays = _Sorted(keys=a["keys"], key2=a["key2"], ids=a["ids"], origins=a["origins"])
+        with self._lock:
+            self._reset_data()
+            self.xmax, self.xip = shared.xmax, shared.xip
+            self.sorted = arrays
+            self.origins = list(shared.origins)
+            self._origin_ids = {o: n for n, o in enumerate(self.origins)}
+            self.grant_keys = grants
+            self.grant_key_count = Counter(grants.values())
+            self.rules = rules
+            self.built_in = time.perf_counter() - started
+            self.shared = True
+            self.state = "ready"
+        log.info(
+            "lookup index: %d removals in %.1f s (mapped from the shared snapshot)",
+            len(arrays.keys),
+            self.built_in,
+        )
+
+    def _build_from_database(self, folder: Path | None) -> None:
+        started = time.perf_counter()
+        identity: dict[str, Any] = {}
         with connection.cursor() as cursor:
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
@@ -191,6 +269,8 @@ class LookupIndex:
                 )
                 grants = {int(pk): int(key) for pk, key in cursor.fetchall()}
                 rules = {r.pk: r for r in DomainOptOut.objects.filter(revoked_at__isnull=True)}
+                if folder is not None:
+                    identity = database_identity(cursor)
             finally:
                 cursor.execute("COMMIT")
         with self._lock:
@@ -203,8 +283,42 @@ class LookupIndex:
             self.grant_key_count = Counter(grants.values())
             self.rules = rules
             self.built_in = time.perf_counter() - started
+            self.shared = False
             self.state = "ready"
         log.info("lookup index: %d removals in %.1f s", len(arrays.keys), self.built_in)
+        if folder is not None:
+            try:
+                snapshot_write(
+                    folder,
+                    identity=identity,
+                    arrays={
+                        "keys": arrays.keys,
+                        "key2": arrays.key2,
+                        "ids": arrays.ids,
+                        "origins": arrays.origins,
+                    },
+                    origins=origins,
+                    xmax=int(xmax),
+                    xip=[int(x) for x in xip],
+                )
+            except OSError:  # this process answers from its own copy; the others build theirs
+                log.exception("lookup index: the shared snapshot could not be written to %s", folder)
+                return
+            self._map_own_snapshot(folder, arrays)
+
+    def _map_own_snapshot(self, folder: Path, arrays: _Sorted) -> None:
+        """Answer from the mapped files just written, as the other processes do, and free this
+        process's own copy: the same values, so it can change under the lock at any time,
+        unless a merge has replaced the arrays since."""
+        with connection.cursor() as cursor:
+            shared = snapshot_load(folder, cursor)
+        if shared is None or len(shared.arrays["keys"]) != len(arrays.keys):
+            return
+        a = shared.arrays
+        with self._lock:
+            if self.sorted is arrays:
+                self.sorted = _Sorted(keys=a["keys"], key2=a["key2"], ids=a["ids"], origins=a["origins"])
+                self.shared = True
 
     @staticmethod
     def _copy_removals(raw: Any, origins: list[Origin]) -> _Sorted:
@@ -315,14 +429,17 @@ class LookupIndex:
         origins = np.concatenate([base.origins[keep], np.array([e[2] for _, e in live], np.int32)])
         order = np.argsort(keys, kind="stable")
         self.sorted = _Sorted(keys=keys[order], key2=key2[order], ids=ids[order], origins=origins[order])
+        self.shared = False  # this process's own arrays from now on
         self.changed, self.added = {}, {}
         self._changed_ids = np.empty(0, np.int64)
 
     # --- answering --------------------------------------------------------------------------
 
-    def removal_origins(self, urls: Sequence[str]) -> dict[str, set[Origin]]:
-        """For each of `urls` with a live removal: its (source, partner, search) triples."""
-        found: dict[str, set[Origin]] = {}
+    def removal_origins(self, urls: Sequence[str]) -> dict[str, frozenset[Origin]]:
+        """For each of `urls` with a live removal: its (source, partner, search) triples, in the
+        order of `urls` (those only changed since the build after). URLs that say the same share
+        one frozenset, so callers can work per distinct answer, not per URL."""
+        found: dict[str, frozenset[Origin]] = {}
         if not urls:
             return found
         keys, key2 = url_keys(urls)
@@ -334,13 +451,14 @@ class LookupIndex:
             ordered = keys[order]
             low = np.empty(len(keys), np.intp)
             high = np.empty(len(keys), np.intp)
-            low[order] = np.searchsorted(base.keys, ordered, "left")
-            high[order] = np.searchsorted(base.keys, ordered, "right")
+            low[order] = start = np.searchsorted(base.keys, ordered, "left")
+            high[order] = _ends(base.keys, ordered, start)
             counts = high - low
             asked = np.nonzero(counts)[0]
+            shared: dict[frozenset[Origin], frozenset[Origin]] = {}
             if len(asked):
                 n = counts[asked]
-                which = np.repeat(asked, n)  # the URL of each candidate position
+                which = np.repeat(asked, n)  # the URL of each candidate position, ascending
                 first = np.repeat(low[asked], n)
                 position = first + np.arange(len(which)) - np.repeat(np.cumsum(n) - n, n)
                 same = base.key2[position] == key2[which]
@@ -348,15 +466,38 @@ class LookupIndex:
                     if len(self._changed_ids) != len(self.changed):
                         self._changed_ids = np.fromiter(self.changed, np.int64, len(self.changed))
                     same &= ~np.isin(base.ids[position], self._changed_ids)
-                for url_at, number in zip(
-                    which[same].tolist(), base.origins[position[same]].tolist(), strict=True
-                ):
-                    found.setdefault(urls[url_at], set()).add(origins[number])
+                hit, number = which[same], base.origins[position[same]]
+                # Nearly every URL has one removal: its answer is its origin's one-element set,
+                # made once per origin; a URL with several is gathered in Python.
+                several = np.zeros(len(hit), bool)
+                if len(hit) > 1:
+                    repeated = hit[1:] == hit[:-1]
+                    several[1:] |= repeated
+                    several[:-1] |= repeated
+                one = ~several
+                single = {int(k): frozenset((origins[int(k)],)) for k in np.unique(number[one])}
+                for answer in single.values():
+                    shared[answer] = answer
+                answers = list(map(single.__getitem__, number[one].tolist()))
+                at = hit[one].tolist()
+                if several.any():
+                    gathered: dict[int, set[Origin]] = {}
+                    for url_at, k in zip(hit[several].tolist(), number[several].tolist(), strict=True):
+                        gathered.setdefault(url_at, set()).add(origins[k])
+                    at += list(gathered)
+                    answers += [shared.setdefault(frozenset(v), frozenset(v)) for v in gathered.values()]
+                    ranked = np.argsort(np.array(at, np.intp), kind="stable").tolist()
+                    at = [at[r] for r in ranked]
+                    answers = [answers[r] for r in ranked]
+                found = dict(zip([urls[k] for k in at], answers, strict=True))
             if self.added:
                 for url_at, (key, second) in enumerate(zip(keys.tolist(), key2.tolist(), strict=True)):
-                    for other, number in self.added.get(key, {}).values():
-                        if other == second:
-                            found.setdefault(urls[url_at], set()).add(origins[number])
+                    candidates = self.added.get(key, {}).values()
+                    more = {origins[number] for other, number in candidates if other == second}
+                    if more:
+                        url = urls[url_at]
+                        both = found.get(url, frozenset()) | more
+                        found[url] = shared.setdefault(both, both)
             self.served += 1
         return found
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_paths
+from .hosts import PATH_INDEX_LENGTH, Scope, key_suffixes, url_host_keys, url_host_paths
 from .lookup_index import LookupIndex, Origin
 from .models import (
     ApiKey,
@@ -55,17 +54,21 @@ def removed_urls(
     return found
 
 
-def url_removal_origins(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, set[Origin]]:
+def url_removal_origins(
+    urls: Iterable[str], *, index: LookupIndex | None = None
+) -> dict[str, frozenset[Origin]]:
     """For each of `urls` that a live removal names: its (source, partner, search) triples, all
-    that the look-up says of it, in one read (or none, from `index`)."""
+    that the look-up says of it, in one read (or none, from `index`). URLs that say the same
+    share one frozenset (callers work once per distinct answer)."""
     wanted = urls if isinstance(urls, set) else set(urls)
     if index is not None:
         return index.removal_origins(list(wanted))
-    found: dict[str, set[Origin]] = {}
+    gathered: dict[str, set[Origin]] = {}
     for url, source, partner, search in _live_removals_by_url(wanted):
         if url is not None and url in wanted:
-            found.setdefault(url, set()).add((source, partner, search))
-    return found
+            gathered.setdefault(url, set()).add((source, partner, search))
+    shared: dict[frozenset[Origin], frozenset[Origin]] = {}
+    return {url: shared.setdefault(frozenset(said), frozenset(said)) for url, said in gathered.items()}
 
 
 def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str, str, str]]:
@@ -114,7 +117,7 @@ def url_preferences(
     *,
     removed: Iterable[str],
     grants: Mapping[str, list[LicenceGrant]],
-    origins: Mapping[str, set[Origin]] | None = None,
+    origins: Mapping[str, frozenset[Origin]] | None = None,
     ruled: Mapping[str, DomainOptOut] | None = None,
     licensed: Mapping[str, DomainOptOut] | None = None,
 ) -> dict[str, dict[str, str]]:
@@ -132,41 +135,53 @@ def url_preferences(
     # Most URLs of a batch say the same few things: each combination is computed once.
     answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
     nothing: frozenset[str] = frozenset()
+
+    def answer_for(key: tuple[bool, frozenset[str], tuple[str, ...]]) -> dict[str, str]:
+        value = answers.get(key)
+        if value is None:
+            train = ([Preference.DISALLOWED] if key[0] else []) + [Preference.ALLOWED for _ in key[2]]
+            value = answers[key] = {"train_ai": combine(train), "search": combine(set(key[1]) | set(key[2]))}
+        return value
+
     # A URL neither removed nor granted says nothing: all of them share that answer, in the
     # batch's order, and only the others are looked at one by one.
     silent = answers[(False, nothing, ())] = {"train_ai": combine([]), "search": combine(set())}
     answer = dict.fromkeys(urls, silent)
     # So do the URLs removed by an opt-out alone (no removal of theirs, no grant): the whole of a
     # batch under a domain opt-out. update() keeps each URL where it is.
+    # The removing rules that say something of search (search only): their URLs are looked at
+    # again below; a batch under plain removing rules never is.
+    rules_of = list(ruled.values())
+    distinct = dict(zip(map(id, rules_of), rules_of))  # a few rules for thousands of URLs
+    open_rules = {key for key, rule in distinct.items() if rule.consent.search != Preference.UNKNOWN}
+    open_urls = {url for url, rule in ruled.items() if id(rule) in open_rules} if open_rules else set()
     only_ruled = (removed - origins.keys() - grants.keys() - licensed.keys()) & answer.keys()
     if only_ruled:
-        # The rule's search: unknown for a plain removal, allowed for a search-only rule.
-        by_search: dict[str, list[str]] = {}
-        for url in only_ruled:
-            rule = ruled.get(url)
-            by_search.setdefault(rule.consent.search if rule else Preference.UNKNOWN, []).append(url)
-        for search, of_search in by_search.items():
-            ruled_answer = answers[(True, frozenset({search}) - {Preference.UNKNOWN}, ())] = {
-                "train_ai": combine([Preference.DISALLOWED]),
-                "search": combine({search}),
-            }
-            answer.update(dict.fromkeys(of_search, ruled_answer))
-    for url in (removed - only_ruled | grants.keys() | licensed.keys()) & answer.keys():
+        answer.update(dict.fromkeys(only_ruled, answer_for((True, nothing, ()))))
+        if open_rules:  # a search-only rule's URLs say search is allowed
+            for url in only_ruled & open_urls:
+                answer[url] = answer_for((True, frozenset({ruled[url].consent.search}), ()))
+    # The URLs removed by removals and granted nothing: one answer per distinct set of their
+    # removals' origins (URLs that say the same share one frozenset), mapped in C.
+    by_removal = list(
+        ((removed & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys()
+    )
+    said = list(map(origins.__getitem__, by_removal))
+    of_said = {s: answer_for((True, frozenset(o[2] for o in s), ())) for s in set(said)}
+    answer.update(zip(by_removal, map(of_said.__getitem__, said), strict=True))
+    # The rest one by one: URLs granted, under a licensing rule, or removed by a removal and a
+    # search-only rule both.
+    for url in (grants.keys() | licensed.keys() | ((removed & open_urls) - only_ruled)) & answer.keys():
         granted = [g.search for g in grants.get(url, ())]
         licensing = licensed.get(url)
         if licensing is not None:
             granted.append(licensing.consent.search)
-        said = origins.get(url)
-        searches = nothing if said is None or url not in removed else frozenset(o[2] for o in said)
+        said_of = origins.get(url)
+        searches = nothing if said_of is None or url not in removed else frozenset(o[2] for o in said_of)
         rule = ruled.get(url)
-        if rule is not None and url in removed:
+        if rule is not None and url in removed and rule.consent.search != Preference.UNKNOWN:
             searches |= {rule.consent.search}
-        key = (url in removed, searches, tuple(granted))
-        value = answers.get(key)
-        if value is None:
-            train = ([Preference.DISALLOWED] if key[0] else []) + [Preference.ALLOWED for _ in granted]
-            value = answers[key] = {"train_ai": combine(train), "search": combine(set(key[1]) | set(key[2]))}
-        answer[url] = value
+        answer[url] = answer_for((url in removed, searches, tuple(granted)))
     return answer
 
 
@@ -179,7 +194,7 @@ def removed_url_sources(
     urls: list[str],
     *,
     covered: Mapping[str, DomainOptOut] | Iterable[str],
-    origins: Mapping[str, set[Origin]] | None = None,
+    origins: Mapping[str, frozenset[Origin]] | None = None,
 ) -> dict[str, frozenset[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
@@ -187,22 +202,30 @@ def removed_url_sources(
 
     URLs that say the same share one frozenset: a batch under one opt-out is 10,000 URLs with
     one answer, not 10,000 new sets (whose garbage collections were most of such a call)."""
-    found: dict[str, frozenset[tuple[str, str]]] = {}
     none: frozenset[tuple[str, str]] = frozenset()
-    of_rule: dict[int, frozenset[tuple[str, str]]] = {}
-    rules = covered if isinstance(covered, Mapping) else None  # an ABC's isinstance: once, not per URL
-    for url in covered:
-        rule = rules[url] if rules is not None else None
-        if rule is None:
-            found[url] = none
-            continue
-        pairs = of_rule.get(rule.pk)
-        if pairs is None:
-            pairs = of_rule[rule.pk] = frozenset({(rule.source, rule.partner)})
-        found[url] = pairs
+    if isinstance(covered, Mapping):  # an ABC's isinstance: once, not per URL
+        # A batch under one opt-out is 10,000 URLs and one rule object: each rule's pairs are
+        # made once, found by the object's id (its pk is a Python property, 10,000 calls).
+        rules = covered
+        ids = list(map(id, rules.values()))
+        distinct = dict(zip(ids, rules.values(), strict=True))
+        of_rule = {i: none if r is None else frozenset({(r.source, r.partner)}) for i, r in distinct.items()}
+        found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
+    else:
+        found = dict.fromkeys(covered, none)
+    if origins is None:
+        origins = url_removal_origins(urls)
     shared: dict[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] = {}
-    for url, said in (url_removal_origins(urls) if origins is None else origins).items():
-        pairs = found.get(url, none) | {(source, partner) for source, partner, _ in said}
+    # Once per distinct set of origins (shared by the URLs that say the same), not per URL.
+    of_said: dict[frozenset[Origin], frozenset[tuple[str, str]]] = {}
+    for said in set(origins.values()):
+        pairs = frozenset((source, partner) for source, partner, _ in said)
+        of_said[said] = shared.setdefault(pairs, pairs)
+    ruled_too = {url: found[url] for url in origins.keys() & found.keys()}
+    # update() keeps a URL under a rule where it is and adds the others in the origins' order.
+    found.update(zip(origins.keys(), map(of_said.__getitem__, origins.values()), strict=True))
+    for url, ruled in ruled_too.items():  # under a rule and removed too: both say who asked
+        pairs = ruled | found[url]
         found[url] = shared.setdefault(pairs, pairs)
     return found
 
@@ -275,28 +298,40 @@ def optouts_covering(
     `index`: the look-up index holding the active rules (else they are read for these URLs)."""
     if index is not None:
         rules = [r for r in index.active_rules() if r.is_removal != licensing]
-        parsed = url_host_paths(may_be_under(urls, {r.host for r in rules}))
+        if not rules:
+            return {}
+        wanted = list(may_be_under(urls, {r.host for r in rules}))
+        keys = url_host_keys(wanted)
     else:
-        parsed = url_host_paths(set(urls))
-        rules = [
-            r
-            for r in active_optouts_for_keys(key for key, _ in parsed.values() if key)
-            if r.is_removal != licensing
-        ]
+        wanted = list(set(urls))
+        keys = url_host_keys(wanted)
+        rules = [r for r in active_optouts_for_keys(set(keys) - {""}) if r.is_removal != licensing]
     if not rules:
         return {}
     by_key: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
     for rule in sorted(rules, key=lambda r: (r.approved_at, r.pk)):
         by_key.setdefault(rule.host_key, []).append((rule_scope(rule), rule))
-    found: dict[str, DomainOptOut] = {}
     # The rules that may cover each host, shortest suffix first (as key_suffixes gives them):
     # gathered once per host, not per URL.
     candidates: dict[str, list[tuple[Scope, DomainOptOut]]] = {}
-    for url, (key, path) in parsed.items():
+    for key in set(keys):
+        candidates[key] = [pair for suffix in key_suffixes(key) for pair in by_key.get(suffix, ())]
+    if not any(scope.path_prefix for options in candidates.values() for scope, _ in options):
+        # No rule that may apply looks at the path: the host alone decides, once per host.
+        hit_of_key = {
+            key: next((rule for scope, rule in options if scope.covers(key, "/")), None)
+            for key, options in candidates.items()
+        }
+        return {
+            url: rule
+            for url, rule in zip(wanted, map(hit_of_key.__getitem__, keys), strict=True)
+            if rule is not None
+        }
+    found: dict[str, DomainOptOut] = {}
+    for url, (key, path) in url_host_paths(wanted).items():
         options = candidates.get(key)
         if options is None:
             options = [pair for suffix in key_suffixes(key) for pair in by_key.get(suffix, ())]
-            candidates[key] = options
         hit = next((rule for scope, rule in options if scope.covers(key, path)), None)
         if hit is not None:
             found[url] = hit
@@ -320,12 +355,20 @@ def may_be_under(urls: Iterable[str], hosts: set[str]) -> set[str]:
         return {u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)}
     low = text.lower()
     # Where each URL starts in the text: a needle found at offset p is in URL searchsorted - 1.
-    starts = np.cumsum([0] + [len(u) + 1 for u in wanted[:-1]])
+    lengths = np.fromiter(map(len, wanted), np.int64, len(wanted))
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
     found: set[str] = set()
     for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]):
-        at = [m.start() for m in re.finditer(re.escape(needle), low)]
-        if at:
-            found.update(wanted[i] for i in np.searchsorted(starts, at, "right") - 1)
+        # Split at the needle (as finditer, left to right, not overlapping), so each place is
+        # the lengths before it: a batch where every URL holds the host makes no match objects.
+        if not needle:  # no rule has an empty host; if one did, it would be in every URL
+            found.update(wanted)
+            continue
+        parts = low.split(needle)
+        if len(parts) > 1:
+            before = np.fromiter(map(len, parts[:-1]), np.int64, len(parts) - 1)
+            at = np.cumsum(before) + np.arange(len(before)) * len(needle)
+            found.update(map(wanted.__getitem__, (np.searchsorted(starts, at, "right") - 1).tolist()))
     return found
 
 

@@ -113,5 +113,7 @@ class FastJSONRenderer(renderers.JSONRenderer):
             out = orjson.dumps(data, default=_encoder.default, option=_OPTIONS)
         except (orjson.JSONEncodeError, TypeError, ValueError):
             return super().render(data, accepted_media_type, renderer_context)
+        if out.isascii():  # a word at a time: most answers have nothing to escape
+            return out
         # As DRF: these two are valid JSON but end a line in JavaScript.
         return out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

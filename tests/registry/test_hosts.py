@@ -14,6 +14,7 @@ from registry.hosts import (
     key_suffixes,
     normalise_host,
     parse_scope,
+    url_host_keys,
     url_host_path,
     url_host_paths,
 )
@@ -131,7 +132,8 @@ def test_a_scope_reads_as_its_line():
 _url_parts = st.lists(
     st.sampled_from(
         ["https://", "HTTP://", "ftp://", "img.", "Artist.", "example", "ex%61mple", ".", ":8080", "/",
-         "/art/", "?q=1", "#f", "@", "[::1]", "bücher", "\x00", " ", "-", "192.0.2.1", "a" * 70]
+         "/art/", "?q=1", "#f", "@", "[::1]", "bücher", "\x00", " ", "-", "192.0.2.1", "a" * 70,
+         "\n", "\r", "\t", ":", ":99999", "%2e", "\u2028", "_", "0"]
     ),
     max_size=8,
 ).map("".join)  # fmt: skip
@@ -143,3 +145,17 @@ def test_a_batch_is_keyed_as_each_url_alone(urls):
     the same host written twice included."""
     urls = urls + [u.upper() for u in urls]
     assert url_host_paths(urls) == {u: url_host_path(u) for u in urls}
+
+
+@given(urls=st.lists(_url_parts | st.text(max_size=12), max_size=30))
+def test_a_batch_s_host_keys_are_each_url_s_alone(urls):
+    """url_host_keys reads the plain hosts of a whole batch from its joined text in one pass: the
+    same key as url_host_path for every URL, line breaks, NULs and empty URLs included."""
+    urls = urls + [u.upper() for u in urls]
+    assert url_host_keys(urls) == [url_host_path(u)[0] for u in urls]
+
+
+def test_host_keys_of_plain_and_other_urls_in_one_batch():
+    urls = ["https://img.Artist.example/a.jpg", "https://ex%61mple.com/x", "http://EXAMPLE.com", ""]
+    assert url_host_keys(urls) == ["example.artist.img.", "com.example.", "com.example.", ""]
+    assert url_host_keys(["https://a.example/x\nhttps://b.example/y"]) == ["example.a."]

@@ -12,10 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 import requests
 from django.db import connection, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from registry import lookup_index, selectors, services
 from registry.hosts import Scope
@@ -356,3 +359,16 @@ def test_hostile_batches_get_the_databases_answers(looker, world, settings):
     looker.warm()
     assert (looker.v1(urls), looker.v2(urls)) == expected
     assert expected[0]["urls"]["https://user@artist.example/u"] is True
+
+
+@given(
+    keys=st.lists(st.integers(-5, 5), max_size=40),
+    needles=st.lists(st.integers(-7, 7), max_size=20),
+)
+def test_the_end_of_each_key_s_run_is_numpy_s_right_search(keys, needles):
+    """_ends steps over equal keys from the left search's places (a key held 12 times too)."""
+    keys = np.array(sorted(keys * 3), np.int64)
+    needles = np.array(sorted(needles), np.int64)
+    start = np.searchsorted(keys, needles, "left")
+    right = np.searchsorted(keys, needles, "right")
+    assert lookup_index._ends(keys, needles, start).tolist() == right.tolist()

@@ -4,6 +4,8 @@ deleted endpoints, revoked keys and removals)."""
 from __future__ import annotations
 
 from django.core.cache import cache
+from hypothesis import given
+from hypothesis import strategies as st
 
 from registry import selectors, services
 from registry.hashing import hex_to_code
@@ -147,3 +149,23 @@ def test_the_rule_of_a_url_is_the_one_on_its_shortest_suffix_then_the_oldest(db)
         urls[4]: "RR-2026-000102",
     }
     assert [url_host_path(u)[0] for u in urls[:2]] == ["example.artist.img.", "example.artist.img."]
+
+
+_may_be_under_parts = st.lists(
+    st.sampled_from(
+        ["https://", "img.", "Artist.", "artist.example", "ARTIST.EXAMPLE", "other.example", "/", "%",
+         "\t", "\r", "\n", "é", "x", "artist.exampleartist.example"]
+    ),
+    max_size=6,
+).map("".join)  # fmt: skip
+
+
+@given(urls=st.lists(_may_be_under_parts, max_size=25))
+def test_the_urls_that_may_be_under_a_host_are_those_whose_text_holds_it(urls):
+    """may_be_under finds the hosts in the batch's joined text: the same URLs as looking in
+    each URL alone (any case; escapes, tabs, line breaks and non-ASCII always kept)."""
+    hosts = {"artist.example", "b.example"}
+    alone = {
+        u for u in urls if not u.isascii() or any(n in u.lower() for n in (*hosts, "%", "\t", "\r", "\n"))
+    }
+    assert selectors.may_be_under(urls, hosts) == alone

@@ -103,27 +103,35 @@ class LookupView(APIView):
         )
         # A batch under one opt-out has one scope and one set of sources for thousands of URLs:
         # each is written out once and the same value answers every URL that has it.
-        scopes: dict[int, str] = {}
+        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch).
+        rule_ids = list(map(id, covering.values()))
+        rules = dict(zip(rule_ids, covering.values(), strict=True))
+        scopes = {i: str(selectors.rule_scope(rule)) for i, rule in rules.items()}
         origins: dict[frozenset[tuple[str, str]], list[dict[str, str]]] = {}
-        rules: dict[int, dict[str, object]] = {}
-        for rule in (*covering.values(), *licensing.values()):
-            if rule.pk not in scopes:
-                scopes[rule.pk] = str(selectors.rule_scope(rule))
-                rules[rule.pk] = rule_to_dict(rule, scope=scopes[rule.pk])
-        domain_rules: dict[str, list[dict[str, object]]] = {}
-        for found in (covering, licensing):  # the removing rule first, then the licensing one
-            for url, rule in found.items():
-                domain_rules.setdefault(url, []).append(rules[rule.pk])
+        # Each rule written out once; a URL under one removing rule shares that rule's list.
+        described: dict[int, dict[str, object]] = {}
+
+        def rule_dict(rule: Any) -> dict[str, object]:
+            key = id(rule)
+            if key not in described:
+                scope = scopes[key] if key in scopes else str(selectors.rule_scope(rule))
+                described[key] = rule_to_dict(rule, scope=scope)
+            return described[key]
+
+        alone = {key: [rule_dict(rule)] for key, rule in rules.items()}
+        domain_rules = dict(zip(covering, map(alone.__getitem__, rule_ids), strict=True))
+        for url, rule in licensing.items():  # the removing rule first, then the licensing one
+            domain_rules[url] = [*domain_rules.get(url, ()), rule_dict(rule)]
         for pairs in set(sources.values()):  # URLs that say the same share one frozenset
             origins[pairs] = [{"source": source, "partner": partner} for source, partner in sorted(pairs)]
         return Response(
             {
-                "urls": {url: url in sources for url in urls},
+                "urls": {**dict.fromkeys(urls, False), **dict.fromkeys(sources, True)},
                 "phashes": {text: near[code] for text, code in codes.items()},
                 # URLs removed by a domain opt-out, registered in a data set or not: its scope.
-                "domains": {url: scopes[rule.pk] for url, rule in covering.items()},
+                "domains": dict(zip(covering, map(scopes.__getitem__, rule_ids), strict=True)),
                 # Added: who asked for each removed URL (an artist, or a partner by its public name).
-                "sources": {url: origins[pairs] for url, pairs in sources.items()},
+                "sources": dict(zip(sources, map(origins.__getitem__, sources.values()), strict=True)),
                 # Added with choices: the licence grants standing for each URL, and each URL's
                 # train-ai and search preferences, every statement combined (disallow wins).
                 "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
