@@ -15,7 +15,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 
+from .. import signals
 from ..hashing import pdq_distance
 from ..index import HammingIndex
 from ..matching import indexes
@@ -65,6 +67,12 @@ def _record(pairs: Iterable[tuple[LicenceGrant, DatasetItem]]) -> list[LicenceGr
                 source=source,
                 partner=partner,
             )
+    if created:
+        counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for grant in created:
+            counts[grant.source_ref][grant.dataset_id] += 1
+        told = {ref: dict(per_dataset) for ref, per_dataset in counts.items()}
+        transaction.on_commit(lambda: signals.grants_rematched.send(sender=LicenceGrant, grants=told))
     return created
 
 
