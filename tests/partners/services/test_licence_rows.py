@@ -48,8 +48,8 @@ def test_it_records_a_licence_row_as_a_grant_of_its_items_not_a_removal(
     assert list(
         Removal.objects.filter(source_ref=filing.public_id).values_list("external_id", flat=True)
     ) == ["e2"]
-    # A claimed creator lifts removals by row: a licence row removes nothing.
-    assert list(FilingRowItem.objects.values_list("row__index", flat=True)) == [2]
+    # A claimed creator lifts or changes rows: every approved row keeps the items it names.
+    assert sorted(FilingRowItem.objects.values_list("row__index", flat=True)) == [0, 1, 2]
     events = WebhookEvent.objects.filter(event_type="licence.granted")  # one per licence
     assert sorted(g["external_id"] for e in events for g in e.payload["data"]["licences"]) == ["e0", "e1"]
     stored = FilingRow.objects.get(filing=filing, index=0).licence_terms
