@@ -75,7 +75,7 @@ def _store(row: FilingRow, consent: Consent) -> None:
         FilingRowLicence.objects.filter(row=row).delete()
 
 
-def _removals_revoke(row: FilingRow, items: list[int]) -> int:
+def _removals_revoke(row: FilingRow, items: list[int], why: str) -> int:
     """Revoke the row's live removals: of its items under its filing, unless another row of the
     filing that is not lifted removes the same item."""
     others = FilingRowItem.objects.filter(
@@ -90,7 +90,33 @@ def _removals_revoke(row: FilingRow, items: list[int]) -> int:
     )
     if not ids:
         return 0
-    return removals_revoke(removals=RemovalQuery.of_ids(ids), why=CHANGED_BY_CREATOR).count
+    return removals_revoke(removals=RemovalQuery.of_ids(ids), why=why).count
+
+
+def row_choice_restate(*, row: FilingRow, consent: Consent, why: str) -> RowChoiceResult:
+    """Give `row` the choice `consent` (a change: the caller compared, and holds the row's lock).
+
+    An approved row's statement is restated at the registry: its removals or grants revoked (told
+    with `why`), then the new ones recorded; a row not decided yet only stores it."""
+    old = row_consent(row)
+    if row.state != RowState.APPROVED:
+        _store(row, consent)
+        return RowChoiceResult(changed=True)
+    items = sorted(FilingRowItem.objects.filter(row=row).values_list("item_id", flat=True))
+    if old.is_removal:
+        revoked = _removals_revoke(row, items, why)
+    else:
+        revoked = rows_grants_revoke(row_ids=[row.pk], why=why)
+    _store(row, consent)
+    # The row's item links stand (they were written at approval): only the statement is new.
+    rows_items = [(row, set(items))]
+    if consent.is_removal:
+        removed = rows_removals_record(
+            filing=row.filing, partner=row.partner, rows_items=rows_items, approved_at=clock.now()
+        )
+        return RowChoiceResult(changed=True, revoked=revoked, removed=removed)
+    granted = rows_grants_record(filing=row.filing, partner=row.partner, rows_items=rows_items)
+    return RowChoiceResult(changed=True, revoked=revoked, granted=granted)
 
 
 @transaction.atomic
@@ -130,30 +156,7 @@ def claim_row_choice_set(
     old = row_consent(row)
     if old == consent:
         return RowChoiceResult(changed=False)
-    result = RowChoiceResult(changed=True)
-    if row.state == RowState.APPROVED:
-        items = sorted(FilingRowItem.objects.filter(row=row).values_list("item_id", flat=True))
-        if old.is_removal:
-            revoked = _removals_revoke(row, items)
-        else:
-            revoked = rows_grants_revoke(row_ids=[row.pk], why=CHANGED_BY_CREATOR)
-        _store(row, consent)
-        # The row's item links stand (they were written at approval): only the statement is new.
-        if consent.is_removal:
-            removed = rows_removals_record(
-                filing=row.filing,
-                partner=row.partner,
-                rows_items=[(row, set(items))],
-                approved_at=clock.now(),
-            )
-            result = RowChoiceResult(changed=True, revoked=revoked, removed=removed)
-        else:
-            granted = rows_grants_record(
-                filing=row.filing, partner=row.partner, rows_items=[(row, set(items))]
-            )
-            result = RowChoiceResult(changed=True, revoked=revoked, granted=granted)
-    else:
-        _store(row, consent)
+    result = row_choice_restate(row=row, consent=consent, why=CHANGED_BY_CREATOR)
     partner_action_record(
         actor=user,
         kind=PartnerActionKind.ROW_CHOICE_CHANGED,
