@@ -344,8 +344,8 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
             continue
         key_value = value["row_key"]
         if key_value in earlier and key_value not in seen:
-            pk, public_id, at, at_line = earlier[key_value]
-            old = _said(said[key_value], terms_of.get(pk))
+            held, public_id, at, at_line = earlier[key_value]
+            old = _said(said[key_value], terms_of.get(held))
             new = _said(value["choice"], value["licence_terms"])
             if old != new:
                 # The same creator and work with another choice: the earlier row's choice changes
@@ -358,13 +358,13 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
                     "new": new.choice,
                 }
                 result.changes.append(change)
-                restate.append((pk, new, change))
+                restate.append((held, new, change))
                 message = (
                     f"changes the choice of the row filed before (filing {public_id}, "
                     f"{_where(at, at_line)}) from {old.choice} to {new.choice}"
                 )
                 objects.append(
-                    {**where, "state": RowState.DUPLICATE, "duplicate_of_id": pk, "error": message,
+                    {**where, "state": RowState.DUPLICATE, "duplicate_of_id": held, "error": message,
                      **value, "row_key": None}
                 )  # fmt: skip
                 seen[key_value] = (index, line)
