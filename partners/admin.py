@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
 
@@ -23,7 +24,7 @@ from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInli
 from core.admin import request_operator as _operator
 from core.text import text_problem
 
-from . import services
+from . import selectors, services
 from .models import (
     CreatorClaim,
     Filing,
@@ -107,14 +108,49 @@ class PartnerAdmin(CheckedAdmin):
         "status_reason",
         "status_changed_at",
         "status_changed_by",
+        "disputes",
         "audit_trail",
     )
-    readonly_fields = ("status", "status_reason", "status_changed_at", "status_changed_by", "audit_trail")
+    readonly_fields = (
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "status_changed_by",
+        "disputes",
+        "audit_trail",
+    )
     inlines = [PartnerDomainInline, PartnerKeyInline]
     actions = ["create_key", "suspend", "suspend_and_revoke", "reinstate"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # filings and removals name it: suspend it instead
+
+    @admin.display(description="disputes")
+    def disputes(self, obj: Partner | None) -> str:
+        """The disputes about its filings' removals: partners answer them through the API only,
+        so this is where an operator sees what is open and whether the partner answered."""
+        if obj is None or obj.pk is None:
+            return "none"
+        rows = selectors.disputes_of(obj).order_by("-opened_at", "-pk")[:50]
+        if not rows:
+            return "none"
+        return format_html_join(
+            "\n",
+            '<div><a href="{}">{}</a> · {} · removal {} of filing {} · opened {} · answer due {} · {}</div>',
+            (
+                (
+                    reverse("admin:registry_dispute_change", args=[d.pk]),
+                    d.public_id,
+                    d.get_state_display(),
+                    d.removal.public_id,
+                    d.source_ref,
+                    f"{d.opened_at:%Y-%m-%d %H:%M}" if d.opened_at else "-",
+                    f"{d.response_due_at:%Y-%m-%d %H:%M}" if d.response_due_at else "-",
+                    "answered" if d.answered_at else "not answered",
+                )
+                for d in rows
+            ),
+        )
 
     @admin.display(description="audit trail")
     def audit_trail(self, obj: Partner | None) -> str:

@@ -448,6 +448,7 @@ class PartnerActionKind(models.TextChoices):
     PARTNER_REVOKED = "partner_revoked", "every filing's removals revoked"
     CREATOR_CLAIMED = "creator_claimed", "creator claimed their account"
     ROWS_LIFTED = "rows_lifted", "rows lifted by their creator"
+    ROW_CHOICE_CHANGED = "row_choice_changed", "a row's choice changed by its creator"
     SAMPLE_ROWS_MARKED = "sample_rows_marked", "sampled rows marked"
     ROWS_APPROVED_BY_DESK = "rows_approved_by_desk", "rows approved by the desk"
     ROWS_DECLINED_BY_DESK = "rows_declined_by_desk", "rows declined by the desk"

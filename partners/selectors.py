@@ -58,7 +58,7 @@ def rows_removal_counts(row_ids: list[int]) -> dict[int, tuple[int, int]]:
         JOIN partners_filingrow fr ON fr.id = l.row_id
         JOIN partners_filing f ON f.id = fr.filing_id
         JOIN registry_removal r ON r.source_ref = f.public_id AND r.item_id = l.item_id
-        WHERE l.row_id IN ({marks})
+        WHERE l.row_id IN ({marks}) AND fr.choice <> 'licence'
         GROUP BY l.row_id
     """  # noqa: S608 (placeholders only; every value is a parameter)
     with connection.cursor() as cursor:

@@ -152,7 +152,7 @@ def url_preferences(
     # The removing rules that say something of search (search only): their URLs are looked at
     # again below; a batch under plain removing rules never is.
     rules_of = list(ruled.values())
-    distinct = dict(zip(map(id, rules_of), rules_of))  # a few rules for thousands of URLs
+    distinct = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
     open_rules = {key for key, rule in distinct.items() if rule.consent.search != Preference.UNKNOWN}
     open_urls = {url for url, rule in ruled.items() if id(rule) in open_rules} if open_rules else set()
     only_ruled = (removed - origins.keys() - grants.keys() - licensed.keys()) & answer.keys()

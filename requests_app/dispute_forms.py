@@ -6,7 +6,13 @@ registry.dispute_checks's, applied by the services, whose refusals come back bes
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registry.dispute_checks import STATEMENT_MAX_LENGTH
@@ -81,3 +87,59 @@ class DisputeAnswerForm(OutsideTextForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Web addresses that support your answer, one per line."),
     )
+
+
+# What the text parts of the public form can weigh in a multipart body beyond the document: each
+# field at its longest in 4-byte UTF-8, plus the parts' headers and boundaries.
+TEXT_PARTS_MAX_BYTES = 4 * (2 * STATEMENT_MAX_LENGTH + LINKS_MAX_LENGTH + EMAIL_MAX_LENGTH) + 16 * 1024
+
+
+def evidence_too_large_message() -> str:
+    limit = settings.DISPUTE_EVIDENCE_MAX_BYTES
+    return gettext("The file is larger than %(mb)d MB; send a smaller one or a link to it.") % {
+        "mb": max(1, limit // (1024 * 1024))
+    }
+
+
+def evidence_refused_form(data: Any = None) -> DisputeNewForm:
+    """The public form shown again after its document was refused for its size: with what arrived
+    before it (`data`), and the document's error alone (the parts after it were never read)."""
+    form = DisputeNewForm(data if data is not None else {})
+    form.full_clean()
+    form.errors.clear()
+    form.add_error("evidence", evidence_too_large_message())
+    return form
+
+
+def dispute_body_too_large(request: HttpRequest) -> bool:
+    """Whether the request says (CONTENT_LENGTH) it carries more than a document at the limit and
+    the text fields at their longest: refused before a byte of the body is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # Django reads no body of a length it cannot parse
+    return length > settings.DISPUTE_EVIDENCE_MAX_BYTES + TEXT_PARTS_MAX_BYTES
+
+
+class EvidenceLimit(FileUploadHandler):
+    """Stops a multipart upload as soon as its file parts pass DISPUTE_EVIDENCE_MAX_BYTES: the rest
+    of the body is read and dropped, never written to a temporary file. First of the request's
+    handlers, so the others (memory, temporary file) see nothing past the limit."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.limit = settings.DISPUTE_EVIDENCE_MAX_BYTES
+        self.received = 0
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        # Counted over every file part: two files under the limit each are still one too many.
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            # Not a reset: the browser gets the page with the error, not a broken connection.
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> Any:
+        return None

@@ -23,6 +23,12 @@ def record_rematched_copies(sender: Any, source_refs: set[str], **kwargs: Any) -
         services.request_copies_found(reference=reference)
 
 
+@receiver(signals.grants_rematched)
+def record_rematched_licences(sender: Any, grants: dict[str, dict[int, int]], **kwargs: Any) -> None:
+    for reference, per_dataset in sorted(grants.items()):
+        services.request_licences_extended(reference=reference, per_dataset=per_dataset)
+
+
 @receiver(signals.dispute_changed)
 def record_dispute_step(sender: Any, dispute: Any, what: str, message: Any, **kwargs: Any) -> None:
     services.dispute_step_record(dispute=dispute, what=what, message=message)

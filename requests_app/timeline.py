@@ -99,6 +99,17 @@ def _copies_found(p: Params) -> str:
     ) % {"count": count, "datasets": _names(p.get("datasets", []))}
 
 
+def _licences_extended(p: Params) -> str:
+    count = int(p["count"])
+    return ngettext(
+        "%(count)d more copy of your licensed works found in %(datasets)s "
+        "and granted under the same licence.",
+        "%(count)d more copies of your licensed works found in %(datasets)s "
+        "and granted under the same licence.",
+        count,
+    ) % {"count": count, "datasets": _names(p.get("datasets", []))}
+
+
 def _works_held(p: Params) -> str:
     count = int(p["count"])
     return ngettext(
@@ -450,6 +461,7 @@ RENDERERS: dict[str, Callable[[Params], str]] = {
     "removals_sent": _removals_sent,
     "removals_confirmed": _removals_confirmed,
     "copies_found": _copies_found,
+    "licences_extended": _licences_extended,
     "conflict_found": _conflict_found,
     "partner_conflict_found": _partner_conflict_found,
     "partner_conflict_resolved": _partner_conflict_resolved,

@@ -68,6 +68,17 @@ class DuplicateSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField(help_text="Its index in that filing.")
 
 
+class ChoiceChangeSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    filing = serializers.CharField(help_text="The filing that holds the row whose choice changed.")
+    row = serializers.IntegerField(help_text="Its index in that filing.")
+    old = serializers.ChoiceField(choices=RowChoice.values, help_text="The choice it had.")
+    new = serializers.ChoiceField(choices=RowChoice.values, help_text="The choice it has now.")
+    applied = serializers.BooleanField(
+        help_text="false when the row was lifted by its creator or declined by the desk: it keeps what it is."
+    )
+
+
 class ProgressSerializer(serializers.Serializer[Any]):
     rows_read = serializers.IntegerField(help_text="Rows read and stored (a JSON batch: all of them).")
     rows_total = serializers.IntegerField(
@@ -102,6 +113,11 @@ class FilingSerializer(serializers.Serializer[Any]):
 class FilingCreatedSerializer(FilingSerializer):
     rejected = RowProblemSerializer(many=True)
     duplicates = DuplicateSerializer(many=True)
+    changes = ChoiceChangeSerializer(
+        many=True,
+        help_text="Rows that name a row filed before (same creator, work and hashes) with another "
+        "choice: that row's choice changed, its statement restated.",
+    )
 
 
 class FilingPageSerializer(serializers.Serializer[Any]):

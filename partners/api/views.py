@@ -118,7 +118,9 @@ class FilingListView(PartnerView):
         description=(
             "File up to 10,000 opt-outs with `attestation: true`. A bad row is listed under `rejected` "
             "(its index, field and why) and the others are stored; a row filed before is listed under "
-            "`duplicates` and changes nothing. Rows are matched and decided in the background."
+            "`duplicates` and changes nothing; one that names a row filed before with another choice is "
+            "listed under `changes`, and that row's choice changes. Rows are matched and decided in "
+            "the background."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -142,7 +144,7 @@ class FilingListView(PartnerView):
             )
             raise ApiError(exc.code, exc.message, status_code=exc.status, details=details) from None
         answer = filing_to_dict(result.filing)
-        answer.update(rejected=result.rejected, duplicates=result.duplicates)
+        answer.update(rejected=result.rejected, duplicates=result.duplicates, changes=result.changes)
         return Response(answer, status=status.HTTP_202_ACCEPTED)
 
 

@@ -10,6 +10,7 @@ from .approval import (
     rows_removals_record,
 )
 from .audit import partner_action_record
+from .claim_choice import RowChoiceResult, claim_row_choice_set, row_consent
 from .claims import (
     ClaimError,
     Creator,
@@ -95,6 +96,7 @@ __all__ = [
     "Lifted",
     "PartnerError",
     "Revoked",
+    "RowChoiceResult",
     "RowError",
     "SampleError",
     "Served",
@@ -105,6 +107,7 @@ __all__ = [
     "claim_profile_check",
     "claim_profile_checked",
     "claim_removals",
+    "claim_row_choice_set",
     "claim_rows",
     "claim_start_profile",
     "claims_of",
@@ -147,6 +150,7 @@ __all__ = [
     "partner_suspend",
     "partner_suspend_and_revoke",
     "partner_update",
+    "row_consent",
     "row_key",
     "rows_approve",
     "rows_conflicts",

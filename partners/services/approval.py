@@ -130,15 +130,9 @@ def rows_removals_record(
         )
         recorded += summary.count
     with stage("removals: row items"):
-        # The items a row removes, for a claimed creator to lift (a licence row removes none).
-        rows_items_link(
-            [
-                (row.pk, item)
-                for row, items in rows_items
-                if row.choice != RowChoice.LICENCE
-                for item in sorted(items)
-            ]
-        )
+        # The items a row removes or grants, for a claimed creator to lift or change (readers of
+        # removals skip the licence rows' links: a licence row removes nothing).
+        rows_items_link([(row.pk, item) for row, items in rows_items for item in sorted(items)])
     return recorded
 
 

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.text import text_problem
 from registry.models import Removal
-from registry.services import RemovalQuery, removals_revoke
+from registry.services import GrantSelection, RemovalQuery, licence_grants_revoke, removals_revoke
 from requests_app import notify, proofs
 from requests_app.models import ArtistProfile
 
@@ -49,6 +49,7 @@ from ..models import (
     FilingRowItem,
     Partner,
     PartnerActionKind,
+    RowChoice,
     RowState,
 )
 from .audit import partner_action_record
@@ -312,7 +313,7 @@ def claim_removals(claim: CreatorClaim, rows: QuerySet[FilingRow] | None = None)
     """The removals of the claim's approved rows (or of `rows`): the items each row matched at
     approval, under its filing's id."""
     rows = claim_rows(claim) if rows is None else rows
-    links = FilingRowItem.objects.filter(
+    links = FilingRowItem.objects.exclude(row__choice=RowChoice.LICENCE).filter(
         row__in=rows.values("pk"),
         item_id=OuterRef("item_id"),
         row__filing__public_id=OuterRef("source_ref"),
@@ -324,6 +325,7 @@ def claim_removals(claim: CreatorClaim, rows: QuerySet[FilingRow] | None = None)
 class Lifted:
     rows: int
     removals: int
+    grants: int = 0
 
 
 def _ids_param(ids: Sequence[int]) -> tuple[str, list[object]]:
@@ -359,11 +361,13 @@ def claim_lift(*, claim: CreatorClaim, user: User, row_ids: Sequence[int] | None
             JOIN partners_filingrow fr ON fr.id = l.row_id
             JOIN partners_filing f ON f.id = fr.filing_id
             WHERE l.row_id {in_rows} AND l.item_id = r.item_id AND f.public_id = r.source_ref
+              AND fr.choice <> 'licence'
         ) AND NOT EXISTS (
             SELECT 1 FROM partners_filingrowitem l2
             JOIN partners_filingrow fr2 ON fr2.id = l2.row_id
             JOIN partners_filing f2 ON f2.id = fr2.filing_id
             WHERE l2.item_id = r.item_id AND f2.public_id = r.source_ref AND fr2.lifted_at IS NULL
+              AND fr2.choice <> 'licence'
         )
     """  # noqa: S608 (fixed SQL; every value is a parameter)
     sources = RemovalQuery.of_sources(filings)
@@ -371,6 +375,7 @@ def claim_lift(*, claim: CreatorClaim, user: User, row_ids: Sequence[int] | None
         removals=RemovalQuery(f"({sources.condition}) AND {condition}", [*sources.params, *params]),
         why=LIFTED_BY_CREATOR,
     )
+    grants = rows_grants_revoke(row_ids=ids, why=LIFTED_BY_CREATOR)
     partner_action_record(
         actor=user,
         kind=PartnerActionKind.ROWS_LIFTED,
@@ -381,9 +386,35 @@ def claim_lift(*, claim: CreatorClaim, user: User, row_ids: Sequence[int] | None
             "all": row_ids is None,
             "row_ids": ids[:1000],
             "removals": summary.count,
+            "grants": grants,
         },
     )
-    return Lifted(rows=len(ids), removals=summary.count)
+    return Lifted(rows=len(ids), removals=summary.count, grants=grants)
+
+
+def rows_grants_revoke(*, row_ids: Sequence[int], why: str) -> int:
+    """Revoke the licence grants of the licence rows among `row_ids`: the items each granted under
+    its filing, unless another licence row of that filing, not lifted nor among these, grants the
+    same item. Returns how many; each is told to maintainers (`licence.revoked`)."""
+    by_filing: dict[str, set[int]] = {}
+    links = FilingRowItem.objects.filter(row_id__in=list(row_ids), row__choice=RowChoice.LICENCE)
+    for filing_ref, item in links.values_list("row__filing__public_id", "item_id"):
+        by_filing.setdefault(filing_ref, set()).add(item)
+    revoked = 0
+    for filing_ref, items in sorted(by_filing.items()):
+        still = set(
+            FilingRowItem.objects.filter(
+                item_id__in=list(items),
+                row__filing__public_id=filing_ref,
+                row__choice=RowChoice.LICENCE,
+                row__lifted_at__isnull=True,
+            )
+            .exclude(row_id__in=list(row_ids))
+            .values_list("item_id", flat=True)
+        )
+        selection = GrantSelection(source_ref=filing_ref, item_ids=sorted(items - still))
+        revoked += licence_grants_revoke(grants=selection, why=why)
+    return revoked
 
 
 def claims_of(user: User) -> QuerySet[CreatorClaim]:

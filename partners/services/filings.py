@@ -28,11 +28,13 @@ from ..models import (
     FilingRow,
     FilingRowLicence,
     Partner,
+    PartnerActionKind,
     PartnerDomain,
     PartnerKey,
     RowChoice,
     RowState,
 )
+from .audit import partner_action_record
 
 MAX_ROWS_PER_FILING = 10_000
 MAX_URL_LENGTH = 4096
@@ -244,6 +246,8 @@ class FilingResult:
     filing: Filing
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # Rows that name a row filed before (same key) with another choice: that row's choice changed.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def filing_create(*, key: PartnerKey, rows: Sequence[Any], attestation: Any) -> FilingResult:
@@ -322,10 +326,12 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
     """
     result = FilingResult(filing=filing)
     keys = [c["row_key"] for _, _, c in cleaned if isinstance(c, dict)]
-    earlier = {
-        row_key: (pk, public_id, index, line)
-        for row_key, pk, public_id, index, line in _earlier_rows(partner, keys)
-    }
+    found = _earlier_rows(partner, keys)
+    earlier = {row_key: (pk, public_id, index, line) for row_key, pk, public_id, index, line, _ in found}
+    # What each earlier row says, when a row sent now says something else (a change of choice).
+    said = {row_key: choice for row_key, _, _, _, _, choice in found}
+    terms_of = _earlier_terms([pk for key, (pk, *_) in earlier.items() if said[key] == RowChoice.LICENCE])
+    restate: list[tuple[int, Consent, dict[str, Any]]] = []
     seen: dict[str, tuple[int, int | None]] = {}
     objects: list[dict[str, Any]] = []  # attribute values, not models: __init__ cost as much as COPY
     for index, line, value in cleaned:
@@ -337,6 +343,32 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
             )
             continue
         key_value = value["row_key"]
+        if key_value in earlier and key_value not in seen:
+            held, public_id, at, at_line = earlier[key_value]
+            old = _said(said[key_value], terms_of.get(held))
+            new = _said(value["choice"], value["licence_terms"])
+            if old != new:
+                # The same creator and work with another choice: the earlier row's choice changes
+                # (its statement restated at the registry below); this row is kept as its echo.
+                change = {
+                    "index": index,
+                    "filing": public_id,
+                    "row": at,
+                    "old": old.choice,
+                    "new": new.choice,
+                }
+                result.changes.append(change)
+                restate.append((held, new, change))
+                message = (
+                    f"changes the choice of the row filed before (filing {public_id}, "
+                    f"{_where(at, at_line)}) from {old.choice} to {new.choice}"
+                )
+                objects.append(
+                    {**where, "state": RowState.DUPLICATE, "duplicate_of_id": held, "error": message,
+                     **value, "row_key": None}
+                )  # fmt: skip
+                seen[key_value] = (index, line)
+                continue
         if key_value in earlier or key_value in seen:
             if key_value in earlier:
                 pk, public_id, at, at_line = earlier[key_value]
@@ -363,7 +395,61 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
     terms = {row["index"]: row.pop("licence_terms", None) for row in objects}
     rows_insert(objects)
     _licence_terms_insert(filing, {index: t for index, t in terms.items() if t is not None})
+    if restate:
+        _choices_restate(filing=filing, restate=restate)
     return result
+
+
+def _said(choice: str, terms: tuple[str, str, str] | None) -> Consent:
+    """A row's statement, to compare: its choice (none stored: a removal) and a licence's terms."""
+    if choice == RowChoice.LICENCE and terms is not None:
+        return Consent(choice, *terms)
+    return Consent(choice or RowChoice.REMOVE)
+
+
+def _earlier_terms(row_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    if not row_ids:
+        return {}
+    return {
+        pk: (licence, url, attribution)
+        for pk, licence, url, attribution in FilingRowLicence.objects.filter(row_id__in=row_ids).values_list(
+            "row_id", "licence", "licence_url", "attribution"
+        )
+    }
+
+
+PARTNER_CHANGED_CHOICE = "The partner filed another choice for this work."
+
+
+def _choices_restate(*, filing: Filing, restate: Sequence[tuple[int, Consent, dict[str, Any]]]) -> None:
+    """Change the choice of the earlier rows, in the order their echoes were sent: each approved
+    one's statement revoked, then the new one recorded (services.claim_choice), audited on the
+    filing. A lifted or declined row keeps what it is: its creator or the desk had the last word."""
+    from .claim_choice import row_choice_restate  # claim_choice -> approval -> filings
+
+    rows = FilingRow.objects.select_related("filing", "partner").select_for_update(of=("self",))
+    for pk, consent, change in restate:
+        row = rows.get(pk=pk)
+        if row.lifted_at is not None or row.state == RowState.DECLINED:
+            change["applied"] = False
+            continue
+        done = row_choice_restate(row=row, consent=consent, why=PARTNER_CHANGED_CHOICE)
+        change["applied"] = True
+        partner_action_record(
+            actor=None,
+            kind=PartnerActionKind.ROW_CHOICE_CHANGED,
+            obj=filing,
+            detail={
+                "row": row.pk,
+                "filing": row.filing.public_id,
+                "old": change["old"],
+                "new": change["new"],
+                "new_licence": consent.licence,
+                "revoked": done.revoked,
+                "removed": done.removed,
+                "granted": done.granted,
+            },
+        )
 
 
 def _licence_terms_insert(filing: Filing, terms: dict[int, tuple[str, str, str]]) -> None:
@@ -380,8 +466,10 @@ def _licence_terms_insert(filing: Filing, terms: dict[int, tuple[str, str, str]]
     )
 
 
-def _earlier_rows(partner: Partner, keys: list[str]) -> list[tuple[str | None, int, str, int, int | None]]:
-    """(row key, pk, filing id, index, line) of the partner's stored rows with one of `keys`.
+def _earlier_rows(
+    partner: Partner, keys: list[str]
+) -> list[tuple[str | None, int, str, int, int | None, str]]:
+    """(row key, pk, filing id, index, line, choice) of the partner's stored rows with one of `keys`.
 
     On PostgreSQL one index probe per key (one_row_per_partner_key). `partner_id = %s AND row_key
     IN (...)` let the planner take the partner's rows by filing_row_creator and filter them by
@@ -393,18 +481,19 @@ def _earlier_rows(partner: Partner, keys: list[str]) -> list[tuple[str | None, i
     if connection.vendor != "postgresql":
         return list(
             FilingRow.objects.filter(partner=partner, row_key__in=keys).values_list(
-                "row_key", "pk", "filing__public_id", "index", "line"
+                "row_key", "pk", "filing__public_id", "index", "line", "choice"
             )
         )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.row_key, r.id, f.public_id, r.index, r.line FROM unnest(%s::varchar[]) AS k(key)"
-            " CROSS JOIN LATERAL (SELECT x.row_key, x.id, x.filing_id, x.index, x.line"
+            "SELECT r.row_key, r.id, f.public_id, r.index, r.line, r.choice"
+            " FROM unnest(%s::varchar[]) AS k(key)"
+            " CROSS JOIN LATERAL (SELECT x.row_key, x.id, x.filing_id, x.index, x.line, x.choice"
             " FROM partners_filingrow x WHERE x.partner_id = %s AND x.row_key = k.key"
             " AND x.row_key IS NOT NULL OFFSET 0) AS r JOIN partners_filing f ON f.id = r.filing_id",
             [keys, partner.pk],
         )
-        return [(str(k), int(pk), str(f), int(i), line) for k, pk, f, i, line in cursor.fetchall()]
+        return [(str(k), int(pk), str(f), int(i), line, str(c)) for k, pk, f, i, line, c in cursor.fetchall()]
 
 
 def rows_insert(rows: Sequence[dict[str, Any]]) -> None:

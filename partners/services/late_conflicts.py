@@ -48,6 +48,7 @@ from ..models import (
     FilingRowMatch,
     FilingState,
     PartnerActionKind,
+    RowChoice,
     RowState,
 )
 from .audit import partner_action_record
@@ -75,8 +76,11 @@ def ticket_partner_conflicts_record(*, ticket: RemovalRequest) -> tuple[int, int
     waiting = FilingRowMatch.objects.filter(item_id__in=items, row__state__in=UNDECIDED).values(
         "row__filing_id"
     )
-    approved = FilingRowItem.objects.filter(item_id__in=items, row__state=RowState.APPROVED).values(
-        "row__filing_id"
+    # A licence row's links are its grants, not removals: no conflict (as before they were kept).
+    approved = (
+        FilingRowItem.objects.filter(item_id__in=items, row__state=RowState.APPROVED)
+        .exclude(row__choice=RowChoice.LICENCE)
+        .values("row__filing_id")
     )
     # The filings a worker may be deciding, and those of the rows found: locked in id order (as
     # the desk and the policy's chunks lock them), so a chunk in flight commits first and is seen
@@ -239,6 +243,7 @@ def _approved_rows_conflict(
         FilingRowItem.objects.filter(
             item_id__in=items, row__state=RowState.APPROVED, row__lifted_at__isnull=True
         )
+        .exclude(row__choice=RowChoice.LICENCE)
         .annotate(creator_key=Lower("row__creator_id"))
         .values(
             "row_id",

@@ -16,4 +16,5 @@ urlpatterns = [
     path("<id:claim_id>/", views.claim_detail, name="claim_detail"),
     path("<id:claim_id>/check/", views.claim_check, name="claim_check"),
     path("<id:claim_id>/lift/", views.claim_lift, name="claim_lift"),
+    path("<id:claim_id>/rows/<id:row_id>/choice/", views.claim_row_choice, name="claim_row_choice"),
 ]

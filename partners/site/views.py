@@ -13,7 +13,7 @@ import time
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.text import parse_id
 from partners import selectors as partner_selectors
 from partners import services as partner_services
-from partners.models import Partner
+from partners.models import FilingRow, Partner, PartnerAction, PartnerActionKind
 from partners.services.claims import MAX_CREATOR_ID_LENGTH
-from requests_app.forms import OutsideTextForm
+from registry.preferences import Choice
+from requests_app.forms import ConsentForm, OutsideTextForm
 from requests_app.selectors import removals_progress
 from requests_app.views._common import ArtistRequest, artist_required
 
@@ -216,3 +217,82 @@ def claim_lift(request: ArtistRequest, claim_id: int) -> HttpResponse:
         else:
             messages.info(request, _("Nothing to lift: it was lifted already."))
     return HttpResponseRedirect(reverse("claim_detail", args=[claim.pk]))
+
+
+def _choice_history(claim_id: int, row_id: int) -> list[tuple[object, str]]:
+    """The row's changes of choice, oldest first: the claim's audit rows about it."""
+    rows = PartnerAction.objects.filter(
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED, object_id=claim_id, detail__row=row_id
+    ).order_by("created_at", "pk")
+    labels = dict(Choice.choices)
+    return [
+        (
+            a.created_at,
+            _("From “%(old)s” to “%(new)s”.")
+            % {"old": labels.get(a.detail.get("old"), "?"), "new": labels.get(a.detail.get("new"), "?")},
+        )
+        for a in rows
+    ]
+
+
+def _said(result: partner_services.RowChoiceResult) -> str:
+    if not result.changed:
+        return _("Nothing changed: that was your choice already.")
+    if result.revoked or result.removed or result.granted:
+        return _("Your choice is saved and the data set maintainers are told.")
+    return _("Your choice is saved.")
+
+
+@require_http_methods(["GET", "POST"])
+@artist_required
+def claim_row_choice(request: ArtistRequest, claim_id: int, row_id: int) -> HttpResponse:
+    """What AI may do with one work a platform filed for the creator: the choice the platform sent,
+    changed here (its removals or licence grants restated at the registry)."""
+    claim = partner_selectors.claim_for_artist(request.user.pk, claim_id)
+    if not claim.verified:
+        return redirect("claim_detail", claim_id=claim.pk)
+    row: FilingRow | None = partner_services.claim_rows(claim).filter(pk=row_id).first()
+    if row is None:
+        raise Http404(_("This work is not among those filed for you."))
+    consent = partner_services.row_consent(row)
+    initial = {
+        "choice": consent.choice,
+        "licence": consent.licence,
+        "licence_url": consent.licence_url if consent.licence == "custom" else "",
+        "attribution": consent.attribution,
+    }
+    form = ConsentForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = partner_services.claim_row_choice_set(
+                    claim=claim, user=request.user, row_id=row.pk, **form.cleaned_data
+                )
+            except partner_services.ClaimError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if not result.changed:
+                    messages.info(request, _("Nothing changed: that was your choice already."))
+                elif result.revoked or result.removed or result.granted:
+                    messages.success(
+                        request, _("Your choice is saved and the data set maintainers are told.")
+                    )
+                else:
+                    messages.success(request, _("Your choice is saved."))
+                return HttpResponseRedirect(reverse("claim_detail", args=[claim.pk]) + "#rows")
+        status = 400
+    return render(
+        request,
+        "partners/claim_row_choice.html",
+        {
+            "claim": claim,
+            "row": row,
+            "consent": consent,
+            "form": form,
+            "action": reverse("claim_row_choice", args=[claim.pk, row.pk]),
+            "closed": row.lifted_at is not None,
+            "history": _choice_history(claim.pk, row.pk),
+        },
+        status=status,
+    )

@@ -14,8 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 
+from .. import signals
 from ..grant_index import grant_index
 from ..hashing import pdq_distance
 from ..matching import indexes
@@ -84,6 +86,12 @@ def _record(pairs: Iterable[tuple[LicenceGrant, DatasetItem]]) -> list[LicenceGr
                 source=source,
                 partner=partner,
             )
+    if created:
+        counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for grant in created:
+            counts[grant.source_ref][grant.dataset_id] += 1
+        told = {ref: dict(per_dataset) for ref, per_dataset in counts.items()}
+        transaction.on_commit(lambda: signals.grants_rematched.send(sender=LicenceGrant, grants=told))
     return created
 
 

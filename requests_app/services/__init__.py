@@ -30,6 +30,7 @@ from .completion import (
     rematch_due,
     request_complete_if_acknowledged,
     request_copies_found,
+    request_licences_extended,
     request_rematch,
 )
 from .conflicts import conflict_resolve, conflicts_detect
@@ -192,6 +193,7 @@ __all__ = [
     "request_complete_if_acknowledged",
     "request_copies_found",
     "request_create",
+    "request_licences_extended",
     "request_note_add",
     "request_reject",
     "request_rematch",

@@ -134,6 +134,42 @@ def request_copies_found(*, reference: str) -> int:
     return count
 
 
+@transaction.atomic
+def request_licences_extended(*, reference: str, per_dataset: dict[int, int]) -> int:
+    """Tell the artist that re-matching granted later copies of their licensed works under the
+    same licence (`per_dataset`: how many grants in each data set). Returns how many; a source
+    that is no request (a partner's filing) writes nothing."""
+    ticket = RemovalRequest.objects.select_for_update().filter(reference=reference).first()
+    count = sum(max(int(n), 0) for n in per_dataset.values())
+    if ticket is None or not count:
+        return 0
+    datasets = _dataset_labels(per_dataset)
+    _event(
+        ticket,
+        kind=EventKind.REMOVALS,
+        actor=None,
+        params={"text": "licences_extended", "count": count, "datasets": datasets},
+    )
+    names = ", ".join(datasets)
+    notify.request_changed(
+        ticket=ticket,
+        headline=gettext_lazy("More copies of your works were found"),
+        message=notify.later(
+            lambda: (
+                ngettext(
+                    "%(count)d more copy of your licensed works found in %(datasets)s "
+                    "and granted under the same licence.",
+                    "%(count)d more copies of your licensed works found in %(datasets)s "
+                    "and granted under the same licence.",
+                    count,
+                )
+                % {"count": count, "datasets": names}
+            )
+        ),
+    )
+    return count
+
+
 def _dataset_labels(dataset_ids: Iterable[int]) -> list[str]:
     """Data sets as the timeline names them: "Photos v1 (Open Images Lab)", since two
     organisations may each have a data set of the same name."""

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from registry import services as registry_services
@@ -21,7 +22,13 @@ from registry.dispute_checks import links_from_lines
 from registry.models import DisputeAuthor, DisputeState
 
 from .. import selectors, services
-from ..dispute_forms import DisputeAnswerForm, DisputeNewForm
+from ..dispute_forms import (
+    DisputeAnswerForm,
+    DisputeNewForm,
+    EvidenceLimit,
+    dispute_body_too_large,
+    evidence_refused_form,
+)
 from ..services import ActionRefused
 from ._common import ArtistRequest, artist_required
 
@@ -42,11 +49,31 @@ def _counted(key: str, *, window: int, limit: int) -> bool:
     return count <= limit
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def dispute_new(request: HttpRequest) -> HttpResponse:
+    # An oversized document is refused before Django receives it: by the length the request
+    # announces, before its body is read, then part by part as it arrives (EvidenceLimit). The
+    # handlers must be set before anything reads request.POST (the CSRF check does), hence
+    # csrf_exempt here and csrf_protect on the view that does the work.
+    if request.method == "POST":
+        if dispute_body_too_large(request):
+            context = {"days": settings.DISPUTE_RESPONSE_DAYS, "form": evidence_refused_form()}
+            return render(request, "requests_app/dispute_new.html", context, status=413)
+        request.upload_handlers.insert(0, EvidenceLimit(request))
+    return _dispute_new(request)
+
+
+@csrf_protect
+def _dispute_new(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"days": settings.DISPUTE_RESPONSE_DAYS}
     if request.method != "POST":
         return render(request, "requests_app/dispute_new.html", {**context, "form": DisputeNewForm()})
+    limit = next((h for h in request.upload_handlers if isinstance(h, EvidenceLimit)), None)
+    request.POST  # noqa: B018 (parses the body: the handler says whether it stopped the document)
+    if limit is not None and limit.too_large:
+        context["form"] = evidence_refused_form(request.POST)
+        return render(request, "requests_app/dispute_new.html", context, status=413)
     form = DisputeNewForm(request.POST, request.FILES)
     context["form"] = form
     if not _counted(

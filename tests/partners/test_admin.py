@@ -169,3 +169,31 @@ def test_moderators_read_filings_and_judge_samples_but_set_nothing_up(moderator,
     assert desk.get("/admin/partners/partnerkey/").status_code == 403
     desk.post("/admin/partners/filing/", {"action": "pass_sample", "_selected_action": [filing.pk]})
     assert Filing.objects.get(pk=filing.pk).sample_state == SampleState.PASSED
+
+
+def test_the_partner_s_page_lists_the_disputes_about_its_filings(
+    operator_client, partner, partner_dataset, auto_policy, maintainer
+):
+    from partners import services
+    from registry import services as registry_services
+    from registry.models import Removal
+    from tests.helpers import partner_row
+
+    page = operator_client.get(f"/admin/partners/partner/{partner.partner.pk}/change/").content.decode()
+    assert "disputes" in page
+    key = PartnerKey.objects.get(partner=partner.partner)
+    filing = services.filing_create(key=key, rows=[partner_row(0)], attestation=True).filing
+    services.filing_run(services.filing_claim(filing.pk), chunk=1000)
+    removal = Removal.objects.get(source_ref=filing.public_id)
+    registry_services.removals_mark_delivered(removals=[removal])
+    dispute = registry_services.dispute_file(
+        removal=removal,
+        maintainer=maintainer.maintainer,
+        reason="not_a_copy",
+        statement="The item is another photograph of the same place.",
+        links=[],
+    )
+    page = operator_client.get(f"/admin/partners/partner/{partner.partner.pk}/change/").content.decode()
+    assert f'href="/admin/registry/dispute/{dispute.pk}/change/"' in page
+    assert dispute.public_id in page and removal.public_id in page and filing.public_id in page
+    assert "not answered" in page

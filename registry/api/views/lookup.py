@@ -14,6 +14,7 @@ from core.text import is_clean_text
 from ... import selectors, services
 from ...hashing import hex_to_code
 from ...lookup_index import lookup_index
+from ...models import DomainOptOut
 from ...serialize import grant_to_dict, rule_to_dict
 from .. import serializers as s
 from ..errors import ApiError
@@ -111,7 +112,7 @@ class LookupView(APIView):
         # Each rule written out once; a URL under one removing rule shares that rule's list.
         described: dict[int, dict[str, object]] = {}
 
-        def rule_dict(rule: Any) -> dict[str, object]:
+        def rule_dict(rule: DomainOptOut) -> dict[str, object]:
             key = id(rule)
             if key not in described:
                 scope = scopes[key] if key in scopes else str(selectors.rule_scope(rule))

@@ -48,8 +48,8 @@ def test_it_records_a_licence_row_as_a_grant_of_its_items_not_a_removal(
     assert list(
         Removal.objects.filter(source_ref=filing.public_id).values_list("external_id", flat=True)
     ) == ["e2"]
-    # A claimed creator lifts removals by row: a licence row removes nothing.
-    assert list(FilingRowItem.objects.values_list("row__index", flat=True)) == [2]
+    # A claimed creator lifts or changes rows: every approved row keeps the items it names.
+    assert sorted(FilingRowItem.objects.values_list("row__index", flat=True)) == [0, 1, 2]
     # One write for the chunk's licences: one event carries both grants, each with its licence.
     [event] = WebhookEvent.objects.filter(event_type="licence.granted")
     told = {g["external_id"]: g["licence"] for g in event.payload["data"]["licences"]}

@@ -157,3 +157,31 @@ def test_the_pages_speak_french(filed, artist):
     web.cookies["django_language"] = "fr"
     page = web.get("/claims/").content.decode()
     assert "Œuvres qu\u2019une plateforme a déposées pour vous" in page
+
+
+def test_the_claimed_creator_changes_a_work_s_choice_on_its_page(filed, artist, other_artist):
+    from registry.models import LicenceGrant
+
+    web = logged_in(artist)
+    creator = services.creator_find(partner=filed.partner, creator_id="Ada")
+    _, token = services.claim_email_token(user=artist.user, creator=creator)
+    claim = services.claim_by_email(user=artist.user, token=token)
+    row = FilingRow.objects.get(filing=filed, index=0)
+    url = f"/claims/{claim.pk}/rows/{row.pk}/choice/"
+    assert url in web.get(f"/claims/{claim.pk}/").content.decode()
+    page = web.get(url).content.decode()
+    assert "Remove from AI training" in page and "No change yet." in page
+    bad = web.post(url, {"choice": "licence", "licence": "cc-by", "attribution": "<b>Ada</b>"})
+    assert bad.status_code == 400 and "plain text" in bad.content.decode()
+    assert not LicenceGrant.objects.exists()
+    done = web.post(url, {"choice": "licence", "licence": "cc-by", "attribution": "Photo: Ada"}, follow=True)
+    assert any("maintainers are told" in m for m in messages_of(done))
+    assert LicenceGrant.objects.get().external_id == "e0"
+    assert Removal.objects.get(external_id="e0").state == "revoked"
+    history = web.get(url).content.decode()
+    assert "From “Remove from AI training” to “Allow under a licence”." in history
+    # Another account's claim, a row that is not the claim's, an id that is no id: 404s.
+    assert logged_in(other_artist).post(url, {"choice": "remove"}).status_code == 404
+    bob = FilingRow.objects.get(filing=filed, index=2)
+    assert web.get(f"/claims/{claim.pk}/rows/{bob.pk}/choice/").status_code == 404
+    assert web.get(f"/claims/{claim.pk}/rows/1e9/choice/").status_code == 404

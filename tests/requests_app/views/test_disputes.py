@@ -248,3 +248,115 @@ def test_a_dispute_id_that_is_not_one_is_a_404(published, artist):
     bad = f"/requests/{published.source_ref}/disputes/dp_%00/"
     assert logged_in(artist.user).get(bad).status_code == 404
     assert re.fullmatch(r"dp_[A-Za-z0-9]+", "dp_abc")
+
+
+def _multipart(fields: dict[str, str], evidence: bytes, boundary: str = "EvIdEnCe0boundary") -> bytes:
+    """A multipart body as a browser sends it: the text fields, the document, then the email."""
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        if name == "email":
+            continue
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    parts.append(
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="evidence"; filename="big.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + evidence
+        + b"\r\n"
+    )
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\n{fields["email"]}\r\n'.encode()
+    )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+def _stored(settings) -> set[Path]:
+    private = Path(settings.PRIVATE_MEDIA_ROOT) / "disputes"
+    return set(private.rglob("*")) if private.exists() else set()
+
+
+def test_an_oversized_document_is_stopped_as_it_arrives_and_nothing_is_stored(
+    client, published, settings, tmp_path
+):
+    settings.DISPUTE_EVIDENCE_MAX_BYTES = 64 * 1024
+    # Every file part through a temporary file, so a part past the limit would be written to disk.
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    before = _stored(settings)
+    body = _multipart(form(published), b"%PDF-1.4\n" + b"x" * (64 * 1024))
+    response = client.generic(
+        "POST", reverse("dispute_new"), body, content_type="multipart/form-data; boundary=EvIdEnCe0boundary"
+    )
+    page = response.content.decode()
+    assert response.status_code == 413
+    assert "The file is larger than 1 MB; send a smaller one or a link to it." in page
+    assert published.public_id in page  # what arrived before the document is kept on the page
+    assert not Dispute.objects.exists() and _stored(settings) == before and list(tmp_path.iterdir()) == []
+
+
+def test_a_document_at_the_limit_still_goes_through(client, published, settings):
+    settings.DISPUTE_EVIDENCE_MAX_BYTES = 64 * 1024
+    body = _multipart(form(published), b"%PDF-1.4\n" + b"x" * (64 * 1024 - 9))
+    response = client.generic(
+        "POST", reverse("dispute_new"), body, content_type="multipart/form-data; boundary=EvIdEnCe0boundary"
+    )
+    assert response.status_code == 200 and "Check your email" in response.content.decode()
+    dispute = Dispute.objects.get()
+    assert dispute.evidence.size == 64 * 1024
+    Path(dispute.evidence.path).unlink()
+
+
+def test_a_body_announced_larger_than_any_dispute_is_refused_before_it_is_read(client, published, settings):
+    from requests_app.dispute_forms import TEXT_PARTS_MAX_BYTES
+
+    settings.DISPUTE_EVIDENCE_MAX_BYTES = 64 * 1024
+    before = _stored(settings)
+    body = _multipart(form(published), b"%PDF-1.4\n" + b"x" * (64 * 1024 + TEXT_PARTS_MAX_BYTES))
+    response = client.generic(
+        "POST", reverse("dispute_new"), body, content_type="multipart/form-data; boundary=EvIdEnCe0boundary"
+    )
+    assert response.status_code == 413
+    assert "The file is larger than 1 MB" in response.content.decode()
+    assert not Dispute.objects.exists() and _stored(settings) == before
+    # A length that is no number is left to Django (it reads no body): the form, not a 500.
+    odd = client.generic(
+        "POST",
+        reverse("dispute_new"),
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH="1e9",
+    )
+    assert odd.status_code in (200, 400)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_real_http_an_oversized_document_gets_the_page_with_its_error(live_server, settings):
+    import http.cookiejar
+    import urllib.error
+    import urllib.request
+
+    settings.DISPUTE_EVIDENCE_MAX_BYTES = 64 * 1024
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = live_server.url + reverse("dispute_new")
+    page = opener.open(url, timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    fields = {
+        "csrfmiddlewaretoken": token,
+        **form(type("R", (), {"public_id": "RM-000000000000"})()),
+    }
+    for size in (64 * 1024 + 1, 4 * 1024 * 1024):  # past the limit as it arrives; past it announced
+        body = _multipart(fields, b"%PDF-1.4\n" + b"x" * size)
+        request = urllib.request.Request(
+            url,
+            data=body,
+            headers={"Content-Type": "multipart/form-data; boundary=EvIdEnCe0boundary", "Referer": url},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(request, timeout=30)
+        assert refused.value.code == 413
+        assert "The file is larger than 1 MB" in refused.value.read().decode()
+    assert not Dispute.objects.exists()
