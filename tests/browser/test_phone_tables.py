@@ -49,7 +49,8 @@ def test_the_proofs_and_the_removals_per_data_set_are_cards_on_a_phone(demo_arti
     [proofs] = page.evaluate(MEASURE)
     assert proofs["past"] <= 1, proofs
     assert proofs["narrowest"] > 200, proofs  # the domain keeps a line of its own
-    expect(page.locator("main table td", has_text="images.demo.example")).to_have_attribute("data-label", "For")
+    domain = page.locator("main table td", has_text="images.demo.example")
+    expect(domain).to_have_attribute("data-label", "For")
 
     approved = RemovalRequest.objects.get(description__startswith="Demo: my microscopy")
     page = artist.goto(f"/requests/{approved.reference}/")
