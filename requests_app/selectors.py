@@ -243,7 +243,7 @@ def site_signals_refusal(proof: IdentityProof) -> str:
     if proof.method not in DOMAIN_METHODS:
         return _(
             "Only a domain proven by DNS, a file or a meta tag can be read for what it says about AI "
-            "training; this proof is a %(method)s."
+            "training; this proof's method: %(method)s."
         ) % {"method": str(proof.get_method_display()).lower()}
     expired = proof.expires_at is not None and proof.expires_at <= timezone.now()
     if proof.status != ProofStatus.VERIFIED or expired:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from registry.models import Removal
 from requests_app.models import RemovalRequest
 from requests_app.workflow import Status
 from tests.helpers import fits
@@ -130,3 +131,14 @@ def test_the_people_and_groups_lists_fit_1280_px(demo_operator: Any):
     desk.goto("/admin/auth/group/")
     expect(page.locator("#changelist")).to_be_visible()
     assert fits(page) == []
+
+
+def test_a_removals_page_fits_375_px(demo_desk: Any):
+    """A removal's page is headed by its public id (rm_ and 32 letters, one word): on a phone the
+    heading wraps instead of pushing the page sideways (check() measures it at 375 px)."""
+    desk = demo_desk
+    removal = Removal.objects.order_by("pk").first()
+    assert removal is not None
+    desk.goto(f"/admin/registry/removal/{removal.pk}/change/")
+    expect(desk.page.locator("#content h2").first).to_contain_text(removal.public_id)
+    desk.check("registry-removal")

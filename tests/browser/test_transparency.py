@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from playwright.sync_api import expect
+from django.utils import translation
+from playwright.sync_api import Locator, Page, expect
 
 from registry import services as registry
 from registry.preferences import consent_clean
@@ -14,6 +15,15 @@ from requests_app import report
 from tests.helpers import PHONE, fits, record_removals
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def translated(text: str) -> str:
+    with translation.override("fr"):
+        return str(translation.gettext(text))
+
+
+def licences_section(page: Page) -> Locator:
+    return page.locator("#licences-heading").locator("..")
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
@@ -46,9 +56,18 @@ def test_the_report_reads_without_javascript_and_fits_a_phone(live_server, visit
         # No request yet: a sentence; removals and acknowledgement: a plot each; licences: two;
         # no dispute yet: the disputes section has its table only.
         expect(page.get_by_role("img")).to_have_count(4)
+        # Each plot's title is written above it too: the licences' second plot follows a table.
+        titles = page.locator(".chart-title")
+        expect(titles).to_have_count(4)
+        for i in range(4):
+            expect(titles.nth(i)).to_be_visible()
+        month_title = "Licence grants recorded each month"
+        if locale == "fr-FR":
+            month_title = translated(month_title)
+        expect(licences_section(page).locator(".chart-title").nth(1)).to_have_text(month_title)
         expect(page.locator("table")).to_have_count(7)
         expect(page.locator("table").nth(2)).to_contain_text("12")
-        licences = page.locator("#licences-heading").locator("..")
+        licences = licences_section(page)
         expect(licences.locator("table").first).to_contain_text("CC BY-SA 4.0")
         expect(licences.get_by_role("img").first).to_contain_text("5")
     reader.check(f"transparency-{locale}")  # axe-core runs in the page: with JavaScript

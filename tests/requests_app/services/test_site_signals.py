@@ -92,5 +92,8 @@ def test_a_profile_or_a_document_is_not_a_domain(artist, document):
         status=ProofStatus.VERIFIED,
     )
     for proof in (profile, document):
-        with pytest.raises(services.ActionRefused, match="Only a domain proven by DNS"):
+        with pytest.raises(services.ActionRefused, match="Only a domain proven by DNS") as refused:
             services.site_signals_fetch(proof=proof, actor=artist.user)
+        # The method is named after a colon: "a email address" or "a identity document" was wrong.
+        method = str(proof.get_method_display()).lower()
+        assert str(refused.value).endswith(f"this proof's method: {method}."), refused.value
