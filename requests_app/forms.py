@@ -244,13 +244,13 @@ class DomainRequestForm(OutsideTextForm):
     out, the portfolio's default choice holds)."""
 
     basis = forms.ChoiceField(
-        label=_("Why should these images be removed?"),
+        label=_("Your grounds for this request"),
         choices=RemovalReason.choices,
         initial=RemovalReason.COPYRIGHT,
         widget=forms.RadioSelect,
     )
     scope = forms.CharField(
-        label=_("What to remove, one line each"),
+        label=_("Which addresses, one line each"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 5, "autocapitalize": "none", "spellcheck": "false"}),
         help_text=_(

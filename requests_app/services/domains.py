@@ -185,7 +185,7 @@ def request_scopes_set(*, ticket: RemovalRequest, actor: User, lines: Sequence[s
     old = [str(scope_of(row)) for row in ticket.scopes.order_by("pk")]
     if not old:
         raise ActionRefused(
-            _("This request is not a domain request; start one from “Remove a whole domain”.")
+            _("This request is not a domain request; start one from “A whole domain: remove or licence”.")
         )
     check = scope_lines_check(artist=ticket.artist, lines=lines)
     if check.errors:

@@ -30,7 +30,7 @@ def test_an_artist_licenses_a_domain_then_allows_only_search(
     pages = visitor()
     log_in(pages, artist.user.email, ARTIST_PASSWORD)
     page = pages.goto("/requests/new/domain/")
-    page.get_by_label("What to remove, one line each").fill("*.artist.example")
+    page.get_by_label("Which addresses, one line each").fill("*.artist.example")
     expect(page.get_by_label("Remove from AI training")).to_be_checked()
     page.get_by_label("Allow under a licence").check()
     page.get_by_label("Another licence (its URL)").check()

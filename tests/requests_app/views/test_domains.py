@@ -66,7 +66,7 @@ def test_the_refusal_is_in_french_for_a_french_artist(artist):
     assert response.status_code == 400
     refusal = "Ligne 1 : ailleurs.example n\u2019est pas l\u2019un de vos domaines vérifiés (artist.example)"
     assert refusal in text
-    assert "Retirer un domaine entier" in text
+    assert "Un domaine entier : retirer ou accorder une licence" in text
 
 
 def test_a_draft_domain_requests_lines_are_changed_from_its_page(artist, other_artist):
