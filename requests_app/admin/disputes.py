@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, StaffRequest, outside_text_problem
 from core.text import parse_id
@@ -44,11 +45,11 @@ def time_left(dispute: Dispute, now: Any = None) -> str:
 
 
 class DisputeStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("waiting", "Waiting for a decision"), *((s.value, str(s.label)) for s in DisputeState)]
+        return [("waiting", _("Waiting for a decision")), *((s.value, str(s.label)) for s in DisputeState)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> QuerySet[Dispute]:
         value = self.value()
@@ -78,11 +79,11 @@ class DisputeAdmin(ReadOnlyAdmin):
         "decided_at",
     )
 
-    @admin.display(description="removal")
+    @admin.display(description=_("removal"))
     def removal_id_shown(self, obj: Dispute) -> str:
         return f"{obj.removal.public_id} ({obj.removal.dataset.slug})"
 
-    @admin.display(description="clock")
+    @admin.display(description=_("clock"))
     def clock(self, obj: Dispute) -> str:
         return time_left(obj)
 
