@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -17,12 +17,15 @@ from core.text import parse_id, printable
 from .. import evidence, selectors
 from ..models import RequestConflict
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class AgeFilter(admin.SimpleListFilter):
     title = _("age since submission")
     parameter_name = "age"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("1d", _("under a day")), ("7d", _("1 to 7 days")), ("old", _("over 7 days"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -41,7 +44,7 @@ class SlaFilter(admin.SimpleListFilter):
     title = _("SLA")
     parameter_name = "sla"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("overdue", _("overdue")), ("due_soon", _("due soon")), ("on_track", _("on track"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -61,7 +64,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     title = _("assignee")
     parameter_name = "assignee"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         people = [(str(u.pk), u.get_username()) for u in selectors.moderators()]
         return [("mine", _("mine")), ("unassigned", _("unassigned")), *people]
 
@@ -88,7 +91,7 @@ class EvidenceFilter(admin.SimpleListFilter):
     title = _("evidence")
     parameter_name = "evidence"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("domain", _("copies on a verified domain")), ("none", _("none on a verified domain"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -104,7 +107,7 @@ class ConflictFilter(admin.SimpleListFilter):
     title = _("conflicts")
     parameter_name = "conflict"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("open", _("unresolved conflict")), ("any", _("any conflict")), ("none", _("no conflict"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
