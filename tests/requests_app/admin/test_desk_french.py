@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from html import unescape
 
+from django.urls import reverse
+
+from registry import services as registry_services
 from tests.helpers import CHANGELIST, change_url, french_client, logged_in
 
 
@@ -70,3 +73,26 @@ def test_the_desk_stays_english_by_default(moderator, submitted):
     assert "1 copy confirmed" in queue
     desk = _page(logged_in(moderator), change_url(submitted))
     assert "Ownership evidence" in desk and "Start review (assign to me)" in desk
+
+
+def test_it_shows_the_dispute_list_and_page_in_french(moderator, published, maintainer):
+    dispute = registry_services.dispute_file(
+        removal=published,
+        maintainer=maintainer.maintainer,
+        reason="not_a_copy",
+        statement="The item is a photograph we took ourselves.",
+        links=[],
+    )
+    client = french_client(moderator)
+    queue = _page(client, reverse("admin:registry_dispute_changelist"))
+    assert "Par état" in queue and "En attente d’une décision" in queue and "Retrait" in queue
+    page = _page(client, reverse("admin:registry_dispute_change", args=[dispute.pk]))
+    for text in (
+        "Le retrait contesté",
+        "Qui l’a demandé",
+        "L’échange",
+        "Délai de réponse :",
+        "Ajouter la note",
+    ):
+        assert text in page, text
+    assert "The disputed removal" not in page
