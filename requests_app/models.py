@@ -277,8 +277,6 @@ class Work(ConsentFields):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = _("work")
-        verbose_name_plural = _("works")
         indexes = [
             # The portfolio page: an artist's works newest first, a page at a time.
             models.Index(fields=["artist", "id"], name="work_artist_id"),
@@ -464,8 +462,6 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name = _("ticket event")
-        verbose_name_plural = _("ticket events")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.old_value}→{self.new_value}"
