@@ -96,3 +96,13 @@ def test_it_shows_the_dispute_list_and_page_in_french(moderator, published, main
     ):
         assert text in page, text
     assert "The disputed removal" not in page
+
+
+def test_the_bulk_rejection_asks_for_its_reason_in_french(moderator, submitted):
+    response = french_client(moderator).post(
+        CHANGELIST, {"action": "reject_selected", "_selected_action": [submitted.pk]}
+    )
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    assert "Motif, envoyé à chaque artiste (obligatoire) :" in html
+    assert "Non, revenir à la liste" in html and "No, take me back" not in html
