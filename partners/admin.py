@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.admin import request_operator as _operator
@@ -125,7 +126,7 @@ class PartnerAdmin(CheckedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # filings and removals name it: suspend it instead
 
-    @admin.display(description="disputes")
+    @admin.display(description=_("disputes"))
     def disputes(self, obj: Partner | None) -> str:
         """The disputes about its filings' removals: partners answer them through the API only,
         so this is where an operator sees what is open and whether the partner answered."""
@@ -152,7 +153,7 @@ class PartnerAdmin(CheckedAdmin):
             ),
         )
 
-    @admin.display(description="audit trail")
+    @admin.display(description=_("audit trail"))
     def audit_trail(self, obj: Partner | None) -> str:
         if obj is None or obj.pk is None:
             return "none"
@@ -178,10 +179,10 @@ class PartnerAdmin(CheckedAdmin):
     def has_status_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("partners.change_partner")
 
-    @admin.action(description="Create a new partner API key (shown once)", permissions=["create_key"])
+    @admin.action(description=_("Create a new partner API key (shown once)"), permissions=["create_key"])
     def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
         for partner in queryset:
-            _, raw = services.partner_key_create(partner=partner, name="admin", actor=_operator(request))
+            _key, raw = services.partner_key_create(partner=partner, name="admin", actor=_operator(request))
             messages.warning(
                 request,
                 f"New partner key for {partner.name}: {raw} . Copy it now: it is stored hashed and "
@@ -189,7 +190,7 @@ class PartnerAdmin(CheckedAdmin):
             )
 
     @admin.action(
-        description="Suspend the selected partners (no filing, no approval)", permissions=["status"]
+        description=_("Suspend the selected partners (no filing, no approval)"), permissions=["status"]
     )
     def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
@@ -203,7 +204,7 @@ class PartnerAdmin(CheckedAdmin):
         return None
 
     @admin.action(
-        description="Suspend the selected partners and revoke all their filings' removals",
+        description=_("Suspend the selected partners and revoke all their filings' removals"),
         permissions=["status"],
     )
     def suspend_and_revoke(
@@ -229,7 +230,7 @@ class PartnerAdmin(CheckedAdmin):
             )
         return None
 
-    @admin.action(description="Reinstate the selected partners", permissions=["status"])
+    @admin.action(description=_("Reinstate the selected partners"), permissions=["status"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
             self, request, queryset, action="reinstate", question="Reinstate these partners? Why?"
@@ -297,14 +298,14 @@ class PartnerDomainAdmin(CheckedAdmin):
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("partners.change_partnerdomain")
 
-    @admin.action(description="Mark the selected domains verified", permissions=["manage"])
+    @admin.action(description=_("Mark the selected domains verified"), permissions=["manage"])
     def verify(self, request: HttpRequest, queryset: QuerySet[PartnerDomain]) -> None:
         for domain in queryset:
             services.partner_domain_verify(domain=domain, actor=_operator(request))
         messages.success(request, f"Verified {queryset.count()} domain(s).")
 
     @admin.action(
-        description="Remove the selected domains (new rows on them are refused)", permissions=["manage"]
+        description=_("Remove the selected domains (new rows on them are refused)"), permissions=["manage"]
     )
     def remove(self, request: HttpRequest, queryset: QuerySet[PartnerDomain]) -> None:
         count = 0
@@ -356,7 +357,7 @@ class FilingAdmin(ReadOnlyAdmin):
         return request.user.has_perm("partners.change_filing")
 
     @admin.action(
-        description="Revoke the selected filings' removals (maintainers are told; no more approvals)",
+        description=_("Revoke the selected filings' removals (maintainers are told; no more approvals)"),
         permissions=["revoke"],
     )
     def revoke_removals(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
@@ -384,14 +385,14 @@ class FilingAdmin(ReadOnlyAdmin):
     def has_sample_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("partners.change_filing")
 
-    @admin.display(description="rows", ordering="total")
+    @admin.display(description=_("rows"), ordering="total")
     def rows(self, obj: Filing) -> str:
         return f"{obj.total:,} ({obj.rejected:,} rejected, {obj.duplicates:,} duplicates)"
 
     # The filing's page: how far its file is (bytes received, rows read of those counted).
     readonly_fields = ("progress",)
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, obj: Filing) -> str:
         if obj.source != FilingSource.FILE:
             return f"a JSON batch of {obj.total:,} rows"
@@ -401,7 +402,7 @@ class FilingAdmin(ReadOnlyAdmin):
         text = f"{obj.rows_read:,} rows read {of} from {obj.file_name} ({obj.file_format})"
         return f"{text}; failed: {obj.message}" if obj.state == FilingState.FAILED else text
 
-    @admin.action(description="Pass the sample: let the policy decide the filing", permissions=["sample"])
+    @admin.action(description=_("Pass the sample: let the policy decide the filing"), permissions=["sample"])
     def pass_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> None:
         for filing in queryset:
             try:
@@ -413,7 +414,7 @@ class FilingAdmin(ReadOnlyAdmin):
                     request, f"Filing {filing.public_id}: sample passed; the policy decides it now."
                 )
 
-    @admin.action(description="Fail the sample: hold the filing for the desk", permissions=["sample"])
+    @admin.action(description=_("Fail the sample: hold the filing for the desk"), permissions=["sample"])
     def fail_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
             self, request, queryset, action="fail_sample", question="Fail these samples? Why?"
@@ -450,15 +451,15 @@ class FilingRowAdmin(ReadOnlyAdmin):
     exclude = ("pdq",)
 
     # Short columns, so that the list fits beside its filters at 1280 px; each whole on the row's page.
-    @admin.display(description="filing", ordering="filing__public_id")
+    @admin.display(description=_("filing"), ordering="filing__public_id")
     def filing_ref(self, obj: FilingRow) -> str:
         return Truncator(obj.filing.public_id).chars(12)
 
-    @admin.display(description="work URL")
+    @admin.display(description=_("work URL"))
     def short_work_url(self, obj: FilingRow) -> str:
         return Truncator(obj.work_url or "").chars(30)
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def short_error(self, obj: FilingRow) -> str:
         return Truncator(obj.error or "").chars(30)
 

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from registry.hashing import code_to_hex, pdq_to_hex
@@ -50,7 +51,7 @@ class DeskChangeList(ChangeList):
 class DeskStateFilter(admin.SimpleListFilter):
     """The desk's own states only (the list holds nothing else)."""
 
-    title = "state"
+    title = _("state")
     parameter_name = "state__exact"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -64,7 +65,7 @@ class DeskStateFilter(admin.SimpleListFilter):
 class FilingOnDeskFilter(admin.SimpleListFilter):
     """The filings that have rows on the desk (the 50 newest): a filter by filing that stays short."""
 
-    title = "filing"
+    title = _("filing")
     parameter_name = "filing"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -146,28 +147,28 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
 
     # --- the list's columns: short, so that the list fits 1280 px beside its filters
 
-    @admin.display(description="row", ordering="filing__public_id")
+    @admin.display(description=_("row"), ordering="filing__public_id")
     def row_ref(self, obj: DeskRow) -> str:
         return f"{Truncator(obj.filing.public_id).chars(12)} #{obj.index}"
 
-    @admin.display(description="partner", ordering="partner__name")
+    @admin.display(description=_("partner"), ordering="partner__name")
     def short_partner(self, obj: DeskRow) -> str:
         return Truncator(obj.partner.name).chars(20)
 
-    @admin.display(description="creator", ordering="creator_id")
+    @admin.display(description=_("creator"), ordering="creator_id")
     def short_creator(self, obj: DeskRow) -> str:
         return Truncator(obj.creator_id).chars(16)
 
-    @admin.display(description="work URL")
+    @admin.display(description=_("work URL"))
     def short_work_url(self, obj: DeskRow) -> str:
         return Truncator(obj.work_url or "").chars(24)
 
-    @admin.display(description="domain")
+    @admin.display(description=_("domain"))
     def domain(self, obj: DeskRow) -> str:
         on_domain, verified = _served(obj)
         return "verified" if verified else ("not verified" if on_domain else "not the partner's")
 
-    @admin.display(description="matched items")
+    @admin.display(description=_("matched items"))
     def items(self, obj: DeskRow) -> str:
         found = _evidence(obj).items
         if obj.error_field == "image_url":
@@ -180,7 +181,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         more = f" +{len(found) - 1}" if len(found) > 1 else ""
         return f"{Truncator(first.item.dataset.slug).chars(12)}: {first.summary}{more}"
 
-    @admin.display(description="conflict")
+    @admin.display(description=_("conflict"))
     def conflict(self, obj: DeskRow) -> str:
         conflicts = _evidence(obj).conflicts
         if not conflicts:
@@ -188,13 +189,13 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         requests = {c.request_id: c for c in conflicts}
         return format_html_join(" ", "{}", ((_request_link(c),) for c in requests.values()))
 
-    @admin.display(description="mark", ordering="sample_mark")
+    @admin.display(description=_("mark"), ordering="sample_mark")
     def mark(self, obj: DeskRow) -> str:
         return obj.get_sample_mark_display() if obj.state == RowState.SAMPLED else "-"
 
     # --- the row's page: the same evidence, in full
 
-    @admin.display(description="the row as sent")
+    @admin.display(description=_("the row as sent"))
     def as_sent(self, obj: DeskRow) -> str:
         fields = [
             ("creator", f"{obj.creator_id} · {obj.creator_url} {obj.creator_email}".strip()),
@@ -208,7 +209,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         ]
         return format_html_join("\n", "<div><strong>{}</strong>: {}</div>", fields)
 
-    @admin.display(description="partner's domain")
+    @admin.display(description=_("partner's domain"))
     def domain_evidence(self, obj: DeskRow) -> str:
         on_domain, verified = _served(obj)
         domains = ", ".join(
@@ -217,7 +218,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         verdict = "on a verified domain" if verified else ("on a domain not verified" if on_domain else "off")
         return f"The work URL is {verdict}. {obj.partner.name}'s domains: {domains or 'none'}."
 
-    @admin.display(description="image")
+    @admin.display(description=_("image"))
     def image(self, obj: DeskRow) -> str:
         if not obj.image_url:
             return "no image URL"
@@ -229,7 +230,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             )
         return "hashes sent by the partner" if obj.has_hashes else "not fetched yet"
 
-    @admin.display(description="matched registered items")
+    @admin.display(description=_("matched registered items"))
     def matched_items(self, obj: DeskRow) -> str:
         found = _evidence(obj).items
         if not found:
@@ -250,7 +251,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.display(description="artists' requests claiming the same work")
+    @admin.display(description=_("artists' requests claiming the same work"))
     def artist_conflicts(self, obj: DeskRow) -> str:
         conflicts = _evidence(obj).conflicts
         if not conflicts:
@@ -272,7 +273,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.display(description="decision")
+    @admin.display(description=_("decision"))
     def decision(self, obj: DeskRow) -> str:
         if obj.decided_by_id is None:
             return "-"
@@ -290,7 +291,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         for verdict in result.samples:
             messages.info(request, verdict)
 
-    @admin.action(description="Approve for the partner (record the removals)", permissions=["desk"])
+    @admin.action(description=_("Approve for the partner (record the removals)"), permissions=["desk"])
     def approve(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
         result = services.rows_approve(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)
@@ -299,7 +300,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             request, result, f"Approved {result.decided} row(s); {result.removals} removal(s) recorded."
         )
 
-    @admin.action(description="Decline (nothing removed; asks why)", permissions=["desk"])
+    @admin.action(description=_("Decline (nothing removed; asks why)"), permissions=["desk"])
     def decline(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
             self, request, queryset, action="decline", question="Decline these rows? Why?"
@@ -312,14 +313,14 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         self._report(request, result, f"Declined {result.decided} row(s).")
         return None
 
-    @admin.action(description="Mark sampled rows good", permissions=["desk"])
+    @admin.action(description=_("Mark sampled rows good"), permissions=["desk"])
     def mark_good(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
         result = services.sample_rows_mark(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request), mark=SampleMark.GOOD
         )
         self._report(request, result, f"Marked {result.decided} sampled row(s) good.")
 
-    @admin.action(description="Mark sampled rows bad (asks why)", permissions=["desk"])
+    @admin.action(description=_("Mark sampled rows bad (asks why)"), permissions=["desk"])
     def mark_bad(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
             self, request, queryset, action="mark_bad", question="Mark these sampled rows bad? What is wrong?"
@@ -335,7 +336,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         self._report(request, result, f"Marked {result.decided} sampled row(s) bad.")
         return None
 
-    @admin.action(description="Fetch the images again (their fetch failed)", permissions=["desk"])
+    @admin.action(description=_("Fetch the images again (their fetch failed)"), permissions=["desk"])
     def fetch_images_again(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> None:
         result = services.rows_image_retry(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)

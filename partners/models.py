@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from core.phash_bands import PHASH_BANDS, phash_band
 from registry.models import HashedKey, RemovalReason
@@ -87,7 +88,7 @@ class PartnerKey(HashedKey):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
 
     class Meta:
-        verbose_name = "partner API key"
+        verbose_name = _("partner API key")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.partner})"
@@ -110,7 +111,7 @@ class FilingPolicy(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "filing policies"
+        verbose_name_plural = _("filing policies")
 
     def __str__(self) -> str:
         return f"policy of {self.partner}"
@@ -337,8 +338,8 @@ class DeskRow(FilingRow):
 
     class Meta:
         proxy = True
-        verbose_name = "row for the desk"
-        verbose_name_plural = "rows for the desk"
+        verbose_name = _("row for the desk")
+        verbose_name_plural = _("rows for the desk")
 
 
 class FilingRowMatch(models.Model):

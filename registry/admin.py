@@ -9,7 +9,7 @@ maintainer's and the endpoint's page and in their own list.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
@@ -23,6 +23,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.admin import request_operator as _operator
@@ -45,19 +46,22 @@ from .models import (
     WebhookEvent,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class HashColumns:
     """The hashes of an item, a removal or a work, shown as the API writes them (lowercase hex)."""
 
-    @admin.display(description="pHash")
+    @admin.display(description=_("pHash"))
     def phash_hex(self, obj: Any) -> str | None:
         return code_to_hex(obj.phash)
 
-    @admin.display(description="dHash")
+    @admin.display(description=_("dHash"))
     def dhash_hex(self, obj: Any) -> str | None:
         return code_to_hex(obj.dhash)
 
-    @admin.display(description="PDQ")
+    @admin.display(description=_("PDQ"))
     def pdq_hex(self, obj: Any) -> str | None:
         return pdq_to_hex(obj.pdq)
 
@@ -119,15 +123,15 @@ class MaintainerAdmin(CheckedAdmin):
             )
         )
 
-    @admin.display(description="data sets", ordering="dataset_count")
+    @admin.display(description=_("data sets"), ordering="dataset_count")
     def dataset_count(self, obj: Any) -> int:
         return obj.dataset_count
 
-    @admin.display(description="active keys", ordering="active_key_count")
+    @admin.display(description=_("active keys"), ordering="active_key_count")
     def active_key_count(self, obj: Any) -> int:
         return obj.active_key_count
 
-    @admin.display(description="operator actions")
+    @admin.display(description=_("operator actions"))
     def operator_actions(self, obj: Maintainer | None) -> str:
         """On the maintainer, its keys and its endpoints."""
         if obj is None or obj.pk is None:
@@ -163,10 +167,10 @@ class MaintainerAdmin(CheckedAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    @admin.action(description="Create a new API key (shown once)", permissions=["create_key"])
+    @admin.action(description=_("Create a new API key (shown once)"), permissions=["create_key"])
     def create_key(self, request: HttpRequest, queryset: QuerySet[Maintainer]) -> None:
         for maintainer in queryset:
-            _, raw = services.api_key_create(maintainer=maintainer, name="admin", actor=_operator(request))
+            _key, raw = services.api_key_create(maintainer=maintainer, name="admin", actor=_operator(request))
             self._show_key_once(request, maintainer, raw)
 
     def _show_key_once(self, request: HttpRequest, maintainer: Maintainer, raw: str) -> None:
@@ -213,11 +217,11 @@ class DatasetAdmin(ReadOnlyAdmin):
             .annotate(item_count=count_of(DatasetItem), removal_count=count_of(Removal))
         )
 
-    @admin.display(description="items", ordering="item_count")
+    @admin.display(description=_("items"), ordering="item_count")
     def item_count(self, obj: Any) -> int:
         return obj.item_count
 
-    @admin.display(description="removals", ordering="removal_count")
+    @admin.display(description=_("removals"), ordering="removal_count")
     def removal_count(self, obj: Any) -> int:
         return obj.removal_count
 
@@ -243,11 +247,11 @@ class DatasetItemAdmin(HashColumns, ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="data set", ordering="dataset__slug")
+    @admin.display(description=_("data set"), ordering="dataset__slug")
     def dataset_slug(self, obj: DatasetItem) -> str:
         return obj.dataset.slug
 
-    @admin.display(description="URL")
+    @admin.display(description=_("URL"))
     def short_url(self, obj: DatasetItem) -> str:
         return Truncator(obj.url).chars(36)
 
@@ -275,24 +279,24 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
     exclude = ("pdq", "url_key")
     readonly_fields = ("phash_hex", "dhash_hex")
 
-    @admin.display(description="id", ordering="public_id")
+    @admin.display(description=_("id"), ordering="public_id")
     def short_id(self, obj: Removal) -> str:
         return Truncator(obj.public_id).chars(12)
 
-    @admin.display(description="data set", ordering="dataset__slug")
+    @admin.display(description=_("data set"), ordering="dataset__slug")
     def dataset_slug(self, obj: Removal) -> str:
         return obj.dataset.slug
 
-    @admin.display(description="source ref", ordering="source_ref")
+    @admin.display(description=_("source ref"), ordering="source_ref")
     def short_source_ref(self, obj: Removal) -> str:
         """A ticket's reference whole (RR-2026-000123); a partner's filing id (pf_ and 22) shortened."""
         return Truncator(obj.source_ref).chars(16)
 
-    @admin.display(description="URL")
+    @admin.display(description=_("URL"))
     def short_url(self, obj: Removal) -> str:
         return Truncator(obj.url or "").chars(30)
 
-    @admin.display(description="progress", ordering="approved_at")
+    @admin.display(description=_("progress"), ordering="approved_at")
     def progress(self, obj: Removal) -> str:
         """The last step reached (approved, delivered, confirmed) and its day; the times are on the
         removal's page."""
@@ -305,18 +309,18 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
                 return f"{label} {date_format(timezone.localtime(when), 'j M')}"
         return ""
 
-    @admin.display(description="filed by", ordering="source")
+    @admin.display(description=_("filed by"), ordering="source")
     def filed_by(self, obj: Removal) -> str:
         """The artist's own request, or the partner that filed for its creator (by name)."""
         return Truncator(obj.partner).chars(20) if obj.source == RemovalSource.PARTNER else "artist"
 
 
 class OptOutStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("active", "active"), ("revoked", "revoked")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("active", _("active")), ("revoked", _("revoked"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[DomainOptOut]) -> QuerySet[DomainOptOut]:
         if self.value() == "active":
@@ -361,15 +365,15 @@ class DomainOptOutAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="scope", ordering="host_key")
+    @admin.display(description=_("scope"), ordering="host_key")
     def scope(self, obj: DomainOptOut) -> str:
         return f"{'*.' if obj.include_subdomains else ''}{obj.host}{obj.path_prefix}"
 
-    @admin.display(description="state", boolean=False)
+    @admin.display(description=_("state"), boolean=False)
     def state(self, obj: DomainOptOut) -> str:
-        return "active" if obj.is_active else "revoked"
+        return str(_("active") if obj.is_active else _("revoked"))
 
-    @admin.display(description="source reference", ordering="source_ref")
+    @admin.display(description=_("source reference"), ordering="source_ref")
     def source_link(self, obj: DomainOptOut) -> str:
         """The ticket, found by its reference in the desk's queue (registry knows only the string)."""
         try:
@@ -378,7 +382,7 @@ class DomainOptOutAdmin(ReadOnlyAdmin):
             return obj.source_ref
         return format_html('<a href="{}?{}">{}</a>', queue, urlencode({"q": obj.source_ref}), obj.source_ref)
 
-    @admin.display(description="removals")
+    @admin.display(description=_("removals"))
     def removals_link(self, obj: DomainOptOut) -> str:
         url = reverse("admin:registry_removal_changelist")
         query = urlencode({"q": obj.source_ref})
@@ -435,7 +439,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             )
         )
 
-    @admin.display(description="deliveries")
+    @admin.display(description=_("deliveries"))
     def delivery_log(self, obj: Any) -> str:
         url = reverse("admin:registry_webhookdelivery_changelist")
         return format_html(
@@ -449,7 +453,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             obj.failed_count,
         )
 
-    @admin.display(description="operator actions")
+    @admin.display(description=_("operator actions"))
     def operator_actions(self, obj: WebhookEndpoint) -> str:
         return _actions_list(OperatorAction.objects.filter(object_type="webhook_endpoint", object_id=obj.pk))
 
@@ -457,7 +461,8 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         return _may_manage_webhooks(request)
 
     @admin.action(
-        description="Disable the selected endpoints (their organisations are emailed)", permissions=["manage"]
+        description=_("Disable the selected endpoints (their organisations are emailed)"),
+        permissions=["manage"],
     )
     def disable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         done = 0
@@ -470,7 +475,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             done += 1
         messages.success(request, f"Disabled {done} endpoint(s); their pending deliveries failed.")
 
-    @admin.action(description="Enable the selected endpoints", permissions=["manage"])
+    @admin.action(description=_("Enable the selected endpoints"), permissions=["manage"])
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         done = 0
         for endpoint in queryset.filter(enabled=False):
@@ -501,11 +506,14 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 
 class DeliveryProblemFilter(admin.SimpleListFilter):
-    title = "problems"
+    title = _("problems")
     parameter_name = "problem"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("failed", "Failed (no more attempts)"), ("retrying", "Retrying (failed at least once)")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [
+            ("failed", _("Failed (no more attempts)")),
+            ("retrying", _("Retrying (failed at least once)")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "failed":
@@ -534,14 +542,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     inlines = [DeliveryAttemptInline]
     actions = ["redeliver"]
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def short_error(self, obj: WebhookDelivery) -> str:
         return Truncator(obj.last_error).chars(80)
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return _may_manage_webhooks(request)
 
-    @admin.action(description="Redeliver the selected deliveries", permissions=["manage"])
+    @admin.action(description=_("Redeliver the selected deliveries"), permissions=["manage"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         done = 0
         skipped = 0

@@ -28,7 +28,7 @@ class ArtistProfile(models.Model):
     # Derived from proofs by services.profile_recompute_level; stored so the
     # moderators' queue can filter on it.
     verification_level = models.PositiveSmallIntegerField(
-        choices=VerificationLevel.choices, default=VerificationLevel.NONE
+        _("verification level"), choices=VerificationLevel.choices, default=VerificationLevel.NONE
     )
     # The language the artist last used on the site (a code from settings.LANGUAGES): their emails use it.
     language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
@@ -95,6 +95,8 @@ class IdentityProof(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("identity proof")
+        verbose_name_plural = _("identity proofs")
         indexes = [models.Index(fields=["status", "checked_at"], name="proof_status_checked")]
 
     def __str__(self) -> str:
@@ -161,8 +163,12 @@ class RemovalRequest(ConsentFields):
 
     reference = models.CharField(max_length=40, unique=True, null=True, blank=True)
     artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="requests")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    basis = models.CharField(max_length=20, choices=RemovalReason.choices, default=RemovalReason.COPYRIGHT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    basis = models.CharField(
+        _("basis"), max_length=20, choices=RemovalReason.choices, default=RemovalReason.COPYRIGHT
+    )
     description = models.TextField(blank=True)
     statement = models.TextField(blank=True, help_text="The statement the artist signed on submission.")
     # The language `statement` was shown and signed in (a code from settings.LANGUAGES).
@@ -176,7 +182,9 @@ class RemovalRequest(ConsentFields):
         blank=True,
         related_name="assigned_requests",
     )
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
     sla_due_at = models.DateTimeField(null=True, blank=True)
     # When the SLA escalation last fired; a later sla_due_at arms it again.
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -193,6 +201,8 @@ class RemovalRequest(ConsentFields):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("removal request")
+        verbose_name_plural = _("removal requests")
         indexes = [models.Index(fields=["status", "sla_due_at"], name="request_status_sla")]
         permissions = [("moderate_removalrequest", "Can approve, reject and reply to removal requests")]
 
@@ -380,7 +390,8 @@ class Match(models.Model):
 
     class Meta:
         ordering = ["distance", "id"]
-        verbose_name_plural = "matches"
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
         constraints = [models.UniqueConstraint(fields=["work", "item"], name="one_match_per_work_item")]
         # The portfolio's filters: does this work have a copy in this state?
         indexes = [models.Index(fields=["work", "state"], name="match_work_state")]

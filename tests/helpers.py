@@ -483,14 +483,15 @@ def item_row(external_id: str, image_data: bytes) -> dict[str, str]:
 
 
 def french_client(profile: Any = None) -> Any:
-    """A browser whose language switcher was set to French (the cookie set_language writes)."""
+    """A browser whose language switcher was set to French (the cookie set_language writes), signed
+    in as `profile` if given (an ArtistProfile, or a User such as a moderator)."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     if profile is not None:
-        client.force_login(profile.user)
+        client.force_login(getattr(profile, "user", profile))
     return client
 
 

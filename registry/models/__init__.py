@@ -85,7 +85,7 @@ class ApiKey(HashedKey):
     maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="api_keys")
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = gettext_lazy("API key")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.maintainer})"
@@ -287,7 +287,7 @@ class DomainOptOut(models.Model):
     changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "domain opt-out"
+        verbose_name = gettext_lazy("domain opt-out")
         ordering = ["host_key", "path_prefix", "pk"]
         indexes = [models.Index(fields=["changed_xact"], name="optout_changed_xact")]
         constraints = [
@@ -469,7 +469,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = gettext_lazy("webhook deliveries")
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_event_endpoint")

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from .. import evidence, services
 from ..models import RemovalRequest
@@ -86,15 +87,15 @@ def age(since: Any) -> str:
 def waiting_on(status: str) -> str:
     """What the request waits for when no moderator decision moves it: said on the desk."""
     said: dict[str, str] = {
-        Status.DRAFT: "The artist has not submitted it yet: nothing to decide.",
-        Status.NEEDS_INFO: "Waiting for the artist's answer. Reject it if it cannot go further.",
-        Status.APPROVED: (
+        Status.DRAFT: gettext("The artist has not submitted it yet: nothing to decide."),
+        Status.NEEDS_INFO: gettext("Waiting for the artist's answer. Reject it if it cannot go further."),
+        Status.APPROVED: gettext(
             "Approved: waiting for the maintainers to acknowledge the removals. It completes by itself "
             "when every data set has."
         ),
-        Status.REJECTED: "Closed: rejected.",
-        Status.WITHDRAWN: "Closed: withdrawn by the artist.",
-        Status.COMPLETED: "Closed: every data set acknowledged the removals.",
+        Status.REJECTED: gettext("Closed: rejected."),
+        Status.WITHDRAWN: gettext("Closed: withdrawn by the artist."),
+        Status.COMPLETED: gettext("Closed: every data set acknowledged the removals."),
     }
     return said.get(status, "")
 

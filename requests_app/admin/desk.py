@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.admin import StaffRequest, outside_text_problem
@@ -54,9 +55,9 @@ class RemovalRequestAdmin(QueueAdmin):
     change_form_template = "admin/requests_app/removalrequest/change_form.html"
     fieldsets = (
         (None, {"fields": ("reference", "status", "basis", "priority", "assignee", "sla_due_at")}),
-        ("What the artist said", {"fields": ("description", "statement", "signed_name", "signed_at")}),
-        ("Decision", {"fields": ("decision_reason", "decided_at", "completed_at")}),
-        ("Times", {"fields": ("created_at", "submitted_at", "updated_at"), "classes": ("collapse",)}),
+        (_("What the artist said"), {"fields": ("description", "statement", "signed_name", "signed_at")}),
+        (_("Decision"), {"fields": ("decision_reason", "decided_at", "completed_at")}),
+        (_("Times"), {"fields": ("created_at", "submitted_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     # --- the change page: everything needed to judge, side by side

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.admin import ReadOnlyAdmin, StaffRequest, outside_text_problem
@@ -28,6 +29,9 @@ from registry import services as registry_services
 from registry.models import DISPUTE_OPEN_STATES, Dispute, DisputeState, RemovalSource
 
 from ..models import Match, RemovalRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DECIDE_PERMISSION = "registry.decide_dispute"
 
@@ -44,11 +48,11 @@ def time_left(dispute: Dispute, now: Any = None) -> str:
 
 
 class DisputeStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("waiting", "Waiting for a decision"), *((s.value, str(s.label)) for s in DisputeState)]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("waiting", _("Waiting for a decision")), *((s.value, str(s.label)) for s in DisputeState)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> QuerySet[Dispute]:
         value = self.value()
@@ -78,11 +82,11 @@ class DisputeAdmin(ReadOnlyAdmin):
         "decided_at",
     )
 
-    @admin.display(description="removal")
+    @admin.display(description=_("removal"))
     def removal_id_shown(self, obj: Dispute) -> str:
         return f"{obj.removal.public_id} ({obj.removal.dataset.slug})"
 
-    @admin.display(description="clock")
+    @admin.display(description=_("clock"))
     def clock(self, obj: Dispute) -> str:
         return time_left(obj)
 

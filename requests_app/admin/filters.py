@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.text import parse_id, printable
 
 from .. import evidence, selectors
 from ..models import RequestConflict
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age since submission"
+    title = _("age since submission")
     parameter_name = "age"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("1d", "under a day"), ("7d", "1 to 7 days"), ("old", "over 7 days")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("1d", _("under a day")), ("7d", _("1 to 7 days")), ("old", _("over 7 days"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()
@@ -37,11 +41,11 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 class SlaFilter(admin.SimpleListFilter):
-    title = "SLA"
+    title = _("SLA")
     parameter_name = "sla"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("overdue", "overdue"), ("due_soon", "due soon"), ("on_track", "on track")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("overdue", _("overdue")), ("due_soon", _("due soon")), ("on_track", _("on track"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()
@@ -57,12 +61,12 @@ class SlaFilter(admin.SimpleListFilter):
 
 
 class AssigneeFilter(admin.SimpleListFilter):
-    title = "assignee"
+    title = _("assignee")
     parameter_name = "assignee"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         people = [(str(u.pk), u.get_username()) for u in selectors.moderators()]
-        return [("mine", "mine"), ("unassigned", "unassigned"), *people]
+        return [("mine", _("mine")), ("unassigned", _("unassigned")), *people]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -84,11 +88,11 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 
 class EvidenceFilter(admin.SimpleListFilter):
-    title = "evidence"
+    title = _("evidence")
     parameter_name = "evidence"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("domain", "copies on a verified domain"), ("none", "none on a verified domain")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("domain", _("copies on a verified domain")), ("none", _("none on a verified domain"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() in ("domain", "none"):
@@ -100,11 +104,11 @@ class EvidenceFilter(admin.SimpleListFilter):
 
 
 class ConflictFilter(admin.SimpleListFilter):
-    title = "conflicts"
+    title = _("conflicts")
     parameter_name = "conflict"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", "unresolved conflict"), ("any", "any conflict"), ("none", "no conflict")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("open", _("unresolved conflict")), ("any", _("any conflict")), ("none", _("no conflict"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         any_conflict = Exists(

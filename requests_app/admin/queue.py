@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, StaffRequest
 
@@ -67,7 +68,7 @@ class QueueAdmin(ReadOnlyAdmin):
         "artist__display_name",
         "works__matches__item__url",
     )
-    search_help_text = "Reference, artist email or name, or a matched item URL."
+    search_help_text = _("Reference, artist email or name, or a matched item URL.")
     # Most urgent first: priority, then the nearest SLA; requests with no clock (the
     # artist's turn, or decided) after them on every database (SQLite sorts NULLs first).
     ordering = ("-priority", F("sla_due_at").asc(nulls_last=True), "-created_at")
@@ -95,36 +96,39 @@ class QueueAdmin(ReadOnlyAdmin):
 
     # --- list columns
 
-    @admin.display(description="artist", ordering="artist__display_name")
+    @admin.display(description=_("artist"), ordering="artist__display_name")
     def artist_label(self, obj: RemovalRequest) -> str:
         return format_html(
             "{}<small>{}</small>", obj.artist.display_name, breakable_email(obj.artist.user.email)
         )
 
-    @admin.display(description="verification", ordering="artist__verification_level")
+    @admin.display(description=_("verification"), ordering="artist__verification_level")
     def verification_level(self, obj: RemovalRequest) -> str:
         return obj.artist.get_verification_level_display()
 
-    @admin.display(description="works", ordering="work_count")
+    @admin.display(description=_("works"), ordering="work_count")
     def work_count(self, obj: Any) -> str:
         confirmed = obj.confirmed_match_count
         return format_html(
-            "{}<small>{} cop{} confirmed</small>", obj.work_count, confirmed, "y" if confirmed == 1 else "ies"
+            "{}<small>{}</small>",
+            obj.work_count,
+            ngettext("%(count)d copy confirmed", "%(count)d copies confirmed", confirmed)
+            % {"count": confirmed},
         )
 
-    @admin.display(description="assignee", ordering="assignee__username")
+    @admin.display(description=_("assignee"), ordering="assignee__username")
     def assignee_label(self, obj: RemovalRequest) -> str:
         if obj.assignee is None:
-            return mark_safe('<span class="muted">nobody</span>')
+            return format_html('<span class="muted">{}</span>', gettext("nobody"))
         return breakable_email(obj.assignee.get_username())
 
     # Paired columns (reference and basis, priority and SLA, works and copies): the queue must fit
     # a 1280 px screen beside its filters without breaking words.
-    @admin.display(description="reference", ordering="reference")
+    @admin.display(description=_("reference"), ordering="reference")
     def reference_label(self, obj: RemovalRequest) -> str:
         return format_html("{}<small>{}</small>", obj.reference, obj.get_basis_display())
 
-    @admin.display(description="priority, SLA", ordering="priority")
+    @admin.display(description=_("priority, SLA"), ordering="priority")
     def urgency(self, obj: RemovalRequest) -> str:
         if obj.priority == Priority.HIGH:
             priority = format_html('<strong class="desk-high">{}</strong>', obj.get_priority_display())
@@ -132,48 +136,60 @@ class QueueAdmin(ReadOnlyAdmin):
             priority = format_html("{}", obj.get_priority_display())
         state = services.sla_state(obj)
         if not state:
-            return format_html('{}<small class="muted">no SLA</small>', priority)
-        label = {"overdue": "overdue", "due_soon": "due soon", "on_track": "on track"}[state]
+            return format_html('{}<small class="muted">{}</small>', priority, gettext("no SLA"))
+        label = {
+            "overdue": gettext("overdue"),
+            "due_soon": gettext("due soon"),
+            "on_track": gettext("on track"),
+        }[state]
         due = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M") if obj.sla_due_at else ""
         return format_html(
-            '{}<small class="sla-{}" title="due {}">SLA {}</small>', priority, state, due, label
+            '{}<small class="sla-{}" title="{}">{}</small>',
+            priority,
+            state,
+            gettext("due %(when)s") % {"when": due},
+            gettext("SLA %(state)s") % {"state": label},
         )
 
-    @admin.display(description="conflict", ordering="has_open_conflict")
+    @admin.display(description=_("conflict"), ordering="has_open_conflict")
     def conflict_flag(self, obj: Any) -> str:
         # Words, not the admin's boolean icons: a green tick read as "all good" for a held request.
         if obj.has_open_conflict:
             return format_html(
-                '<strong class="desk-conflict" title="{}">'
-                '<span aria-hidden="true">⚠</span> Conflict</strong>',
-                "Another artist claims the same image; approval is held until a moderator resolves it.",
+                '<strong class="desk-conflict" title="{}"><span aria-hidden="true">⚠</span> {}</strong>',
+                gettext(
+                    "Another artist claims the same image; approval is held until a moderator resolves it."
+                ),
+                gettext("Conflict"),
             )
-        return mark_safe('<span class="muted" title="No unresolved conflict">None</span>')
+        return format_html(
+            '<span class="muted" title="{}">{}</span>', gettext("No unresolved conflict"), gettext("None")
+        )
 
-    @admin.display(description="age", ordering="submitted_at")
+    @admin.display(description=_("age"), ordering="submitted_at")
     def age(self, obj: RemovalRequest) -> str:
         since = obj.submitted_at or obj.created_at
-        what = "submitted" if obj.submitted_at else "created"
+        when = timezone.localtime(since).strftime("%Y-%m-%d %H:%M")
+        what = gettext("submitted %(when)s") if obj.submitted_at else gettext("created %(when)s")
         return format_html(
-            '<span title="{} {}">{}</span>',
-            what,
-            timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+            '<span title="{}">{}</span>',
+            what % {"when": when},
             age(since),
         )
 
     # --- bulk decisions
 
-    @admin.action(description="Start review of the selected requests", permissions=["moderate"])
+    @admin.action(description=_("Start review of the selected requests"), permissions=["moderate"])
     def start_review_selected(self, request: StaffRequest, queryset: QuerySet[RemovalRequest]) -> None:
         self._decide_all(request, queryset, DECISIONS["start_review"], reason="")
 
-    @admin.action(description="Approve the selected requests…", permissions=["moderate"])
+    @admin.action(description=_("Approve the selected requests…"), permissions=["moderate"])
     def approve_selected(
         self, request: StaffRequest, queryset: QuerySet[RemovalRequest]
     ) -> HttpResponse | None:
         return self._confirm_then_decide(request, queryset, DECISIONS["approve"], "approve_selected")
 
-    @admin.action(description="Reject the selected requests…", permissions=["moderate"])
+    @admin.action(description=_("Reject the selected requests…"), permissions=["moderate"])
     def reject_selected(
         self, request: StaffRequest, queryset: QuerySet[RemovalRequest]
     ) -> HttpResponse | None:
@@ -190,7 +206,7 @@ class QueueAdmin(ReadOnlyAdmin):
         error = ""
         if request.POST.get("post") == "yes":
             if decision.reason_required and not reason:
-                error = "Give the artists a reason for the rejection."
+                error = gettext("Give the artists a reason for the rejection.")
             else:
                 self._decide_all(request, queryset, decision, reason=reason)
                 return None  # back to the list, with the messages

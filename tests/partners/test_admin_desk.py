@@ -16,7 +16,7 @@ from partners.models import (
     SampleState,
 )
 from registry.models import Removal
-from tests.helpers import logged_in, make_request, messages_of, partner_row, photo_url
+from tests.helpers import french_client, logged_in, make_request, messages_of, partner_row, photo_url
 
 DESK = "/admin/partners/deskrow/"
 
@@ -144,3 +144,14 @@ def test_a_moderator_asks_for_a_refused_image_to_be_fetched_again(
     assert FilingRow.objects.get(pk=row.pk).error == ""
     assert PartnerAction.objects.get(kind=PartnerActionKind.IMAGES_FETCHED_AGAIN).actor == moderator
     assert "not matched yet" in desk.get(DESK).content.decode()
+
+
+def test_the_desk_reads_in_french_for_a_moderator_who_chose_it(
+    moderator, partner, photo_dataset, auto_policy
+):
+    file_and_run(partner, [partner_row(0, work_url=photo_url("coffee.png"), phash=None)])
+    html = french_client(moderator).get(DESK).content.decode()
+    work_url = "URL de l’œuvre"  # noqa: RUF001 (the French catalogue writes apostrophes as U+2019)
+    for text in ("Partenaire", "Créateur", work_url, "Par dépôt", "Approuver pour le partenaire"):
+        assert text in html, text
+    assert "Approve for the partner" not in html
