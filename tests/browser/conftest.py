@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING_IMPACTS = {"serious", "critical"}
+SCREENSHOT_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +86,10 @@ class Pages:
         return self.page
 
     def check(self, name: str) -> None:
-        """axe-core, no sideways scrolling on a phone, and screenshots at both widths."""
+        """axe-core, no sideways scrolling on a phone, and screenshots at both widths.
+
+        A full-page screenshot of a long page (a request's 100 works) takes seconds on a busy
+        machine: it gets SCREENSHOT_TIMEOUT_MS rather than the 15 s every other step has."""
         page = self.page
         page.wait_for_load_state("load")
         violations = page.evaluate(
@@ -100,7 +104,9 @@ class Pages:
         blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
         assert not blocking, f"axe-core on {name} ({page.url}): {blocking}"
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS
+        )
         page.set_viewport_size(PHONE)
         try:
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -112,7 +118,9 @@ class Pages:
                         .slice(0, 8).map(e => e.tagName + "." + e.className)"""
                 )
                 raise AssertionError(f"{name} scrolls sideways by {overflow}px at 375px: {wide}")
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+            page.screenshot(
+                path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS
+            )
         finally:
             page.set_viewport_size(DESKTOP)
 
