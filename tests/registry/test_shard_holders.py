@@ -119,3 +119,16 @@ def test_it_says_holders_are_unknown_without_a_redis_broker(client, maintainer, 
         "no shard worker holds it (holders unknown: ShardUnavailable: sharded data sets are searched"
         in problem
     )
+
+
+def test_the_shard_list_takes_a_bad_filter_without_a_server_error(superuser, maintainer):
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
+    add_items(dataset, random_pairs(np.random.default_rng(7), 4), "b")
+    call_command("shard_add", "web", "--no-build", stdout=StringIO(), stderr=StringIO())
+    admin = logged_in(superuser)
+    shard_list = reverse("admin:registry_indexshard_changelist")
+    for query in ("?dataset__id__exact=abc", "?number=x", "?o=99"):
+        response = admin.get(shard_list + query, follow=True)
+        assert response.status_code == 200, query
+    page = admin.get(shard_list).content.decode()
+    assert "no shard worker holds it" in page and "[0, " in page
