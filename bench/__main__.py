@@ -54,9 +54,17 @@ def main() -> None:
         ),
     )
     parser.add_argument("--works", type=int, help="portfolio_upload: how many works (default 1,000)")
+    parser.add_argument("--shards", type=int, help="shards_held: how many shards (default 4)")
+    parser.add_argument(
+        "--rss-limit", type=float, metavar="GIB", help="shards_held: stop past this summed RSS (default 7.8)"
+    )
     args = parser.parse_args()
     if args.works:
         os.environ["BENCH_WORKS"] = str(args.works)
+    if args.shards:
+        os.environ["BENCH_SHARDS"] = str(args.shards)
+    if args.rss_limit:
+        os.environ["BENCH_RSS_LIMIT_GIB"] = str(args.rss_limit)
     names = args.names or list(NAMES)
     unknown = sorted(set(names) - set(NAMES))
     if unknown:

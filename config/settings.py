@@ -213,6 +213,9 @@ MATCH_INDEX_CHECK_SECONDS = env_int("MATCH_INDEX_CHECK_SECONDS", 60, minimum=0)
 MATCH_SHARD_TIMEOUT_SECONDS = env_int("MATCH_SHARD_TIMEOUT_SECONDS", 30, minimum=1)
 MATCH_SHARD_ATTEMPTS = env_int("MATCH_SHARD_ATTEMPTS", 3, minimum=1)
 MATCH_SHARD_TASK_RETRIES = env_int("MATCH_SHARD_TASK_RETRIES", 5, minimum=0)
+# Every shard worker says which shards it holds this often (registry/shard_holders.py); /health/
+# counts a worker three beats silent as gone.
+MATCH_SHARD_BEAT_SECONDS = env_int("MATCH_SHARD_BEAT_SECONDS", 10, minimum=1)
 
 # Outbound HTTP (webhooks, verification fetches). Only public addresses are
 # called; tests turn this on to reach receivers on loopback.

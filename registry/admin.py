@@ -28,7 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.admin import request_operator as _operator
 
-from . import services
+from . import (
+    admin_shards,  # noqa: F401  (the shards' list registers itself)
+    services,
+)
 from .hashing import code_to_hex, pdq_to_hex
 from .models import (
     ApiKey,

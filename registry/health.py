@@ -9,16 +9,19 @@ alerts on "degraded" instead, and the sweeps catch up once the workers are back.
 
 Shards are the same, one level down: beat sends a heartbeat to each shard's queue every minute
 (`shard_heartbeats_send`; the schedule cannot name queues that come and go with `shard_add`), a
-shard worker that takes it records it, and a shard whose heartbeat is older than
-HEALTH_WORKER_STALE_SECONDS is named in `unserved` (its data set, its number and its queue) and
-makes the answer "degraded": searches of that data set fail (503 on /search/, matching retries)
-until a worker holds the shard again, but every other page and data set is served.
+shard worker that takes it records it. Each shard worker also beats on its own for every shard
+it holds (registry.shard_holders: its host and pid, gone three beats after the process died), so
+each shard lists its holders. A shard that no live process holds, or whose heartbeat is older
+than HEALTH_WORKER_STALE_SECONDS, is named in `unserved` (its data set, its number, its queue
+and why) and makes the answer "degraded": searches of that data set fail (503 on /search/,
+matching retries) until a worker holds the shard again, but every other page and data set is
+served.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import current_app
@@ -27,6 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import IndexShard, WorkerHeartbeat, shard_queue
+from .shard_holders import holder_as_json, shard_holders
 
 # A shard's heartbeat message expires before the next one is sent (beat sends one a minute).
 SHARD_HEARTBEAT_EXPIRES_SECONDS = 55
@@ -85,26 +89,57 @@ def _beat(beat: WorkerHeartbeat | None, now: Any, stale_after: float) -> dict[st
     }
 
 
-def _shards(now: Any, stale_after: float) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Each sharded data set's shards with their last heartbeat, and a sentence per unserved shard."""
-    shards = list(IndexShard.objects.select_related("dataset").order_by("dataset_id", "number"))
+def shards_served(shards: Sequence[IndexShard], now: Any, stale_after: float) -> dict[int, dict[str, Any]]:
+    """Per shard (by pk): its queue's last heartbeat, the processes holding it (their own beats,
+    registry.shard_holders), whether it is served (both), and if not a sentence saying why."""
     queues = [shard.queue for shard in shards]
     seen = {h.queue: h for h in WorkerHeartbeat.objects.filter(queue__in=queues)}
+    try:
+        holding = shard_holders([(shard.dataset_id, shard.number) for shard in shards])
+        unknown = ""
+    except Exception as error:  # no Redis broker, or it does not answer: nobody is known to hold them
+        holding, unknown = {}, f"{type(error).__name__}: {error}"[:300]
+    served: dict[int, dict[str, Any]] = {}
+    for shard in shards:
+        holders = holding.get((shard.dataset_id, shard.number), [])
+        queue = _beat(seen.get(shard.queue), now, stale_after)
+        state = {
+            "queue": shard.queue,
+            **queue,
+            "ok": queue["ok"] and bool(holders),
+            "held": bool(holders),
+            "holders": [holder_as_json(h) for h in holders],
+        }
+        if not state["ok"]:
+            age = queue["last_seen_seconds_ago"]
+            if not holders:
+                why = "no shard worker holds it" + (f" (holders unknown: {unknown})" if unknown else "")
+            else:
+                names = ", ".join(f"{h.host} pid {h.pid}" for h in holders)
+                why = f"held by {names}, but " + (
+                    "no worker has taken its heartbeat" if age is None else f"no worker for {age:g} s"
+                )
+            state["problem"] = (
+                f"data set {shard.dataset.slug} (#{shard.dataset_id}) shard {shard.number} ({shard.queue}): "
+                f"{why}; start one with `manage.py shard_worker {shard.dataset.slug}:{shard.number}`"
+            )
+        served[shard.pk] = state
+    return served
+
+
+def _shards(now: Any, stale_after: float) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Each sharded data set's shards with their heartbeat and holders, and a sentence per unserved
+    shard."""
+    shards = list(IndexShard.objects.select_related("dataset").order_by("dataset_id", "number"))
+    served = shards_served(shards, now, stale_after)
     report: dict[str, dict[str, Any]] = {}
     unserved: list[str] = []
     for shard in shards:
-        state = {"queue": shard.queue, **_beat(seen.get(shard.queue), now, stale_after)}
+        state = dict(served[shard.pk])
+        if "problem" in state:
+            unserved.append(state.pop("problem"))
         # Keyed by slug, which two maintainers may share: the id keeps them apart.
         report.setdefault(f"{shard.dataset.slug} (#{shard.dataset_id})", {})[str(shard.number)] = state
-        if not state["ok"]:
-            age = state["last_seen_seconds_ago"]
-            unserved.append(
-                f"data set {shard.dataset.slug} (#{shard.dataset_id}) shard {shard.number} "
-                f"({shard.queue}): "
-                + ("no worker has taken its heartbeat" if age is None else f"no worker for {age:g} s")
-                + "; start one with `manage.py shard_worker "
-                + f"{shard.dataset.slug}:{shard.number}`"
-            )
     return report, unserved
 
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
         "/admin/registry/dataset/?q=%00",
         "/admin/registry/maintainer/?q=a%00b",
         "/admin/registry/webhookdelivery/?state__exact=%00",
+        "/admin/registry/indexshard/?state__exact=%00",
     ],
 )
 def test_a_nul_in_a_registry_list_filter_is_a_message_not_a_server_error(superuser, path):

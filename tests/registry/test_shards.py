@@ -96,6 +96,7 @@ def shard_workers(*holdings: tuple[str, ...]) -> Iterator[list[ShardWorker]]:
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
         "PRIVATE_MEDIA_ROOT": str(django_settings.PRIVATE_MEDIA_ROOT),
         "VAR_DIR": str(django_settings.VAR_DIR),
+        "MATCH_SHARD_BEAT_SECONDS": "1",  # a killed worker's holding expires within 3 s
     }
     workers: list[ShardWorker] = []
     with ExitStack() as stack:

@@ -6,7 +6,9 @@ MATCH_SHARDS=SLUG:0,SLUG:1 python manage.py shard_worker
 
 The worker loads (or builds from the database) each shard's pHash and dHash index before it
 takes a message, then consumes only those shards' queues (`match.dataset-<id>.shard-<n>`).
-Run two or more per shard, on different machines, so a search outlives a worker.
+Run two or more per shard, on different machines, so a search outlives a worker. While it
+runs, the worker beats every MATCH_SHARD_BEAT_SECONDS for each shard it holds (its host and pid:
+registry/shard_holders.py), which /health/ and the admin's shard list read.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Command(BaseCommand):
 
         queues = ",".join(s.queue for s in shards)
         hostname = options["hostname"] or f"shards-{os.getpid()}@%h"
+        self._beat_when_ready([(s.dataset_id, s.number) for s in shards])
         app.worker_main(
             [
                 "worker",
@@ -74,3 +77,23 @@ class Command(BaseCommand):
                 hostname,
             ]
         )
+
+    def _beat_when_ready(self, shards: list[tuple[int, int]]) -> None:
+        """Say which shards this process holds (/health/, the admin's shard list) from the moment
+        its worker consumes their queues until it shuts down."""
+        from celery.signals import worker_ready, worker_shutdown
+
+        from registry.shard_holders import HolderBeat
+
+        beat: list[HolderBeat] = []
+
+        def ready(sender: Any = None, **kwargs: Any) -> None:
+            beat.append(HolderBeat(shards, worker=str(getattr(sender, "hostname", "") or "")))
+            beat[0].start()
+
+        def shutdown(**kwargs: Any) -> None:
+            if beat:
+                beat[0].stop()
+
+        worker_ready.connect(ready, weak=False)
+        worker_shutdown.connect(shutdown, weak=False)
