@@ -33,41 +33,61 @@ LABELS = [
     *("_x", "museum", "x", "photos-of-a-long-host-name", "cdn", "", "ex%61mple", "İ", "k"),
 ]
 
+SCOPE_HOSTS = sorted({line.removeprefix("*.").split("/")[0] for line in SCOPE_LINES})
 hosts = st.one_of(
     st.lists(st.sampled_from(LABELS), min_size=1, max_size=6).map(".".join),
+    # Under a scope's host, so that scopes nest and the longest must win.
+    st.builds(
+        lambda labels, host: ".".join([*labels, host]),
+        st.lists(st.sampled_from(LABELS), max_size=3),
+        st.sampled_from(SCOPE_HOSTS),
+    ),
     st.sampled_from(["[::1]", "[2001:DB8::1]", "[::1", "::1]", "127.0.0.1", "a" * 64, ("abc." * 70) + "com"]),
     st.text(st.characters(codec="utf-8"), max_size=12),
 )
-urls = st.one_of(
-    st.builds(
-        lambda scheme, user, host, dots, port, rest: scheme + user + host + dots + port + rest,
-        st.sampled_from(
-            ["https://", "http://", "HTTPS://", "Http://", "ftp://", "//", "", " https://", "https:/"]
-        ),
-        st.sampled_from(["", "", "", "me@", "a:b@", "x.example:80@", "@"]),
-        hosts,
-        st.sampled_from(["", "", ".", ".."]),
-        st.sampled_from(["", "", "", ":8443", ":", ":x", ":80@img.example"]),
-        st.sampled_from(
-            [
-                "",
-                "/",
-                "/collection/1.jpg",
-                "/art/x",
-                "?q=1",
-                "#top",
-                "/a?b#c",
-                "\t/x",
-                " ",
-                "/\t",
-                "\\x",
-                "%2F",
-                "/" + "p" * 5000,
-            ]
-        ),
+odd_urls = st.builds(
+    lambda scheme, user, host, dots, port, rest: scheme + user + host + dots + port + rest,
+    st.sampled_from(
+        ["https://", "http://", "HTTPS://", "Http://", "ftp://", "//", "", " https://", "https:/"]
     ),
-    st.text(max_size=40),
+    st.sampled_from(["", "", "", "me@", "a:b@", "x.example:80@", "@"]),
+    hosts,
+    st.sampled_from(["", "", ".", ".."]),
+    st.sampled_from(["", "", "", ":8443", ":", ":x", ":80@img.example"]),
+    st.sampled_from(
+        [
+            "",
+            "/",
+            "/collection/1.jpg",
+            "/art/x",
+            "?q=1",
+            "#top",
+            "/a?b#c",
+            "\t/x",
+            " ",
+            "/\t",
+            "\\x",
+            "%2F",
+            "/" + "p" * 5000,
+        ]
+    ),
 )
+
+
+# Plain URLs under nested scopes, the case the column path decides itself.
+nested_hosts = st.builds(
+    lambda labels, host: ".".join([*labels, host]),
+    st.lists(st.sampled_from(["img", "a", "artist", "IMG", "x", "com"]), max_size=3),
+    st.sampled_from(SCOPE_HOSTS),
+)
+plain_urls = st.builds(
+    lambda scheme, host, dot, rest: scheme + host + dot + rest,
+    st.sampled_from(["https://", "http://"]),
+    st.one_of(nested_hosts, st.lists(st.sampled_from(LABELS), min_size=1, max_size=4).map(".".join)),
+    st.sampled_from(["", "", "."]),
+    st.sampled_from(["", "/", "/collection/1.jpg", "/art/x", "?q=1", "#top"]),
+)
+urls = st.one_of(plain_urls, odd_urls, st.text(max_size=40))
 
 
 def expected(removed: Removed, values: list[str | None]) -> list[tuple[str, str | None]]:
@@ -93,7 +113,19 @@ def verdicts(removed: Removed, column: pa.Array | pa.ChunkedArray) -> list[tuple
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     values=st.lists(st.one_of(urls, st.none()), min_size=1, max_size=30),
-    lines=st.lists(st.sampled_from(SCOPE_LINES), max_size=6),
+    lines=st.one_of(
+        st.lists(st.sampled_from(SCOPE_LINES), max_size=6),
+        st.just(
+            [
+                "*.example",
+                "*.artist.example",
+                "artist.example.com",
+                "*.com",
+                "*.x",
+                "museum.example/collection/",
+            ]
+        ),
+    ),
     removed_urls=st.sets(st.integers(0, 29), max_size=4),
     cut=st.integers(0, 3),
 )
@@ -178,7 +210,10 @@ def test_the_scopes_rule_prefers_the_exact_host_then_the_longest_wildcard_then_p
     assert str(scopes.scope_of("https://artist.example/")) == "artist.example"
     assert str(scopes.scope_of("https://a.artist.example/")) == "*.artist.example"
     assert str(scopes.scope_of("https://shop.example/art/1")) == "*.example"
-    rows, names = scopes.match(
-        pa.array(["https://artist.example/", "https://a.artist.example/", "https://x.y/"])
+    rows, numbers = scopes.match(
+        pa.array(
+            ["https://artist.example/", "https://a.artist.example/", "https://x.y/", "https://shop.example/"]
+        )
     )
-    assert rows.tolist() == [0, 1] and names == ["artist.example", "*.artist.example"]
+    assert rows.tolist() == [0, 1, 3]
+    assert [scopes.names[n] for n in numbers] == ["artist.example", "*.artist.example", "*.example"]

@@ -41,6 +41,8 @@ _HTTPS = np.uint64(int.from_bytes(b"https://", "little"))
 _HTTP = np.uint64(int.from_bytes(b"http://", "little"))
 _WINDOWS = (32, 256)  # bytes of host read; a host is at most 253 bytes and a closing dot
 _SLICE_ROWS = 65_536
+_FRONT = 16  # zero bytes before a slice's own, for the keys of hosts shorter than 16
+_TAIL_SIZES = (1, 2, 3, 4, 6, 8, 12, 16)
 _K1, _K2, _K3 = (np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9))
 
 
@@ -128,10 +130,19 @@ def _host_keys(first: np.ndarray, last: np.ndarray, lengths: np.ndarray) -> np.n
     return _mix(first, np.where(lengths >= 8, last, first), lengths.astype(np.uint64))
 
 
-def _tail_keys(last: np.ndarray, size: int) -> np.ndarray:
-    """The key of a string's last `size` bytes (1-8) from its last eight."""
-    tail = last >> np.uint64(8 * (8 - size))
-    return _mix(tail, tail, np.full(len(last), 100 + size, dtype=np.uint64))
+def _tail_keys(last: np.ndarray, before: np.ndarray, size: int) -> np.ndarray:
+    """The key of a string's last `size` bytes (1-16) from its last eight and the eight before."""
+    if size <= 8:
+        tail, head = last >> np.uint64(8 * (8 - size)), np.zeros_like(last)
+    else:
+        tail, head = last, before >> np.uint64(8 * (16 - size))
+    return _mix(tail, head, np.full(len(last), 100 + size, dtype=np.uint64))
+
+
+def _tail_size(length: int) -> int:
+    """How many of a wildcard host's last bytes its key covers: a few sizes, so that a row is
+    keyed a few times whatever the scopes' lengths."""
+    return max(size for size in _TAIL_SIZES if size <= length)
 
 
 class DomainScopes:
@@ -146,20 +157,27 @@ class DomainScopes:
         for scope in scopes:
             if scope.path:
                 self.paths.setdefault(scope.host, []).append(scope)
-        # Hosts compared whole: an exact scope's name, or "" when only path scopes have that host.
+        self.names = sorted({str(s) for s in scopes})
+        self._number = {name: i for i, name in enumerate(self.names)}
+        # Hosts compared whole: an exact scope's number, or -2 when only path scopes have that host.
         whole = sorted(set(self.exact) | set(self.paths))
         self._whole = pa.array(whole, type=pa.string())
-        self._whole_names = [str(self.exact[h]) if h in self.exact else "" for h in whole]
+        self._whole_scope = np.array(
+            [self._number[str(self.exact[h])] if h in self.exact else -2 for h in whole], dtype=np.int64
+        )
         self._whole_keys = _KeyTable(self._keys_of(whole))
         wild_hosts = sorted(self.wild)
         self._wild = pa.array(wild_hosts, type=pa.string())
-        self._wild_names = [str(self.wild[h]) for h in wild_hosts]
-        self._tail_sizes = sorted({min(8, len(h)) for h in wild_hosts})
-        tails = [
-            _tail_keys(np.array([_word(h.encode()[-size:].rjust(8, b"\0"))], dtype=np.uint64), size)
-            for h in wild_hosts
-            for size in [min(8, len(h))]
-        ]
+        self._wild_scope = np.array([self._number[str(self.wild[h])] for h in wild_hosts], dtype=np.int64)
+        self._wild_length = np.zeros(257, dtype=bool)
+        self._wild_length[[len(h) for h in wild_hosts]] = True
+        self._tail_sizes = sorted({_tail_size(len(h)) for h in wild_hosts})
+        tails = []
+        for host in wild_hosts:
+            size = _tail_size(len(host))
+            data = host.encode()[-size:].rjust(16, b"\0")
+            last, before = (np.array([_word(data[k : k + 8])], dtype=np.uint64) for k in (8, 0))
+            tails.append(_tail_keys(last, before, size))
         self._wild_keys = _KeyTable(np.concatenate(tails) if tails else np.empty(0, np.uint64))
 
     @staticmethod
@@ -197,36 +215,39 @@ class DomainScopes:
 
     # --- the same over a column ------------------------------------------------------------
 
-    def match(self, column: Any) -> tuple[np.ndarray, list[str]]:
-        """The rows of a column of URLs under a scope (ascending) and the name of each one's scope."""
+    def match(self, column: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of a column of URLs under a scope (ascending) and the number of each one's
+        scope in `names`."""
         array = string_array(column)
-        found: dict[int, str] = {}
+        scope = np.full(len(array), -1, dtype=np.int64)
         for lo in range(0, len(array), _SLICE_ROWS):
             part = array.slice(lo, _SLICE_ROWS)
-            unsure = self._match_plain(part, np.arange(lo, lo + len(part)), _WINDOWS[0], found)
+            unsure = self._match_plain(part, np.arange(lo, lo + len(part)), _WINDOWS[0], scope)
             if len(unsure):
                 lowered = pc.ascii_lower(part.take(pa.array(unsure - lo)))
-                unsure = self._match_plain(lowered, unsure, _WINDOWS[1], found)
+                unsure = self._match_plain(lowered, unsure, _WINDOWS[1], scope)
             for row in unsure.tolist():
                 url = array[row].as_py()
-                scope = self.scope_of(url) if url is not None else None
-                if scope is not None:
-                    found[row] = str(scope)
-        ordered = sorted(found)
-        return np.array(ordered, dtype=np.int64), [found[r] for r in ordered]
+                rule = self.scope_of(url) if url is not None else None
+                scope[row] = self._number[str(rule)] if rule is not None else -1
+        rows = np.flatnonzero(scope >= 0)
+        return rows, scope[rows]
 
-    def _match_plain(self, urls: Any, rows: np.ndarray, width: int, found: dict[int, str]) -> np.ndarray:
-        """Decide the plain URLs of `urls` (whose row numbers are `rows`) into `found`; the rows
+    def _match_plain(self, urls: Any, rows: np.ndarray, width: int, scope: np.ndarray) -> np.ndarray:
+        """Decide the plain URLs of `urls` (whose row numbers are `rows`) into `scope`; the rows
         left undecided."""
         data, starts, ends = text_buffers(urls)
         if not len(starts):
             return rows
-        # A slice of a column shares the column's bytes: copy only its own, padded.
-        first_byte = int(starts[0])
+        # A slice of a column shares the column's bytes: copy only its own, padded before (for
+        # the keys of short hosts) and after (for the windows).
+        first_byte = int(starts[0]) - _FRONT
         starts, ends = starts - first_byte, ends - first_byte
-        data = data[first_byte : first_byte + int(ends.max())]
-        if len(data) >= 2**31 - width - 16:  # string views address bytes with 32-bit offsets
+        if int(ends.max()) >= 2**31 - width - 16:  # string views address bytes with 32-bit offsets
             return rows
+        data = np.concatenate(
+            [np.zeros(_FRONT, np.uint8), data[first_byte + _FRONT : first_byte + int(ends.max())]]
+        )
         data = padded(data, width + 16)
         words = words_of(data)
         lengths = ends - starts
@@ -254,7 +275,7 @@ class DomainScopes:
         undecided[at[plain]] = False
         h = np.flatnonzero(hosts)
         if len(h):
-            by_path = self._decide(data, words, window[h], host_start[h], size[h], rows[at[h]], found)
+            by_path = self._decide(data, words, window[h], host_start[h], size[h], rows[at[h]], scope)
             undecided[at[h[by_path]]] = True
         return rows[undecided]
 
@@ -266,49 +287,45 @@ class DomainScopes:
         start: np.ndarray,
         size: np.ndarray,
         rows: np.ndarray,
-        found: dict[int, str],
+        scope: np.ndarray,
     ) -> np.ndarray:
         """Plain hosts [start, start + size) of `data`: which scope covers each, by the rule, into
-        `found`; the positions of those that only the URL's path can decide."""
+        `scope`; the positions of those that only the URL's path can decide."""
         first = words[start] & KEEP_BYTES[np.minimum(size, 8)]
-        last = words[start + size - 8]
+        last, before = words[start + size - 8], words[start + size - 16]
+        exact = np.full(len(rows), -1, dtype=np.int64)
         whole = np.flatnonzero(self._whole_keys.has(_host_keys(first, last, size)))
-        maybe_wild = np.zeros(len(rows), dtype=bool)
-        for tail in self._tail_sizes:
-            maybe_wild |= self._wild_keys.has(_tail_keys(last, tail))
-        exact_name: dict[int, str] = {}
-        path_lines: list[int] = []
         if len(whole):
             hosts = _views(data, words, start[whole], size[whole])
             at = np.asarray(pc.index_in(hosts, value_set=self._whole).fill_null(-1))
-            for i, position in zip(whole.tolist(), at.tolist(), strict=True):
-                if position >= 0:
-                    if self._whole_names[position]:
-                        exact_name[i] = self._whole_names[position]
-                    else:
-                        path_lines.append(i)
-        wild_name: dict[int, str] = {}
-        w = np.flatnonzero(maybe_wild)
+            hit = at >= 0
+            exact[whole[hit]] = self._whole_scope[at[hit]]
+        wild = np.full(len(rows), -1, dtype=np.int64)
+        maybe_wild = np.zeros(len(rows), dtype=bool)
+        for tail in self._tail_sizes:
+            maybe_wild |= self._wild_keys.has(_tail_keys(last, before, tail))
+        w = np.flatnonzero(maybe_wild & (exact < 0))
         if len(w):
-            # The host itself and every suffix after one of its dots, longest first.
+            # The host itself and every suffix after one of its dots, longest first, of the
+            # lengths some wildcard host has.
             dots = (window[w] == 46) & (np.arange(window.shape[1]) < size[w, None])
             dot_line, dot_column = np.nonzero(dots)
             line = np.concatenate([np.arange(len(w)), dot_line])
             offset = np.concatenate([np.zeros(len(w), dtype=np.int64), dot_column + 1])
             order = np.lexsort((offset, line))
             line, offset = line[order], offset[order]
+            keep = self._wild_length[size[w][line] - offset]
+            line, offset = line[keep], offset[keep]
             suffixes = _views(data, words, start[w][line] + offset, size[w][line] - offset)
             at = np.asarray(pc.index_in(suffixes, value_set=self._wild).fill_null(-1))
-            for i, position in zip(w[line].tolist(), at.tolist(), strict=True):
-                if position >= 0 and i not in wild_name:
-                    wild_name[i] = self._wild_names[position]
-        for i, name in exact_name.items():
-            found[int(rows[i])] = name
-        for i, name in wild_name.items():
-            if i not in exact_name:
-                found[int(rows[i])] = name
+            hit = at >= 0
+            lines, longest = np.unique(line[hit], return_index=True)
+            wild[w[lines]] = self._wild_scope[at[hit][longest]]
+        decided = np.where(exact >= 0, exact, wild)
+        chosen = decided >= 0
+        scope[rows[chosen]] = decided[chosen]
         # A path scope's host and no other scope: the URL's path decides, by the rule.
-        return np.array([i for i in path_lines if i not in wild_name], dtype=np.int64)
+        return np.flatnonzero((exact == -2) & (wild < 0))
 
 
 def _views(data: np.ndarray, words: np.ndarray, start: np.ndarray, size: np.ndarray) -> Any:

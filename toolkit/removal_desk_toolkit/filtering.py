@@ -203,10 +203,10 @@ class Removed:
             reason[rows] = URL
             removal[rows] = names
         if self._domains:
-            rows, names = self._domains.match(array)
+            rows, scopes = self._domains.match(array)
             keep = reason[rows] == KEEP  # a row removed by its URL says so
             reason[rows[keep]] = DOMAIN
-            removal[rows[keep]] = [name for name, k in zip(names, keep, strict=True) if k]
+            removal[rows[keep]] = np.array(self._domains.names, dtype=object)[scopes[keep]]
 
     # --- perceptual hashes -----------------------------------------------------------------
 
