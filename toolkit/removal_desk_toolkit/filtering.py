@@ -191,7 +191,12 @@ class Removed:
         each batch, Spark's mapInPandas and Ray Data's map_batches)."""
         if not len(frame):
             return frame
-        verdict = self.check(pa.Table.from_pandas(frame, preserve_index=False), **columns)
+        # Only the checked columns go to Arrow: captions and the like would be converted for nothing.
+        wanted = {"url_column": "url", "phash_column": "phash", "pdq_column": "pdq"} | columns
+        checked = [
+            name for name in dict.fromkeys(wanted.values()) if name is not None and name in frame.columns
+        ]
+        verdict = self.check(pa.Table.from_pandas(frame[checked], preserve_index=False), **columns)
         return frame[verdict.keep]
 
     # --- URLs and domains ------------------------------------------------------------------
