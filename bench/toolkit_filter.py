@@ -70,7 +70,9 @@ def _removals() -> list[dict[str, object]]:
     ]
 
 
-# 1,000 hosts of the 50,000 (one row in 50) and 1,000 wildcards matching none.
+# 1,000 hosts of the 50,000 (one row in 50) and 1,000 wildcards matching none. Two harder sets
+# beside it in one_core: wildcards under the rows' own parent domain (example.com), matching
+# none, and one wildcard covering every row.
 DOMAINS = [f"img{k}.example.com" for k in range(0, HOSTS, HOSTS // 1000)] + [
     f"*.artist{k}.example" for k in range(1000)
 ]
@@ -120,10 +122,19 @@ def one_core() -> tuple[list[list[object]], object]:
     by_url = _removed(removals)
     note(f"{REMOVALS:,} removals built and indexed in {time.perf_counter() - started:.1f} s")
     by_domain = _removed(removals, domains=DOMAINS)
+    same_parent = _removed(
+        removals, domains=DOMAINS[:1000] + [f"*.artist{k}.example.com" for k in range(1000)]
+    )
+    covering = _removed(removals, domains=["*.example.com"])
     data = _rows(ROWS)
     hashes = data.slice(0, HASH_ROWS).select(["phash"])
     out: list[list[object]] = []
-    for name, removed in (("URL", by_url), ("URL + domain (2,000 scopes)", by_domain)):
+    for name, removed in (
+        ("URL", by_url),
+        ("URL + domain (2,000 scopes)", by_domain),
+        ("URL + domain (2,000 scopes, the wildcards under the rows' parent domain)", same_parent),
+        ("URL + domain (*.example.com: every row's host)", covering),
+    ):
         dropped = int((removed.check(data, phash_column=None).reason > 0).sum())
         rate, cpu, wall = _rate(lambda r=removed: r.check(data, phash_column=None), ROWS)
         out.append([name, f"{ROWS:,}", f"{dropped:,}", f"{cpu:.2f}", f"{wall:.2f}", f"{rate:,.0f}"])
@@ -134,6 +145,11 @@ def one_core() -> tuple[list[list[object]], object]:
         name = f"pHash within {radius} ({segments} segments)"
         out.append([name, f"{HASH_ROWS:,}", "", f"{cpu:.2f}", f"{wall:.2f}", f"{rate:,.0f}"])
     return out, removals
+
+
+def _build(removed):  # type: ignore[no-untyped-def]
+    removed._build()
+    return True
 
 
 def dataset(folder: Path, removals) -> list[list[object]]:  # type: ignore[no-untyped-def]
@@ -171,6 +187,14 @@ def dataset(folder: Path, removals) -> list[list[object]]:  # type: ignore[no-un
         Client(cluster) as client,
     ):
         shipped = client.scatter(removed, broadcast=True)
+        # Each worker builds its indexes on first use (8-10 s for 1 M removals): done here, once
+        # per worker and timed apart, as a long-lived cluster would have it before its shards.
+        started = time.perf_counter()
+        workers = list(client.scheduler_info()["workers"])
+        built = [client.submit(_build, shipped, workers=[w], pure=False) for w in workers]
+        client.gather(built)
+        warm = time.perf_counter() - started
+        note(f"indexes built on {len(workers)} workers in {warm:.1f} s")
         cpu = sum(client.run(time.process_time).values())
         started = time.perf_counter()
         graph(folder / "cluster", shipped)
@@ -178,7 +202,11 @@ def dataset(folder: Path, removals) -> list[list[object]]:  # type: ignore[no-un
         both_cpu = sum(client.run(time.process_time).values()) - cpu
     kept_cluster = pq.ParquetDataset(folder / "cluster").read(columns=["external_id"]).num_rows
     assert kept_cluster == kept, (kept_cluster, kept)
-    cluster_row = ["Dask LocalCluster, 2 worker processes", f"{both:.1f}", f"{both_cpu:.1f} (workers)"]
+    cluster_row = [
+        f"Dask LocalCluster, 2 worker processes (indexes built first: {warm:.1f} s)",
+        f"{both:.1f}",
+        f"{both_cpu:.1f} (workers)",
+    ]
     out.append([*cluster_row, f"{DATASET_ROWS / both:,.0f}", f"{kept_cluster:,}", f"{single / both:.2f}x"])
     return out
 

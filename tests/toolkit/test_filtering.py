@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from removal_desk_toolkit.filtering import Removed, Scope, column_codes, text_hash
+from removal_desk_toolkit.filtering import Removed, Scope, column_codes
 from removal_desk_toolkit.hamming import FOUR_SEGMENTS, SEGMENTS, MultiIndex, brute_force, layout
 
 
@@ -152,14 +152,6 @@ def test_the_nearest_removal_is_named_and_integer_hashes_work():
     assert list(known) == [True, False, False] and int(codes[0]) == CODE
 
 
-def test_a_url_hash_hit_is_confirmed_by_the_url_itself():
-    removed = Removed([{"id": "rm_1", "url": "https://a.example/1", "phash": None, "pdq": None}])
-    removed.check(pa.table({"url": ["x"]}))  # builds the index
-    # Another URL given the removed URL's hash (a collision) is kept: the strings differ.
-    removed._url_set.hashes[:] = text_hash("https://b.example/2")
-    assert list(removed.check(pa.table({"url": ["https://b.example/2"]})).reason) == [0]
-
-
 def test_it_travels_to_other_processes_and_filters_pandas_frames():
     removed = Removed(removals(), domains=["*.artist.example"])
     frame = pd.DataFrame(
@@ -186,16 +178,6 @@ def test_bad_scopes_and_radii_are_refused_clearly():
         Scope.parse("two words.example")
     with pytest.raises(ValueError, match="radius"):
         Removed([], radius=65)
-
-
-def test_the_vectorised_hash_is_the_hash_of_each_string():
-    from removal_desk_toolkit.filtering import _column_hashes
-
-    texts = ["", "a", "a\0", "12345678", "123456789", "https://img.example/" + "x" * 40, "bücher", "☃" * 9]
-    values = pa.chunked_array([pa.array(texts[:3]), pa.array([*texts[3:], None])])
-    hashes = _column_hashes(values)
-    assert [int(h) for h in hashes[: len(texts)]] == [text_hash(t) for t in texts]
-    assert len(set(hashes[: len(texts)].tolist())) == len(texts)
 
 
 def test_other_options_reuse_the_removals_read():
