@@ -82,9 +82,6 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'removal_desk.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
-        # A kept connection is checked before a request uses it: a restarted server costs
-        # no request an error.
-        conn_health_checks=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0) > 0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
