@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from operator import is_not
+from typing import cast
 
 import numpy as np
 from django.db import connection
@@ -326,7 +327,8 @@ def optouts_covering(
         }
         # In C, in the URLs' order: each URL's rule (or None), kept where there is one.
         hits = list(map(hit_of_key.__getitem__, keys))
-        return dict(compress(zip(wanted, hits, strict=True), map(is_not, hits, repeat(None))))
+        kept = compress(zip(wanted, hits, strict=True), map(is_not, hits, repeat(None)))
+        return cast("dict[str, DomainOptOut]", dict(kept))  # the Nones are left out
     found: dict[str, DomainOptOut] = {}
     for url, (key, path) in url_host_paths(wanted).items():
         options = candidates.get(key)
