@@ -9,8 +9,9 @@ Today's path is measured in the same run, against the same database, on the same
 the code of a baseline commit (BENCH_LOOKUP_BASELINE, default the commit before the in-process
 look-up index, which probes PostgreSQL for every URL) is unpacked with `git archive` and served by
 a second gunicorn. Each server is timed with one client (URLs/s = 10,000 / the median call) and
-with two clients at once (URLs/s of the two together), the calls' bodies encoded before the clock
-starts; the clock stops at the answer's last byte, and the answers are checked after it (the
+with two clients at once (URLs/s of the two together; each call of theirs on a connection of its
+own, BENCH_LOOKUP_KEEPALIVE=1: kept alive), the calls' bodies encoded before the clock starts;
+the clock stops at the answer's last byte, and the answers are checked after it (the
 client's json.loads of 1-3 MB is not the server's time). This code's workers, and a baseline's
 that has the index too, are first warmed until each has built its index (its log says so), and
 this code's build time and each worker's resident memory before and after are reported.
@@ -51,6 +52,12 @@ THREADS = os.environ.get("BENCH_LOOKUP_THREADS", "2")
 KEEP = os.environ.get("BENCH_LOOKUP_KEEP", "") == "1"
 # 0: each worker builds and holds its own index (LOOKUP_INDEX_SNAPSHOT_DIR empty).
 SHARED = os.environ.get("BENCH_LOOKUP_SHARED", "1") == "1"
+# 1: the two clients keep their connections alive. gthread leaves a kept-alive connection with
+# the process that accepted it, and both clients' often land on one process (4 of 6 tries
+# here), whose one interpreter lock then serves both: the figure is then one core's. By
+# default each call of the two clients opens its own connection, as calls from many clients
+# do, and each is accepted by whichever process is free.
+KEEP_ALIVE = os.environ.get("BENCH_LOOKUP_KEEPALIVE", "") == "1"
 
 
 def _mixed(rng: random.Random, n_removals: int) -> tuple[list[str], set[str]]:
@@ -95,6 +102,8 @@ def _server(tree: Path, database: str, log: Path) -> tuple[subprocess.Popen[byte
         "LOOKUP_INDEX_SNAPSHOT_DIR": str(log.parent / f"{log.stem}-index") if SHARED else "",
         "DEBUG": "0",
         "API_RATE_LIMIT": "1000000/min",
+        # As scripts/production.py runs the web processes: each thread keeps its connection.
+        "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -182,13 +191,22 @@ Call = Callable[[Any, bytes], bytes]
 Check = Callable[[list[str], bytes], set[str]]
 
 
+def _post(session: Any, url: str, body: bytes, content_type: str) -> bytes:
+    """The answer's bytes in one read, as a client that wants the whole answer reads it:
+    requests' `.content` reads 10 KB at a time, 9-12 ms of the client's CPU for a 6 MB answer
+    on the 2 cores the server uses too (2.5-4 ms in one read)."""
+    response = session.post(url, data=body, headers={"Content-Type": content_type}, timeout=300, stream=True)
+    try:
+        content = bytes(response.raw.read())
+        assert response.status_code == 200, content[:300]
+    finally:
+        response.raw.release_conn()  # the connection goes back to the session's pool
+    return content
+
+
 def _v1(base: str) -> tuple[Call, Check]:
     def call(session: Any, body: bytes) -> bytes:
-        response = session.post(
-            base + "/api/v1/lookup/", data=body, headers={"Content-Type": "application/json"}, timeout=300
-        )
-        assert response.status_code == 200, response.text[:300]
-        return bytes(response.content)
+        return _post(session, base + "/api/v1/lookup/", body, "application/json")
 
     def check(urls: list[str], content: bytes) -> set[str]:
         answer = json.loads(content)
@@ -200,11 +218,7 @@ def _v1(base: str) -> tuple[Call, Check]:
 
 def _v2(base: str) -> tuple[Call, Check]:
     def call(session: Any, body: bytes) -> bytes:
-        response = session.post(
-            base + "/api/v2/query/urls/", data=body, headers={"Content-Type": "text/plain"}, timeout=300
-        )
-        assert response.status_code == 200, response.text[:300]
-        return bytes(response.content)
+        return _post(session, base + "/api/v2/query/urls/", body, "text/plain")
 
     def check(urls: list[str], content: bytes) -> set[str]:
         answers = json.loads(content)["urls"]
@@ -248,6 +262,8 @@ def _measure(
         except BaseException as exc:  # reported after the join
             failures.append(exc)
 
+    for session in sessions:
+        session.headers["Connection"] = "keep-alive" if KEEP_ALIVE else "close"
     threads = [threading.Thread(target=client, args=(i,)) for i in range(len(sessions))]
     started = time.perf_counter()
     for thread in threads:
@@ -255,6 +271,8 @@ def _measure(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    for session in sessions:
+        session.headers["Connection"] = "keep-alive"
     if failures:
         raise failures[0]
     for k, (urls, expected) in enumerate(batches):
@@ -345,7 +363,8 @@ def run(*, quick: bool = False, items: int | None = None) -> None:
         f"gunicorn on loopback ({WORKERS} processes x {THREADS} threads, gthread) in front of each "
         f"code, the same PostgreSQL database; {BATCHES} batches of each kind; every answer checked. "
         f"One client: 10,000 / the median call; two clients: the {BATCHES} batches shared by two "
-        f"threads at once; the clock stops at each answer's last byte, checked after it. Target: "
+        f"threads at once, {'their connections kept alive' if KEEP_ALIVE else 'a connection per call'}; "
+        f"the clock stops at each answer's last byte, checked after it. Target: "
         f"{TARGET:,} URLs/s. Load average (1 minute) beside each row; after the run: "
         f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.\n"
     )

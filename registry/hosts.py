@@ -190,7 +190,10 @@ def url_host_keys(urls: Sequence[str]) -> list[str]:
     written = _PLAIN_LINES.findall("\n" + text) if urls else []
     if len(written) != len(urls):  # not expected; the general path is always right
         return [url_host_path(u)[0] for u in urls]
-    keys = {w: _plain_key(w) for w in set(written) if w}
+    distinct = set(written)
+    keys = {w: key for w in distinct if w and (key := _plain_key(w)) is not None}
+    if len(keys) == len(distinct):  # every line's host is plain: mapped in C
+        return list(map(keys.__getitem__, written))
     return [
         key if (key := keys.get(w)) is not None else url_host_path(url)[0]
         for url, w in zip(urls, written, strict=True)

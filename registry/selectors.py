@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import compress, repeat
+from operator import is_not
+from typing import cast
 
 import numpy as np
 from django.db import connection
@@ -322,11 +325,10 @@ def optouts_covering(
             key: next((rule for scope, rule in options if scope.covers(key, "/")), None)
             for key, options in candidates.items()
         }
-        return {
-            url: rule
-            for url, rule in zip(wanted, map(hit_of_key.__getitem__, keys), strict=True)
-            if rule is not None
-        }
+        # In C, in the URLs' order: each URL's rule (or None), kept where there is one.
+        hits = list(map(hit_of_key.__getitem__, keys))
+        kept = compress(zip(wanted, hits, strict=True), map(is_not, hits, repeat(None)))
+        return cast("dict[str, DomainOptOut]", dict(kept))  # the Nones are left out
     found: dict[str, DomainOptOut] = {}
     for url, (key, path) in url_host_paths(wanted).items():
         options = candidates.get(key)
@@ -354,11 +356,15 @@ def may_be_under(urls: Iterable[str], hosts: set[str]) -> set[str]:
     if not text.isascii() or text.count("\n") != len(wanted) - 1:
         return {u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)}
     low = text.lower()
+    # Most batches hold none of the hosts: one substring search each, and nothing else is made.
+    needles = [needle for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]) if needle in low]
+    found: set[str] = set()
+    if not needles:
+        return found
     # Where each URL starts in the text: a needle found at offset p is in URL searchsorted - 1.
     lengths = np.fromiter(map(len, wanted), np.int64, len(wanted))
     starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
-    found: set[str] = set()
-    for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]):
+    for needle in needles:
         # Split at the needle (as finditer, left to right, not overlapping), so each place is
         # the lengths before it: a batch where every URL holds the host makes no match objects.
         if not needle:  # no rule has an empty host; if one did, it would be in every URL

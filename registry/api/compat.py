@@ -57,7 +57,7 @@ def split_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    return [line.strip() for line in lines]
+    return list(map(str.strip, lines))  # in C: 10,000 lines
 
 
 class CompatUrlSerializer(serializers.Serializer[Any]):
@@ -108,7 +108,7 @@ class QueryUrlsView(APIView):
                     f"Line {number} {problem}; send one URL per line.",
                     details={"line": number},
                 )
-        asked = [u for u in urls if u]
+        asked = list(filter(None, urls))  # the URLs without the empty lines
         index = lookup_index()  # as /api/v1/lookup/: from memory when it can answer
         removed = selectors.removed_urls(asked, index=index)
         # optIn: the artist allowed training (a standing licence grant, or a domain rule that
