@@ -332,7 +332,10 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
     said = {row_key: choice for row_key, _, _, _, _, choice in found}
     terms_of = _earlier_terms([pk for key, (pk, *_) in earlier.items() if said[key] == RowChoice.LICENCE])
     restate: list[tuple[int, Consent, dict[str, Any]]] = []
-    seen: dict[str, tuple[int, int | None]] = {}
+    # What this filing said first about each work: (index, line, statement), to refuse a second
+    # statement of it (another choice) instead of counting it as the first one's duplicate.
+    seen: dict[str, tuple[int, int | None, Consent]] = {}
+    stated = _stated_in_filing(filing, earlier, said, terms_of)
     objects: list[dict[str, Any]] = []  # attribute values, not models: __init__ cost as much as COPY
     for index, line, value in cleaned:
         where = {"filing_id": filing.pk, "partner_id": partner.pk, "index": index, "line": line}
@@ -343,10 +346,19 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
             )
             continue
         key_value = value["row_key"]
+        new = _said(value["choice"], value["licence_terms"])
+        first = seen.get(key_value) or stated.get(key_value)
+        if first is not None and first[2] != new:
+            message = (
+                f"the same work appears earlier in this filing ({_where(first[0], first[1])}) with "
+                f"another choice ({first[2].choice}); send one choice per work in a filing"
+            )
+            result.rejected.append({"index": index, "field": "choice", "error": message})
+            objects.append({**where, "state": RowState.REJECTED, "error_field": "choice", "error": message})
+            continue
         if key_value in earlier and key_value not in seen:
             held, public_id, at, at_line = earlier[key_value]
             old = _said(said[key_value], terms_of.get(held))
-            new = _said(value["choice"], value["licence_terms"])
             if old != new:
                 # The same creator and work with another choice: the earlier row's choice changes
                 # (its statement restated at the registry below); this row is kept as its echo.
@@ -367,7 +379,7 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
                     {**where, "state": RowState.DUPLICATE, "duplicate_of_id": held, "error": message,
                      **value, "row_key": None}
                 )  # fmt: skip
-                seen[key_value] = (index, line)
+                seen[key_value] = (index, line, new)
                 continue
         if key_value in earlier or key_value in seen:
             if key_value in earlier:
@@ -381,7 +393,7 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
                     )
                 duplicate: dict[str, Any] = {"index": index, "filing": public_id, "row": at}
             else:
-                pk, (at, at_line) = None, seen[key_value]
+                pk, (at, at_line, _) = None, seen[key_value]
                 message = f"the same row is {_where(at, at_line)} of this filing; nothing changed"
                 duplicate = {"index": index, "filing": filing.public_id, "row": at}
             result.duplicates.append(duplicate)
@@ -390,7 +402,7 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
                  **value, "row_key": None}
             )  # fmt: skip
             continue
-        seen[key_value] = (index, line)
+        seen[key_value] = (index, line, new)
         objects.append({**where, "state": RowState.PENDING, **value})
     terms = {row["index"]: row.pop("licence_terms", None) for row in objects}
     rows_insert(objects)
@@ -398,6 +410,30 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
     if restate:
         _choices_restate(filing=filing, restate=restate)
     return result
+
+
+def _stated_in_filing(
+    filing: Filing,
+    earlier: dict[str | None, tuple[int, str, int, int | None]],
+    said: dict[str | None, str],
+    terms_of: dict[int, tuple[str, str, str]],
+) -> dict[str | None, tuple[int, int | None, Consent]]:
+    """What an earlier batch of this filing (a file is stored batch by batch) said about each work
+    found before: its own row, or its echo of a row of another filing (the change it made)."""
+    out: dict[str | None, tuple[int, int | None, Consent]] = {}
+    held_elsewhere: dict[int, str | None] = {}
+    for key_value, (held, public_id, at, at_line) in earlier.items():
+        if public_id == filing.public_id:
+            out[key_value] = (at, at_line, _said(said[key_value], terms_of.get(held)))
+        else:
+            held_elsewhere[held] = key_value
+    if held_elsewhere and filing.rows_read:
+        echoes = FilingRow.objects.filter(filing=filing, duplicate_of_id__in=list(held_elsewhere))
+        for held, at, at_line in echoes.order_by("index").values_list("duplicate_of_id", "index", "line"):
+            key_value = held_elsewhere[held]
+            # The echo's choice is the earlier row's now (its change was applied as it was stored).
+            out.setdefault(key_value, (at, at_line, _said(said[key_value], terms_of.get(held))))
+    return out
 
 
 def _said(choice: str, terms: tuple[str, str, str] | None) -> Consent:
