@@ -41,7 +41,7 @@ def test_it_rejects_a_second_choice_for_a_work_in_one_batch(partner, partner_dat
 def test_a_change_of_choice_is_made_once_per_filing(partner, partner_dataset, auto_policy):
     first = _file(partner, [partner_row(0)])
     second = _file(partner, [partner_row(0, **CC_BY), partner_row(0, choice="search_only")])
-    assert [(c["index"], c["new"], c["applied"]) for c in second.changes] == [(0, "licence", True)]
+    assert [(c["index"], c["new"], c["applied"]) for c in second.changes] == [(0, "licence", False)]
     [rejected] = second.rejected
     assert rejected["index"] == 1 and f"{EARLIER} (row 0) with another choice (licence)" in rejected["error"]
     assert Removal.objects.get().state == RemovalState.REVOKED
