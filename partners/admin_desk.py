@@ -207,6 +207,9 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             ("basis", obj.get_basis_display()),
             ("choice", obj.get_choice_display()),
         ]
+        if obj.duplicate_of_id is not None:
+            # Approving this row applies the change to the earlier row; declining drops it.
+            fields.append(("change of choice", obj.error))
         return format_html_join("\n", "<div><strong>{}</strong>: {}</div>", fields)
 
     @admin.display(description=_("partner's domain"))

@@ -73,9 +73,10 @@ class ChoiceChangeSerializer(serializers.Serializer[Any]):
     filing = serializers.CharField(help_text="The filing that holds the row whose choice changed.")
     row = serializers.IntegerField(help_text="Its index in that filing.")
     old = serializers.ChoiceField(choices=RowChoice.values, help_text="The choice it had.")
-    new = serializers.ChoiceField(choices=RowChoice.values, help_text="The choice it has now.")
+    new = serializers.ChoiceField(choices=RowChoice.values, help_text="The choice this row states.")
     applied = serializers.BooleanField(
-        help_text="false when the row was lifted by its creator or declined by the desk: it keeps what it is."
+        help_text="false in this answer: a change is applied when the row sent is decided (after the "
+        "filing's sample, by the policy or the desk); its row's `error` then says whether it was."
     )
 
 

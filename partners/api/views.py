@@ -119,8 +119,9 @@ class FilingListView(PartnerView):
             "File up to 10,000 opt-outs with `attestation: true`. A bad row is listed under `rejected` "
             "(its index, field and why) and the others are stored; a row filed before is listed under "
             "`duplicates` and changes nothing; one that names a row filed before with another choice is "
-            "listed under `changes`, and that row's choice changes. Rows are matched and decided in "
-            "the background."
+            "listed under `changes`, and that row's choice changes once the row sent is decided; a second "
+            "row of a work earlier in the same filing with another choice is rejected. Rows are "
+            "matched and decided in the background."
         ),
     )
     def post(self, request: Request) -> Response:

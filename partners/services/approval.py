@@ -34,6 +34,7 @@ from ..models import (
     RowState,
 )
 from .audit import partner_action_record
+from .changes import changes_apply
 from .conflicts import rows_conflicts
 from .evidence import desk_rows_refresh, rows_evidence_store
 from .filings import Served
@@ -215,12 +216,19 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
             state=FilingState.COMPLETED, finished_at=now, heartbeat_at=now
         )
         return False
-    matches = rows_match(rows)
-    with stage("conflicts with artists' requests"):
-        conflicts = rows_conflicts(rows, matches)
     served = Served.of(partner)
     # A filing whose removals a moderator revoked gets no more approvals (its rows wait).
     automatic = partner.is_active and policy.auto_approve_verified_hashed and locked.revoked_at is None
+    changes = [row for row in rows if row.duplicate_of_id is not None]
+    if changes:
+        _changes_decide(filing=locked, rows=changes, served=served, automatic=automatic, now=now)
+        rows = [row for row in rows if row.duplicate_of_id is None]
+        if not rows:
+            Filing.objects.filter(pk=locked.pk).update(cursor=changes[-1].pk, heartbeat_at=now)
+            return True
+    matches = rows_match(rows)
+    with stage("conflicts with artists' requests"):
+        conflicts = rows_conflicts(rows, matches)
     approved: list[tuple[FilingRow, set[int]]] = []  # rows approved, with the items they remove
     for row in rows:
         items = matches.get(row.pk, set())
@@ -265,5 +273,28 @@ def filing_decide_chunk(*, filing: Filing, chunk: int = CHUNK) -> bool:
                     "removals": recorded,
                 },
             )
-    Filing.objects.filter(pk=locked.pk).update(cursor=rows[-1].pk, heartbeat_at=now)
+    last = max(rows[-1].pk, changes[-1].pk if changes else 0)
+    Filing.objects.filter(pk=locked.pk).update(cursor=last, heartbeat_at=now)
     return True
+
+
+def _changes_decide(
+    *, filing: Filing, rows: Sequence[FilingRow], served: Served, automatic: bool, now: datetime
+) -> None:
+    """Rows changing the choice of a row filed before: the policy applies those it would approve
+    (services.changes); the others wait for the desk, which approves (applies) or declines them.
+    They name the earlier row's work, so nothing is matched for them."""
+    applied: list[FilingRow] = []
+    for row in rows:
+        row.on_verified_domain = served.covers(row.work_url)[1]
+        if automatic and row.on_verified_domain and row.has_hashes and row.lifted_at is None:
+            applied.append(row)
+    waiting = [row.pk for row in rows if row not in applied]
+    if waiting:
+        FilingRow.objects.filter(pk__in=waiting).update(
+            state=RowState.WAITING, decided_at=now, matched_at=now
+        )
+    verified = [row.pk for row in rows if row.on_verified_domain]
+    FilingRow.objects.filter(pk__in=verified).update(on_verified_domain=True)
+    if applied:
+        changes_apply(filing=filing, rows=applied, actor=None, by="policy", now=now)

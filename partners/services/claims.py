@@ -85,12 +85,14 @@ def creator_key(creator_id: str) -> str:
 
 def rows_of_creator(partner: Partner | int, key: str) -> QuerySet[FilingRow]:
     """Every row the partner filed for this creator (ids compare ignoring case), rejected and
-    duplicate rows aside (they filed nothing)."""
+    duplicate rows aside (they filed nothing), and rows changing the choice of an earlier row
+    (the earlier row is the creator's work; the change is applied to it once decided)."""
     partner_id = partner if isinstance(partner, int) else partner.pk
     return (
         FilingRow.objects.annotate(creator_lower=Lower("creator_id"))
         .filter(partner_id=partner_id, creator_lower=key)
         .exclude(state__in=NOT_FILED)
+        .filter(duplicate_of__isnull=True)
     )
 
 

@@ -34,6 +34,7 @@ from ..models import (
 )
 from .approval import rows_removals_record
 from .audit import partner_action_record
+from .changes import changes_apply
 from .sampling import SampleError, filing_sample_fail, filing_sample_pass
 
 DECIDABLE = (RowState.WAITING, RowState.CONFLICT)
@@ -111,6 +112,14 @@ def rows_approve(*, row_ids: Iterable[int], actor: User | None, note: str = "") 
     for filing_id, group in sorted(chosen.items()):
         filing = filings[filing_id]
         partner = partners[filing.partner_id]
+        # A row changing the choice of a row filed before: approving it applies the change.
+        changes = [r for r in group if r.duplicate_of_id is not None]
+        if changes:
+            changes_apply(filing=filing, rows=changes, actor=actor, by="desk", now=now)
+            group = [r for r in group if r.duplicate_of_id is None]
+            result.decided += len(changes)
+            if not group:
+                continue
         recorded = rows_removals_record(
             filing=filing,
             partner=partner,

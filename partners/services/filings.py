@@ -28,13 +28,11 @@ from ..models import (
     FilingRow,
     FilingRowLicence,
     Partner,
-    PartnerActionKind,
     PartnerDomain,
     PartnerKey,
     RowChoice,
     RowState,
 )
-from .audit import partner_action_record
 
 MAX_ROWS_PER_FILING = 10_000
 MAX_URL_LENGTH = 4096
@@ -331,8 +329,10 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
     # What each earlier row says, when a row sent now says something else (a change of choice).
     said = {row_key: choice for row_key, _, _, _, _, choice in found}
     terms_of = _earlier_terms([pk for key, (pk, *_) in earlier.items() if said[key] == RowChoice.LICENCE])
-    restate: list[tuple[int, Consent, dict[str, Any]]] = []
-    seen: dict[str, tuple[int, int | None]] = {}
+    # What this filing said first about each work: (index, line, statement), to refuse a second
+    # statement of it (another choice) instead of counting it as the first one's duplicate.
+    seen: dict[str, tuple[int, int | None, Consent]] = {}
+    stated = _stated_in_filing(filing, earlier, said, terms_of)
     objects: list[dict[str, Any]] = []  # attribute values, not models: __init__ cost as much as COPY
     for index, line, value in cleaned:
         where = {"filing_id": filing.pk, "partner_id": partner.pk, "index": index, "line": line}
@@ -343,31 +343,40 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
             )
             continue
         key_value = value["row_key"]
+        new = _said(value["choice"], value["licence_terms"])
+        first = seen.get(key_value) or stated.get(key_value)
+        if first is not None and first[2] != new:
+            message = (
+                f"the same work appears earlier in this filing ({_where(first[0], first[1])}) with "
+                f"another choice ({first[2].choice}); send one choice per work in a filing"
+            )
+            result.rejected.append({"index": index, "field": "choice", "error": message})
+            objects.append({**where, "state": RowState.REJECTED, "error_field": "choice", "error": message})
+            continue
         if key_value in earlier and key_value not in seen:
             held, public_id, at, at_line = earlier[key_value]
             old = _said(said[key_value], terms_of.get(held))
-            new = _said(value["choice"], value["licence_terms"])
             if old != new:
-                # The same creator and work with another choice: the earlier row's choice changes
-                # (its statement restated at the registry below); this row is kept as its echo.
+                # The same creator and work with another choice: a change of the earlier row's
+                # choice, decided as any row of this filing (services.changes applies it then).
                 change = {
                     "index": index,
                     "filing": public_id,
                     "row": at,
                     "old": old.choice,
                     "new": new.choice,
+                    "applied": False,
                 }
                 result.changes.append(change)
-                restate.append((held, new, change))
                 message = (
                     f"changes the choice of the row filed before (filing {public_id}, "
-                    f"{_where(at, at_line)}) from {old.choice} to {new.choice}"
+                    f"{_where(at, at_line)}) from {old.choice} to {new.choice} once this row is decided"
                 )
                 objects.append(
-                    {**where, "state": RowState.DUPLICATE, "duplicate_of_id": held, "error": message,
+                    {**where, "state": RowState.PENDING, "duplicate_of_id": held, "error": message,
                      **value, "row_key": None}
                 )  # fmt: skip
-                seen[key_value] = (index, line)
+                seen[key_value] = (index, line, new)
                 continue
         if key_value in earlier or key_value in seen:
             if key_value in earlier:
@@ -381,7 +390,7 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
                     )
                 duplicate: dict[str, Any] = {"index": index, "filing": public_id, "row": at}
             else:
-                pk, (at, at_line) = None, seen[key_value]
+                pk, (at, at_line, _) = None, seen[key_value]
                 message = f"the same row is {_where(at, at_line)} of this filing; nothing changed"
                 duplicate = {"index": index, "filing": filing.public_id, "row": at}
             result.duplicates.append(duplicate)
@@ -390,14 +399,42 @@ def rows_store(*, filing: Filing, partner: Partner, cleaned: Sequence[Cleaned]) 
                  **value, "row_key": None}
             )  # fmt: skip
             continue
-        seen[key_value] = (index, line)
+        seen[key_value] = (index, line, new)
         objects.append({**where, "state": RowState.PENDING, **value})
     terms = {row["index"]: row.pop("licence_terms", None) for row in objects}
     rows_insert(objects)
     _licence_terms_insert(filing, {index: t for index, t in terms.items() if t is not None})
-    if restate:
-        _choices_restate(filing=filing, restate=restate)
     return result
+
+
+def _stated_in_filing(
+    filing: Filing,
+    earlier: dict[str | None, tuple[int, str, int, int | None]],
+    said: dict[str | None, str],
+    terms_of: dict[int, tuple[str, str, str]],
+) -> dict[str | None, tuple[int, int | None, Consent]]:
+    """What an earlier batch of this filing (a file is stored batch by batch) said about each work
+    found before: its own row, or its row naming a row of another filing (a duplicate or a change)."""
+    out: dict[str | None, tuple[int, int | None, Consent]] = {}
+    held_elsewhere: dict[int, str | None] = {}
+    for key_value, (held, public_id, at, at_line) in earlier.items():
+        if public_id == filing.public_id:
+            out[key_value] = (at, at_line, _said(said[key_value], terms_of.get(held)))
+        else:
+            held_elsewhere[held] = key_value
+    if held_elsewhere and filing.rows_read:
+        echoes = list(
+            FilingRow.objects.filter(filing=filing, duplicate_of_id__in=list(held_elsewhere))
+            .order_by("index")
+            .values_list("pk", "duplicate_of_id", "index", "line", "choice")
+        )
+        own = _earlier_terms([pk for pk, *_ in echoes])
+        for pk, held, at, at_line, choice in echoes:
+            key_value = held_elsewhere[held]
+            # A change row keeps its own terms; a duplicate says what the earlier row says.
+            terms = own.get(pk) or (terms_of.get(held) if choice == said[key_value] else None)
+            out.setdefault(key_value, (at, at_line, _said(choice, terms)))
+    return out
 
 
 def _said(choice: str, terms: tuple[str, str, str] | None) -> Consent:
@@ -416,40 +453,6 @@ def _earlier_terms(row_ids: list[int]) -> dict[int, tuple[str, str, str]]:
             "row_id", "licence", "licence_url", "attribution"
         )
     }
-
-
-PARTNER_CHANGED_CHOICE = "The partner filed another choice for this work."
-
-
-def _choices_restate(*, filing: Filing, restate: Sequence[tuple[int, Consent, dict[str, Any]]]) -> None:
-    """Change the choice of the earlier rows, in the order their echoes were sent: each approved
-    one's statement revoked, then the new one recorded (services.claim_choice), audited on the
-    filing. A lifted or declined row keeps what it is: its creator or the desk had the last word."""
-    from .claim_choice import row_choice_restate  # claim_choice -> approval -> filings
-
-    rows = FilingRow.objects.select_related("filing", "partner").select_for_update(of=("self",))
-    for pk, consent, change in restate:
-        row = rows.get(pk=pk)
-        if row.lifted_at is not None or row.state == RowState.DECLINED:
-            change["applied"] = False
-            continue
-        done = row_choice_restate(row=row, consent=consent, why=PARTNER_CHANGED_CHOICE)
-        change["applied"] = True
-        partner_action_record(
-            actor=None,
-            kind=PartnerActionKind.ROW_CHOICE_CHANGED,
-            obj=filing,
-            detail={
-                "row": row.pk,
-                "filing": row.filing.public_id,
-                "old": change["old"],
-                "new": change["new"],
-                "new_licence": consent.licence,
-                "revoked": done.revoked,
-                "removed": done.removed,
-                "granted": done.granted,
-            },
-        )
 
 
 def _licence_terms_insert(filing: Filing, terms: dict[int, tuple[str, str, str]]) -> None:

@@ -140,20 +140,22 @@ def _waits_for_earlier(delivery: WebhookDelivery) -> datetime | None:
     due; None when there is none pending. A removal.revoked follows the events carrying any of
     its removals (the approval it revokes, still retrying, say); a licence event follows the
     events about the same items (the removal.revoked of the work it now licenses, or the grant
-    it withdraws); a removal.approved follows only licence events about its items (a licence
-    withdrawn for a removal), and looks only when such an event is pending there at all."""
+    it withdraws); a removal.approved follows the licence and removal events about its items (a
+    licence withdrawn for a removal; the removal.revoked of the removal it replaces, when a choice
+    changed from removal to search only or back), and looks only when a licence event or a
+    removal.revoked is pending there at all."""
     event_type = delivery.event.event_type
     licence_types = (WebhookEventType.LICENCE_GRANTED, WebhookEventType.LICENCE_REVOKED)
     if event_type == WebhookEventType.REMOVAL_APPROVED:
-        pending_licences = WebhookDelivery.objects.filter(
+        pending_before = WebhookDelivery.objects.filter(
             endpoint_id=delivery.endpoint_id,
             state=DeliveryState.PENDING,
             event_id__lt=delivery.event_id,
-            event__event_type__in=licence_types,
+            event__event_type__in=(*licence_types, WebhookEventType.REMOVAL_REVOKED),
         )
-        if not pending_licences.exists():
+        if not pending_before.exists():
             return None
-        earlier = _EARLIER_GRANTS
+        earlier = _EARLIER_GRANTS + " UNION " + _EARLIER_REMOVALS
     elif event_type in licence_types:
         earlier = _EARLIER_GRANTS + " UNION " + _EARLIER_REMOVALS
     else:

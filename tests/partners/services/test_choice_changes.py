@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from partners import services
-from partners.models import FilingRow, PartnerAction, PartnerActionKind, PartnerKey, RowState
+from partners.models import Filing, FilingRow, PartnerAction, PartnerActionKind, PartnerKey, RowState
 from registry.models import GrantState, LicenceGrant, Removal, RemovalState, WebhookEvent
 from tests.helpers import partner_row
 
@@ -43,7 +43,7 @@ def test_a_licence_for_a_work_filed_as_a_removal_changes_the_choice(removed, par
             "row": 0,
             "old": "remove",
             "new": "licence",
-            "applied": True,
+            "applied": False,  # at filing: applied when the row is decided (the run below)
         }
     ]
     assert Removal.objects.get().state == RemovalState.REVOKED
@@ -94,7 +94,12 @@ def test_in_the_api_the_change_is_listed_and_bad_terms_are_rejected(removed, par
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["changes"][0]["old"] == "remove" and body["changes"][0]["new"] == "licence"
-    assert body["duplicates"] == []
+    assert body["duplicates"] == [] and body["changes"][0]["applied"] is False
+    # Applied when the row sent is decided, not when it is stored.
+    assert not LicenceGrant.objects.exists()
+    assert Removal.objects.get().state == RemovalState.PENDING
+    services.filing_run(services.filing_claim(Filing.objects.get(public_id=body["id"]).pk))
+    assert LicenceGrant.objects.filter(state=GrantState.ACTIVE).count() == 1
     hostile = partner_api.post(
         "/api/v1/partner/filings/",
         {

@@ -160,6 +160,37 @@ def test_a_removal_approved_waits_for_the_withdrawal_of_the_licence_it_replaces(
     assert types == ["licence.granted", "licence.revoked", "licence.revoked", "removal.approved"]
 
 
+def test_a_removal_approved_waits_for_the_revocation_of_the_removal_it_replaces(
+    dataset, every_endpoint, receiver
+):
+    """Removed, then search only (or back): the new removal's approval is written after the old
+    one's revocation and reaches the endpoint after it, while the revocation retries."""
+    [item] = _items(dataset, 1)
+    services.removals_record(
+        source_ref="RR-2026-000007",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item)],
+    )
+    assert services.deliveries_send_due() == {"succeeded": 1}
+    receiver.answer = 503
+    services.removals_revoke(removals=services.RemovalQuery.of_sources(["RR-2026-000007"]), why=WHY)
+    assert services.deliveries_send_due() == {"retry": 1}
+    services.removals_record(
+        source_ref="RR-2026-000008",
+        reason="copyright",
+        entries=[services.RemovalEntry(dataset=dataset, item=item)],
+    )
+    receiver.answer = 204
+    approved = WebhookDelivery.objects.get(event__event_type="removal.approved", attempts=0)
+    assert services.delivery_attempt(approved.pk) == "waiting"
+    WebhookDelivery.objects.filter(state=DeliveryState.PENDING).update(next_attempt_at=approved.created_at)
+    revoked = WebhookDelivery.objects.get(event__event_type="removal.revoked")
+    assert services.delivery_attempt(revoked.pk) == "succeeded"
+    assert services.delivery_attempt(approved.pk) == "succeeded"
+    types = [r.json()["type"] for r in receiver.received]
+    assert types == ["removal.approved", "removal.revoked", "removal.revoked", "removal.approved"]
+
+
 def test_an_approval_of_other_items_does_not_wait_for_a_pending_licence_event(
     dataset, every_endpoint, receiver
 ):
