@@ -461,6 +461,20 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
     "REDOC_DIST": "SIDECAR",
+    # Names the document has served since the enums appeared; registry/api/schema.py says why.
+    "POSTPROCESSING_HOOKS": ["registry.api.schema.postprocess_schema_enums"],
+    "ENUM_NAME_OVERRIDES": {
+        "ChoiceEnum": "partners.models.RowChoice.values",
+        "StateC81Enum": "partners.models.FilingState.values",
+        "Reason7f0Enum": "registry.models.DisputeReason.values",
+        "BasisEnum": "registry.models.RemovalReason.values",
+        "ReasonC2bEnum": "registry.api.schema.REMOVAL_REASON",
+        "Search7cfEnum": ["allowed", "disallowed", "unknown"],
+        "TrainAi7cfEnum": "registry.api.schema.PREFERENCES_TRAIN_AI",
+        "Search994Enum": ["allowed", "unknown"],
+        "Source4fbEnum": ["json", "file"],
+        "Source76cEnum": ["artist", "partner"],
+    },
 }
 
 LOGGING = {

@@ -281,34 +281,39 @@ def licences_csv(writer: Any, licences: dict[str, Any]) -> None:
         writer.writerow(["licences_by_month", *row.values()])
 
 
-def bars(values: list[tuple[str, int]], *, width: int = 440, bar: int = 22, gap: int = 8) -> dict[str, Any]:
+def bars(
+    values: list[tuple[str, int]], *, width: int = 300, font: int = 14, bar: int = 16, gap: int = 12
+) -> dict[str, Any]:
     """An SVG horizontal bar chart's geometry (the template draws it): one bar per (label, value),
-    scaled to the largest; the label column is two fifths of the width. Drawn 440 wide, so that
-    on a phone (about 340 px) the text keeps three quarters of its size.
+    scaled to the largest, each label on its own line above its bar so that it has the whole
+    width. `font` is the text's size in site.css. Drawn 300 wide, about the width a 375 px phone
+    gives it (309 px), so that its text is drawn near its own size there (14.4 px for 14); the
+    page caps how far it grows on a desktop.
 
     Coordinates are strings: a template would localise a number ("15,4" in French), which SVG
     reads as a list of positions, one per glyph."""
     top = max((v for _, v in values), default=0) or 1
-    label_width = width * 2 // 5
-    room = width - label_width - 50
+    room = width - 8 * font // 2  # the value after the longest bar: up to seven digits
+    pitch = font + 6 + bar + gap  # the label's line, a small space, the bar, the gap to the next
     rows = []
     for i, (label, value) in enumerate(values):
-        length = round(room * value / top)
+        length = max(1, round(room * value / top)) if value else 0
+        y = i * pitch + font + 6
         rows.append(
             {
                 "label": label,
                 "value": value,
-                "y": str(i * (bar + gap)),
-                "text_y": str(i * (bar + gap) + round(bar * 0.7)),
-                "x": str(label_width),
+                "label_y": str(i * pitch + font),
+                "y": str(y),
+                "text_y": str(y + bar - (bar - font * 3 // 4) // 2),
+                "x": "0",
                 "length": str(length),
-                "value_x": str(label_width + length + 6),
+                "value_x": str(length + 6),
             }
         )
     return {
         "width": str(width),
-        "height": str(max(1, len(values)) * (bar + gap)),
+        "height": str(max(1, len(values)) * pitch - gap),
         "bar": str(bar),
         "rows": rows,
-        "label_x": str(label_width - 8),
     }

@@ -22,6 +22,28 @@ def translated(text: str) -> str:
         return str(translation.gettext(text))
 
 
+# Each chart text's size as drawn: its font size in the drawing's units times the drawing's scale
+# (its width on screen over its viewBox's), beside the height of its box on screen; and whether
+# that box lies inside the drawing.
+CHART_TEXT = """() => [...document.querySelectorAll("svg.chart")].flatMap(svg => {
+  const drawn = svg.getBoundingClientRect();
+  const scale = drawn.width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll("text")].map(text => {
+    const box = text.getBoundingClientRect();
+    return {
+      chart: svg.getAttribute("aria-labelledby"), text: text.textContent,
+      size: parseFloat(getComputedStyle(text).fontSize) * scale, box: box.height,
+      inside: box.left >= drawn.left - 1 && box.right <= drawn.right + 1,
+    };
+  });
+})"""
+MIN_TEXT_PX = 12
+
+
+def chart_text_sizes(page: Page) -> list[dict]:  # type: ignore[type-arg]
+    return list(page.evaluate(CHART_TEXT))
+
+
 def licences_section(page: Page) -> Locator:
     return page.locator("#licences-heading").locator("..")
 
@@ -74,6 +96,9 @@ def test_the_report_reads_without_javascript_and_fits_a_phone(live_server, visit
     page.set_viewport_size(PHONE)
     try:
         assert fits(page) == []
+        sizes = chart_text_sizes(page)
+        assert sizes and min(s["size"] for s in sizes) >= MIN_TEXT_PX, sizes
+        assert all(s["inside"] for s in sizes), [s for s in sizes if not s["inside"]]
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
     cache.delete(report.CACHE_KEY)
