@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils.translation import gettext, ngettext
 
 from registry.models import DatasetItem
 
@@ -139,17 +140,22 @@ class RequestEvidence:
         claimed = self.claimed
         if self.open_conflicts:
             others = ", ".join(str(c.other(self.ticket)) for c in self.open_conflicts)
-            reasons.append(f"an unresolved conflict with {others}")
+            reasons.append(gettext("an unresolved conflict with %(others)s") % {"others": others})
         if self.lost_conflicts:
-            reasons.append("a conflict resolved in favour of another artist")
+            reasons.append(gettext("a conflict resolved in favour of another artist"))
         if not claimed:
-            reasons.append("no confirmed copies")
+            reasons.append(gettext("no confirmed copies"))
         elif not self.claims.domains and not self.claims.url_prefixes:
-            reasons.append("no verified domain or profile")
+            reasons.append(gettext("no verified domain or profile"))
         else:
             outside = len(claimed) - len(self.on_verified_domain)
             if outside:
-                reasons.append(f"{outside} of {len(claimed)} confirmed copies are not on a verified domain")
+                said = ngettext(
+                    "%(outside)d of %(claimed)d confirmed copies is not on a verified domain",
+                    "%(outside)d of %(claimed)d confirmed copies are not on a verified domain",
+                    outside,
+                )
+                reasons.append(said % {"outside": outside, "claimed": len(claimed)})
         return reasons
 
     @property

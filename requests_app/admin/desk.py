@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -94,10 +95,13 @@ class RemovalRequestAdmin(QueueAdmin):
         suggested_reason = winners = ""
         if lost:
             winners = ", ".join(f"{c.other(ticket)} ({c.other(ticket).artist.display_name})" for c in lost)
-            suggested_reason = (
-                f"Another artist's claim to the same image(s) was upheld ({winners}), so we cannot "
-                "send removals for this request."
-            )
+            suggested_reason = ngettext(
+                "Another artist's claim to the same image was upheld (%(winners)s), so we cannot send "
+                "removals for this request.",
+                "Other artists' claims to the same images were upheld (%(winners)s), so we cannot send "
+                "removals for this request.",
+                len(lost),
+            ) % {"winners": winners}
         return {
             "desk": {
                 "ticket": ticket,
@@ -208,7 +212,7 @@ class RemovalRequestAdmin(QueueAdmin):
             if problem is None:
                 return handler(request, object_id, **kwargs)
             ticket = self._ticket_for_moderation(request, object_id)  # who may post, first
-            messages.error(request, f"{problem} Nothing was saved.")
+            messages.error(request, gettext("%(problem)s Nothing was saved.") % {"problem": problem})
             return HttpResponseRedirect(self._change_url(ticket))
 
         return checked
@@ -230,18 +234,18 @@ class RemovalRequestAdmin(QueueAdmin):
         ticket = self._ticket_for_moderation(request, object_id)
         decision = DECISIONS.get(request.POST.get("decision", ""))
         if decision is None:
-            messages.error(request, "Choose start review, approve or reject.")
+            messages.error(request, gettext("Choose start review, approve or reject."))
             return HttpResponseRedirect(self._change_url(ticket))
         reason = request.POST.get("reason", "").strip()
         if decision.reason_required and not reason:
-            messages.error(request, "Give the artist a reason for the rejection.")
+            messages.error(request, gettext("Give the artist a reason for the rejection."))
             return HttpResponseRedirect(self._change_url(ticket))
         try:
             decision.call(ticket, request.user, reason)
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
-            messages.success(request, f"{decision.done} {ticket}.")
+            messages.success(request, str(decision.done_one) % {"ticket": ticket})
         return HttpResponseRedirect(self._change_url(ticket))
 
     def note_view(self, request: StaffRequest, object_id: str) -> HttpResponse:
@@ -258,7 +262,10 @@ class RemovalRequestAdmin(QueueAdmin):
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, "Reply sent to the artist." if public else "Internal note added (moderators only)."
+                request,
+                gettext("Reply sent to the artist.")
+                if public
+                else gettext("Internal note added (moderators only)."),
             )
         return HttpResponseRedirect(self._change_url(ticket) + "#timeline")
 
@@ -274,15 +281,21 @@ class RemovalRequestAdmin(QueueAdmin):
             assignee_id = parse_id(choice)
             assignee = None if assignee_id is None else selectors.moderators().filter(pk=assignee_id).first()
             if assignee is None:
-                messages.error(request, "Choose a moderator.")
+                messages.error(request, gettext("Choose a moderator."))
                 return HttpResponseRedirect(self._change_url(ticket))
         try:
             services.request_assign(ticket=ticket, moderator=request.user, assignee=assignee)
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
-            who = assignee.get_username() if assignee else "nobody"
-            messages.success(request, f"{ticket} is assigned to {who}.")
+            if assignee:
+                said = gettext("%(ticket)s is assigned to %(who)s.") % {
+                    "ticket": ticket,
+                    "who": assignee.get_username(),
+                }
+            else:
+                said = gettext("%(ticket)s is assigned to nobody.") % {"ticket": ticket}
+            messages.success(request, said)
         return HttpResponseRedirect(self._change_url(ticket))
 
     def ask_info_view(self, request: StaffRequest, object_id: str) -> HttpResponse:
@@ -297,7 +310,8 @@ class RemovalRequestAdmin(QueueAdmin):
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
-            messages.success(request, f"Asked the artist for more information; {ticket} needs information.")
+            said = gettext("Asked the artist for more information; %(ticket)s needs information.")
+            messages.success(request, said % {"ticket": ticket})
         return HttpResponseRedirect(self._change_url(ticket))
 
     def conflict_resolve_view(self, request: StaffRequest, object_id: str, conflict_id: int) -> HttpResponse:
@@ -311,7 +325,7 @@ class RemovalRequestAdmin(QueueAdmin):
             request,
             ticket,
             partial(services.conflict_resolve, conflict=conflict),
-            done="Conflict resolved; both requests' timelines record it.",
+            done=gettext("Conflict resolved; both requests' timelines record it."),
             anchor="#evidence",
         )
 
@@ -323,7 +337,7 @@ class RemovalRequestAdmin(QueueAdmin):
             request,
             ticket,
             partial(services.partner_conflict_resolve, ticket=ticket, filing_ref=filing_ref),
-            done="Conflict with the partner's filing resolved; the timeline records it.",
+            done=gettext("Conflict with the partner's filing resolved; the timeline records it."),
             anchor="#partner-conflicts",
         )
 
@@ -357,17 +371,19 @@ class RemovalRequestAdmin(QueueAdmin):
         raw_seed = request.POST.get("seed", "").strip()
         size, seed = parse_id(raw_size), parse_id(raw_seed)
         if size is None or (raw_seed and seed is None):
-            messages.error(request, "Give the sample size (and the seed, if any) as whole numbers.")
+            messages.error(request, gettext("Give the sample size (and the seed, if any) as whole numbers."))
             return HttpResponseRedirect(self._change_url(ticket) + "#works")
         try:
             drawn = services.request_sample_draw(ticket=ticket, moderator=request.user, size=size, seed=seed)
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
-            messages.success(
-                request,
-                f"Sample of {drawn.params['size']} works drawn (seed {drawn.params['seed']}); recorded.",
+            said = ngettext(
+                "Sample of %(size)d work drawn (seed %(seed)d); recorded.",
+                "Sample of %(size)d works drawn (seed %(seed)d); recorded.",
+                drawn.params["size"],
             )
+            messages.success(request, said % {"size": drawn.params["size"], "seed": drawn.params["seed"]})
         return HttpResponseRedirect(self._change_url(ticket) + "#works")
 
     def sample_review_view(self, request: StaffRequest, object_id: str, event_id: int) -> HttpResponse:
@@ -393,7 +409,8 @@ class RemovalRequestAdmin(QueueAdmin):
             messages.error(request, refusal_text(ticket, exc))
         else:
             checked, doubtful = len(marks["checked"]), len(marks["doubtful"])
-            messages.success(request, f"Sample review recorded: {checked} checked, {doubtful} doubtful.")
+            said = gettext("Sample review recorded: %(checked)d checked, %(doubtful)d doubtful.")
+            messages.success(request, said % {"checked": checked, "doubtful": doubtful})
         return HttpResponseRedirect(self._change_url(ticket) + "#works")
 
     def proof_review_view(self, request: StaffRequest, object_id: str, proof_id: int) -> HttpResponse:
@@ -411,5 +428,5 @@ class RemovalRequestAdmin(QueueAdmin):
         except REFUSALS as exc:
             messages.error(request, refusal_text(ticket, exc))
         else:
-            messages.success(request, "Document review recorded; the artist was told by email.")
+            messages.success(request, gettext("Document review recorded; the artist was told by email."))
         return HttpResponseRedirect(self._change_url(ticket) + "#proofs")

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,6 +30,7 @@ from registry import services as registry_services
 from registry.models import DISPUTE_OPEN_STATES, Dispute, DisputeState, RemovalSource
 
 from ..models import Match, RemovalRequest
+from .decisions import clock
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -43,8 +45,10 @@ def time_left(dispute: Dispute, now: Any = None) -> str:
     delta: timedelta = dispute.response_due_at - (now or timezone.now())
     hours = int(abs(delta.total_seconds()) // 3600)
     days, hours = divmod(hours, 24)
-    text = f"{days}d {hours}h" if days else f"{hours}h"
-    return f"{text} left" if delta.total_seconds() > 0 else f"ran out {text} ago"
+    text = clock(days=days, hours=hours)
+    if delta.total_seconds() > 0:
+        return gettext("%(time)s left") % {"time": text}
+    return gettext("ran out %(time)s ago") % {"time": text}
 
 
 class DisputeStateFilter(admin.SimpleListFilter):
@@ -191,7 +195,7 @@ class DisputeAdmin(ReadOnlyAdmin):
                 raise PermissionDenied
             problem = outside_text_problem(request.POST)
             if problem is not None:
-                messages.error(request, f"{problem} Nothing was saved.")
+                messages.error(request, gettext("%(problem)s Nothing was saved.") % {"problem": problem})
                 return self._back(dispute)
             return handler(request, dispute)
 
@@ -207,15 +211,17 @@ class DisputeAdmin(ReadOnlyAdmin):
                 reason=request.POST.get("reason", ""),
             )
         except registry_services.DisputeRefused as exc:
-            messages.error(request, f"{dispute.public_id}: {exc.message} Nothing was changed.")
+            said = gettext("%(dispute)s: %(why)s Nothing was changed.")
+            messages.error(request, said % {"dispute": dispute.public_id, "why": exc.message})
         else:
-            done = (
-                "revoked: maintainers are sent removal.revoked"
-                if outcome == "revoke"
-                else "upheld: the removal stays"
-            )
+            if outcome == "revoke":
+                said = gettext(
+                    "%(dispute)s decided, removal %(removal)s revoked: maintainers are sent removal.revoked."
+                )
+            else:
+                said = gettext("%(dispute)s decided, removal %(removal)s upheld: the removal stays.")
             messages.success(
-                request, f"{dispute.public_id} decided, removal {dispute.removal.public_id} {done}."
+                request, said % {"dispute": dispute.public_id, "removal": dispute.removal.public_id}
             )
         return self._back(dispute)
 
@@ -225,9 +231,9 @@ class DisputeAdmin(ReadOnlyAdmin):
                 dispute=dispute, moderator=request.user, body=request.POST.get("note", "")
             )
         except registry_services.DisputeRefused as exc:
-            messages.error(request, f"{exc.message} Nothing was saved.")
+            messages.error(request, gettext("%(problem)s Nothing was saved.") % {"problem": exc.message})
         else:
-            messages.success(request, "Note added.")
+            messages.success(request, gettext("Note added."))
         return self._back(dispute)
 
     def evidence_view(self, request: StaffRequest, object_id: str) -> FileResponse:

@@ -27,9 +27,9 @@ from .decisions import (
     Decision,
     age,
     breakable_email,
+    bulk_plan,
     bulk_skips,
     refusal_text,
-    requests_phrase,
 )
 from .filters import AgeFilter, AssigneeFilter, ConflictFilter, EvidenceFilter, SlaFilter
 
@@ -213,24 +213,17 @@ class QueueAdmin(ReadOnlyAdmin):
         tickets = list(queryset.select_related("artist__user").order_by("pk"))
         skipped = bulk_skips(tickets, decision)
         going = len(tickets) - len(skipped)
-        verb = decision.label
-        plan = f"{verb} {requests_phrase(going)}"
-        if skipped:
-            why = "; ".join(f"{t} {reason}" for t, reason in skipped)
-            plan += f"; {len(skipped)} will be skipped because {why}."
-        else:
-            plan += "."
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{verb} {requests_phrase(going)}?" if going else f"Nothing to {verb.lower()}",
+            "title": str(decision.ask % {"count": going}) if going else decision.none,
             "opts": self.model._meta,
             "decision": decision,
             "action": action,
             "tickets": tickets,
             "skipped": skipped,
             "going": going,
-            "plan": plan,
-            "submit_label": f"{verb} {requests_phrase(going)}",
+            "plan": bulk_plan(decision, going, skipped),
+            "submit_label": str(decision.act % {"count": going}),
             "reason": reason,
             "error": error,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -247,11 +240,10 @@ class QueueAdmin(ReadOnlyAdmin):
                 # In bulk only what needs no second look; the rest is opened and decided one by one.
                 weaknesses = evidence.for_request(ticket).weaknesses
                 if weaknesses:
-                    messages.error(
-                        request,
-                        f"{ticket} was not approved in bulk: {'; '.join(weaknesses)}. Open it and decide it "
-                        "on its own.",
+                    said = gettext(
+                        "%(ticket)s was not approved in bulk: %(why)s. Open it and decide it on its own."
                     )
+                    messages.error(request, said % {"ticket": ticket, "why": "; ".join(weaknesses)})
                     continue
             try:
                 decision.call(ticket, request.user, reason)
@@ -260,4 +252,5 @@ class QueueAdmin(ReadOnlyAdmin):
             else:
                 done.append(str(ticket))
         if done:
-            messages.success(request, f"{decision.done} {requests_phrase(len(done))}: {', '.join(done)}.")
+            said = str(decision.done_many % {"count": len(done), "tickets": ", ".join(done)})
+            messages.success(request, said)

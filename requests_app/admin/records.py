@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from registry.admin import HashColumns
@@ -30,7 +32,7 @@ class ArtistRequestInline(ReadOnlyInline):
     fk_name = "artist"
     fields = ("reference", "status", "basis", "submitted_at", "decided_at")
     readonly_fields = fields
-    verbose_name_plural = "requests"
+    verbose_name_plural = _("requests")
 
 
 @admin.register(ArtistProfile)
@@ -45,11 +47,11 @@ class ArtistProfileAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArtistProfile]:
         return super().get_queryset(request).annotate(request_count=Count("requests"))
 
-    @admin.display(description="email", ordering="user__email")
+    @admin.display(description=_("email"), ordering="user__email")
     def email(self, obj: ArtistProfile) -> str:
         return obj.user.email
 
-    @admin.display(description="requests", ordering="request_count")
+    @admin.display(description=_("requests"), ordering="request_count")
     def request_count(self, obj: Any) -> int:
         return obj.request_count
 
@@ -71,15 +73,16 @@ class IdentityProofAdmin(ReadOnlyAdmin):
     search_fields = ("target", "artist__user__email", "artist__display_name")
     exclude = ("document", "token")
 
-    @admin.display(description="document")
+    @admin.display(description=_("document"))
     def document_link(self, obj: IdentityProof) -> str:
         if obj.document_deleted_at:
-            return f"deleted {obj.document_deleted_at:%Y-%m-%d}"
+            return gettext("deleted %(day)s") % {"day": f"{obj.document_deleted_at:%Y-%m-%d}"}
         if not obj.document:
             return "—"
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener">open</a>',
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
             reverse("identity_document", args=[obj.pk]),
+            gettext("open"),
         )
 
 
@@ -108,14 +111,14 @@ class WorkAdmin(HashColumns, ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="image")
+    @admin.display(description=_("image"))
     def thumbnail(self, obj: Work) -> str:
         return format_html(
             '<img src="{}" alt="" style="max-width:320px;max-height:320px">',
             reverse("work_image", args=[obj.pk]),
         )
 
-    @admin.display(description="size")
+    @admin.display(description=_("size"))
     def size(self, obj: Work) -> str:
         return f"{obj.width} x {obj.height}"
 
@@ -127,15 +130,15 @@ class MatchAdmin(ReadOnlyAdmin):
     list_select_related = ("work__request", "item__dataset")
     search_fields = ("item__url", "work__request__reference")
 
-    @admin.display(description="request", ordering="work__request__reference")
+    @admin.display(description=_("request"), ordering="work__request__reference")
     def request_ref(self, obj: Match) -> str:
         return str(obj.work.request or "—")
 
-    @admin.display(description="data set", ordering="item__dataset__slug")
+    @admin.display(description=_("data set"), ordering="item__dataset__slug")
     def dataset(self, obj: Match) -> str:
         return obj.item.dataset.slug
 
-    @admin.display(description="item URL")
+    @admin.display(description=_("item URL"))
     def item_url(self, obj: Match) -> str:
         return Truncator(obj.item.url).chars(80)
 
@@ -156,10 +159,10 @@ class TicketEventAdmin(ReadOnlyAdmin):
     list_select_related = ("request", "actor")
     search_fields = ("request__reference", "message")
 
-    @admin.display(boolean=True, description="artist sees it")
+    @admin.display(boolean=True, description=_("artist sees it"))
     def is_public(self, obj: TicketEvent) -> bool:
         return obj.is_public
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def excerpt(self, obj: TicketEvent) -> str:
         return Truncator(timeline.event_text(obj)).chars(100)

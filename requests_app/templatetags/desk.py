@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from registry.hashing import code_to_hex
 from requests_app import selectors
@@ -41,11 +42,11 @@ def desk_counts(context: Any) -> dict[str, Any] | None:
     rows = [(status.label, counts[status.value], f"{base}?status__exact={status.value}") for status in QUEUE]
     open_only = "&status__in=" + ",".join(OPEN)
     attention = [
-        ("Overdue", counts["overdue"], f"{base}?sla=overdue"),
-        ("Due soon", counts["due_soon"], f"{base}?sla=due_soon"),
-        ("Unassigned (open)", counts["unassigned"], f"{base}?assignee=unassigned{open_only}"),
-        ("Mine (open)", counts["mine"], f"{base}?assignee=mine{open_only}"),
-        ("Unresolved conflicts", counts["conflicts"], f"{base}?conflict=open"),
+        (gettext("Overdue"), counts["overdue"], f"{base}?sla=overdue"),
+        (gettext("Due soon"), counts["due_soon"], f"{base}?sla=due_soon"),
+        (gettext("Unassigned (open)"), counts["unassigned"], f"{base}?assignee=unassigned{open_only}"),
+        (gettext("Mine (open)"), counts["mine"], f"{base}?assignee=mine{open_only}"),
+        (gettext("Unresolved conflicts"), counts["conflicts"], f"{base}?conflict=open"),
     ]
     return {"statuses": rows, "attention": attention}
 

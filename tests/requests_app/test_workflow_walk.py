@@ -162,7 +162,7 @@ def test_the_rival_of_a_resolved_conflict_is_rejected_at_the_desk(walk, moderato
     assert "No decision possible" not in page
     assert f"resolved in favour of {owner.reference} (Ada Lovelace)" in page
     assert 'name="decision" value="reject"' in page and 'name="decision" value="approve"' not in page
-    assert "claim to the same image(s) was upheld" in page  # the suggested reason, ready to send
+    assert "claim to the same image was upheld" in page  # the suggested reason, ready to send
     walk.desk.post(decide_url(rival), {"decision": "reject", "reason": "The works are another artist's."})
     rival.refresh_from_db()
     assert rival.status == Status.REJECTED and rival.decision_reason == "The works are another artist's."

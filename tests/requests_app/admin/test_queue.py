@@ -85,7 +85,7 @@ def test_bulk_approve_asks_for_confirmation_then_reports_the_refused(moderator, 
     html = page.content.decode()
     assert 'name="reason"' in html and all(r.reference in html for r in (first, second, draft))
     assert (
-        f"Approve 2 requests; 1 will be skipped because {draft.reference} is draft and cannot be approved."
+        f"Approve 2 requests. 1 will be skipped because {draft.reference} is draft and cannot be approved."
         in html
     )
     assert 'value="Approve 2 requests"' in html
@@ -197,7 +197,7 @@ def test_bulk_approve_takes_only_strong_requests_without_conflict(
     ).content.decode()
     # The page says what the button will do: one approved, two skipped, and why.
     assert (
-        f"Approve 1 request; 2 will be skipped because {strong.reference} needs a look on its own: "
+        f"Approve 1 request. 2 will be skipped because {strong.reference} needs a look on its own: "
         f"an unresolved conflict with {clash.reference}; {clash.reference} needs a look on its own: "
         f"an unresolved conflict with {strong.reference}."
     ) in page
