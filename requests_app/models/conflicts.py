@@ -41,6 +41,8 @@ class RequestConflict(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("conflict between artists")
+        verbose_name_plural = _("conflicts between artists")
         constraints = [
             models.UniqueConstraint(fields=["first", "second"], name="one_conflict_per_request_pair"),
             models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="conflict_ordered"),
@@ -101,6 +103,8 @@ class PartnerConflict(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("conflict with a partner's filing")
+        verbose_name_plural = _("conflicts with partners' filings")
         constraints = [
             models.UniqueConstraint(
                 fields=["request", "work", "item", "filing_ref"], name="one_partner_conflict_per_claim"

@@ -21,7 +21,7 @@ class VerificationLevel(models.IntegerChoices):
 
 class ArtistProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artist")
-    display_name = models.CharField(max_length=150)
+    display_name = models.CharField(_("name"), max_length=150)
     # Derived from proofs by services.profile_recompute_level; stored so the
     # moderators' queue can filter on it.
     verification_level = models.PositiveSmallIntegerField(
@@ -29,13 +29,17 @@ class ArtistProfile(models.Model):
     )
     # The language the artist last used on the site (a code from settings.LANGUAGES): their emails use it.
     language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
     # The portfolio's default choice (registry.preferences): new requests start from it, and a
     # work in no request follows it. Written only through services.portfolio_choice_set.
     default_choice = models.CharField(max_length=12, choices=Choice.choices, default=Choice.REMOVE)
     default_licence = models.CharField(max_length=10, choices=Licence.choices, blank=True, default="")
     default_licence_url = models.CharField(max_length=500, blank=True, default="")
     default_attribution = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("artist")
+        verbose_name_plural = _("artists")
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.user.email}>"
@@ -63,17 +67,21 @@ class ProofStatus(models.TextChoices):
 
 
 class IdentityProof(models.Model):
-    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="proofs")
-    method = models.CharField(max_length=20, choices=ProofMethod.choices)
-    target = models.CharField(max_length=500, help_text="The email, domain or URL being proven.")
+    artist = models.ForeignKey(
+        ArtistProfile, on_delete=models.CASCADE, related_name="proofs", verbose_name=_("artist")
+    )
+    method = models.CharField(_("method"), max_length=20, choices=ProofMethod.choices)
+    target = models.CharField(_("for"), max_length=500, help_text="The email, domain or URL being proven.")
     token = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=20, choices=ProofStatus.choices, default=ProofStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProofStatus.choices, default=ProofStatus.PENDING
+    )
     evidence = models.JSONField(default=dict, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified on"), null=True, blank=True)
     # Pending: the artist must finish by then. Verified: valid until then, moved on by each
     # successful re-check (automatic methods) or fixed at review (documents).
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # What the last check found, in words for the artist ("no TXT record at ...").
     last_error = models.TextField(blank=True)
@@ -130,6 +138,8 @@ class SiteSignals(models.Model):
     scope_total = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("signals of a site")
+        verbose_name_plural = _("site signals")
         constraints = [models.UniqueConstraint(fields=["artist", "site"], name="one_site_signals_per_domain")]
 
     def __str__(self) -> str:

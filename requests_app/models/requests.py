@@ -104,6 +104,8 @@ class RequestScope(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("domain scope line")
+        verbose_name_plural = _("domain scope lines")
         constraints = [
             models.UniqueConstraint(
                 fields=["request", "host", "include_subdomains", "path_prefix"],
@@ -147,22 +149,31 @@ PUBLIC_EVENT_KINDS = frozenset(
 class TicketEvent(models.Model):
     """The timeline of a request; one row per change, so history is free."""
 
-    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    request = models.ForeignKey(
+        RemovalRequest, on_delete=models.CASCADE, related_name="events", verbose_name=_("request")
     )
-    old_value = models.CharField(max_length=100, blank=True)
-    new_value = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    old_value = models.CharField(_("old value"), max_length=100, blank=True)
+    new_value = models.CharField(_("new value"), max_length=100, blank=True)
     # What Removal Desk wrote, in English; for a person's words, what they wrote.
     message = models.TextField(blank=True)
     # What happened, as data ({"text": "works_added", "count": 12, ...}): timeline.event_text
     # renders it in the reader's language. Rows without it show `message`.
     params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.old_value}→{self.new_value}"

@@ -39,15 +39,22 @@ class WorkDecision(models.TextChoices):
 class Work(ConsentFields):
     """A submitted image: re-encoded without metadata, stored privately, never served publicly."""
 
-    artist = models.ForeignKey(ArtistProfile, on_delete=models.CASCADE, related_name="works")
+    artist = models.ForeignKey(
+        ArtistProfile, on_delete=models.CASCADE, related_name="works", verbose_name=_("artist")
+    )
     request = models.ForeignKey(
-        RemovalRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="works"
+        RemovalRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="works",
+        verbose_name=_("request"),
     )
     file = models.FileField(storage=select_private_storage, upload_to="works/%Y/%m/")
-    original_name = models.CharField(max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
     size_bytes = models.PositiveIntegerField()
-    format = models.CharField(max_length=10)
+    format = models.CharField(_("format"), max_length=10)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     phash = models.BigIntegerField(null=True, blank=True)
@@ -63,7 +70,9 @@ class Work(ConsentFields):
         help_text="[view, pHash, dHash] of the work cropped, padded and turned by small angles "
         "(registry.probes), searched to find edited copies.",
     )
-    hash_state = models.CharField(max_length=20, choices=HashState.choices, default=HashState.PENDING)
+    hash_state = models.CharField(
+        _("hashing"), max_length=20, choices=HashState.choices, default=HashState.PENDING
+    )
     hash_error = models.TextField(blank=True)
     embedded_signals = models.JSONField(
         default=dict,
@@ -74,10 +83,12 @@ class Work(ConsentFields):
     decision = models.CharField(max_length=10, choices=WorkDecision.choices, blank=True, default="")
     # The work's own choice; "" follows its request's (RemovalRequest.choice).
     choice = models.CharField(max_length=12, choices=Choice.choices, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("added on"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("work")
+        verbose_name_plural = _("works")
         indexes = [
             # The portfolio page: an artist's works newest first, a page at a time.
             models.Index(fields=["artist", "id"], name="work_artist_id"),
@@ -155,6 +166,8 @@ class PortfolioUpload(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("portfolio upload")
+        verbose_name_plural = _("portfolio uploads")
         indexes = [models.Index(fields=["state", "updated_at"], name="upload_state_updated")]
 
     def __str__(self) -> str:
@@ -175,18 +188,20 @@ class MatchConfidence(models.TextChoices):
 
 
 class Match(models.Model):
-    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="matches")
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="matches", verbose_name=_("work"))
     item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="+")
     # The hash that found the candidate and its distance (registry.matching.Hit).
-    algorithm = models.CharField(max_length=20, default="phash")
-    distance = models.PositiveSmallIntegerField()
+    algorithm = models.CharField(_("found by"), max_length=20, default="phash")
+    distance = models.PositiveSmallIntegerField(_("distance"))
     # What verified it: the hashes that agree ([{"hash": "phash", "distance": 3, "bits": 64}, ...]),
     # the view of the work that matched ("original", "mirrored", "turned 90°", ...) and how sure.
     # Rows matched before verification existed have no signals.
     signals = models.JSONField(default=list, blank=True)
     view = models.CharField(max_length=40, default="original", blank=True)
     confidence = models.CharField(max_length=10, choices=MatchConfidence.choices, blank=True)
-    state = models.CharField(max_length=20, choices=MatchState.choices, default=MatchState.SUGGESTED)
+    state = models.CharField(
+        _("state"), max_length=20, choices=MatchState.choices, default=MatchState.SUGGESTED
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
