@@ -6,21 +6,47 @@ filing: after the filing's sample, by the policy when it would approve the row (
 active, the policy on, the work URL on a verified domain, hashes present), or else by the desk.
 Only then is the earlier row restated (its removals or grants revoked, the new ones recorded), so
 a filing held by its sample, failed, refused or revoked changes nothing that was approved.
+
+Meanwhile the creator, having claimed their account, may choose for the earlier row themselves
+(services.claim_choice). Their choice names the changes then pending (`set_aside` in its audit
+row) and those are never applied: the creator spoke after the partner did, and the partner's
+change deciding later must not undo what the creator chose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
 
 from registry.preferences import Consent
 
-from ..models import Filing, FilingRow, FilingRowLicence, PartnerActionKind, RowChoice, RowState
+from ..models import (
+    Filing,
+    FilingRow,
+    FilingRowLicence,
+    PartnerAction,
+    PartnerActionKind,
+    RowChoice,
+    RowState,
+)
 from .audit import partner_action_record
 
 PARTNER_CHANGED_CHOICE = "The partner filed another choice for this work."
+# A change row not decided yet: stored, in its filing's sample, or waiting for the desk.
+CHANGE_UNDECIDED = (RowState.PENDING, RowState.SAMPLED, RowState.WAITING, RowState.CONFLICT)
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A partner's change of a row's choice that is not decided yet, as its creator reads it."""
+
+    row_id: int
+    consent: Consent
+    sent_at: datetime  # when its filing was sent
 
 
 def change_consent(row: FilingRow) -> Consent:
@@ -30,6 +56,58 @@ def change_consent(row: FilingRow) -> Consent:
         if terms is not None:
             return Consent(RowChoice.LICENCE, terms.licence, terms.licence_url, terms.attribution)
     return Consent(row.choice or RowChoice.REMOVE)
+
+
+def _set_aside(held_ids: Iterable[int]) -> set[int]:
+    """The change rows that the creators of `held_ids` set aside by choosing after them."""
+    out: set[int] = set()
+    for ids in PartnerAction.objects.filter(
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
+        object_type="claim",
+        detail__row__in=list(held_ids),
+        detail__has_key="set_aside",
+    ).values_list("detail__set_aside", flat=True):
+        out.update(ids)
+    return out
+
+
+def _set_aside_by_creator(change: FilingRow, held: FilingRow) -> bool:
+    return PartnerAction.objects.filter(
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
+        partner_id=held.partner_id,
+        object_type="claim",
+        detail__row=held.pk,
+        detail__set_aside__contains=[change.pk],
+    ).exists()
+
+
+def changes_pending(row_ids: Iterable[int]) -> dict[int, list[PendingChange]]:
+    """The partner's changes not decided yet of each of `row_ids` (keyed by the row they change),
+    oldest first; those its creator set aside by choosing after them are left out."""
+    row_ids = list(row_ids)
+    if not row_ids:
+        return {}
+    rows = list(
+        FilingRow.objects.filter(duplicate_of_id__in=row_ids, state__in=CHANGE_UNDECIDED)
+        .select_related("filing")
+        .order_by("pk")
+    )
+    if not rows:
+        return {}
+    aside = _set_aside({row.duplicate_of_id for row in rows if row.duplicate_of_id is not None})
+    terms = {t.row_id: t for t in FilingRowLicence.objects.filter(row_id__in=[row.pk for row in rows])}
+    out: dict[int, list[PendingChange]] = defaultdict(list)
+    for row in rows:
+        if row.pk in aside or row.duplicate_of_id is None:
+            continue
+        term = terms.get(row.pk) if row.choice == RowChoice.LICENCE else None
+        consent = (
+            Consent(RowChoice.LICENCE, term.licence, term.licence_url, term.attribution)
+            if term is not None
+            else Consent(row.choice or RowChoice.REMOVE)
+        )
+        out[row.duplicate_of_id].append(PendingChange(row.pk, consent, row.filing.created_at))
+    return dict(out)
 
 
 def changes_apply(
@@ -48,6 +126,8 @@ def changes_apply(
         consent = change_consent(row)
         if held.lifted_at is not None or held.state == RowState.DECLINED:
             note = "; not applied: the earlier row was lifted by its creator or declined by the desk"
+        elif _set_aside_by_creator(row, held):
+            note = "; not applied: the creator of the earlier row chose for it after this change was sent"
         else:
             old = held.choice or RowChoice.REMOVE
             done = row_choice_restate(row=held, consent=consent, why=PARTNER_CHANGED_CHOICE)

@@ -153,6 +153,8 @@ def claim_detail(request: ArtistRequest, claim_id: int) -> HttpResponse:
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page", "1"))
     on_page = list(page.object_list)
     counts = partner_selectors.rows_removal_counts([row.pk for row in on_page])
+    # What the platform asked to change and is not decided yet: a lifted row keeps what it is.
+    changes = partner_services.changes_pending(row.pk for row in on_page if row.lifted_at is None)
     removals = partner_services.claim_removals(claim)
     return render(
         request,
@@ -160,7 +162,7 @@ def claim_detail(request: ArtistRequest, claim_id: int) -> HttpResponse:
         {
             "claim": claim,
             "page": page,
-            "rows": [(row, counts.get(row.pk, (0, 0))) for row in on_page],
+            "rows": [(row, counts.get(row.pk, (0, 0)), changes.get(row.pk, [])) for row in on_page],
             "progress": removals_progress(removals),
             "liftable": partner_services.claim_rows(claim).filter(lifted_at__isnull=True).count(),
             "lifted": partner_services.claim_rows(claim).filter(lifted_at__isnull=False).count(),
@@ -225,17 +227,34 @@ def _choice_history(claim_id: int, row_id: int) -> list[tuple[object, str]]:
         kind=PartnerActionKind.ROW_CHOICE_CHANGED, object_id=claim_id, detail__row=row_id
     ).order_by("created_at", "pk")
     labels = dict(Choice.choices)
-    return [
-        (
-            a.created_at,
-            _("From “%(old)s” to “%(new)s”.")
-            % {"old": labels.get(a.detail.get("old"), "?"), "new": labels.get(a.detail.get("new"), "?")},
-        )
-        for a in rows
-    ]
+    out: list[tuple[object, str]] = []
+    for a in rows:
+        names = {"old": labels.get(a.detail.get("old"), "?"), "new": labels.get(a.detail.get("new"), "?")}
+        if not a.detail.get("set_aside"):
+            text = _("From “%(old)s” to “%(new)s”.") % names
+        elif a.detail.get("old") == a.detail.get("new") and a.detail.get("old_licence") == a.detail.get(
+            "new_licence"
+        ):
+            text = _("Kept “%(old)s”: the platform's change, not decided yet, was set aside.") % names
+        else:
+            text = (
+                _("From “%(old)s” to “%(new)s”: the platform's change, not decided yet, was set aside.")
+                % names
+            )
+        out.append((a.created_at, text))
+    return out
 
 
 def _said(result: partner_services.RowChoiceResult) -> str:
+    if result.set_aside and not result.changed:
+        return _("Your choice stands: the platform's change, not decided yet, will not be applied.")
+    if result.set_aside and (result.revoked or result.removed or result.granted):
+        return _(
+            "Your choice is saved and the data set maintainers are told; the platform's change, "
+            "not decided yet, will not be applied."
+        )
+    if result.set_aside:
+        return _("Your choice is saved; the platform's change, not decided yet, will not be applied.")
     if not result.changed:
         return _("Nothing changed: that was your choice already.")
     if result.revoked or result.removed or result.granted:
@@ -272,14 +291,11 @@ def claim_row_choice(request: ArtistRequest, claim_id: int, row_id: int) -> Http
             except partner_services.ClaimError as exc:
                 form.add_error(None, str(exc))
             else:
-                if not result.changed:
-                    messages.info(request, _("Nothing changed: that was your choice already."))
-                elif result.revoked or result.removed or result.granted:
-                    messages.success(
-                        request, _("Your choice is saved and the data set maintainers are told.")
-                    )
+                said = _said(result)
+                if result.changed or result.set_aside:
+                    messages.success(request, said)
                 else:
-                    messages.success(request, _("Your choice is saved."))
+                    messages.info(request, said)
                 return HttpResponseRedirect(reverse("claim_detail", args=[claim.pk]) + "#rows")
         status = 400
     return render(
@@ -292,6 +308,7 @@ def claim_row_choice(request: ArtistRequest, claim_id: int, row_id: int) -> Http
             "form": form,
             "action": reverse("claim_row_choice", args=[claim.pk, row.pk]),
             "closed": row.lifted_at is not None,
+            "changes": [] if row.lifted_at else partner_services.changes_pending([row.pk]).get(row.pk, []),
             "history": _choice_history(claim.pk, row.pk),
         },
         status=status,
