@@ -29,6 +29,7 @@ from registry.hashing import code_to_hex, pdq_to_hex
 from . import services
 from .admin import _operator, _reason_or_prompt, number
 from .models import DESK_STATES, DeskRow, Filing, FilingRow, RowState, SampleMark
+from .services.changes import change_set_aside
 from .services.evidence import RowEvidence
 from .services.filings import Served
 
@@ -211,6 +212,14 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         if obj.duplicate_of_id is not None:
             # Approving this row applies the change to the earlier row; declining drops it.
             fields.append(("change of choice", obj.error))
+            if change_set_aside(obj):
+                fields.append(
+                    (
+                        "set aside",
+                        "the creator chose for the earlier row after this change was sent: "
+                        "approving it changes nothing",
+                    )
+                )
         return format_html_join("\n", "<div><strong>{}</strong>: {}</div>", fields)
 
     @admin.display(description=_("partner's domain"))

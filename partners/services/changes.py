@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from registry.preferences import Consent
 
 from ..models import (
+    CreatorClaim,
     Filing,
     FilingRow,
     FilingRowLicence,
@@ -58,32 +60,39 @@ def change_consent(row: FilingRow) -> Consent:
     return Consent(row.choice or RowChoice.REMOVE)
 
 
-def _set_aside(held_ids: Iterable[int]) -> set[int]:
-    """The change rows that the creators of `held_ids` set aside by choosing after them."""
-    out: set[int] = set()
-    for ids in PartnerAction.objects.filter(
-        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
-        object_type="claim",
-        detail__row__in=list(held_ids),
-        detail__has_key="set_aside",
-    ).values_list("detail__set_aside", flat=True):
-        out.update(ids)
-    return out
-
-
-def _set_aside_by_creator(change: FilingRow, held: FilingRow) -> bool:
+def _choices_of(claim_ids: Sequence[int]) -> QuerySet[PartnerAction]:
+    """The creator's own choices made on these claims that set changes aside: the claim's audit
+    rows, read by their object (an index), a few per claim, never the partner's whole trail."""
     return PartnerAction.objects.filter(
-        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
-        partner_id=held.partner_id,
         object_type="claim",
-        detail__row=held.pk,
-        detail__set_aside__contains=[change.pk],
-    ).exists()
+        object_id__in=claim_ids,
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
+        detail__has_key="set_aside",
+    )
 
 
-def changes_pending(row_ids: Iterable[int]) -> dict[int, list[PendingChange]]:
-    """The partner's changes not decided yet of each of `row_ids` (keyed by the row they change),
-    oldest first; those its creator set aside by choosing after them are left out."""
+def change_set_aside(change: FilingRow) -> bool:
+    """Whether the creator of the row `change` changes set it aside, by choosing after it was sent.
+
+    The change row names the same partner and creator as its earlier row. Any claim of that
+    creator counts (claims.creator_key: the id in lower case), the verified one or an earlier one."""
+    claims = list(
+        CreatorClaim.objects.filter(
+            partner_id=change.partner_id, creator_key=change.creator_id.lower()
+        ).values_list("pk", flat=True)
+    )
+    if not claims:
+        return False
+    return (
+        _choices_of(claims)
+        .filter(detail__row=change.duplicate_of_id, detail__set_aside__contains=[change.pk])
+        .exists()
+    )
+
+
+def changes_pending(claim: CreatorClaim, row_ids: Iterable[int]) -> dict[int, list[PendingChange]]:
+    """The partner's changes not decided yet of each of `row_ids`, rows of `claim` (keyed by the
+    row they change), oldest first; those its creator set aside by choosing after them are left out."""
     row_ids = list(row_ids)
     if not row_ids:
         return {}
@@ -94,7 +103,9 @@ def changes_pending(row_ids: Iterable[int]) -> dict[int, list[PendingChange]]:
     )
     if not rows:
         return {}
-    aside = _set_aside({row.duplicate_of_id for row in rows if row.duplicate_of_id is not None})
+    aside: set[int] = set()
+    for ids in _choices_of([claim.pk]).values_list("detail__set_aside", flat=True):
+        aside.update(ids)
     terms = {t.row_id: t for t in FilingRowLicence.objects.filter(row_id__in=[row.pk for row in rows])}
     out: dict[int, list[PendingChange]] = defaultdict(list)
     for row in rows:
@@ -126,7 +137,7 @@ def changes_apply(
         consent = change_consent(row)
         if held.lifted_at is not None or held.state == RowState.DECLINED:
             note = "; not applied: the earlier row was lifted by its creator or declined by the desk"
-        elif _set_aside_by_creator(row, held):
+        elif change_set_aside(row):
             note = "; not applied: the creator of the earlier row chose for it after this change was sent"
         else:
             old = held.choice or RowChoice.REMOVE

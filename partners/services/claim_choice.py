@@ -162,7 +162,7 @@ def claim_row_choice_set(
         raise ClaimError(_("Nothing was recorded for this row, so there is no choice to change."))
     old = row_consent(row)
     # Read under the row's lock, which services.changes takes before applying a change.
-    pending = [change.row_id for change in changes_pending([row.pk]).get(row.pk, [])]
+    pending = [change.row_id for change in changes_pending(locked, [row.pk]).get(row.pk, [])]
     if old == consent and not pending:
         return RowChoiceResult(changed=False)
     if old == consent:

@@ -154,7 +154,7 @@ def claim_detail(request: ArtistRequest, claim_id: int) -> HttpResponse:
     on_page = list(page.object_list)
     counts = partner_selectors.rows_removal_counts([row.pk for row in on_page])
     # What the platform asked to change and is not decided yet: a lifted row keeps what it is.
-    changes = partner_services.changes_pending(row.pk for row in on_page if row.lifted_at is None)
+    changes = partner_services.changes_pending(claim, [row.pk for row in on_page if row.lifted_at is None])
     removals = partner_services.claim_removals(claim)
     return render(
         request,
@@ -308,7 +308,9 @@ def claim_row_choice(request: ArtistRequest, claim_id: int, row_id: int) -> Http
             "form": form,
             "action": reverse("claim_row_choice", args=[claim.pk, row.pk]),
             "closed": row.lifted_at is not None,
-            "changes": [] if row.lifted_at else partner_services.changes_pending([row.pk]).get(row.pk, []),
+            "changes": []
+            if row.lifted_at
+            else partner_services.changes_pending(claim, [row.pk]).get(row.pk, []),
             "history": _choice_history(claim.pk, row.pk),
         },
         status=status,

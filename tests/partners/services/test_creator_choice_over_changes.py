@@ -10,7 +10,7 @@ import pytest
 from partners import services
 from partners.models import FilingRow, PartnerAction, PartnerActionKind, PartnerKey, RowState, SampleMark
 from registry.models import LicenceGrant, Removal, RemovalState
-from tests.helpers import PARTNER_HOST, partner_row
+from tests.helpers import PARTNER_HOST, logged_in, partner_row
 
 ADA = {"id": "Ada", "profile_url": f"https://{PARTNER_HOST}/u/ada", "email": "ada@creators.example"}
 CC_BY = {"choice": "licence", "licence": "cc-by", "attribution": "Photo: Ada"}
@@ -58,7 +58,7 @@ def test_the_creator_s_choice_made_while_a_change_waits_for_its_sample_stands(
     assert change.state == RowState.SAMPLED
     claim = _claim(artist.user, partner)
     row = services.claim_rows(claim).get()
-    [pending] = services.changes_pending([row.pk])[row.pk]
+    [pending] = services.changes_pending(claim, [row.pk])[row.pk]
     assert (pending.row_id, pending.consent.choice, pending.consent.licence) == (
         change.pk,
         "licence",
@@ -68,7 +68,7 @@ def test_the_creator_s_choice_made_while_a_change_waits_for_its_sample_stands(
 
     done = services.claim_row_choice_set(claim=claim, user=artist.user, row_id=row.pk, choice="search_only")
     assert (done.changed, done.revoked, done.removed, done.set_aside) == (True, 1, 1, 1)
-    assert services.changes_pending([row.pk]) == {}
+    assert services.changes_pending(claim, [row.pk]) == {}
     audit = PartnerAction.objects.get(kind=PartnerActionKind.ROW_CHOICE_CHANGED, actor=artist.user)
     assert audit.detail["set_aside"] == [change.pk]
 
@@ -104,7 +104,9 @@ def test_keeping_the_choice_the_row_has_sets_the_change_aside_too(removed, partn
     assert (again.changed, again.set_aside) == (False, 0)
     assert PartnerAction.objects.filter(kind=PartnerActionKind.ROW_CHOICE_CHANGED).count() == 1
 
-    # The desk approves the change: it is decided, and not applied.
+    # The desk's page of the change says so; approving it decides it, and applies nothing.
+    page = logged_in(moderator).get(f"/admin/partners/deskrow/{change.pk}/change/").content.decode()
+    assert "the creator chose for the earlier row after this change was sent" in page
     result = services.rows_approve(row_ids=[change.pk], actor=moderator)
     assert result.decided == 1 and result.skipped == []
     assert FilingRow.objects.get(pk=change.pk).state == RowState.DUPLICATE
@@ -118,8 +120,8 @@ def test_a_change_sent_after_the_creator_chose_is_pending_again(removed, partner
     assert (first.changed, first.set_aside) == (True, 0)
     assert "set_aside" not in PartnerAction.objects.get(kind=PartnerActionKind.ROW_CHOICE_CHANGED).detail
     _, change = _partner_changes_to_a_licence(partner, auto=False)
-    assert [c.row_id for c in services.changes_pending([row.pk])[row.pk]] == [change.pk]
+    assert [c.row_id for c in services.changes_pending(claim, [row.pk])[row.pk]] == [change.pk]
     # A lifted row keeps what it is: nothing is pending for it on the creator's page.
     services.claim_lift(claim=claim, user=artist.user, row_ids=[row.pk])
-    page = services.changes_pending([r.pk for r in services.claim_rows(claim) if r.lifted_at is None])
+    page = services.changes_pending(claim, [r.pk for r in services.claim_rows(claim) if r.lifted_at is None])
     assert page == {}
