@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.text import parse_id
@@ -224,21 +224,35 @@ def claim_lift(request: ArtistRequest, claim_id: int) -> HttpResponse:
 def _choice_history(claim_id: int, row_id: int) -> list[tuple[object, str]]:
     """The row's changes of choice, oldest first: the claim's audit rows about it."""
     rows = PartnerAction.objects.filter(
-        kind=PartnerActionKind.ROW_CHOICE_CHANGED, object_id=claim_id, detail__row=row_id
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED, object_type="claim", object_id=claim_id, detail__row=row_id
     ).order_by("created_at", "pk")
     labels = dict(Choice.choices)
     out: list[tuple[object, str]] = []
     for a in rows:
         names = {"old": labels.get(a.detail.get("old"), "?"), "new": labels.get(a.detail.get("new"), "?")}
-        if not a.detail.get("set_aside"):
+        aside = len(a.detail.get("set_aside") or [])
+        kept = (a.detail.get("old"), a.detail.get("old_licence")) == (
+            a.detail.get("new"),
+            a.detail.get("new_licence"),
+        )
+        if not aside:
             text = _("From “%(old)s” to “%(new)s”.") % names
-        elif a.detail.get("old") == a.detail.get("new") and a.detail.get("old_licence") == a.detail.get(
-            "new_licence"
-        ):
-            text = _("Kept “%(old)s”: the platform's change, not decided yet, was set aside.") % names
+        elif kept:
+            text = (
+                ngettext(
+                    "Kept “%(old)s”: the platform's change, not decided yet, was set aside.",
+                    "Kept “%(old)s”: the platform's changes, not decided yet, were set aside.",
+                    aside,
+                )
+                % names
+            )
         else:
             text = (
-                _("From “%(old)s” to “%(new)s”: the platform's change, not decided yet, was set aside.")
+                ngettext(
+                    "From “%(old)s” to “%(new)s”: the platform's change, not decided yet, was set aside.",
+                    "From “%(old)s” to “%(new)s”: the platform's changes, not decided yet, were set aside.",
+                    aside,
+                )
                 % names
             )
         out.append((a.created_at, text))
@@ -246,15 +260,27 @@ def _choice_history(claim_id: int, row_id: int) -> list[tuple[object, str]]:
 
 
 def _said(result: partner_services.RowChoiceResult) -> str:
-    if result.set_aside and not result.changed:
-        return _("Your choice stands: the platform's change, not decided yet, will not be applied.")
-    if result.set_aside and (result.revoked or result.removed or result.granted):
-        return _(
-            "Your choice is saved and the data set maintainers are told; the platform's change, "
-            "not decided yet, will not be applied."
+    n = result.set_aside
+    if n and not result.changed:
+        return ngettext(
+            "Your choice stands: the platform's change, not decided yet, will not be applied.",
+            "Your choice stands: the platform's changes, not decided yet, will not be applied.",
+            n,
         )
-    if result.set_aside:
-        return _("Your choice is saved; the platform's change, not decided yet, will not be applied.")
+    if n and (result.revoked or result.removed or result.granted):
+        return ngettext(
+            "Your choice is saved and the data set maintainers are told; the platform's change, "
+            "not decided yet, will not be applied.",
+            "Your choice is saved and the data set maintainers are told; the platform's changes, "
+            "not decided yet, will not be applied.",
+            n,
+        )
+    if n:
+        return ngettext(
+            "Your choice is saved; the platform's change, not decided yet, will not be applied.",
+            "Your choice is saved; the platform's changes, not decided yet, will not be applied.",
+            n,
+        )
     if not result.changed:
         return _("Nothing changed: that was your choice already.")
     if result.revoked or result.removed or result.granted:

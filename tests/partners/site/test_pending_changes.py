@@ -73,3 +73,19 @@ def test_the_choice_page_says_choosing_now_sets_the_change_aside(changing, artis
         not in web.get(f"/claims/{claim.pk}/rows/{other.pk}/choice/").content.decode()
     )
     assert FilingRow.objects.get(pk=change.pk).state == RowState.WAITING
+
+
+def test_choosing_over_the_change_is_told_in_french(changing, artist):
+    claim, row, _ = changing
+    url = f"/claims/{claim.pk}/rows/{row.pk}/choice/"
+    french = french_client(artist)
+    done = french.post(url, {"choice": "search_only"}, follow=True)
+    assert messages_of(done) == [
+        "Votre choix est enregistré et les responsables des jeux de données sont prévenus ; le "
+        "changement de la plateforme, pas encore décidé, ne sera pas appliqué."
+    ]
+    history = unescape(french.get(url).content.decode())
+    assert (
+        "De « Retirer de l\u2019entraînement des IA » à « Autoriser pour la recherche, pas pour "
+        "l\u2019entraînement » : le changement de la plateforme, pas encore décidé, a été écarté."
+    ) in history
