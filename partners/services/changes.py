@@ -72,9 +72,10 @@ def _choices_of(claim_ids: Sequence[int]) -> QuerySet[PartnerAction]:
 
 
 def change_set_aside(change: FilingRow) -> bool:
-    """Whether the creator of the row `change` changes set it aside, by choosing after it was sent.
+    """Whether the creator set the change row `change` aside: chose for the row it changes while
+    it was not decided yet.
 
-    The change row names the same partner and creator as its earlier row. Any claim of that
+    The change row names the same partner and creator as the row it changes. Any claim of that
     creator counts (claims.creator_key: the id in lower case), the verified one or an earlier one."""
     claims = list(
         CreatorClaim.objects.filter(
