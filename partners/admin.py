@@ -17,8 +17,10 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import CheckedAdmin, HashedKeyAdmin, ReadOnlyAdmin, ReadOnlyInline
@@ -59,6 +61,11 @@ def _actions_list(rows: QuerySet[PartnerAction]) -> str:
     )
 
 
+def number(value: int) -> str:
+    """A count in the operator's language ("12,345", "12 345")."""
+    return formats.number_format(value, force_grouping=True)
+
+
 def _reason_or_prompt(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
@@ -66,23 +73,37 @@ def _reason_or_prompt(
     *,
     action: str,
     question: str,
+    button: str,
 ) -> str | TemplateResponse:
-    """The reason the operator gave on the confirmation page, or that page (asked again when empty)."""
+    """The reason the operator gave on the confirmation page, or that page (asked again when empty).
+
+    `question` and `button` are in the operator's language (gettext), `action` the action's name."""
     reason = request.POST.get("reason", "").strip() if "apply" in request.POST else ""
     if reason and not text_problem(reason):
         return reason
     if "apply" in request.POST:
-        messages.error(request, "Give a reason (plain text): it is kept in the partner's audit trail.")
+        messages.error(
+            request, gettext("Give a reason (plain text): it is kept in the partner's audit trail.")
+        )
     context = {
         **model_admin.admin_site.each_context(request),
         "title": question,
         "question": question,
         "objects": list(queryset),
         "action": action,
-        "button": action.replace("_", " ").capitalize(),
+        "button": button,
         "opts": model_admin.model._meta,
     }
     return TemplateResponse(request, "admin/partners/status_reason.html", context)
+
+
+def _told(events: int) -> str:
+    """The sentence after a revocation's: how the maintainers were told (its own plural)."""
+    return ngettext(
+        "Maintainers told in %(count)s removal.revoked event.",
+        "Maintainers told in %(count)s removal.revoked events.",
+        events,
+    ) % {"count": number(events)}
 
 
 class PartnerDomainInline(ReadOnlyInline):
@@ -185,8 +206,11 @@ class PartnerAdmin(CheckedAdmin):
             _key, raw = services.partner_key_create(partner=partner, name="admin", actor=_operator(request))
             messages.warning(
                 request,
-                f"New partner key for {partner.name}: {raw} . Copy it now: it is stored hashed and "
-                "will not be shown again.",
+                gettext(
+                    "New partner key for %(partner)s: %(key)s . Copy it now: it is stored hashed and "
+                    "will not be shown again."
+                )
+                % {"partner": partner.name, "key": raw},
             )
 
     @admin.action(
@@ -194,13 +218,27 @@ class PartnerAdmin(CheckedAdmin):
     )
     def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
-            self, request, queryset, action="suspend", question="Suspend these partners? Why?"
+            self,
+            request,
+            queryset,
+            action="suspend",
+            question=gettext("Suspend these partners? Why?"),
+            button=gettext("Suspend"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
         for partner in queryset:
             services.partner_suspend(partner=partner, reason=reason, actor=_operator(request))
-        messages.success(request, f"Suspended {queryset.count()} partner(s): their keys file nothing now.")
+        count = queryset.count()
+        messages.success(
+            request,
+            ngettext(
+                "Suspended %(count)s partner: its keys file nothing now.",
+                "Suspended %(count)s partners: their keys file nothing now.",
+                count,
+            )
+            % {"count": number(count)},
+        )
         return None
 
     @admin.action(
@@ -215,7 +253,10 @@ class PartnerAdmin(CheckedAdmin):
             request,
             queryset,
             action="suspend_and_revoke",
-            question="Suspend these partners and revoke the removals of every filing they made? Why?",
+            question=gettext(
+                "Suspend these partners and revoke the removals of every filing they made? Why?"
+            ),
+            button=gettext("Suspend and revoke"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
@@ -223,28 +264,47 @@ class PartnerAdmin(CheckedAdmin):
             done = services.partner_suspend_and_revoke(
                 partner=partner, reason=reason, actor=_operator(request)
             )
-            messages.success(
-                request,
-                f"{partner.name}: suspended; {done.removals:,} removal(s) of {done.filings:,} filing(s) "
-                f"revoked, maintainers told in {done.events:,} removal.revoked event(s).",
-            )
+            # Whole sentences, one per count, so that each takes its own plural.
+            suspended = ngettext(
+                "%(partner)s: suspended; %(count)s filing revoked.",
+                "%(partner)s: suspended; %(count)s filings revoked.",
+                done.filings,
+            ) % {"partner": partner.name, "count": number(done.filings)}
+            revoked = ngettext("%(count)s removal revoked.", "%(count)s removals revoked.", done.removals) % {
+                "count": number(done.removals)
+            }
+            messages.success(request, f"{suspended} {revoked} {_told(done.events)}")
         return None
 
     @admin.action(description=_("Reinstate the selected partners"), permissions=["status"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
-            self, request, queryset, action="reinstate", question="Reinstate these partners? Why?"
+            self,
+            request,
+            queryset,
+            action="reinstate",
+            question=gettext("Reinstate these partners? Why?"),
+            button=gettext("Reinstate"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
         for partner in queryset:
             services.partner_reinstate(partner=partner, reason=reason, actor=_operator(request))
-        messages.success(request, f"Reinstated {queryset.count()} partner(s).")
+        count = queryset.count()
+        messages.success(
+            request,
+            ngettext("Reinstated %(count)s partner.", "Reinstated %(count)s partners.", count)
+            % {"count": number(count)},
+        )
         return None
 
 
 class PartnerDomainForm(forms.ModelForm):  # type: ignore[type-arg]
-    host = forms.CharField(max_length=300, help_text="art.example, or *.art.example with its subdomains.")
+    host = forms.CharField(
+        label=_("Host"),
+        max_length=300,
+        help_text=_("art.example, or *.art.example with its subdomains."),
+    )
 
     class Meta:
         model = PartnerDomain
@@ -254,7 +314,9 @@ class PartnerDomainForm(forms.ModelForm):  # type: ignore[type-arg]
         data = super().clean() or {}
         host, partner = data.get("host", ""), data.get("partner")
         if host and (problem := text_problem(host)):
-            raise forms.ValidationError(f"The host {problem}.")
+            raise forms.ValidationError(
+                gettext("This host is not valid text (%(problem)s).") % {"problem": problem}
+            )
         if host and partner is not None:
             try:
                 data["host"], data["include_subdomains"] = services.partner_domain_check(
@@ -302,7 +364,12 @@ class PartnerDomainAdmin(CheckedAdmin):
     def verify(self, request: HttpRequest, queryset: QuerySet[PartnerDomain]) -> None:
         for domain in queryset:
             services.partner_domain_verify(domain=domain, actor=_operator(request))
-        messages.success(request, f"Verified {queryset.count()} domain(s).")
+        count = queryset.count()
+        messages.success(
+            request,
+            ngettext("Verified %(count)s domain.", "Verified %(count)s domains.", count)
+            % {"count": number(count)},
+        )
 
     @admin.action(
         description=_("Remove the selected domains (new rows on them are refused)"), permissions=["manage"]
@@ -312,7 +379,11 @@ class PartnerDomainAdmin(CheckedAdmin):
         for domain in queryset:
             services.partner_domain_remove(domain=domain, actor=_operator(request))
             count += 1
-        messages.success(request, f"Removed {count} domain(s).")
+        messages.success(
+            request,
+            ngettext("Removed %(count)s domain.", "Removed %(count)s domains.", count)
+            % {"count": number(count)},
+        )
 
 
 @admin.register(PartnerKey)
@@ -366,20 +437,27 @@ class FilingAdmin(ReadOnlyAdmin):
             request,
             queryset,
             action="revoke_removals",
-            question="Revoke every removal of these filings? Why?",
+            question=gettext("Revoke every removal of these filings? Why?"),
+            button=gettext("Revoke the removals"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
         for filing in queryset:
             done = services.filing_revoke(filing=filing, reason=reason, actor=_operator(request))
             if not done.filings:
-                messages.warning(request, f"Filing {filing.public_id}: its removals were revoked already.")
+                messages.warning(
+                    request,
+                    gettext("Filing %(filing)s: its removals were revoked already.")
+                    % {"filing": filing.public_id},
+                )
                 continue
-            messages.success(
-                request,
-                f"Filing {filing.public_id}: {done.removals:,} removal(s) revoked, maintainers told in "
-                f"{done.events:,} removal.revoked event(s); its policy approves nothing more.",
-            )
+            revoked = ngettext(
+                "Filing %(filing)s: %(count)s removal revoked.",
+                "Filing %(filing)s: %(count)s removals revoked.",
+                done.removals,
+            ) % {"filing": filing.public_id, "count": number(done.removals)}
+            policy = gettext("Its policy approves nothing more.")
+            messages.success(request, f"{revoked} {_told(done.events)} {policy}")
         return None
 
     def has_sample_permission(self, request: HttpRequest) -> bool:
@@ -411,13 +489,20 @@ class FilingAdmin(ReadOnlyAdmin):
                 messages.error(request, str(exc))
             else:
                 messages.success(
-                    request, f"Filing {filing.public_id}: sample passed; the policy decides it now."
+                    request,
+                    gettext("Filing %(filing)s: sample passed; the policy decides it now.")
+                    % {"filing": filing.public_id},
                 )
 
     @admin.action(description=_("Fail the sample: hold the filing for the desk"), permissions=["sample"])
     def fail_sample(self, request: HttpRequest, queryset: QuerySet[Filing]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
-            self, request, queryset, action="fail_sample", question="Fail these samples? Why?"
+            self,
+            request,
+            queryset,
+            action="fail_sample",
+            question=gettext("Fail these samples? Why?"),
+            button=gettext("Fail the samples"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
@@ -428,7 +513,9 @@ class FilingAdmin(ReadOnlyAdmin):
                 messages.error(request, str(exc))
             else:
                 messages.success(
-                    request, f"Filing {filing.public_id}: sample failed; every row waits for the desk."
+                    request,
+                    gettext("Filing %(filing)s: sample failed; every row waits for the desk.")
+                    % {"filing": filing.public_id},
                 )
         return None
 

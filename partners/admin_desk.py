@@ -20,14 +20,16 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from registry.hashing import code_to_hex, pdq_to_hex
 
 from . import services
-from .admin import _operator, _reason_or_prompt
+from .admin import _operator, _reason_or_prompt, number
 from .models import DESK_STATES, DeskRow, Filing, FilingRow, RowState, SampleMark
+from .services.changes import change_set_aside
 from .services.evidence import RowEvidence
 from .services.filings import Served
 
@@ -210,6 +212,14 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         if obj.duplicate_of_id is not None:
             # Approving this row applies the change to the earlier row; declining drops it.
             fields.append(("change of choice", obj.error))
+            if change_set_aside(obj):
+                fields.append(
+                    (
+                        "set aside",
+                        "the creator chose for the earlier row after this change was sent: "
+                        "approving it changes nothing",
+                    )
+                )
         return format_html_join("\n", "<div><strong>{}</strong>: {}</div>", fields)
 
     @admin.display(description=_("partner's domain"))
@@ -290,7 +300,8 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         if result.decided:
             messages.success(request, done)
         for skipped in result.skipped[:20]:
-            messages.warning(request, f"Left alone: {skipped}.")
+            # Why comes from the services, in English: the row and its reason, as the audit says.
+            messages.warning(request, gettext("Left alone: %(why)s.") % {"why": skipped})
         for verdict in result.samples:
             messages.info(request, verdict)
 
@@ -299,21 +310,35 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         result = services.rows_approve(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)
         )
-        self._report(
-            request, result, f"Approved {result.decided} row(s); {result.removals} removal(s) recorded."
-        )
+        approved = ngettext("Approved %(count)s row.", "Approved %(count)s rows.", result.decided) % {
+            "count": number(result.decided)
+        }
+        recorded = ngettext(
+            "%(count)s removal recorded.", "%(count)s removals recorded.", result.removals
+        ) % {"count": number(result.removals)}
+        self._report(request, result, f"{approved} {recorded}")
 
     @admin.action(description=_("Decline (nothing removed; asks why)"), permissions=["desk"])
     def decline(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
-            self, request, queryset, action="decline", question="Decline these rows? Why?"
+            self,
+            request,
+            queryset,
+            action="decline",
+            question=gettext("Decline these rows? Why?"),
+            button=gettext("Decline"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
         result = services.rows_decline(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request), reason=reason
         )
-        self._report(request, result, f"Declined {result.decided} row(s).")
+        self._report(
+            request,
+            result,
+            ngettext("Declined %(count)s row.", "Declined %(count)s rows.", result.decided)
+            % {"count": number(result.decided)},
+        )
         return None
 
     @admin.action(description=_("Mark sampled rows good"), permissions=["desk"])
@@ -321,12 +346,24 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         result = services.sample_rows_mark(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request), mark=SampleMark.GOOD
         )
-        self._report(request, result, f"Marked {result.decided} sampled row(s) good.")
+        self._report(
+            request,
+            result,
+            ngettext(
+                "Marked %(count)s sampled row good.", "Marked %(count)s sampled rows good.", result.decided
+            )
+            % {"count": number(result.decided)},
+        )
 
     @admin.action(description=_("Mark sampled rows bad (asks why)"), permissions=["desk"])
     def mark_bad(self, request: HttpRequest, queryset: QuerySet[DeskRow]) -> TemplateResponse | None:
         reason = _reason_or_prompt(
-            self, request, queryset, action="mark_bad", question="Mark these sampled rows bad? What is wrong?"
+            self,
+            request,
+            queryset,
+            action="mark_bad",
+            question=gettext("Mark these sampled rows bad? What is wrong?"),
+            button=gettext("Mark bad"),
         )
         if isinstance(reason, TemplateResponse):
             return reason
@@ -336,7 +373,14 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             mark=SampleMark.BAD,
             note=reason,
         )
-        self._report(request, result, f"Marked {result.decided} sampled row(s) bad.")
+        self._report(
+            request,
+            result,
+            ngettext(
+                "Marked %(count)s sampled row bad.", "Marked %(count)s sampled rows bad.", result.decided
+            )
+            % {"count": number(result.decided)},
+        )
         return None
 
     @admin.action(description=_("Fetch the images again (their fetch failed)"), permissions=["desk"])
@@ -344,4 +388,13 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         result = services.rows_image_retry(
             row_ids=queryset.values_list("pk", flat=True), actor=_operator(request)
         )
-        self._report(request, result, f"{result.decided} image(s) will be fetched again by the worker.")
+        self._report(
+            request,
+            result,
+            ngettext(
+                "%(count)s image will be fetched again by the worker.",
+                "%(count)s images will be fetched again by the worker.",
+                result.decided,
+            )
+            % {"count": number(result.decided)},
+        )

@@ -312,6 +312,11 @@ class FilingRow(models.Model):
                 & ~Q(image_url=""),
                 name="filing_row_needs_image",
             ),
+            # The rows their creator lifted, a few of a filing's: the partner reads them back
+            # (GET .../rows/?lifted=true) without a scan of the filing's other rows.
+            models.Index(
+                fields=["filing", "id"], condition=Q(lifted_at__isnull=False), name="filing_row_lifted"
+            ),
             # A claimed creator's rows (creator ids compare ignoring case, as duplicates do).
             models.Index(F("partner"), Lower("creator_id"), name="filing_row_creator"),
             # The rows left undecided near an artist's work by pHash, when the artist's request is

@@ -28,9 +28,15 @@ def disputes_of(partner: Partner) -> QuerySet[Dispute]:
     )
 
 
-def rows_of(filing: Filing, *, state: str | None = None) -> QuerySet[FilingRow]:
+def rows_of(filing: Filing, *, state: str | None = None, lifted: bool | None = None) -> QuerySet[FilingRow]:
+    """The filing's rows, those in `state` only if given, those its creator lifted (or not) only
+    if `lifted` is given (the lifted ones from their own partial index: a few of the filing's)."""
     rows = FilingRow.objects.filter(filing=filing)
-    return rows.filter(state=state) if state else rows
+    if state:
+        rows = rows.filter(state=state)
+    if lifted is not None:
+        rows = rows.filter(lifted_at__isnull=not lifted)
+    return rows
 
 
 def row_counts(filing: Filing) -> dict[str, int]:

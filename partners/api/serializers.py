@@ -140,6 +140,11 @@ class RowSerializer(serializers.Serializer[Any]):
         help_text="In a file: the row's line (CSV, header included; NDJSON) or row number (Parquet); "
         "null in a batch.",
     )
+    lifted_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the creator, having claimed their account on Removal Desk, lifted the row (its "
+        "removals revoked, its licence grants withdrawn); null if not. A lifted row keeps its state.",
+    )
 
 
 class RowPageSerializer(serializers.Serializer[Any]):

@@ -31,6 +31,8 @@ PAGE_PARAMS = [
     OpenApiParameter("limit", int, description="Rows per page: 1 to 1000, default 100."),
 ]
 FILING = "(?P<filing_id>pf_[A-Za-z0-9]+)"
+# The rows' `lifted` filter: its accepted values.
+LIFTED = {"true": True, "false": False}
 
 
 def filing_to_dict(filing: Filing) -> dict[str, Any]:
@@ -88,6 +90,7 @@ def row_to_dict(row: FilingRow) -> dict[str, Any]:
         "field": row.error_field,
         "error": row.error,
         "line": row.line,
+        "lifted_at": iso(row.lifted_at),
     }
 
 
@@ -161,6 +164,12 @@ class FilingRowsView(PartnerView):
         parameters=[
             *PAGE_PARAMS,
             OpenApiParameter("state", str, enum=RowState.values, description="Only rows in this state."),
+            OpenApiParameter(
+                "lifted",
+                str,
+                enum=list(LIFTED),
+                description="true: only the rows their creator lifted; false: only the others.",
+            ),
         ],
         responses={200: s.RowPageSerializer, **ERRORS},
     )
@@ -172,7 +181,13 @@ class FilingRowsView(PartnerView):
             raise ApiError(
                 "invalid_state", f"state must be one of {accepted}.", details={"accepted": RowState.values}
             )
-        page = paginate(selectors.rows_of(filing, state=state), request)
+        lifted = request.query_params.get("lifted")
+        if lifted is not None and lifted not in LIFTED:
+            raise ApiError(
+                "invalid_lifted", "lifted must be true or false.", details={"accepted": list(LIFTED)}
+            )
+        rows = selectors.rows_of(filing, state=state, lifted=None if lifted is None else LIFTED[lifted])
+        page = paginate(rows, request)
         return Response({"results": [row_to_dict(r) for r in page.rows], "next": page.next})
 
 

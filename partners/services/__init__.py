@@ -10,6 +10,7 @@ from .approval import (
     rows_removals_record,
 )
 from .audit import partner_action_record
+from .changes import PendingChange, changes_pending
 from .claim_choice import RowChoiceResult, claim_row_choice_set, row_consent
 from .claims import (
     ClaimError,
@@ -95,11 +96,13 @@ __all__ = [
     "FilingResult",
     "Lifted",
     "PartnerError",
+    "PendingChange",
     "Revoked",
     "RowChoiceResult",
     "RowError",
     "SampleError",
     "Served",
+    "changes_pending",
     "claim_by_email",
     "claim_email_send",
     "claim_email_token",

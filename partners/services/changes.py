@@ -6,21 +6,49 @@ filing: after the filing's sample, by the policy when it would approve the row (
 active, the policy on, the work URL on a verified domain, hashes present), or else by the desk.
 Only then is the earlier row restated (its removals or grants revoked, the new ones recorded), so
 a filing held by its sample, failed, refused or revoked changes nothing that was approved.
+
+Meanwhile the creator, having claimed their account, may choose for the earlier row themselves
+(services.claim_choice). Their choice names the changes then pending (`set_aside` in its audit
+row) and those are never applied: the creator spoke after the partner did, and the partner's
+change deciding later must not undo what the creator chose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from registry.preferences import Consent
 
-from ..models import Filing, FilingRow, FilingRowLicence, PartnerActionKind, RowChoice, RowState
+from ..models import (
+    CreatorClaim,
+    Filing,
+    FilingRow,
+    FilingRowLicence,
+    PartnerAction,
+    PartnerActionKind,
+    RowChoice,
+    RowState,
+)
 from .audit import partner_action_record
 
 PARTNER_CHANGED_CHOICE = "The partner filed another choice for this work."
+# A change row not decided yet: stored, in its filing's sample, or waiting for the desk.
+CHANGE_UNDECIDED = (RowState.PENDING, RowState.SAMPLED, RowState.WAITING, RowState.CONFLICT)
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A partner's change of a row's choice that is not decided yet, as its creator reads it."""
+
+    row_id: int
+    consent: Consent
+    sent_at: datetime  # when its filing was sent
 
 
 def change_consent(row: FilingRow) -> Consent:
@@ -30,6 +58,68 @@ def change_consent(row: FilingRow) -> Consent:
         if terms is not None:
             return Consent(RowChoice.LICENCE, terms.licence, terms.licence_url, terms.attribution)
     return Consent(row.choice or RowChoice.REMOVE)
+
+
+def _choices_of(claim_ids: Sequence[int]) -> QuerySet[PartnerAction]:
+    """The creator's own choices made on these claims that set changes aside: the claim's audit
+    rows, read by their object (an index), a few per claim, never the partner's whole trail."""
+    return PartnerAction.objects.filter(
+        object_type="claim",
+        object_id__in=claim_ids,
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
+        detail__has_key="set_aside",
+    )
+
+
+def change_set_aside(change: FilingRow) -> bool:
+    """Whether the creator set the change row `change` aside: chose for the row it changes while
+    it was not decided yet.
+
+    The change row names the same partner and creator as the row it changes. Any claim of that
+    creator counts (claims.creator_key: the id in lower case), the verified one or an earlier one."""
+    claims = list(
+        CreatorClaim.objects.filter(
+            partner_id=change.partner_id, creator_key=change.creator_id.lower()
+        ).values_list("pk", flat=True)
+    )
+    if not claims:
+        return False
+    return (
+        _choices_of(claims)
+        .filter(detail__row=change.duplicate_of_id, detail__set_aside__contains=[change.pk])
+        .exists()
+    )
+
+
+def changes_pending(claim: CreatorClaim, row_ids: Iterable[int]) -> dict[int, list[PendingChange]]:
+    """The partner's changes not decided yet of each of `row_ids`, rows of `claim` (keyed by the
+    row they change), oldest first; those its creator set aside by choosing after them are left out."""
+    row_ids = list(row_ids)
+    if not row_ids:
+        return {}
+    rows = list(
+        FilingRow.objects.filter(duplicate_of_id__in=row_ids, state__in=CHANGE_UNDECIDED)
+        .select_related("filing")
+        .order_by("pk")
+    )
+    if not rows:
+        return {}
+    aside: set[int] = set()
+    for ids in _choices_of([claim.pk]).values_list("detail__set_aside", flat=True):
+        aside.update(ids)
+    terms = {t.row_id: t for t in FilingRowLicence.objects.filter(row_id__in=[row.pk for row in rows])}
+    out: dict[int, list[PendingChange]] = defaultdict(list)
+    for row in rows:
+        if row.pk in aside or row.duplicate_of_id is None:
+            continue
+        term = terms.get(row.pk) if row.choice == RowChoice.LICENCE else None
+        consent = (
+            Consent(RowChoice.LICENCE, term.licence, term.licence_url, term.attribution)
+            if term is not None
+            else Consent(row.choice or RowChoice.REMOVE)
+        )
+        out[row.duplicate_of_id].append(PendingChange(row.pk, consent, row.filing.created_at))
+    return dict(out)
 
 
 def changes_apply(
@@ -48,6 +138,8 @@ def changes_apply(
         consent = change_consent(row)
         if held.lifted_at is not None or held.state == RowState.DECLINED:
             note = "; not applied: the earlier row was lifted by its creator or declined by the desk"
+        elif change_set_aside(row):
+            note = "; not applied: the creator of the earlier row chose for it after this change was sent"
         else:
             old = held.choice or RowChoice.REMOVE
             done = row_choice_restate(row=held, consent=consent, why=PARTNER_CHANGED_CHOICE)

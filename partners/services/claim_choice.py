@@ -9,6 +9,11 @@ through registry's revocation writer, or its licence grants; signed `removal.rev
 (approval.rows_removals_record: new removals or grants, `removal.approved` / `licence.granted`),
 so the events follow in the order things happened. Each change is a PartnerAction row (the
 claim's history, beside the lifts) with the old and new choice and the counts.
+
+A change of choice the partner sent for the row and that is not decided yet (services.changes)
+is set aside by the creator's choice, even one that keeps what the row says: the creator chose
+after the partner, so their choice stands and the partner's change, decided later, is not
+applied. The audit row names the changes set aside (`set_aside`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from ..models import (
 )
 from .approval import rows_grants_record, rows_removals_record
 from .audit import partner_action_record
+from .changes import changes_pending
 from .claims import ClaimError, claim_rows, rows_grants_revoke
 
 CHANGED_BY_CREATOR = "The creator, who claimed their account on Removal Desk, changed their choice."
@@ -46,6 +52,7 @@ class RowChoiceResult:
     revoked: int = 0
     removed: int = 0
     granted: int = 0
+    set_aside: int = 0  # the partner's changes not decided yet that will not be applied
 
 
 def row_consent(row: FilingRow) -> Consent:
@@ -154,24 +161,28 @@ def claim_row_choice_set(
     if row.state in (RowState.REJECTED, RowState.DUPLICATE, RowState.DECLINED):
         raise ClaimError(_("Nothing was recorded for this row, so there is no choice to change."))
     old = row_consent(row)
-    if old == consent:
+    # Read under the row's lock, which services.changes takes before applying a change.
+    pending = [change.row_id for change in changes_pending(locked, [row.pk]).get(row.pk, [])]
+    if old == consent and not pending:
         return RowChoiceResult(changed=False)
-    result = row_choice_restate(row=row, consent=consent, why=CHANGED_BY_CREATOR)
-    partner_action_record(
-        actor=user,
-        kind=PartnerActionKind.ROW_CHOICE_CHANGED,
-        obj=locked,
-        detail={
-            "creator_id": locked.creator_id,
-            "row": row.pk,
-            "filing": row.filing.public_id,
-            "old": old.choice,
-            "old_licence": old.licence,
-            "new": consent.choice,
-            "new_licence": consent.licence,
-            "revoked": result.revoked,
-            "removed": result.removed,
-            "granted": result.granted,
-        },
-    )
+    if old == consent:
+        result = RowChoiceResult(changed=False, set_aside=len(pending))
+    else:
+        done = row_choice_restate(row=row, consent=consent, why=CHANGED_BY_CREATOR)
+        result = RowChoiceResult(True, done.revoked, done.removed, done.granted, len(pending))
+    detail = {
+        "creator_id": locked.creator_id,
+        "row": row.pk,
+        "filing": row.filing.public_id,
+        "old": old.choice,
+        "old_licence": old.licence,
+        "new": consent.choice,
+        "new_licence": consent.licence,
+        "revoked": result.revoked,
+        "removed": result.removed,
+        "granted": result.granted,
+    }
+    if pending:
+        detail["set_aside"] = pending
+    partner_action_record(actor=user, kind=PartnerActionKind.ROW_CHOICE_CHANGED, obj=locked, detail=detail)
     return result

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.text import parse_id
@@ -153,6 +153,8 @@ def claim_detail(request: ArtistRequest, claim_id: int) -> HttpResponse:
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page", "1"))
     on_page = list(page.object_list)
     counts = partner_selectors.rows_removal_counts([row.pk for row in on_page])
+    # What the platform asked to change and is not decided yet: a lifted row keeps what it is.
+    changes = partner_services.changes_pending(claim, [row.pk for row in on_page if row.lifted_at is None])
     removals = partner_services.claim_removals(claim)
     return render(
         request,
@@ -160,7 +162,7 @@ def claim_detail(request: ArtistRequest, claim_id: int) -> HttpResponse:
         {
             "claim": claim,
             "page": page,
-            "rows": [(row, counts.get(row.pk, (0, 0))) for row in on_page],
+            "rows": [(row, counts.get(row.pk, (0, 0)), changes.get(row.pk, [])) for row in on_page],
             "progress": removals_progress(removals),
             "liftable": partner_services.claim_rows(claim).filter(lifted_at__isnull=True).count(),
             "lifted": partner_services.claim_rows(claim).filter(lifted_at__isnull=False).count(),
@@ -222,20 +224,63 @@ def claim_lift(request: ArtistRequest, claim_id: int) -> HttpResponse:
 def _choice_history(claim_id: int, row_id: int) -> list[tuple[object, str]]:
     """The row's changes of choice, oldest first: the claim's audit rows about it."""
     rows = PartnerAction.objects.filter(
-        kind=PartnerActionKind.ROW_CHOICE_CHANGED, object_id=claim_id, detail__row=row_id
+        kind=PartnerActionKind.ROW_CHOICE_CHANGED, object_type="claim", object_id=claim_id, detail__row=row_id
     ).order_by("created_at", "pk")
     labels = dict(Choice.choices)
-    return [
-        (
-            a.created_at,
-            _("From “%(old)s” to “%(new)s”.")
-            % {"old": labels.get(a.detail.get("old"), "?"), "new": labels.get(a.detail.get("new"), "?")},
+    out: list[tuple[object, str]] = []
+    for a in rows:
+        names = {"old": labels.get(a.detail.get("old"), "?"), "new": labels.get(a.detail.get("new"), "?")}
+        aside = len(a.detail.get("set_aside") or [])
+        kept = (a.detail.get("old"), a.detail.get("old_licence")) == (
+            a.detail.get("new"),
+            a.detail.get("new_licence"),
         )
-        for a in rows
-    ]
+        if not aside:
+            text = _("From “%(old)s” to “%(new)s”.") % names
+        elif kept:
+            text = (
+                ngettext(
+                    "Kept “%(old)s”: the platform's change, not decided yet, was set aside.",
+                    "Kept “%(old)s”: the platform's changes, not decided yet, were set aside.",
+                    aside,
+                )
+                % names
+            )
+        else:
+            text = (
+                ngettext(
+                    "From “%(old)s” to “%(new)s”: the platform's change, not decided yet, was set aside.",
+                    "From “%(old)s” to “%(new)s”: the platform's changes, not decided yet, were set aside.",
+                    aside,
+                )
+                % names
+            )
+        out.append((a.created_at, text))
+    return out
 
 
 def _said(result: partner_services.RowChoiceResult) -> str:
+    n = result.set_aside
+    if n and not result.changed:
+        return ngettext(
+            "Your choice stands: the platform's change, not decided yet, will not be applied.",
+            "Your choice stands: the platform's changes, not decided yet, will not be applied.",
+            n,
+        )
+    if n and (result.revoked or result.removed or result.granted):
+        return ngettext(
+            "Your choice is saved and the data set maintainers are told; the platform's change, "
+            "not decided yet, will not be applied.",
+            "Your choice is saved and the data set maintainers are told; the platform's changes, "
+            "not decided yet, will not be applied.",
+            n,
+        )
+    if n:
+        return ngettext(
+            "Your choice is saved; the platform's change, not decided yet, will not be applied.",
+            "Your choice is saved; the platform's changes, not decided yet, will not be applied.",
+            n,
+        )
     if not result.changed:
         return _("Nothing changed: that was your choice already.")
     if result.revoked or result.removed or result.granted:
@@ -272,14 +317,11 @@ def claim_row_choice(request: ArtistRequest, claim_id: int, row_id: int) -> Http
             except partner_services.ClaimError as exc:
                 form.add_error(None, str(exc))
             else:
-                if not result.changed:
-                    messages.info(request, _("Nothing changed: that was your choice already."))
-                elif result.revoked or result.removed or result.granted:
-                    messages.success(
-                        request, _("Your choice is saved and the data set maintainers are told.")
-                    )
+                said = _said(result)
+                if result.changed or result.set_aside:
+                    messages.success(request, said)
                 else:
-                    messages.success(request, _("Your choice is saved."))
+                    messages.info(request, said)
                 return HttpResponseRedirect(reverse("claim_detail", args=[claim.pk]) + "#rows")
         status = 400
     return render(
@@ -292,6 +334,9 @@ def claim_row_choice(request: ArtistRequest, claim_id: int, row_id: int) -> Http
             "form": form,
             "action": reverse("claim_row_choice", args=[claim.pk, row.pk]),
             "closed": row.lifted_at is not None,
+            "changes": []
+            if row.lifted_at
+            else partner_services.changes_pending(claim, [row.pk]).get(row.pk, []),
             "history": _choice_history(claim.pk, row.pk),
         },
         status=status,

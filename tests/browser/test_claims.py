@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from partners import services as partner_services
 from partners.models import PartnerKey
 from registry import services as registry_services
-from registry.models import Removal
+from registry.models import LicenceGrant, Removal
 from tests.helpers import ARTIST_PASSWORD, log_in, make_artist, partner_row
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -105,3 +105,62 @@ def test_a_creator_claims_what_a_platform_filed_and_lifts_a_work(live_server, vi
     page.reload()
     expect(page.get_by_role("heading", name="Ce que la plateforme a déposé")).to_be_visible()
     artist.check("claim-detail-fr")
+
+
+def test_a_creator_reads_the_platform_s_pending_change_and_chooses_over_it(live_server, visitor):
+    """The platform asks to license a work while the desk has not decided it: the claim's page shows
+    it on that work's row, the choice page says that choosing now sets it aside, and it does."""
+    from partners.models import FilingRow, Partner, RowState
+
+    _filed()
+    partner = Partner.objects.get(slug="artplace")
+    partner_services.filing_policy_update(policy=partner.policy, auto_approve_verified_hashed=False)
+    change = partner_row(1, creator=ADA, choice="licence", licence="cc-by", attribution="Photo: Ada Lovelace")
+    key = PartnerKey.objects.get(partner=partner)
+    filing = partner_services.filing_create(key=key, rows=[change], attestation=True).filing
+    [waiting] = partner_services.filing_run(partner_services.filing_claim(filing.pk)).rows.all()
+    assert waiting.state == RowState.WAITING
+    profile = make_artist("ada@example.com", name="Ada Lovelace")
+    creator = partner_services.creator_find(partner=partner, creator_id="ada-lovelace")
+    _, token = partner_services.claim_email_token(user=profile.user, creator=creator)
+    claim = partner_services.claim_by_email(user=profile.user, token=token)
+    artist = visitor()
+    log_in(artist, "ada@example.com", ARTIST_PASSWORD)
+    page = artist.goto(f"/claims/{claim.pk}/")
+    expect(page.locator(".claim-rows .pending-change")).to_have_count(2)  # one row: when, then what
+    expect(page.locator(".claim-rows")).to_contain_text(
+        "ArtPlace asked for “Allow under a licence” (CC BY 4.0)."
+    )
+    artist.check("claim-detail-pending-change")
+
+    page.get_by_role("link", name="Change the choice for https://cdn.art.example/w/1.jpg").click()
+    expect(page.get_by_role("heading", name="A change from the platform is waiting")).to_be_visible()
+    expect(page.locator("#pending-changes")).to_contain_text(
+        "yours stands and the platform's change will not be applied"
+    )
+    artist.check("claim-row-choice-pending-change")
+    page.get_by_label("Allow for search, not for training").check()
+    page.get_by_role("button", name="Save the choice for this work").click()
+    expect(page.locator(".messages")).to_contain_text(
+        "the platform's change, not decided yet, will not be applied"
+    )
+    expect(page.locator(".claim-rows .pending-change")).to_have_count(0)
+
+    partner_services.rows_approve(row_ids=[waiting.pk], actor=None)
+    assert FilingRow.objects.get(pk=waiting.pk).error.endswith("after this change was sent")
+    assert not LicenceGrant.objects.exists()
+
+    artist.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
+    page = artist.goto(f"/claims/{claim.pk}/")
+    # Another change after the creator chose is pending again, shown in French.
+    partner_services.filing_run(
+        partner_services.filing_claim(
+            partner_services.filing_create(key=key, rows=[change], attestation=True).filing.pk
+        )
+    )
+    page.reload()
+    expect(page.locator(".claim-rows")).to_contain_text("Changement demandé par la plateforme")
+    artist.check("claim-detail-pending-change-fr")
+    page = artist.goto(f"/claims/{claim.pk}/rows/{waiting.duplicate_of_id}/choice/")
+    expect(page.get_by_role("heading", name="Un changement de la plateforme attend")).to_be_visible()
+    artist.check("claim-row-choice-pending-change-fr")

@@ -94,3 +94,20 @@ def test_the_file_filing_bodies_have_the_contract_fields(partner_schema):
         ]["items"]["$ref"],
     )
     assert "line" in row["properties"]
+
+
+def test_the_rows_say_when_their_creator_lifted_them(partner_schema):
+    """Added with creators' lifts: `lifted_at` on each row, and the `lifted` filter."""
+    operation = partner_schema["paths"]["/api/v1/partner/filings/{filing_id}/rows/"]["get"]
+    [lifted] = [p for p in operation["parameters"] if p["name"] == "lifted"]
+    assert lifted["in"] == "query" and sorted(lifted["schema"]["enum"]) == ["false", "true"]
+    row = component(
+        partner_schema,
+        body(partner_schema, "/api/v1/partner/filings/{filing_id}/rows/", "get", "200")["properties"][
+            "results"
+        ]["items"]["$ref"],
+    )
+    assert (
+        row["properties"]["lifted_at"]["format"] == "date-time" and row["properties"]["lifted_at"]["nullable"]
+    )
+    assert "lifted_at" in row["required"]
