@@ -103,7 +103,7 @@ def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str
 def licensed_urls(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, list[LicenceGrant]]:
     """For each of `urls` that some standing licence grant covers: those grants, oldest first.
     With `index`, only the URLs whose key a standing grant has are read."""
-    wanted = set(urls) if index is None else set(index.may_be_granted(set(urls)))
+    wanted = set(urls) if index is None else set(index.may_be_granted(urls))
     keys = list({url_key(u) for u in wanted})
     found: dict[str, list[LicenceGrant]] = {}
     for start in range(0, len(keys), 2000):
@@ -158,7 +158,10 @@ def url_preferences(
     distinct = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
     open_rules = {key for key, rule in distinct.items() if rule.consent.search != Preference.UNKNOWN}
     open_urls = {url for url, rule in ruled.items() if id(rule) in open_rules} if open_rules else set()
-    only_ruled = (removed - origins.keys() - grants.keys() - licensed.keys()) & answer.keys()
+    # One pass, past the maps that hold something (a batch under an opt-out has no removals).
+    only_ruled = removed.difference(*[m.keys() for m in (origins, grants, licensed) if m])
+    if not answer.keys() >= only_ruled:  # the URLs removed are the batch's (the view's always are)
+        only_ruled &= answer.keys()
     if only_ruled:
         answer.update(dict.fromkeys(only_ruled, answer_for((True, nothing, ()))))
         if open_rules:  # a search-only rule's URLs say search is allowed
@@ -166,8 +169,10 @@ def url_preferences(
                 answer[url] = answer_for((True, frozenset({ruled[url].consent.search}), ()))
     # The URLs removed by removals and granted nothing: one answer per distinct set of their
     # removals' origins (URLs that say the same share one frozenset), mapped in C.
-    by_removal = list(
-        ((removed & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys()
+    by_removal = (
+        list(((removed & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys())
+        if origins
+        else []
     )
     said = list(map(origins.__getitem__, by_removal))
     of_said = {s: answer_for((True, frozenset(o[2] for o in s), ())) for s in set(said)}
@@ -303,7 +308,7 @@ def optouts_covering(
         rules = [r for r in index.active_rules() if r.is_removal != licensing]
         if not rules:
             return {}
-        wanted = list(may_be_under(urls, {r.host for r in rules}))
+        wanted = may_be_under(urls, {r.host for r in rules})
         keys = url_host_keys(wanted)
     else:
         wanted = list(set(urls))
@@ -345,37 +350,38 @@ def optouts_covering(
 _HOST_NOT_AS_WRITTEN = ("%", "\t", "\r", "\n")
 
 
-def may_be_under(urls: Iterable[str], hosts: set[str]) -> set[str]:
-    """The URLs that a rule on one of `hosts` may cover: those whose text holds the host (any
-    case), or whose host url_host_path might read from something else. The rest cannot be
-    under any of them, and are not parsed."""
+def may_be_under(urls: Iterable[str], hosts: set[str]) -> list[str]:
+    """The URLs (each once) that a rule on one of `hosts` may cover: those whose text holds the
+    host (any case), or whose host url_host_path might read from something else. The rest cannot
+    be under any of them, and are not parsed. A batch where the hosts stand as often as there are
+    URLs is given back whole, in its order: finding which URLs hold them would cost more than
+    parsing the few that do not (a batch under an opt-out: 10,000 URLs on its hosts)."""
     if not hosts:
-        return set()
+        return []
     wanted = list(dict.fromkeys(urls))
     text = "\n".join(wanted)
     if not text.isascii() or text.count("\n") != len(wanted) - 1:
-        return {u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)}
+        return [u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)]
     low = text.lower()
     # Most batches hold none of the hosts: one substring search each, and nothing else is made.
     needles = [needle for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]) if needle in low]
-    found: set[str] = set()
     if not needles:
-        return found
+        return []
+    if "" in needles or sum(map(low.count, needles)) >= len(wanted):
+        # No rule has an empty host; if one did, it would be in every URL.
+        return wanted
     # Where each URL starts in the text: a needle found at offset p is in URL searchsorted - 1.
     lengths = np.fromiter(map(len, wanted), np.int64, len(wanted))
     starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
+    found: set[int] = set()
     for needle in needles:
         # Split at the needle (as finditer, left to right, not overlapping), so each place is
-        # the lengths before it: a batch where every URL holds the host makes no match objects.
-        if not needle:  # no rule has an empty host; if one did, it would be in every URL
-            found.update(wanted)
-            continue
+        # the lengths before it: no match objects.
         parts = low.split(needle)
-        if len(parts) > 1:
-            before = np.fromiter(map(len, parts[:-1]), np.int64, len(parts) - 1)
-            at = np.cumsum(before) + np.arange(len(before)) * len(needle)
-            found.update(map(wanted.__getitem__, (np.searchsorted(starts, at, "right") - 1).tolist()))
-    return found
+        before = np.fromiter(map(len, parts[:-1]), np.int64, len(parts) - 1)
+        at = np.cumsum(before) + np.arange(len(before)) * len(needle)
+        found.update((np.searchsorted(starts, at, "right") - 1).tolist())
+    return [wanted[i] for i in sorted(found)]
 
 
 def _may_hold(low: str, hosts: set[str]) -> bool:
@@ -412,7 +418,9 @@ def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]
     from .matching import removal_index
 
     unique = list(dict.fromkeys(codes))
-    results = removal_index().search_many(unique, radius) if unique else []
+    if not unique:  # a batch of URLs only: no index, no read
+        return {}
+    results = removal_index().search_many(unique, radius)
     pks = {pk for hits in results for pk, _ in hits}
     # The index holds a revoked removal until its next rebuild: the state is read here, so the
     # lookup stops answering with it the moment the revocation commits.
