@@ -136,9 +136,11 @@ class LookupView(APIView):
             who: fragment([{"source": source, "partner": partner} for source, partner in sorted(who)])
             for who in set(sources.values())
         }
+        removed_or_not = dict.fromkeys(urls, False)
+        removed_or_not.update(dict.fromkeys(sources, True))  # each URL stays where it is
         return Response(
             {
-                "urls": {**dict.fromkeys(urls, False), **dict.fromkeys(sources, True)},
+                "urls": removed_or_not,
                 "phashes": {text: near[code] for text, code in codes.items()},
                 # URLs removed by a domain opt-out, registered in a data set or not: its scope.
                 "domains": dict(zip(covering, map(scopes.__getitem__, rule_ids), strict=True)),
