@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import compress, repeat
 from operator import is_not
 from typing import cast
@@ -123,18 +124,20 @@ def url_preferences(
     origins: Mapping[str, frozenset[Origin]] | None = None,
     ruled: Mapping[str, DomainOptOut] | None = None,
     licensed: Mapping[str, DomainOptOut] | None = None,
+    rules: Mapping[int, DomainOptOut] | None = None,
 ) -> dict[str, dict[str, str]]:
     """train_ai and search for each of `urls`, every statement about it combined, disallow
     winning (registry.preferences): a live removal or domain opt-out (`removed`) disallows
     training, and its `search` says what it says of search; a standing grant allows training.
     `origins`: url_removal_origins(urls), if known (else read here). `ruled`: the removing
     rule covering each URL (optouts_covering), whose `search` counts too; `licensed`: the
-    licensing rule covering each URL (optouts_covering(licensing=True)), which allows training."""
-    removed = set(removed)
+    licensing rule covering each URL (optouts_covering(licensing=True)), which allows training.
+    `rules`: `ruled`'s distinct rules by id(), if known."""
+    gone: AbstractSet[str] = removed.keys() if isinstance(removed, Mapping) else set(removed)
     ruled = ruled or {}
     licensed = licensed or {}
     if origins is None:
-        origins = url_removal_origins(removed)
+        origins = url_removal_origins(gone)
     # Most URLs of a batch say the same few things: each combination is computed once.
     answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
     nothing: frozenset[str] = frozenset()
@@ -154,12 +157,15 @@ def url_preferences(
     # batch under a domain opt-out. update() keeps each URL where it is.
     # The removing rules that say something of search (search only): their URLs are looked at
     # again below; a batch under plain removing rules never is.
-    rules_of = list(ruled.values())
-    distinct = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
+    if rules is None:
+        rules_of = list(ruled.values())
+        rules = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
+    distinct = rules
     open_rules = {key for key, rule in distinct.items() if rule.consent.search != Preference.UNKNOWN}
     open_urls = {url for url, rule in ruled.items() if id(rule) in open_rules} if open_rules else set()
     # One pass, past the maps that hold something (a batch under an opt-out has no removals).
-    only_ruled = removed.difference(*[m.keys() for m in (origins, grants, licensed) if m])
+    others = [m.keys() for m in (origins, grants, licensed) if m]
+    only_ruled = set(gone).difference(*others) if others else gone
     if not answer.keys() >= only_ruled:  # the URLs removed are the batch's (the view's always are)
         only_ruled &= answer.keys()
     if only_ruled:
@@ -170,7 +176,7 @@ def url_preferences(
     # The URLs removed by removals and granted nothing: one answer per distinct set of their
     # removals' origins (URLs that say the same share one frozenset), mapped in C.
     by_removal = (
-        list(((removed & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys())
+        list(((gone & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys())
         if origins
         else []
     )
@@ -179,17 +185,17 @@ def url_preferences(
     answer.update(zip(by_removal, map(of_said.__getitem__, said), strict=True))
     # The rest one by one: URLs granted, under a licensing rule, or removed by a removal and a
     # search-only rule both.
-    for url in (grants.keys() | licensed.keys() | ((removed & open_urls) - only_ruled)) & answer.keys():
+    for url in (grants.keys() | licensed.keys() | ((gone & open_urls) - only_ruled)) & answer.keys():
         granted = [g.search for g in grants.get(url, ())]
         licensing = licensed.get(url)
         if licensing is not None:
             granted.append(licensing.consent.search)
         said_of = origins.get(url)
-        searches = nothing if said_of is None or url not in removed else frozenset(o[2] for o in said_of)
+        searches = nothing if said_of is None or url not in gone else frozenset(o[2] for o in said_of)
         rule = ruled.get(url)
-        if rule is not None and url in removed and rule.consent.search != Preference.UNKNOWN:
+        if rule is not None and url in gone and rule.consent.search != Preference.UNKNOWN:
             searches |= {rule.consent.search}
-        answer[url] = answer_for((url in removed, searches, tuple(granted)))
+        answer[url] = answer_for((url in gone, searches, tuple(granted)))
     return answer
 
 
@@ -203,22 +209,27 @@ def removed_url_sources(
     *,
     covered: Mapping[str, DomainOptOut] | Iterable[str],
     origins: Mapping[str, frozenset[Origin]] | None = None,
+    rule_ids: list[int] | None = None,
 ) -> dict[str, frozenset[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
     under a rule, with their rule when known). `origins`: url_removal_origins(urls), if known.
 
     URLs that say the same share one frozenset: a batch under one opt-out is 10,000 URLs with
-    one answer, not 10,000 new sets (whose garbage collections were most of such a call)."""
+    one answer, not 10,000 new sets (whose garbage collections were most of such a call).
+    `rule_ids`: the id() of each of `covered`'s rules, in its order, if known."""
     none: frozenset[tuple[str, str]] = frozenset()
     if isinstance(covered, Mapping):  # an ABC's isinstance: once, not per URL
         # A batch under one opt-out is 10,000 URLs and one rule object: each rule's pairs are
         # made once, found by the object's id (its pk is a Python property, 10,000 calls).
         rules = covered
-        ids = list(map(id, rules.values()))
+        ids = list(map(id, rules.values())) if rule_ids is None else rule_ids
         distinct = dict(zip(ids, rules.values(), strict=True))
         of_rule = {i: none if r is None else frozenset({(r.source, r.partner)}) for i, r in distinct.items()}
-        found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
+        if len(of_rule) == 1:  # one rule for the whole batch: its pairs for every URL
+            found = dict.fromkeys(rules.keys(), next(iter(of_rule.values())))
+        else:
+            found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
     else:
         found = dict.fromkeys(covered, none)
     if origins is None:

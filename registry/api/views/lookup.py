@@ -99,7 +99,9 @@ class LookupView(APIView):
         covering = selectors.optouts_covering(urls, index=memory)
         licensing = selectors.optouts_covering(urls, index=memory, licensing=True)
         said = selectors.url_removal_origins(urls, index=memory)  # one read: sources and search
-        sources = selectors.removed_url_sources(urls, covered=covering, origins=said)
+        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch).
+        rule_ids = list(map(id, covering.values()))
+        sources = selectors.removed_url_sources(urls, covered=covering, origins=said, rule_ids=rule_ids)
         grants = selectors.licensed_urls(urls, index=memory)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
@@ -107,8 +109,6 @@ class LookupView(APIView):
         # A batch under one opt-out has one scope and one set of sources for thousands of URLs:
         # each is written out once, as JSON (an orjson Fragment the renderer copies as it is),
         # and the same value answers every URL that has it.
-        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch).
-        rule_ids = list(map(id, covering.values()))
         rules = dict(zip(rule_ids, covering.values(), strict=True))
         scopes = {i: str(selectors.rule_scope(rule)) for i, rule in rules.items()}
         described: dict[int, dict[str, object]] = {}  # each rule written out once
@@ -150,7 +150,13 @@ class LookupView(APIView):
                 # train-ai and search preferences, every statement combined (disallow wins).
                 "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
                 "preferences": selectors.url_preferences(
-                    urls, removed=sources, grants=grants, origins=said, ruled=covering, licensed=licensing
+                    urls,
+                    removed=sources,
+                    grants=grants,
+                    origins=said,
+                    ruled=covering,
+                    licensed=licensing,
+                    rules=rules,
                 ),
                 # Added with domain choices: the active rules covering each URL, with their choice
                 # (a removing rule, and a licensing one; a URL under both is removed: disallow wins).
