@@ -341,6 +341,10 @@ def optouts_covering(
             key: next((rule for scope, rule in options if scope.covers(key, "/")), None)
             for key, options in candidates.items()
         }
+        distinct = {id(rule): rule for rule in hit_of_key.values()}
+        if len(distinct) == 1:  # one answer for every host of the batch (one rule, or none)
+            only = next(iter(distinct.values()))
+            return {} if only is None else dict.fromkeys(wanted, only)
         # In C, in the URLs' order: each URL's rule (or None), kept where there is one.
         hits = list(map(hit_of_key.__getitem__, keys))
         kept = compress(zip(wanted, hits, strict=True), map(is_not, hits, repeat(None)))
