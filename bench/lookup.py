@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import runpy
 import statistics
 import subprocess
 import sys
@@ -90,6 +91,11 @@ def _baseline_tree(tmp: Path) -> Path:
     return tmp
 
 
+def _web_env() -> dict[str, str]:
+    """scripts/web_env.py's WEB_ENV (scripts/ is not a package: read from its file)."""
+    return dict(runpy.run_path(str(ROOT / "scripts" / "web_env.py"))["WEB_ENV"])
+
+
 def _server(tree: Path, database: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -102,8 +108,9 @@ def _server(tree: Path, database: str, log: Path) -> tuple[subprocess.Popen[byte
         "LOOKUP_INDEX_SNAPSHOT_DIR": str(log.parent / f"{log.stem}-index") if SHARED else "",
         "DEBUG": "0",
         "API_RATE_LIMIT": "1000000/min",
-        # As scripts/production.py runs the web processes: each thread keeps its connection.
-        "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+        # As scripts/production.py runs the web processes (scripts/web_env.py): each thread
+        # keeps its connection, and glibc keeps the answers' buffers between requests.
+        **{name: os.environ.get(name, value) for name, value in _web_env().items()},
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",

@@ -503,8 +503,10 @@ class LookupIndex:
 
     def may_be_granted(self, urls: Iterable[str]) -> list[str]:
         """The URLs whose url_key a standing licence grant has (the grants are read for those)."""
+        if not self.grant_key_count:  # no standing grant: no URL is hashed for them
+            return []
         urls = list(urls)
-        if not self.grant_key_count or not urls:
+        if not urls:
             return []
         keys, _ = url_keys(urls)
         counted = self.grant_key_count

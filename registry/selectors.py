@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import compress, repeat
 from operator import is_not
 from typing import cast
@@ -103,7 +104,7 @@ def _live_removals_by_url(urls: Iterable[str]) -> Iterable[tuple[str | None, str
 def licensed_urls(urls: Iterable[str], *, index: LookupIndex | None = None) -> dict[str, list[LicenceGrant]]:
     """For each of `urls` that some standing licence grant covers: those grants, oldest first.
     With `index`, only the URLs whose key a standing grant has are read."""
-    wanted = set(urls) if index is None else set(index.may_be_granted(set(urls)))
+    wanted = set(urls) if index is None else set(index.may_be_granted(urls))
     keys = list({url_key(u) for u in wanted})
     found: dict[str, list[LicenceGrant]] = {}
     for start in range(0, len(keys), 2000):
@@ -123,18 +124,20 @@ def url_preferences(
     origins: Mapping[str, frozenset[Origin]] | None = None,
     ruled: Mapping[str, DomainOptOut] | None = None,
     licensed: Mapping[str, DomainOptOut] | None = None,
+    rules: Mapping[int, DomainOptOut] | None = None,
 ) -> dict[str, dict[str, str]]:
     """train_ai and search for each of `urls`, every statement about it combined, disallow
     winning (registry.preferences): a live removal or domain opt-out (`removed`) disallows
     training, and its `search` says what it says of search; a standing grant allows training.
     `origins`: url_removal_origins(urls), if known (else read here). `ruled`: the removing
     rule covering each URL (optouts_covering), whose `search` counts too; `licensed`: the
-    licensing rule covering each URL (optouts_covering(licensing=True)), which allows training."""
-    removed = set(removed)
+    licensing rule covering each URL (optouts_covering(licensing=True)), which allows training.
+    `rules`: `ruled`'s distinct rules by id(), if known."""
+    gone: AbstractSet[str] = removed.keys() if isinstance(removed, Mapping) else set(removed)
     ruled = ruled or {}
     licensed = licensed or {}
     if origins is None:
-        origins = url_removal_origins(removed)
+        origins = url_removal_origins(gone)
     # Most URLs of a batch say the same few things: each combination is computed once.
     answers: dict[tuple[bool, frozenset[str], tuple[str, ...]], dict[str, str]] = {}
     nothing: frozenset[str] = frozenset()
@@ -154,11 +157,17 @@ def url_preferences(
     # batch under a domain opt-out. update() keeps each URL where it is.
     # The removing rules that say something of search (search only): their URLs are looked at
     # again below; a batch under plain removing rules never is.
-    rules_of = list(ruled.values())
-    distinct = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
+    if rules is None:
+        rules_of = list(ruled.values())
+        rules = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
+    distinct = rules
     open_rules = {key for key, rule in distinct.items() if rule.consent.search != Preference.UNKNOWN}
     open_urls = {url for url, rule in ruled.items() if id(rule) in open_rules} if open_rules else set()
-    only_ruled = (removed - origins.keys() - grants.keys() - licensed.keys()) & answer.keys()
+    # One pass, past the maps that hold something (a batch under an opt-out has no removals).
+    others = [m.keys() for m in (origins, grants, licensed) if m]
+    only_ruled = set(gone).difference(*others) if others else gone
+    if not answer.keys() >= only_ruled:  # the URLs removed are the batch's (the view's always are)
+        only_ruled &= answer.keys()
     if only_ruled:
         answer.update(dict.fromkeys(only_ruled, answer_for((True, nothing, ()))))
         if open_rules:  # a search-only rule's URLs say search is allowed
@@ -166,25 +175,27 @@ def url_preferences(
                 answer[url] = answer_for((True, frozenset({ruled[url].consent.search}), ()))
     # The URLs removed by removals and granted nothing: one answer per distinct set of their
     # removals' origins (URLs that say the same share one frozenset), mapped in C.
-    by_removal = list(
-        ((removed & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys()
+    by_removal = (
+        list(((gone & origins.keys()) - grants.keys() - licensed.keys() - open_urls) & answer.keys())
+        if origins
+        else []
     )
     said = list(map(origins.__getitem__, by_removal))
     of_said = {s: answer_for((True, frozenset(o[2] for o in s), ())) for s in set(said)}
     answer.update(zip(by_removal, map(of_said.__getitem__, said), strict=True))
     # The rest one by one: URLs granted, under a licensing rule, or removed by a removal and a
     # search-only rule both.
-    for url in (grants.keys() | licensed.keys() | ((removed & open_urls) - only_ruled)) & answer.keys():
+    for url in (grants.keys() | licensed.keys() | ((gone & open_urls) - only_ruled)) & answer.keys():
         granted = [g.search for g in grants.get(url, ())]
         licensing = licensed.get(url)
         if licensing is not None:
             granted.append(licensing.consent.search)
         said_of = origins.get(url)
-        searches = nothing if said_of is None or url not in removed else frozenset(o[2] for o in said_of)
+        searches = nothing if said_of is None or url not in gone else frozenset(o[2] for o in said_of)
         rule = ruled.get(url)
-        if rule is not None and url in removed and rule.consent.search != Preference.UNKNOWN:
+        if rule is not None and url in gone and rule.consent.search != Preference.UNKNOWN:
             searches |= {rule.consent.search}
-        answer[url] = answer_for((url in removed, searches, tuple(granted)))
+        answer[url] = answer_for((url in gone, searches, tuple(granted)))
     return answer
 
 
@@ -198,22 +209,27 @@ def removed_url_sources(
     *,
     covered: Mapping[str, DomainOptOut] | Iterable[str],
     origins: Mapping[str, frozenset[Origin]] | None = None,
+    rule_ids: list[int] | None = None,
 ) -> dict[str, frozenset[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
     under a rule, with their rule when known). `origins`: url_removal_origins(urls), if known.
 
     URLs that say the same share one frozenset: a batch under one opt-out is 10,000 URLs with
-    one answer, not 10,000 new sets (whose garbage collections were most of such a call)."""
+    one answer, not 10,000 new sets (whose garbage collections were most of such a call).
+    `rule_ids`: the id() of each of `covered`'s rules, in its order, if known."""
     none: frozenset[tuple[str, str]] = frozenset()
     if isinstance(covered, Mapping):  # an ABC's isinstance: once, not per URL
         # A batch under one opt-out is 10,000 URLs and one rule object: each rule's pairs are
         # made once, found by the object's id (its pk is a Python property, 10,000 calls).
         rules = covered
-        ids = list(map(id, rules.values()))
+        ids = list(map(id, rules.values())) if rule_ids is None else rule_ids
         distinct = dict(zip(ids, rules.values(), strict=True))
         of_rule = {i: none if r is None else frozenset({(r.source, r.partner)}) for i, r in distinct.items()}
-        found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
+        if len(of_rule) == 1:  # one rule for the whole batch: its pairs for every URL
+            found = dict.fromkeys(rules.keys(), next(iter(of_rule.values())))
+        else:
+            found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
     else:
         found = dict.fromkeys(covered, none)
     if origins is None:
@@ -303,7 +319,7 @@ def optouts_covering(
         rules = [r for r in index.active_rules() if r.is_removal != licensing]
         if not rules:
             return {}
-        wanted = list(may_be_under(urls, {r.host for r in rules}))
+        wanted = may_be_under(urls, {r.host for r in rules})
         keys = url_host_keys(wanted)
     else:
         wanted = list(set(urls))
@@ -325,6 +341,10 @@ def optouts_covering(
             key: next((rule for scope, rule in options if scope.covers(key, "/")), None)
             for key, options in candidates.items()
         }
+        distinct = {id(rule): rule for rule in hit_of_key.values()}
+        if len(distinct) == 1:  # one answer for every host of the batch (one rule, or none)
+            only = next(iter(distinct.values()))
+            return {} if only is None else dict.fromkeys(wanted, only)
         # In C, in the URLs' order: each URL's rule (or None), kept where there is one.
         hits = list(map(hit_of_key.__getitem__, keys))
         kept = compress(zip(wanted, hits, strict=True), map(is_not, hits, repeat(None)))
@@ -345,37 +365,38 @@ def optouts_covering(
 _HOST_NOT_AS_WRITTEN = ("%", "\t", "\r", "\n")
 
 
-def may_be_under(urls: Iterable[str], hosts: set[str]) -> set[str]:
-    """The URLs that a rule on one of `hosts` may cover: those whose text holds the host (any
-    case), or whose host url_host_path might read from something else. The rest cannot be
-    under any of them, and are not parsed."""
+def may_be_under(urls: Iterable[str], hosts: set[str]) -> list[str]:
+    """The URLs (each once) that a rule on one of `hosts` may cover: those whose text holds the
+    host (any case), or whose host url_host_path might read from something else. The rest cannot
+    be under any of them, and are not parsed. A batch where the hosts stand as often as there are
+    URLs is given back whole, in its order: finding which URLs hold them would cost more than
+    parsing the few that do not (a batch under an opt-out: 10,000 URLs on its hosts)."""
     if not hosts:
-        return set()
+        return []
     wanted = list(dict.fromkeys(urls))
     text = "\n".join(wanted)
     if not text.isascii() or text.count("\n") != len(wanted) - 1:
-        return {u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)}
+        return [u for u in wanted if not u.isascii() or _may_hold(u.lower(), hosts)]
     low = text.lower()
     # Most batches hold none of the hosts: one substring search each, and nothing else is made.
     needles = [needle for needle in (*hosts, *_HOST_NOT_AS_WRITTEN[:3]) if needle in low]
-    found: set[str] = set()
     if not needles:
-        return found
+        return []
+    if "" in needles or sum(map(low.count, needles)) >= len(wanted):
+        # No rule has an empty host; if one did, it would be in every URL.
+        return wanted
     # Where each URL starts in the text: a needle found at offset p is in URL searchsorted - 1.
     lengths = np.fromiter(map(len, wanted), np.int64, len(wanted))
     starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
+    found: set[int] = set()
     for needle in needles:
         # Split at the needle (as finditer, left to right, not overlapping), so each place is
-        # the lengths before it: a batch where every URL holds the host makes no match objects.
-        if not needle:  # no rule has an empty host; if one did, it would be in every URL
-            found.update(wanted)
-            continue
+        # the lengths before it: no match objects.
         parts = low.split(needle)
-        if len(parts) > 1:
-            before = np.fromiter(map(len, parts[:-1]), np.int64, len(parts) - 1)
-            at = np.cumsum(before) + np.arange(len(before)) * len(needle)
-            found.update(map(wanted.__getitem__, (np.searchsorted(starts, at, "right") - 1).tolist()))
-    return found
+        before = np.fromiter(map(len, parts[:-1]), np.int64, len(parts) - 1)
+        at = np.cumsum(before) + np.arange(len(before)) * len(needle)
+        found.update((np.searchsorted(starts, at, "right") - 1).tolist())
+    return [wanted[i] for i in sorted(found)]
 
 
 def _may_hold(low: str, hosts: set[str]) -> bool:
@@ -412,7 +433,9 @@ def removals_near_codes(codes: list[int], *, radius: int) -> dict[int, list[str]
     from .matching import removal_index
 
     unique = list(dict.fromkeys(codes))
-    results = removal_index().search_many(unique, radius) if unique else []
+    if not unique:  # a batch of URLs only: no index, no read
+        return {}
+    results = removal_index().search_many(unique, radius)
     pks = {pk for hits in results for pk, _ in hits}
     # The index holds a revoked removal until its next rebuild: the state is read here, so the
     # lookup stops answering with it the moment the revocation commits.

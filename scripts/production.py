@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from supervise import supervise
+from web_env import WEB_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -110,10 +111,8 @@ def main() -> int:
         },
         "beat": [PY, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
     }
-    # The web processes keep their database connections (one per thread) for a minute: opening
-    # one per request cost a look-up of 10,000 URLs a few milliseconds of CPU here and a new
-    # PostgreSQL backend there. DATABASE_CONN_MAX_AGE=0 goes back to one per request.
-    web_env = {**env, "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60")}
+    # The web processes keep their database connections and large buffers (scripts/web_env.py).
+    web_env = {**env, **{name: os.environ.get(name, value) for name, value in WEB_ENV.items()}}
     processes = {
         name: subprocess.Popen(cmd, cwd=ROOT, env=web_env if name == "web" else env)
         for name, cmd in commands.items()

@@ -163,9 +163,25 @@ _may_be_under_parts = st.lists(
 @given(urls=st.lists(_may_be_under_parts, max_size=25))
 def test_the_urls_that_may_be_under_a_host_are_those_whose_text_holds_it(urls):
     """may_be_under finds the hosts in the batch's joined text: the same URLs as looking in
-    each URL alone (any case; escapes, tabs, line breaks and non-ASCII always kept)."""
+    each URL alone (any case; escapes, tabs, line breaks and non-ASCII always kept), each once,
+    or the whole batch in its order when the hosts stand in it as often as there are URLs."""
     hosts = {"artist.example", "b.example"}
     alone = {
         u for u in urls if not u.isascii() or any(n in u.lower() for n in (*hosts, "%", "\t", "\r", "\n"))
     }
-    assert selectors.may_be_under(urls, hosts) == alone
+    found = selectors.may_be_under(urls, hosts)
+    assert len(found) == len(set(found))
+    assert set(found) == alone or found == list(dict.fromkeys(urls))
+    assert alone <= set(found)
+
+
+def test_a_batch_on_the_hosts_is_given_back_whole_and_one_mostly_elsewhere_exactly():
+    under = [f"https://img.artist.example/{n}.jpg" for n in range(9)]
+    elsewhere = [f"https://other.example/{n}.jpg" for n in range(9)]
+    twice = "https://img.artist.example/artist.example/x.jpg"  # the host as often as the URLs
+    mostly_under = [*under, elsewhere[0], twice, under[0]]
+    assert selectors.may_be_under(mostly_under, {"artist.example"}) == [*under, elsewhere[0], twice]
+    assert selectors.may_be_under([*under, elsewhere[0]], {"artist.example"}) == under  # 9 of 10
+    mostly_elsewhere = [*elsewhere, under[3], under[5]]
+    assert selectors.may_be_under(mostly_elsewhere, {"artist.example"}) == [under[3], under[5]]
+    assert selectors.may_be_under(elsewhere, {"artist.example"}) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -18,7 +20,7 @@ from ...models import DomainOptOut
 from ...serialize import grant_to_dict, rule_to_dict
 from .. import serializers as s
 from ..errors import ApiError
-from ..fastjson import FastJSONParser, FastJSONRenderer
+from ..fastjson import FastJSONParser, FastJSONRenderer, fragment
 from ._common import ERRORS
 
 URL_MAX_LENGTH = 4096  # as LookupSerializer's fields
@@ -97,20 +99,19 @@ class LookupView(APIView):
         covering = selectors.optouts_covering(urls, index=memory)
         licensing = selectors.optouts_covering(urls, index=memory, licensing=True)
         said = selectors.url_removal_origins(urls, index=memory)  # one read: sources and search
-        sources = selectors.removed_url_sources(urls, covered=covering, origins=said)
+        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch).
+        rule_ids = list(map(id, covering.values()))
+        sources = selectors.removed_url_sources(urls, covered=covering, origins=said, rule_ids=rule_ids)
         grants = selectors.licensed_urls(urls, index=memory)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
         )
         # A batch under one opt-out has one scope and one set of sources for thousands of URLs:
-        # each is written out once and the same value answers every URL that has it.
-        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch).
-        rule_ids = list(map(id, covering.values()))
+        # each is written out once, as JSON (an orjson Fragment the renderer copies as it is),
+        # and the same value answers every URL that has it.
         rules = dict(zip(rule_ids, covering.values(), strict=True))
         scopes = {i: str(selectors.rule_scope(rule)) for i, rule in rules.items()}
-        origins: dict[frozenset[tuple[str, str]], list[dict[str, str]]] = {}
-        # Each rule written out once; a URL under one removing rule shares that rule's list.
-        described: dict[int, dict[str, object]] = {}
+        described: dict[int, dict[str, object]] = {}  # each rule written out once
 
         def rule_dict(rule: DomainOptOut) -> dict[str, object]:
             key = id(rule)
@@ -119,15 +120,27 @@ class LookupView(APIView):
                 described[key] = rule_to_dict(rule, scope=scope)
             return described[key]
 
-        alone = {key: [rule_dict(rule)] for key, rule in rules.items()}
-        domain_rules = dict(zip(covering, map(alone.__getitem__, rule_ids), strict=True))
-        for url, rule in licensing.items():  # the removing rule first, then the licensing one
-            domain_rules[url] = [*domain_rules.get(url, ()), rule_dict(rule)]
-        for pairs in set(sources.values()):  # URLs that say the same share one frozenset
-            origins[pairs] = [{"source": source, "partner": partner} for source, partner in sorted(pairs)]
+        # A URL under one removing rule shares that rule's list; one under a removing and a
+        # licensing rule, the list of that pair (the removing rule first).
+        alone = {key: fragment([rule_dict(rule)]) for key, rule in rules.items()}
+        domain_rules: dict[str, Any] = dict(zip(covering, map(alone.__getitem__, rule_ids), strict=True))
+        pairs: dict[tuple[int, int], Any] = {}
+        for url, rule in licensing.items():
+            removing = covering.get(url)
+            pair = (0 if removing is None else id(removing), id(rule))
+            if pair not in pairs:
+                both = [rule_dict(rule)] if removing is None else [rule_dict(removing), rule_dict(rule)]
+                pairs[pair] = fragment(both)
+            domain_rules[url] = pairs[pair]
+        origins = {  # URLs that say the same share one frozenset
+            who: fragment([{"source": source, "partner": partner} for source, partner in sorted(who)])
+            for who in set(sources.values())
+        }
+        removed_or_not = dict.fromkeys(urls, False)
+        removed_or_not.update(dict.fromkeys(sources, True))  # each URL stays where it is
         return Response(
             {
-                "urls": {**dict.fromkeys(urls, False), **dict.fromkeys(sources, True)},
+                "urls": removed_or_not,
                 "phashes": {text: near[code] for text, code in codes.items()},
                 # URLs removed by a domain opt-out, registered in a data set or not: its scope.
                 "domains": dict(zip(covering, map(scopes.__getitem__, rule_ids), strict=True)),
@@ -137,7 +150,13 @@ class LookupView(APIView):
                 # train-ai and search preferences, every statement combined (disallow wins).
                 "licences": {url: [grant_to_dict(g) for g in found] for url, found in grants.items()},
                 "preferences": selectors.url_preferences(
-                    urls, removed=sources, grants=grants, origins=said, ruled=covering, licensed=licensing
+                    urls,
+                    removed=sources,
+                    grants=grants,
+                    origins=said,
+                    ruled=covering,
+                    licensed=licensing,
+                    rules=rules,
                 ),
                 # Added with domain choices: the active rules covering each URL, with their choice
                 # (a removing rule, and a licensing one; a URL under both is removed: disallow wins).

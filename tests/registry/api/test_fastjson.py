@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ParseError
 from rest_framework.renderers import JSONRenderer
 
-from registry.api.fastjson import FastJSONParser, FastJSONRenderer
+from registry.api.fastjson import FastJSONParser, FastJSONRenderer, FragmentEncoder, fragment
 from registry.api.parsers import JSONParser
 from registry.models import LicenceGrant
 from tests.helpers import assert_error
@@ -173,8 +173,15 @@ def test_a_lookup_answer_is_drfs_bytes(api, other_maintainer):
     urls = ["https://img.example/a\u2028.jpg", "https://img.example/é.jpg", "https://i.example/1"]
     response = api.post("/api/v1/lookup/", {"urls": urls}, format="json")
     assert response.status_code == 200
-    assert response.content == JSONRenderer().render(response.data, "application/json", {})
+
+    # The values written once for many URLs (orjson fragments) are read back by DRF's renderer
+    # through FragmentEncoder: the bytes are those DRF writes for the same answer.
+    class DRFRenderer(JSONRenderer):
+        encoder_class = FragmentEncoder
+
+    assert response.content == DRFRenderer().render(response.data, "application/json", {})
     assert response.json()["urls"] == dict(zip(urls, [True, False, False], strict=True))
+    assert response.json()["sources"] == {urls[0]: [{"source": "artist", "partner": ""}]}
     assert LicenceGrant.objects.count() == 0
 
 
@@ -209,3 +216,15 @@ def test_a_v2_answer_is_drfs_bytes(maintainer):
         "",
         "https://img.example/é.jpg",
     ]
+
+
+def test_a_fragment_is_written_as_its_value_on_both_paths():
+    """A value written once (fragment) reads as itself whether orjson writes the answer or,
+    for an answer orjson cannot write (an integer past 64 bits), DRF's renderer does."""
+    rule = [{"scope": "*.artist.example", "note": "é\u2028"}]
+    assert fragment(2**70) == 2**70  # orjson cannot write it: given back for the fallback
+    fast = FastJSONRenderer().render({"rules": fragment(rule), "n": 1}, "application/json", {})
+    slow = FastJSONRenderer().render({"rules": fragment(rule), "n": 2**70}, "application/json", {})
+    assert fast == JSONRenderer().render({"rules": rule, "n": 1}, "application/json", {})
+    assert slow == JSONRenderer().render({"rules": rule, "n": 2**70}, "application/json", {})
+    assert b"\\u2028" in fast and b"\\u2028" in slow
