@@ -1,6 +1,7 @@
 """Fixtures for the registry tests (people, maintainers and the receiver: tests/conftest.py):
 a data set and an endpoint, a signed-in operator, an audit mark, endpoints with deliveries, a
-folder of images, an unreachable broker, and the two index back ends."""
+look-up client of a live server, a folder of images, an unreachable broker, and the two index
+back ends."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from registry import index as index_module
 from registry import services
 from registry.models import Dataset, DeliveryState, OperatorAction, WebhookDelivery, WebhookEndpoint
 from tests.helpers import image_bytes, photo, photo_bytes
+from tests.registry.lookups import Looker
 
 
 @pytest.fixture
@@ -69,6 +71,12 @@ def two_endpoints(maintainer, receiver):
     failed = WebhookDelivery.objects.filter(endpoint=bad).order_by("pk").first()
     WebhookDelivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED, next_attempt_at=None)
     return good, bad, failed
+
+
+@pytest.fixture
+def looker(live_server: Any, maintainer: Any) -> Looker:
+    """Look-ups through a live server (whose threads share this process's look-up index)."""
+    return Looker(live_server.url, maintainer.key)
 
 
 @pytest.fixture
