@@ -39,8 +39,8 @@ class Browser(requests.Session):
         super().__init__()
         self.base = base
 
-    def page(self, path: str) -> requests.Response:
-        response = self.get(self.base + path, timeout=30)
+    def page(self, path: str, **params: str) -> requests.Response:
+        response = self.get(self.base + path, params=params, timeout=30)
         assert response.status_code == 200, (path, response.status_code, response.text[:500])
         return response
 
