@@ -470,15 +470,21 @@ def dataset_with_copy(maintainer: Any, *, slug: str, name: str, url: str, of: st
 
 def item_row(external_id: str, image_data: bytes) -> dict[str, str]:
     """A data set item (an API row) with the three hashes of `image_data`."""
-    from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+    from registry.hashing import compute_hashes
 
-    h = compute_hashes(image_data, max_pixels=10**8)
+    return hashes_row(external_id, compute_hashes(image_data, max_pixels=10**8))
+
+
+def hashes_row(external_id: str, hashes: Any, *, url: str = "") -> dict[str, str]:
+    """A data set item (an API row) with the three hashes of registry.hashing.compute_hashes."""
+    from registry.hashing import code_to_hex, pdq_to_hex
+
     return {
         "external_id": external_id,
-        "url": f"https://i.example/{external_id}.jpg",
-        "phash": code_to_hex(h.phash),
-        "dhash": code_to_hex(h.dhash),
-        "pdq": pdq_to_hex(h.pdq),
+        "url": url or f"https://i.example/{external_id}.jpg",
+        "phash": code_to_hex(hashes.phash),
+        "dhash": code_to_hex(hashes.dhash),
+        "pdq": pdq_to_hex(hashes.pdq),
     }
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 from registry import index as index_module
 from registry import services
 from registry.models import Dataset, DeliveryState, OperatorAction, WebhookDelivery, WebhookEndpoint
-from tests.helpers import image_bytes, photo, photo_bytes
+from tests.helpers import hashes_row, image_bytes, photo, photo_bytes
 from tests.registry.lookups import Looker
 
 
@@ -126,7 +126,7 @@ def distractor_set(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
     import json
 
     from bench.distractors import distractors
-    from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+    from registry.hashing import compute_hashes
 
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
@@ -140,13 +140,9 @@ def distractor_set(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
         for distractor in distractors():
             png = distractor.png()
             h = compute_hashes(png, max_pixels=10**8)
-            row = {
-                "external_id": f"distractor/{distractor.name}",
-                "url": f"https://distractors.example/{distractor.name}.png",
-                "phash": code_to_hex(h.phash),
-                "dhash": code_to_hex(h.dhash),
-                "pdq": pdq_to_hex(h.pdq),
-            }
+            row = hashes_row(
+                f"distractor/{distractor.name}", h, url=f"https://distractors.example/{distractor.name}.png"
+            )
             drawn.append({"name": distractor.name, "sha256": hashlib.sha256(png).hexdigest(), "row": row})
         path.write_text(json.dumps(drawn))
         return drawn
