@@ -1,5 +1,6 @@
 """Shared fixtures: people (an artist, another artist, a moderator), maintainers with keys,
-images from the sample photographs, a real Celery worker process, and a webhook receiver."""
+images from the sample photographs, a real Celery worker process, a webhook receiver, and a
+clock put back."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from core import clock
 from registry import services as registry_services
 from registry.models import Maintainer
 from requests_app.models import ArtistProfile
@@ -55,6 +57,13 @@ def moderator(db: Any) -> User:
 def superuser(db: Any) -> User:
     """An operator: the admin's superuser, who sees the registry's records."""
     return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
+
+
+@pytest.fixture
+def clock_back() -> Iterator[None]:
+    """Put the clock back after a test that moved it (clock.travel as a plain call lasts)."""
+    yield
+    clock.reset()
 
 
 # --- maintainers ------------------------------------------------------------
