@@ -1,5 +1,6 @@
 """Shared fixtures: people (an artist, another artist, a moderator), maintainers with keys,
-images from the sample photographs, a real Celery worker process, and a webhook receiver."""
+images from the sample photographs, a real Celery worker process, a webhook receiver, and a
+clock put back."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,14 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from core import clock
 from registry import services as registry_services
 from registry.models import Maintainer
 from requests_app.models import ArtistProfile
 from requests_app.roles import MODERATOR_GROUP
 from tests import flush
 from tests.helpers import ROOT, database_url, make_artist
+from tests.loopback import QuietHandler, loopback_server
 
 # Transactional tests flush the database once the worker and other sessions are quiet (tests/flush.py).
 flush.install()
@@ -55,6 +57,13 @@ def moderator(db: Any) -> User:
 def superuser(db: Any) -> User:
     """An operator: the admin's superuser, who sees the registry's records."""
     return User.objects.create_superuser("root@example.com", "root@example.com", "pw")
+
+
+@pytest.fixture
+def clock_back() -> Iterator[None]:
+    """Put the clock back after a test that moved it (clock.travel as a plain call lasts)."""
+    yield
+    clock.reset()
 
 
 # --- maintainers ------------------------------------------------------------
@@ -122,7 +131,7 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state: dict[str, Receiver] = {}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             item = Received(
@@ -132,24 +141,11 @@ def receiver() -> Iterator[Receiver]:
             with recv.lock:
                 recv.received.append(item)
             answer = recv.answer(item) if callable(recv.answer) else recv.answer
-            status, headers, body = answer if isinstance(answer, tuple) else (answer, {}, b"")
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(*(answer if isinstance(answer, tuple) else (answer, {}, b"")))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state["r"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state["r"]
-    server.shutdown()
-    server.server_close()
+    with loopback_server(Handler) as port:
+        state["r"] = Receiver(url=f"http://127.0.0.1:{port}/hooks")
+        yield state["r"]
 
 
 # --- a real Celery worker process -------------------------------------------

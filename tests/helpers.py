@@ -10,19 +10,19 @@ import html
 import io
 import re
 import socket
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 from PIL import Image
+
+from tests.loopback import QuietHandler, loopback_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"
@@ -470,15 +470,21 @@ def dataset_with_copy(maintainer: Any, *, slug: str, name: str, url: str, of: st
 
 def item_row(external_id: str, image_data: bytes) -> dict[str, str]:
     """A data set item (an API row) with the three hashes of `image_data`."""
-    from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+    from registry.hashing import compute_hashes
 
-    h = compute_hashes(image_data, max_pixels=10**8)
+    return hashes_row(external_id, compute_hashes(image_data, max_pixels=10**8))
+
+
+def hashes_row(external_id: str, hashes: Any, *, url: str = "") -> dict[str, str]:
+    """A data set item (an API row) with the three hashes of registry.hashing.compute_hashes."""
+    from registry.hashing import code_to_hex, pdq_to_hex
+
     return {
         "external_id": external_id,
-        "url": f"https://i.example/{external_id}.jpg",
-        "phash": code_to_hex(h.phash),
-        "dhash": code_to_hex(h.dhash),
-        "pdq": pdq_to_hex(h.pdq),
+        "url": url or f"https://i.example/{external_id}.jpg",
+        "phash": code_to_hex(hashes.phash),
+        "dhash": code_to_hex(hashes.dhash),
+        "pdq": pdq_to_hex(hashes.pdq),
     }
 
 
@@ -583,15 +589,11 @@ class Site:
 def web_server() -> Iterator[Site]:
     site = Site()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             site.hits.append(self.path)
             status, headers, body = site.pages.get(self.path, (404, {}, b"not found"))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
+            self.start(status, headers, len(body))
             pause = site.slow.get(self.path)
             try:
                 if pause is None:
@@ -604,18 +606,9 @@ def web_server() -> Iterator[Site]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up on a slow or oversized answer, as it should
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(Handler) as port:
+        site.port = port
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager

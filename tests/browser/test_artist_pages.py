@@ -17,13 +17,14 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from registry import services as registry_services
-from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+from registry.hashing import compute_hashes
 from requests_app import services as request_services
 from requests_app.models import PortfolioUpload, RemovalRequest, TicketEvent, Work
 from requests_app.workflow import Status
 from tests.helpers import (
     ARTIST_PASSWORD,
     forget_refused_uploads,
+    hashes_row,
     image_bytes,
     log_in,
     mail_link,
@@ -50,15 +51,7 @@ def register_dataset(base: str, *names: str) -> tuple[requests.Session, str]:
         copy = photo(name).convert("RGB")
         copy = copy.resize((copy.width // 2, copy.height // 2))
         hashes = compute_hashes(image_bytes(copy, "JPEG", quality=70), max_pixels=10**8)
-        items.append(
-            {
-                "external_id": name,
-                "url": f"https://cdn.lab.example/{name}.jpg",
-                "phash": code_to_hex(hashes.phash),
-                "dhash": code_to_hex(hashes.dhash),
-                "pdq": pdq_to_hex(hashes.pdq),
-            }
-        )
+        items.append(hashes_row(name, hashes, url=f"https://cdn.lab.example/{name}.jpg"))
     upsert = api.post(f"{base}/api/v1/datasets/photos-v1/items/", json={"items": items})
     assert upsert.json()["created"] == len(names), upsert.text
     return api, key

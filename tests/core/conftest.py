@@ -1,4 +1,4 @@
-"""Fixtures of the core tests: a clock put back, loopback servers."""
+"""Fixtures of the core tests: loopback servers (the clock put back: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from core import clock
-
-
-@pytest.fixture
-def clock_back():
-    """Put the clock back after a test that moved it (clock.travel as a plain call lasts)."""
-    yield
-    clock.reset()
 
 
 class _Server:

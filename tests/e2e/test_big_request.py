@@ -13,9 +13,10 @@ from django.urls import reverse
 from registry import services as registry_services
 from registry.models import Removal, RemovalState
 from requests_app import services
-from requests_app.models import RequestConflict, Work, WorkDecision
+from requests_app.models import RequestConflict, WorkDecision
 from requests_app.workflow import Status
 from tests.helpers import big_request, logged_in, wait_until
+from tests.requests_app.services.test_approval import shared_work
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -41,22 +42,7 @@ def test_a_600_work_request_is_delivered_whole_and_its_held_work_after_the_rulin
         maintainer=org, url=receiver.url, event_types=["removal.approved"]
     )
     big = big_request(artist, [a, b], works=600, per_work=10)
-    shared = big.works.order_by("pk").first()
-    rival = services.request_create(artist=other_artist, basis="copyright")
-    Work.objects.create(
-        artist=other_artist,
-        request=rival,
-        file="works/big/rival.png",
-        original_name="rival.png",
-        sha256=shared.sha256,
-        size_bytes=1,
-        format="PNG",
-        width=10,
-        height=10,
-        phash=shared.phash,
-        hash_state="done",
-    )
-    services.request_submit(ticket=rival, actor=other_artist.user, signed_name=other_artist.display_name)
+    shared, _ = shared_work(big, other_artist)
     conflict = RequestConflict.objects.get()
 
     services.request_approve(ticket=big, moderator=moderator)  # commits: the worker takes it from here

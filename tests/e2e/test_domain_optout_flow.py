@@ -19,33 +19,10 @@ from registry.models import Removal
 from requests_app.models import RemovalRequest
 from requests_app.roles import MODERATOR_GROUP
 from requests_app.workflow import Status
+from tests.e2e.test_removal_flow import Browser
 from tests.helpers import ARTIST_PASSWORD, make_artist, verify_domain, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-class Browser(requests.Session):
-    """A session that sends Django's CSRF token the way a form would."""
-
-    def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = base
-
-    def page(self, path: str, **params) -> requests.Response:
-        response = self.get(self.base + path, params=params, timeout=30)
-        assert response.status_code == 200, (path, response.status_code, response.text[:500])
-        return response
-
-    def submit(self, path: str, data: dict) -> requests.Response:
-        token = self.cookies.get("csrftoken") or self.page(path).cookies.get("csrftoken")
-        response = self.post(
-            self.base + path,
-            data={"csrfmiddlewaretoken": token, **data},
-            headers={"Referer": self.base + path},
-            timeout=60,
-        )
-        assert response.status_code == 200, (path, response.status_code, response.text[:500])
-        return response
 
 
 def test_a_verified_domain_is_opted_out_whole(celery_worker_process, live_server, receiver):

@@ -11,12 +11,12 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry import services as registry_services
-from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+from registry.hashing import code_to_hex, compute_hashes
 from registry.models import Removal
 from requests_app import services
 from requests_app.models import EventKind, HashState, Work
 from requests_app.workflow import Status
-from tests.helpers import image_bytes, make_artist, photo, photo_bytes, wait_until
+from tests.helpers import hashes_row, image_bytes, make_artist, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -61,13 +61,7 @@ def test_a_work_approved_without_a_copy_removes_the_copy_imported_later(
     # A new version of the data set brings a re-encoded, smaller copy at a URL nobody named.
     copy = photo("chelsea.png").convert("RGB").resize((225, 150))
     hashes = compute_hashes(image_bytes(copy, "JPEG", quality=75), max_pixels=10**8)
-    row = {
-        "external_id": "repost-7",
-        "url": "https://mirror.example/repost-7.jpg",
-        "phash": code_to_hex(hashes.phash),
-        "dhash": code_to_hex(hashes.dhash),
-        "pdq": pdq_to_hex(hashes.pdq),
-    }
+    row = hashes_row("repost-7", hashes, url="https://mirror.example/repost-7.jpg")
     assert api.post(f"{base}/api/v1/datasets/v1/items/", json={"items": [row]}).json()["created"] == 1
 
     # The worker re-matches it against the live removals: a new removal of the same request,

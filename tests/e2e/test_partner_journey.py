@@ -27,7 +27,6 @@ from standardwebhooks.webhooks import Webhook
 
 from partners.models import (
     Filing,
-    FilingPolicy,
     FilingState,
     Partner,
     PartnerAction,
@@ -38,6 +37,7 @@ from partners.models import (
 from registry.models import Removal, RemovalState
 from tests.e2e.test_removal_flow import Browser
 from tests.helpers import ARTIST_PASSWORD, make_artist, partner_row, wait_until
+from tests.partners.admin_steps import BrowserPages, PartnerSetUp
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -79,36 +79,7 @@ def _people() -> tuple[Any, Any]:
 def _operator_sets_the_partner_up(base: str) -> tuple[Partner, str]:
     """The operator's pages, over HTTP: the partner, its domain verified, its policy, a key."""
     admin = _admin(base, "root@desk.example", OPERATOR_PASSWORD)
-    admin.submit(
-        "/admin/partners/partner/add/",
-        {
-            "name": "Gallery",
-            "slug": "gallery",
-            "contact_email": f"legal@{HOST}",
-            "agreement_ref": "AG-2026-14",
-            "agreement_date": "2026-11-30",
-            "attestation_text": "We hold the written instruction of every creator we file for.",
-            "domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0",
-            "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0",
-        },
-    )  # fmt: skip
-    partner = Partner.objects.get(slug="gallery")
-    admin.submit("/admin/partners/partnerdomain/add/", {"partner": partner.pk, "host": f"*.{HOST}"})
-    listed = admin.page("/admin/partners/partnerdomain/").text
-    [domain_pk] = re.findall(r'name="_selected_action" value="(\d+)"', listed)
-    admin.submit("/admin/partners/partnerdomain/", {"action": "verify", "_selected_action": [domain_pk]})
-    policy = FilingPolicy.objects.get(partner=partner)
-    admin.submit(
-        f"/admin/partners/filingpolicy/{policy.pk}/change/",
-        {"auto_approve_verified_hashed": "on", "sample_size": str(SAMPLE)},
-    )
-    shown = admin.submit(
-        "/admin/partners/partner/", {"action": "create_key", "_selected_action": [partner.pk]}
-    )
-    key = re.search(r"New partner key for Gallery: (rdp_\S+) \.", shown.text)
-    assert key, shown.text[:3000]
-    page = admin.page(f"/admin/partners/partner/{partner.pk}/change/").text
-    assert key.group(1) not in page  # shown once
+    partner, key = PartnerSetUp(BrowserPages(admin)).all_steps(sample_size=SAMPLE)
     kinds = set(PartnerAction.objects.filter(partner=partner).values_list("kind", flat=True))
     assert {
         PartnerActionKind.PARTNER_CREATED,
@@ -117,8 +88,7 @@ def _operator_sets_the_partner_up(base: str) -> tuple[Partner, str]:
         PartnerActionKind.POLICY_CHANGED,
         PartnerActionKind.KEY_CREATED,
     } <= kinds
-    partner.refresh_from_db()
-    return partner, key.group(1)
+    return partner, key
 
 
 def _maintainer_registers(base: str, receiver: Any) -> tuple[requests.Session, str]:

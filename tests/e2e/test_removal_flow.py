@@ -20,12 +20,12 @@ from django.core import mail
 from standardwebhooks.webhooks import Webhook
 
 from registry import services as registry_services
-from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+from registry.hashing import compute_hashes
 from registry.models import Removal, RemovalState
 from requests_app.models import RemovalRequest
 from requests_app.roles import MODERATOR_GROUP
 from requests_app.workflow import Status
-from tests.helpers import image_bytes, photo, photo_bytes, wait_until
+from tests.helpers import hashes_row, image_bytes, photo, photo_bytes, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -39,8 +39,8 @@ class Browser(requests.Session):
         super().__init__()
         self.base = base
 
-    def page(self, path: str) -> requests.Response:
-        response = self.get(self.base + path, timeout=30)
+    def page(self, path: str, **params: str) -> requests.Response:
+        response = self.get(self.base + path, params=params, timeout=30)
         assert response.status_code == 200, (path, response.status_code, response.text[:500])
         return response
 
@@ -74,15 +74,7 @@ def test_an_artist_gets_a_removal_confirmed_by_the_maintainer(celery_worker_proc
         if variant == "banner":
             copy.paste((255, 255, 255), (0, int(copy.height * 0.92), copy.width, copy.height))
         h = compute_hashes(image_bytes(copy, "JPEG", quality=70), max_pixels=10**8)
-        items.append(
-            {
-                "external_id": name,
-                "url": f"https://cdn.lab.example/{name}.jpg",
-                "phash": code_to_hex(h.phash),
-                "dhash": code_to_hex(h.dhash),
-                "pdq": pdq_to_hex(h.pdq),
-            }
-        )
+        items.append(hashes_row(name, h, url=f"https://cdn.lab.example/{name}.jpg"))
     items.append(
         {"external_id": "unrelated", "url": "https://cdn.lab.example/x.jpg", "phash": "0123456789abcdef"}
     )

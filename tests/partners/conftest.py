@@ -5,10 +5,8 @@ partner's domain (people, maintainers and the worker: tests/conftest.py)."""
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +20,7 @@ from partners.models import Partner
 from registry import services as registry_services
 from registry.models import Dataset
 from tests.helpers import PARTNER_HOST
+from tests.loopback import QuietHandler, loopback_server
 
 
 @dataclass
@@ -156,31 +155,16 @@ class ImageSite:
 def image_site() -> Iterator[ImageSite]:
     site = ImageSite()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             count = site.hits.get(self.path, 0)
             site.hits[self.path] = count + 1
             answers = site.answers.get(self.path) or [(404, {}, b"not found")]
-            status, headers, body = answers[min(count, len(answers) - 1)]
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(*answers[min(count, len(answers) - 1)])
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(Handler) as port:
+        site.port = port
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from partners.models import (
-    Partner,
     PartnerAction,
     PartnerActionKind,
     PartnerDomain,
@@ -12,51 +11,26 @@ from partners.models import (
 )
 from partners.services import partner_key_authenticate
 from tests.helpers import messages_of
+from tests.partners.admin_steps import ClientPages, PartnerSetUp
 
 
 def test_an_operator_sets_a_partner_up_in_the_admin(operator_client, superuser):
-    response = operator_client.post(
-        "/admin/partners/partner/add/",
-        {
-            "name": "Gallery",
-            "slug": "gallery",
-            "contact_email": "legal@gallery.example",
-            "agreement_ref": "AG-77",
-            "agreement_date": "2026-11-30",
-            "attestation_text": "We hold our creators' instruction.",
-            "domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0",
-            "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0",
-        },
-    )  # fmt: skip
-    assert response.status_code == 302, response.content[:2000]
-    partner = Partner.objects.get(slug="gallery")
+    steps = PartnerSetUp(ClientPages(operator_client))
+    partner = steps.add_partner()
     assert partner.policy.auto_approve_verified_hashed is False
     created = PartnerAction.objects.get(partner=partner, kind=PartnerActionKind.PARTNER_CREATED)
     assert created.actor == superuser
 
-    response = operator_client.post(
-        "/admin/partners/partnerdomain/add/",
-        {"partner": partner.pk, "host": "*.Gallery.Example", "include_subdomains": ""},
-    )
-    assert response.status_code == 302, response.content[:2000]
-    domain = PartnerDomain.objects.get(partner=partner)
+    domain = steps.add_domain(partner)
     assert (domain.host, domain.include_subdomains, domain.verified) == ("gallery.example", True, False)
 
-    operator_client.post(
-        "/admin/partners/partnerdomain/",
-        {"action": "verify", "_selected_action": [domain.pk]},
-    )
-    domain.refresh_from_db()
+    steps.verify_domain(domain)
     assert domain.verified and domain.verified_by == superuser
 
-    response = operator_client.post(
-        "/admin/partners/partner/", {"action": "create_key", "_selected_action": [partner.pk]}, follow=True
-    )
-    shown = next(m for m in messages_of(response) if "New partner key" in m)
-    raw = shown.split(": ", 1)[1].split(" ", 1)[0]
+    raw = steps.create_key(partner)  # shown once: not on the partner's page, which names its prefix
     assert raw.startswith("rdp_") and partner_key_authenticate(raw).partner == partner
     page = operator_client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
-    assert raw not in page and PartnerKey.objects.get(partner=partner).prefix in page
+    assert PartnerKey.objects.get(partner=partner).prefix in page
 
 
 def test_a_domain_that_is_not_one_is_an_error_on_the_form(operator_client, partner):
@@ -95,11 +69,7 @@ def test_revoking_a_key_in_the_admin(operator_client, partner):
 
 def test_the_policy_is_changed_through_its_service(operator_client, partner, superuser):
     policy = partner.partner.policy
-    response = operator_client.post(
-        f"/admin/partners/filingpolicy/{policy.pk}/change/",
-        {"auto_approve_verified_hashed": "on", "sample_size": "5"},
-    )
-    assert response.status_code == 302, response.content[:2000]
+    PartnerSetUp(ClientPages(operator_client)).set_policy(partner.partner, sample_size=5)
     policy.refresh_from_db()
     assert policy.auto_approve_verified_hashed and policy.sample_size == 5
     action = PartnerAction.objects.filter(partner=partner.partner).order_by("pk").last()

@@ -1,6 +1,7 @@
 """Fixtures for the registry tests (people, maintainers and the receiver: tests/conftest.py):
 a data set and an endpoint, a signed-in operator, an audit mark, endpoints with deliveries, a
-folder of images, an unreachable broker, and the two index back ends."""
+look-up client of a live server, a folder of images, an unreachable broker, and the two index
+back ends."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from django.test import Client
 from registry import index as index_module
 from registry import services
 from registry.models import Dataset, DeliveryState, OperatorAction, WebhookDelivery, WebhookEndpoint
-from tests.helpers import image_bytes, photo, photo_bytes
+from tests.helpers import hashes_row, image_bytes, photo, photo_bytes
+from tests.registry.lookups import Looker
 
 
 @pytest.fixture
@@ -72,6 +74,12 @@ def two_endpoints(maintainer, receiver):
 
 
 @pytest.fixture
+def looker(live_server: Any, maintainer: Any) -> Looker:
+    """Look-ups through a live server (whose threads share this process's look-up index)."""
+    return Looker(live_server.url, maintainer.key)
+
+
+@pytest.fixture
 def image_folder(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "deep").mkdir()
@@ -118,7 +126,7 @@ def distractor_set(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
     import json
 
     from bench.distractors import distractors
-    from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+    from registry.hashing import compute_hashes
 
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
@@ -132,13 +140,9 @@ def distractor_set(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
         for distractor in distractors():
             png = distractor.png()
             h = compute_hashes(png, max_pixels=10**8)
-            row = {
-                "external_id": f"distractor/{distractor.name}",
-                "url": f"https://distractors.example/{distractor.name}.png",
-                "phash": code_to_hex(h.phash),
-                "dhash": code_to_hex(h.dhash),
-                "pdq": pdq_to_hex(h.pdq),
-            }
+            row = hashes_row(
+                f"distractor/{distractor.name}", h, url=f"https://distractors.example/{distractor.name}.png"
+            )
             drawn.append({"name": distractor.name, "sha256": hashlib.sha256(png).hexdigest(), "row": row})
         path.write_text(json.dumps(drawn))
         return drawn

@@ -14,10 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from bench.distractors import distractors
 from bench.robustness import EDITS
 from registry import probes, services
-from registry.hashing import code_to_hex, compute_hashes, hamming64, pdq_to_hex
+from registry.hashing import code_to_hex, compute_hashes, hamming64
 from requests_app import services as request_services
 from requests_app.models import Match
-from tests.helpers import PHOTOS, image_bytes, photo, photo_bytes
+from tests.helpers import PHOTOS, hashes_row, image_bytes, photo, photo_bytes
 
 PHOTO_NAMES = sorted(p.name for p in PHOTOS.iterdir() if p.suffix in (".png", ".jpg"))
 _GEOMETRIC = ("crop", "padding", "rotation 2", "rotation 5")
@@ -87,15 +87,7 @@ def register_copies(dataset, distractor_rows, edits):
         image = photo(name).convert("RGB")
         for edit_name, edit in edits:
             h = compute_hashes(image_bytes(edit(image), "PNG", compress_level=1), max_pixels=10**8)
-            rows.append(
-                {
-                    "external_id": f"copy/{name}/{edit_name}",
-                    "url": f"https://copies.example/{name}",
-                    "phash": code_to_hex(h.phash),
-                    "dhash": code_to_hex(h.dhash),
-                    "pdq": pdq_to_hex(h.pdq),
-                }
-            )
+            rows.append(hashes_row(f"copy/{name}/{edit_name}", h, url=f"https://copies.example/{name}"))
     assert not services.items_upsert(dataset=dataset, rows=rows).rejected
 
 
@@ -152,15 +144,7 @@ def test_two_different_gradients_with_the_degenerate_dhash_are_not_suggested(art
     assert hamming64(work_hashes.dhash, item_hashes.dhash) == 0
     services.items_upsert(
         dataset=dataset,
-        rows=[
-            {
-                "external_id": "gradient",
-                "url": "https://i.example/gradient.png",
-                "phash": code_to_hex(item_hashes.phash),
-                "dhash": code_to_hex(item_hashes.dhash),
-                "pdq": pdq_to_hex(item_hashes.pdq),
-            }
-        ],
+        rows=[hashes_row("gradient", item_hashes, url="https://i.example/gradient.png")],
     )
     ticket = request_services.request_create(artist=artist, basis="copyright")
     [work] = request_services.works_add(

@@ -10,6 +10,7 @@ from django.conf import settings
 from registry.models import WorkerHeartbeat
 from registry.tasks import worker_heartbeat
 from tests.helpers import wait_until
+from tests.registry.test_shards import ordinary_queues_served
 
 
 def test_it_is_degraded_but_serving_when_no_worker_has_answered(client, db):
@@ -45,8 +46,7 @@ def test_a_stale_queue_is_named(client, db, settings):
 
     from django.utils import timezone
 
-    for queue in settings.WORKER_QUEUES:
-        WorkerHeartbeat.objects.create(queue=queue, hostname="w1", seen_at=timezone.now())
+    ordinary_queues_served()
     WorkerHeartbeat.objects.filter(queue="matching").update(seen_at=timezone.now() - timedelta(minutes=5))
     body = client.get("/health/").json()
     assert body["status"] == "degraded"
@@ -71,24 +71,14 @@ def test_it_takes_only_safe_methods(client, db):
 @pytest.mark.django_db(transaction=True)
 def test_it_names_the_shard_of_a_data_set_whose_worker_stopped(client, maintainer, settings):
     from datetime import timedelta
-    from io import StringIO
 
-    import numpy as np
-    from django.core.management import call_command
     from django.utils import timezone
 
     from registry import health
-    from registry import services as registry_services
-    from registry.models import IndexShard
-    from tests.registry.test_shards import add_items, random_pairs, shard_workers
+    from tests.registry.test_shards import shard_workers, web_in_two_shards
 
-    for queue in settings.WORKER_QUEUES:  # the ordinary queues are served: only shards are asked
-        WorkerHeartbeat.objects.create(queue=queue, hostname="w1", seen_at=timezone.now())
-    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
-    ids = add_items(dataset, random_pairs(np.random.default_rng(3), 40), "h")
-    call_command("shard_add", "web", "--at", str(ids[20]), stdout=StringIO(), stderr=StringIO())
-    queues = [shard.queue for shard in IndexShard.objects.order_by("number")]
-    key = f"web (#{dataset.pk})"
+    ordinary_queues_served()  # only shards are asked
+    dataset, queues, key = web_in_two_shards(maintainer, seed=3)
 
     # No worker has taken a shard's heartbeat yet: both shards are unserved.
     body = client.get("/health/").json()

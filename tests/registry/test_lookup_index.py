@@ -8,14 +8,12 @@ writes made on the test's own connection (committed) or on connections of their 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
-import requests
 from django.db import connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,6 +25,7 @@ from registry.models import DomainOptOut, Removal, url_key
 from registry.preferences import consent_clean
 from registry.services.grants import GrantSelection
 from registry.services.removals import ItemQuery, RemovalQuery
+from tests.registry.lookups import removals_written
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,77 +36,14 @@ NEW = "https://img.example/new.jpg"
 CC_BY = consent_clean(choice="licence", licence="cc-by", attribution="Ada")
 
 
-class Looker:
-    """Look-ups through the live server, with the maintainer's key."""
-
-    def __init__(self, base: str, key: str) -> None:
-        self.base = base
-        self.session = requests.Session()
-        self.key = key
-
-    def v1(self, urls: list[str]) -> dict[str, Any]:
-        answer = self.session.post(
-            self.base + "/api/v1/lookup/",
-            json={"urls": urls},
-            headers={"Authorization": f"Bearer {self.key}"},
-        )
-        assert answer.status_code == 200, answer.text[:300]
-        return dict(answer.json())
-
-    def v2(self, urls: list[str]) -> list[dict[str, Any]]:
-        answer = self.session.post(
-            self.base + "/api/v2/query/urls/",
-            data="\n".join(urls).encode(),
-            headers={"Authorization": f"API {self.key}", "Content-Type": "text/plain"},
-        )
-        assert answer.status_code == 200, answer.text[:300]
-        return list(answer.json()["urls"])
-
-    def removed(self, urls: list[str]) -> set[str]:
-        """Removed per v1 and per v2, which must agree."""
-        by_v1 = {u for u, yes in self.v1(urls)["urls"].items() if yes}
-        assert by_v1 == {a["url"] for a in self.v2(urls) if a["optOut"]}
-        return by_v1
-
-    def warm(self) -> None:
-        """One look-up (which starts the build), then wait until the index answers."""
-        self.v1([CAT])
-        deadline = time.monotonic() + 30
-        while current_index().state != "ready":
-            assert time.monotonic() < deadline, "the look-up index was not built within 30 s"
-            time.sleep(0.02)
-
-
 @pytest.fixture
 def world(maintainer: Any) -> dict[str, Any]:
     """A data set with CAT (removed by an artist), DOG (removed by a partner, search allowed),
     OWL (removed, then revoked) and NEW (registered, removed by nothing)."""
-    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    services.items_upsert(
-        dataset=dataset,
-        rows=[{"external_id": str(n), "url": url} for n, url in enumerate([CAT, DOG, OWL, NEW])],
+    dataset, items = removals_written(
+        maintainer, [CAT, DOG, OWL, NEW], by_artist=[CAT, OWL], by_partner=[DOG], revoked=[OWL]
     )
-    items = {i.url: i for i in dataset.items.all()}
-    services.removals_record(
-        source_ref="RR-2026-000001",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=items[u]) for u in (CAT, OWL)],
-    )
-    services.removals_record(
-        source_ref="PF-1",
-        reason="copyright",
-        source="partner",
-        partner="Gallery",
-        search="allowed",
-        entries=[services.RemovalEntry(dataset=dataset, item=items[DOG])],
-    )
-    services.removals_revoke(removals=RemovalQuery("r.url = %s", [OWL]), why="The artist lifted it.")
     return {"dataset": dataset, "items": items}
-
-
-@pytest.fixture
-def looker(live_server: Any, maintainer: Any) -> Iterator[Looker]:
-    yield Looker(live_server.url, maintainer.key)
 
 
 def test_it_keys_urls_as_the_models_and_the_database_do(db: Any) -> None:

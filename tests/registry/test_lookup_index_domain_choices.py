@@ -4,7 +4,6 @@ as soon as they commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from registry import services
 from registry.hosts import Scope
 from registry.lookup_index import current_index
 from registry.preferences import consent_clean
-from tests.registry.test_lookup_index import Looker
+from tests.registry.lookups import Looker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,11 +20,6 @@ CC0 = consent_clean(choice="licence", licence="cc0")
 LICENSED = ["https://cc.example/a.jpg", "https://www.cc.example/b.jpg"]
 SEARCHABLE = ["https://search.example/c.jpg"]
 URLS = [*LICENSED, *SEARCHABLE, "https://nothing.example/d.jpg"]
-
-
-@pytest.fixture
-def looker(live_server: Any, maintainer: Any) -> Iterator[Looker]:
-    yield Looker(live_server.url, maintainer.key)
 
 
 def _answers(looker: Looker) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from registry import services
 from registry.hosts import Scope
 from registry.lookup_index import current_index
 from registry.preferences import consent_clean
-from registry.services.removals import RemovalQuery
-from tests.registry.test_lookup_index import Looker
+from tests.registry.lookups import removals_written
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,59 +37,19 @@ ODD = [
 ]  # fmt: skip
 
 
-class RawLooker(Looker):
-    """The answers' bytes."""
-
-    def v1_bytes(self, urls: list[str]) -> bytes:
-        return self._bytes(
-            "/api/v1/lookup/", json.dumps({"urls": urls}).encode(), "Bearer", "application/json"
-        )
-
-    def v2_bytes(self, urls: list[str]) -> bytes:
-        return self._bytes("/api/v2/query/urls/", "\n".join(urls).encode(), "API", "text/plain")
-
-    def _bytes(self, path: str, body: bytes, scheme: str, content_type: str) -> bytes:
-        answer = requests.post(
-            self.base + path,
-            data=body,
-            headers={"Authorization": f"{scheme} {self.key}", "Content-Type": content_type},
-            timeout=60,
-        )
-        assert answer.status_code == 200, answer.text[:300]
-        return answer.content
-
-
-@pytest.fixture
-def looker(live_server: Any, maintainer: Any) -> Iterator[RawLooker]:
-    yield RawLooker(live_server.url, maintainer.key)
-
-
 @pytest.fixture
 def world(maintainer: Any) -> None:
     """400 registered URLs: removed by an artist (every other one), by a partner that allows
     search (every tenth), revoked (every 50th), licensed (every 30th); domain rules that remove
     (with subdomains, and a path prefix), one search-only and one licensing."""
-    dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
-    services.items_upsert(
-        dataset=dataset, rows=[{"external_id": str(n), "url": u} for n, u in enumerate(REGISTERED)]
+    dataset, items = removals_written(
+        maintainer,
+        REGISTERED,
+        by_artist=REGISTERED[::2],
+        by_partner=REGISTERED[::10],
+        revoked=REGISTERED[::50],
     )
-    items = {i.url: i for i in dataset.items.all()}
     entry = services.RemovalEntry
-    services.removals_record(
-        source_ref="RR-2026-000001",
-        reason="copyright",
-        entries=[entry(dataset=dataset, item=items[u]) for u in REGISTERED[::2]],
-    )
-    services.removals_record(
-        source_ref="PF-1",
-        reason="copyright",
-        source="partner",
-        partner="Gallery",
-        search="allowed",
-        entries=[entry(dataset=dataset, item=items[u]) for u in REGISTERED[::10]],
-    )
-    revoked = REGISTERED[::50]
-    services.removals_revoke(removals=RemovalQuery("r.url = ANY(%s::text[])", [revoked]), why="Lifted.")
     services.licence_grants_record(
         source_ref="RR-2026-000002",
         consent=consent_clean(choice="licence", licence="cc-by", attribution="Ada"),

@@ -15,11 +15,11 @@ from registry import services
 from registry.lookup_index import current_index, lookup_index_reset
 from registry.services.removals import RemovalQuery
 from tests.registry import test_lookup_index as index_tests
-from tests.registry.test_lookup_index import CAT, DOG, NEW, OWL, Looker
+from tests.registry.lookups import Looker
+from tests.registry.test_lookup_index import CAT, DOG, NEW, OWL
 
-# The same data set and live-server client as the index's own tests.
+# The same data set as the index's own tests (and the same live-server client: tests/registry/conftest.py).
 world = index_tests.world
-looker = index_tests.looker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

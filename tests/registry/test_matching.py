@@ -4,8 +4,8 @@ by a second hash."""
 from __future__ import annotations
 
 from registry import matching, services
-from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
-from tests.helpers import jpeg_hashes, photo, photo_bytes
+from registry.hashing import code_to_hex, compute_hashes
+from tests.helpers import hashes_row, jpeg_hashes, photo, photo_bytes
 
 
 def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far_and_pdq_agrees(maintainer, settings):
@@ -17,13 +17,7 @@ def test_a_banner_copy_is_found_by_dhash_when_phash_moves_too_far_and_pdq_agrees
     services.items_upsert(
         dataset=dataset,
         rows=[
-            {
-                "external_id": "b",
-                "url": "https://i.example/b.jpg",
-                "phash": code_to_hex(banner.phash),
-                "dhash": code_to_hex(banner.dhash),
-                "pdq": pdq_to_hex(banner.pdq),
-            },
+            hashes_row("b", banner),
             {
                 "external_id": "x",
                 "url": "https://i.example/x.jpg",
@@ -125,15 +119,7 @@ def test_a_turned_copy_with_all_its_hashes_is_verified_on_the_turned_view_of_the
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="d", name="D")
     services.items_upsert(
         dataset=dataset,
-        rows=[
-            {
-                "external_id": "t",
-                "url": "https://i.example/t.jpg",
-                "phash": code_to_hex(turned.phash),
-                "dhash": code_to_hex(turned.dhash),
-                "pdq": pdq_to_hex(turned.pdq),
-            }
-        ],
+        rows=[hashes_row("t", turned)],
     )
     work = {"phash": original.phash, "dhash": original.dhash, "phash_variants": original.phash_variants}
     work |= {"pdq": original.pdq, "pdq_quality": original.pdq_quality}
@@ -228,15 +214,7 @@ def test_a_cropped_padded_or_slightly_turned_copy_is_found_through_a_derived_vie
     rows = []
     for name, copy in copies.items():
         c = jpeg_hashes(copy, quality=85)
-        rows.append(
-            {
-                "external_id": name,
-                "url": f"https://i.example/{name}.jpg",
-                "phash": code_to_hex(c.phash),
-                "dhash": code_to_hex(c.dhash),
-                "pdq": pdq_to_hex(c.pdq),
-            }
-        )
+        rows.append(hashes_row(name, c))
     services.items_upsert(dataset=dataset, rows=rows)
     original = compute_hashes(photo_bytes("brick.png"), max_pixels=10**8)
     work = {"phash": original.phash, "dhash": original.dhash, "phash_variants": original.phash_variants}

@@ -7,21 +7,16 @@ from __future__ import annotations
 import os
 import socket
 import time
-from io import StringIO
 from typing import Any
 
-import numpy as np
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from registry import health
-from registry import services as registry_services
-from registry.models import IndexShard, WorkerHeartbeat
+from registry.models import WorkerHeartbeat
 from registry.shard_holders import holder_beat, holder_leave, shard_holders
 from tests.helpers import logged_in, wait_until
-from tests.registry.test_shards import add_items, random_pairs, shard_workers
+from tests.registry.test_shards import ordinary_queues_served, shard_workers, web_in_two_shards
 
 
 def holder_pids(body: dict[str, Any], key: str) -> dict[str, set[int]]:
@@ -32,13 +27,8 @@ def holder_pids(body: dict[str, Any], key: str) -> dict[str, set[int]]:
 def test_it_names_every_holder_and_the_shard_whose_only_holder_was_killed(
     client, maintainer, superuser, settings
 ):
-    for queue in settings.WORKER_QUEUES:  # the ordinary queues are served: only shards are asked
-        WorkerHeartbeat.objects.create(queue=queue, hostname="w1", seen_at=timezone.now())
-    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
-    ids = add_items(dataset, random_pairs(np.random.default_rng(5), 40), "h")
-    call_command("shard_add", "web", "--at", str(ids[20]), stdout=StringIO(), stderr=StringIO())
-    queues = [shard.queue for shard in IndexShard.objects.order_by("number")]
-    key = f"web (#{dataset.pk})"
+    ordinary_queues_served()  # only shards are asked
+    dataset, queues, key = web_in_two_shards(maintainer, seed=5)
     admin = logged_in(superuser)
     shard_list = reverse("admin:registry_indexshard_changelist")
 
@@ -108,9 +98,7 @@ def test_it_forgets_a_holder_three_beats_after_its_last(db):
 
 
 def test_it_says_holders_are_unknown_without_a_redis_broker(client, maintainer, settings):
-    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
-    add_items(dataset, random_pairs(np.random.default_rng(6), 4), "u")
-    call_command("shard_add", "web", "--no-build", stdout=StringIO(), stderr=StringIO())
+    web_in_two_shards(maintainer, seed=6, items=4, build=False)
     settings.CELERY_BROKER_URL = "filesystem://"
     body = client.get("/health/").json()
     assert body["status"] == "degraded"
@@ -122,9 +110,7 @@ def test_it_says_holders_are_unknown_without_a_redis_broker(client, maintainer, 
 
 
 def test_the_shard_list_takes_a_bad_filter_without_a_server_error(superuser, maintainer):
-    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
-    add_items(dataset, random_pairs(np.random.default_rng(7), 4), "b")
-    call_command("shard_add", "web", "--no-build", stdout=StringIO(), stderr=StringIO())
+    web_in_two_shards(maintainer, seed=7, items=4, build=False)
     admin = logged_in(superuser)
     shard_list = reverse("admin:registry_indexshard_changelist")
     for query in ("?dataset__id__exact=abc", "?number=x", "?o=99"):

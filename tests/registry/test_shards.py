@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -23,12 +23,13 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from registry import matching, shards
 from registry import services as registry_services
 from registry.hashing import code_to_hex
 from registry.index import DatasetIndexes
-from registry.models import DatasetItem, IndexShard
+from registry.models import DatasetItem, IndexShard, WorkerHeartbeat
 from registry.shards import ShardRef, ShardUnavailable, coverage_gap
 from requests_app import services as request_services
 from requests_app import tasks as request_tasks
@@ -69,6 +70,30 @@ def add_items(dataset: Any, codes: list[tuple[int, int]], prefix: str) -> list[i
 def random_pairs(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
     codes = rng.integers(-(1 << 63), (1 << 63) - 1, size=(n, 2), dtype=np.int64)
     return [(int(p), int(d)) for p, d in codes]
+
+
+class ShardedWeb(NamedTuple):
+    dataset: Any
+    queues: list[str]  # each shard's queue, by number
+    key: str  # the data set's name among /health/'s shards
+
+
+def web_in_two_shards(maintainer: Any, *, seed: int, items: int = 40, build: bool = True) -> ShardedWeb:
+    """A data set `web` of random hashes cut in two shards at its middle item, built at once or
+    (build=False) left for its workers to build."""
+    dataset = registry_services.dataset_create(maintainer=maintainer.maintainer, slug="web", name="Web")
+    ids = add_items(dataset, random_pairs(np.random.default_rng(seed), items), "h")
+    at = ["--at", str(ids[items // 2])] + ([] if build else ["--no-build"])
+    call_command("shard_add", "web", *at, stdout=StringIO(), stderr=StringIO())
+    queues = [shard.queue for shard in IndexShard.objects.filter(dataset=dataset).order_by("number")]
+    return ShardedWeb(dataset, queues, f"web (#{dataset.pk})")
+
+
+def ordinary_queues_served() -> None:
+    """A fresh heartbeat on every ordinary queue, as if a worker had just taken it: /health/ then
+    has only what the test changes to say (a stale queue, a shard)."""
+    for queue in django_settings.WORKER_QUEUES:
+        WorkerHeartbeat.objects.create(queue=queue, hostname="w1", seen_at=timezone.now())
 
 
 @dataclass

@@ -12,7 +12,7 @@ from registry import services as registry_services
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
 from requests_app import services
 from requests_app.models import Match
-from tests.helpers import image_bytes, logged_in, photo, photo_bytes
+from tests.helpers import hashes_row, image_bytes, logged_in, photo, photo_bytes
 
 
 def register(dataset, external_id, image, *, only_phash=False):
@@ -75,15 +75,7 @@ def test_identical_only_when_every_hash_compared_says_so_and_one_hash_says_low_c
     h = compute_hashes(photo_bytes("coffee.png"), max_pixels=10**8)
     registry_services.items_upsert(
         dataset=dataset,
-        rows=[
-            {
-                "external_id": "same",
-                "url": "https://img.example/same.png",
-                "phash": code_to_hex(h.phash),
-                "dhash": code_to_hex(h.dhash),
-                "pdq": pdq_to_hex(h.pdq),
-            }
-        ],
+        rows=[hashes_row("same", h, url="https://img.example/same.png")],
     )
     register(dataset, "phash-only", photo("coffee.png").convert("RGB").resize((200, 133)), only_phash=True)
     ticket = services.request_create(artist=artist, basis="copyright")

@@ -34,12 +34,6 @@ def dispute(partner, partner_dataset, auto_policy, maintainer):
     )
 
 
-@pytest.fixture
-def clock_back():
-    yield
-    clock.reset()
-
-
 def test_the_partner_lists_and_answers_its_disputes(partner_api, dispute):
     listed = partner_api.get("/api/v1/partner/disputes").json()
     assert [d["id"] for d in listed["results"]] == [dispute.public_id] and listed["next"] is None

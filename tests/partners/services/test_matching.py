@@ -7,7 +7,7 @@ from partners.models import FilingRow, PartnerKey
 from registry import services as registry_services
 from registry.bulk_matching import OptOutRow, optout_rows_match
 from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
-from tests.helpers import jpeg_hashes, partner_row, photo, photo_bytes
+from tests.helpers import hashes_row, jpeg_hashes, partner_row, photo, photo_bytes
 
 
 def filed(partner, rows) -> list[FilingRow]:
@@ -35,13 +35,7 @@ def test_a_reencoded_copy_is_found_by_its_hashes_at_another_url(partner, maintai
     registry_services.items_upsert(
         dataset=dataset,
         rows=[
-            {
-                "external_id": "cat",
-                "url": "https://mirror.example/cat.jpg",
-                "phash": code_to_hex(original.phash),
-                "dhash": code_to_hex(original.dhash),
-                "pdq": pdq_to_hex(original.pdq),
-            },
+            hashes_row("cat", original, url="https://mirror.example/cat.jpg"),
             {"external_id": "other", "url": "https://mirror.example/o.jpg", "phash": "0123456789abcdef"},
         ],
     )

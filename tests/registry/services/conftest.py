@@ -1,10 +1,10 @@
-"""Fixtures of the service tests: a pending delivery to the test receiver, and a clock put back."""
+"""Fixtures of the service tests: a pending delivery to the test receiver (the clock put back:
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from core import clock
 from registry import services
 from registry.models import WebhookDelivery
 
@@ -22,10 +22,3 @@ def delivery_setup(maintainer, receiver):
         entries=[services.RemovalEntry(dataset=dataset, item=dataset.items.get())],
     )
     return WebhookDelivery.objects.get(), endpoint, secret
-
-
-@pytest.fixture
-def clock_back():
-    """Put the clock back after a test that moved it (clock.travel as a plain call lasts)."""
-    yield
-    clock.reset()

@@ -103,92 +103,85 @@ def test_a_bad_reason_revokes_nothing_and_writes_no_event(dataset, every_endpoin
     assert not WebhookEvent.objects.filter(event_type="licence.revoked").exists()
 
 
-def test_a_licence_granted_waits_for_the_revocation_of_the_removal_it_replaces(
-    dataset, every_endpoint, receiver
+def _remove(ref: str):
+    """A writer of removals of the given items under `ref`."""
+
+    def write(dataset, items) -> None:
+        services.removals_record(
+            source_ref=ref,
+            reason="copyright",
+            entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
+        )
+
+    return write
+
+
+def _revoke_removals(dataset, items) -> None:
+    services.removals_revoke(removals=services.RemovalQuery.of_sources(["RR-2026-000007"]), why=WHY)
+
+
+def _withdraw_licences(dataset, items) -> None:
+    selection = services.GrantSelection(source_ref="RR-2026-000007", item_ids=[item.pk for item in items])
+    services.licence_grants_revoke(grants=selection, why=WHY)
+
+
+@pytest.mark.parametrize(
+    ("first", "undo", "replacement", "types"),
+    [
+        # Removed, then licensed: removal.revoked is written before licence.granted.
+        pytest.param(
+            _remove("RR-2026-000007"),
+            _revoke_removals,
+            _grant,
+            ("removal.approved", "removal.revoked", "licence.granted"),
+            id="a_licence_granted_waits_for_the_revocation_of_the_removal_it_replaces",
+        ),
+        # Licensed, then removed: licence.revoked is written before removal.approved.
+        pytest.param(
+            _grant,
+            _withdraw_licences,
+            _remove("RR-2026-000007"),
+            ("licence.granted", "licence.revoked", "removal.approved"),
+            id="a_removal_approved_waits_for_the_withdrawal_of_the_licence_it_replaces",
+        ),
+        # Removed, then search only (or back): the new removal's approval after the old one's revocation.
+        pytest.param(
+            _remove("RR-2026-000007"),
+            _revoke_removals,
+            _remove("RR-2026-000008"),
+            ("removal.approved", "removal.revoked", "removal.approved"),
+            id="a_removal_approved_waits_for_the_revocation_of_the_removal_it_replaces",
+        ),
+    ],
+)
+def test_an_event_waits_for_the_undoing_of_what_it_replaces(
+    dataset, every_endpoint, receiver, first, undo, replacement, types
 ):
-    """Removed, then licensed: removal.revoked is written before licence.granted, and while the
-    revocation retries the grant waits, whatever order the workers take them in."""
+    """What replaces an earlier choice reaches the endpoint after that choice's undoing, while the
+    undoing retries, whatever order the workers take them in."""
+    first_type, undo_type, replacement_type = types
     items = _items(dataset, 2)
-    services.removals_record(
-        source_ref="RR-2026-000007",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=item) for item in items],
-    )
+    first(dataset, items)
     assert services.deliveries_send_due() == {"succeeded": 1}
     receiver.answer = 503
-    services.removals_revoke(removals=services.RemovalQuery.of_sources(["RR-2026-000007"]), why=WHY)
-    assert services.deliveries_send_due() == {"retry": 1}  # the revocation fails once
-    _grant(dataset, items)
+    undo(dataset, items)
+    assert services.deliveries_send_due() == {"retry": 1}  # the undoing fails once
+    replacement(dataset, items)
     receiver.answer = 204
-    granted = WebhookDelivery.objects.get(event__event_type="licence.granted")
-    assert services.delivery_attempt(granted.pk) == "waiting"
-    granted.refresh_from_db()
-    assert granted.attempts == 0 and "earlier event" in granted.last_error
-    revoked = WebhookDelivery.objects.get(event__event_type="removal.revoked")
-    WebhookDelivery.objects.filter(pk=revoked.pk).update(next_attempt_at=revoked.created_at)
-    assert services.delivery_attempt(revoked.pk) == "succeeded"
-    WebhookDelivery.objects.filter(pk=granted.pk).update(next_attempt_at=granted.created_at)
-    assert services.delivery_attempt(granted.pk) == "succeeded"
-    types = [r.json()["type"] for r in receiver.received]
-    assert types == ["removal.approved", "removal.revoked", "removal.revoked", "licence.granted"]
-
-
-def test_a_removal_approved_waits_for_the_withdrawal_of_the_licence_it_replaces(
-    dataset, every_endpoint, receiver
-):
-    items = _items(dataset, 1)
-    _grant(dataset, items)
-    assert services.deliveries_send_due() == {"succeeded": 1}
-    receiver.answer = 503
-    services.licence_grants_revoke(
-        grants=services.GrantSelection(source_ref="RR-2026-000007", item_ids=[items[0].pk]), why=WHY
-    )
-    assert services.deliveries_send_due() == {"retry": 1}
-    services.removals_record(
-        source_ref="RR-2026-000007",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=items[0])],
-    )
-    receiver.answer = 204
-    approved = WebhookDelivery.objects.get(event__event_type="removal.approved")
-    assert services.delivery_attempt(approved.pk) == "waiting"
-    WebhookDelivery.objects.filter(state=DeliveryState.PENDING).update(next_attempt_at=approved.created_at)
-    withdrawn = WebhookDelivery.objects.get(event__event_type="licence.revoked")
-    assert services.delivery_attempt(withdrawn.pk) == "succeeded"
-    assert services.delivery_attempt(approved.pk) == "succeeded"
-    types = [r.json()["type"] for r in receiver.received]
-    assert types == ["licence.granted", "licence.revoked", "licence.revoked", "removal.approved"]
-
-
-def test_a_removal_approved_waits_for_the_revocation_of_the_removal_it_replaces(
-    dataset, every_endpoint, receiver
-):
-    """Removed, then search only (or back): the new removal's approval is written after the old
-    one's revocation and reaches the endpoint after it, while the revocation retries."""
-    [item] = _items(dataset, 1)
-    services.removals_record(
-        source_ref="RR-2026-000007",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=item)],
-    )
-    assert services.deliveries_send_due() == {"succeeded": 1}
-    receiver.answer = 503
-    services.removals_revoke(removals=services.RemovalQuery.of_sources(["RR-2026-000007"]), why=WHY)
-    assert services.deliveries_send_due() == {"retry": 1}
-    services.removals_record(
-        source_ref="RR-2026-000008",
-        reason="copyright",
-        entries=[services.RemovalEntry(dataset=dataset, item=item)],
-    )
-    receiver.answer = 204
-    approved = WebhookDelivery.objects.get(event__event_type="removal.approved", attempts=0)
-    assert services.delivery_attempt(approved.pk) == "waiting"
-    WebhookDelivery.objects.filter(state=DeliveryState.PENDING).update(next_attempt_at=approved.created_at)
-    revoked = WebhookDelivery.objects.get(event__event_type="removal.revoked")
-    assert services.delivery_attempt(revoked.pk) == "succeeded"
-    assert services.delivery_attempt(approved.pk) == "succeeded"
-    types = [r.json()["type"] for r in receiver.received]
-    assert types == ["removal.approved", "removal.revoked", "removal.revoked", "removal.approved"]
+    replacing = WebhookDelivery.objects.get(event__event_type=replacement_type, attempts=0)
+    assert services.delivery_attempt(replacing.pk) == "waiting"
+    replacing.refresh_from_db()
+    assert replacing.attempts == 0 and "earlier event" in replacing.last_error
+    WebhookDelivery.objects.filter(state=DeliveryState.PENDING).update(next_attempt_at=replacing.created_at)
+    undoing = WebhookDelivery.objects.get(event__event_type=undo_type)
+    assert services.delivery_attempt(undoing.pk) == "succeeded"
+    assert services.delivery_attempt(replacing.pk) == "succeeded"
+    assert [r.json()["type"] for r in receiver.received] == [
+        first_type,
+        undo_type,
+        undo_type,
+        replacement_type,
+    ]
 
 
 def test_an_approval_of_other_items_does_not_wait_for_a_pending_licence_event(

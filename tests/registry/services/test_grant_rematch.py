@@ -7,8 +7,7 @@ from registry import services
 from registry.hashing import compute_hashes
 from registry.models import GrantState, LicenceGrant, Removal, WebhookDelivery
 from registry.preferences import consent_clean
-from tests.helpers import image_bytes, photo, photo_bytes
-from tests.registry.services.test_rematch import row
+from tests.helpers import hashes_row, image_bytes, photo, photo_bytes
 
 CC_BY = consent_clean(choice="licence", licence="cc-by", attribution="Photo: A. Artist")
 REF = "RR-2026-000021"
@@ -17,7 +16,7 @@ REF = "RR-2026-000021"
 def _licensed(maintainer, name="chelsea.png"):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="v1", name="Version 1")
     services.items_upsert(
-        dataset=dataset, rows=[row("orig", compute_hashes(photo_bytes(name), max_pixels=10**8))]
+        dataset=dataset, rows=[hashes_row("orig", compute_hashes(photo_bytes(name), max_pixels=10**8))]
     )
     [grant] = services.licence_grants_record(
         source_ref=REF,
@@ -44,7 +43,10 @@ def test_a_repost_in_a_new_data_set_is_granted_under_the_same_licence(maintainer
     unrelated = compute_hashes(photo_bytes("coffee.png"), max_pixels=10**8)
     services.items_upsert(
         dataset=v2,
-        rows=[row("repost", _repost(), url="https://elsewhere.example/cat.jpg"), row("other", unrelated)],
+        rows=[
+            hashes_row("repost", _repost(), url="https://elsewhere.example/cat.jpg"),
+            hashes_row("other", unrelated),
+        ],
     )
     services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True)))
     [copy] = LicenceGrant.objects.filter(dataset=v2)
@@ -71,7 +73,9 @@ def test_a_newly_approved_source_extends_its_grants_to_copies_but_not_skipped_or
         image_bytes(photo("astronaut.png").convert("RGB").resize((256, 256)), "JPEG", quality=70),
         max_pixels=10**8,
     )
-    services.items_upsert(dataset=dataset, rows=[row(x, original if x == "a" else small) for x in "abcd"])
+    services.items_upsert(
+        dataset=dataset, rows=[hashes_row(x, original if x == "a" else small) for x in "abcd"]
+    )
     a, b, c, d = (dataset.items.get(external_id=x) for x in "abcd")
     services.licence_grants_record(
         source_ref=REF, consent=CC_BY, entries=[services.RemovalEntry(dataset=dataset, item=a)]
@@ -91,6 +95,6 @@ def test_a_revoked_grant_is_not_extended(maintainer):
         grants=services.GrantSelection(source_ref=REF, item_ids=[grant.item_id]),
         why="The artist changed their mind.",
     )
-    services.items_upsert(dataset=dataset, rows=[row("repost", _repost())])
+    services.items_upsert(dataset=dataset, rows=[hashes_row("repost", _repost())])
     services.items_rematch(item_ids=[dataset.items.get(external_id="repost").pk])
     assert list(LicenceGrant.objects.values_list("state", flat=True)) == [GrantState.REVOKED]

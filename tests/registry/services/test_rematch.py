@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from registry import matching, services
-from registry.hashing import code_to_hex, compute_hashes, pdq_to_hex
+from registry.hashing import code_to_hex, compute_hashes
 from registry.models import Removal, WebhookDelivery
-from tests.helpers import image_bytes, photo, photo_bytes
-
-
-def row(external_id, hashes, *, url=None):
-    return {
-        "external_id": external_id,
-        "url": url or f"https://i.example/{external_id}.jpg",
-        "phash": code_to_hex(hashes.phash),
-        "dhash": code_to_hex(hashes.dhash),
-        "pdq": pdq_to_hex(hashes.pdq),
-    }
+from tests.helpers import hashes_row, image_bytes, photo, photo_bytes
 
 
 def approved_removal(maintainer, name="chelsea.png"):
     dataset = services.dataset_create(maintainer=maintainer.maintainer, slug="v1", name="Version 1")
     services.items_upsert(
-        dataset=dataset, rows=[row("orig", compute_hashes(photo_bytes(name), max_pixels=10**8))]
+        dataset=dataset, rows=[hashes_row("orig", compute_hashes(photo_bytes(name), max_pixels=10**8))]
     )
     [removal] = services.removals_record(
         source_ref="RR-2026-000001",
@@ -46,7 +36,10 @@ def test_a_repost_in_a_new_data_set_becomes_a_removal_of_the_same_source(maintai
     unrelated = compute_hashes(photo_bytes("coffee.png"), max_pixels=10**8)
     services.items_upsert(
         dataset=v2,
-        rows=[row("repost", repost, url="https://elsewhere.example/cat.jpg"), row("other", unrelated)],
+        rows=[
+            hashes_row("repost", repost, url="https://elsewhere.example/cat.jpg"),
+            hashes_row("other", unrelated),
+        ],
     )
 
     created = services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True)))
@@ -66,7 +59,9 @@ def test_a_newly_approved_source_finds_copies_already_in_other_data_sets_but_not
         image_bytes(photo("astronaut.png").convert("RGB").resize((256, 256)), "JPEG", quality=70),
         max_pixels=10**8,
     )
-    services.items_upsert(dataset=dataset, rows=[row("a", original), row("b", small), row("c", small)])
+    services.items_upsert(
+        dataset=dataset, rows=[hashes_row("a", original), hashes_row("b", small), hashes_row("c", small)]
+    )
     a, b, c = (dataset.items.get(external_id=x) for x in "abc")
     services.removals_record(
         source_ref="RR-2026-000002",
@@ -88,7 +83,7 @@ def test_pdq_vetoes_a_phash_coincidence(maintainer, settings):
     # Same pHash as the removed item, but the PDQ of another picture.
     services.items_upsert(
         dataset=v2,
-        rows=[{**row("fake", different), "phash": code_to_hex(removal.phash)}],
+        rows=[{**hashes_row("fake", different), "phash": code_to_hex(removal.phash)}],
     )
     assert services.items_rematch(item_ids=list(v2.items.values_list("pk", flat=True))) == []
     settings.MATCH_PDQ_MAX_DISTANCE = 256

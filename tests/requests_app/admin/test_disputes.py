@@ -36,12 +36,6 @@ def dispute(published, maintainer):
     )
 
 
-@pytest.fixture
-def back_in_time():
-    yield
-    clock.reset()
-
-
 def test_the_queue_lists_disputes_with_their_clock_and_hides_unconfirmed_ones(moderator, dispute, published):
     unconfirmed = registry_services.dispute_file(
         removal=published, email="x@example.org", reason="own_work", statement=STATEMENT, links=[]
@@ -70,7 +64,7 @@ def test_the_page_shows_the_removal_beside_the_artists_side_and_the_exchange(
 
 
 def test_revoking_before_the_answer_or_deadline_is_refused_then_allowed(
-    moderator, dispute, published, back_in_time
+    moderator, dispute, published, clock_back
 ):
     client = logged_in(moderator)
     decide = reverse("admin:registry_dispute_decide", args=[dispute.pk])

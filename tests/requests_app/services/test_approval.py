@@ -95,7 +95,7 @@ def test_recording_the_same_items_again_adds_nothing(artist, moderator, three_se
     assert (Removal.objects.count(), WebhookEvent.objects.count()) == before
 
 
-def _shared_work(big, other_artist, index=0):
+def shared_work(big, other_artist, index=0):
     """`other_artist` submits a request holding the same file as work `index` of `big`."""
     work = big.works.order_by("pk")[index]
     rival = services.request_create(artist=other_artist, basis="copyright")
@@ -127,7 +127,7 @@ def test_an_open_conflict_holds_only_its_works_and_resolving_it_sends_them(
     Match.objects.create(
         work=big.works.order_by("pk")[1], item=shared_item, distance=3, state=MatchState.CONFIRMED
     )
-    held_work, rival = _shared_work(big, other_artist)
+    held_work, rival = shared_work(big, other_artist)
     conflict = RequestConflict.objects.get()
     assert approval.selectors.approval_holds(big).held == {held_work.pk}
 
@@ -174,7 +174,7 @@ def test_a_conflict_resolved_for_the_other_artist_drops_the_held_work_and_comple
 ):
     a, b, c = three_sets
     big = big_request(artist, [a, b], works=60, per_work=2)
-    held_work, rival = _shared_work(big, other_artist, index=5)
+    held_work, rival = shared_work(big, other_artist, index=5)
     conflict = RequestConflict.objects.get()
     services.request_approve(ticket=big, moderator=moderator)
     removed = Removal.objects.filter(source_ref=big.reference)
@@ -208,7 +208,7 @@ def test_held_works_are_approved_when_the_other_request_leaves_after_the_approva
 ):
     a, b, _c = three_sets
     big = big_request(artist, [a, b], works=60, per_work=2)
-    held_work, rival = _shared_work(big, other_artist, index=3)
+    held_work, rival = shared_work(big, other_artist, index=3)
     services.request_approve(ticket=big, moderator=moderator)
     held_work.refresh_from_db()
     assert held_work.decision == WorkDecision.HELD
@@ -254,7 +254,7 @@ def test_a_request_whose_rival_left_before_the_approval_is_approved_whole(
 ):
     a, b, _c = three_sets
     big = big_request(artist, [a, b], works=40, per_work=1)
-    held_work, rival = _shared_work(big, other_artist, index=0)
+    held_work, rival = shared_work(big, other_artist, index=0)
     assert selectors.approval_holds(big).held == {held_work.pk}
     _leave(rival, how, moderator)
     assert not TicketEvent.objects.filter(request=big, params__text="works_freed").exists()
@@ -270,9 +270,9 @@ def test_a_work_another_open_conflict_holds_stays_held_until_that_one_leaves_too
 ):
     a, b, _c = three_sets
     big = big_request(artist, [a, b], works=30, per_work=1)
-    held_work, first_rival = _shared_work(big, other_artist, index=2)
+    held_work, first_rival = shared_work(big, other_artist, index=2)
     third = make_artist("third@example.com", name="Third Artist")
-    _same_work, second_rival = _shared_work(big, third, index=2)
+    _same_work, second_rival = shared_work(big, third, index=2)
     assert RequestConflict.objects.count() == 3  # the two rivals conflict with each other too
     services.request_approve(ticket=big, moderator=moderator)
 
@@ -295,7 +295,7 @@ def test_held_works_of_a_request_not_approved_go_back_to_undecided(
     # still puts them back where they would be, should one appear.
     a, b, _c = three_sets
     big = big_request(artist, [a, b], works=10, per_work=1)
-    held_work, rival = _shared_work(big, other_artist, index=1)
+    held_work, rival = shared_work(big, other_artist, index=1)
     Work.objects.filter(pk=held_work.pk).update(decision=WorkDecision.HELD)
     _leave(rival, "withdraw", moderator)
     held_work.refresh_from_db()

@@ -30,12 +30,6 @@ def dispute(published, maintainer):
     )
 
 
-@pytest.fixture
-def clock_back():
-    yield
-    clock.reset()
-
-
 def test_opening_writes_a_public_timeline_row_and_mails_the_artist_in_their_language(
     published, maintainer, artist, django_capture_on_commit_callbacks
 ):
