@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: people, maintainers, data sets and requests to click through.
+"""`manage.py seed_demo`: people, maintainers, data sets, requests and a partner to click through.
 
 Idempotent: every piece is looked up by its natural key first, so a second
 run changes nothing. Every state change goes through the services, as a
@@ -27,6 +27,8 @@ from registry.preferences import Choice, Licence
 from requests_app import services
 from requests_app.models import ArtistProfile, Match, MatchState, ProofMethod, RemovalRequest
 from requests_app.roles import MODERATOR_GROUP, ensure_moderator_group
+
+from ._demo_partner import DemoPartner, PartnerSeed, summary_lines
 
 PHOTOS = Path(settings.BASE_DIR) / "tests" / "fixtures" / "photos"
 
@@ -124,7 +126,9 @@ class Command(BaseCommand):
         rival = self._artist(RIVAL)
         self._request(RIVAL_REQUEST, artist=rival, moderator=moderator, datasets=[photos, art])
         self._licence_and_dispute(artist, maintainer)
-        self._summary(api_key)
+        # After the requests: a partner row naming a work an artist claims would go to the desk.
+        partner = PartnerSeed(self._say).run(artist=artist, moderator=moderator, photos=photos)
+        self._summary(api_key, partner)
 
     # --- people
 
@@ -340,7 +344,7 @@ class Command(BaseCommand):
             )
             self._say(f"  dispute of {removal.public_id} by {maintainer.name}: open")
 
-    def _summary(self, api_key: str) -> None:
+    def _summary(self, api_key: str, partner: DemoPartner) -> None:
         site = settings.SITE_URL
         self._say("")
         self._say("Demo data is ready.")
@@ -350,3 +354,5 @@ class Command(BaseCommand):
         self._say(f"  API docs:        {site}/api/v1/docs/")
         self._say(f"  Demo maintainer API key ({MAINTAINER[0]}): {api_key}")
         self._say(f'    curl -H "Authorization: Bearer {api_key}" {site}/api/v1/datasets/')
+        for line in summary_lines(partner, site):
+            self._say(line)
