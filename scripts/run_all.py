@@ -59,7 +59,8 @@ def main() -> int:
         f"\n  Removal Desk is running at http://127.0.0.1:{port}/\n"
         f"  Moderator desk: http://127.0.0.1:{port}/admin/\n"
         f"  API docs:       http://127.0.0.1:{port}/api/v1/docs/\n"
-        "  Logins and the demo API key are printed above by seed_demo. Ctrl-C stops everything.\n",
+        "  Logins, the demo API keys and the claim link are printed above by seed_demo.\n"
+        "  Ctrl-C stops everything.\n",
         flush=True,
     )
 
