@@ -87,7 +87,7 @@ def test_a_big_request_desk_fits_1280_and_375_px(demo_desk: Any):
 
 def test_the_registrys_removals_and_items_lists_fit_1280_px(demo_desk: Any):
     """Beside the filters, without the navigation side bar: every header on screen; the removals
-    say who filed each."""
+    say who filed each (the demo's partner files some)."""
     desk = demo_desk
     page = desk.page
     desk.goto("/admin/registry/removal/")
@@ -103,7 +103,8 @@ def test_the_registrys_removals_and_items_lists_fit_1280_px(demo_desk: Any):
         "progress",
     ]
     assert fits(page) == []
-    assert set(page.locator("#result_list td.field-filed_by").all_inner_texts()) == {"artist"}
+    # The demo's artists and its partner, by the partner's name.
+    assert set(page.locator("#result_list td.field-filed_by").all_inner_texts()) == {"artist", "Demo Gallery"}
     desk.check("registry-removals")
     # The data sets' items, as wide: every column on screen too.
     desk.goto("/admin/registry/datasetitem/")
