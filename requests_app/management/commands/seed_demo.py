@@ -2,7 +2,7 @@
 
 Idempotent: every piece is looked up by its natural key first, so a second
 run changes nothing. Every state change goes through the services, as a
-real artist, moderator or maintainer would make it.
+real artist, moderator, maintainer or partner would make it.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Command(BaseCommand):
         rival = self._artist(RIVAL)
         self._request(RIVAL_REQUEST, artist=rival, moderator=moderator, datasets=[photos, art])
         self._licence_and_dispute(artist, maintainer)
-        # After the requests: a partner row naming a work an artist claims would go to the desk.
+        # A partner platform filing for two creators on the demo photos (_demo_partner).
         partner = PartnerSeed(self._say).run(artist=artist, moderator=moderator, photos=photos)
         self._summary(api_key, partner)
 
