@@ -10,7 +10,7 @@ from .approval import (
     rows_removals_record,
 )
 from .audit import partner_action_record
-from .changes import PendingChange, changes_pending
+from .changes import PendingChange, changes_pending, changes_set_aside
 from .claim_choice import RowChoiceResult, claim_row_choice_set, row_consent
 from .claims import (
     ClaimError,
@@ -103,6 +103,7 @@ __all__ = [
     "SampleError",
     "Served",
     "changes_pending",
+    "changes_set_aside",
     "claim_by_email",
     "claim_email_send",
     "claim_email_token",

@@ -125,3 +125,30 @@ def test_a_change_sent_after_the_creator_chose_is_pending_again(removed, partner
     services.claim_lift(claim=claim, user=artist.user, row_ids=[row.pk])
     page = services.changes_pending(claim, [r.pk for r in services.claim_rows(claim) if r.lifted_at is None])
     assert page == {}
+
+
+BOB = {"id": "Bob", "profile_url": f"https://{PARTNER_HOST}/u/bob", "email": "bob@creators.example"}
+
+
+def test_a_batch_of_changes_sets_aside_only_those_their_creator_chose_after(
+    partner, partner_dataset, auto_policy, artist, moderator, django_assert_max_num_queries
+):
+    _file(partner, [partner_row(0, creator=ADA), partner_row(1, creator=BOB)])
+    services.filing_policy_update(
+        policy=partner.partner.policy, auto_approve_verified_hashed=False, sample_size=0
+    )
+    filing = _file(partner, [partner_row(0, creator=ADA, **CC_BY), partner_row(1, creator=BOB, **CC_BY)])
+    ada_change, bob_change = filing.rows.order_by("index")
+    assert {ada_change.state, bob_change.state} == {RowState.WAITING}
+    claim = _claim(artist.user, partner)  # Ada claims and keeps her removal
+    row = services.claim_rows(claim).get()
+    services.claim_row_choice_set(claim=claim, user=artist.user, row_id=row.pk, choice="remove")
+
+    with django_assert_max_num_queries(2):  # the creators' claims, then their choices: per batch
+        assert services.changes_set_aside([ada_change, bob_change]) == {ada_change.pk}
+    result = services.rows_approve(row_ids=[ada_change.pk, bob_change.pk], actor=moderator)
+    assert result.decided == 2
+    ada_change.refresh_from_db()
+    bob_change.refresh_from_db()
+    assert ada_change.error.endswith("after this change was sent") and bob_change.error.endswith("; applied")
+    assert list(LicenceGrant.objects.values_list("external_id", flat=True)) == ["e1"]  # Bob's only
