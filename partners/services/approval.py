@@ -17,9 +17,9 @@ from django.db.models import Q
 
 from core import clock
 from core.stages import stage
-from registry.models import DatasetItem, RemovalSource
+from registry.models import RemovalSource
 from registry.preferences import PREFERENCES, Consent
-from registry.services import ItemQuery, RemovalEntry, licence_grants_record_many, removals_write
+from registry.services import ItemQuery, licence_grants_record_items, removals_write
 
 from ..models import (
     Filing,
@@ -153,24 +153,19 @@ def rows_grants_record(
     # One write for every licence of the chunk (a partner's creators each with an attribution of
     # their own made one write, and one events write, per creator); an item under two licences is
     # granted under the first, as before.
-    wanted = {pk for items in by_consent.values() for pk in items}
-    items_of = DatasetItem.objects.select_related("dataset").in_bulk(list(wanted))
+    # Items by id: the write joins them with their rows (an item deleted meanwhile is skipped).
     granted: set[int] = set()
-    by_licence: list[tuple[Consent, list[RemovalEntry]]] = []
+    by_licence: list[tuple[Consent, list[int]]] = []
     for consent, items in by_consent.items():
-        fresh = sorted(pk for pk in items - granted if pk in items_of)
+        by_licence.append((consent, sorted(items - granted)))
         granted |= items
-        by_licence.append(
-            (consent, [RemovalEntry(dataset=items_of[pk].dataset, item=items_of[pk]) for pk in fresh])
-        )
     with stage("grants: insert, events and outbox"):
-        created = licence_grants_record_many(
+        return licence_grants_record_items(
             source_ref=filing.public_id,
             granted=by_licence,
             source=RemovalSource.PARTNER,
             partner=partner.name,
         )
-    return len(created)
 
 
 def rows_items_link(links: Sequence[tuple[int, int]]) -> None:

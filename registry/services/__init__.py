@@ -39,7 +39,13 @@ from .domains import (
     domain_optouts_revoke,
     optouts_match_written,
 )
-from .grants import GrantSelection, licence_grants_record, licence_grants_record_many, licence_grants_revoke
+from .grants import (
+    GrantSelection,
+    licence_grants_record,
+    licence_grants_record_items,
+    licence_grants_record_many,
+    licence_grants_revoke,
+)
 from .imports import (
     STALE_AFTER,
     ImportBusy,
@@ -136,6 +142,7 @@ __all__ = [
     "items_rematch",
     "items_upsert",
     "licence_grants_record",
+    "licence_grants_record_items",
     "licence_grants_record_many",
     "licence_grants_revoke",
     "live_key_find",

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from core import clock
 
-from ..models import GrantState, LicenceGrant, RemovalSource, WebhookEventType, url_key
+from ..models import DatasetItem, GrantState, LicenceGrant, RemovalSource, WebhookEventType, url_key
 from ..preferences import Choice, Consent
 from .grant_events import grant_events_write
 from .removals import RemovalEntry, revoked_reason_problem
@@ -80,6 +80,96 @@ def licence_grants_record_many(
         event_type=WebhookEventType.LICENCE_GRANTED, grant_ids=[g.pk for g in created], now=now
     )
     return created
+
+
+# Grants of registered items under their licences in one statement (PostgreSQL): each wanted
+# item with the number of its terms, joined with its item row for what a grant copies of it.
+_GRANT_ITEMS_SQL = """
+    WITH terms AS (
+        SELECT * FROM unnest(%(n)s::int[], %(licence)s::varchar[], %(licence_url)s::varchar[],
+                             %(attribution)s::varchar[], %(search)s::varchar[])
+            AS t(n, licence, licence_url, attribution, search)
+    ), wanted AS (
+        SELECT * FROM unnest(%(items)s::bigint[], %(terms)s::int[]) WITH ORDINALITY AS w(item_id, n, ord)
+    )
+    INSERT INTO registry_licencegrant
+        (public_id, dataset_id, item_id, external_id, url, url_key, phash, dhash, pdq,
+         licence, licence_url, attribution, search, source_ref, source, partner, granted_at,
+         state, revoked_reason)
+    SELECT 'lg_' || replace(gen_random_uuid()::text, '-', ''), i.dataset_id, i.id, i.external_id,
+           i.url, i.url_key, i.phash, i.dhash, i.pdq, t.licence, t.licence_url, t.attribution,
+           t.search, %(source_ref)s, %(source)s, %(partner)s, %(now)s, 'active', ''
+    FROM wanted w
+    JOIN registry_datasetitem i ON i.id = w.item_id
+    JOIN terms t ON t.n = w.n
+    WHERE NOT EXISTS (
+        SELECT 1 FROM registry_licencegrant g
+        WHERE g.source_ref = %(source_ref)s AND g.item_id = w.item_id AND g.state = 'active'
+    )
+    ORDER BY w.ord
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+
+@transaction.atomic
+def licence_grants_record_items(
+    *,
+    source_ref: str,
+    granted: Sequence[tuple[Consent, Sequence[int]]],
+    source: str = RemovalSource.ARTIST,
+    partner: str = "",
+) -> int:
+    """licence_grants_record_many for registered items named by id (a partner's approved licence
+    rows): how many grants were written. On PostgreSQL one INSERT ... SELECT joins the ids with
+    their items, as removals are written, instead of a model read and a model built per grant
+    (2.5x a removal row's CPU); elsewhere through licence_grants_record_many. An item named
+    twice is granted under its first licence; one granted already for the source, not again."""
+    if any(consent.choice != Choice.LICENCE for consent, _ in granted):
+        raise ValueError("only a licence choice is recorded as a grant")
+    if connection.vendor != "postgresql":
+        wanted = [pk for _, ids in granted for pk in ids]
+        items = DatasetItem.objects.select_related("dataset").in_bulk(wanted)
+        entries = [
+            (consent, [RemovalEntry(dataset=items[pk].dataset, item=items[pk]) for pk in ids if pk in items])
+            for consent, ids in granted
+        ]
+        return len(
+            licence_grants_record_many(source_ref=source_ref, granted=entries, source=source, partner=partner)
+        )
+    seen: set[int] = set()
+    item_ids: list[int] = []
+    term_of: list[int] = []
+    for number, (_, ids) in enumerate(granted):
+        for pk in ids:
+            if pk not in seen:
+                seen.add(pk)
+                item_ids.append(pk)
+                term_of.append(number)
+    if not item_ids:
+        return 0
+    now = clock.now()
+    consents = [consent for consent, _ in granted]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GRANT_ITEMS_SQL,
+            {
+                "n": list(range(len(consents))),
+                "licence": [c.licence for c in consents],
+                "licence_url": [c.licence_url for c in consents],
+                "attribution": [c.attribution for c in consents],
+                "search": [str(c.search) for c in consents],
+                "items": item_ids,
+                "terms": term_of,
+                "source_ref": source_ref,
+                "source": source,
+                "partner": partner,
+                "now": now,
+            },
+        )
+        new = sorted(int(pk) for (pk,) in cursor.fetchall())
+    grant_events_write(event_type=WebhookEventType.LICENCE_GRANTED, grant_ids=new, now=now)
+    return len(new)
 
 
 def _grant(
