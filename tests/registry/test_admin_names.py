@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from registry import services
 from registry.models import Removal
@@ -156,3 +157,26 @@ def test_a_removals_page_labels_its_fields_in_french(superuser, removals):
     assert re.search(r">PHash \(tel que stocké, signé\)\s?:</label>", html)
     for english in ("Public id", "Source reference", "The partner's public name."):
         assert english not in html, english
+
+
+def test_the_disputes_columns_are_in_french(superuser, maintainer, removals):
+    # Only a removal its maintainer received may be disputed.
+    Removal.objects.filter(pk=removals[0].pk).update(state="delivered", delivered_at=timezone.now())
+    services.dispute_file(
+        removal=removals[0],
+        maintainer=maintainer.maintainer,
+        reason="not_a_copy",
+        statement="The item is a photograph we took ourselves.",
+        links=[],
+    )
+    html = _page(french_client(superuser), reverse("admin:registry_dispute_changelist"))
+    assert _columns(html) == [
+        "Identifiant public",
+        "État",
+        "Motif",
+        "Retrait",
+        "Déposée depuis",
+        "Délai",
+        "Déposée le",
+    ]
+    assert "Responsable" in html  # the filer's label
