@@ -180,3 +180,17 @@ def test_the_disputes_columns_are_in_french(superuser, maintainer, removals):
         "Déposée le",
     ]
     assert "Responsable" in html  # the filer's label
+
+
+def test_the_keys_columns_are_in_french(superuser, maintainer):
+    html = _page(french_client(superuser), reverse("admin:registry_apikey_changelist"))
+    # The first column is the actions' check box.
+    assert _columns(html)[1:] == [
+        "Préfixe",
+        "Nom",
+        "Responsable",
+        "Date de création",
+        "Dernière utilisation",
+        "Date de révocation",
+        "Actif",
+    ]
