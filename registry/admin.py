@@ -76,20 +76,25 @@ def _actions_list(rows: QuerySet[OperatorAction]) -> str:
     """The audit rows, newest first, as a list on a change page."""
     rows = rows.select_related("actor")
     if not rows:
-        return "none"
+        return str(_("none"))
     return format_html(
         "<ul>{}</ul>",
         format_html_join(
             "",
-            "<li>{}: {} ({} {}) by {}{}</li>",
+            "<li>{}</li>",
             (
                 (
-                    f"{row.created_at:%Y-%m-%d %H:%M}",
-                    row.get_kind_display(),
-                    row.object_type,
-                    row.object_id,
-                    row.actor.get_username() if row.actor else "no operator (a command or the engine)",
-                    f": {reason}" if (reason := row.detail.get("reason")) else "",
+                    _("%(when)s: %(action)s (%(type)s %(id)s) by %(operator)s%(reason)s")
+                    % {
+                        "when": f"{row.created_at:%Y-%m-%d %H:%M}",
+                        "action": row.get_kind_display(),
+                        "type": row.object_type,
+                        "id": row.object_id,
+                        "operator": row.actor.get_username()
+                        if row.actor
+                        else _("no operator (a command or the engine)"),
+                        "reason": f": {reason}" if (reason := row.detail.get("reason")) else "",
+                    },
                 )
                 for row in rows
             ),
@@ -138,7 +143,7 @@ class MaintainerAdmin(CheckedAdmin):
     def operator_actions(self, obj: Maintainer | None) -> str:
         """On the maintainer, its keys and its endpoints."""
         if obj is None or obj.pk is None:
-            return "none"
+            return str(_("none"))
         return _actions_list(OperatorAction.objects.filter(maintainer=obj))
 
     def has_create_key_permission(self, request: HttpRequest) -> bool:
@@ -304,18 +309,18 @@ class RemovalAdmin(HashColumns, ReadOnlyAdmin):
         """The last step reached (approved, delivered, confirmed) and its day; the times are on the
         removal's page."""
         for label, when in (
-            ("confirmed", obj.acknowledged_at),
-            ("delivered", obj.delivered_at),
-            ("approved", obj.approved_at),
+            (_("confirmed %(day)s"), obj.acknowledged_at),
+            (_("delivered %(day)s"), obj.delivered_at),
+            (_("approved %(day)s"), obj.approved_at),
         ):
             if when is not None:
-                return f"{label} {date_format(timezone.localtime(when), 'j M')}"
+                return label % {"day": date_format(timezone.localtime(when), "j M")}
         return ""
 
     @admin.display(description=_("filed by"), ordering="source")
     def filed_by(self, obj: Removal) -> str:
         """The artist's own request, or the partner that filed for its creator (by name)."""
-        return Truncator(obj.partner).chars(20) if obj.source == RemovalSource.PARTNER else "artist"
+        return Truncator(obj.partner).chars(20) if obj.source == RemovalSource.PARTNER else str(_("artist"))
 
 
 class OptOutStateFilter(admin.SimpleListFilter):
@@ -389,7 +394,8 @@ class DomainOptOutAdmin(ReadOnlyAdmin):
     def removals_link(self, obj: DomainOptOut) -> str:
         url = reverse("admin:registry_removal_changelist")
         query = urlencode({"q": obj.source_ref})
-        return format_html('<a href="{}?{}">removals of {}</a>', url, query, obj.source_ref)
+        text = _("removals of %(reference)s") % {"reference": obj.source_ref}
+        return format_html('<a href="{}?{}">{}</a>', url, query, text)
 
 
 # --- webhooks ---------------------------------------------------------------
@@ -446,14 +452,14 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     def delivery_log(self, obj: Any) -> str:
         url = reverse("admin:registry_webhookdelivery_changelist")
         return format_html(
-            '<a href="{}?endpoint__id__exact={}">{} deliveries</a>, '
-            '<a href="{}?endpoint__id__exact={}&amp;problem=failed">{} failed</a>',
+            '<a href="{}?endpoint__id__exact={}">{}</a>, '
+            '<a href="{}?endpoint__id__exact={}&amp;problem=failed">{}</a>',
             url,
             obj.pk,
-            obj.delivery_count,
+            _("%(count)s deliveries") % {"count": obj.delivery_count},
             url,
             obj.pk,
-            obj.failed_count,
+            _("%(count)s failed") % {"count": obj.failed_count},
         )
 
     @admin.display(description=_("operator actions"))

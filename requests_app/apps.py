@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RequestsAppConfig(AppConfig):
     name = "requests_app"
-    verbose_name = "Removal requests"
+    verbose_name = _("Removal requests")
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .. import ids
 from ..preferences import Choice, Consent, Licence, Preference
@@ -31,6 +31,15 @@ from .disputes import (  # noqa: F401
     private_storage_for_disputes,
 )
 from .shards import IndexShard, ShardState, shard_queue  # noqa: F401
+from .webhooks import (  # noqa: F401
+    DeliveryAttempt,
+    DeliveryState,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSecret,
+)
 
 
 def private_storage_for_imports() -> FileSystemStorage:
@@ -51,10 +60,16 @@ def url_key(url: str) -> int:
 class Maintainer(models.Model):
     """An organisation that maintains one or more data sets."""
 
-    name = models.CharField(max_length=200, unique=True)
-    email = models.EmailField(help_text="Where operational notices (disabled endpoints) go.")
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="maintainers")
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    email = models.EmailField(_("email"), help_text=_("Where operational notices (disabled endpoints) go."))
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="maintainers", verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("maintainer")
+        verbose_name_plural = _("maintainers")
 
     def __str__(self) -> str:
         return self.name
@@ -82,24 +97,40 @@ class HashedKey(models.Model):
 class ApiKey(HashedKey):
     """A maintainer's API key (`rdk_...`)."""
 
-    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="api_keys")
+    maintainer = models.ForeignKey(
+        Maintainer, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("maintainer")
+    )
+    # HashedKey's columns as they are there, named here for the admin (a partner's keys name
+    # theirs in partners.models), so that neither app's migrations follow the other's words.
+    name = models.CharField(_("name"), max_length=100, default="default")
+    prefix = models.CharField(
+        _("prefix"), max_length=16, db_index=True, help_text=_("Visible start of the key.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = gettext_lazy("API key")
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.maintainer})"
 
 
 class Dataset(models.Model):
-    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="datasets")
-    slug = models.SlugField(max_length=100)
-    name = models.CharField(max_length=200)
-    homepage = models.URLField(blank=True)
-    description = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    maintainer = models.ForeignKey(
+        Maintainer, on_delete=models.CASCADE, related_name="datasets", verbose_name=_("maintainer")
+    )
+    slug = models.SlugField(_("slug"), max_length=100)
+    name = models.CharField(_("name"), max_length=200)
+    homepage = models.URLField(_("homepage"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("data set")
+        verbose_name_plural = _("data sets")
         constraints = [
             models.UniqueConstraint(fields=["maintainer", "slug"], name="dataset_slug_per_maintainer")
         ]
@@ -114,23 +145,27 @@ class DatasetItem(models.Model):
 
     # No index of its own: the unique (dataset, external_id) index serves look-ups by
     # data set, and one index less makes bulk imports faster.
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items", db_index=False)
-    external_id = models.CharField(max_length=200)
-    url = models.TextField()
-    url_key = models.BigIntegerField()
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="items", db_index=False, verbose_name=_("data set")
+    )
+    external_id = models.CharField(_("external id"), max_length=200)
+    url = models.TextField(_("URL"))
+    url_key = models.BigIntegerField(_("URL key"))
     # The URL's host as registry.hosts keys it ("com.example.www.", "" when unreadable) and its
     # path: domain opt-outs find their items through one index on both (migration 0005; on
     # PostgreSQL with text_pattern_ops, so a subdomain query is a prefix range).
-    host = models.TextField(default="", blank=True)
-    path = models.TextField(default="", blank=True)
-    phash = models.BigIntegerField(null=True, blank=True)
-    dhash = models.BigIntegerField(null=True, blank=True)
-    pdq = models.BinaryField(max_length=32, null=True, blank=True)
-    pdq_quality = models.SmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    host = models.TextField(_("host"), default="", blank=True)
+    path = models.TextField(_("path"), default="", blank=True)
+    phash = models.BigIntegerField(_("pHash (as stored, signed)"), null=True, blank=True)
+    dhash = models.BigIntegerField(_("dHash (as stored, signed)"), null=True, blank=True)
+    pdq = models.BinaryField(_("PDQ"), max_length=32, null=True, blank=True)
+    pdq_quality = models.SmallIntegerField(_("PDQ quality"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("data set item")
+        verbose_name_plural = _("data set items")
         constraints = [
             models.UniqueConstraint(fields=["dataset", "external_id"], name="item_external_id_per_dataset")
         ]
@@ -146,23 +181,23 @@ class DatasetItem(models.Model):
 
 class RemovalReason(models.TextChoices):
     # Artist-facing labels (the request form, the request page); the API sends the values, never these.
-    COPYRIGHT = "copyright", gettext_lazy("Copyright")
-    LIKENESS = "likeness", gettext_lazy("Likeness")
-    PRIVACY = "privacy", gettext_lazy("Privacy")
+    COPYRIGHT = "copyright", _("Copyright")
+    LIKENESS = "likeness", _("Likeness")
+    PRIVACY = "privacy", _("Privacy")
 
 
 class RemovalSource(models.TextChoices):
     """Who asked: an artist's own request, or a partner platform filing for the creators it hosts."""
 
-    ARTIST = "artist", "Artist"
-    PARTNER = "partner", "Partner"
+    ARTIST = "artist", _("Artist")
+    PARTNER = "partner", _("Partner")
 
 
 class RemovalState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    REVOKED = "revoked", "Revoked"
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    REVOKED = "revoked", _("Revoked")
 
 
 class Removal(models.Model):
@@ -172,8 +207,10 @@ class Removal(models.Model):
     so a cursor on it never skips one.
     """
 
-    public_id = models.CharField(max_length=40, unique=True, default=ids.new_removal_id)
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="removals")
+    public_id = models.CharField(_("public id"), max_length=40, unique=True, default=ids.new_removal_id)
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.PROTECT, related_name="removals", verbose_name=_("data set")
+    )
     # No database constraint: checking one locks the item's row, which on a domain opt-out of
     # 50,000 items scattered over as many pages wrote 430 MiB of WAL at commit (full-page images)
     # and took seconds. Items are never deleted but through the ORM, which sets this to NULL.
@@ -184,37 +221,51 @@ class Removal(models.Model):
         blank=True,
         related_name="removals",
         db_constraint=False,
+        verbose_name=_("item"),
     )
-    external_id = models.CharField(max_length=200, null=True, blank=True)
-    url = models.TextField(null=True, blank=True)
-    url_key = models.BigIntegerField(null=True, blank=True)
-    phash = models.BigIntegerField(null=True, blank=True)
-    dhash = models.BigIntegerField(null=True, blank=True)
-    pdq = models.BinaryField(max_length=32, null=True, blank=True)
-    reason = models.CharField(max_length=20, choices=RemovalReason.choices)
-    source_ref = models.CharField(max_length=40, db_index=True)
+    external_id = models.CharField(_("external id"), max_length=200, null=True, blank=True)
+    url = models.TextField(_("URL"), null=True, blank=True)
+    url_key = models.BigIntegerField(_("URL key"), null=True, blank=True)
+    phash = models.BigIntegerField(_("pHash (as stored, signed)"), null=True, blank=True)
+    dhash = models.BigIntegerField(_("dHash (as stored, signed)"), null=True, blank=True)
+    pdq = models.BinaryField(_("PDQ"), max_length=32, null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=RemovalReason.choices)
+    source_ref = models.CharField(_("source reference"), max_length=40, db_index=True)
     # Database defaults too: rows written by SQL (the set-based writer, bulk loads) get them.
     source = models.CharField(
-        max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST, db_default="artist"
+        _("source"),
+        max_length=10,
+        choices=RemovalSource.choices,
+        default=RemovalSource.ARTIST,
+        db_default="artist",
     )
     partner = models.CharField(
-        max_length=200, blank=True, default="", db_default="", help_text="The partner's public name."
+        _("partner"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("The partner's public name."),
     )
-    approved_at = models.DateTimeField()
+    approved_at = models.DateTimeField(_("approved at"))
     state = models.CharField(
-        max_length=20, choices=RemovalState.choices, default=RemovalState.PENDING, db_index=True
+        _("state"), max_length=20, choices=RemovalState.choices, default=RemovalState.PENDING, db_index=True
     )
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # Why it was revoked, as maintainers read it (the feed, the export, the removal.revoked event);
     # who did it is audited on the side that asked (a partner's audit trail, a ticket's timeline).
-    revoked_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    revoked_reason = models.CharField(_("why revoked"), max_length=500, blank=True, default="", db_default="")
     # The artist's choice, in the AI preferences vocabulary (registry.preferences): a removal is
     # always train-ai=disallowed; `search` says whether search indexing is allowed too (a
     # "search only" choice) or unstated (a plain removal).
     search = models.CharField(
-        max_length=10, choices=Preference.choices, default=Preference.UNKNOWN, db_default="unknown"
+        _("search indexing"),
+        max_length=10,
+        choices=Preference.choices,
+        default=Preference.UNKNOWN,
+        db_default="unknown",
     )
     # The PostgreSQL transaction that last wrote what a look-up answers from (set by a trigger,
     # migration 0011): the in-process look-up index re-reads the rows changed since its last
@@ -222,6 +273,8 @@ class Removal(models.Model):
     changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("removal")
+        verbose_name_plural = _("removals")
         ordering = ["id"]
         indexes = [
             models.Index(fields=["url_key"], name="removal_url_key"),
@@ -259,35 +312,48 @@ class DomainOptOut(models.Model):
     lookup answers "allowed for training" for any URL under it that nothing removes.
     """
 
-    host = models.CharField(max_length=253, help_text="Normalised: lower-case, IDNA, no port.")
-    host_key = models.CharField(max_length=254, db_index=True, help_text="registry.hosts.host_key(host)")
-    include_subdomains = models.BooleanField(default=False)
-    path_prefix = models.CharField(max_length=100, blank=True, help_text='"" or "/…/"')
-    reason = models.CharField(max_length=20, choices=RemovalReason.choices)
-    source_ref = models.CharField(max_length=40, db_index=True)
+    host = models.CharField(_("host"), max_length=253, help_text=_("Normalised: lower-case, IDNA, no port."))
+    host_key = models.CharField(
+        _("host key"), max_length=254, db_index=True, help_text="registry.hosts.host_key(host)"
+    )
+    include_subdomains = models.BooleanField(_("subdomains included"), default=False)
+    path_prefix = models.CharField(_("path prefix"), max_length=100, blank=True, help_text='"" or "/…/"')
+    reason = models.CharField(_("reason"), max_length=20, choices=RemovalReason.choices)
+    source_ref = models.CharField(_("source reference"), max_length=40, db_index=True)
     # Who asked, copied onto the rule's removals and answered by the lookup (see Removal).
     source = models.CharField(
-        max_length=10, choices=RemovalSource.choices, default=RemovalSource.ARTIST, db_default="artist"
+        _("source"),
+        max_length=10,
+        choices=RemovalSource.choices,
+        default=RemovalSource.ARTIST,
+        db_default="artist",
     )
-    partner = models.CharField(max_length=200, blank=True, default="", db_default="")
-    approved_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    partner = models.CharField(_("partner"), max_length=200, blank=True, default="", db_default="")
+    approved_at = models.DateTimeField(_("approved at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The choice, checked by preferences.consent_clean (rules made before choices read "remove").
     # Written only through services.domains, which restates the rule's statements when it changes.
     choice = models.CharField(
-        max_length=12, choices=Choice.choices, default=Choice.REMOVE, db_default=Choice.REMOVE.value
+        _("choice"),
+        max_length=12,
+        choices=Choice.choices,
+        default=Choice.REMOVE,
+        db_default=Choice.REMOVE.value,
     )
-    licence = models.CharField(max_length=10, choices=Licence.choices, blank=True, default="", db_default="")
-    licence_url = models.CharField(max_length=500, blank=True, default="", db_default="")
-    attribution = models.CharField(max_length=300, blank=True, default="", db_default="")
+    licence = models.CharField(
+        _("licence"), max_length=10, choices=Licence.choices, blank=True, default="", db_default=""
+    )
+    licence_url = models.CharField(_("licence URL"), max_length=500, blank=True, default="", db_default="")
+    attribution = models.CharField(_("attribution"), max_length=300, blank=True, default="", db_default="")
     # The PostgreSQL transaction that last wrote it (set by a trigger,
     # migration 0011): the in-process look-up index re-reads the rows changed since its last
     # read by this, which, unlike the id, no transaction can commit behind (registry.lookup_index).
     changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = gettext_lazy("domain opt-out")
+        verbose_name = _("domain opt-out")
+        verbose_name_plural = _("domain opt-outs")
         ordering = ["host_key", "path_prefix", "pk"]
         indexes = [models.Index(fields=["changed_xact"], name="optout_changed_xact")]
         constraints = [
@@ -321,8 +387,8 @@ class DomainOptOut(models.Model):
 
 
 class GrantState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    REVOKED = "revoked", "Revoked"
+    ACTIVE = "active", _("Active")
+    REVOKED = "revoked", _("Revoked")
 
 
 class LicenceGrant(models.Model):
@@ -367,6 +433,8 @@ class LicenceGrant(models.Model):
     changed_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("licence grant")
+        verbose_name_plural = _("licence grants")
         ordering = ["id"]
         indexes = [models.Index(fields=["changed_xact"], name="grant_changed_xact")]
         constraints = [
@@ -385,120 +453,11 @@ class LicenceGrant(models.Model):
         return str(Preference.ALLOWED)
 
 
-class WebhookEventType(models.TextChoices):
-    REMOVAL_APPROVED = "removal.approved", "removal.approved"
-    REMOVAL_REVOKED = "removal.revoked", "removal.revoked"
-    LICENCE_GRANTED = "licence.granted", "licence.granted"
-    LICENCE_REVOKED = "licence.revoked", "licence.revoked"
-
-
-class WebhookEndpoint(models.Model):
-    public_id = models.CharField(max_length=40, unique=True, default=ids.new_endpoint_id)
-    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=2000)
-    event_types = models.JSONField(default=list)
-    datasets = models.ManyToManyField(
-        Dataset,
-        blank=True,
-        related_name="webhook_endpoints",
-        help_text="Only events for these data sets; none means all of the maintainer's.",
-    )
-    enabled = models.BooleanField(default=True)
-    disabled_reason = models.CharField(max_length=200, blank=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.public_id} → {self.url}"
-
-
-class WebhookSecret(models.Model):
-    """A signing secret, encrypted at rest (HMAC needs it back).
-
-    Rotation adds a new row and gives the old one an expiry; every live
-    secret signs each attempt.
-    """
-
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="secrets")
-    secret_encrypted = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"secret of {self.endpoint_id} from {self.created_at:%Y-%m-%d}"
-
-
-class WebhookEvent(models.Model):
-    """One message (`msg_...`): the same id on every attempt, so receivers can dedupe."""
-
-    public_id = models.CharField(max_length=40, unique=True, default=ids.new_event_id)
-    maintainer = models.ForeignKey(Maintainer, on_delete=models.CASCADE, related_name="webhook_events")
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="webhook_events")
-    event_type = models.CharField(max_length=40, choices=WebhookEventType.choices)
-    payload = models.JSONField()
-    removals = models.ManyToManyField(Removal, related_name="webhook_events")
-    # The grants a licence.granted / licence.revoked event carries (delivery orders by them).
-    grants = models.ManyToManyField(LicenceGrant, related_name="webhook_events", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.public_id} {self.event_type}"
-
-
-class DeliveryState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-class WebhookDelivery(models.Model):
-    """One event to one endpoint: the outbox row, written in the approving transaction."""
-
-    public_id = models.CharField(max_length=40, unique=True, default=ids.new_delivery_id)
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    state = models.CharField(max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name_plural = gettext_lazy("webhook deliveries")
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
-        constraints = [
-            models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_event_endpoint")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event.public_id} → {self.endpoint.url}"
-
-
-class DeliveryAttempt(models.Model):
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
-    attempted_at = models.DateTimeField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    response_excerpt = models.TextField(blank=True, help_text="First 2 KB of the answer.")
-    duration_ms = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-attempted_at"]
-
-    def __str__(self) -> str:
-        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error[:40]}"
-
-
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class ImportJob(models.Model):
@@ -531,6 +490,10 @@ class ImportJob(models.Model):
     )
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("index import")
+        verbose_name_plural = _("index imports")
+
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"
 
@@ -542,17 +505,21 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=200, blank=True)
     seen_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
     def __str__(self) -> str:
         return f"{self.queue} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
 class OperatorActionKind(models.TextChoices):
-    MAINTAINER_CREATED = "maintainer_created", "maintainer created"
-    MAINTAINER_CHANGED = "maintainer_changed", "maintainer changed"
-    API_KEY_CREATED = "api_key_created", "API key created"
-    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
-    ENDPOINT_DISABLED = "endpoint_disabled", "endpoint disabled"
-    ENDPOINT_ENABLED = "endpoint_enabled", "endpoint enabled"
+    MAINTAINER_CREATED = "maintainer_created", _("maintainer created")
+    MAINTAINER_CHANGED = "maintainer_changed", _("maintainer changed")
+    API_KEY_CREATED = "api_key_created", _("API key created")
+    API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+    ENDPOINT_DISABLED = "endpoint_disabled", _("endpoint disabled")
+    ENDPOINT_ENABLED = "endpoint_enabled", _("endpoint enabled")
 
 
 class OperatorAction(models.Model):
@@ -567,18 +534,28 @@ class OperatorAction(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="registry_actions",
-        help_text="Empty: a management command or the delivery engine.",
+        verbose_name=_("operator"),
+        help_text=_("Empty: a management command or the delivery engine."),
     )
-    kind = models.CharField(max_length=40, choices=OperatorActionKind.choices)
+    kind = models.CharField(_("action"), max_length=40, choices=OperatorActionKind.choices)
     maintainer = models.ForeignKey(
-        Maintainer, null=True, blank=True, on_delete=models.SET_NULL, related_name="operator_actions"
+        Maintainer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="operator_actions",
+        verbose_name=_("maintainer"),
     )
-    object_type = models.CharField(max_length=40, help_text="maintainer, api_key or webhook_endpoint")
-    object_id = models.PositiveBigIntegerField()
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    object_type = models.CharField(
+        _("object type"), max_length=40, help_text="maintainer, api_key or webhook_endpoint"
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("operator action")
+        verbose_name_plural = _("operator actions")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="operator_action_object")]
 

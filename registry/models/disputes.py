@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.storage import PrivateStorage
 
@@ -32,27 +32,27 @@ class DisputeReason(models.TextChoices):
     # Shown to disputants (the public page) and moderators; the API sends the values.
     OWN_WORK = (
         "own_work",
-        gettext_lazy("It is my own work: the person who asked for its removal does not own it"),
+        _("It is my own work: the person who asked for its removal does not own it"),
     )
-    NOT_A_COPY = "not_a_copy", gettext_lazy("The item is not a copy of the work it was removed for")
-    LICENSED = "licensed", gettext_lazy("It is used under a licence or with permission")
-    PUBLIC_DOMAIN = "public_domain", gettext_lazy("It is in the public domain")
-    OTHER = "other", gettext_lazy("Another reason (explain below)")
+    NOT_A_COPY = "not_a_copy", _("The item is not a copy of the work it was removed for")
+    LICENSED = "licensed", _("It is used under a licence or with permission")
+    PUBLIC_DOMAIN = "public_domain", _("It is in the public domain")
+    OTHER = "other", _("Another reason (explain below)")
 
 
 class DisputeFiler(models.TextChoices):
-    PUBLIC = "public", "Public page"
-    MAINTAINER = "maintainer", "Maintainer"
+    PUBLIC = "public", _("Public page")
+    MAINTAINER = "maintainer", _("Maintainer")
 
 
 class DisputeState(models.TextChoices):
-    UNCONFIRMED = "unconfirmed", gettext_lazy("Waiting for the email address to be confirmed")
-    OPEN = "open", gettext_lazy("Waiting for the requester's answer")
-    ANSWERED = "answered", gettext_lazy("Answered: waiting for a moderator")
-    DUE = "due", gettext_lazy("No answer in time: waiting for a moderator")
-    UPHELD = "upheld", gettext_lazy("Decided: the removal stays")
-    REVOKED = "revoked", gettext_lazy("Decided: the removal was revoked")
-    EXPIRED = "expired", gettext_lazy("Never confirmed")
+    UNCONFIRMED = "unconfirmed", _("Waiting for the email address to be confirmed")
+    OPEN = "open", _("Waiting for the requester's answer")
+    ANSWERED = "answered", _("Answered: waiting for a moderator")
+    DUE = "due", _("No answer in time: waiting for a moderator")
+    UPHELD = "upheld", _("Decided: the removal stays")
+    REVOKED = "revoked", _("Decided: the removal was revoked")
+    EXPIRED = "expired", _("Never confirmed")
 
 
 # Named once: the states where a dispute counts as open (caps, the queue, the report).
@@ -61,38 +61,60 @@ DISPUTE_DECIDED_STATES = (DisputeState.UPHELD, DisputeState.REVOKED)
 
 
 class Dispute(models.Model):
-    public_id = models.CharField(max_length=40, unique=True, default=ids.new_dispute_id)
-    removal = models.ForeignKey("registry.Removal", on_delete=models.PROTECT, related_name="disputes")
+    public_id = models.CharField(_("public id"), max_length=40, unique=True, default=ids.new_dispute_id)
+    removal = models.ForeignKey(
+        "registry.Removal", on_delete=models.PROTECT, related_name="disputes", verbose_name=_("removal")
+    )
     # The removal's source reference, copied: a request's page asks "any dispute?" of this index
     # alone, without reading the request's removals (a big request has thousands).
-    source_ref = models.CharField(max_length=40, db_index=True, default="")
-    filer = models.CharField(max_length=12, choices=DisputeFiler.choices)
+    source_ref = models.CharField(_("source reference"), max_length=40, db_index=True, default="")
+    filer = models.CharField(_("filed from"), max_length=12, choices=DisputeFiler.choices)
     maintainer = models.ForeignKey(
-        "registry.Maintainer", on_delete=models.CASCADE, null=True, blank=True, related_name="disputes"
+        "registry.Maintainer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="disputes",
+        verbose_name=_("maintainer"),
     )
     # The public filer's address, lower-cased (caps and duplicates compare it); "" for a maintainer.
-    email = models.EmailField(blank=True, default="")
-    language = models.CharField(max_length=10, blank=True, default="", help_text="The disputant's language.")
-    reason = models.CharField(max_length=20, choices=DisputeReason.choices)
-    statement = models.TextField()
-    links = models.JSONField(default=list, blank=True)
+    email = models.EmailField(_("email"), blank=True, default="")
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", help_text=_("The disputant's language.")
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=DisputeReason.choices)
+    statement = models.TextField(_("statement"))
+    links = models.JSONField(_("links"), default=list, blank=True)
     evidence = models.FileField(
-        upload_to="disputes/%Y/%m/", storage=private_storage_for_disputes, blank=True, max_length=200
+        _("evidence"),
+        upload_to="disputes/%Y/%m/",
+        storage=private_storage_for_disputes,
+        blank=True,
+        max_length=200,
     )
-    evidence_name = models.CharField(max_length=200, blank=True, default="")
-    state = models.CharField(max_length=12, choices=DisputeState.choices, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    flagged_at = models.DateTimeField(null=True, blank=True, help_text="When the clock ran out.")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True, default="")
+    state = models.CharField(_("state"), max_length=12, choices=DisputeState.choices, db_index=True)
+    created_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    response_due_at = models.DateTimeField(_("answer due by"), null=True, blank=True, db_index=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    flagged_at = models.DateTimeField(
+        _("flagged at"), null=True, blank=True, help_text=_("When the clock ran out.")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decision_reason = models.TextField(blank=True, default="")
+    decision_reason = models.TextField(_("reason for the decision"), blank=True, default="")
 
     class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
         ordering = ["id"]
         constraints = [
             # One dispute per removal per party: a second one is refused, not queued twice. An
@@ -120,36 +142,45 @@ class Dispute(models.Model):
 
 
 class DisputeAuthor(models.TextChoices):
-    DISPUTANT = "disputant", gettext_lazy("Disputant")
-    REQUESTER = "requester", gettext_lazy("Requester")
-    MODERATOR = "moderator", gettext_lazy("Moderator")
-    SYSTEM = "system", gettext_lazy("Removal Desk")
+    DISPUTANT = "disputant", _("Disputant")
+    REQUESTER = "requester", _("Requester")
+    MODERATOR = "moderator", _("Moderator")
+    SYSTEM = "system", _("Removal Desk")
 
 
 class DisputeMessageKind(models.TextChoices):
-    FILED = "filed", gettext_lazy("Filed")
-    OPENED = "opened", gettext_lazy("Opened")
-    ANSWER = "answer", gettext_lazy("Answer")
-    NOTE = "note", gettext_lazy("Moderator's note")
-    DUE = "due", gettext_lazy("Time to answer ran out")
-    DECISION = "decision", gettext_lazy("Decision")
-    EXPIRED = "expired", gettext_lazy("Expired")
+    FILED = "filed", _("Filed")
+    OPENED = "opened", _("Opened")
+    ANSWER = "answer", _("Answer")
+    NOTE = "note", _("Moderator's note")
+    DUE = "due", _("Time to answer ran out")
+    DECISION = "decision", _("Decision")
+    EXPIRED = "expired", _("Expired")
 
 
 class DisputeMessage(models.Model):
     """One step of a dispute: filed, opened, answered, noted, flagged, decided. Never edited."""
 
-    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages")
-    kind = models.CharField(max_length=12, choices=DisputeMessageKind.choices)
-    author = models.CharField(max_length=12, choices=DisputeAuthor.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.CASCADE, related_name="messages", verbose_name=_("dispute")
     )
-    body = models.TextField(blank=True, default="")
-    links = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=DisputeMessageKind.choices)
+    author = models.CharField(_("author"), max_length=12, choices=DisputeAuthor.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    body = models.TextField(_("message"), blank=True, default="")
+    links = models.JSONField(_("links"), default=list, blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("dispute message")
+        verbose_name_plural = _("dispute messages")
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ShardState(models.TextChoices):
-    BUILDING = "building", "building"
-    READY = "ready", "ready"
+    BUILDING = "building", _("building")
+    READY = "ready", _("ready")
 
 
 class IndexShard(models.Model):
@@ -16,19 +17,25 @@ class IndexShard(models.Model):
     the shard (`manage.py shard_worker`) hold it and consume its own queue; a data set with no
     shard rows is searched whole in every matcher process, as before (registry.shards)."""
 
-    dataset = models.ForeignKey("registry.Dataset", on_delete=models.CASCADE, related_name="shards")
-    number = models.PositiveIntegerField()
-    first_pk = models.BigIntegerField()
-    end_pk = models.BigIntegerField(null=True, blank=True)
-    state = models.CharField(max_length=10, choices=ShardState.choices, default=ShardState.BUILDING)
-    item_count = models.BigIntegerField(default=0)
+    dataset = models.ForeignKey(
+        "registry.Dataset", on_delete=models.CASCADE, related_name="shards", verbose_name=_("data set")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    first_pk = models.BigIntegerField(_("first item id"))
+    end_pk = models.BigIntegerField(_("end item id"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ShardState.choices, default=ShardState.BUILDING
+    )
+    item_count = models.BigIntegerField(_("items"), default=0)
     # Bumped by every change of range and every rebuild: workers holding an older generation
     # load the shard again (from its file, else from the database).
-    generation = models.PositiveIntegerField(default=1)
-    built_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    generation = models.PositiveIntegerField(_("generation"), default=1)
+    built_at = models.DateTimeField(_("built at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("index shard")
+        verbose_name_plural = _("index shards")
         constraints = [
             models.UniqueConstraint(fields=["dataset", "number"], name="index_shard_unique_number"),
             models.UniqueConstraint(fields=["dataset", "first_pk"], name="index_shard_unique_start"),
