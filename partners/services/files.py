@@ -28,6 +28,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 
 from core import clock
 from core.chunks import ChunkProblem, chunk_place_problem, chunk_size_problem, chunk_write_at
@@ -226,9 +227,12 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
     with transaction.atomic():
         row = Filing.objects.select_for_update().get(pk=filing.pk)
         if row.state != FilingState.RECEIVING:
+            # The API answers in English (docs/api.md): the state's label too, now that it translates.
+            with translation.override("en"):
+                shown = str(row.get_state_display())
             raise FileRefused(
                 "not_receiving",
-                f"This filing has its whole file already ({row.get_state_display()}).",
+                f"This filing has its whole file already ({shown}).",
                 status=409,
                 offset=row.received,
             )
