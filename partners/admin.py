@@ -488,7 +488,11 @@ class FilingAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("rows"), ordering="total")
     def rows(self, obj: Filing) -> str:
-        return f"{obj.total:,} ({obj.rejected:,} rejected, {obj.duplicates:,} duplicates)"
+        return gettext("%(total)s (%(rejected)s rejected, %(duplicates)s duplicates)") % {
+            "total": number(obj.total),
+            "rejected": number(obj.rejected),
+            "duplicates": number(obj.duplicates),
+        }
 
     # The filing's page: how far its file is (bytes received, rows read of those counted).
     readonly_fields = ("progress",)

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from partners import services
-from partners.models import PartnerKey
+from partners.models import DeskRow, PartnerKey, RowState
 from tests.helpers import PARTNER_HOST, french_client, logged_in, partner_row
 
 CREATOR = {"id": "Ada", "profile_url": f"https://{PARTNER_HOST}/u/ada", "email": "ada@creators.example"}
@@ -178,3 +178,17 @@ def test_the_lists_columns_in_french_and_english(superuser, audited, changelist,
         # The kinds in the list and in its filter, in French.
         assert "échantillon tiré" in html and "le créateur a revendiqué son compte" in html
         assert "sample drawn" not in html
+
+
+def test_a_desk_row_s_evidence_reads_in_french(moderator, audited):
+    row = DeskRow.objects.filter(partner=audited, state=RowState.SAMPLED).first()
+    assert row is not None
+    html = _page(french_client(moderator), reverse("admin:partners_deskrow_change", args=[row.pk]))
+    text = _text(html)
+    assert "L’URL de l’œuvre est sur un domaine vérifié." in text
+    assert f"Domaines de ArtPlace : *.{PARTNER_HOST} (vérifié)." in text
+    for words in ("URL de l’œuvre :", "Motif :", "Choix : Retirer", "pas d’URL d’image"):
+        assert words.lower() in text.lower(), words
+    assert "The work URL" not in text and "no image URL" not in text
+    listed = _text(_page(french_client(moderator), reverse("admin:partners_deskrow_changelist")))
+    assert "Dans l’échantillon, pour le bureau de modération" in listed and " vérifié " in listed
