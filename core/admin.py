@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.translation import gettext_lazy
 
 from .text import parse_id, printable, text_problem
 
@@ -145,14 +146,14 @@ class HashedKeyAdmin(ReadOnlyAdmin):
     def revoke_key(self, *, key: Any, actor: User | None) -> None:
         raise NotImplementedError
 
-    @admin.display(boolean=True, description="active")
+    @admin.display(boolean=True, description=gettext_lazy("active"))
     def is_active(self, obj: Any) -> bool:
         return bool(obj.is_active)
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
-    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
+    @admin.action(description=gettext_lazy("Revoke the selected keys"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):

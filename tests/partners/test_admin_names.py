@@ -167,6 +167,11 @@ def test_the_partner_s_page_reads_in_plain_english(superuser, audited):
             ["Créé le", "Type", "Partenaire", "Type d’objet", "Identifiant de l’objet", "Auteur"],
             ["Created at", "Kind", "Partner", "Object type", "Object ID", "Actor"],
         ),
+        (
+            "partnerkey",
+            ["Préfixe", "Nom", "Partenaire", "Créé le", "Dernière utilisation le", "Révoqué le", "Actif"],
+            ["Prefix", "Name", "Partner", "Created at", "Last used at", "Revoked at", "Active"],
+        ),
     ],
 )
 def test_the_lists_columns_in_french_and_english(superuser, audited, changelist, french, english):
@@ -178,6 +183,8 @@ def test_the_lists_columns_in_french_and_english(superuser, audited, changelist,
         # The kinds in the list and in its filter, in French.
         assert "échantillon tiré" in html and "le créateur a revendiqué son compte" in html
         assert "sample drawn" not in html
+    if changelist == "partnerkey":
+        assert ">Révoquer les clés sélectionnées</option>" in html
 
 
 def test_a_desk_row_s_evidence_reads_in_french(moderator, audited):
