@@ -2,8 +2,19 @@
 apart from the models so that both fit a module: their labels are what the admin shows, in the
 operator's language (gettext_lazy)."""
 
+from collections.abc import Callable
+
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+
+def in_english(display: Callable[[], str]) -> str:
+    """A choice's label in English (`display`: a model's get_FOO_display), for the sentences the
+    services write in English (the API's answers, the reasons a desk action left rows alone):
+    the labels themselves follow the operator's language."""
+    with translation.override("en"):
+        return display()
 
 
 class PartnerStatus(models.TextChoices):

@@ -28,7 +28,6 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import translation
 
 from core import clock
 from core.chunks import ChunkProblem, chunk_place_problem, chunk_size_problem, chunk_write_at
@@ -37,6 +36,7 @@ from core.text import printable, text_problem
 from registry import imports as readers
 from registry.imports import ImportFileError
 
+from ..choices import in_english
 from ..models import Filing, FilingRow, FilingSource, FilingState, PartnerActionKind, PartnerKey, RowState
 from .audit import partner_action_record
 from .filings import (
@@ -227,12 +227,10 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
     with transaction.atomic():
         row = Filing.objects.select_for_update().get(pk=filing.pk)
         if row.state != FilingState.RECEIVING:
-            # The API answers in English (docs/api.md): the state's label too, now that it translates.
-            with translation.override("en"):
-                shown = str(row.get_state_display())
+            # The API answers in English (docs/api.md): the state's label too.
             raise FileRefused(
                 "not_receiving",
-                f"This filing has its whole file already ({shown}).",
+                f"This filing has its whole file already ({in_english(row.get_state_display)}).",
                 status=409,
                 offset=row.received,
             )
