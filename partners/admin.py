@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -41,10 +41,22 @@ from .models import (
     PartnerKey,
 )
 
+# What an audit row's object_type names (services.audit writes these words), as the trail reads it.
+_OBJECT_NAMES = {
+    "partner": _("partner"),
+    "domain": _("domain"),
+    "key": _("key"),
+    "policy": _("policy"),
+    "filing": _("filing"),
+    "claim": _("claim"),
+}
+
 
 def _actions_list(rows: QuerySet[PartnerAction]) -> str:
+    """The partner's audit trail, newest first, in the operator's language (the kinds' labels)."""
     if not rows.exists():
-        return "none"
+        return gettext("none")
+    nobody = gettext("no operator (a command or the policy)")
     return format_html_join(
         "\n",
         "<div>{} · {} {} {} · {}</div>",
@@ -52,9 +64,9 @@ def _actions_list(rows: QuerySet[PartnerAction]) -> str:
             (
                 f"{row.created_at:%Y-%m-%d %H:%M}",
                 row.get_kind_display(),
-                row.object_type,
+                _OBJECT_NAMES.get(row.object_type, row.object_type),
                 row.object_id,
-                row.actor.get_username() if row.actor else "no operator (a command or the policy)",
+                row.actor.get_username() if row.actor else nobody,
             )
             for row in rows.select_related("actor")[:50]
         ),
@@ -152,23 +164,34 @@ class PartnerAdmin(CheckedAdmin):
         """The disputes about its filings' removals: partners answer them through the API only,
         so this is where an operator sees what is open and whether the partner answered."""
         if obj is None or obj.pk is None:
-            return "none"
+            return gettext("none")
         rows = selectors.disputes_of(obj).order_by("-opened_at", "-pk")[:50]
         if not rows:
-            return "none"
+            return gettext("none")
+        # One sentence to translate for the line's words (named fields: format_html escapes each).
+        line = gettext(
+            "{dispute} · {state} · removal {removal} of filing {filing} · opened {opened} · "
+            "answer due {due} · {answered}"
+        )
         return format_html_join(
             "\n",
-            '<div><a href="{}">{}</a> · {} · removal {} of filing {} · opened {} · answer due {} · {}</div>',
+            "<div>{}</div>",
             (
                 (
-                    reverse("admin:registry_dispute_change", args=[d.pk]),
-                    d.public_id,
-                    d.get_state_display(),
-                    d.removal.public_id,
-                    d.source_ref,
-                    f"{d.opened_at:%Y-%m-%d %H:%M}" if d.opened_at else "-",
-                    f"{d.response_due_at:%Y-%m-%d %H:%M}" if d.response_due_at else "-",
-                    "answered" if d.answered_at else "not answered",
+                    format_html(
+                        line,
+                        dispute=format_html(
+                            '<a href="{}">{}</a>',
+                            reverse("admin:registry_dispute_change", args=[d.pk]),
+                            d.public_id,
+                        ),
+                        state=d.get_state_display(),
+                        removal=d.removal.public_id,
+                        filing=d.source_ref,
+                        opened=f"{d.opened_at:%Y-%m-%d %H:%M}" if d.opened_at else "-",
+                        due=f"{d.response_due_at:%Y-%m-%d %H:%M}" if d.response_due_at else "-",
+                        answered=gettext("answered") if d.answered_at else gettext("not answered"),
+                    ),
                 )
                 for d in rows
             ),
@@ -177,7 +200,7 @@ class PartnerAdmin(CheckedAdmin):
     @admin.display(description=_("audit trail"))
     def audit_trail(self, obj: Partner | None) -> str:
         if obj is None or obj.pk is None:
-            return "none"
+            return gettext("none")
         return _actions_list(PartnerAction.objects.filter(partner=obj))
 
     def save_model(self, request: HttpRequest, obj: Partner, form: ModelForm, change: bool) -> None:
@@ -465,7 +488,11 @@ class FilingAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("rows"), ordering="total")
     def rows(self, obj: Filing) -> str:
-        return f"{obj.total:,} ({obj.rejected:,} rejected, {obj.duplicates:,} duplicates)"
+        return gettext("%(total)s (%(rejected)s rejected, %(duplicates)s duplicates)") % {
+            "total": number(obj.total),
+            "rejected": number(obj.rejected),
+            "duplicates": number(obj.duplicates),
+        }
 
     # The filing's page: how far its file is (bytes received, rows read of those counted).
     readonly_fields = ("progress",)

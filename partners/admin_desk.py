@@ -168,7 +168,9 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
     @admin.display(description=_("domain"))
     def domain(self, obj: DeskRow) -> str:
         on_domain, verified = _served(obj)
-        return "verified" if verified else ("not verified" if on_domain else "not the partner's")
+        if verified:
+            return gettext("verified")
+        return gettext("not verified") if on_domain else gettext("not the partner's")
 
     @admin.display(description=_("matched items"))
     def items(self, obj: DeskRow) -> str:
@@ -176,9 +178,9 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
         if obj.error_field == "image_url":
             return Truncator(obj.error).chars(40)
         if obj.matched_at is None and not found:
-            return "not matched yet"
+            return gettext("not matched yet")
         if not found:
-            return "none"
+            return gettext("none")
         first = found[0]
         more = f" +{len(found) - 1}" if len(found) > 1 else ""
         return f"{Truncator(first.item.dataset.slug).chars(12)}: {first.summary}{more}"
@@ -200,24 +202,26 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
     @admin.display(description=_("the row as sent"))
     def as_sent(self, obj: DeskRow) -> str:
         fields = [
-            ("creator", f"{obj.creator_id} · {obj.creator_url} {obj.creator_email}".strip()),
-            ("work URL", obj.work_url),
-            ("image URL", obj.image_url or "-"),
+            (gettext("creator"), f"{obj.creator_id} · {obj.creator_url} {obj.creator_email}".strip()),
+            (gettext("work URL"), obj.work_url),
+            (gettext("image URL"), obj.image_url or "-"),
             ("pHash", code_to_hex(obj.phash) or "-"),
             ("dHash", code_to_hex(obj.dhash) or "-"),
             ("PDQ", pdq_to_hex(obj.pdq) or "-"),
-            ("basis", obj.get_basis_display()),
-            ("choice", obj.get_choice_display()),
+            (gettext("basis"), obj.get_basis_display()),
+            (gettext("choice"), obj.get_choice_display()),
         ]
         if obj.duplicate_of_id is not None:
             # Approving this row applies the change to the earlier row; declining drops it.
-            fields.append(("change of choice", obj.error))
+            fields.append((gettext("change of choice"), obj.error))
             if change_set_aside(obj):
                 fields.append(
                     (
-                        "set aside",
-                        "the creator chose for the earlier row after this change was sent: "
-                        "approving it changes nothing",
+                        gettext("set aside"),
+                        gettext(
+                            "the creator chose for the earlier row after this change was sent: "
+                            "approving it changes nothing"
+                        ),
                     )
                 )
         return format_html_join("\n", "<div><strong>{}</strong>: {}</div>", fields)
@@ -226,28 +230,43 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
     def domain_evidence(self, obj: DeskRow) -> str:
         on_domain, verified = _served(obj)
         domains = ", ".join(
-            f"{d}{' (verified)' if d.verified else ' (not verified)'}" for d in obj.partner.domains.all()
+            f"{d} ({gettext('verified') if d.verified else gettext('not verified')})"
+            for d in obj.partner.domains.all()
         )
-        verdict = "on a verified domain" if verified else ("on a domain not verified" if on_domain else "off")
-        return f"The work URL is {verdict}. {obj.partner.name}'s domains: {domains or 'none'}."
+        if verified:
+            verdict = gettext("The work URL is on a verified domain.")
+        elif on_domain:
+            verdict = gettext("The work URL is on a domain not verified.")
+        else:
+            verdict = gettext("The work URL is off.")
+        listed = gettext("%(partner)s's domains: %(domains)s.") % {
+            "partner": obj.partner.name,
+            "domains": domains or gettext("none"),
+        }
+        return f"{verdict} {listed}"
 
     @admin.display(description=_("image"))
     def image(self, obj: DeskRow) -> str:
         if not obj.image_url:
-            return "no image URL"
+            return gettext("no image URL")
         if obj.error_field == "image_url":
-            return f"not hashed ({obj.image_attempts} attempt(s)): {obj.error}"
+            return ngettext(
+                "not hashed (%(count)s attempt): %(error)s",
+                "not hashed (%(count)s attempts): %(error)s",
+                obj.image_attempts,
+            ) % {"count": obj.image_attempts, "error": obj.error}
         if obj.image_fetched_at:
-            return (
-                f"fetched and hashed {obj.image_fetched_at:%Y-%m-%d %H:%M} (sha256 {obj.image_sha256[:16]}…)"
-            )
-        return "hashes sent by the partner" if obj.has_hashes else "not fetched yet"
+            return gettext("fetched and hashed %(when)s (sha256 %(sha)s…)") % {
+                "when": f"{obj.image_fetched_at:%Y-%m-%d %H:%M}",
+                "sha": obj.image_sha256[:16],
+            }
+        return gettext("hashes sent by the partner") if obj.has_hashes else gettext("not fetched yet")
 
     @admin.display(description=_("matched registered items"))
     def matched_items(self, obj: DeskRow) -> str:
         found = _evidence(obj).items
         if not found:
-            return "none" if obj.matched_at else "not matched yet"
+            return gettext("none") if obj.matched_at else gettext("not matched yet")
         return format_html_join(
             "\n",
             "<div>{} ({}) · <a href='{}' rel='noreferrer' style='text-decoration: underline'>{}</a>"
@@ -271,7 +290,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
             return "none"
         return format_html_join(
             "\n",
-            "<div>{} by {} ({}) · work {} “{}” · {} {}</div>",
+            "<div>{}</div>".replace("{}", gettext("{} by {} ({}) · work {} “{}” · {} (distance {})")),
             (
                 (
                     _request_link(c),
@@ -280,7 +299,7 @@ class PartnerDeskAdmin(ReadOnlyAdmin):
                     c.work_id,
                     Truncator(c.work.original_name).chars(40),
                     c.get_kind_display(),
-                    f"(distance {c.distance})",
+                    c.distance,
                 )
                 for c in conflicts
             ),

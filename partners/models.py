@@ -18,36 +18,55 @@ from django.utils.translation import gettext_lazy as _
 from core.phash_bands import PHASH_BANDS, phash_band
 from registry.models import HashedKey, RemovalReason
 
+from .choices import (
+    ClaimMethod,
+    ClaimStatus,
+    ConflictKind,
+    FilingSource,
+    FilingState,
+    PartnerActionKind,
+    PartnerStatus,
+    RowChoice,
+    RowState,
+    SampleMark,
+    SampleState,
+)
+
 
 def new_filing_id() -> str:
     return f"pf_{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'z')}"
 
 
-class PartnerStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-
-
 class Partner(models.Model):
     """An organisation that files opt-outs for its creators, set up after an agreement."""
 
-    name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    contact_email = models.EmailField()
-    agreement_ref = models.CharField("agreement reference", max_length=100)
-    agreement_date = models.DateField()
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    contact_email = models.EmailField(_("contact email"))
+    agreement_ref = models.CharField(_("agreement reference"), max_length=100)
+    agreement_date = models.DateField(_("agreement date"))
     attestation_text = models.TextField(
-        help_text="What the partner attests with every filing (that it holds its creators' instruction)."
+        _("attestation text"),
+        help_text=_("What the partner attests with every filing (that it holds its creators' instruction)."),
     )
-    status = models.CharField(max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("status changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    status_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    status_reason = models.TextField(_("status reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -61,16 +80,25 @@ class Partner(models.Model):
 class PartnerDomain(models.Model):
     """A host the partner serves its creators' works on (normalised by registry.hosts)."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="domains")
-    host = models.CharField(max_length=253, help_text="Normalised: lower-case, IDNA, no port.")
-    include_subdomains = models.BooleanField(default=False)
-    verified_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="domains"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    host = models.CharField(_("host"), max_length=253, help_text=_("Normalised: lower-case, IDNA, no port."))
+    include_subdomains = models.BooleanField(_("include subdomains"), default=False)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("partner domain")
+        verbose_name_plural = _("partner domains")
         ordering = ["partner_id", "host"]
         constraints = [models.UniqueConstraint(fields=["partner", "host"], name="one_domain_row_per_partner")]
 
@@ -85,10 +113,22 @@ class PartnerDomain(models.Model):
 class PartnerKey(HashedKey):
     """A partner's API key (`rdp_...`): hashed as maintainers' keys are, never accepted by their API."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="keys"
+    )
+    # HashedKey's columns as they are there, named here for the partner's page (the maintainers'
+    # keys keep registry's names).
+    name = models.CharField(_("name"), max_length=100, default="default")
+    prefix = models.CharField(
+        _("prefix"), max_length=16, db_index=True, help_text=_("Visible start of the key.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("partner API key")
+        verbose_name_plural = _("partner API keys")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.partner})"
@@ -97,20 +137,26 @@ class PartnerKey(HashedKey):
 class FilingPolicy(models.Model):
     """How a partner's rows are approved. One per partner; changed in the admin, audited."""
 
-    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="policy")
+    partner = models.OneToOneField(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="policy"
+    )
     auto_approve_verified_hashed = models.BooleanField(
-        "approve automatically rows on a verified domain that carry hashes",
+        _("approve automatically rows on a verified domain that carry hashes"),
         default=False,
-        help_text="Off: every row waits for the desk.",
+        help_text=_("Off: every row waits for the desk."),
     )
     sample_size = models.PositiveIntegerField(
+        _("sample size"),
         default=0,
-        help_text="Rows of each filing, drawn at random, that a moderator checks before any is approved "
-        "automatically; the filing is held if the sample fails. 0: no sample.",
+        help_text=_(
+            "Rows of each filing, drawn at random, that a moderator checks before any is approved "
+            "automatically; the filing is held if the sample fails. 0: no sample."
+        ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("filing policy")
         verbose_name_plural = _("filing policies")
 
     def __str__(self) -> str:
@@ -124,87 +170,70 @@ class FilingPolicy(models.Model):
         }
 
 
-class FilingState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    MATCHING = "matching", "Matching"
-    HELD = "held", "Held for its sample"
-    COMPLETED = "completed", "Completed"
-    # A file filing's own stages, before its rows are matched (partners.services.files).
-    RECEIVING = "receiving", "Receiving its file"
-    READING = "reading", "Reading its file"
-    FAILED = "failed", "Failed: its file cannot be read"
-    EXPIRED = "expired", "Expired: its file was not finished in time"
-
-
-class FilingSource(models.TextChoices):
-    JSON = "json", "JSON batch"
-    FILE = "file", "File"
-
-
-class SampleState(models.TextChoices):
-    NONE = "", "No sample"
-    PENDING = "pending", "Waiting for the desk"
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Failed"
-
-
 class Filing(models.Model):
     """One batch a partner sent. Its rows are matched and decided in the background."""
 
-    public_id = models.CharField(max_length=40, unique=True, default=new_filing_id)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="filings")
-    key = models.ForeignKey(PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    attestation = models.TextField(help_text="The partner's attestation text at the time of filing.")
-    state = models.CharField(max_length=20, choices=FilingState.choices, default=FilingState.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    rejected = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
-    sample_state = models.CharField(max_length=20, choices=SampleState.choices, default="", blank=True)
+    public_id = models.CharField(_("public ID"), max_length=40, unique=True, default=new_filing_id)
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="filings"
+    )
+    key = models.ForeignKey(
+        PartnerKey, verbose_name=_("key"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attestation = models.TextField(
+        _("attestation"), help_text=_("The partner's attestation text at the time of filing.")
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=FilingState.choices, default=FilingState.QUEUED
+    )
+    total = models.PositiveIntegerField(_("total"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    sample_state = models.CharField(
+        _("sample state"), max_length=20, choices=SampleState.choices, default="", blank=True
+    )
     cursor = models.BigIntegerField(
-        default=0, help_text="The last row decided: a resumed run starts after it."
+        _("cursor"), default=0, help_text=_("The last row decided: a resumed run starts after it.")
     )
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # A moderator revoked its removals: the policy approves none of its rows from then on.
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.TextField(_("revoked reason"), blank=True)
     # A file filing (source "file"): the file announced, its bytes received, then read in batches.
-    source = models.CharField(max_length=10, choices=FilingSource.choices, default=FilingSource.JSON)
-    file_format = models.CharField(max_length=10, blank=True, help_text="csv, ndjson or parquet.")
-    file_name = models.CharField(max_length=255, blank=True)
-    file_size = models.BigIntegerField(null=True, blank=True, help_text="Bytes announced.")
-    file_sha256 = models.CharField(max_length=64, blank=True)
-    file_path = models.CharField(max_length=200, blank=True, help_text="Under PRIVATE_MEDIA_ROOT.")
-    received = models.BigIntegerField(default=0, help_text="Bytes of the file received.")
-    received_at = models.DateTimeField(null=True, blank=True)
-    rows_read = models.BigIntegerField(
-        default=0, help_text="Rows of the file read and committed: a resumed read starts after them."
+    source = models.CharField(
+        _("source"), max_length=10, choices=FilingSource.choices, default=FilingSource.JSON
     )
-    rows_total = models.BigIntegerField(null=True, blank=True, help_text="Rows the file holds, if countable.")
-    message = models.TextField(blank=True, help_text="Why the file could not be read.")
+    file_format = models.CharField(
+        _("file format"), max_length=10, blank=True, help_text=_("csv, ndjson or parquet.")
+    )
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_size = models.BigIntegerField(_("file size"), null=True, blank=True, help_text=_("Bytes announced."))
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True)
+    file_path = models.CharField(
+        _("file path"), max_length=200, blank=True, help_text=_("Under PRIVATE_MEDIA_ROOT.")
+    )
+    received = models.BigIntegerField(_("received"), default=0, help_text=_("Bytes of the file received."))
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    rows_read = models.BigIntegerField(
+        _("rows read"),
+        default=0,
+        help_text=_("Rows of the file read and committed: a resumed read starts after them."),
+    )
+    rows_total = models.BigIntegerField(
+        _("rows total"), null=True, blank=True, help_text=_("Rows the file holds, if countable.")
+    )
+    message = models.TextField(_("message"), blank=True, help_text=_("Why the file could not be read."))
 
     class Meta:
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
         ordering = ["-pk"]
         indexes = [models.Index(fields=["state", "heartbeat_at"], name="filing_state_heartbeat")]
 
     def __str__(self) -> str:
         return self.public_id
-
-
-class RowState(models.TextChoices):
-    REJECTED = "rejected", "Rejected"
-    DUPLICATE = "duplicate", "Duplicate"
-    PENDING = "pending", "Pending"
-    """Accepted, not matched yet."""
-    SAMPLED = "sampled", "In the sample, for the desk"
-    WAITING = "waiting", "Waiting for the desk"
-    APPROVED = "approved", "Approved"
-    UNMATCHED = "unmatched", "No match"
-    """Approvable, but no registered item matched it (nothing to remove yet)."""
-    CONFLICT = "conflict", "Conflict with an artist's request"
-    """It names a work an artist claims in a request of their own: a moderator decides."""
-    DECLINED = "declined", "Declined by the desk"
 
 
 # The rows a moderator decides on the partners' desk.
@@ -213,76 +242,86 @@ DESK_STATES = (RowState.WAITING, RowState.CONFLICT, RowState.SAMPLED)
 UNDECIDED = (RowState.WAITING, RowState.SAMPLED)
 
 
-class SampleMark(models.TextChoices):
-    NONE = "", "Not marked"
-    GOOD = "good", "Good"
-    BAD = "bad", "Bad"
-
-
-class RowChoice(models.TextChoices):
-    """The creator's choice (registry.preferences.Choice): a removal, a removal that allows
-    search indexing, or a licence (recorded as licence grants, never as removals)."""
-
-    REMOVE = "remove", "Remove"
-    SEARCH_ONLY = "search_only", "Search only"
-    LICENCE = "licence", "Licence"
-
-
 class FilingRow(models.Model):
     """One row of a filing, as sent (validated), with what became of it."""
 
     # No index of their own: one_row_per_filing_index and filing_row_creator lead with them, and
     # each index more is written for every row stored and every row decided.
-    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="rows", db_index=False)
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
-    index = models.PositiveIntegerField(help_text="Its position in the batch, from 0.")
+    filing = models.ForeignKey(
+        Filing, verbose_name=_("filing"), on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    index = models.PositiveIntegerField(_("index"), help_text=_("Its position in the batch, from 0."))
     line = models.PositiveBigIntegerField(
+        _("line"),
         null=True,
         blank=True,
-        help_text="In a file: its line (CSV, header included; NDJSON) or row (Parquet).",
+        help_text=_("In a file: its line (CSV, header included; NDJSON) or row (Parquet)."),
     )
-    state = models.CharField(max_length=20, choices=RowState.choices)
-    row_key = models.CharField(max_length=64, null=True, blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=RowState.choices)
+    row_key = models.CharField(_("row key"), max_length=64, null=True, blank=True)
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    creator_id = models.CharField(max_length=200, blank=True)
-    creator_url = models.TextField(blank=True)
-    creator_email = models.CharField(max_length=254, blank=True)
-    work_url = models.TextField(blank=True)
-    image_url = models.TextField(blank=True)
-    phash = models.BigIntegerField(null=True, blank=True)
-    dhash = models.BigIntegerField(null=True, blank=True)
-    pdq = models.BinaryField(max_length=32, null=True, blank=True)
-    pdq_quality = models.SmallIntegerField(null=True, blank=True)
-    basis = models.CharField(max_length=20, choices=RemovalReason.choices, blank=True)
-    choice = models.CharField(max_length=20, choices=RowChoice.choices, blank=True)
-    on_verified_domain = models.BooleanField(default=False)
-    error_field = models.CharField(max_length=40, blank=True)
-    error = models.TextField(blank=True)
-    matched = models.PositiveIntegerField(default=0, help_text="Registered items it matched.")
+    creator_id = models.CharField(_("creator ID"), max_length=200, blank=True)
+    creator_url = models.TextField(_("creator URL"), blank=True)
+    creator_email = models.CharField(_("creator email"), max_length=254, blank=True)
+    work_url = models.TextField(_("work URL"), blank=True)
+    image_url = models.TextField(_("image URL"), blank=True)
+    phash = models.BigIntegerField(_("pHash"), null=True, blank=True)
+    dhash = models.BigIntegerField(_("dHash"), null=True, blank=True)
+    pdq = models.BinaryField(_("PDQ"), max_length=32, null=True, blank=True)
+    pdq_quality = models.SmallIntegerField(_("PDQ quality"), null=True, blank=True)
+    basis = models.CharField(_("basis"), max_length=20, choices=RemovalReason.choices, blank=True)
+    choice = models.CharField(_("choice"), max_length=20, choices=RowChoice.choices, blank=True)
+    on_verified_domain = models.BooleanField(_("on verified domain"), default=False)
+    error_field = models.CharField(_("error field"), max_length=40, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    matched = models.PositiveIntegerField(
+        _("matched"), default=0, help_text=_("Registered items it matched.")
+    )
     matched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When its matches were stored for the desk (a sampled row)."
+        _("matched at"),
+        null=True,
+        blank=True,
+        help_text=_("When its matches were stored for the desk (a sampled row)."),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # The creator, having claimed their account, lifted it: its removals are revoked.
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     # The image behind image_url, when the worker fetched and hashed it (the row sent no hashes).
-    image_fetched_at = models.DateTimeField(null=True, blank=True)
+    image_fetched_at = models.DateTimeField(_("image fetched at"), null=True, blank=True)
     image_sha256 = models.CharField(
+        _("image SHA-256"),
         max_length=64,
         blank=True,
-        help_text="As an artist's upload of the same file: re-encoded without metadata.",
+        help_text=_("As an artist's upload of the same file: re-encoded without metadata."),
     )
-    image_attempts = models.PositiveSmallIntegerField(default=0)
+    image_attempts = models.PositiveSmallIntegerField(_("image attempts"), default=0)
     # The desk: who decided the row (empty: the policy), why, and a sampled row's mark.
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    decision_reason = models.TextField(blank=True)
-    sample_mark = models.CharField(max_length=10, choices=SampleMark.choices, blank=True, default="")
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    sample_mark = models.CharField(
+        _("sample mark"), max_length=10, choices=SampleMark.choices, blank=True, default=""
+    )
 
     class Meta:
+        verbose_name = _("filing row")
+        verbose_name_plural = _("filing rows")
         ordering = ["filing_id", "index"]
         constraints = [
             models.UniqueConstraint(
@@ -356,15 +395,12 @@ class FilingRowMatch(models.Model):
     item = models.ForeignKey("registry.DatasetItem", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("item a row matched")
+        verbose_name_plural = _("items rows matched")
         constraints = [models.UniqueConstraint(fields=["row", "item"], name="one_match_per_row_item")]
 
     def __str__(self) -> str:
         return f"{self.row_id} ~ item {self.item_id}"
-
-
-class ConflictKind(models.TextChoices):
-    ITEM = "item", "the same registered item"
-    PHASH = "phash", "a pHash within the conflict distance"
 
 
 class FilingRowConflict(models.Model):
@@ -383,6 +419,8 @@ class FilingRowConflict(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("row's conflict with an artist's request")
+        verbose_name_plural = _("rows' conflicts with artists' requests")
         ordering = ["row_id", "request_id", "pk"]
         constraints = [models.UniqueConstraint(fields=["row", "work"], name="one_conflict_per_row_work")]
 
@@ -424,43 +462,16 @@ class FilingRowItem(models.Model):
 
     # one_link_per_row_item leads with it: no index of its own.
     row = models.ForeignKey(FilingRow, on_delete=models.CASCADE, related_name="items", db_index=False)
-    item_id = models.BigIntegerField(help_text="registry's DatasetItem id (no constraint across apps).")
+    item_id = models.BigIntegerField(help_text=_("registry's DatasetItem id (no constraint across apps)."))
 
     class Meta:
+        verbose_name = _("item an approved row removed")
+        verbose_name_plural = _("items approved rows removed")
         constraints = [models.UniqueConstraint(fields=["row", "item_id"], name="one_link_per_row_item")]
         indexes = [models.Index(fields=["item_id"], name="filing_row_item")]
 
     def __str__(self) -> str:
         return f"{self.row_id} -> item {self.item_id}"
-
-
-class PartnerActionKind(models.TextChoices):
-    PARTNER_CREATED = "partner_created", "partner created"
-    PARTNER_CHANGED = "partner_changed", "partner changed"
-    PARTNER_SUSPENDED = "partner_suspended", "partner suspended"
-    PARTNER_REINSTATED = "partner_reinstated", "partner reinstated"
-    DOMAIN_ADDED = "domain_added", "domain added"
-    DOMAIN_VERIFIED = "domain_verified", "domain verified"
-    DOMAIN_REMOVED = "domain_removed", "domain removed"
-    KEY_CREATED = "key_created", "partner key created"
-    KEY_REVOKED = "key_revoked", "partner key revoked"
-    POLICY_CHANGED = "policy_changed", "filing policy changed"
-    ROWS_APPROVED_BY_POLICY = "rows_approved_by_policy", "rows approved by policy"
-    SAMPLE_DRAWN = "sample_drawn", "sample drawn"
-    SAMPLE_PASSED = "sample_passed", "sample passed"
-    SAMPLE_FAILED = "sample_failed", "sample failed"
-    FILING_REVOKED = "filing_revoked", "filing's removals revoked"
-    DISPUTE = "dispute", "a removal of the filing disputed"
-    PARTNER_REVOKED = "partner_revoked", "every filing's removals revoked"
-    CREATOR_CLAIMED = "creator_claimed", "creator claimed their account"
-    ROWS_LIFTED = "rows_lifted", "rows lifted by their creator"
-    ROW_CHOICE_CHANGED = "row_choice_changed", "a row's choice changed by its creator"
-    SAMPLE_ROWS_MARKED = "sample_rows_marked", "sampled rows marked"
-    ROWS_APPROVED_BY_DESK = "rows_approved_by_desk", "rows approved by the desk"
-    ROWS_DECLINED_BY_DESK = "rows_declined_by_desk", "rows declined by the desk"
-    IMAGES_FETCHED_AGAIN = "images_fetched_again", "images to be fetched again"
-    ROWS_IN_CONFLICT = "rows_in_conflict", "rows put in conflict by an artist's later request"
-    FILE_EXPIRED = "file_expired", "file filing expired unfinished"
 
 
 class PartnerAction(models.Model):
@@ -470,36 +481,36 @@ class PartnerAction(models.Model):
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="partner_actions",
     )
-    kind = models.CharField(max_length=40, choices=PartnerActionKind.choices)
+    kind = models.CharField(_("kind"), max_length=40, choices=PartnerActionKind.choices)
     partner = models.ForeignKey(
-        Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+        Partner,
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
     )
-    object_type = models.CharField(max_length=40, help_text="partner, domain, key, policy, filing or claim")
-    object_id = models.PositiveBigIntegerField()
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    object_type = models.CharField(
+        _("object type"), max_length=40, help_text=_("partner, domain, key, policy, filing or claim")
+    )
+    object_id = models.PositiveBigIntegerField(_("object ID"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("partner action")
+        verbose_name_plural = _("partner actions")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="partner_action_object")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_type} {self.object_id}"
-
-
-class ClaimMethod(models.TextChoices):
-    EMAIL = "email", "A link mailed to the address the partner gave"
-    PROFILE_LINK = "profile_link", "A token on the creator's profile page"
-
-
-class ClaimStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the token on the profile"
-    VERIFIED = "verified", "Claimed"
 
 
 class CreatorClaim(models.Model):
@@ -511,22 +522,35 @@ class CreatorClaim(models.Model):
     the artist profile: registry and partners know nothing of the site's profiles.
     """
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="claims")
-    creator_id = models.CharField(max_length=200, help_text="As the partner filed it.")
-    creator_key = models.CharField(max_length=200, help_text="The creator id in lower case.")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creator_claims"
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="claims"
     )
-    method = models.CharField(max_length=20, choices=ClaimMethod.choices)
-    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
-    target = models.TextField(help_text="The profile URL or the email address it was proved with.")
-    token = models.CharField(max_length=64, blank=True)
-    evidence = models.JSONField(default=dict, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    creator_id = models.CharField(_("creator ID"), max_length=200, help_text=_("As the partner filed it."))
+    creator_key = models.CharField(
+        _("creator key"), max_length=200, help_text=_("The creator id in lower case.")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="creator_claims",
+    )
+    method = models.CharField(_("method"), max_length=20, choices=ClaimMethod.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
+    )
+    target = models.TextField(
+        _("target"), help_text=_("The profile URL or the email address it was proved with.")
+    )
+    token = models.CharField(_("token"), max_length=64, blank=True)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("creator claim")
+        verbose_name_plural = _("creator claims")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

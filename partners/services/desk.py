@@ -21,6 +21,7 @@ from django.db import transaction
 from core import clock
 from core.queueing import enqueue
 
+from ..choices import in_english
 from ..models import (
     DESK_STATES,
     Filing,
@@ -84,7 +85,7 @@ def rows_approve(*, row_ids: Iterable[int], actor: User | None, note: str = "") 
         partner = partners[filings[row.filing_id].partner_id]
         if row.state not in DECIDABLE:
             result.skipped.append(
-                f"{filings[row.filing_id].public_id} row {row.index}: {row.get_state_display()}"
+                f"{filings[row.filing_id].public_id} row {row.index}: {in_english(row.get_state_display)}"
             )
         elif row.matched_at is None:
             result.skipped.append(
@@ -165,7 +166,7 @@ def rows_decline(*, row_ids: Iterable[int], actor: User | None, reason: str) -> 
             chosen[row.filing_id].append(row)
         else:
             result.skipped.append(
-                f"{filings[row.filing_id].public_id} row {row.index}: {row.get_state_display()}"
+                f"{filings[row.filing_id].public_id} row {row.index}: {in_english(row.get_state_display)}"
             )
     for filing_id, group in sorted(chosen.items()):
         FilingRow.objects.filter(pk__in=[r.pk for r in group]).update(
@@ -193,7 +194,9 @@ def rows_image_retry(*, row_ids: Iterable[int], actor: User | None) -> DeskResul
         if row.state in (*DECIDABLE, RowState.SAMPLED) and row.error_field == "image_url":
             chosen[row.filing_id].append(row)
         else:
-            why = "its image was not refused" if row.state in DESK_STATES else row.get_state_display()
+            why = (
+                "its image was not refused" if row.state in DESK_STATES else in_english(row.get_state_display)
+            )
             result.skipped.append(f"{filings[row.filing_id].public_id} row {row.index}: {why}")
     for filing_id, group in sorted(chosen.items()):
         FilingRow.objects.filter(pk__in=[r.pk for r in group]).update(

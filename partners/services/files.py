@@ -36,6 +36,7 @@ from core.text import printable, text_problem
 from registry import imports as readers
 from registry.imports import ImportFileError
 
+from ..choices import in_english
 from ..models import Filing, FilingRow, FilingSource, FilingState, PartnerActionKind, PartnerKey, RowState
 from .audit import partner_action_record
 from .filings import (
@@ -226,9 +227,10 @@ def file_chunk_write(*, filing: Filing, offset: int, data: bytes) -> Filing:
     with transaction.atomic():
         row = Filing.objects.select_for_update().get(pk=filing.pk)
         if row.state != FilingState.RECEIVING:
+            # The API answers in English (docs/api.md): the state's label too.
             raise FileRefused(
                 "not_receiving",
-                f"This filing has its whole file already ({row.get_state_display()}).",
+                f"This filing has its whole file already ({in_english(row.get_state_display)}).",
                 status=409,
                 offset=row.received,
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from ..choices import in_english
 from ..models import (
     Filing,
     FilingPolicy,
@@ -59,7 +60,7 @@ def filing_sample_hold(*, filing: Filing) -> bool:
 def _waiting_sample(filing: Filing) -> Filing:
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     if locked.sample_state != SampleState.PENDING:
-        shown = locked.get_sample_state_display().lower()
+        shown = in_english(locked.get_sample_state_display).lower()
         raise SampleError(f"{locked.public_id} has no sample waiting for the desk ({shown}).")
     return locked
 
