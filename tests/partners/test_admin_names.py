@@ -119,9 +119,9 @@ def test_the_partner_s_page_reads_in_french(superuser, audited):
     ]
     assert inline == [
         *("Hôte", "Sous-domaines inclus", "Vérifié le", "Vérifié par"),
-        *("Nom", "Préfixe", "Créé le", "Dernière utilisation le", "Révoqué le"),
+        *("Nom", "Préfixe", "Date de création", "Dernière utilisation", "Date de révocation"),
     ]
-    assert 'title="Normalisé : en minuscules, IDNA, sans port."' in html
+    assert 'title="Normalisé : minuscules, IDNA, sans port."' in html
     # The audit trail: each line's kind and object in French, the operator or who it was.
     trail = [_text(line).strip() for line in re.findall(r"<div>(\d{4}-\d\d-\d\d [^<]*)</div>", html)]
     kinds = [line.split(" · ")[1] for line in trail]
@@ -159,17 +159,32 @@ def test_the_partner_s_page_reads_in_plain_english(superuser, audited):
     [
         (
             "partner",
-            ["Nom", "Identifiant court", "Statut", "Référence de l’accord", "Date de l’accord", "Créé le"],
+            [
+                "Nom",
+                "Identifiant court",
+                "Statut",
+                "Référence de l’accord",
+                "Date de l’accord",
+                "Date de création",
+            ],
             ["Name", "Slug", "Status", "Agreement reference", "Agreement date", "Created at"],
         ),
         (
             "partneraction",
-            ["Créé le", "Type", "Partenaire", "Type d’objet", "Identifiant de l’objet", "Auteur"],
+            ["Date de création", "Type", "Partenaire", "Type d’objet", "Identifiant de l’objet", "Auteur"],
             ["Created at", "Kind", "Partner", "Object type", "Object ID", "Actor"],
         ),
         (
             "partnerkey",
-            ["Préfixe", "Nom", "Partenaire", "Créé le", "Dernière utilisation le", "Révoqué le", "Actif"],
+            [
+                "Préfixe",
+                "Nom",
+                "Partenaire",
+                "Date de création",
+                "Dernière utilisation",
+                "Date de révocation",
+                "Actif",
+            ],
             ["Prefix", "Name", "Partner", "Created at", "Last used at", "Revoked at", "Active"],
         ),
     ],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,8 +28,6 @@ from registry.preferences import Choice, Licence
 from requests_app import services
 from requests_app.models import ArtistProfile, Match, MatchState, ProofMethod, RemovalRequest
 from requests_app.roles import MODERATOR_GROUP, ensure_moderator_group
-
-from ._demo_partner import DemoPartner, PartnerSeed, summary_lines
 
 PHOTOS = Path(settings.BASE_DIR) / "tests" / "fixtures" / "photos"
 
@@ -126,9 +125,15 @@ class Command(BaseCommand):
         rival = self._artist(RIVAL)
         self._request(RIVAL_REQUEST, artist=rival, moderator=moderator, datasets=[photos, art])
         self._licence_and_dispute(artist, maintainer)
-        # A partner platform filing for two creators on the demo photos (_demo_partner).
-        partner = PartnerSeed(self._say).run(artist=artist, moderator=moderator, photos=photos)
-        self._summary(api_key, partner)
+        # What other apps add to the demo, through a `seed_demo` hook of their AppConfig (this app
+        # imports none of them): the partners app's platform filing for two creators on the photos.
+        more: list[str] = []
+        for app in apps.get_app_configs():
+            hook = getattr(app, "seed_demo", None)
+            if callable(hook):
+                site = settings.SITE_URL
+                more += hook(self._say, artist=artist, moderator=moderator, photos=photos, site=site)
+        self._summary(api_key, more)
 
     # --- people
 
@@ -344,7 +349,7 @@ class Command(BaseCommand):
             )
             self._say(f"  dispute of {removal.public_id} by {maintainer.name}: open")
 
-    def _summary(self, api_key: str, partner: DemoPartner) -> None:
+    def _summary(self, api_key: str, more: list[str]) -> None:
         site = settings.SITE_URL
         self._say("")
         self._say("Demo data is ready.")
@@ -354,5 +359,5 @@ class Command(BaseCommand):
         self._say(f"  API docs:        {site}/api/v1/docs/")
         self._say(f"  Demo maintainer API key ({MAINTAINER[0]}): {api_key}")
         self._say(f'    curl -H "Authorization: Bearer {api_key}" {site}/api/v1/datasets/')
-        for line in summary_lines(partner, site):
+        for line in more:
             self._say(line)

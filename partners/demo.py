@@ -1,4 +1,5 @@
-"""The demo's partner: a platform filing opt-outs for the creators it hosts (seed_demo calls this).
+"""The demo's partner: a platform filing opt-outs for the creators it hosts (`manage.py seed_demo`
+asks this app for it through PartnersConfig.seed_demo: requests_app does not import partners).
 
 Demo Gallery, its domain verified, a policy that approves verified, hashed rows once a moderator
 passed a sample of two, and a key kept in VAR_DIR. Its first filing names works of the demo
