@@ -160,8 +160,7 @@ def url_preferences(
     if rules is None:
         rules_of = list(ruled.values())
         rules = dict(zip(map(id, rules_of), rules_of, strict=True))  # a few rules for thousands of URLs
-    distinct = rules
-    open_rules = {key for key, rule in distinct.items() if rule.consent.search != Preference.UNKNOWN}
+    open_rules = {key for key, rule in rules.items() if rule.consent.search != Preference.UNKNOWN}
     open_urls = {url for url, rule in ruled.items() if id(rule) in open_rules} if open_rules else set()
     # One pass, past the maps that hold something (a batch under an opt-out has no removals).
     others = [m.keys() for m in (origins, grants, licensed) if m]
@@ -209,7 +208,7 @@ def removed_url_sources(
     *,
     covered: Mapping[str, DomainOptOut] | Iterable[str],
     origins: Mapping[str, frozenset[Origin]] | None = None,
-    rule_ids: list[int] | None = None,
+    rules: Mapping[int, DomainOptOut] | None = None,
 ) -> dict[str, frozenset[tuple[str, str]]]:
     """For each of `urls` that is removed (see removed_urls): who asked, as (source, partner)
     pairs, from its live removals and from the domain opt-out covering it (`covered`: the URLs
@@ -217,19 +216,18 @@ def removed_url_sources(
 
     URLs that say the same share one frozenset: a batch under one opt-out is 10,000 URLs with
     one answer, not 10,000 new sets (whose garbage collections were most of such a call).
-    `rule_ids`: the id() of each of `covered`'s rules, in its order, if known."""
+    `rules`: `covered`'s distinct rules by id(), if known (as url_preferences takes them)."""
     none: frozenset[tuple[str, str]] = frozenset()
     if isinstance(covered, Mapping):  # an ABC's isinstance: once, not per URL
         # A batch under one opt-out is 10,000 URLs and one rule object: each rule's pairs are
         # made once, found by the object's id (its pk is a Python property, 10,000 calls).
-        rules = covered
-        ids = list(map(id, rules.values())) if rule_ids is None else rule_ids
-        distinct = dict(zip(ids, rules.values(), strict=True))
+        ids = list(map(id, covered.values())) if rules is None or len(rules) > 1 else []
+        distinct = dict(zip(ids, covered.values(), strict=True)) if rules is None else rules
         of_rule = {i: none if r is None else frozenset({(r.source, r.partner)}) for i, r in distinct.items()}
         if len(of_rule) == 1:  # one rule for the whole batch: its pairs for every URL
-            found = dict.fromkeys(rules.keys(), next(iter(of_rule.values())))
+            found = dict.fromkeys(covered.keys(), next(iter(of_rule.values())))
         else:
-            found = dict(zip(rules.keys(), map(of_rule.__getitem__, ids), strict=True))
+            found = dict(zip(covered.keys(), map(of_rule.__getitem__, ids), strict=True))
     else:
         found = dict.fromkeys(covered, none)
     if origins is None:

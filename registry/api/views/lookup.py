@@ -99,9 +99,11 @@ class LookupView(APIView):
         covering = selectors.optouts_covering(urls, index=memory)
         licensing = selectors.optouts_covering(urls, index=memory, licensing=True)
         said = selectors.url_removal_origins(urls, index=memory)  # one read: sources and search
-        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch).
+        # Rules by the object's id, not its pk (a Python property: 10,000 calls a batch): each
+        # URL's, and the few distinct ones, which the sources and the preferences share.
         rule_ids = list(map(id, covering.values()))
-        sources = selectors.removed_url_sources(urls, covered=covering, origins=said, rule_ids=rule_ids)
+        rules = dict(zip(rule_ids, covering.values(), strict=True))
+        sources = selectors.removed_url_sources(urls, covered=covering, origins=said, rules=rules)
         grants = selectors.licensed_urls(urls, index=memory)
         near = selectors.removals_near_codes(
             list(set(codes.values())), radius=settings.MATCH_PHASH_MAX_DISTANCE
@@ -109,7 +111,6 @@ class LookupView(APIView):
         # A batch under one opt-out has one scope and one set of sources for thousands of URLs:
         # each is written out once, as JSON (an orjson Fragment the renderer copies as it is),
         # and the same value answers every URL that has it.
-        rules = dict(zip(rule_ids, covering.values(), strict=True))
         scopes = {i: str(selectors.rule_scope(rule)) for i, rule in rules.items()}
         described: dict[int, dict[str, object]] = {}  # each rule written out once
 
